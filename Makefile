@@ -1,0 +1,48 @@
+# segmint: `make demo` and `make test` work on a fresh machine (they install what they need).
+VENV      ?= .venv
+PY        := $(VENV)/bin/python
+MATURIN   := VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin
+# cargo test / clippy use their own target dir so they and maturin do not rebuild each other.
+TEST_TARGET := CARGO_TARGET_DIR=target/test
+
+.PHONY: demo test rust-test lint py-test bench install install-release clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip "maturin>=1.9.4,<2"
+
+# Release build (demo, benchmarks).
+install-release: $(PY)
+	$(MATURIN) develop --release --quiet
+
+# Debug build with the test extra (tests, lints).
+install: $(PY)
+	$(MATURIN) develop --extras test --quiet
+
+demo: install-release
+	$(PY) -m segmint demo
+
+rust-test:
+	$(TEST_TARGET) cargo test --quiet
+	$(TEST_TARGET) cargo clippy --all-targets --quiet -- -D warnings
+	cargo fmt --check
+	@if cargo tree -d --offline 2>/dev/null | grep -q '^ndarray v'; then \
+		echo "two ndarray versions in the build: pin 0.16"; exit 1; fi
+
+lint: install
+	$(PY) -m ruff check python tests benchmarks
+	$(PY) -m ruff format --check python tests benchmarks
+	$(PY) -m mypy
+	$(PY) -m mypy.stubtest segmint._core
+
+py-test: install
+	$(PY) -m pytest -q
+
+test: rust-test lint py-test
+
+bench: install-release
+	$(PY) -m pip install --quiet "scikit-learn>=1.6"
+	$(PY) benchmarks/kmeans.py
+
+clean:
+	rm -rf target $(VENV)

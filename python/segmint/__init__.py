@@ -1,0 +1,27 @@
+"""segmint: B2B customer segmentation with a Rust core.
+
+>>> import segmint as sg
+>>> km = sg.KMeans(n_clusters=4, random_state=0).fit(df[spend_columns])  # doctest: +SKIP
+>>> km.labels_, km.cluster_centers_                                      # doctest: +SKIP
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import datasets
+from .cluster import KMeans
+from .errors import InternalError, InvalidInputError, InvalidTypeError, SegmintError
+
+try:
+    __version__ = version("segmint")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "InternalError",
+    "InvalidInputError",
+    "InvalidTypeError",
+    "KMeans",
+    "SegmintError",
+    "__version__",
+    "datasets",
+]

@@ -1,0 +1,279 @@
+"""The single conversion layer between user data and the Rust core.
+
+Everything that knows about pandas / polars / numpy dtypes lives here. Inputs are turned into the
+arrays Rust consumes (a C-contiguous float64 numeric block with NaN for missing values, uint32
+categorical codes with one reserved code for missing, float64 weights) and the index and column
+names are remembered so results can be put back on the caller's rows and labels. The caller's
+data is never modified: every array handed to Rust is either a fresh copy or a read-only view.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import validate_data
+
+from .errors import InvalidInputError, InvalidTypeError
+
+#: Code of a missing categorical value (u32::MAX in Rust).
+MISSING_CODE = np.iinfo(np.uint32).max
+
+MISSING_POLICIES = ("raise", "drop")
+
+
+@dataclass(frozen=True)
+class NumericData:
+    """A numeric block ready for Rust, with what is needed to put results back."""
+
+    values: np.ndarray  # (n_kept, p) float64, C-contiguous, finite
+    index: pd.Index  # the caller's index, all rows
+    columns: list[str]  # column names (x0, x1, ... for arrays)
+    kept: np.ndarray | None  # boolean mask of rows handed to Rust; None = all rows
+    is_frame: bool  # the input was a data frame (results may be frames too)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.index)
+
+    def expand(self, values: np.ndarray, fill: Any) -> np.ndarray:
+        """Values for the kept rows -> values for all rows, `fill` where a row was dropped."""
+        if self.kept is None:
+            return values
+        out = np.full((self.n_rows, *values.shape[1:]), fill, dtype=np.result_type(values, fill))
+        out[self.kept] = values
+        return out
+
+
+def _quote(names: Sequence[Any]) -> str:
+    return ", ".join(repr(n) for n in names)
+
+
+def to_pandas(X: Any, *, what: str = "X") -> pd.DataFrame | None:
+    """A pandas view of a data frame (pandas itself, or polars / pyarrow through narwhals);
+    None when `X` is not a data frame."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    if isinstance(X, pd.Series):
+        raise InvalidInputError(
+            f"{what}: expected a 2-dimensional table, got a Series; use series.to_frame()",
+            what,
+        )
+    try:
+        import narwhals.stable.v1 as nw
+    except ImportError:  # pragma: no cover - narwhals comes with scikit-learn
+        return None
+    try:
+        frame = nw.from_native(X, eager_only=True)
+    except TypeError:
+        return None
+    if isinstance(frame, nw.Series):
+        raise InvalidInputError(f"{what}: expected a 2-dimensional table, got a series", what)
+    columns: dict[str, Any] = {}
+    for name in frame.columns:
+        s = frame[name]
+        if s.dtype in (nw.Categorical, nw.Enum):
+            cats = list(s.cat.get_categories().to_list())
+            columns[name] = pd.Categorical(
+                s.to_list(), categories=cats, ordered=s.dtype == nw.Enum
+            )
+        elif s.dtype == nw.String:
+            columns[name] = pd.array(s.to_list(), dtype=object)
+        else:
+            columns[name] = s.to_numpy()
+    return pd.DataFrame(columns)
+
+
+def _numeric_column(col: pd.Series, name: Any, what: str) -> np.ndarray:
+    dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype) or dtype == object or pd.api.types.is_string_dtype(
+        dtype
+    ):
+        kind = "categorical" if isinstance(dtype, pd.CategoricalDtype) else "text"
+        raise InvalidTypeError(
+            f"{what}: column {name!r} is {kind} ({dtype}); this method needs numeric columns. "
+            "Encode it, drop it, or use a method for mixed data (KPrototypes, KMedoids "
+            "with Gower distance).",
+            str(name),
+        )
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        if pd.api.types.is_complex_dtype(dtype):
+            raise InvalidTypeError(
+                f"{what}: column {name!r}: Complex data not supported", str(name)
+            )
+        return col.to_numpy(dtype=np.float64, na_value=np.nan)
+    raise InvalidTypeError(
+        f"{what}: column {name!r} has unsupported dtype {dtype}; pass numbers", str(name)
+    )
+
+
+def _array_to_float(X: Any, what: str) -> np.ndarray:
+    arr = np.asarray(X)
+    if np.iscomplexobj(arr):
+        raise InvalidInputError(f"{what}: Complex data not supported", what)
+    if arr.dtype.kind in "USO" and arr.dtype != object:
+        raise InvalidTypeError(
+            f"{what}: the array holds text ({arr.dtype}); this method needs numbers", what
+        )
+    try:
+        arr = arr.astype(np.float64, copy=False)
+    except (TypeError, ValueError) as e:
+        raise InvalidTypeError(f"{what}: {e}", what) from e
+    if arr.ndim != 2:
+        raise InvalidInputError(
+            f"{what}: Expected a 2-dimensional array, got {arr.ndim} dimension(s) "
+            "(reshape a single feature with x.reshape(-1, 1), a single sample with "
+            "x.reshape(1, -1))",
+            what,
+        )
+    return arr
+
+
+def numeric(X: Any, *, what: str = "X", missing: str = "raise") -> NumericData:
+    """The numeric block of `X` (a data frame or a 2-D array).
+
+    `missing="raise"` rejects NaN/None with an error naming the columns and counts;
+    `missing="drop"` leaves incomplete rows out (``kept`` marks the others). Infinite values are
+    always an error.
+    """
+    if missing not in MISSING_POLICIES:
+        raise InvalidInputError(
+            f"missing: must be one of {MISSING_POLICIES}, got {missing!r}", "missing"
+        )
+    frame = to_pandas(X, what=what)
+    if frame is not None:
+        n, p = frame.shape
+        values = np.empty((n, p), dtype=np.float64)
+        for j, name in enumerate(frame.columns):
+            values[:, j] = _numeric_column(frame.iloc[:, j], name, what)
+        index = frame.index
+        columns = [str(c) for c in frame.columns]
+    else:
+        values = _array_to_float(X, what)
+        n, p = values.shape
+        index = pd.RangeIndex(n)
+        columns = [f"x{j}" for j in range(p)]
+        # Rust reads the array only; make it contiguous without touching the caller's copy.
+        values = np.ascontiguousarray(values)
+    if n == 0:
+        raise InvalidInputError(
+            f"{what}: Found array with 0 sample(s) (shape=({n}, {p})) while a minimum of 1 "
+            "is required.",
+            what,
+        )
+    if p == 0:
+        raise InvalidInputError(
+            f"{what}: Found array with 0 feature(s) (shape=({n}, 0)) while a minimum of 1 is "
+            "required.",
+            what,
+        )
+    finite = np.isfinite(values)
+    kept = None
+    if not finite.all():
+        nan = np.isnan(values)
+        inf = ~finite & ~nan
+        if inf.any():
+            bad = [(columns[j], int(c)) for j, c in enumerate(inf.sum(axis=0)) if c]
+            raise InvalidInputError(
+                f"{what}: infinite values (inf) in "
+                + ", ".join(f"column {c!r} ({k} inf)" for c, k in bad),
+                bad[0][0],
+            )
+        if missing == "raise":
+            bad = [(columns[j], int(c)) for j, c in enumerate(nan.sum(axis=0)) if c]
+            raise InvalidInputError(
+                f"{what}: missing values (NaN) in "
+                + ", ".join(f"column {c!r} ({k} missing)" for c, k in bad)
+                + "; impute them, or pass missing='drop' to leave those rows out",
+                bad[0][0],
+            )
+        kept = ~nan.any(axis=1)
+        if not kept.any():
+            raise InvalidInputError(f"{what}: every row has a missing value", what)
+        values = np.ascontiguousarray(values[kept])
+    return NumericData(values, index, columns, kept, frame is not None)
+
+
+def numeric_input(
+    estimator: Any, X: Any, *, reset: bool, missing: str = "raise", what: str = "X"
+) -> NumericData:
+    """`numeric` plus scikit-learn's bookkeeping of `n_features_in_` / `feature_names_in_`
+    (set when `reset`, checked otherwise)."""
+    data = numeric(X, what=what, missing=missing)
+    try:
+        validate_data(estimator, X, reset=reset, skip_check_array=True)
+    except ValueError as e:
+        raise InvalidInputError(f"{what}: {e}", what) from e
+    return data
+
+
+def sample_weight(weights: Any, data: NumericData) -> np.ndarray | None:
+    """Frequency weights aligned with the rows handed to Rust (None = unweighted)."""
+    if weights is None:
+        return None
+    w = np.asarray(weights)
+    if w.ndim == 0:
+        w = np.full(data.n_rows, float(w))
+    if w.dtype.kind not in "biuf":
+        raise InvalidTypeError(
+            f"sample_weight: must be numeric, got dtype {w.dtype}", "sample_weight"
+        )
+    w = w.astype(np.float64)
+    if w.shape != (data.n_rows,):
+        raise InvalidInputError(
+            f"sample_weight: expected {data.n_rows} weights (one per row), got shape "
+            f"{w.shape}",
+            "sample_weight",
+        )
+    if not np.isfinite(w).all():
+        raise InvalidInputError("sample_weight: contains NaN or inf", "sample_weight")
+    if (w < 0).any():
+        raise InvalidInputError(
+            f"sample_weight: weights must be non-negative; {int((w < 0).sum())} are negative",
+            "sample_weight",
+        )
+    if data.kept is not None:
+        w = w[data.kept]
+    if not w.sum() > 0:
+        raise InvalidInputError("sample_weight: the weights sum to zero", "sample_weight")
+    return np.ascontiguousarray(w)
+
+
+def seed(random_state: Any) -> int:
+    """A u64 seed from scikit-learn's `random_state` (None, int or RandomState)."""
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise InvalidInputError(
+                f"random_state: must be non-negative, got {random_state}", "random_state"
+            )
+        return int(random_state) & 0xFFFF_FFFF_FFFF_FFFF
+    rng = check_random_state(random_state)
+    return int(rng.randint(0, 2**63 - 1, dtype=np.int64))
+
+
+def n_threads(n_jobs: Any) -> int:
+    """Threads for the Rust pool: 0 lets rayon decide (RAYON_NUM_THREADS or all cores)."""
+    if n_jobs is None:
+        return 0
+    if not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool) or n_jobs == 0:
+        raise InvalidInputError(
+            f"n_jobs: must be None or a non-zero integer, got {n_jobs!r}", "n_jobs"
+        )
+    cpus = os.cpu_count() or 1
+    return int(n_jobs) if n_jobs > 0 else max(1, cpus + 1 + int(n_jobs))
+
+
+def labels_series(labels: np.ndarray, data: NumericData, name: str = "segment") -> pd.Series:
+    """Segment labels on the caller's rows; rows left out for missing values get -1."""
+    return pd.Series(data.expand(labels, -1), index=data.index, name=name)
+
+
+def frame(values: np.ndarray, data: NumericData, columns: Sequence[Any]) -> pd.DataFrame:
+    """A per-row result on the caller's rows; rows left out for missing values get NaN."""
+    return pd.DataFrame(data.expand(values, np.nan), index=data.index, columns=list(columns))

@@ -1,0 +1,1072 @@
+//! k-means: Lloyd's algorithm with greedy k-means++ seeding, scikit-learn's conventions.
+//!
+//! One pass over the data per iteration fuses the distance computation (centres packed in tiles,
+//! a register-blocked multiply-add over 4 rows at a time), the argmin and the per-cluster
+//! accumulation. Rows are processed in fixed chunks merged in chunk order ([`crate::parallel`]), so
+//! results do not depend on the number of threads. No n × k matrix is ever built.
+//!
+//! As scikit-learn does for accuracy, fitting works on data centred on the column means; the
+//! centring is done on the fly, row by row, so the input is never copied.
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+
+use crate::error::{Error, Result};
+use crate::parallel::{fold_rows, fold_rows_mut};
+use crate::random::Stream;
+use crate::table::{Missing, Table};
+
+/// How the first centres are chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Init {
+    /// Greedy k-means++ with `2 + ⌊ln k⌋` candidates per step, weighted by the sample weights.
+    KMeansPlusPlus,
+    /// k distinct rows drawn with probability proportional to their weight.
+    Random,
+    /// These centres (k × d, in the data's units).
+    Centers(Array2<f64>),
+}
+
+/// Parameters of a k-means fit; [`KMeansParams::check`] turns them into [`ValidKMeansParams`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeansParams {
+    pub n_clusters: usize,
+    pub init: Init,
+    pub n_init: usize,
+    pub max_iter: usize,
+    /// Relative tolerance: the run stops when the squared centre shift summed over clusters is at
+    /// most `tol` times the mean per-feature variance of the data.
+    pub tol: f64,
+    pub seed: u64,
+}
+
+impl Default for KMeansParams {
+    fn default() -> Self {
+        KMeansParams {
+            n_clusters: 8,
+            init: Init::KMeansPlusPlus,
+            n_init: 10,
+            max_iter: 300,
+            tol: 1e-4,
+            seed: 0,
+        }
+    }
+}
+
+/// Parameters checked against the data they will be used on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidKMeansParams(KMeansParams);
+
+impl KMeansParams {
+    pub fn check(self, table: &Table<'_>) -> Result<ValidKMeansParams> {
+        let (n, d) = table.numeric.dim();
+        if table.codes.ncols() > 0 {
+            return Err(Error::invalid(
+                "X",
+                "k-means needs numeric columns only; use k-prototypes for categorical data",
+            ));
+        }
+        if self.n_clusters < 1 {
+            return Err(Error::invalid("n_clusters", "must be at least 1"));
+        }
+        if n < self.n_clusters {
+            return Err(Error::invalid(
+                "n_clusters",
+                format!("n_samples={n} should be >= n_clusters={}", self.n_clusters),
+            ));
+        }
+        if self.n_init < 1 {
+            return Err(Error::invalid("n_init", "must be at least 1"));
+        }
+        if self.max_iter < 1 {
+            return Err(Error::invalid("max_iter", "must be at least 1"));
+        }
+        if !(self.tol >= 0.0 && self.tol.is_finite()) {
+            return Err(Error::invalid("tol", "must be finite and non-negative"));
+        }
+        if let Init::Centers(c) = &self.init {
+            if c.dim() != (self.n_clusters, d) {
+                return Err(Error::invalid(
+                    "init",
+                    format!(
+                        "the initial centres have shape {:?}, expected ({}, {d})",
+                        c.dim(),
+                        self.n_clusters
+                    ),
+                ));
+            }
+            if c.iter().any(|v| !v.is_finite()) {
+                return Err(Error::invalid("init", "the initial centres must be finite"));
+            }
+        }
+        Ok(ValidKMeansParams(self))
+    }
+}
+
+/// A fitted k-means model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeansFit {
+    pub centers: Array2<f64>,
+    pub labels: Array1<u32>,
+    /// Σ w · ‖x − c‖², a sum as in scikit-learn.
+    pub inertia: f64,
+    pub n_iter: usize,
+}
+
+/// Per-cluster sufficient statistics of one assignment step: the kernel a distributed k-means
+/// runs on every partition and merges by adding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LloydStats {
+    /// k × d weighted sums of `x − offset` over the rows assigned to each centre.
+    pub sums: Array2<f64>,
+    /// Total weight assigned to each centre.
+    pub weights: Array1<f64>,
+    /// Σ w · ‖x − c‖² for the nearest centre.
+    pub inertia: f64,
+}
+
+impl LloydStats {
+    /// Adds another partition's statistics (merge in partition order for reproducible sums).
+    pub fn merge(mut self, other: &LloydStats) -> Self {
+        self.sums += &other.sums;
+        self.weights += &other.weights;
+        self.inertia += other.inertia;
+        self
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fused kernel
+
+/// Rows handled together by the register-blocked distance kernel.
+const ROWS: usize = 4;
+
+/// Centres laid out for the kernel: tiles of `width` centres, within a tile feature-major, so one
+/// feature of one row is multiplied against `width` contiguous centre coordinates.
+struct Packed {
+    k: usize,
+    d: usize,
+    width: usize,
+    tiles: usize,
+    /// tiles × d × width
+    coords: Vec<f64>,
+    /// ‖c‖² per padded centre; +inf for the padding so it never wins
+    norms: Vec<f64>,
+    /// k × d, row-major
+    rows: Vec<f64>,
+}
+
+impl Packed {
+    fn new(centers: ArrayView2<'_, f64>) -> Self {
+        let (k, d) = centers.dim();
+        let width = if k <= 4 { 4 } else { 8 };
+        let tiles = k.div_ceil(width);
+        let mut coords = vec![0.0; tiles * d * width];
+        let mut norms = vec![f64::INFINITY; tiles * width];
+        for (c, centre) in centers.outer_iter().enumerate() {
+            let (t, lane) = (c / width, c % width);
+            for (j, &v) in centre.iter().enumerate() {
+                coords[(t * d + j) * width + lane] = v;
+            }
+            norms[c] = centre.iter().map(|v| v * v).sum();
+        }
+        Packed {
+            k,
+            d,
+            width,
+            tiles,
+            coords,
+            norms,
+            rows: centers.iter().copied().collect(),
+        }
+    }
+}
+
+/// What one pass over the rows computes besides the labels.
+#[derive(Clone, Copy)]
+struct Pass<'a> {
+    x: &'a [f64],
+    offset: &'a [f64],
+    weights: Option<&'a [f64]>,
+    centres: &'a Packed,
+    accumulate: bool,
+    inertia: bool,
+}
+
+#[derive(Clone)]
+struct Partial {
+    sums: Vec<f64>,
+    weights: Vec<f64>,
+    inertia: f64,
+    changed: usize,
+}
+
+impl Partial {
+    fn new(k: usize, d: usize, accumulate: bool) -> Self {
+        let (ks, kd) = if accumulate { (k, k * d) } else { (0, 0) };
+        Partial {
+            sums: vec![0.0; kd],
+            weights: vec![0.0; ks],
+            inertia: 0.0,
+            changed: 0,
+        }
+    }
+
+    fn merge(mut self, other: Partial) -> Self {
+        self.sums
+            .iter_mut()
+            .zip(&other.sums)
+            .for_each(|(a, b)| *a += b);
+        self.weights
+            .iter_mut()
+            .zip(&other.weights)
+            .for_each(|(a, b)| *a += b);
+        self.inertia += other.inertia;
+        self.changed += other.changed;
+        self
+    }
+}
+
+#[inline(always)]
+fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
+
+/// Assigns rows `rows` to their nearest centre, writing `labels` (one per row) and adding to
+/// `part`. `W` is the tile width, `FMA` whether fused multiply-add is available.
+#[inline(always)]
+fn assign_chunk<const W: usize, const FMA: bool>(
+    p: &Pass<'_>,
+    rows: std::ops::Range<usize>,
+    labels: &mut [u32],
+    part: &mut Partial,
+) {
+    let c = p.centres;
+    let d = c.d;
+    // Centred rows of the current block, feature-major: buf[j * ROWS + r].
+    let mut buf = vec![0.0; d * ROWS];
+    let start = rows.start;
+    let n = rows.len();
+    let mut r0 = 0;
+    while r0 < n {
+        let nb = ROWS.min(n - r0);
+        for r in 0..ROWS {
+            if r < nb {
+                let x = &p.x[(start + r0 + r) * d..(start + r0 + r + 1) * d];
+                for (j, (&v, &o)) in x.iter().zip(p.offset).enumerate() {
+                    buf[j * ROWS + r] = v - o;
+                }
+            } else {
+                for j in 0..d {
+                    buf[j * ROWS + r] = 0.0;
+                }
+            }
+        }
+        let mut best = [f64::INFINITY; ROWS];
+        let mut arg = [0u32; ROWS];
+        for t in 0..c.tiles {
+            let mut acc = [[0.0f64; W]; ROWS];
+            let tile = &c.coords[t * d * W..(t + 1) * d * W];
+            for (xs, cs) in buf.chunks_exact(ROWS).zip(tile.chunks_exact(W)) {
+                let cs: &[f64; W] = cs.try_into().expect("tile width");
+                for r in 0..ROWS {
+                    let xv = xs[r];
+                    for l in 0..W {
+                        acc[r][l] = madd::<FMA>(xv, cs[l], acc[r][l]);
+                    }
+                }
+            }
+            let norms = &c.norms[t * W..(t + 1) * W];
+            for r in 0..ROWS {
+                for l in 0..W {
+                    // ‖x‖² is the same for every centre and left out of the argmin.
+                    let dist = norms[l] - 2.0 * acc[r][l];
+                    if dist < best[r] {
+                        best[r] = dist;
+                        arg[r] = (t * W + l) as u32;
+                    }
+                }
+            }
+        }
+        for r in 0..nb {
+            let i = start + r0 + r;
+            let label = arg[r];
+            let slot = &mut labels[r0 + r];
+            if *slot != label {
+                part.changed += 1;
+                *slot = label;
+            }
+            if !(p.accumulate || p.inertia) {
+                continue;
+            }
+            let w = p.weights.map_or(1.0, |w| w[i]);
+            let x = &p.x[i * d..(i + 1) * d];
+            let l = label as usize;
+            if p.accumulate {
+                let sums = &mut part.sums[l * d..(l + 1) * d];
+                for ((s, &v), &o) in sums.iter_mut().zip(x).zip(p.offset) {
+                    *s = madd::<FMA>(w, v - o, *s);
+                }
+                part.weights[l] += w;
+            }
+            if p.inertia {
+                let centre = &c.rows[l * d..(l + 1) * d];
+                let mut e = 0.0;
+                for ((&v, &o), &cv) in x.iter().zip(p.offset).zip(centre) {
+                    let diff = (v - o) - cv;
+                    e = madd::<FMA>(diff, diff, e);
+                }
+                part.inertia += w * e;
+            }
+        }
+        r0 += ROWS;
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn assign_chunk_avx2<const W: usize>(
+    p: &Pass<'_>,
+    rows: std::ops::Range<usize>,
+    labels: &mut [u32],
+    part: &mut Partial,
+) {
+    assign_chunk::<W, true>(p, rows, labels, part)
+}
+
+fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+fn assign_dispatch(
+    p: &Pass<'_>,
+    rows: std::ops::Range<usize>,
+    labels: &mut [u32],
+    part: &mut Partial,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU supports the features the function was compiled for.
+        unsafe {
+            return if p.centres.width == 4 {
+                assign_chunk_avx2::<4>(p, rows, labels, part)
+            } else {
+                assign_chunk_avx2::<8>(p, rows, labels, part)
+            };
+        }
+    }
+    if p.centres.width == 4 {
+        assign_chunk::<4, false>(p, rows, labels, part)
+    } else {
+        assign_chunk::<8, false>(p, rows, labels, part)
+    }
+}
+
+/// One parallel pass: labels every row, returns the merged partial statistics.
+fn assign(p: Pass<'_>, labels: &mut [u32]) -> Partial {
+    let (k, d) = (p.centres.k, p.centres.d);
+    fold_rows_mut(
+        labels,
+        1,
+        |rows, out| {
+            let mut part = Partial::new(k, d, p.accumulate);
+            assign_dispatch(&p, rows, out, &mut part);
+            part
+        },
+        Partial::merge,
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public kernels
+
+fn slice_of<'a>(x: &'a ArrayView2<'_, f64>) -> Result<&'a [f64]> {
+    x.as_slice()
+        .ok_or_else(|| Error::invalid("X", "must be a C-contiguous array"))
+}
+
+fn weights_of<'a>(w: &'a Option<ArrayView1<'_, f64>>) -> Result<Option<&'a [f64]>> {
+    w.as_ref()
+        .map(|w| {
+            w.as_slice()
+                .ok_or_else(|| Error::invalid("sample_weight", "must be contiguous"))
+        })
+        .transpose()
+}
+
+fn check_centres(table: &Table<'_>, centers: ArrayView2<'_, f64>) -> Result<()> {
+    let d = table.numeric.ncols();
+    if centers.nrows() == 0 || centers.ncols() != d {
+        return Err(Error::invalid(
+            "X",
+            format!(
+                "X has {d} features, but the model has centres with {} features",
+                centers.ncols()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Nearest centre of every row and Σ w · ‖x − c‖².
+pub fn predict(table: &Table<'_>, centers: ArrayView2<'_, f64>) -> Result<(Array1<u32>, f64)> {
+    check_centres(table, centers)?;
+    let x = slice_of(&table.numeric)?;
+    let packed = Packed::new(centers.as_standard_layout().view());
+    let zero = vec![0.0; packed.d];
+    let mut labels = vec![0u32; table.n_rows()];
+    let part = assign(
+        Pass {
+            x,
+            offset: &zero,
+            weights: weights_of(&table.weights)?.as_deref(),
+            centres: &packed,
+            accumulate: false,
+            inertia: true,
+        },
+        &mut labels,
+    );
+    Ok((Array1::from(labels), part.inertia))
+}
+
+/// The per-partition statistics of one Lloyd step for the given centres (in units of
+/// `x − offset`; pass zeros for raw units).
+pub fn lloyd_stats(
+    table: &Table<'_>,
+    centers: ArrayView2<'_, f64>,
+    offset: ArrayView1<'_, f64>,
+) -> Result<LloydStats> {
+    check_centres(table, centers)?;
+    if offset.len() != centers.ncols() {
+        return Err(Error::invalid("offset", "needs one entry per feature"));
+    }
+    let x = slice_of(&table.numeric)?;
+    let packed = Packed::new(centers.as_standard_layout().view());
+    let offset = offset.to_vec();
+    let mut labels = vec![0u32; table.n_rows()];
+    let part = assign(
+        Pass {
+            x,
+            offset: &offset,
+            weights: weights_of(&table.weights)?.as_deref(),
+            centres: &packed,
+            accumulate: true,
+            inertia: true,
+        },
+        &mut labels,
+    );
+    Ok(LloydStats {
+        sums: Array2::from_shape_vec((packed.k, packed.d), part.sums).expect("k × d"),
+        weights: Array1::from(part.weights),
+        inertia: part.inertia,
+    })
+}
+
+/// Euclidean distance of every row to every centre (n × k).
+pub fn transform(table: &Table<'_>, centers: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+    check_centres(table, centers)?;
+    let x = slice_of(&table.numeric)?;
+    let centers = centers.as_standard_layout();
+    let (k, d) = centers.dim();
+    let cs = centers.as_slice().expect("standard layout");
+    let mut out = vec![0.0; table.n_rows() * k];
+    fold_rows_mut(
+        &mut out,
+        k,
+        |rows, o| {
+            for (i, orow) in rows.zip(o.chunks_exact_mut(k)) {
+                let xi = &x[i * d..(i + 1) * d];
+                for (dst, c) in orow.iter_mut().zip(cs.chunks_exact(d)) {
+                    *dst = xi
+                        .iter()
+                        .zip(c)
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum::<f64>()
+                        .sqrt();
+                }
+            }
+        },
+        |_, _| (),
+    );
+    Ok(Array2::from_shape_vec((table.n_rows(), k), out).expect("n × k"))
+}
+
+/// Column means and the mean of the per-column (population) variances, unweighted as in
+/// scikit-learn's tolerance.
+fn mean_and_variance(x: &[f64], n: usize, d: usize) -> (Vec<f64>, f64) {
+    let add = |mut a: Vec<f64>, b: Vec<f64>| {
+        a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+        a
+    };
+    let sums = fold_rows(
+        n,
+        |rows| {
+            let mut s = vec![0.0; d];
+            for i in rows {
+                s.iter_mut()
+                    .zip(&x[i * d..(i + 1) * d])
+                    .for_each(|(s, v)| *s += v);
+            }
+            s
+        },
+        add,
+    );
+    let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
+    let sq = fold_rows(
+        n,
+        |rows| {
+            let mut s = vec![0.0; d];
+            for i in rows {
+                for ((s, v), m) in s.iter_mut().zip(&x[i * d..(i + 1) * d]).zip(&mean) {
+                    *s += (v - m) * (v - m);
+                }
+            }
+            s
+        },
+        add,
+    );
+    let mean_var = sq.iter().map(|s| s / n as f64).sum::<f64>() / d as f64;
+    (mean, mean_var)
+}
+
+/// Squared Euclidean distance of centred row `i` to centred point `c`.
+#[inline]
+fn sq_dist(x: &[f64], offset: &[f64], i: usize, c: &[f64]) -> f64 {
+    let d = c.len();
+    x[i * d..(i + 1) * d]
+        .iter()
+        .zip(offset)
+        .zip(c)
+        .map(|((v, o), c)| {
+            let diff = (v - o) - c;
+            diff * diff
+        })
+        .sum()
+}
+
+/// Index of the first row whose cumulative weight reaches `target` (numpy's
+/// `searchsorted(cumsum(weight), target)`, clipped to the last row). `chunk_totals[c]` is the
+/// total of `weight(i)` over chunk `c`.
+fn search_cumulative(
+    n: usize,
+    chunk_totals: &[f64],
+    weight: impl Fn(usize) -> f64,
+    target: f64,
+) -> usize {
+    let chunk = crate::parallel::CHUNK_ROWS;
+    let mut acc = 0.0;
+    for (c, &t) in chunk_totals.iter().enumerate() {
+        if acc + t >= target {
+            for i in c * chunk..((c + 1) * chunk).min(n) {
+                acc += weight(i);
+                if acc >= target {
+                    return i;
+                }
+            }
+        } else {
+            acc += t;
+        }
+    }
+    n - 1
+}
+
+fn chunk_totals(n: usize, weight: &(impl Fn(usize) -> f64 + Sync)) -> Vec<f64> {
+    fold_rows(
+        n,
+        |rows| vec![rows.map(weight).sum::<f64>()],
+        |mut a, b| {
+            a.extend(b);
+            a
+        },
+    )
+}
+
+/// Greedy k-means++ on the centred data; returns centred centres (k × d).
+fn kmeanspp(
+    x: &[f64],
+    offset: &[f64],
+    w: Option<&[f64]>,
+    n: usize,
+    k: usize,
+    rng: &mut Stream,
+) -> Array2<f64> {
+    let d = offset.len();
+    let wt = |i: usize| w.map_or(1.0, |w| w[i]);
+    let trials = 2 + (k as f64).ln() as usize;
+    let mut centres = Array2::zeros((k, d));
+    let centred = |i: usize| -> Vec<f64> {
+        x[i * d..(i + 1) * d]
+            .iter()
+            .zip(offset)
+            .map(|(v, o)| v - o)
+            .collect()
+    };
+
+    let totals = chunk_totals(n, &wt);
+    let first = search_cumulative(n, &totals, wt, rng.uniform() * totals.iter().sum::<f64>());
+    let c0 = centred(first);
+    centres.row_mut(0).assign(&ArrayView1::from(&c0));
+    let mut closest = vec![0.0; n];
+    let mut pot = fold_rows_mut(
+        &mut closest,
+        1,
+        |rows, out| {
+            let mut s = 0.0;
+            for (i, o) in rows.zip(out) {
+                *o = sq_dist(x, offset, i, &c0);
+                s += wt(i) * *o;
+            }
+            s
+        },
+        |a, b| a + b,
+    );
+
+    for c in 1..k {
+        let weighted = |i: usize| wt(i) * closest[i];
+        let totals = chunk_totals(n, &weighted);
+        let candidates: Vec<usize> = (0..trials)
+            .map(|_| search_cumulative(n, &totals, weighted, rng.uniform() * pot))
+            .collect();
+        let points: Vec<Vec<f64>> = candidates.iter().map(|&i| centred(i)).collect();
+        let pots = fold_rows(
+            n,
+            |rows| {
+                let mut s = vec![0.0; trials];
+                for i in rows {
+                    for (s, p) in s.iter_mut().zip(&points) {
+                        *s += wt(i) * sq_dist(x, offset, i, p).min(closest[i]);
+                    }
+                }
+                s
+            },
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                a
+            },
+        );
+        let best = (0..trials).fold(0, |b, t| if pots[t] < pots[b] { t } else { b });
+        pot = pots[best];
+        let chosen = &points[best];
+        fold_rows_mut(
+            &mut closest,
+            1,
+            |rows, out| {
+                for (i, o) in rows.zip(out) {
+                    *o = o.min(sq_dist(x, offset, i, chosen));
+                }
+            },
+            |_, _| (),
+        );
+        centres.row_mut(c).assign(&ArrayView1::from(chosen));
+    }
+    centres
+}
+
+/// k distinct rows drawn with probability proportional to weight, as centred centres.
+fn random_rows(
+    x: &[f64],
+    offset: &[f64],
+    w: Option<&[f64]>,
+    n: usize,
+    k: usize,
+    rng: &mut Stream,
+) -> Array2<f64> {
+    let d = offset.len();
+    let mut chosen: Vec<usize> = Vec::with_capacity(k);
+    match w {
+        None => {
+            let mut taken = std::collections::HashSet::new();
+            while chosen.len() < k {
+                let i = rng.below(n as u64) as usize;
+                if taken.insert(i) {
+                    chosen.push(i);
+                }
+            }
+        }
+        Some(w) => {
+            let mut weight = w.to_vec();
+            for _ in 0..k {
+                let total: f64 = weight.iter().sum();
+                let i = if total > 0.0 {
+                    let target = rng.uniform() * total;
+                    let mut acc = 0.0;
+                    weight
+                        .iter()
+                        .position(|&v| {
+                            acc += v;
+                            acc > target && v > 0.0
+                        })
+                        .unwrap_or_else(|| weight.iter().rposition(|&v| v > 0.0).unwrap_or(0))
+                } else {
+                    // Fewer rows with positive weight than clusters: take unused rows in order.
+                    (0..n).find(|i| !chosen.contains(i)).unwrap_or(0)
+                };
+                weight[i] = 0.0;
+                chosen.push(i);
+            }
+        }
+    }
+    let mut centres = Array2::zeros((k, d));
+    for (c, &i) in chosen.iter().enumerate() {
+        for j in 0..d {
+            centres[[c, j]] = x[i * d + j] - offset[j];
+        }
+    }
+    centres
+}
+
+/// Moves each empty cluster's centre to one of the rows farthest from their assigned centre
+/// (scikit-learn's rule; ties go to the lower row index).
+#[allow(clippy::too_many_arguments)]
+fn relocate_empty(
+    x: &[f64],
+    offset: &[f64],
+    w: Option<&[f64]>,
+    labels: &[u32],
+    old: &Array2<f64>,
+    sums: &mut [f64],
+    weights: &mut [f64],
+) {
+    let d = offset.len();
+    let empty: Vec<usize> = (0..weights.len()).filter(|&c| weights[c] == 0.0).collect();
+    if empty.is_empty() {
+        return;
+    }
+    let n = labels.len();
+    let mut dist = vec![0.0; n];
+    fold_rows_mut(
+        &mut dist,
+        1,
+        |rows, out| {
+            for (i, o) in rows.zip(out) {
+                *o = sq_dist(
+                    x,
+                    offset,
+                    i,
+                    old.row(labels[i] as usize).as_slice().expect("row"),
+                );
+            }
+        },
+        |_, _| (),
+    );
+    let mut order: Vec<usize> = (0..n).collect();
+    let far = |a: &usize, b: &usize| dist[*b].total_cmp(&dist[*a]).then(a.cmp(b));
+    let m = empty.len().min(n);
+    if m < n {
+        order.select_nth_unstable_by(m, far);
+    }
+    order.truncate(m);
+    order.sort_by(far);
+    for (&c, &i) in empty.iter().zip(&order) {
+        let wi = w.map_or(1.0, |w| w[i]);
+        let from = labels[i] as usize;
+        for j in 0..d {
+            let v = (x[i * d + j] - offset[j]) * wi;
+            sums[from * d + j] -= v;
+            sums[c * d + j] = v;
+        }
+        weights[c] = wi;
+        weights[from] -= wi;
+    }
+}
+
+/// One run of Lloyd's algorithm from centred initial centres.
+fn lloyd(
+    x: &[f64],
+    offset: &[f64],
+    w: Option<&[f64]>,
+    mut centres: Array2<f64>,
+    max_iter: usize,
+    tol: f64,
+) -> KMeansFit {
+    let (k, d) = centres.dim();
+    let n = x.len() / d;
+    let mut labels = vec![u32::MAX; n];
+    let mut n_iter = 0;
+    for it in 0..max_iter {
+        n_iter = it + 1;
+        let packed = Packed::new(centres.view());
+        let mut part = assign(
+            Pass {
+                x,
+                offset,
+                weights: w,
+                centres: &packed,
+                accumulate: true,
+                inertia: false,
+            },
+            &mut labels,
+        );
+        relocate_empty(
+            x,
+            offset,
+            w,
+            &labels,
+            &centres,
+            &mut part.sums,
+            &mut part.weights,
+        );
+        let mut new = Array2::from_shape_vec((k, d), part.sums).expect("k × d");
+        for (mut row, &wc) in new.outer_iter_mut().zip(&part.weights) {
+            if wc > 0.0 {
+                let alpha = 1.0 / wc;
+                row.mapv_inplace(|v| v * alpha);
+            }
+        }
+        let shift: f64 = new
+            .outer_iter()
+            .zip(centres.outer_iter())
+            .map(|(a, b)| a.iter().zip(b).map(|(a, b)| (a - b) * (a - b)).sum::<f64>())
+            .sum();
+        centres = new;
+        if part.changed == 0 || shift <= tol {
+            break;
+        }
+    }
+    // Final E-step: labels that match the final centres, and the inertia.
+    let packed = Packed::new(centres.view());
+    let part = assign(
+        Pass {
+            x,
+            offset,
+            weights: w,
+            centres: &packed,
+            accumulate: false,
+            inertia: true,
+        },
+        &mut labels,
+    );
+    KMeansFit {
+        centers: centres,
+        labels: Array1::from(labels),
+        inertia: part.inertia,
+        n_iter,
+    }
+}
+
+/// Fits k-means: `n_init` runs from independent seeded streams, the lowest inertia wins (the
+/// first one on ties).
+pub fn fit(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
+    let p = &params.0;
+    let (n, d) = table.numeric.dim();
+    let x = slice_of(&table.numeric)?;
+    let w = weights_of(&table.weights)?;
+    let (mean, mean_var) = mean_and_variance(x, n, d);
+    let tol = p.tol * mean_var;
+    let n_init = if matches!(p.init, Init::Centers(_)) {
+        1
+    } else {
+        p.n_init
+    };
+    let mut best: Option<KMeansFit> = None;
+    for run in 0..n_init {
+        let mut rng = Stream::new(p.seed, run as u64);
+        let start = match &p.init {
+            Init::KMeansPlusPlus => kmeanspp(x, &mean, w, n, p.n_clusters, &mut rng),
+            Init::Random => random_rows(x, &mean, w, n, p.n_clusters, &mut rng),
+            Init::Centers(c) => c - &ArrayView1::from(&mean),
+        };
+        let fit = lloyd(x, &mean, w, start, p.max_iter, tol);
+        if best.as_ref().is_none_or(|b| fit.inertia < b.inertia) {
+            best = Some(fit);
+        }
+    }
+    let mut best = best.expect("n_init >= 1");
+    best.centers += &ArrayView1::from(&mean);
+    Ok(best)
+}
+
+/// Validates the table and parameters, then fits.
+pub fn fit_checked(
+    x: ArrayView2<'_, f64>,
+    weights: Option<ArrayView1<'_, f64>>,
+    params: KMeansParams,
+) -> Result<KMeansFit> {
+    let table = Table::numeric(x, weights, Missing::Forbid)?;
+    let params = params.check(&table)?;
+    fit(&table, &params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn blobs(per: usize, centres: &[[f64; 2]], spread: f64, seed: u64) -> (Array2<f64>, Vec<u32>) {
+        let mut rng = Stream::new(seed, 0);
+        let mut x = Array2::zeros((per * centres.len(), 2));
+        let mut y = Vec::new();
+        for (c, centre) in centres.iter().enumerate() {
+            for i in 0..per {
+                for j in 0..2 {
+                    x[[c * per + i, j]] = centre[j] + spread * (rng.uniform() - 0.5);
+                }
+                y.push(c as u32);
+            }
+        }
+        (x, y)
+    }
+
+    fn params(k: usize, init: Init) -> KMeansParams {
+        KMeansParams {
+            n_clusters: k,
+            init,
+            n_init: 3,
+            seed: 42,
+            ..KMeansParams::default()
+        }
+    }
+
+    fn assert_recovers(y: &[u32], fit: &KMeansFit, k: u32) {
+        // Every planted blob maps onto exactly one cluster.
+        for c in 0..k {
+            let got: std::collections::HashSet<u32> = y
+                .iter()
+                .zip(&fit.labels)
+                .filter(|(t, _)| **t == c)
+                .map(|(_, l)| *l)
+                .collect();
+            assert_eq!(got.len(), 1, "inertia {}", fit.inertia);
+        }
+        // Uniform noise of width 2 has variance 1/3 per coordinate: inertia ≈ n · 2/3.
+        let expected = y.len() as f64 * 2.0 / 3.0;
+        assert!(
+            (fit.inertia - expected).abs() < 0.1 * expected,
+            "{}",
+            fit.inertia
+        );
+    }
+
+    #[test]
+    fn kmeanspp_recovers_planted_blobs() {
+        let truth = [
+            [0.0, 0.0],
+            [10.0, 0.0],
+            [0.0, 10.0],
+            [10.0, 10.0],
+            [5.0, 20.0],
+        ];
+        let (x, y) = blobs(300, &truth, 2.0, 3);
+        let fit = fit_checked(x.view(), None, params(5, Init::KMeansPlusPlus)).unwrap();
+        assert_recovers(&y, &fit, 5);
+    }
+
+    #[test]
+    fn random_init_recovers_planted_blobs_given_restarts() {
+        // A random start hits all three blobs with probability 3!/3³ = 22 %; 20 restarts miss
+        // with probability < 1 %, and the seed is fixed.
+        let (x, y) = blobs(300, &[[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], 2.0, 3);
+        let p = KMeansParams {
+            n_init: 20,
+            ..params(3, Init::Random)
+        };
+        let fit = fit_checked(x.view(), None, p).unwrap();
+        assert_recovers(&y, &fit, 3);
+    }
+
+    #[test]
+    fn explicit_centres_give_the_textbook_lloyd_result() {
+        // Worked by hand: centres (0) and (10) on 1-D points; one step assigns {0,1,2} and {9,11}.
+        let x = array![[0.0], [1.0], [2.0], [9.0], [11.0]];
+        let init = Init::Centers(array![[0.0], [10.0]]);
+        let fit = fit_checked(x.view(), None, params(2, init)).unwrap();
+        assert_eq!(fit.labels.to_vec(), vec![0, 0, 0, 1, 1]);
+        assert!((fit.centers[[0, 0]] - 1.0).abs() < 1e-12);
+        assert!((fit.centers[[1, 0]] - 10.0).abs() < 1e-12);
+        assert!((fit.inertia - 4.0).abs() < 1e-12);
+        assert_eq!(fit.n_iter, 2);
+    }
+
+    #[test]
+    fn weights_act_as_repetitions() {
+        let x = array![[0.0], [1.0], [5.0], [6.0]];
+        let w = array![3.0, 1.0, 1.0, 1.0];
+        let init = Init::Centers(array![[0.0], [6.0]]);
+        let fit = fit_checked(x.view(), Some(w.view()), params(2, init)).unwrap();
+        assert!((fit.centers[[0, 0]] - 0.25).abs() < 1e-12);
+        assert!((fit.centers[[1, 0]] - 5.5).abs() < 1e-12);
+        // 3·0.25² + 0.75² + 2·0.5²
+        assert!((fit.inertia - (3.0 * 0.0625 + 0.5625 + 0.5)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn an_empty_cluster_takes_the_farthest_point() {
+        // The third centre is far from everything and loses all points in the first step.
+        let x = array![[0.0], [0.1], [5.0], [5.1], [20.0]];
+        let init = Init::Centers(array![[0.0], [5.0], [100.0]]);
+        let fit = fit_checked(x.view(), None, params(3, init)).unwrap();
+        assert_eq!(fit.labels.to_vec(), vec![0, 0, 1, 1, 2]);
+        assert!((fit.centers[[2, 0]] - 20.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_result_does_not_depend_on_threads() {
+        let (x, _) = blobs(3000, &[[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]], 4.0, 9);
+        let run = |t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+                .install(|| fit_checked(x.view(), None, params(6, Init::KMeansPlusPlus)).unwrap())
+        };
+        let (a, b) = (run(1), run(3));
+        assert_eq!(a.labels, b.labels);
+        assert_eq!(a.inertia.to_bits(), b.inertia.to_bits());
+        assert_eq!(a.centers, b.centers);
+    }
+
+    #[test]
+    fn predict_transform_and_stats_agree() {
+        let (x, _) = blobs(500, &[[0.0, 0.0], [8.0, 8.0]], 3.0, 1);
+        let fit = fit_checked(x.view(), None, params(2, Init::KMeansPlusPlus)).unwrap();
+        let table = Table::numeric(x.view(), None, Missing::Forbid).unwrap();
+        let (labels, inertia) = predict(&table, fit.centers.view()).unwrap();
+        assert_eq!(labels, fit.labels);
+        assert!((inertia - fit.inertia).abs() <= 1e-9 * fit.inertia);
+        let dist = transform(&table, fit.centers.view()).unwrap();
+        let direct: f64 = dist
+            .outer_iter()
+            .map(|r| r.iter().fold(f64::INFINITY, |a, &b| a.min(b)).powi(2))
+            .sum();
+        assert!((direct - fit.inertia).abs() <= 1e-9 * fit.inertia);
+        let stats =
+            lloyd_stats(&table, fit.centers.view(), ndarray::Array1::zeros(2).view()).unwrap();
+        assert_eq!(stats.weights.sum(), 1000.0);
+        // At convergence each centre is the mean of its points.
+        for c in 0..2 {
+            for j in 0..2 {
+                let mean = stats.sums[[c, j]] / stats.weights[c];
+                assert!((mean - fit.centers[[c, j]]).abs() < 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_errors_not_panics() {
+        let x = array![[0.0], [1.0]];
+        let bad = |p: KMeansParams| fit_checked(x.view(), None, p).unwrap_err();
+        assert!(bad(params(3, Init::KMeansPlusPlus))
+            .to_string()
+            .contains("n_samples=2"));
+        assert!(bad(params(0, Init::Random))
+            .to_string()
+            .starts_with("n_clusters"));
+        let wrong = Init::Centers(array![[0.0, 1.0], [1.0, 1.0]]);
+        assert!(bad(params(2, wrong)).to_string().starts_with("init"));
+        let p = KMeansParams {
+            tol: f64::NAN,
+            ..params(1, Init::Random)
+        };
+        assert!(bad(p).to_string().starts_with("tol"));
+    }
+}

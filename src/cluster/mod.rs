@@ -1,0 +1,3 @@
+//! Cluster analysis.
+
+pub mod kmeans;

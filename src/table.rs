@@ -1,0 +1,215 @@
+//! The encoded table every algorithm consumes, and the validation all of them share.
+//!
+//! The Python layer turns a data frame into a numeric block (f64, NaN = missing), a block of
+//! categorical codes (u32, [`MISSING_CODE`] = missing) with the number of levels per column, and
+//! optional non-negative weights. Rust never sees labels or names: errors name columns by position
+//! and the Python layer puts the name back.
+
+use ndarray::{ArrayView1, ArrayView2, Axis};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// The code reserved for a missing categorical value.
+pub const MISSING_CODE: u32 = u32::MAX;
+
+/// A borrowed, validated table: `n` rows, numeric and categorical columns side by side.
+#[derive(Debug, Clone, Copy)]
+pub struct Table<'a> {
+    pub numeric: ArrayView2<'a, f64>,
+    pub codes: ArrayView2<'a, u32>,
+    pub n_levels: &'a [u32],
+    pub weights: Option<ArrayView1<'a, f64>>,
+}
+
+/// What a table may contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// NaN (numeric) and [`MISSING_CODE`] (categorical) are errors.
+    Forbid,
+    /// Missing values are data the algorithm handles itself.
+    Allow,
+}
+
+impl<'a> Table<'a> {
+    /// Checks shapes, values and weights once, so the algorithms can trust them.
+    /// Views of different lifetimes are accepted (ndarray views are invariant) and re-borrowed.
+    pub fn new<'x: 'a, 'c: 'a, 'w: 'a>(
+        numeric: ArrayView2<'x, f64>,
+        codes: ArrayView2<'c, u32>,
+        n_levels: &'a [u32],
+        weights: Option<ArrayView1<'w, f64>>,
+        missing: Missing,
+    ) -> Result<Self> {
+        let (numeric, codes) = (numeric.reborrow(), codes.reborrow());
+        let weights = weights.map(|w| w.reborrow());
+        let n = numeric.nrows();
+        if codes.nrows() != n {
+            return Err(Error::invalid(
+                "codes",
+                format!("has {} rows, the numeric block {n}", codes.nrows()),
+            ));
+        }
+        if n_levels.len() != codes.ncols() {
+            return Err(Error::invalid(
+                "n_levels",
+                format!(
+                    "has {} entries for {} columns",
+                    n_levels.len(),
+                    codes.ncols()
+                ),
+            ));
+        }
+        if n == 0 {
+            return Err(Error::invalid("X", "has no rows (n_samples=0)"));
+        }
+        if numeric.ncols() + codes.ncols() == 0 {
+            return Err(Error::invalid(
+                "X",
+                format!("0 feature(s) (shape=({n}, 0)) while a minimum of 1 is required."),
+            ));
+        }
+        check_numeric(numeric, missing)?;
+        for (j, (col, &levels)) in codes.axis_iter(Axis(1)).zip(n_levels).enumerate() {
+            let bad = col
+                .iter()
+                .find(|&&c| c >= levels && !(c == MISSING_CODE && missing == Missing::Allow));
+            if let Some(&c) = bad {
+                let why = if c == MISSING_CODE {
+                    "contains missing values".to_string()
+                } else {
+                    format!("code {c} is outside 0..{levels}")
+                };
+                return Err(Error::invalid(format!("categorical column {j}"), why));
+            }
+        }
+        if let Some(w) = weights {
+            check_weights(w, n)?;
+        }
+        Ok(Table {
+            numeric,
+            codes,
+            n_levels,
+            weights,
+        })
+    }
+
+    /// A table of numeric columns only.
+    pub fn numeric<'x: 'a, 'w: 'a>(
+        numeric: ArrayView2<'x, f64>,
+        weights: Option<ArrayView1<'w, f64>>,
+        missing: Missing,
+    ) -> Result<Self> {
+        Self::new(
+            numeric,
+            ArrayView2::from_shape((numeric.nrows(), 0), &[]).expect("empty view"),
+            &[],
+            weights,
+            missing,
+        )
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.numeric.nrows()
+    }
+
+    /// Total weight (the row count when unweighted).
+    pub fn total_weight(&self) -> f64 {
+        self.weights.map_or(self.n_rows() as f64, |w| w.sum())
+    }
+}
+
+/// Rejects infinite values always, NaN unless missing values are allowed; names the first bad
+/// column.
+pub fn check_numeric(x: ArrayView2<'_, f64>, missing: Missing) -> Result<()> {
+    let bad = |v: f64| v.is_infinite() || (v.is_nan() && missing == Missing::Forbid);
+    let first_bad = (0..x.ncols())
+        .into_par_iter()
+        .find_first(|&j| x.column(j).iter().any(|&v| bad(v)));
+    match first_bad {
+        None => Ok(()),
+        Some(j) => {
+            let col = x.column(j);
+            let nan = col.iter().filter(|v| v.is_nan()).count();
+            let inf = col.iter().filter(|v| v.is_infinite()).count();
+            Err(Error::invalid(
+                format!("numeric column {j}"),
+                format!("contains {nan} NaN and {inf} inf values"),
+            ))
+        }
+    }
+}
+
+/// Weights: one per row, finite, non-negative, with a positive sum.
+pub fn check_weights(w: ArrayView1<'_, f64>, n: usize) -> Result<()> {
+    if w.len() != n {
+        return Err(Error::invalid(
+            "sample_weight",
+            format!("has {} entries for {n} rows", w.len()),
+        ));
+    }
+    if let Some(v) = w.iter().find(|v| !v.is_finite() || **v < 0.0) {
+        return Err(Error::invalid(
+            "sample_weight",
+            format!("must be finite and non-negative, found {v}"),
+        ));
+    }
+    if w.sum() <= 0.0 {
+        return Err(Error::invalid("sample_weight", "sums to zero"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{array, Array2};
+
+    #[test]
+    fn accepts_a_clean_mixed_table() {
+        let x = array![[1.0, 2.0], [3.0, 4.0]];
+        let c = array![[0u32], [1]];
+        let t = Table::new(x.view(), c.view(), &[2], None, Missing::Forbid).unwrap();
+        assert_eq!(t.n_rows(), 2);
+        assert_eq!(t.total_weight(), 2.0);
+    }
+
+    #[test]
+    fn names_the_column_with_nan_or_inf() {
+        let x = array![[1.0, f64::NAN], [3.0, 4.0]];
+        let err = Table::numeric(x.view(), None, Missing::Forbid).unwrap_err();
+        assert_eq!(
+            err,
+            Error::invalid("numeric column 1", "contains 1 NaN and 0 inf values")
+        );
+        assert!(Table::numeric(x.view(), None, Missing::Allow).is_ok());
+        let y = array![[f64::INFINITY, 1.0]];
+        assert!(Table::numeric(y.view(), None, Missing::Allow).is_err());
+    }
+
+    #[test]
+    fn rejects_codes_out_of_range_and_missing_codes() {
+        let x = Array2::<f64>::zeros((2, 0));
+        let c = array![[0u32], [MISSING_CODE]];
+        assert!(Table::new(x.view(), c.view(), &[2], None, Missing::Forbid).is_err());
+        assert!(Table::new(x.view(), c.view(), &[2], None, Missing::Allow).is_ok());
+        let c = array![[0u32], [2]];
+        assert!(Table::new(x.view(), c.view(), &[2], None, Missing::Allow).is_err());
+    }
+
+    #[test]
+    fn rejects_bad_weights_and_empty_tables() {
+        let x = array![[1.0], [2.0]];
+        let w = array![1.0, -1.0];
+        assert!(Table::numeric(x.view(), Some(w.view()), Missing::Forbid).is_err());
+        let w = array![0.0, 0.0];
+        assert!(Table::numeric(x.view(), Some(w.view()), Missing::Forbid).is_err());
+        let w = array![1.0];
+        assert!(Table::numeric(x.view(), Some(w.view()), Missing::Forbid).is_err());
+        let e = Array2::<f64>::zeros((0, 3));
+        assert!(Table::numeric(e.view(), None, Missing::Forbid).is_err());
+        let e = Array2::<f64>::zeros((12, 0));
+        let err = Table::numeric(e.view(), None, Missing::Forbid).unwrap_err();
+        assert!(err.to_string().contains("0 feature(s) (shape=(12, 0))"));
+    }
+}
