@@ -6,7 +6,6 @@
 //! and the Python layer puts the name back.
 
 use ndarray::{ArrayView1, ArrayView2, Axis};
-use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
@@ -14,12 +13,85 @@ use crate::error::{Error, Result};
 pub const MISSING_CODE: u32 = u32::MAX;
 
 /// A borrowed, validated table: `n` rows, numeric and categorical columns side by side.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Table<'a> {
     pub numeric: ArrayView2<'a, f64>,
     pub codes: ArrayView2<'a, u32>,
     pub n_levels: &'a [u32],
     pub weights: Option<ArrayView1<'a, f64>>,
+    /// Unweighted moments of the numeric columns (missing values skipped), computed by the
+    /// validation pass.
+    pub moments: Moments,
+}
+
+/// Per-column count, mean and sum of squared deviations of the non-missing values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moments {
+    pub count: Vec<f64>,
+    pub mean: Vec<f64>,
+    pub m2: Vec<f64>,
+}
+
+impl Moments {
+    /// Population variance (divides by the count) per column.
+    pub fn variance(&self) -> Vec<f64> {
+        self.m2
+            .iter()
+            .zip(&self.count)
+            .map(|(m2, c)| m2 / c)
+            .collect()
+    }
+
+    /// Chan et al.'s pairwise update: the moments of the union of two disjoint row sets.
+    fn merge(self, b: Moments) -> Moments {
+        let Moments {
+            mut count,
+            mut mean,
+            mut m2,
+        } = self;
+        for j in 0..count.len() {
+            let total = count[j] + b.count[j];
+            if b.count[j] == 0.0 {
+                continue;
+            }
+            let delta = b.mean[j] - mean[j];
+            mean[j] += delta * b.count[j] / total;
+            m2[j] += b.m2[j] + delta * delta * count[j] * b.count[j] / total;
+            count[j] = total;
+        }
+        Moments { count, mean, m2 }
+    }
+
+    /// One parallel pass over a row-major block (missing values, NaN, are skipped).
+    pub fn of(x: ArrayView2<'_, f64>) -> Moments {
+        let d = x.ncols();
+        let chunk = |rows: std::ops::Range<usize>| {
+            let mut count = vec![0.0; d];
+            let mut sum = vec![0.0; d];
+            for i in rows.clone() {
+                for ((c, s), &v) in count.iter_mut().zip(&mut sum).zip(x.row(i)) {
+                    let present = !v.is_nan();
+                    *c += f64::from(u8::from(present));
+                    *s += if present { v } else { 0.0 };
+                }
+            }
+            let mean: Vec<f64> = sum
+                .iter()
+                .zip(&count)
+                .map(|(s, c)| if *c > 0.0 { s / c } else { 0.0 })
+                .collect();
+            let mut m2 = vec![0.0; d];
+            for i in rows {
+                for ((m, &v), mu) in m2.iter_mut().zip(x.row(i)).zip(&mean) {
+                    if !v.is_nan() {
+                        *m += (v - mu) * (v - mu);
+                    }
+                }
+            }
+            Moments { count, mean, m2 }
+        };
+        crate::parallel::fold_rows(x.nrows(), chunk, Moments::merge)
+    }
 }
 
 /// What a table may contain.
@@ -69,7 +141,18 @@ impl<'a> Table<'a> {
                 format!("0 feature(s) (shape=({n}, 0)) while a minimum of 1 is required."),
             ));
         }
-        check_numeric(numeric, missing)?;
+        // Any NaN / inf makes a sum non-finite: the cheap moments pass doubles as the check.
+        let moments = Moments::of(numeric);
+        let n_f = n as f64;
+        let suspicious = moments
+            .mean
+            .iter()
+            .chain(&moments.m2)
+            .any(|v| !v.is_finite())
+            || (missing == Missing::Forbid && moments.count.iter().any(|&c| c < n_f));
+        if suspicious {
+            check_numeric(numeric, missing)?;
+        }
         for (j, (col, &levels)) in codes.axis_iter(Axis(1)).zip(n_levels).enumerate() {
             let bad = col
                 .iter()
@@ -91,6 +174,7 @@ impl<'a> Table<'a> {
             codes,
             n_levels,
             weights,
+            moments,
         })
     }
 
@@ -120,24 +204,19 @@ impl<'a> Table<'a> {
 }
 
 /// Rejects infinite values always, NaN unless missing values are allowed; names the first bad
-/// column.
+/// column. (Values too large for their sum to be finite are accepted.)
 pub fn check_numeric(x: ArrayView2<'_, f64>, missing: Missing) -> Result<()> {
     let bad = |v: f64| v.is_infinite() || (v.is_nan() && missing == Missing::Forbid);
-    let first_bad = (0..x.ncols())
-        .into_par_iter()
-        .find_first(|&j| x.column(j).iter().any(|&v| bad(v)));
-    match first_bad {
-        None => Ok(()),
-        Some(j) => {
-            let col = x.column(j);
-            let nan = col.iter().filter(|v| v.is_nan()).count();
-            let inf = col.iter().filter(|v| v.is_infinite()).count();
-            Err(Error::invalid(
-                format!("numeric column {j}"),
-                format!("contains {nan} NaN and {inf} inf values"),
-            ))
-        }
-    }
+    let Some(j) = (0..x.ncols()).find(|&j| x.column(j).iter().any(|&v| bad(v))) else {
+        return Ok(());
+    };
+    let col = x.column(j);
+    let nan = col.iter().filter(|v| v.is_nan()).count();
+    let inf = col.iter().filter(|v| v.is_infinite()).count();
+    Err(Error::invalid(
+        format!("numeric column {j}"),
+        format!("contains {nan} NaN and {inf} inf values"),
+    ))
 }
 
 /// Weights: one per row, finite, non-negative, with a positive sum.
@@ -185,6 +264,36 @@ mod tests {
         assert!(Table::numeric(x.view(), None, Missing::Allow).is_ok());
         let y = array![[f64::INFINITY, 1.0]];
         assert!(Table::numeric(y.view(), None, Missing::Allow).is_err());
+    }
+
+    #[test]
+    fn moments_match_two_pass_formulas_and_skip_missing() {
+        let n = 3000;
+        let x = Array2::from_shape_fn((n, 2), |(i, j)| {
+            if j == 1 && i % 7 == 0 {
+                f64::NAN
+            } else {
+                ((i * 37 + j * 11) % 101) as f64 + 1e6
+            }
+        });
+        let m = Table::numeric(x.view(), None, Missing::Allow)
+            .unwrap()
+            .moments;
+        for j in 0..2 {
+            let vals: Vec<f64> = x
+                .column(j)
+                .iter()
+                .copied()
+                .filter(|v| !v.is_nan())
+                .collect();
+            let mean = vals.iter().sum::<f64>() / vals.len() as f64;
+            let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / vals.len() as f64;
+            assert_eq!(m.count[j], vals.len() as f64);
+            assert!((m.mean[j] - mean).abs() < 1e-9 * mean);
+            assert!((m.variance()[j] - var).abs() < 1e-9 * var);
+        }
+        let huge = array![[1e308], [1e308]];
+        assert!(Table::numeric(huge.view(), None, Missing::Forbid).is_ok());
     }
 
     #[test]

@@ -173,9 +173,12 @@ def numeric(X: Any, *, what: str = "X", missing: str = "raise") -> NumericData:
             "required.",
             what,
         )
-    finite = np.isfinite(values)
     kept = None
-    if not finite.all():
+    # The sum is finite iff every value is (barring overflow, which the slow path handles).
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = values.sum()
+    finite = None if np.isfinite(total) else np.isfinite(values)
+    if finite is not None and not finite.all():
         nan = np.isnan(values)
         inf = ~finite & ~nan
         if inf.any():

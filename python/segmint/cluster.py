@@ -158,7 +158,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.labels_ = _frame.labels_series(labels, data)
         self.inertia_ = float(inertia)
         self.n_iter_ = int(n_iter)
-        distinct = len(np.unique(labels))
+        distinct = int(np.count_nonzero(np.bincount(labels, minlength=n_clusters)))
         if distinct < n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct}) found smaller than n_clusters "

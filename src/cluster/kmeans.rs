@@ -235,10 +235,100 @@ fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
     }
 }
 
-/// Assigns rows `rows` to their nearest centre, writing `labels` (one per row) and adding to
-/// `part`. `W` is the tile width, `FMA` whether fused multiply-add is available.
+/// Nearest centre (min of ‖c‖² − 2 x·c, first index on ties) for a block of 4 centred rows:
+/// the portable version.
 #[inline(always)]
-fn assign_chunk<const W: usize, const FMA: bool>(
+#[allow(clippy::needless_range_loop)]
+fn nearest_block_portable<const W: usize>(rows: [&[f64]; ROWS], c: &Packed) -> [u32; ROWS] {
+    let d = c.d;
+    let mut best = [f64::INFINITY; ROWS];
+    let mut arg = [0u32; ROWS];
+    for t in 0..c.tiles {
+        let tile = &c.coords[t * d * W..(t + 1) * d * W];
+        let norms = &c.norms[t * W..(t + 1) * W];
+        for r in 0..ROWS {
+            let mut acc = [0.0f64; W];
+            for (cs, &xv) in tile.chunks_exact(W).zip(rows[r]) {
+                for l in 0..W {
+                    acc[l] += xv * cs[l];
+                }
+            }
+            for l in 0..W {
+                let dist = norms[l] - 2.0 * acc[l];
+                if dist < best[r] {
+                    best[r] = dist;
+                    arg[r] = (t * W + l) as u32;
+                }
+            }
+        }
+    }
+    arg
+}
+
+/// The same with AVX2 + FMA: a 4-row × `4V`-centre register block, the multiply-adds over the
+/// features, then a vector argmin.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::needless_range_loop)] // register blocks read best as index loops
+fn nearest_block_avx2<const V: usize>(rows: [&[f64]; ROWS], c: &Packed) -> [u32; ROWS] {
+    use std::arch::x86_64::*;
+    let d = c.d;
+    let w = 4 * V;
+    debug_assert_eq!(c.width, w);
+    debug_assert!(rows.iter().all(|r| r.len() == d));
+    let mut best = [f64::INFINITY; ROWS];
+    let mut arg = [0u32; ROWS];
+    for t in 0..c.tiles {
+        let tile = &c.coords[t * d * w..(t + 1) * d * w];
+        let mut acc = [[_mm256_setzero_pd(); V]; ROWS];
+        for j in 0..d {
+            // SAFETY: `tile` holds d × w values and every row d values, so all reads are in
+            // bounds; unaligned loads are used throughout.
+            unsafe {
+                let mut cv = [_mm256_setzero_pd(); V];
+                for (v, cvv) in cv.iter_mut().enumerate() {
+                    *cvv = _mm256_loadu_pd(tile.as_ptr().add(j * w + 4 * v));
+                }
+                for r in 0..ROWS {
+                    let xb = _mm256_broadcast_sd(&*rows[r].as_ptr().add(j));
+                    for v in 0..V {
+                        acc[r][v] = _mm256_fmadd_pd(xb, cv[v], acc[r][v]);
+                    }
+                }
+            }
+        }
+        let two = _mm256_set1_pd(2.0);
+        for r in 0..ROWS {
+            let mut dist = [_mm256_setzero_pd(); V];
+            let mut m = _mm256_set1_pd(f64::INFINITY);
+            for v in 0..V {
+                // SAFETY: norms holds tiles × w values.
+                let norms = unsafe { _mm256_loadu_pd(c.norms.as_ptr().add(t * w + 4 * v)) };
+                // ‖x‖² is the same for every centre and left out of the argmin.
+                dist[v] = _mm256_fnmadd_pd(two, acc[r][v], norms);
+                m = _mm256_min_pd(m, dist[v]);
+            }
+            m = _mm256_min_pd(m, _mm256_permute2f128_pd(m, m, 1));
+            m = _mm256_min_pd(m, _mm256_permute_pd(m, 0b0101));
+            let mut mask = 0u32;
+            for v in 0..V {
+                let eq = _mm256_cmp_pd(dist[v], m, _CMP_EQ_OQ);
+                mask |= (_mm256_movemask_pd(eq) as u32) << (4 * v);
+            }
+            let min = _mm256_cvtsd_f64(m);
+            if min < best[r] {
+                best[r] = min;
+                arg[r] = (t * w) as u32 + mask.trailing_zeros();
+            }
+        }
+    }
+    arg
+}
+
+/// Assigns rows `rows` to their nearest centre, writing `labels` (one per row) and adding to
+/// `part`. `FMA`: fused multiply-add (and AVX2) are available.
+#[inline(always)]
+fn assign_chunk<const FMA: bool>(
     p: &Pass<'_>,
     rows: std::ops::Range<usize>,
     labels: &mut [u32],
@@ -246,77 +336,44 @@ fn assign_chunk<const W: usize, const FMA: bool>(
 ) {
     let c = p.centres;
     let d = c.d;
-    // Centred rows of the current block, feature-major: buf[j * ROWS + r].
+    // Centred rows of the current block, row-major: buf[r * d + j].
     let mut buf = vec![0.0; d * ROWS];
     let start = rows.start;
     let n = rows.len();
     let mut r0 = 0;
     while r0 < n {
         let nb = ROWS.min(n - r0);
-        for r in 0..ROWS {
-            if r < nb {
-                let x = &p.x[(start + r0 + r) * d..(start + r0 + r + 1) * d];
-                for (j, (&v, &o)) in x.iter().zip(p.offset).enumerate() {
-                    buf[j * ROWS + r] = v - o;
-                }
-            } else {
-                for j in 0..d {
-                    buf[j * ROWS + r] = 0.0;
-                }
+        let block = &p.x[(start + r0) * d..(start + r0 + nb) * d];
+        for (dst, src) in buf.chunks_exact_mut(d).zip(block.chunks_exact(d)) {
+            for ((b, &v), &o) in dst.iter_mut().zip(src).zip(p.offset) {
+                *b = v - o;
             }
         }
-        let mut best = [f64::INFINITY; ROWS];
-        let mut arg = [0u32; ROWS];
-        for t in 0..c.tiles {
-            let mut acc = [[0.0f64; W]; ROWS];
-            let tile = &c.coords[t * d * W..(t + 1) * d * W];
-            for (xs, cs) in buf.chunks_exact(ROWS).zip(tile.chunks_exact(W)) {
-                let cs: &[f64; W] = cs.try_into().expect("tile width");
-                for r in 0..ROWS {
-                    let xv = xs[r];
-                    for l in 0..W {
-                        acc[r][l] = madd::<FMA>(xv, cs[l], acc[r][l]);
-                    }
-                }
-            }
-            let norms = &c.norms[t * W..(t + 1) * W];
-            for r in 0..ROWS {
-                for l in 0..W {
-                    // ‖x‖² is the same for every centre and left out of the argmin.
-                    let dist = norms[l] - 2.0 * acc[r][l];
-                    if dist < best[r] {
-                        best[r] = dist;
-                        arg[r] = (t * W + l) as u32;
-                    }
-                }
-            }
-        }
-        for r in 0..nb {
+        let block_rows = [&buf[..d], &buf[d..2 * d], &buf[2 * d..3 * d], &buf[3 * d..]];
+        let arg = nearest(FMA, block_rows, c);
+        for (r, row) in buf.chunks_exact(d).enumerate().take(nb) {
             let i = start + r0 + r;
             let label = arg[r];
             let slot = &mut labels[r0 + r];
-            if *slot != label {
-                part.changed += 1;
-                *slot = label;
-            }
+            part.changed += usize::from(*slot != label);
+            *slot = label;
             if !(p.accumulate || p.inertia) {
                 continue;
             }
             let w = p.weights.map_or(1.0, |w| w[i]);
-            let x = &p.x[i * d..(i + 1) * d];
             let l = label as usize;
             if p.accumulate {
                 let sums = &mut part.sums[l * d..(l + 1) * d];
-                for ((s, &v), &o) in sums.iter_mut().zip(x).zip(p.offset) {
-                    *s = madd::<FMA>(w, v - o, *s);
+                for (s, &v) in sums.iter_mut().zip(row) {
+                    *s = madd::<FMA>(w, v, *s);
                 }
                 part.weights[l] += w;
             }
             if p.inertia {
                 let centre = &c.rows[l * d..(l + 1) * d];
                 let mut e = 0.0;
-                for ((&v, &o), &cv) in x.iter().zip(p.offset).zip(centre) {
-                    let diff = (v - o) - cv;
+                for (&v, &cv) in row.iter().zip(centre) {
+                    let diff = v - cv;
                     e = madd::<FMA>(diff, diff, e);
                 }
                 part.inertia += w * e;
@@ -326,15 +383,36 @@ fn assign_chunk<const W: usize, const FMA: bool>(
     }
 }
 
+#[inline(always)]
+fn nearest(simd: bool, rows: [&[f64]; ROWS], c: &Packed) -> [u32; ROWS] {
+    #[cfg(target_arch = "x86_64")]
+    if simd {
+        // SAFETY: `simd` is only true when the CPU has AVX2 and FMA (see `assign_dispatch`).
+        return unsafe {
+            if c.width == 4 {
+                nearest_block_avx2::<1>(rows, c)
+            } else {
+                nearest_block_avx2::<2>(rows, c)
+            }
+        };
+    }
+    let _ = simd;
+    if c.width == 4 {
+        nearest_block_portable::<4>(rows, c)
+    } else {
+        nearest_block_portable::<8>(rows, c)
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn assign_chunk_avx2<const W: usize>(
+fn assign_chunk_avx2(
     p: &Pass<'_>,
     rows: std::ops::Range<usize>,
     labels: &mut [u32],
     part: &mut Partial,
 ) {
-    assign_chunk::<W, true>(p, rows, labels, part)
+    assign_chunk::<true>(p, rows, labels, part)
 }
 
 fn has_avx2_fma() -> bool {
@@ -357,19 +435,9 @@ fn assign_dispatch(
     #[cfg(target_arch = "x86_64")]
     if has_avx2_fma() {
         // SAFETY: the CPU supports the features the function was compiled for.
-        unsafe {
-            return if p.centres.width == 4 {
-                assign_chunk_avx2::<4>(p, rows, labels, part)
-            } else {
-                assign_chunk_avx2::<8>(p, rows, labels, part)
-            };
-        }
+        return unsafe { assign_chunk_avx2(p, rows, labels, part) };
     }
-    if p.centres.width == 4 {
-        assign_chunk::<4, false>(p, rows, labels, part)
-    } else {
-        assign_chunk::<8, false>(p, rows, labels, part)
-    }
+    assign_chunk::<false>(p, rows, labels, part)
 }
 
 /// One parallel pass: labels every row, returns the merged partial statistics.
@@ -429,7 +497,7 @@ pub fn predict(table: &Table<'_>, centers: ArrayView2<'_, f64>) -> Result<(Array
         Pass {
             x,
             offset: &zero,
-            weights: weights_of(&table.weights)?.as_deref(),
+            weights: weights_of(&table.weights)?,
             centres: &packed,
             accumulate: false,
             inertia: true,
@@ -458,7 +526,7 @@ pub fn lloyd_stats(
         Pass {
             x,
             offset: &offset,
-            weights: weights_of(&table.weights)?.as_deref(),
+            weights: weights_of(&table.weights)?,
             centres: &packed,
             accumulate: true,
             inertia: true,
@@ -499,44 +567,6 @@ pub fn transform(table: &Table<'_>, centers: ArrayView2<'_, f64>) -> Result<Arra
         |_, _| (),
     );
     Ok(Array2::from_shape_vec((table.n_rows(), k), out).expect("n × k"))
-}
-
-/// Column means and the mean of the per-column (population) variances, unweighted as in
-/// scikit-learn's tolerance.
-fn mean_and_variance(x: &[f64], n: usize, d: usize) -> (Vec<f64>, f64) {
-    let add = |mut a: Vec<f64>, b: Vec<f64>| {
-        a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
-        a
-    };
-    let sums = fold_rows(
-        n,
-        |rows| {
-            let mut s = vec![0.0; d];
-            for i in rows {
-                s.iter_mut()
-                    .zip(&x[i * d..(i + 1) * d])
-                    .for_each(|(s, v)| *s += v);
-            }
-            s
-        },
-        add,
-    );
-    let mean: Vec<f64> = sums.iter().map(|s| s / n as f64).collect();
-    let sq = fold_rows(
-        n,
-        |rows| {
-            let mut s = vec![0.0; d];
-            for i in rows {
-                for ((s, v), m) in s.iter_mut().zip(&x[i * d..(i + 1) * d]).zip(&mean) {
-                    *s += (v - m) * (v - m);
-                }
-            }
-            s
-        },
-        add,
-    );
-    let mean_var = sq.iter().map(|s| s / n as f64).sum::<f64>() / d as f64;
-    (mean, mean_var)
 }
 
 /// Squared Euclidean distance of centred row `i` to centred point `c`.
@@ -861,8 +891,10 @@ pub fn fit(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
     let (n, d) = table.numeric.dim();
     let x = slice_of(&table.numeric)?;
     let w = weights_of(&table.weights)?;
-    let (mean, mean_var) = mean_and_variance(x, n, d);
-    let tol = p.tol * mean_var;
+    // scikit-learn: tolerance relative to the mean (unweighted) feature variance; fitting on data
+    // centred on the (unweighted) column means.
+    let mean = &table.moments.mean;
+    let tol = p.tol * table.moments.variance().iter().sum::<f64>() / d as f64;
     let n_init = if matches!(p.init, Init::Centers(_)) {
         1
     } else {
@@ -872,17 +904,17 @@ pub fn fit(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
     for run in 0..n_init {
         let mut rng = Stream::new(p.seed, run as u64);
         let start = match &p.init {
-            Init::KMeansPlusPlus => kmeanspp(x, &mean, w, n, p.n_clusters, &mut rng),
-            Init::Random => random_rows(x, &mean, w, n, p.n_clusters, &mut rng),
-            Init::Centers(c) => c - &ArrayView1::from(&mean),
+            Init::KMeansPlusPlus => kmeanspp(x, mean, w, n, p.n_clusters, &mut rng),
+            Init::Random => random_rows(x, mean, w, n, p.n_clusters, &mut rng),
+            Init::Centers(c) => c - &ArrayView1::from(mean),
         };
-        let fit = lloyd(x, &mean, w, start, p.max_iter, tol);
+        let fit = lloyd(x, mean, w, start, p.max_iter, tol);
         if best.as_ref().is_none_or(|b| fit.inertia < b.inertia) {
             best = Some(fit);
         }
     }
     let mut best = best.expect("n_init >= 1");
-    best.centers += &ArrayView1::from(&mean);
+    best.centers += &ArrayView1::from(mean);
     Ok(best)
 }
 
@@ -1068,5 +1100,68 @@ mod tests {
             ..params(1, Init::Random)
         };
         assert!(bad(p).to_string().starts_with("tol"));
+    }
+}
+
+#[cfg(test)]
+mod speed {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn kernel_speed() {
+        let (n, d, k) = (1_000_000usize, 16usize, 8usize);
+        let mut rng = Stream::new(1, 0);
+        let x: Vec<f64> = (0..n * d).map(|_| rng.uniform() * 4.0).collect();
+        let c = Array2::from_shape_fn((k, d), |(i, j)| x[i * 977 * d + j]);
+        let packed = Packed::new(c.view());
+        let off = vec![2.0; d];
+        let mut labels = vec![0u32; n];
+        for _ in 0..3 {
+            let t = std::time::Instant::now();
+            let s: f64 = x.iter().sum();
+            eprintln!(
+                "plain sum {s:.1}: {:.2} ms",
+                t.elapsed().as_secs_f64() * 1e3
+            );
+            let t = std::time::Instant::now();
+            let s = fold_rows(
+                n,
+                |r| x[r.start * d..r.end * d].iter().sum::<f64>(),
+                |a, b| a + b,
+            );
+            eprintln!("par sum {s:.1}: {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
+        }
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut best = [f64::INFINITY; 2];
+            for _ in 0..15 {
+                for acc in [false, true] {
+                    let t = std::time::Instant::now();
+                    pool.install(|| {
+                        assign(
+                            Pass {
+                                x: &x,
+                                offset: &off,
+                                weights: None,
+                                centres: &packed,
+                                accumulate: acc,
+                                inertia: false,
+                            },
+                            &mut labels,
+                        )
+                    });
+                    let ms = t.elapsed().as_secs_f64() * 1e3;
+                    best[acc as usize] = best[acc as usize].min(ms);
+                }
+            }
+            eprintln!(
+                "threads {threads}: assign {:.2} ms, assign+accumulate {:.2} ms",
+                best[0], best[1]
+            );
+        }
     }
 }

@@ -9,6 +9,8 @@ use crate::error::Error;
 use crate::table::{Missing, Table};
 
 type Labels<'py> = Bound<'py, PyArray1<i64>>;
+type Matrix<'py> = Bound<'py, PyArray2<f64>>;
+type Vector<'py> = Bound<'py, PyArray1<f64>>;
 
 /// Fits k-means. `init` is "k-means++" or "random", or `init_centers` is given.
 /// Returns (centers, labels, inertia, n_iter).
@@ -27,7 +29,7 @@ pub fn kmeans_fit<'py>(
     tol: f64,
     seed: u64,
     n_threads: usize,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Labels<'py>, f64, usize)> {
+) -> PyResult<(Matrix<'py>, Labels<'py>, f64, usize)> {
     let init = match (init, init_centers) {
         (_, Some(c)) => Init::Centers(c.as_array().to_owned()),
         ("k-means++", None) => Init::KMeansPlusPlus,
@@ -87,7 +89,7 @@ pub fn kmeans_transform<'py>(
     x: PyReadonlyArray2<'py, f64>,
     centers: PyReadonlyArray2<'py, f64>,
     n_threads: usize,
-) -> PyResult<Bound<'py, PyArray2<f64>>> {
+) -> PyResult<Matrix<'py>> {
     let (x, c) = (x.as_array(), centers.as_array());
     let dist = run(py, n_threads, || {
         let x = x.as_standard_layout();
@@ -107,7 +109,7 @@ pub fn kmeans_lloyd_stats<'py>(
     centers: PyReadonlyArray2<'py, f64>,
     offset: PyReadonlyArray1<'py, f64>,
     n_threads: usize,
-) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>, f64)> {
+) -> PyResult<(Matrix<'py>, Vector<'py>, f64)> {
     let (x, c, o) = (x.as_array(), centers.as_array(), offset.as_array());
     let w = sample_weight.as_ref().map(|w| w.as_array());
     let stats = run(py, n_threads, || {

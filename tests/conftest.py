@@ -1,0 +1,43 @@
+"""Shared fixtures for segmint's test suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+#: /work/main/tests/conftest.py -> /work/main -> /work -> /work/shared/data
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+SPEND_COLUMNS = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicatessen"]
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared data folder (``../shared/data`` next to the project root)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data folder not found: {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def wholesale_csv(shared_data: Path) -> Path:
+    path = shared_data / "customers" / "wholesale_customers.csv"
+    if not path.is_file():
+        pytest.skip(f"wholesale data not found: {path}")
+    return path
+
+
+@pytest.fixture
+def wholesale_log_std(wholesale_csv: Path) -> pd.DataFrame:
+    """Log spend of the 440 wholesale customers, standardised (mean 0, population sd 1), on a
+    string index "C0000".. so that index propagation can be checked.
+
+    Function-scoped on purpose: tests may check the frame is not mutated."""
+    raw = pd.read_csv(wholesale_csv)
+    spend = np.log(raw[SPEND_COLUMNS].to_numpy(dtype=np.float64))
+    std = (spend - spend.mean(axis=0)) / spend.std(axis=0, ddof=0)
+    index = pd.Index([f"C{i:04d}" for i in range(len(raw))], name="customer")
+    return pd.DataFrame(std, index=index, columns=SPEND_COLUMNS)
