@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import segmint
 from segmint.datasets import SPEND_COLUMNS, load_wholesale
 
 # UCI codes: Channel 1 = Horeca (hotel/restaurant/café), 2 = Retail;
@@ -103,25 +102,21 @@ def _segment_shares(stdout):
     return {s: share for s, _, share in _segment_table(stdout)}
 
 
-@pytest.mark.parametrize("segments", [4, 3])
-def test_demo_runs_and_sizes_sum_to_440(raw, segments):
-    stdout = _run_demo("--segments", str(segments), "--seed", "0")
+@pytest.mark.parametrize(
+    ("args", "segments"), [((), 4), (("--segments", "3", "--seed", "1"), 3)], ids=["default", "3"]
+)
+def test_demo_runs_and_sizes_sum_to_440(raw, args, segments):
+    stdout = _run_demo(*args)
     assert stdout.startswith("440 wholesale customers")
+    assert f"k-means, {segments} segments" in stdout
     sizes = _segment_sizes(stdout)
     assert sorted(sizes) == list(range(segments))
-    assert sum(sizes.values()) == 440 == len(raw)
-    assert f"k-means, {segments} segments" in stdout
-
     assert all(n > 0 for n in sizes.values())
-    # the printed shares are the sizes over 440 (rounded to 0.1 %)
+    assert sum(sizes.values()) == 440 == len(raw)
+    # the printed shares are the sizes over 440, rounded to 0.1 %
     shares = _segment_shares(stdout)
-    for s, n in sizes.items():
-        assert shares[s] == pytest.approx(100 * n / 440, abs=0.05 + 1e-9)
-
-def test_demo_default_arguments():
-    sizes = _segment_sizes(_run_demo())
-    assert len(sizes) == 4
-    assert sum(sizes.values()) == 440
+    for seg, n in sizes.items():
+        assert shares[seg] == pytest.approx(100 * n / 440, abs=0.05 + 1e-9)
 
 
 def test_demo_requires_a_command():
