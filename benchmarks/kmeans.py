@@ -84,7 +84,8 @@ def peak_memory_child(name: str, n: int, d: int, k: int) -> None:
         f.write("5")
     FITS[name](X, init)
     extra = (_rss_kib("VmHWM") - base) / 1024
-    print(f"{name}: peak memory of fit beyond the input ({X.nbytes / 2**20:.0f} MiB): {extra:.0f} MiB")
+    mib = X.nbytes / 2**20
+    print(f"{name}: peak memory of fit beyond the input ({mib:.0f} MiB): {extra:.0f} MiB")
 
 
 def peak_memory(n: int, d: int, k: int) -> None:

@@ -2,6 +2,8 @@
 import numpy as np
 import numpy.typing as npt
 
+__all__ = ["kmeans_fit", "kmeans_lloyd_stats", "kmeans_predict", "kmeans_transform"]
+
 def kmeans_fit(
     x: npt.NDArray[np.float64],
     sample_weight: npt.NDArray[np.float64] | None,

@@ -92,8 +92,10 @@ def to_pandas(X: Any, *, what: str = "X") -> pd.DataFrame | None:
 
 def _numeric_column(col: pd.Series, name: Any, what: str) -> np.ndarray:
     dtype = col.dtype
-    if isinstance(dtype, pd.CategoricalDtype) or dtype == object or pd.api.types.is_string_dtype(
-        dtype
+    if (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
     ):
         kind = "categorical" if isinstance(dtype, pd.CategoricalDtype) else "text"
         raise InvalidTypeError(
@@ -173,7 +175,7 @@ def numeric(X: Any, *, what: str = "X", missing: str = "raise") -> NumericData:
             "required.",
             what,
         )
-    kept = None
+    kept: np.ndarray | None = None
     # The sum is finite iff every value is (barring overflow, which the slow path handles).
     with np.errstate(over="ignore", invalid="ignore"):
         total = values.sum()
@@ -196,7 +198,7 @@ def numeric(X: Any, *, what: str = "X", missing: str = "raise") -> NumericData:
                 + "; impute them, or pass missing='drop' to leave those rows out",
                 bad[0][0],
             )
-        kept = ~nan.any(axis=1)
+        kept = np.asarray(~nan.any(axis=1))
         if not kept.any():
             raise InvalidInputError(f"{what}: every row has a missing value", what)
         values = np.ascontiguousarray(values[kept])
@@ -230,8 +232,7 @@ def sample_weight(weights: Any, data: NumericData) -> np.ndarray | None:
     w = w.astype(np.float64)
     if w.shape != (data.n_rows,):
         raise InvalidInputError(
-            f"sample_weight: expected {data.n_rows} weights (one per row), got shape "
-            f"{w.shape}",
+            f"sample_weight: expected {data.n_rows} weights (one per row), got shape {w.shape}",
             "sample_weight",
         )
     if not np.isfinite(w).all():
@@ -269,7 +270,8 @@ def n_threads(n_jobs: Any) -> int:
             f"n_jobs: must be None or a non-zero integer, got {n_jobs!r}", "n_jobs"
         )
     cpus = os.cpu_count() or 1
-    return int(n_jobs) if n_jobs > 0 else max(1, cpus + 1 + int(n_jobs))
+    jobs = int(n_jobs)
+    return jobs if jobs > 0 else max(1, cpus + 1 + jobs)
 
 
 def labels_series(labels: np.ndarray, data: NumericData, name: str = "segment") -> pd.Series:

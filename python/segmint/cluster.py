@@ -25,9 +25,7 @@ _INIT_METHODS = ("k-means++", "random")
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise InvalidInputError(
-            f"{name}: must be an integer >= {minimum}, got {value!r}", name
-        )
+        raise InvalidInputError(f"{name}: must be an integer >= {minimum}, got {value!r}", name)
     return int(value)
 
 
@@ -70,6 +68,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     n_iter_ : int, iterations of the best run
     n_features_in_, feature_names_in_ : as in scikit-learn
     """
+
+    labels_: pd.Series
+    inertia_: float
+    n_iter_: int
+    _centers: np.ndarray
+    _columns: list[str]
 
     def __init__(
         self,
