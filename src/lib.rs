@@ -14,6 +14,7 @@ mod python;
 mod _core {
     #[pymodule_export]
     use crate::python::cluster::{
-        kmeans_fit, kmeans_lloyd_stats, kmeans_predict, kmeans_transform,
+        calinski_harabasz_score, davies_bouldin_score, kmeans_fit, kmeans_lloyd_stats,
+        kmeans_predict, kmeans_transform, silhouette_samples,
     };
 }

@@ -10,6 +10,12 @@ from importlib.metadata import PackageNotFoundError, version
 from . import datasets
 from .cluster import KMeans
 from .errors import InternalError, InvalidInputError, InvalidTypeError, SegmintError
+from .metrics import (
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_samples,
+    silhouette_score,
+)
 
 try:
     __version__ = version("segmint")
@@ -23,5 +29,9 @@ __all__ = [
     "KMeans",
     "SegmintError",
     "__version__",
+    "calinski_harabasz_score",
     "datasets",
+    "davies_bouldin_score",
+    "silhouette_samples",
+    "silhouette_score",
 ]

@@ -2,7 +2,15 @@
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["kmeans_fit", "kmeans_lloyd_stats", "kmeans_predict", "kmeans_transform"]
+__all__ = [
+    "calinski_harabasz_score",
+    "davies_bouldin_score",
+    "kmeans_fit",
+    "kmeans_lloyd_stats",
+    "kmeans_predict",
+    "kmeans_transform",
+    "silhouette_samples",
+]
 
 def kmeans_fit(
     x: npt.NDArray[np.float64],
@@ -34,3 +42,12 @@ def kmeans_lloyd_stats(
     offset: npt.NDArray[np.float64],
     n_threads: int,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]: ...
+def silhouette_samples(
+    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], n_threads: int
+) -> npt.NDArray[np.float64]: ...
+def calinski_harabasz_score(
+    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], n_threads: int
+) -> float: ...
+def davies_bouldin_score(
+    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], n_threads: int
+) -> float: ...

@@ -1,3 +1,4 @@
 //! Cluster analysis.
 
 pub mod kmeans;
+pub mod metrics;

@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 
 use super::{run, to_py_err};
 use crate::cluster::kmeans::{self, Init, KMeansParams};
+use crate::cluster::metrics;
 use crate::error::Error;
 use crate::table::{Missing, Table};
 
@@ -122,4 +123,53 @@ pub fn kmeans_lloyd_stats<'py>(
         stats.weights.into_pyarray(py),
         stats.inertia,
     ))
+}
+
+/// Silhouette width of every row (exact Euclidean).
+#[pyfunction]
+#[pyo3(signature = (x, labels, n_threads))]
+pub fn silhouette_samples<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    labels: PyReadonlyArray1<'py, i64>,
+    n_threads: usize,
+) -> PyResult<Vector<'py>> {
+    let (x, labels) = (x.as_array(), labels.as_array());
+    let s = run(py, n_threads, || {
+        let table = Table::numeric(x, None, Missing::Forbid)?;
+        metrics::silhouette_samples(table.numeric, labels)
+    })?;
+    Ok(s.into_pyarray(py))
+}
+
+/// Calinski–Harabasz index.
+#[pyfunction]
+#[pyo3(signature = (x, labels, n_threads))]
+pub fn calinski_harabasz_score<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    labels: PyReadonlyArray1<'py, i64>,
+    n_threads: usize,
+) -> PyResult<f64> {
+    let (x, labels) = (x.as_array(), labels.as_array());
+    run(py, n_threads, || {
+        let table = Table::numeric(x, None, Missing::Forbid)?;
+        metrics::calinski_harabasz(table.numeric, labels)
+    })
+}
+
+/// Davies–Bouldin index.
+#[pyfunction]
+#[pyo3(signature = (x, labels, n_threads))]
+pub fn davies_bouldin_score<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    labels: PyReadonlyArray1<'py, i64>,
+    n_threads: usize,
+) -> PyResult<f64> {
+    let (x, labels) = (x.as_array(), labels.as_array());
+    run(py, n_threads, || {
+        let table = Table::numeric(x, None, Missing::Forbid)?;
+        metrics::davies_bouldin(table.numeric, labels)
+    })
 }
