@@ -23,16 +23,20 @@ def kmeans_fit(
     tol: float,
     seed: int,
     n_threads: int,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64], float, int]: ...
+) -> tuple[
+    npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64], float, int
+]: ...
 def kmeans_predict(
     x: npt.NDArray[np.float64],
     sample_weight: npt.NDArray[np.float64] | None,
     centers: npt.NDArray[np.float64],
+    offset: npt.NDArray[np.float64],
     n_threads: int,
 ) -> tuple[npt.NDArray[np.int64], float]: ...
 def kmeans_transform(
     x: npt.NDArray[np.float64],
     centers: npt.NDArray[np.float64],
+    offset: npt.NDArray[np.float64],
     n_threads: int,
 ) -> npt.NDArray[np.float64]: ...
 def kmeans_lloyd_stats(

@@ -116,7 +116,14 @@ def _numeric_column(col: pd.Series, name: Any, what: str) -> np.ndarray:
 
 
 def _array_to_float(X: Any, what: str) -> np.ndarray:
-    arr = np.asarray(X)
+    if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
+        raise InvalidTypeError(
+            f"{what}: sparse input is not supported; pass a dense array (X.toarray())", what
+        )
+    try:
+        arr = np.asarray(X)
+    except ValueError as e:
+        raise InvalidInputError(f"{what}: not a rectangular table of numbers ({e})", what) from e
     if np.iscomplexobj(arr):
         raise InvalidInputError(f"{what}: Complex data not supported", what)
     if arr.dtype.kind in "USO" and arr.dtype != object:
@@ -129,9 +136,9 @@ def _array_to_float(X: Any, what: str) -> np.ndarray:
         raise InvalidTypeError(f"{what}: {e}", what) from e
     if arr.ndim != 2:
         raise InvalidInputError(
-            f"{what}: Expected a 2-dimensional array, got {arr.ndim} dimension(s) "
-            "(reshape a single feature with x.reshape(-1, 1), a single sample with "
-            "x.reshape(1, -1))",
+            f"{what}: Expected a 2-dimensional array, got {arr.ndim} dimension(s). "
+            "Reshape your data either using array.reshape(-1, 1) if your data has a single "
+            "feature or array.reshape(1, -1) if it contains a single sample.",
             what,
         )
     return arr
@@ -215,6 +222,8 @@ def numeric_input(
         validate_data(estimator, X, reset=reset, skip_check_array=True)
     except ValueError as e:
         raise InvalidInputError(f"{what}: {e}", what) from e
+    except TypeError as e:  # e.g. column names of mixed types
+        raise InvalidTypeError(f"{what}: {e}", what) from e
     return data
 
 
@@ -222,13 +231,18 @@ def sample_weight(weights: Any, data: NumericData) -> np.ndarray | None:
     """Frequency weights aligned with the rows handed to Rust (None = unweighted)."""
     if weights is None:
         return None
-    w = np.asarray(weights)
-    if w.ndim == 0:
-        w = np.full(data.n_rows, float(w))
+    try:
+        w = np.asarray(weights)
+    except ValueError as e:
+        raise InvalidInputError(
+            f"sample_weight: not an array of numbers ({e})", "sample_weight"
+        ) from e
     if w.dtype.kind not in "biuf":
         raise InvalidTypeError(
             f"sample_weight: must be numeric, got dtype {w.dtype}", "sample_weight"
         )
+    if w.ndim == 0:
+        w = np.full(data.n_rows, float(w))
     w = w.astype(np.float64)
     if w.shape != (data.n_rows,):
         raise InvalidInputError(

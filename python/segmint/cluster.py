@@ -23,9 +23,15 @@ from .errors import InvalidInputError
 _INIT_METHODS = ("k-means++", "random")
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise InvalidInputError(f"{name}: must be an integer >= {minimum}, got {value!r}", name)
+def _check_int(value: Any, name: str, minimum: int, maximum: int = 2**32 - 1) -> int:
+    if (
+        not isinstance(value, numbers.Integral)
+        or isinstance(value, bool)
+        or not minimum <= int(value) <= maximum
+    ):
+        raise InvalidInputError(
+            f"{name}: must be an integer from {minimum} to {maximum}, got {value!r}", name
+        )
     return int(value)
 
 
@@ -72,7 +78,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     labels_: pd.Series
     inertia_: float
     n_iter_: int
-    _centers: np.ndarray
+    _centered: np.ndarray  # centres relative to _offset (the training column means)
+    _offset: np.ndarray
     _columns: list[str]
 
     def __init__(
@@ -145,7 +152,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             )
         weights = _frame.sample_weight(sample_weight, data)
         init, centres = self._init_args(data.values.shape[1])
-        centers, labels, inertia, n_iter = _core.kmeans_fit(
+        centered, offset, labels, inertia, n_iter = _core.kmeans_fit(
             data.values,
             weights,
             n_clusters,
@@ -157,7 +164,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             seed,
             threads,
         )
-        self._centers = centers
+        self._centered, self._offset = centered, offset
         self._columns = data.columns
         self.labels_ = _frame.labels_series(labels, data)
         self.inertia_ = float(inertia)
@@ -175,12 +182,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     @property
     def cluster_centers_(self) -> pd.DataFrame:
         """Centres, one row per segment, in the units of the features."""
-        check_is_fitted(self, "_centers")
-        index = pd.RangeIndex(len(self._centers), name="segment")
-        return pd.DataFrame(self._centers.copy(), index=index, columns=self._columns)
+        check_is_fitted(self)
+        index = pd.RangeIndex(len(self._centered), name="segment")
+        centers = self._centered + self._offset
+        return pd.DataFrame(centers, index=index, columns=self._columns)
 
     def __sklearn_is_fitted__(self) -> bool:
-        return hasattr(self, "_centers")
+        return hasattr(self, "_centered")
 
     def _new_data(self, X: Any) -> _frame.NumericData:
         check_is_fitted(self)
@@ -189,8 +197,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     def predict(self, X: Any, sample_weight: Any = None) -> pd.Series:
         """Closest segment of each row (a Series on X's index)."""
         data = self._new_data(X)
+        # Same centred arithmetic as the fit's final assignment: predicting the training rows
+        # gives labels_ exactly, even for (near-)duplicate centres.
         labels, _ = _core.kmeans_predict(
-            data.values, None, self._centers, _frame.n_threads(self.n_jobs)
+            data.values, None, self._centered, self._offset, _frame.n_threads(self.n_jobs)
         )
         return _frame.labels_series(labels, data)
 
@@ -201,7 +211,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         """Euclidean distance of every row to every centre: a DataFrame on X's index when X is
         a data frame, else an array."""
         data = self._new_data(X)
-        dist = _core.kmeans_transform(data.values, self._centers, _frame.n_threads(self.n_jobs))
+        dist = _core.kmeans_transform(
+            data.values, self._centered, self._offset, _frame.n_threads(self.n_jobs)
+        )
         if data.is_frame:
             return _frame.frame(dist, data, self.get_feature_names_out())
         return data.expand(dist, np.nan)
@@ -211,10 +223,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         data = self._new_data(X)
         weights = _frame.sample_weight(sample_weight, data)
         _, inertia = _core.kmeans_predict(
-            data.values, weights, self._centers, _frame.n_threads(self.n_jobs)
+            data.values, weights, self._centered, self._offset, _frame.n_threads(self.n_jobs)
         )
         return -float(inertia)
 
     @property
     def _n_features_out(self) -> int:
-        return len(self._centers)
+        return len(self._centered)

@@ -105,7 +105,11 @@ impl KMeansParams {
 /// A fitted k-means model.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KMeansFit {
-    pub centers: Array2<f64>,
+    /// Centres relative to `offset` (the fit works on data centred on the column means):
+    /// predicting with these and `offset` repeats the fit's final assignment exactly.
+    pub centered: Array2<f64>,
+    /// The column means the data were centred on.
+    pub offset: Array1<f64>,
     pub labels: Array1<u32>,
     /// Σ w · ‖x − c‖², a sum as in scikit-learn.
     pub inertia: f64,
@@ -122,6 +126,13 @@ pub struct LloydStats {
     pub weights: Array1<f64>,
     /// Σ w · ‖x − c‖² for the nearest centre.
     pub inertia: f64,
+}
+
+impl KMeansFit {
+    /// Centres in the data's units.
+    pub fn centers(&self) -> Array2<f64> {
+        &self.centered + &self.offset
+    }
 }
 
 impl LloydStats {
@@ -486,17 +497,29 @@ fn check_centres(table: &Table<'_>, centers: ArrayView2<'_, f64>) -> Result<()> 
     Ok(())
 }
 
-/// Nearest centre of every row and Σ w · ‖x − c‖².
-pub fn predict(table: &Table<'_>, centers: ArrayView2<'_, f64>) -> Result<(Array1<u32>, f64)> {
+fn check_offset(centers: ArrayView2<'_, f64>, offset: ArrayView1<'_, f64>) -> Result<Vec<f64>> {
+    if offset.len() != centers.ncols() {
+        return Err(Error::invalid("offset", "needs one entry per feature"));
+    }
+    Ok(offset.to_vec())
+}
+
+/// Nearest centre of every row and Σ w · ‖x − c‖², for centres given relative to `offset`
+/// (pass zeros for centres in the data's units).
+pub fn predict(
+    table: &Table<'_>,
+    centers: ArrayView2<'_, f64>,
+    offset: ArrayView1<'_, f64>,
+) -> Result<(Array1<u32>, f64)> {
     check_centres(table, centers)?;
+    let offset = check_offset(centers, offset)?;
     let x = slice_of(&table.numeric)?;
     let packed = Packed::new(centers.as_standard_layout().view());
-    let zero = vec![0.0; packed.d];
     let mut labels = vec![0u32; table.n_rows()];
     let part = assign(
         Pass {
             x,
-            offset: &zero,
+            offset: &offset,
             weights: weights_of(&table.weights)?,
             centres: &packed,
             accumulate: false,
@@ -515,12 +538,9 @@ pub fn lloyd_stats(
     offset: ArrayView1<'_, f64>,
 ) -> Result<LloydStats> {
     check_centres(table, centers)?;
-    if offset.len() != centers.ncols() {
-        return Err(Error::invalid("offset", "needs one entry per feature"));
-    }
+    let offset = check_offset(centers, offset)?;
     let x = slice_of(&table.numeric)?;
     let packed = Packed::new(centers.as_standard_layout().view());
-    let offset = offset.to_vec();
     let mut labels = vec![0u32; table.n_rows()];
     let part = assign(
         Pass {
@@ -540,9 +560,14 @@ pub fn lloyd_stats(
     })
 }
 
-/// Euclidean distance of every row to every centre (n × k).
-pub fn transform(table: &Table<'_>, centers: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
+/// Euclidean distance of every row to every centre (n × k), centres relative to `offset`.
+pub fn transform(
+    table: &Table<'_>,
+    centers: ArrayView2<'_, f64>,
+    offset: ArrayView1<'_, f64>,
+) -> Result<Array2<f64>> {
     check_centres(table, centers)?;
+    let offset = check_offset(centers, offset)?;
     let x = slice_of(&table.numeric)?;
     let centers = centers.as_standard_layout();
     let (k, d) = centers.dim();
@@ -553,14 +578,8 @@ pub fn transform(table: &Table<'_>, centers: ArrayView2<'_, f64>) -> Result<Arra
         k,
         |rows, o| {
             for (i, orow) in rows.zip(o.chunks_exact_mut(k)) {
-                let xi = &x[i * d..(i + 1) * d];
                 for (dst, c) in orow.iter_mut().zip(cs.chunks_exact(d)) {
-                    *dst = xi
-                        .iter()
-                        .zip(c)
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum::<f64>()
-                        .sqrt();
+                    *dst = sq_dist(x, &offset, i, c).sqrt();
                 }
             }
         },
@@ -877,7 +896,8 @@ fn lloyd(
         &mut labels,
     );
     KMeansFit {
-        centers: centres,
+        centered: centres,
+        offset: Array1::from(offset.to_vec()),
         labels: Array1::from(labels),
         inertia: part.inertia,
         n_iter,
@@ -913,9 +933,7 @@ pub fn fit(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
             best = Some(fit);
         }
     }
-    let mut best = best.expect("n_init >= 1");
-    best.centers += &ArrayView1::from(mean);
-    Ok(best)
+    Ok(best.expect("n_init >= 1"))
 }
 
 /// Validates the table and parameters, then fits.
@@ -1013,8 +1031,8 @@ mod tests {
         let init = Init::Centers(array![[0.0], [10.0]]);
         let fit = fit_checked(x.view(), None, params(2, init)).unwrap();
         assert_eq!(fit.labels.to_vec(), vec![0, 0, 0, 1, 1]);
-        assert!((fit.centers[[0, 0]] - 1.0).abs() < 1e-12);
-        assert!((fit.centers[[1, 0]] - 10.0).abs() < 1e-12);
+        assert!((fit.centers()[[0, 0]] - 1.0).abs() < 1e-12);
+        assert!((fit.centers()[[1, 0]] - 10.0).abs() < 1e-12);
         assert!((fit.inertia - 4.0).abs() < 1e-12);
         assert_eq!(fit.n_iter, 2);
     }
@@ -1025,8 +1043,8 @@ mod tests {
         let w = array![3.0, 1.0, 1.0, 1.0];
         let init = Init::Centers(array![[0.0], [6.0]]);
         let fit = fit_checked(x.view(), Some(w.view()), params(2, init)).unwrap();
-        assert!((fit.centers[[0, 0]] - 0.25).abs() < 1e-12);
-        assert!((fit.centers[[1, 0]] - 5.5).abs() < 1e-12);
+        assert!((fit.centers()[[0, 0]] - 0.25).abs() < 1e-12);
+        assert!((fit.centers()[[1, 0]] - 5.5).abs() < 1e-12);
         // 3·0.25² + 0.75² + 2·0.5²
         assert!((fit.inertia - (3.0 * 0.0625 + 0.5625 + 0.5)).abs() < 1e-12);
     }
@@ -1038,7 +1056,7 @@ mod tests {
         let init = Init::Centers(array![[0.0], [5.0], [100.0]]);
         let fit = fit_checked(x.view(), None, params(3, init)).unwrap();
         assert_eq!(fit.labels.to_vec(), vec![0, 0, 1, 1, 2]);
-        assert!((fit.centers[[2, 0]] - 20.0).abs() < 1e-12);
+        assert!((fit.centers()[[2, 0]] - 20.0).abs() < 1e-12);
     }
 
     #[test]
@@ -1054,7 +1072,7 @@ mod tests {
         let (a, b) = (run(1), run(3));
         assert_eq!(a.labels, b.labels);
         assert_eq!(a.inertia.to_bits(), b.inertia.to_bits());
-        assert_eq!(a.centers, b.centers);
+        assert_eq!(a.centered, b.centered);
     }
 
     #[test]
@@ -1062,23 +1080,27 @@ mod tests {
         let (x, _) = blobs(500, &[[0.0, 0.0], [8.0, 8.0]], 3.0, 1);
         let fit = fit_checked(x.view(), None, params(2, Init::KMeansPlusPlus)).unwrap();
         let table = Table::numeric(x.view(), None, Missing::Forbid).unwrap();
-        let (labels, inertia) = predict(&table, fit.centers.view()).unwrap();
+        let (labels, inertia) = predict(&table, fit.centered.view(), fit.offset.view()).unwrap();
         assert_eq!(labels, fit.labels);
         assert!((inertia - fit.inertia).abs() <= 1e-9 * fit.inertia);
-        let dist = transform(&table, fit.centers.view()).unwrap();
+        let dist = transform(&table, fit.centered.view(), fit.offset.view()).unwrap();
         let direct: f64 = dist
             .outer_iter()
             .map(|r| r.iter().fold(f64::INFINITY, |a, &b| a.min(b)).powi(2))
             .sum();
         assert!((direct - fit.inertia).abs() <= 1e-9 * fit.inertia);
-        let stats =
-            lloyd_stats(&table, fit.centers.view(), ndarray::Array1::zeros(2).view()).unwrap();
+        let stats = lloyd_stats(
+            &table,
+            fit.centers().view(),
+            ndarray::Array1::zeros(2).view(),
+        )
+        .unwrap();
         assert_eq!(stats.weights.sum(), 1000.0);
         // At convergence each centre is the mean of its points.
         for c in 0..2 {
             for j in 0..2 {
                 let mean = stats.sums[[c, j]] / stats.weights[c];
-                assert!((mean - fit.centers[[c, j]]).abs() < 1e-9);
+                assert!((mean - fit.centers()[[c, j]]).abs() < 1e-9);
             }
         }
     }
@@ -1102,4 +1124,3 @@ mod tests {
         assert!(bad(p).to_string().starts_with("tol"));
     }
 }
-

@@ -14,7 +14,7 @@ type Matrix<'py> = Bound<'py, PyArray2<f64>>;
 type Vector<'py> = Bound<'py, PyArray1<f64>>;
 
 /// Fits k-means. `init` is "k-means++" or "random", or `init_centers` is given.
-/// Returns (centers, labels, inertia, n_iter).
+/// Returns (centers relative to offset, offset, labels, inertia, n_iter).
 #[pyfunction]
 #[pyo3(signature = (x, sample_weight, n_clusters, init, init_centers, n_init, max_iter, tol, seed, n_threads))]
 #[allow(clippy::too_many_arguments)]
@@ -30,7 +30,7 @@ pub fn kmeans_fit<'py>(
     tol: f64,
     seed: u64,
     n_threads: usize,
-) -> PyResult<(Matrix<'py>, Labels<'py>, f64, usize)> {
+) -> PyResult<(Matrix<'py>, Vector<'py>, Labels<'py>, f64, usize)> {
     let init = match (init, init_centers) {
         (_, Some(c)) => Init::Centers(c.as_array().to_owned()),
         ("k-means++", None) => Init::KMeansPlusPlus,
@@ -55,47 +55,50 @@ pub fn kmeans_fit<'py>(
         kmeans::fit_checked(x.view(), w, params)
     })?;
     Ok((
-        fit.centers.into_pyarray(py),
+        fit.centered.into_pyarray(py),
+        fit.offset.into_pyarray(py),
         fit.labels.mapv(i64::from).into_pyarray(py),
         fit.inertia,
         fit.n_iter,
     ))
 }
 
-/// Nearest centre per row and the weighted inertia.
+/// Nearest centre per row and the weighted inertia (centres relative to `offset`).
 #[pyfunction]
-#[pyo3(signature = (x, sample_weight, centers, n_threads))]
+#[pyo3(signature = (x, sample_weight, centers, offset, n_threads))]
 pub fn kmeans_predict<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
     sample_weight: Option<PyReadonlyArray1<'py, f64>>,
     centers: PyReadonlyArray2<'py, f64>,
+    offset: PyReadonlyArray1<'py, f64>,
     n_threads: usize,
 ) -> PyResult<(Labels<'py>, f64)> {
-    let (x, c) = (x.as_array(), centers.as_array());
+    let (x, c, o) = (x.as_array(), centers.as_array(), offset.as_array());
     let w = sample_weight.as_ref().map(|w| w.as_array());
     let (labels, inertia) = run(py, n_threads, || {
         let x = x.as_standard_layout();
         let table = Table::numeric(x.view(), w, Missing::Forbid)?;
-        kmeans::predict(&table, c)
+        kmeans::predict(&table, c, o)
     })?;
     Ok((labels.mapv(i64::from).into_pyarray(py), inertia))
 }
 
-/// Euclidean distances of every row to every centre.
+/// Euclidean distances of every row to every centre (centres relative to `offset`).
 #[pyfunction]
-#[pyo3(signature = (x, centers, n_threads))]
+#[pyo3(signature = (x, centers, offset, n_threads))]
 pub fn kmeans_transform<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
     centers: PyReadonlyArray2<'py, f64>,
+    offset: PyReadonlyArray1<'py, f64>,
     n_threads: usize,
 ) -> PyResult<Matrix<'py>> {
-    let (x, c) = (x.as_array(), centers.as_array());
+    let (x, c, o) = (x.as_array(), centers.as_array(), offset.as_array());
     let dist = run(py, n_threads, || {
         let x = x.as_standard_layout();
         let table = Table::numeric(x.view(), None, Missing::Forbid)?;
-        kmeans::transform(&table, c)
+        kmeans::transform(&table, c, o)
     })?;
     Ok(dist.into_pyarray(py))
 }
