@@ -13,8 +13,10 @@ from .errors import InternalError, InvalidInputError, InvalidTypeError, SegmintE
 from .metrics import (
     calinski_harabasz_score,
     davies_bouldin_score,
+    select_k,
     silhouette_samples,
     silhouette_score,
+    stability,
 )
 
 try:
@@ -32,6 +34,8 @@ __all__ = [
     "calinski_harabasz_score",
     "datasets",
     "davies_bouldin_score",
+    "select_k",
     "silhouette_samples",
     "silhouette_score",
+    "stability",
 ]

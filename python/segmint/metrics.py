@@ -3,6 +3,7 @@ Davies–Bouldin) computed in Rust with scikit-learn's conventions."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -77,9 +78,210 @@ def davies_bouldin_score(X: Any, labels: Any) -> float:
     return float(_core.davies_bouldin_score(data.values, codes, 0))
 
 
+# ---------------------------------------------------------------------------------------------
+# Choosing k
+
+
+def _fit_score(estimator: Any, X: Any) -> tuple[Any, float]:
+    """Fit `estimator` and return it with its within-cluster cost (inertia or cost)."""
+    fitted = estimator.fit(X)
+    cost = getattr(fitted, "inertia_", None)
+    if cost is None:
+        cost = fitted.cost_
+    return fitted, float(cost)
+
+
+def _reference_sets(data: _frame.NumericData, n_refs: int, rng: np.random.Generator):
+    """Uniform reference data over the bounding box of the (kept) rows."""
+    lo, hi = data.values.min(axis=0), data.values.max(axis=0)
+    for _ in range(n_refs):
+        yield rng.uniform(lo, hi, size=data.values.shape)
+
+
+def select_k(
+    X: Any,
+    ks: Any = range(2, 11),
+    *,
+    estimator: Any = None,
+    n_refs: int = 10,
+    sample_size: int | None = None,
+    random_state: Any = None,
+) -> pd.DataFrame:
+    """Fit one model per k and tabulate the criteria for choosing the number of segments.
+
+    Columns: ``inertia`` (within-cluster sum of squares), ``silhouette`` (exact, or on
+    ``sample_size`` rows), ``calinski_harabasz``, ``davies_bouldin``, ``gap`` and ``gap_se``
+    (Tibshirani, Walther & Hastie 2001: ``n_refs`` uniform reference sets over the data's
+    bounding box; ``gap_se`` = sd · √(1 + 1/B)), and ``recommended``: the smallest k with
+    Gap(k) ≥ Gap(k+1) − s(k+1) (``firstSEmax`` as in REFERENCES; the largest k when none).
+    Include k = 1 in ``ks`` to let the gap statistic say "no structure".
+    """
+    from sklearn.base import clone
+
+    from .cluster import KMeans
+
+    ks = sorted({int(k) for k in ks})
+    if not ks or ks[0] < 1:
+        raise InvalidInputError(f"ks: must be positive integers, got {ks!r}", "ks")
+    if not isinstance(n_refs, int | np.integer) or n_refs < 1:
+        raise InvalidInputError(f"n_refs: must be an integer >= 1, got {n_refs!r}", "n_refs")
+    data = _frame.numeric(X)
+    if ks[-1] > len(data.values):
+        raise InvalidInputError(
+            f"ks: k={ks[-1]} is larger than the number of rows ({len(data.values)})", "ks"
+        )
+    seed = _frame.seed(random_state)
+    base = estimator if estimator is not None else KMeans(random_state=seed)
+    rng = np.random.default_rng(seed)
+    refs = list(_reference_sets(data, n_refs, rng))
+    rows = []
+    for k in ks:
+        model, cost = _fit_score(clone(base).set_params(n_clusters=k), X)
+        labels = np.asarray(model.labels_)
+        row: dict[str, Any] = {"k": k, "inertia": cost}
+        if k >= 2:
+            row["silhouette"] = silhouette_score(
+                X, labels, sample_size=sample_size, random_state=seed
+            )
+            row["calinski_harabasz"] = calinski_harabasz_score(X, labels)
+            row["davies_bouldin"] = davies_bouldin_score(X, labels)
+        log_ref = np.array(
+            [np.log(_fit_score(clone(base).set_params(n_clusters=k), r)[1]) for r in refs]
+        )
+        row["gap"] = log_ref.mean() - np.log(cost)
+        row["gap_se"] = log_ref.std() * np.sqrt(1 + 1 / n_refs)
+        rows.append(row)
+    table = pd.DataFrame(rows).set_index("k")
+    gap, se = table["gap"].to_numpy(), table["gap_se"].to_numpy()
+    pick = len(ks) - 1
+    for i in range(len(ks) - 1):
+        if ks[i + 1] == ks[i] + 1 and gap[i] >= gap[i + 1] - se[i + 1]:
+            pick = i
+            break
+    table["recommended"] = [i == pick for i in range(len(ks))]
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# Stability
+
+
+def _verdict(j: float) -> str:
+    if np.isnan(j):
+        return "undefined"
+    if j < 0.5:
+        return "dissolved"
+    if j < 0.6:
+        return "unstable"
+    if j < 0.75:
+        return "patterns"
+    if j < 0.85:
+        return "stable"
+    return "highly stable"
+
+
+def _jaccard_by_cluster(
+    original: np.ndarray, k: int, rows: np.ndarray, boot_labels: np.ndarray
+) -> np.ndarray:
+    """For each original cluster, the best Jaccard similarity with a bootstrap cluster,
+    both restricted to the distinct rows drawn into the bootstrap sample."""
+    unique_rows, first = np.unique(rows, return_index=True)
+    a = original[unique_rows]
+    b = boot_labels[first]
+    kb = int(b.max()) + 1
+    joint = np.bincount(a * kb + b, minlength=k * kb).reshape(k, kb).astype(float)
+    size_a, size_b = joint.sum(axis=1), joint.sum(axis=0)
+    union = size_a[:, None] + size_b[None, :] - joint
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jac = np.where(union > 0, joint / union, 0.0)
+    best = jac.max(axis=1)
+    best[size_a == 0] = np.nan
+    return best
+
+
+def stability(
+    estimator: Any,
+    X: Any,
+    *,
+    n_boot: int = 100,
+    random_state: Any = None,
+    n_jobs: int | None = None,
+) -> pd.DataFrame:
+    """Hennig's clusterboot: how well each segment survives resampling.
+
+    The estimator is fitted on X, then on ``n_boot`` bootstrap samples (rows drawn with
+    replacement). For every original segment the best Jaccard similarity with a bootstrap
+    segment, on the rows drawn, is averaged over the resamples. Verdicts: < 0.5 dissolved,
+    ≥ 0.6 patterns, ≥ 0.75 stable, ≥ 0.85 highly stable. ``ari`` is the mean adjusted Rand index
+    between the original labels and each bootstrap model's labels for all rows. Bootstrap fits
+    run in parallel threads (the Rust core releases the GIL); results depend only on
+    ``random_state``.
+
+    Returns a DataFrame indexed by segment with ``size``, ``jaccard``, ``jaccard_sd``,
+    ``dissolved`` (share of resamples with Jaccard < 0.5), ``verdict``; the overall mean ARI is
+    in ``.attrs["ari"]``.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn.base import clone
+    from sklearn.metrics import adjusted_rand_score
+
+    if not isinstance(n_boot, int | np.integer) or n_boot < 1:
+        raise InvalidInputError(f"n_boot: must be an integer >= 1, got {n_boot!r}", "n_boot")
+    frame = _frame.to_pandas(X)
+    table: Any = frame if frame is not None else np.asarray(X)
+    n = len(table)
+    seed = _frame.seed(random_state)
+    base = clone(estimator)
+    if "random_state" in base.get_params():
+        base.set_params(random_state=seed)
+    original_model = base.fit(X)
+    original = np.asarray(original_model.labels_)
+    if (original < 0).any():
+        raise InvalidInputError("X: stability needs every row clustered (no missing rows)", "X")
+    k = int(original.max()) + 1
+    draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+
+    def one(b: int) -> tuple[np.ndarray, float]:
+        model = clone(base)
+        params = model.get_params()
+        if "random_state" in params:
+            model.set_params(random_state=(seed + b + 1) % 2**63)
+        if "n_jobs" in params:
+            model.set_params(n_jobs=1)
+        rows = draws[b]
+        sample = table.iloc[rows] if frame is not None else table[rows]
+        model.fit(sample)
+        boot_labels = np.asarray(model.labels_)
+        jac = _jaccard_by_cluster(original, k, rows, boot_labels)
+        ari = adjusted_rand_score(original, np.asarray(model.predict(X)))
+        return jac, ari
+
+    workers = _frame.n_threads(n_jobs) or (os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(one, range(n_boot)))
+    jac = np.array([r[0] for r in results])
+    with np.errstate(invalid="ignore"):
+        mean = np.nanmean(jac, axis=0)
+    out = pd.DataFrame(
+        {
+            "size": np.bincount(original, minlength=k),
+            "jaccard": mean,
+            "jaccard_sd": np.nanstd(jac, axis=0),
+            "dissolved": np.nanmean(jac < 0.5, axis=0),
+            "verdict": [_verdict(v) for v in mean],
+        },
+        index=pd.RangeIndex(k, name="segment"),
+    )
+    out.attrs["ari"] = float(np.mean([r[1] for r in results]))
+    return out
+
+
 __all__ = [
     "calinski_harabasz_score",
     "davies_bouldin_score",
+    "select_k",
     "silhouette_samples",
     "silhouette_score",
+    "stability",
 ]
