@@ -1,10 +1,12 @@
 //! segmint's Rust core. Algorithms work on plain arrays and know nothing of Python; the bindings
 //! live in `python` and are the only pyo3 code.
 
+pub mod chaid;
 pub mod cluster;
 pub mod error;
 pub mod parallel;
 pub mod random;
+pub mod stats;
 pub mod table;
 
 mod python;
@@ -13,8 +15,11 @@ mod python;
 #[pyo3::pymodule]
 mod _core {
     #[pymodule_export]
+    use crate::python::chaid::{chaid_apply, chaid_fit};
+    #[pymodule_export]
     use crate::python::cluster::{
-        calinski_harabasz_score, davies_bouldin_score, kmeans_fit, kmeans_lloyd_stats,
-        kmeans_predict, kmeans_transform, silhouette_samples,
+        calinski_harabasz_score, davies_bouldin_score, euclidean_matrix, gower_matrix, kmeans_fit,
+        kmeans_lloyd_stats, kmeans_predict, kmeans_transform, kmedoids_fit, kprototypes_fit,
+        kprototypes_predict, silhouette_samples, ward_cut, ward_linkage,
     };
 }

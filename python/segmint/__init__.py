@@ -8,7 +8,8 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import datasets
-from .cluster import KMeans
+from .chaid import CHAID
+from .cluster import KMeans, KMedoids, KPrototypes, Ward, gower_distances
 from .errors import InternalError, InvalidInputError, InvalidTypeError, SegmintError
 from .metrics import (
     calinski_harabasz_score,
@@ -25,15 +26,20 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [
+    "CHAID",
     "InternalError",
     "InvalidInputError",
     "InvalidTypeError",
     "KMeans",
+    "KMedoids",
+    "KPrototypes",
     "SegmintError",
+    "Ward",
     "__version__",
     "calinski_harabasz_score",
     "datasets",
     "davies_bouldin_score",
+    "gower_distances",
     "select_k",
     "silhouette_samples",
     "silhouette_score",

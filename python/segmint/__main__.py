@@ -34,6 +34,15 @@ def demo(n_segments: int = 4, seed: int = 0) -> None:
     print("\nChannel mix per segment (share):")
     print(channel.round(2).to_string())
 
+    # Contrast groups: which spend profile tells Retail from Horeca clients?
+    tree = sg.CHAID(max_depth=2, min_parent_size=40, min_child_size=20, max_bins=5).fit(
+        customers[["Region", *SPEND_COLUMNS]], customers["Channel"]
+    )
+    print(f"\nCHAID tree explaining Channel ({tree.n_leaves_} segments):")
+    print(tree.export_text())
+    print("\nGains for Retail (leaves, best first):")
+    print(tree.gains(target_class="Retail").round(1).to_string())
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m segmint", description=__doc__)

@@ -1,15 +1,26 @@
 # Type stubs for the Rust extension `segmint._core` (checked with mypy.stubtest).
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
     "calinski_harabasz_score",
+    "chaid_apply",
+    "chaid_fit",
     "davies_bouldin_score",
+    "euclidean_matrix",
+    "gower_matrix",
     "kmeans_fit",
     "kmeans_lloyd_stats",
     "kmeans_predict",
     "kmeans_transform",
+    "kmedoids_fit",
+    "kprototypes_fit",
+    "kprototypes_predict",
     "silhouette_samples",
+    "ward_cut",
+    "ward_linkage",
 ]
 
 def kmeans_fit(
@@ -55,3 +66,90 @@ def calinski_harabasz_score(
 def davies_bouldin_score(
     x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], n_threads: int
 ) -> float: ...
+def chaid_fit(
+    codes: npt.NDArray[np.uint32],
+    n_levels: npt.NDArray[np.uint32],
+    ordinal: npt.NDArray[np.bool_],
+    numeric: npt.NDArray[np.float64],
+    y_codes: npt.NDArray[np.uint32] | None,
+    n_classes: int,
+    y_values: npt.NDArray[np.float64] | None,
+    sample_weight: npt.NDArray[np.float64] | None,
+    case_weight: npt.NDArray[np.float64] | None,
+    rank: npt.NDArray[np.int64] | None,
+    alpha_merge: float,
+    alpha_split: float,
+    alpha_split_merged: float,
+    max_depth: int | None,
+    min_parent_size: float,
+    min_child_size: float,
+    max_bins: int,
+    exhaustive: bool,
+    split_merged: bool,
+    statistic: str,
+    n_threads: int,
+) -> dict[str, Any]: ...
+def chaid_apply(
+    codes: npt.NDArray[np.uint32],
+    n_levels: npt.NDArray[np.uint32],
+    numeric: npt.NDArray[np.float64],
+    split: npt.NDArray[np.int64],
+    map_offsets: npt.NDArray[np.int64],
+    map: npt.NDArray[np.int64],
+    default_child: npt.NDArray[np.int64],
+    breaks_offsets: npt.NDArray[np.int64],
+    breaks: npt.NDArray[np.float64],
+    n_threads: int,
+) -> npt.NDArray[np.int64]: ...
+def kprototypes_fit(
+    x: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.uint32],
+    n_levels: list[int],
+    sample_weight: npt.NDArray[np.float64] | None,
+    n_clusters: int,
+    gamma: float | None,
+    init: str,
+    init_numeric: npt.NDArray[np.float64] | None,
+    init_modes: npt.NDArray[np.uint32] | None,
+    update: str,
+    n_init: int,
+    max_iter: int,
+    seed: int,
+    n_threads: int,
+) -> tuple[
+    npt.NDArray[np.float64], npt.NDArray[np.uint32], npt.NDArray[np.int64], float, int, float
+]: ...
+def kprototypes_predict(
+    x: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.uint32],
+    n_levels: list[int],
+    numeric: npt.NDArray[np.float64],
+    modes: npt.NDArray[np.uint32],
+    gamma: float,
+    n_threads: int,
+) -> tuple[npt.NDArray[np.int64], float]: ...
+def gower_matrix(
+    x_num: npt.NDArray[np.float64],
+    x_codes: npt.NDArray[np.uint32],
+    y_num: npt.NDArray[np.float64],
+    y_codes: npt.NDArray[np.uint32],
+    ranges: list[float],
+    weights: npt.NDArray[np.float64],
+    float32: bool,
+    n_threads: int,
+) -> npt.NDArray[np.float64] | npt.NDArray[np.float32]: ...
+def euclidean_matrix(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], float32: bool, n_threads: int
+) -> npt.NDArray[np.float64] | npt.NDArray[np.float32]: ...
+def kmedoids_fit(
+    d: npt.NDArray[np.float64] | npt.NDArray[np.float32],
+    n_clusters: int,
+    init: str,
+    medoids: list[int] | None,
+    n_init: int,
+    max_iter: int,
+    seed: int,
+    n_threads: int,
+) -> tuple[list[int], npt.NDArray[np.int64], float, int, int]: ...
+def ward_linkage(x: npt.NDArray[np.float64], n_threads: int) -> npt.NDArray[np.float64]: ...
+def ward_cut(z: npt.NDArray[np.float64], n: int, k: int) -> npt.NDArray[np.int64]: ...

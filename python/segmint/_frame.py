@@ -296,3 +296,465 @@ def labels_series(labels: np.ndarray, data: NumericData, name: str = "segment") 
 def frame(values: np.ndarray, data: NumericData, columns: Sequence[Any]) -> pd.DataFrame:
     """A per-row result on the caller's rows; rows left out for missing values get NaN."""
     return pd.DataFrame(data.expand(values, np.nan), index=data.index, columns=list(columns))
+
+
+# --- Tables with measurement levels (nominal / ordinal / continuous), for CHAID ----------------
+
+#: Code of a category that was not seen when fitting (any code >= n_levels other than missing).
+UNSEEN_CODE = MISSING_CODE - 1
+
+#: Measurement levels of a predictor.
+NOMINAL, ORDINAL, CONTINUOUS = "nominal", "ordinal", "continuous"
+
+
+@dataclass(frozen=True)
+class MixedEncoding:
+    """How the predictors of a mixed table were encoded when fitting; reused for new data so that
+    the same label always gets the same code."""
+
+    columns: list[str]  # predictor names, in the caller's order
+    levels: list[str]  # NOMINAL / ORDINAL / CONTINUOUS per column
+    labels: list[list[Any] | None]  # category labels per categorical column (None: continuous)
+
+    @property
+    def categorical(self) -> list[int]:
+        return [j for j, lv in enumerate(self.levels) if lv != CONTINUOUS]
+
+    @property
+    def continuous(self) -> list[int]:
+        return [j for j, lv in enumerate(self.levels) if lv == CONTINUOUS]
+
+    def predictor_columns(self) -> list[int]:
+        """Column position of each predictor in the core's numbering (categorical, then
+        continuous)."""
+        return self.categorical + self.continuous
+
+
+@dataclass(frozen=True)
+class MeasuredTable:
+    """A table with measurement levels ready for Rust: category codes and continuous values,
+    with the encoding."""
+
+    codes: np.ndarray  # (n, p_cat) uint32, C-contiguous; MISSING_CODE / UNSEEN_CODE
+    n_levels: np.ndarray  # (p_cat,) uint32
+    ordinal: np.ndarray  # (p_cat,) bool
+    numeric: np.ndarray  # (n, p_num) float64, C-contiguous, NaN = missing
+    index: pd.Index
+    encoding: MixedEncoding
+
+    @property
+    def rank(self) -> np.ndarray:
+        """The caller's column position of each predictor (ties are broken by column order)."""
+        return np.asarray(self.encoding.predictor_columns(), dtype=np.int64)
+
+
+def _is_text(dtype: Any) -> bool:
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+
+
+def _sorted_labels(values: pd.Series) -> list[Any]:
+    uniq = pd.unique(values.dropna())
+    try:
+        return sorted(uniq.tolist())
+    except TypeError:  # mixed types: keep the order of first appearance
+        return list(uniq.tolist())
+
+
+def _column_level(col: pd.Series, name: str, ordinal: set[str], what: str) -> str:
+    dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return ORDINAL if (dtype.ordered or name in ordinal) else NOMINAL
+    if pd.api.types.is_bool_dtype(dtype) or _is_text(dtype):
+        return ORDINAL if name in ordinal else NOMINAL
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
+        return ORDINAL if name in ordinal else CONTINUOUS
+    raise InvalidTypeError(
+        f"{what}: column {name!r} has unsupported dtype {dtype}; pass categories, text, "
+        "booleans or numbers",
+        name,
+    )
+
+
+def _category_codes(col: pd.Series, labels: list[Any]) -> np.ndarray:
+    if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == labels:
+        codes = col.cat.codes.to_numpy().astype(np.int64)  # already coded this way
+    else:
+        values = col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col
+        codes = pd.Index(labels, dtype=object).get_indexer(values).astype(np.int64)
+    out = codes.astype(np.uint32)
+    missing = np.asarray(col.isna())
+    out[codes < 0] = UNSEEN_CODE
+    out[missing] = MISSING_CODE
+    return out
+
+
+def measured_table(
+    X: Any,
+    *,
+    ordinal: Sequence[str] | None = None,
+    encoding: MixedEncoding | None = None,
+    what: str = "X",
+) -> MeasuredTable:
+    """Encodes a data frame (or 2-D array) of predictors for CHAID.
+
+    When fitting (`encoding` None) each column gets a measurement level: ordered categoricals and
+    columns named in `ordinal` are ordinal (categories in their order; numbers and text sorted),
+    other categoricals, text and booleans nominal, numbers continuous. With an `encoding` (new
+    data) the fitted columns are taken by name and mapped to the fitted labels; labels never seen
+    get ``UNSEEN_CODE``.
+    """
+    frame = to_pandas(X, what=what)
+    if frame is None:
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise InvalidInputError(
+                f"{what}: Expected a 2-dimensional array, got {arr.ndim} dimension(s)", what
+            )
+        frame = pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
+    n, p = frame.shape
+    if n == 0:
+        raise InvalidInputError(f"{what}: Found array with 0 sample(s) (shape=({n}, {p}))", what)
+    if encoding is None:
+        if p == 0:
+            raise InvalidInputError(
+                f"{what}: Found array with 0 feature(s) (shape=({n}, 0))", what
+            )
+        columns = [str(c) for c in frame.columns]
+        if len(set(columns)) != len(columns):
+            raise InvalidInputError(f"{what}: column names must be unique", what)
+        wanted = set(ordinal or ())
+        unknown = sorted(wanted - set(columns))
+        if unknown:
+            raise InvalidInputError(
+                f"ordinal: unknown column(s) {_quote(unknown)}; X has {_quote(columns)}",
+                "ordinal",
+            )
+        levels: list[str] = []
+        labels: list[list[Any] | None] = []
+        for j, name in enumerate(columns):
+            col = frame.iloc[:, j]
+            level = _column_level(col, name, wanted, what)
+            if col.isna().all():
+                raise InvalidInputError(
+                    f"{what}: column {name!r} has only missing values; drop it", name
+                )
+            levels.append(level)
+            if level == CONTINUOUS:
+                labels.append(None)
+            elif isinstance(col.dtype, pd.CategoricalDtype):
+                labels.append(list(col.cat.categories))
+            else:
+                labels.append(_sorted_labels(col))
+        encoding = MixedEncoding(columns, levels, labels)
+        series = [frame.iloc[:, j] for j in range(p)]
+    else:
+        names = [str(c) for c in frame.columns]
+        missing = [c for c in encoding.columns if c not in names]
+        if missing:
+            raise InvalidInputError(
+                f"{what}: column(s) {_quote(missing)} seen when fitting are missing", missing[0]
+            )
+        pos = {c: j for j, c in enumerate(names)}
+        series = [frame.iloc[:, pos[c]] for c in encoding.columns]
+    cat = encoding.categorical
+    num = encoding.continuous
+    codes = np.empty((n, len(cat)), dtype=np.uint32)
+    n_levels = np.empty(len(cat), dtype=np.uint32)
+    for k, j in enumerate(cat):
+        labs = encoding.labels[j] or []
+        codes[:, k] = _category_codes(series[j], labs)
+        n_levels[k] = len(labs)
+    numeric = np.empty((n, len(num)), dtype=np.float64)
+    for k, j in enumerate(num):
+        col = series[j]
+        if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
+            raise InvalidTypeError(
+                f"{what}: column {encoding.columns[j]!r} was numeric when fitting, now "
+                f"{col.dtype}",
+                encoding.columns[j],
+            )
+        numeric[:, k] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isinf(numeric).any():
+        bad = [encoding.columns[num[k]] for k in np.flatnonzero(np.isinf(numeric).any(axis=0))]
+        raise InvalidInputError(f"{what}: infinite values in column(s) {_quote(bad)}", bad[0])
+    ordinal_mask = np.array([encoding.levels[j] == ORDINAL for j in cat], dtype=bool)
+    return MeasuredTable(codes, n_levels, ordinal_mask, numeric, frame.index, encoding)
+
+
+@dataclass(frozen=True)
+class TargetData:
+    """An encoded target: class codes with their labels, or continuous values."""
+
+    codes: np.ndarray | None  # uint32 class codes
+    values: np.ndarray | None  # float64 values
+    classes: list[Any]  # class labels (empty for a continuous target)
+    name: str | None
+
+
+def target(y: Any, n_rows: int, *, target_type: str = "auto") -> TargetData:
+    """Encodes the target. "auto": categoricals, text, booleans and integers are classes,
+    floats with a fractional part continuous."""
+    if target_type not in ("auto", "categorical", "continuous"):
+        raise InvalidInputError(
+            f"target_type: must be 'auto', 'categorical' or 'continuous', got {target_type!r}",
+            "target_type",
+        )
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise InvalidInputError(f"y: expected one column, got {y.shape[1]}", "y")
+        y = y.iloc[:, 0]
+    s = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y))
+    name = None if s.name is None else str(s.name)
+    if s.ndim != 1 or len(s) != n_rows:
+        raise InvalidInputError(f"y: expected {n_rows} values (one per row), got {len(s)}", "y")
+    if s.isna().any():
+        raise InvalidInputError(
+            f"y: contains {int(s.isna().sum())} missing values; drop those rows", "y"
+        )
+    dtype = s.dtype
+    numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    if target_type == "continuous" or (
+        target_type == "auto"
+        and numeric
+        and pd.api.types.is_float_dtype(dtype)
+        and not np.all(np.mod(s.to_numpy(dtype=np.float64), 1) == 0)
+    ):
+        if not numeric:
+            raise InvalidTypeError(f"y: a continuous target must be numeric, got {dtype}", "y")
+        values = np.ascontiguousarray(s.to_numpy(dtype=np.float64))
+        if not np.isfinite(values).all():
+            raise InvalidInputError("y: contains inf", "y")
+        return TargetData(None, values, [], name)
+    if isinstance(dtype, pd.CategoricalDtype):
+        present = set(pd.unique(s).tolist())
+        classes = [c for c in s.cat.categories if c in present]
+        codes = pd.Categorical(s, categories=classes).codes.astype(np.uint32)
+    else:
+        try:
+            raw, uniques = pd.factorize(s, sort=True)
+        except TypeError:  # mixed types: order of first appearance
+            raw, uniques = pd.factorize(s)
+        classes = [_py_scalar(c) for c in uniques]
+        codes = raw.astype(np.uint32)
+    if len(classes) < 2:
+        raise InvalidInputError(
+            f"y: has a single class ({classes[0]!r}); CHAID needs at least two", "y"
+        )
+    return TargetData(np.ascontiguousarray(codes), None, classes, name)
+
+
+def _py_scalar(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def positive_weights(weights: Any, n_rows: int, what: str) -> np.ndarray | None:
+    """Per-row weights as float64 (None = unweighted): finite, non-negative, positive sum."""
+    if weights is None:
+        return None
+    w = np.asarray(weights)
+    if w.ndim == 0:
+        w = np.full(n_rows, float(w))
+    if w.dtype.kind not in "biuf":
+        raise InvalidTypeError(f"{what}: must be numeric, got dtype {w.dtype}", what)
+    w = w.astype(np.float64)
+    if w.shape != (n_rows,):
+        raise InvalidInputError(
+            f"{what}: expected {n_rows} weights (one per row), got shape {w.shape}", what
+        )
+    if not np.isfinite(w).all():
+        raise InvalidInputError(f"{what}: contains NaN or inf", what)
+    if (w < 0).any():
+        raise InvalidInputError(
+            f"{what}: weights must be non-negative; {int((w < 0).sum())} are negative", what
+        )
+    if not w.sum() > 0:
+        raise InvalidInputError(f"{what}: the weights sum to zero", what)
+    return np.ascontiguousarray(w)
+
+
+# ---------------------------------------------------------------------------------------------
+# Mixed tables for clustering (k-prototypes): `mixed` plus a missing-value policy
+
+
+@dataclass(frozen=True)
+class ClusterData:
+    """A mixed table for clustering: complete rows only, unseen categories as MISSING_CODE
+    (they match no prototype's mode)."""
+
+    numeric: np.ndarray  # (n_kept, p) float64, C-contiguous, finite
+    codes: np.ndarray  # (n_kept, q) uint32, C-contiguous
+    n_levels: np.ndarray  # (q,) uint32
+    encoding: MixedEncoding
+    index: pd.Index
+    kept: np.ndarray | None
+    is_frame: bool
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.index)
+
+    def expand(self, values: np.ndarray, fill: Any) -> np.ndarray:
+        return NumericData.expand(self, values, fill)  # type: ignore[arg-type]
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        return [self.encoding.columns[j] for j in self.encoding.continuous]
+
+    @property
+    def categorical_columns(self) -> list[str]:
+        return [self.encoding.columns[j] for j in self.encoding.categorical]
+
+
+def cluster_table(
+    X: Any,
+    *,
+    categorical: Sequence[Any] | None = None,
+    encoding: MixedEncoding | None = None,
+    missing: str = "raise",
+    what: str = "X",
+) -> ClusterData:
+    """Encode `X` for mixed-data clustering.
+
+    Categorical columns: those named (or numbered) in `categorical`, else every category, text
+    and bool column; the others must be numeric. With the fitted `encoding` (new data), a
+    category not seen in the fit matches no prototype. Missing values: "raise" names the
+    columns and counts, "drop" leaves those rows out.
+    """
+    if missing not in MISSING_POLICIES:
+        raise InvalidInputError(
+            f"missing: must be one of {MISSING_POLICIES}, got {missing!r}", "missing"
+        )
+    is_frame = hasattr(X, "columns")
+    if encoding is None and categorical is not None:
+        X, declared = _declare_categorical(X, categorical, what)
+        data = measured_table(X, what=what)
+        stray = [
+            data.encoding.columns[j]
+            for j in data.encoding.categorical
+            if data.encoding.columns[j] not in declared
+        ]
+        if stray:
+            raise InvalidTypeError(
+                f"{what}: column {stray[0]!r} is not numeric; list it in categorical= or drop it",
+                stray[0],
+            )
+    else:
+        data = measured_table(X, encoding=encoding, what=what)
+    codes = np.where(data.codes == UNSEEN_CODE, MISSING_CODE, data.codes).astype(np.uint32)
+    numeric = data.numeric
+    enc = data.encoding
+    absent = np.isnan(numeric).any(axis=1)
+    counts = {
+        enc.columns[j]: int(np.isnan(numeric[:, k]).sum()) for k, j in enumerate(enc.continuous)
+    }
+    was_missing = data.codes == MISSING_CODE
+    absent |= was_missing.any(axis=1)
+    counts.update(
+        {enc.columns[j]: int(was_missing[:, k].sum()) for k, j in enumerate(enc.categorical)}
+    )
+    counts = {c: k for c, k in counts.items() if k}
+    kept = None
+    if counts:
+        if missing == "raise":
+            raise InvalidInputError(
+                f"{what}: missing values (NaN) in "
+                + ", ".join(f"column {c!r} ({k} missing)" for c, k in counts.items())
+                + "; impute them, or pass missing='drop' to leave those rows out",
+                next(iter(counts)),
+            )
+        kept = ~absent
+        if not kept.any():
+            raise InvalidInputError(f"{what}: every row has a missing value", what)
+        numeric, codes = numeric[kept], codes[kept]
+    return ClusterData(
+        numeric=np.ascontiguousarray(numeric),
+        codes=np.ascontiguousarray(codes),
+        n_levels=data.n_levels,
+        encoding=enc,
+        index=data.index,
+        kept=kept,
+        is_frame=is_frame,
+    )
+
+
+def _declare_categorical(X: Any, categorical: Sequence[Any], what: str) -> tuple[Any, list[str]]:
+    """A frame in which the columns named (or numbered) in `categorical` are unordered
+    categoricals (the caller's frame is not modified), and their names."""
+    frame = to_pandas(X, what=what)
+    if frame is None:
+        frame = pd.DataFrame(np.asarray(X))
+        frame.columns = [f"x{j}" for j in range(frame.shape[1])]
+    names = [str(c) for c in frame.columns]
+    declared = []
+    for c in categorical:
+        name = str(c)
+        if name not in names and isinstance(c, numbers.Integral) and 0 <= int(c) < len(names):
+            name = names[int(c)]
+        if name not in names:
+            raise InvalidInputError(f"categorical: no column {c!r} in {what}", "categorical")
+        declared.append(name)
+    frame = frame.set_axis(names, axis=1)
+    converted = {
+        c: frame[c].astype("category")
+        for c in declared
+        if not isinstance(frame[c].dtype, pd.CategoricalDtype)
+    }
+    return (frame.assign(**converted) if converted else frame), declared
+
+
+@dataclass(frozen=True)
+class GowerData:
+    """A table in Gower's terms: interval columns (numbers, and ordinal categories as ranks;
+    NaN = missing) and nominal codes (MISSING_CODE = missing, UNSEEN_CODE = a category not
+    seen in the fit, unequal to every other)."""
+
+    numeric: np.ndarray  # (n, p) float64
+    codes: np.ndarray  # (n, q) uint32
+    numeric_columns: list[str]
+    nominal_columns: list[str]
+    encoding: MixedEncoding
+    index: pd.Index
+    is_frame: bool
+
+
+def gower_table(
+    X: Any,
+    *,
+    categorical: Sequence[Any] | None = None,
+    encoding: MixedEncoding | None = None,
+    what: str = "X",
+) -> GowerData:
+    """Encode `X` for Gower distances (R daisy): numbers interval-scaled, ordered categoricals
+    by rank, other categoricals / text / bool (and columns named in `categorical`) nominal."""
+    is_frame = hasattr(X, "columns")
+    if encoding is None and categorical is not None:
+        X, _ = _declare_categorical(X, categorical, what)
+    data = measured_table(X, encoding=encoding, what=what)
+    enc = data.encoding
+    cat_pos = {j: k for k, j in enumerate(enc.categorical)}
+    numeric_parts, numeric_names, nominal_parts, nominal_names = [], [], [], []
+    for k, j in enumerate(enc.continuous):
+        numeric_parts.append(data.numeric[:, k])
+        numeric_names.append(enc.columns[j])
+    for j in enc.categorical:
+        codes = data.codes[:, cat_pos[j]]
+        if enc.levels[j] == ORDINAL:
+            ranks = codes.astype(np.float64)
+            ranks[(codes == MISSING_CODE) | (codes == UNSEEN_CODE)] = np.nan
+            numeric_parts.append(ranks)
+            numeric_names.append(enc.columns[j])
+        else:
+            nominal_parts.append(codes)
+            nominal_names.append(enc.columns[j])
+    n = len(data.index)
+    numeric = np.column_stack(numeric_parts) if numeric_parts else np.empty((n, 0))
+    nominal = np.column_stack(nominal_parts) if nominal_parts else np.empty((n, 0), np.uint32)
+    return GowerData(
+        numeric=np.ascontiguousarray(numeric, dtype=np.float64),
+        codes=np.ascontiguousarray(nominal, dtype=np.uint32),
+        numeric_columns=numeric_names,
+        nominal_columns=nominal_names,
+        encoding=enc,
+        index=data.index,
+        is_frame=is_frame,
+    )

@@ -230,3 +230,541 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     @property
     def _n_features_out(self) -> int:
         return len(self._centered)
+
+
+_PROTO_INITS = ("huang", "random", "k-means++")
+
+
+class KPrototypes(ClusterMixin, BaseEstimator):
+    """k-prototypes (Huang): clustering B2B tables of numbers *and* categories.
+
+    Dissimilarity of a row to a prototype: squared Euclidean distance on the numeric columns
+    plus ``gamma`` × the number of categorical columns that differ from the prototype's mode.
+
+    Parameters
+    ----------
+    n_clusters : int
+    categorical : list of column names or positions, optional
+        Default: every ``category``, text and bool column; the others must be numeric.
+    gamma : float, optional
+        Weight of one categorical mismatch; default 0.5 × mean standard deviation of the numeric
+        columns (as the ``kmodes`` package).
+    init : {"huang", "random", "k-means++"} or (numeric centres, modes)
+        Huang's frequency-based modes with numeric centres drawn around the mean (the kmodes
+        default), random rows, D²-weighted seeding under the mixed dissimilarity, or explicit
+        prototypes: an array (n_clusters × numeric columns) and an array of category labels
+        (n_clusters × categorical columns), in column order. Explicit prototypes run once.
+    update : {"online", "batch"}, default "online"
+        "online" is Huang's algorithm as in ``kmodes`` (a prototype moves as soon as a row
+        changes cluster; same labels and cost as ``kmodes.KPrototypes`` from the same start;
+        the ``n_init`` runs execute in parallel). "batch" recomputes all prototypes after each
+        full pass, parallel over rows: the choice for millions of rows.
+    n_init, max_iter, random_state, n_jobs, missing : as in :class:`KMeans`.
+
+    Unseen categories at ``predict`` match no mode (they count as a mismatch against every
+    prototype) and never raise.
+
+    Attributes
+    ----------
+    labels_ : Series named "segment"
+    cluster_centers_ : DataFrame, numeric means and categorical modes (as labels)
+    cost_ : float, Σ dissimilarity of each row to its prototype
+    gamma_ : float, the gamma used
+    n_iter_ : int
+    """
+
+    labels_: pd.Series
+    cost_: float
+    gamma_: float
+    n_iter_: int
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        categorical: Any = None,
+        gamma: float | None = None,
+        init: Any = "huang",
+        update: str = "online",
+        n_init: int = 10,
+        max_iter: int = 100,
+        random_state: Any = None,
+        n_jobs: int | None = None,
+        missing: str = "raise",
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.categorical = categorical
+        self.gamma = gamma
+        self.init = init
+        self.update = update
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.missing = missing
+
+    def _init_args(self, data: _frame.ClusterData) -> tuple[str, Any, Any]:
+        init = self.init
+        if isinstance(init, str):
+            if init not in _PROTO_INITS:
+                raise InvalidInputError(
+                    f"init: must be one of {_PROTO_INITS} or (centres, modes), got {init!r}",
+                    "init",
+                )
+            return init, None, None
+        try:
+            centres, modes = init
+        except (TypeError, ValueError) as e:
+            raise InvalidInputError(
+                "init: pass a method name or a pair (numeric centres, modes)", "init"
+            ) from e
+        k = self.n_clusters
+        p, q = data.numeric.shape[1], data.codes.shape[1]
+        centres = np.array(centres, dtype=np.float64, order="C").reshape(k, p)
+        labels = np.asarray(modes, dtype=object).reshape(k, q)
+        codes = np.empty((k, q), dtype=np.uint32)
+        for a, column in enumerate(data.categorical_columns):
+            levels = pd.Index(data.encoding.labels[data.encoding.categorical[a]] or [])
+            found = levels.get_indexer(labels[:, a])
+            if (found < 0).any():
+                bad = labels[:, a][found < 0][0]
+                raise InvalidInputError(
+                    f"init: mode {bad!r} is not a category of column {column!r}", "init"
+                )
+            codes[:, a] = found
+        return "given", centres, codes
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KPrototypes:
+        """Cluster the rows of `X` (a DataFrame with numeric and categorical columns)."""
+        n_clusters = _check_int(self.n_clusters, "n_clusters", 1)
+        n_init = _check_int(self.n_init, "n_init", 1)
+        max_iter = _check_int(self.max_iter, "max_iter", 1)
+        if self.update not in ("online", "batch"):
+            raise InvalidInputError(
+                f"update: must be 'online' or 'batch', got {self.update!r}", "update"
+            )
+        gamma = self.gamma
+        if gamma is not None and (not isinstance(gamma, numbers.Real) or not gamma >= 0):
+            raise InvalidInputError(f"gamma: must be a number >= 0, got {gamma!r}", "gamma")
+        data = _frame.cluster_table(X, categorical=self.categorical, missing=self.missing)
+        n = len(data.numeric)
+        if n < n_clusters:
+            raise InvalidInputError(
+                f"n_clusters: n_samples={n} should be >= n_clusters={n_clusters}", "n_clusters"
+            )
+        weights = _frame.sample_weight(sample_weight, data)  # type: ignore[arg-type]
+        init, centres, modes = self._init_args(data)
+        numeric, codes, labels, cost, n_iter, gamma_used = _core.kprototypes_fit(
+            data.numeric,
+            data.codes,
+            [int(v) for v in data.n_levels],
+            weights,
+            n_clusters,
+            None if gamma is None else float(gamma),
+            init,
+            centres,
+            modes,
+            self.update,
+            n_init,
+            max_iter,
+            _frame.seed(self.random_state),
+            _frame.n_threads(self.n_jobs),
+        )
+        self._numeric, self._modes, self._encoding = numeric, codes, data.encoding
+        self._n_levels = [int(v) for v in data.n_levels]
+        self.labels_ = _frame.labels_series(labels, data)  # type: ignore[arg-type]
+        self.cost_, self.n_iter_, self.gamma_ = float(cost), int(n_iter), float(gamma_used)
+        self.n_features_in_ = len(data.encoding.columns)
+        if data.is_frame:
+            self.feature_names_in_ = np.asarray(data.encoding.columns, dtype=object)
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "_numeric")
+
+    @property
+    def cluster_centers_(self) -> pd.DataFrame:
+        """Prototypes: numeric means and categorical modes (labels), in the caller's column
+        order, one row per segment."""
+        check_is_fitted(self)
+        enc = self._encoding
+        columns: dict[str, Any] = {}
+        num_pos = {j: k for k, j in enumerate(enc.continuous)}
+        cat_pos = {j: k for k, j in enumerate(enc.categorical)}
+        for j, name in enumerate(enc.columns):
+            if j in num_pos:
+                columns[name] = self._numeric[:, num_pos[j]]
+            else:
+                labels = list(enc.labels[j] or [])
+                columns[name] = [labels[c] for c in self._modes[:, cat_pos[j]]]
+        index = pd.RangeIndex(len(self._numeric), name="segment")
+        return pd.DataFrame(columns, index=index)
+
+    def predict(self, X: Any) -> pd.Series:
+        """Nearest prototype of each row (a Series on X's index)."""
+        check_is_fitted(self)
+        data = _frame.cluster_table(X, encoding=self._encoding, missing=self.missing)
+        labels, _ = _core.kprototypes_predict(
+            data.numeric,
+            data.codes,
+            self._n_levels,
+            self._numeric,
+            self._modes,
+            self.gamma_,
+            _frame.n_threads(self.n_jobs),
+        )
+        return _frame.labels_series(labels, data)  # type: ignore[arg-type]
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> pd.Series:
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+
+# ---------------------------------------------------------------------------------------------
+# Gower distances and k-medoids
+
+_BYTES = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+def _parse_bytes(value: Any) -> int:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > 0:
+        return int(value)
+    text = str(value).strip().lower().removesuffix("b").removesuffix("i")
+    unit = text[-1] if text and text[-1] in _BYTES else ""
+    try:
+        amount = float(text[: len(text) - len(unit)])
+    except ValueError:
+        amount = -1.0
+    if not amount > 0:
+        raise InvalidInputError(
+            f"max_memory: expected bytes or a size like '4GiB', got {value!r}", "max_memory"
+        )
+    return int(amount * _BYTES[unit])
+
+
+def _check_memory(n: int, m: int, dtype: str, max_memory: Any) -> None:
+    itemsize = 4 if dtype == "float32" else 8
+    need, limit = n * m * itemsize, _parse_bytes(max_memory)
+    if need > limit:
+        raise InvalidInputError(
+            f"max_memory: a {n:,} × {m:,} {dtype} distance matrix needs {need / 2**30:.2f} GiB, "
+            f"more than max_memory={max_memory!r}; raise max_memory, use dtype='float32', or "
+            "cluster a sample (KPrototypes scales to millions of rows)",
+            "max_memory",
+        )
+
+
+def _gower_weights(weights: Any, data: _frame.GowerData) -> np.ndarray:
+    names = data.numeric_columns + data.nominal_columns
+    if weights is None:
+        return np.ones(len(names))
+    if isinstance(weights, dict):
+        unknown = [c for c in weights if str(c) not in names]
+        if unknown:
+            raise InvalidInputError(f"weights: no column {unknown[0]!r}", "weights")
+        w = np.array([float(weights.get(c, 1.0)) for c in names])
+    else:
+        given = np.asarray(weights, dtype=np.float64)
+        columns = data.encoding.columns
+        if given.shape != (len(columns),):
+            raise InvalidInputError(
+                f"weights: expected {len(columns)} weights (one per column), got {given.shape}",
+                "weights",
+            )
+        by_name = dict(zip(columns, given, strict=True))
+        w = np.array([by_name[c] for c in names])
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise InvalidInputError("weights: must be finite and non-negative", "weights")
+    return w
+
+
+def _gower(a: _frame.GowerData, b: _frame.GowerData, ranges, weights, dtype, n_jobs):
+    return _core.gower_matrix(
+        a.numeric,
+        a.codes,
+        b.numeric,
+        b.codes,
+        [float(r) for r in ranges],
+        weights,
+        dtype == "float32",
+        _frame.n_threads(n_jobs),
+    )
+
+
+def _ranges(*blocks: np.ndarray) -> np.ndarray:
+    stacked = np.vstack(blocks)
+    if stacked.shape[1] == 0:
+        return np.zeros(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: range 0
+        span = np.nanmax(stacked, axis=0) - np.nanmin(stacked, axis=0)
+    return np.nan_to_num(span, nan=0.0)
+
+
+def gower_distances(
+    X: Any,
+    Y: Any = None,
+    *,
+    weights: Any = None,
+    categorical: Any = None,
+    dtype: str = "float64",
+    max_memory: Any = "4GiB",
+    n_jobs: int | None = None,
+) -> Any:
+    """Gower distances between the rows of X (and of Y), as R's ``cluster::daisy``.
+
+    Numbers are scaled by their range (over X and Y together, as the ``gower`` package),
+    ordered categoricals are compared by rank, other categoricals / text / bool (and the columns
+    named in ``categorical``) by simple matching; a missing value leaves that variable out of
+    the pair's average. ``weights`` per column (array in column order or dict by name). A
+    DataFrame indexed by X's rows with Y's rows as columns when X is a data frame, else an array.
+    """
+    if dtype not in ("float64", "float32"):
+        raise InvalidInputError(f"dtype: must be 'float64' or 'float32', got {dtype!r}", "dtype")
+    a = _frame.gower_table(X, categorical=categorical)
+    b = a if Y is None else _frame.gower_table(Y, encoding=a.encoding, what="Y")
+    _check_memory(len(a.index), len(b.index), dtype, max_memory)
+    ranges = _ranges(a.numeric) if Y is None else _ranges(a.numeric, b.numeric)
+    d = _gower(a, b, ranges, _gower_weights(weights, a), dtype, n_jobs)
+    if a.is_frame:
+        return pd.DataFrame(d, index=a.index, columns=b.index)
+    return d
+
+
+class KMedoids(ClusterMixin, BaseEstimator):
+    """k-medoids (FasterPAM) on Gower, Euclidean or precomputed distances.
+
+    Each segment is represented by a real customer (its medoid), which makes segments easy to
+    explain and works with any dissimilarity — Gower's handles mixed numeric, ordinal and
+    categorical B2B data with missing values. Fitting builds the full n × n distance matrix
+    (parallel, in float64 or float32); ``max_memory`` bounds it and the error says how much
+    would be needed.
+
+    Parameters
+    ----------
+    n_clusters : int
+    metric : {"gower", "euclidean", "precomputed"}
+    method : {"fasterpam"}
+    init : {"build", "random"} or row positions
+        PAM's BUILD (greedy, deterministic), random rows (best of ``n_init``), or given medoids.
+    n_init, max_iter (passes over the candidates), random_state, n_jobs
+    categorical, weights : for Gower (see :func:`gower_distances`)
+    dtype : {"float64", "float32"}, max_memory : bytes or "4GiB"
+
+    Attributes
+    ----------
+    labels_ : Series "segment"; medoid_indices_ : row positions; medoids_ : the medoids' index
+    labels; cluster_centers_ : the medoid rows; inertia_ : Σ distance to the medoid; n_iter_
+    """
+
+    labels_: pd.Series
+    inertia_: float
+    n_iter_: int
+    medoid_indices_: np.ndarray
+
+    def __init__(
+        self,
+        n_clusters: int = 8,
+        *,
+        metric: str = "gower",
+        method: str = "fasterpam",
+        init: Any = "build",
+        n_init: int = 1,
+        max_iter: int = 100,
+        categorical: Any = None,
+        weights: Any = None,
+        dtype: str = "float64",
+        max_memory: Any = "4GiB",
+        random_state: Any = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.metric = metric
+        self.method = method
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.categorical = categorical
+        self.weights = weights
+        self.dtype = dtype
+        self.max_memory = max_memory
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def _distances(self, X: Any) -> tuple[Any, pd.Index, Any]:
+        if self.metric == "precomputed":
+            d = np.asarray(X)
+            if d.ndim != 2 or d.shape[0] != d.shape[1]:
+                raise InvalidInputError(
+                    f"X: metric='precomputed' needs a square distance matrix, got {d.shape}", "X"
+                )
+            index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(d))
+            dtype = np.float32 if self.dtype == "float32" else np.float64
+            return np.ascontiguousarray(d, dtype=dtype), index, None
+        if self.metric == "euclidean":
+            data = _frame.numeric(X)
+            _check_memory(len(data.values), len(data.values), self.dtype, self.max_memory)
+            d = _core.euclidean_matrix(
+                data.values,
+                data.values,
+                self.dtype == "float32",
+                _frame.n_threads(self.n_jobs),
+            )
+            return d, data.index, data
+        if self.metric == "gower":
+            g = _frame.gower_table(X, categorical=self.categorical)
+            _check_memory(len(g.index), len(g.index), self.dtype, self.max_memory)
+            self._ranges, self._weights = _ranges(g.numeric), _gower_weights(self.weights, g)
+            d = _gower(g, g, self._ranges, self._weights, self.dtype, self.n_jobs)
+            if np.isnan(d).any():
+                raise InvalidInputError(
+                    "X: some pairs of rows share no non-missing column, so their Gower "
+                    "distance is undefined; drop rows that are (almost) all missing",
+                    "X",
+                )
+            return d, g.index, g
+        raise InvalidInputError(
+            f"metric: must be 'gower', 'euclidean' or 'precomputed', got {self.metric!r}",
+            "metric",
+        )
+
+    def fit(self, X: Any, y: Any = None) -> KMedoids:
+        n_clusters = _check_int(self.n_clusters, "n_clusters", 1)
+        n_init = _check_int(self.n_init, "n_init", 1)
+        max_iter = _check_int(self.max_iter, "max_iter", 1)
+        if self.method != "fasterpam":
+            raise InvalidInputError(f"method: only 'fasterpam', got {self.method!r}", "method")
+        if self.dtype not in ("float64", "float32"):
+            raise InvalidInputError(
+                f"dtype: must be 'float64' or 'float32', got {self.dtype!r}", "dtype"
+            )
+        d, index, data = self._distances(X)
+        if len(d) < n_clusters:
+            raise InvalidInputError(
+                f"n_clusters: n_samples={len(d)} should be >= n_clusters={n_clusters}",
+                "n_clusters",
+            )
+        init, medoids = self.init, None
+        if not isinstance(init, str):
+            medoids, init = [int(i) for i in np.asarray(init).ravel()], "given"
+        result = _core.kmedoids_fit(
+            d,
+            n_clusters,
+            init,
+            medoids,
+            n_init,
+            max_iter,
+            _frame.seed(self.random_state),
+            _frame.n_threads(self.n_jobs),
+        )
+        medoid_rows, labels, cost, n_iter, _ = result
+        self.medoid_indices_ = np.asarray(medoid_rows, dtype=np.int64)
+        self.medoids_ = index[self.medoid_indices_]
+        self.labels_ = pd.Series(labels, index=index, name="segment")
+        self.inertia_, self.n_iter_ = float(cost), int(n_iter)
+        self._train = data
+        frame = _frame.to_pandas(X)
+        if frame is not None and self.metric != "precomputed":
+            centers = frame.iloc[self.medoid_indices_].copy()
+        else:
+            centers = pd.DataFrame(np.asarray(X)[self.medoid_indices_])
+        self._centers = centers.set_axis(pd.RangeIndex(n_clusters, name="segment"), axis=0)
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "medoid_indices_")
+
+    @property
+    def cluster_centers_(self) -> pd.DataFrame:
+        """The medoids: real rows of the training data, one per segment."""
+        check_is_fitted(self)
+        return self._centers.copy()
+
+    def predict(self, X: Any) -> pd.Series:
+        """Nearest medoid of each row. With metric='precomputed', X holds the distances of the
+        new rows to the training rows."""
+        check_is_fitted(self)
+        d: Any
+        if self.metric == "precomputed":
+            d = np.asarray(X, dtype=np.float64)[:, self.medoid_indices_]
+            index = X.index if isinstance(X, pd.DataFrame) else pd.RangeIndex(len(d))
+        elif self.metric == "euclidean":
+            data = _frame.numeric(X)
+            medoids = self._train.values[self.medoid_indices_]
+            d = _core.euclidean_matrix(
+                data.values, np.ascontiguousarray(medoids), False, _frame.n_threads(self.n_jobs)
+            )
+            index = data.index
+        else:
+            g = _frame.gower_table(X, encoding=self._train.encoding)
+            t = self._train
+            m = _frame.GowerData(
+                numeric=np.ascontiguousarray(t.numeric[self.medoid_indices_]),
+                codes=np.ascontiguousarray(t.codes[self.medoid_indices_]),
+                numeric_columns=t.numeric_columns,
+                nominal_columns=t.nominal_columns,
+                encoding=t.encoding,
+                index=t.index[self.medoid_indices_],
+                is_frame=t.is_frame,
+            )
+            d = _gower(g, m, self._ranges, self._weights, "float64", self.n_jobs)
+            index = g.index
+        d = np.where(np.isnan(d), np.inf, d)
+        return pd.Series(np.argmin(d, axis=1).astype(np.int64), index=index, name="segment")
+
+    def fit_predict(self, X: Any, y: Any = None) -> pd.Series:
+        return self.fit(X).labels_
+
+
+class Ward(ClusterMixin, BaseEstimator):
+    """Ward hierarchical clustering (nearest-neighbour chain, O(n·d) memory).
+
+    ``linkage_matrix_`` is in SciPy's format, so ``scipy.cluster.hierarchy.dendrogram`` draws
+    it; heights are SciPy's "ward" heights. ``labels_`` cuts the tree into ``n_clusters``
+    segments, or — with ``distance_threshold`` — where merges happen at a height of at least
+    the threshold (scikit-learn's rule). Labels are numbered in order of first appearance.
+    """
+
+    labels_: pd.Series
+    linkage_matrix_: np.ndarray
+    n_clusters_: int
+
+    def __init__(
+        self,
+        n_clusters: int | None = 2,
+        *,
+        distance_threshold: float | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.distance_threshold = distance_threshold
+        self.n_jobs = n_jobs
+
+    def fit(self, X: Any, y: Any = None) -> Ward:
+        if (self.n_clusters is None) == (self.distance_threshold is None):
+            raise InvalidInputError(
+                "n_clusters: give exactly one of n_clusters and distance_threshold",
+                "n_clusters",
+            )
+        data = _frame.numeric_input(self, X, reset=True)
+        n = len(data.values)
+        z = _core.ward_linkage(data.values, _frame.n_threads(self.n_jobs))
+        if self.distance_threshold is not None:
+            t = self.distance_threshold
+            if not isinstance(t, numbers.Real) or not t >= 0:
+                raise InvalidInputError(
+                    f"distance_threshold: must be a number >= 0, got {t!r}", "distance_threshold"
+                )
+            k = n - int(np.count_nonzero(z[:, 2] < t))
+        else:
+            k = _check_int(self.n_clusters, "n_clusters", 1)
+            if k > n:
+                raise InvalidInputError(
+                    f"n_clusters: n_samples={n} should be >= n_clusters={k}", "n_clusters"
+                )
+        labels = _core.ward_cut(z, n, k)
+        self.linkage_matrix_, self.n_clusters_ = z, k
+        self.labels_ = _frame.labels_series(labels, data)
+        return self
+
+    def fit_predict(self, X: Any, y: Any = None) -> pd.Series:
+        return self.fit(X).labels_

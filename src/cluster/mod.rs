@@ -1,4 +1,8 @@
 //! Cluster analysis.
 
+pub mod gower;
 pub mod kmeans;
+pub mod kmedoids;
+pub mod kprototypes;
 pub mod metrics;
+pub mod ward;

@@ -4,14 +4,26 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2}
 use pyo3::prelude::*;
 
 use super::{run, to_py_err};
+use crate::cluster::gower;
 use crate::cluster::kmeans::{self, Init, KMeansParams};
+use crate::cluster::kmedoids::{self, KMedoidsParams, MedoidInit};
+use crate::cluster::kprototypes::{self, KPrototypesParams, ProtoInit, Update};
 use crate::cluster::metrics;
+use crate::cluster::ward;
 use crate::error::Error;
 use crate::table::{Missing, Table};
 
 type Labels<'py> = Bound<'py, PyArray1<i64>>;
 type Matrix<'py> = Bound<'py, PyArray2<f64>>;
 type Vector<'py> = Bound<'py, PyArray1<f64>>;
+type KPrototypesOut<'py> = (
+    Matrix<'py>,
+    Bound<'py, PyArray2<u32>>,
+    Labels<'py>,
+    f64,
+    usize,
+    f64,
+);
 
 /// Fits k-means. `init` is "k-means++" or "random", or `init_centers` is given.
 /// Returns (centers relative to offset, offset, labels, inertia, n_iter).
@@ -175,4 +187,249 @@ pub fn davies_bouldin_score<'py>(
         let table = Table::numeric(x, None, Missing::Forbid)?;
         metrics::davies_bouldin(table.numeric, labels)
     })
+}
+
+/// Fits k-prototypes. `init` is "huang", "random" or "k-means++", or `init_numeric` and
+/// `init_modes` are given; `update` is "online" or "batch"; `gamma` None = the kmodes default.
+/// Returns (numeric centres, modes, labels, cost, n_iter, gamma).
+#[pyfunction]
+#[pyo3(signature = (x, codes, n_levels, sample_weight, n_clusters, gamma, init, init_numeric, init_modes, update, n_init, max_iter, seed, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn kprototypes_fit<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    codes: PyReadonlyArray2<'py, u32>,
+    n_levels: Vec<u32>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    n_clusters: usize,
+    gamma: Option<f64>,
+    init: &str,
+    init_numeric: Option<PyReadonlyArray2<'py, f64>>,
+    init_modes: Option<PyReadonlyArray2<'py, u32>>,
+    update: &str,
+    n_init: usize,
+    max_iter: usize,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<KPrototypesOut<'py>> {
+    let init = match (init, init_numeric, init_modes) {
+        (_, Some(num), Some(modes)) => ProtoInit::Given {
+            numeric: num.as_array().to_owned(),
+            modes: modes.as_array().to_owned(),
+        },
+        ("huang", None, None) => ProtoInit::Huang,
+        ("random", None, None) => ProtoInit::Random,
+        ("k-means++", None, None) => ProtoInit::KMeansPlusPlus,
+        (other, _, _) => {
+            let why = format!("unknown method {other:?} (or only half of the prototypes given)");
+            return Err(to_py_err(py, Error::invalid("init", why)));
+        }
+    };
+    let update = match update {
+        "online" => Update::Online,
+        "batch" => Update::Batch,
+        other => {
+            let why = format!("must be 'online' or 'batch', got {other:?}");
+            return Err(to_py_err(py, Error::invalid("update", why)));
+        }
+    };
+    let params = KPrototypesParams {
+        n_clusters,
+        gamma,
+        init,
+        update,
+        n_init,
+        max_iter,
+        seed,
+    };
+    let (x, c) = (x.as_array(), codes.as_array());
+    let w = sample_weight.as_ref().map(|w| w.as_array());
+    let fit = run(py, n_threads, || {
+        let (x, c) = (x.as_standard_layout(), c.as_standard_layout());
+        let table = Table::new(x.view(), c.view(), &n_levels, w, Missing::Forbid)?;
+        kprototypes::fit(&table, &params)
+    })?;
+    Ok((
+        fit.numeric.into_pyarray(py),
+        fit.modes.into_pyarray(py),
+        fit.labels.mapv(i64::from).into_pyarray(py),
+        fit.cost,
+        fit.n_iter,
+        fit.gamma,
+    ))
+}
+
+/// Nearest prototype per row (unseen categories, coded as missing, match no mode) and the cost.
+#[pyfunction]
+#[pyo3(signature = (x, codes, n_levels, numeric, modes, gamma, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn kprototypes_predict<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    codes: PyReadonlyArray2<'py, u32>,
+    n_levels: Vec<u32>,
+    numeric: PyReadonlyArray2<'py, f64>,
+    modes: PyReadonlyArray2<'py, u32>,
+    gamma: f64,
+    n_threads: usize,
+) -> PyResult<(Labels<'py>, f64)> {
+    let (x, c) = (x.as_array(), codes.as_array());
+    let (num, modes) = (numeric.as_array(), modes.as_array());
+    let (labels, cost) = run(py, n_threads, || {
+        let table = Table::new(x, c, &n_levels, None, Missing::Allow)?;
+        if table.numeric.iter().any(|v| v.is_nan()) {
+            return Err(Error::invalid("X", "missing numeric values"));
+        }
+        kprototypes::predict(&table, num, modes, gamma)
+    })?;
+    Ok((labels.mapv(i64::from).into_pyarray(py), cost))
+}
+
+fn mixed_rows<'a>(
+    numeric: &'a ndarray::ArrayView2<'a, f64>,
+    codes: &'a ndarray::ArrayView2<'a, u32>,
+) -> gower::MixedRows<'a> {
+    gower::MixedRows {
+        numeric: numeric.view(),
+        codes: codes.view(),
+    }
+}
+
+/// Gower distances between two mixed tables (numeric with NaN, codes with MISSING_CODE), with
+/// the given numeric ranges and per-variable weights (numeric first). `float32` halves memory.
+#[pyfunction]
+#[pyo3(signature = (x_num, x_codes, y_num, y_codes, ranges, weights, float32, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn gower_matrix<'py>(
+    py: Python<'py>,
+    x_num: PyReadonlyArray2<'py, f64>,
+    x_codes: PyReadonlyArray2<'py, u32>,
+    y_num: PyReadonlyArray2<'py, f64>,
+    y_codes: PyReadonlyArray2<'py, u32>,
+    ranges: Vec<f64>,
+    weights: PyReadonlyArray1<'py, f64>,
+    float32: bool,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (xn, xc, yn, yc) = (
+        x_num.as_array(),
+        x_codes.as_array(),
+        y_num.as_array(),
+        y_codes.as_array(),
+    );
+    let w = weights.as_array();
+    let (x, y) = (mixed_rows(&xn, &xc), mixed_rows(&yn, &yc));
+    Ok(if float32 {
+        let d = run(py, n_threads, || gower::gower::<f32>(x, y, &ranges, w))?;
+        d.into_pyarray(py).into_any()
+    } else {
+        let d = run(py, n_threads, || gower::gower::<f64>(x, y, &ranges, w))?;
+        d.into_pyarray(py).into_any()
+    })
+}
+
+/// Euclidean distance matrix between the rows of two numeric blocks.
+#[pyfunction]
+#[pyo3(signature = (x, y, float32, n_threads))]
+pub fn euclidean_matrix<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    y: PyReadonlyArray2<'py, f64>,
+    float32: bool,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (x, y) = (x.as_array(), y.as_array());
+    Ok(if float32 {
+        let d = run(py, n_threads, || gower::euclidean::<f32>(x, y))?;
+        d.into_pyarray(py).into_any()
+    } else {
+        let d = run(py, n_threads, || gower::euclidean::<f64>(x, y))?;
+        d.into_pyarray(py).into_any()
+    })
+}
+
+fn kmedoids_run<T: kmedoids::Dissimilarity>(
+    py: Python<'_>,
+    d: ndarray::ArrayView2<'_, T>,
+    params: &KMedoidsParams,
+    n_threads: usize,
+) -> PyResult<kmedoids::KMedoidsFit> {
+    run(py, n_threads, || kmedoids::fit(d, params))
+}
+
+/// FasterPAM on a square dissimilarity matrix (float64 or float32). `init`: "build", "random",
+/// or `medoids` given. Returns (medoids, labels, cost, n_iter, n_swaps).
+#[pyfunction]
+#[pyo3(signature = (d, n_clusters, init, medoids, n_init, max_iter, seed, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn kmedoids_fit<'py>(
+    py: Python<'py>,
+    d: Bound<'py, PyAny>,
+    n_clusters: usize,
+    init: &str,
+    medoids: Option<Vec<usize>>,
+    n_init: usize,
+    max_iter: usize,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<(Vec<usize>, Labels<'py>, f64, usize, usize)> {
+    let init = match (init, medoids) {
+        (_, Some(m)) => MedoidInit::Given(m),
+        ("build", None) => MedoidInit::Build,
+        ("random", None) => MedoidInit::Random,
+        (other, None) => {
+            let why = format!("must be 'build', 'random' or medoid indices, got {other:?}");
+            return Err(to_py_err(py, Error::invalid("init", why)));
+        }
+    };
+    let params = KMedoidsParams {
+        n_clusters,
+        init,
+        n_init,
+        max_iter,
+        seed,
+    };
+    let fit = if let Ok(m) = d.extract::<PyReadonlyArray2<'py, f64>>() {
+        kmedoids_run(py, m.as_array(), &params, n_threads)?
+    } else {
+        let m = d.extract::<PyReadonlyArray2<'py, f32>>()?;
+        kmedoids_run(py, m.as_array(), &params, n_threads)?
+    };
+    let labels = ndarray::Array1::from(fit.labels).mapv(i64::from);
+    Ok((
+        fit.medoids,
+        labels.into_pyarray(py),
+        fit.cost,
+        fit.n_iter,
+        fit.n_swaps,
+    ))
+}
+
+/// Ward linkage matrix (SciPy format) of the rows of `x`.
+#[pyfunction]
+#[pyo3(signature = (x, n_threads))]
+pub fn ward_linkage<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    n_threads: usize,
+) -> PyResult<Matrix<'py>> {
+    let x = x.as_array();
+    let z = run(py, n_threads, || ward::linkage(x))?;
+    Ok(z.into_pyarray(py))
+}
+
+/// Flat labels (0.., in order of first row) cutting a linkage matrix into `k` clusters.
+#[pyfunction]
+#[pyo3(signature = (z, n, k))]
+pub fn ward_cut<'py>(
+    py: Python<'py>,
+    z: PyReadonlyArray2<'py, f64>,
+    n: usize,
+    k: usize,
+) -> PyResult<Labels<'py>> {
+    let z = z.as_array();
+    let labels = run(py, 1, || ward::cut(z, n, k))?;
+    Ok(ndarray::Array1::from(labels)
+        .mapv(i64::from)
+        .into_pyarray(py))
 }

@@ -1,5 +1,6 @@
 //! pyo3 bindings: numpy <-> ndarray, errors, threads. No algorithm lives here.
 
+pub mod chaid;
 pub mod cluster;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -1,0 +1,755 @@
+"""Contrast-group analysis: CHAID and Exhaustive CHAID trees (IBM SPSS's algorithm).
+
+A CHAID tree splits the customer base step by step on the predictor whose (merged) categories
+differ most on the target, giving segments described by readable rules. The numbers follow IBM's
+"CHAID and Exhaustive CHAID algorithms": Pearson χ² (or likelihood-ratio G²) for a categorical
+target, one-way ANOVA F for a continuous one, Bonferroni-adjusted p-values, SPSS's merging rules
+for nominal, ordinal and floating (missing) categories, and equal-frequency binning of
+continuous predictors.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from . import _core, _frame
+from .errors import InvalidInputError
+
+_TESTS = ("pearson", "likelihood_ratio")
+_MERGING = {0: "nominal", 1: "ordinal", 2: "floating"}
+
+
+def _check_alpha(value: Any, name: str) -> float:
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool)
+        or not 0.0 < float(value) < 1.0
+    ):
+        raise InvalidInputError(f"{name}: must be a number in (0, 1), got {value!r}", name)
+    return float(value)
+
+
+def _check_size(value: Any, name: str) -> float:
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool)
+        or not (math.isfinite(float(value)) and float(value) >= 0)
+    ):
+        raise InvalidInputError(f"{name}: must be a number >= 0, got {value!r}", name)
+    return float(value)
+
+
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        raise InvalidInputError(f"{name}: must be an integer >= {minimum}, got {value!r}", name)
+    return int(value)
+
+
+def _py(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _fmt_num(v: float) -> str:
+    return f"{v:.10g}"
+
+
+class _Condition:
+    """The branch leading to a node: which values of its parent's split variable it takes."""
+
+    def __init__(
+        self,
+        column: str,
+        continuous: bool,
+        labels: list[Any],
+        others: list[Any],
+        low: float,
+        high: float,
+        missing: bool,
+        default: bool,
+        seen: list[Any] | None = None,
+        missing_seen: bool = False,
+    ) -> None:
+        self.column = column
+        self.continuous = continuous
+        self.labels = labels  # categorical: the known labels of this branch
+        self.others = others  # categorical: labels of the sibling branches
+        self.low, self.high = low, high  # continuous: (low, high]
+        self.missing = missing  # missing values take this branch
+        self.default = default  # unseen categories take this branch
+        self.seen = labels if seen is None else seen  # labels present in the parent node
+        self.missing_seen = missing_seen  # missing values were present in the parent node
+
+    def text(self) -> str:
+        """For people: the categories (or range) observed in the parent node."""
+        c = self.column
+        if self.continuous:
+            if not self.labels:
+                return f"{c} is missing"
+            if self.low == -math.inf and self.high == math.inf:
+                s = f"{c} any value"
+            elif self.low == -math.inf:
+                s = f"{c} <= {_fmt_num(self.high)}"
+            elif self.high == math.inf:
+                s = f"{c} > {_fmt_num(self.low)}"
+            else:
+                s = f"{_fmt_num(self.low)} < {c} <= {_fmt_num(self.high)}"
+        else:
+            if not self.seen:
+                return f"{c} is missing" if self.missing_seen else f"{c} is other"
+            s = f"{c} in {{{', '.join(str(_py(v)) for v in self.seen)}}}"
+        if self.missing and self.missing_seen:
+            s += " or missing"
+        return s
+
+    def pandas(self) -> str:
+        c = f"`{self.column}`"
+        nan = f"{c} != {c}"
+        if self.continuous:
+            parts = []
+            if self.low > -math.inf:
+                parts.append(f"{c} > {self.low!r}")
+            if self.high < math.inf:
+                parts.append(f"{c} <= {self.high!r}")
+            if self.low == -math.inf and self.high == math.inf:
+                parts.append(f"{c} == {c}")
+            expr = " and ".join(parts)
+            return f"({expr} or {nan})" if self.missing else f"({expr})"
+        if self.default:
+            expr = f"{c} not in {[_py(v) for v in self.others]!r}"
+            return f"({expr})" if self.missing else f"({expr} and {c} == {c})"
+        expr = f"{c} in {[_py(v) for v in self.labels]!r}"
+        return f"({expr} or {nan})" if self.missing else f"({expr})"
+
+    def sql(self) -> str:
+        c = '"' + self.column.replace('"', '""') + '"'
+
+        def lit(v: Any) -> str:
+            v = _py(v)
+            if isinstance(v, bool):
+                return "TRUE" if v else "FALSE"
+            if isinstance(v, numbers.Number):
+                return repr(v)
+            return "'" + str(v).replace("'", "''") + "'"
+
+        if self.continuous:
+            parts = []
+            if self.low > -math.inf:
+                parts.append(f"{c} > {lit(self.low)}")
+            if self.high < math.inf:
+                parts.append(f"{c} <= {lit(self.high)}")
+            if not parts:
+                parts.append(f"{c} IS NOT NULL")
+            expr = " AND ".join(parts)
+        elif self.default:
+            expr = (
+                f"{c} NOT IN ({', '.join(lit(v) for v in self.others)})"
+                if self.others
+                else f"{c} IS NOT NULL"
+            )
+        else:
+            expr = f"{c} IN ({', '.join(lit(v) for v in self.labels)})"
+        return f"({expr} OR {c} IS NULL)" if self.missing else f"({expr})"
+
+
+class CHAID(BaseEstimator):
+    """CHAID / Exhaustive CHAID tree for contrast-group analysis (IBM SPSS's algorithm).
+
+    Parameters
+    ----------
+    alpha_merge : float, default 0.05
+        The most similar pair of categories (largest p of its 2 × J table) is merged while its p
+        exceeds this.
+    alpha_split : float, default 0.05
+        A node is split on the predictor with the smallest Bonferroni-adjusted p if that p is at
+        most this.
+    max_depth : int or None, default 3
+        Maximum depth (the root has depth 0); None for no limit.
+    min_parent_size : float, default 100
+        Nodes smaller than this (frequency-weighted) are not split.
+    min_child_size : float, default 50
+        A merged category group smaller than this merges with its most similar allowable group;
+        if only one group remains the predictor cannot split the node.
+    max_bins : int, default 10
+        Continuous predictors are cut once, before growing, into at most this many
+        equal-frequency bins (ties stay together); bins are ordinal categories.
+    ordinal : list of str, optional
+        Columns to treat as ordinal (besides ordered categoricals): only adjacent categories merge
+        and missing values form SPSS's floating category.
+    exhaustive : bool, default False
+        Exhaustive CHAID (Biggs, de Ville & Suen 1991): merge down to two groups and keep the
+        configuration with the smallest p.
+    split_merged : bool, default False
+        Re-split a merged group of three or more categories when its best binary split has
+        p ≤ ``alpha_split_merged``.
+    alpha_split_merged : float, default 0.05
+    test : {"pearson", "likelihood_ratio"}, default "pearson"
+        The χ² statistic for a categorical target (no Yates correction).
+    target_type : {"auto", "categorical", "continuous"}, default "auto"
+        "auto": floats with a fractional part are continuous (ANOVA F), everything else classes.
+    n_jobs : int or None
+        Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
+
+    Notes
+    -----
+    Measurement levels: ordered categoricals and ``ordinal`` columns are ordinal, other
+    categoricals, text and booleans nominal (a missing value is one more category), numbers
+    continuous. Frequency weights (``sample_weight``) are counts: node sizes, degrees of freedom
+    and the size rules use them. Case weights (``case_weight``) enter the expected counts of the
+    χ² tests (SPSS's iterative proportional fitting) and the sums of squares of the F test; node
+    sizes and class distributions stay frequency-weighted.
+
+    New data is routed deterministically: a category present in the node goes where merging put
+    it; an ordinal category absent from the node (or a continuous value between bins) goes with
+    its nearest lower neighbour; a nominal category absent from the node, a label never seen in
+    training, and a missing value when the node had none go to the node's largest child.
+
+    p-values are compared in log space, ties broken by the larger statistic and then by column
+    order, so nothing underflows at a million rows.
+    """
+
+    tree_: pd.DataFrame
+    n_leaves_: int
+    classes_: np.ndarray
+    risk_: float
+    risk_std_error_: float | None
+
+    def __init__(
+        self,
+        *,
+        alpha_merge: float = 0.05,
+        alpha_split: float = 0.05,
+        max_depth: int | None = 3,
+        min_parent_size: float = 100,
+        min_child_size: float = 50,
+        max_bins: int = 10,
+        ordinal: Any = None,
+        exhaustive: bool = False,
+        split_merged: bool = False,
+        alpha_split_merged: float = 0.05,
+        test: str = "pearson",
+        target_type: str = "auto",
+        n_jobs: int | None = None,
+    ) -> None:
+        self.alpha_merge = alpha_merge
+        self.alpha_split = alpha_split
+        self.max_depth = max_depth
+        self.min_parent_size = min_parent_size
+        self.min_child_size = min_child_size
+        self.max_bins = max_bins
+        self.ordinal = ordinal
+        self.exhaustive = exhaustive
+        self.split_merged = split_merged
+        self.alpha_split_merged = alpha_split_merged
+        self.test = test
+        self.target_type = target_type
+        self.n_jobs = n_jobs
+
+    # --- fitting -------------------------------------------------------------------------------
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, case_weight: Any = None) -> CHAID:
+        """Grow the tree on predictors `X` (a DataFrame) and target `y`."""
+        alpha_merge = _check_alpha(self.alpha_merge, "alpha_merge")
+        alpha_split = _check_alpha(self.alpha_split, "alpha_split")
+        alpha_split_merged = _check_alpha(self.alpha_split_merged, "alpha_split_merged")
+        max_depth = None if self.max_depth is None else _check_int(self.max_depth, "max_depth", 0)
+        min_parent = _check_size(self.min_parent_size, "min_parent_size")
+        min_child = _check_size(self.min_child_size, "min_child_size")
+        max_bins = _check_int(self.max_bins, "max_bins", 2)
+        if self.test not in _TESTS:
+            raise InvalidInputError(f"test: must be one of {_TESTS}, got {self.test!r}", "test")
+        ordinal = self.ordinal
+        if isinstance(ordinal, str):
+            ordinal = [ordinal]
+        if ordinal is not None:
+            ordinal = [str(c) for c in ordinal]
+        threads = _frame.n_threads(self.n_jobs)
+        data = _frame.measured_table(X, ordinal=ordinal)
+        n = len(data.index)
+        target = _frame.target(y, n, target_type=self.target_type)
+        freq = _frame.positive_weights(sample_weight, n, "sample_weight")
+        case = _frame.positive_weights(case_weight, n, "case_weight")
+        if case is not None and (case <= 0).any():
+            raise InvalidInputError("case_weight: must be positive", "case_weight")
+        tree = _core.chaid_fit(
+            data.codes,
+            data.n_levels,
+            data.ordinal,
+            data.numeric,
+            target.codes,
+            len(target.classes),
+            target.values,
+            freq,
+            case,
+            data.rank,
+            alpha_merge,
+            alpha_split,
+            alpha_split_merged,
+            max_depth,
+            min_parent,
+            min_child,
+            max_bins,
+            bool(self.exhaustive),
+            bool(self.split_merged),
+            self.test,
+            threads,
+        )
+        self._tree = dict(tree)
+        self._encoding = data.encoding
+        self._target_name = target.name or "y"
+        self._continuous = target.values is not None
+        self.classes_ = np.asarray(target.classes, dtype=object)
+        self.n_features_in_ = len(data.encoding.columns)
+        if isinstance(X, pd.DataFrame):
+            self.feature_names_in_ = np.asarray(data.encoding.columns, dtype=object)
+        self._build_summary()
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "_tree")
+
+    # --- structure -------------------------------------------------------------------------------
+
+    @property
+    def _n_nodes(self) -> int:
+        return len(self._tree["parent"])
+
+    def _children(self, v: int) -> list[int]:
+        parent = self._tree["parent"]
+        return [int(c) for c in np.flatnonzero(parent == v)]
+
+    def _predictor_column(self, p: int) -> int:
+        return self._encoding.predictor_columns()[p]
+
+    def _breaks(self, p: int) -> np.ndarray:
+        k = p - len(self._encoding.categorical)
+        off = self._tree["breaks_offsets"]
+        return np.asarray(self._tree["breaks"][off[k] : off[k + 1]])
+
+    def _condition(self, v: int) -> _Condition:
+        t = self._tree
+        u = int(t["parent"][v])
+        p = int(t["split"][u])
+        j = self._predictor_column(p)
+        name = self._encoding.columns[j]
+        slots = t["map"][t["map_offsets"][u] : t["map_offsets"][u + 1]]
+        present = t["present"][t["map_offsets"][u] : t["map_offsets"][u + 1]]
+        mine = np.flatnonzero(slots == v)
+        n_slots = len(slots)
+        missing = bool((n_slots - 1) in mine)
+        missing_seen = missing and bool(present[n_slots - 1])
+        default = int(t["default_child"][u]) == v
+        if self._encoding.levels[j] == _frame.CONTINUOUS:
+            breaks = self._breaks(p)
+            bins = mine[(mine < n_slots - 1) & present[mine]]
+            if len(bins) == 0:
+                return _Condition(
+                    name, True, [], [], -math.inf, math.inf, missing, default, [], missing_seen
+                )
+            bins = mine[mine < n_slots - 1]
+            lo_bin, hi_bin = int(bins.min()), int(bins.max())
+            low = -math.inf if lo_bin == 0 else float(breaks[lo_bin - 1])
+            high = math.inf if hi_bin == len(breaks) - 1 else float(breaks[hi_bin])
+            return _Condition(
+                name, True, [True], [], low, high, missing, default, None, missing_seen
+            )
+        labels = self._encoding.labels[j] or []
+        own = [labels[s] for s in mine if s < n_slots - 1]
+        others = [labels[s] for s in range(n_slots - 1) if slots[s] != v]
+        seen = [labels[s] for s in mine if s < n_slots - 1 and present[s]]
+        return _Condition(name, False, own, others, 0.0, 0.0, missing, default, seen, missing_seen)
+
+    def _path(self, v: int) -> list[_Condition]:
+        out = []
+        while int(self._tree["parent"][v]) >= 0:
+            out.append(self._condition(v))
+            v = int(self._tree["parent"][v])
+        return out[::-1]
+
+    def _leaf_values(self) -> tuple[np.ndarray, np.ndarray]:
+        """Prediction per node: (class index or mean, class probabilities or None)."""
+        value = np.asarray(self._tree["value"])
+        if self._continuous:
+            return value[:, 2], np.empty((len(value), 0))
+        totals = value.sum(axis=1, keepdims=True)
+        proba = np.divide(value, totals, out=np.zeros_like(value), where=totals > 0)
+        return np.argmax(value, axis=1), proba
+
+    def _build_summary(self) -> None:
+        t = self._tree
+        n_nodes = self._n_nodes
+        is_leaf = t["split"] < 0
+        self.n_leaves_ = int(is_leaf.sum())
+        value = np.asarray(t["value"])
+        pred, proba = self._leaf_values()
+        rows: dict[str, Any] = {
+            "parent": t["parent"],
+            "depth": t["depth"],
+            "n": t["n_rows"],
+            "weighted_n": t["weight"],
+        }
+        if self._continuous:
+            w = np.maximum(value[:, 0] - 1, 1)
+            rows["mean"] = value[:, 2]
+            rows["std"] = np.sqrt(
+                value[:, 3] / np.where(value[:, 1] > 0, value[:, 1], 1) * (value[:, 0] / w)
+            )
+        else:
+            for k, c in enumerate(self.classes_):
+                rows[f"n[{c}]"] = value[:, k]
+            for k, c in enumerate(self.classes_):
+                rows[f"%[{c}]"] = 100 * proba[:, k]
+            rows["prediction"] = self.classes_[pred]
+        split_names: list[str | None] = []
+        groups: list[list[str] | None] = []
+        merging: list[str | None] = []
+        for v in range(n_nodes):
+            p = int(t["split"][v])
+            if p < 0:
+                split_names.append(None)
+                groups.append(None)
+                merging.append(None)
+                continue
+            split_names.append(self._encoding.columns[self._predictor_column(p)])
+            groups.append([self._condition(c).text() for c in self._children(v)])
+            merging.append(_MERGING.get(int(t["merging"][v])))
+        rows["split"] = split_names
+        rows["groups"] = groups
+        rows["merging"] = merging
+        rows["statistic"] = t["statistic"]
+        rows["df"] = t["df1"]
+        if self._continuous:
+            rows["df2"] = t["df2"]
+        rows["p"] = np.exp(t["ln_p"])
+        rows["p_adjusted"] = np.minimum(1.0, np.exp(t["ln_p_adj"]))
+        rows["log_p_adjusted"] = t["ln_p_adj"]
+        rows["branch"] = [
+            None if t["parent"][v] < 0 else self._condition(v).text() for v in range(n_nodes)
+        ]
+        rows["categories"] = [None] + [
+            None if c.continuous else [_py(x) for x in c.seen] + ([None] if c.missing_seen else [])
+            for c in (self._condition(v) for v in range(1, n_nodes))
+        ]
+        rows["rule"] = [" and ".join(c.text() for c in self._path(v)) for v in range(n_nodes)]
+        rows["leaf"] = is_leaf
+        self.tree_ = pd.DataFrame(rows, index=pd.RangeIndex(n_nodes, name="node"))
+        self._compute_risk()
+
+    def _compute_risk(self) -> None:
+        t = self._tree
+        leaves = np.flatnonzero(t["split"] < 0)
+        value = np.asarray(t["value"])[leaves]
+        if self._continuous:
+            w = value[:, 1].sum()
+            self.risk_ = float(value[:, 3].sum() / w) if w > 0 else 0.0
+            self.risk_std_error_ = None
+        else:
+            n = value.sum()
+            err = float((value.sum(axis=1) - value.max(axis=1)).sum() / n)
+            self.risk_ = err
+            self.risk_std_error_ = float(math.sqrt(err * (1 - err) / n))
+
+    # --- results ---------------------------------------------------------------------------------
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        """Share of the weighted impurity decrease (Gini for classes, sum of squares for a
+        continuous target) achieved by splits on each feature; sums to 1 when the tree splits."""
+        check_is_fitted(self)
+        t = self._tree
+        value = np.asarray(t["value"])
+
+        def impurity(v: int) -> float:
+            if self._continuous:
+                return float(value[v, 3])
+            n = value[v].sum()
+            return float(n - (value[v] ** 2).sum() / n) if n > 0 else 0.0
+
+        imp = np.zeros(self.n_features_in_)
+        for v in np.flatnonzero(t["split"] >= 0):
+            dec = impurity(int(v)) - sum(impurity(c) for c in self._children(int(v)))
+            imp[self._predictor_column(int(t["split"][v]))] += max(dec, 0.0)
+        total = imp.sum()
+        return imp / total if total > 0 else imp
+
+    @property
+    def classification_table_(self) -> pd.DataFrame:
+        """Observed (rows) × predicted (columns) weighted counts on the training data, with the
+        percentage correct per class and overall (SPSS's classification table)."""
+        check_is_fitted(self)
+        if self._continuous:
+            raise InvalidInputError("classification_table_: the target is continuous", "y")
+        t = self._tree
+        leaves = np.flatnonzero(t["split"] < 0)
+        value = np.asarray(t["value"])[leaves]
+        k = len(self.classes_)
+        table = np.zeros((k, k))
+        for row in value:
+            table[:, int(np.argmax(row))] += row
+        labels = [str(c) for c in self.classes_]
+        out = pd.DataFrame(table, index=pd.Index(labels, name="observed"), columns=labels)
+        out.columns.name = "predicted"
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["% correct"] = 100 * np.diag(table) / table.sum(axis=1)
+        overall = [*(100 * table.sum(axis=0) / table.sum()), 100 * np.trace(table) / table.sum()]
+        out.loc["overall %"] = overall
+        return out
+
+    def _data(self, X: Any) -> _frame.MeasuredTable:
+        check_is_fitted(self)
+        return _frame.measured_table(X, encoding=self._encoding)
+
+    def _leaves(self, data: _frame.MeasuredTable) -> np.ndarray:
+        t = self._tree
+        return _core.chaid_apply(
+            data.codes,
+            data.n_levels,
+            data.numeric,
+            t["split"],
+            t["map_offsets"],
+            t["map"],
+            t["default_child"],
+            t["breaks_offsets"],
+            t["breaks"],
+            _frame.n_threads(self.n_jobs),
+        )
+
+    def apply(self, X: Any) -> pd.Series:
+        """The leaf (node id) of each row, on X's index."""
+        data = self._data(X)
+        return pd.Series(self._leaves(data), index=data.index, name="node")
+
+    def predict(self, X: Any) -> pd.Series:
+        """Majority class (ties: the first class) or mean of each row's leaf, on X's index."""
+        data = self._data(X)
+        leaves = self._leaves(data)
+        pred, _ = self._leaf_values()
+        if self._continuous:
+            return pd.Series(pred[leaves], index=data.index, name=self._target_name)
+        return pd.Series(self.classes_[pred[leaves]], index=data.index, name=self._target_name)
+
+    def predict_proba(self, X: Any) -> pd.DataFrame:
+        """Class shares of each row's leaf (columns: the classes), on X's index."""
+        if self._continuous:
+            raise InvalidInputError("predict_proba: the target is continuous", "y")
+        data = self._data(X)
+        leaves = self._leaves(data)
+        _, proba = self._leaf_values()
+        return pd.DataFrame(proba[leaves], index=data.index, columns=list(self.classes_))
+
+    def rules(self, fmt: str = "text") -> pd.Series:
+        """One rule per leaf (index: node id): "text" for people, "pandas" for
+        ``DataFrame.query`` (selects exactly the leaf's rows), "sql" for a WHERE clause."""
+        check_is_fitted(self)
+        if fmt not in ("text", "pandas", "sql"):
+            raise InvalidInputError(f"fmt: must be 'text', 'pandas' or 'sql', got {fmt!r}", "fmt")
+        leaves = np.flatnonzero(self._tree["split"] < 0)
+        out = {}
+        for v in leaves:
+            path = self._path(int(v))
+            if fmt == "text":
+                out[int(v)] = " and ".join(c.text() for c in path) or "all rows"
+            elif fmt == "pandas":
+                out[int(v)] = " and ".join(c.pandas() for c in path) or "index == index"
+            else:
+                out[int(v)] = " AND ".join(c.sql() for c in path) or "TRUE"
+        return pd.Series(out, name="rule", dtype=object).rename_axis("node")
+
+    def gains(self, target_class: Any = None) -> pd.DataFrame:
+        """SPSS's gains table for the leaves (training data), best first.
+
+        Categorical target: node n and %, gain n and % (rows of `target_class`, default the
+        last class), response % (share of `target_class` in the node), index % (response
+        relative to the whole sample), and cumulative versions. Continuous target: node n and %,
+        mean, index % (mean relative to the overall mean) and cumulative versions.
+        """
+        check_is_fitted(self)
+        t = self._tree
+        leaves = np.flatnonzero(t["split"] < 0)
+        value = np.asarray(t["value"])
+        if self._continuous:
+            n = value[leaves, 0]
+            w = value[leaves, 1]
+            mean = value[leaves, 2]
+            overall = float((mean * w).sum() / w.sum())
+            order = np.argsort(-mean, kind="stable")
+            n, w, mean, ids = n[order], w[order], mean[order], leaves[order]
+            cum_n, cum_w = np.cumsum(n), np.cumsum(w)
+            cum_mean = np.cumsum(mean * w) / cum_w
+            return pd.DataFrame(
+                {
+                    "n": n,
+                    "node %": 100 * n / n.sum(),
+                    "mean": mean,
+                    "index %": 100 * mean / overall,
+                    "cum n": cum_n,
+                    "cum node %": 100 * cum_n / n.sum(),
+                    "cum mean": cum_mean,
+                    "cum index %": 100 * cum_mean / overall,
+                },
+                index=pd.Index(ids, name="node"),
+            )
+        classes = list(self.classes_)
+        if target_class is None:
+            k = len(classes) - 1
+        else:
+            matches = [
+                i
+                for i, c in enumerate(classes)
+                if c == target_class or str(c) == str(target_class)
+            ]
+            if not matches:
+                raise InvalidInputError(
+                    f"target_class: {target_class!r} is not a class; classes are {classes}",
+                    "target_class",
+                )
+            k = matches[0]
+        n = value[leaves].sum(axis=1)
+        gain = value[leaves, k]
+        total_n, total_gain = n.sum(), gain.sum()
+        response = np.divide(100 * gain, n, out=np.zeros_like(gain), where=n > 0)
+        base = 100 * total_gain / total_n
+        order = np.lexsort((leaves, -response))
+        n, gain, response, ids = n[order], gain[order], response[order], leaves[order]
+        cum_n, cum_gain = np.cumsum(n), np.cumsum(gain)
+        cum_response = 100 * cum_gain / cum_n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return pd.DataFrame(
+                {
+                    "n": n,
+                    "node %": 100 * n / total_n,
+                    "gain n": gain,
+                    "gain %": 100 * gain / total_gain,
+                    "response %": response,
+                    "index %": 100 * response / base,
+                    "cum n": cum_n,
+                    "cum node %": 100 * cum_n / total_n,
+                    "cum gain n": cum_gain,
+                    "cum gain %": 100 * cum_gain / total_gain,
+                    "cum response %": cum_response,
+                    "cum index %": 100 * cum_response / base,
+                },
+                index=pd.Index(ids, name="node"),
+            )
+
+    # --- display ---------------------------------------------------------------------------------
+
+    def _node_label(self, v: int) -> str:
+        row = self.tree_.loc[v]
+        if self._continuous:
+            what = f"mean = {row['mean']:.4g}"
+        else:
+            pred = row["prediction"]
+            err = 100 - row[f"%[{pred}]"]
+            what = f"{pred} (err = {err:.1f}%)"
+        return f"{what}, n = {_fmt_num(row['weighted_n'])}"
+
+    def export_text(self) -> str:
+        """The tree as indented text: one line per node with its branch, the prediction, the
+        size and, for inner nodes, the split test."""
+        check_is_fitted(self)
+        t = self._tree
+        stat = "F" if self._continuous else ("chi2" if self.test == "pearson" else "G2")
+        lines = [
+            f"CHAID tree for {self._target_name}: {self._n_nodes} nodes, {self.n_leaves_} leaves"
+        ]
+
+        def walk(v: int) -> None:
+            depth = int(t["depth"][v])
+            branch = "root" if depth == 0 else self._condition(v).text()
+            line = f"{'|   ' * depth}[{v}] {branch}: {self._node_label(v)}"
+            p = int(t["split"][v])
+            if p >= 0:
+                name = self._encoding.columns[self._predictor_column(p)]
+                df = _fmt_num(t["df1"][v])
+                if self._continuous:
+                    df += f", {_fmt_num(t['df2'][v])}"
+                padj = min(1.0, math.exp(t["ln_p_adj"][v]))
+                line += (
+                    f"  -> split on {name} ({stat} = {t['statistic'][v]:.4g}, df = {df}, "
+                    f"adj. p = {padj:.4g})"
+                )
+            lines.append(line)
+            for c in self._children(v):
+                walk(c)
+
+        walk(0)
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        if not self.__sklearn_is_fitted__():
+            return self.__repr__()
+        return self.export_text()
+
+    def _repr_html_(self) -> str:
+        if not self.__sklearn_is_fitted__():
+            return f"<pre>{html.escape(repr(self))}</pre>"
+        return f"<pre>{html.escape(self.export_text())}</pre>"
+
+    def plot(self, ax: Any = None, fontsize: float = 8) -> Any:
+        """A tree diagram (matplotlib): one box per node, branches labelled. Returns the
+        figure."""
+        check_is_fitted(self)
+        import matplotlib.pyplot as plt
+
+        t = self._tree
+        n_nodes = self._n_nodes
+        x = np.zeros(n_nodes)
+        counter = [0.0]
+
+        def place(v: int) -> float:
+            kids = self._children(v)
+            if not kids:
+                x[v] = counter[0]
+                counter[0] += 1
+            else:
+                x[v] = float(np.mean([place(c) for c in kids]))
+            return float(x[v])
+
+        place(0)
+        depth = np.asarray(t["depth"], dtype=float)
+        if ax is None:
+            width = max(6.0, 2.2 * max(counter[0], 1))
+            fig, ax = plt.subplots(figsize=(width, 1.8 * (depth.max() + 1) + 1))
+        else:
+            fig = ax.figure
+        for v in range(1, n_nodes):
+            u = int(t["parent"][v])
+            ax.plot([x[u], x[v]], [-depth[u], -depth[v]], color="0.6", lw=1, zorder=1)
+            ax.text(
+                (x[u] + x[v]) / 2,
+                -(depth[u] + depth[v]) / 2,
+                self._condition(v).text(),
+                ha="center",
+                va="center",
+                fontsize=fontsize * 0.85,
+                color="0.25",
+                bbox={"boxstyle": "round", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
+        for v in range(n_nodes):
+            label = f"Node {v}\n{self._node_label(v)}"
+            if int(t["split"][v]) >= 0:
+                name = self._encoding.columns[self._predictor_column(int(t["split"][v]))]
+                label += f"\nsplit: {name}"
+            ax.text(
+                x[v],
+                -depth[v],
+                label,
+                ha="center",
+                va="center",
+                fontsize=fontsize,
+                bbox={"boxstyle": "round", "fc": "#e8f0fb", "ec": "#4a6fa5"},
+                zorder=2,
+            )
+        ax.set_xlim(-0.7, max(counter[0] - 0.3, 0.7))
+        ax.set_ylim(-depth.max() - 0.6, 0.6)
+        ax.axis("off")
+        ax.set_title(f"CHAID tree for {self._target_name}")
+        return fig

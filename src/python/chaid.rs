@@ -1,0 +1,240 @@
+//! Bindings for `crate::chaid`.
+
+use numpy::ndarray::{Array1, Array2};
+use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use super::{run, to_py_err};
+use crate::chaid::predict::{self, FlatTree};
+use crate::chaid::{self, ChaidParams, Inputs, Scale, Target, Tree};
+use crate::error::Error;
+use crate::stats::bonferroni::Merging;
+use crate::stats::contingency::Statistic;
+
+fn split_breaks(offsets: &[i64], values: &[f64]) -> Result<Vec<Vec<f64>>, Error> {
+    let bad = || Error::invalid("breaks", "inconsistent offsets");
+    if offsets.is_empty() {
+        return Err(bad());
+    }
+    offsets
+        .windows(2)
+        .map(|w| {
+            let (lo, hi) = (w[0], w[1]);
+            if lo < 0 || hi < lo || hi as usize > values.len() {
+                return Err(bad());
+            }
+            Ok(values[lo as usize..hi as usize].to_vec())
+        })
+        .collect()
+}
+
+/// Grows a CHAID tree. `y_codes` (with `n_classes`) for a categorical target, `y_values` for a
+/// continuous one. Returns the tree as a dict of flat numpy arrays (one entry per node, pre-order).
+#[pyfunction]
+#[pyo3(signature = (codes, n_levels, ordinal, numeric, y_codes, n_classes, y_values, sample_weight, case_weight, rank, alpha_merge, alpha_split, alpha_split_merged, max_depth, min_parent_size, min_child_size, max_bins, exhaustive, split_merged, statistic, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn chaid_fit<'py>(
+    py: Python<'py>,
+    codes: PyReadonlyArray2<'py, u32>,
+    n_levels: PyReadonlyArray1<'py, u32>,
+    ordinal: PyReadonlyArray1<'py, bool>,
+    numeric: PyReadonlyArray2<'py, f64>,
+    y_codes: Option<PyReadonlyArray1<'py, u32>>,
+    n_classes: usize,
+    y_values: Option<PyReadonlyArray1<'py, f64>>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    case_weight: Option<PyReadonlyArray1<'py, f64>>,
+    rank: Option<PyReadonlyArray1<'py, i64>>,
+    alpha_merge: f64,
+    alpha_split: f64,
+    alpha_split_merged: f64,
+    max_depth: Option<usize>,
+    min_parent_size: f64,
+    min_child_size: f64,
+    max_bins: usize,
+    exhaustive: bool,
+    split_merged: bool,
+    statistic: &str,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let statistic = match statistic {
+        "pearson" => Statistic::Pearson,
+        "likelihood_ratio" | "lr" | "g2" => Statistic::LikelihoodRatio,
+        other => {
+            let why = format!("must be \"pearson\" or \"likelihood_ratio\", got {other:?}");
+            return Err(to_py_err(py, Error::invalid("test", why)));
+        }
+    };
+    let params = ChaidParams {
+        alpha_merge,
+        alpha_split,
+        alpha_split_merged,
+        max_depth: max_depth.unwrap_or(usize::MAX),
+        min_parent_size,
+        min_child_size,
+        max_bins,
+        exhaustive,
+        split_merged,
+        statistic,
+    };
+    let n_levels = n_levels.as_slice()?.to_vec();
+    let scales: Vec<Scale> = ordinal
+        .as_array()
+        .iter()
+        .map(|&o| if o { Scale::Ordinal } else { Scale::Nominal })
+        .collect();
+    let rank: Option<Vec<usize>> = rank.map(|r| {
+        r.as_array()
+            .iter()
+            .map(|&v| usize::try_from(v).unwrap_or(usize::MAX))
+            .collect()
+    });
+    let (codes, numeric) = (codes.as_array(), numeric.as_array());
+    let y_codes = y_codes.as_ref().map(|y| y.as_array());
+    let y_values = y_values.as_ref().map(|y| y.as_array());
+    let freq = sample_weight.as_ref().map(|w| w.as_array());
+    let case = case_weight.as_ref().map(|w| w.as_array());
+    let tree = run(py, n_threads, || {
+        let target = match (y_codes, y_values) {
+            (Some(y), None) => Target::Classes {
+                codes: y.reborrow(),
+                n_classes,
+            },
+            (None, Some(values)) => Target::Continuous(values.reborrow()),
+            _ => {
+                return Err(Error::invalid(
+                    "y",
+                    "pass exactly one of y_codes and y_values",
+                ))
+            }
+        };
+        let numeric = numeric.as_standard_layout();
+        let inputs = Inputs {
+            codes: codes.reborrow(),
+            n_levels: &n_levels,
+            scales: &scales,
+            numeric: numeric.view(),
+            target,
+            freq: freq.map(|w| w.reborrow()),
+            case: case.map(|w| w.reborrow()),
+            rank: rank.as_deref(),
+        };
+        chaid::fit(&inputs, &params)
+    })?;
+    tree_dict(py, &tree)
+}
+
+fn tree_dict<'py>(py: Python<'py>, tree: &Tree) -> PyResult<Bound<'py, PyDict>> {
+    let n = tree.nodes.len();
+    let width = tree.nodes.first().map_or(0, |v| v.value.len());
+    let mut value = Array2::<f64>::zeros((n, width));
+    let nan = f64::NAN;
+    let mut parent = Array1::<i64>::from_elem(n, -1);
+    let mut depth = Array1::<i64>::zeros(n);
+    let mut n_rows = Array1::<i64>::zeros(n);
+    let mut weight = Array1::<f64>::zeros(n);
+    let mut split = Array1::<i64>::from_elem(n, -1);
+    let mut stat = Array1::<f64>::from_elem(n, nan);
+    let mut df1 = Array1::<f64>::from_elem(n, nan);
+    let mut df2 = Array1::<f64>::from_elem(n, nan);
+    let mut ln_p = Array1::<f64>::from_elem(n, nan);
+    let mut ln_p_adj = Array1::<f64>::from_elem(n, nan);
+    let mut n_categories = Array1::<i64>::zeros(n);
+    let mut merging = Array1::<i64>::from_elem(n, -1);
+    let mut default_child = Array1::<i64>::from_elem(n, -1);
+    let mut map_offsets = vec![0i64; n + 1];
+    let mut map: Vec<i64> = Vec::new();
+    let mut present: Vec<bool> = Vec::new();
+    for (v, node) in tree.nodes.iter().enumerate() {
+        value.row_mut(v).assign(&Array1::from(node.value.clone()));
+        parent[v] = node.parent.map_or(-1, |p| p as i64);
+        depth[v] = node.depth as i64;
+        n_rows[v] = node.n_rows as i64;
+        weight[v] = node.weight;
+        if let Some(s) = &node.split {
+            split[v] = s.predictor as i64;
+            stat[v] = s.test.statistic;
+            df1[v] = s.test.df1;
+            df2[v] = s.test.df2;
+            ln_p[v] = s.test.ln_p;
+            ln_p_adj[v] = s.ln_p_adj;
+            n_categories[v] = s.n_categories as i64;
+            merging[v] = match s.merging {
+                Merging::Nominal => 0,
+                Merging::Ordinal => 1,
+                Merging::Floating => 2,
+            };
+            default_child[v] = node.children[s.default_child] as i64;
+            map.extend(s.slot_child.iter().map(|&c| node.children[c] as i64));
+            present.extend(&s.present);
+        }
+        map_offsets[v + 1] = map.len() as i64;
+    }
+    let mut breaks_offsets = vec![0i64];
+    let mut breaks: Vec<f64> = Vec::new();
+    for b in &tree.breaks {
+        breaks.extend(b);
+        breaks_offsets.push(breaks.len() as i64);
+    }
+    let d = PyDict::new(py);
+    d.set_item("parent", parent.into_pyarray(py))?;
+    d.set_item("depth", depth.into_pyarray(py))?;
+    d.set_item("n_rows", n_rows.into_pyarray(py))?;
+    d.set_item("weight", weight.into_pyarray(py))?;
+    d.set_item("value", value.into_pyarray(py))?;
+    d.set_item("split", split.into_pyarray(py))?;
+    d.set_item("statistic", stat.into_pyarray(py))?;
+    d.set_item("df1", df1.into_pyarray(py))?;
+    d.set_item("df2", df2.into_pyarray(py))?;
+    d.set_item("ln_p", ln_p.into_pyarray(py))?;
+    d.set_item("ln_p_adj", ln_p_adj.into_pyarray(py))?;
+    d.set_item("n_categories", n_categories.into_pyarray(py))?;
+    d.set_item("merging", merging.into_pyarray(py))?;
+    d.set_item("default_child", default_child.into_pyarray(py))?;
+    d.set_item("map_offsets", Array1::from(map_offsets).into_pyarray(py))?;
+    d.set_item("map", Array1::from(map).into_pyarray(py))?;
+    d.set_item("present", Array1::from(present).into_pyarray(py))?;
+    d.set_item(
+        "breaks_offsets",
+        Array1::from(breaks_offsets).into_pyarray(py),
+    )?;
+    d.set_item("breaks", Array1::from(breaks).into_pyarray(py))?;
+    d.set_item("n_classes", tree.n_classes)?;
+    Ok(d)
+}
+
+/// The leaf id of every row of new data (codes of the categorical predictors, unseen categories
+/// as any code >= n_levels other than the missing code; continuous predictors as values).
+#[pyfunction]
+#[pyo3(signature = (codes, n_levels, numeric, split, map_offsets, map, default_child, breaks_offsets, breaks, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn chaid_apply<'py>(
+    py: Python<'py>,
+    codes: PyReadonlyArray2<'py, u32>,
+    n_levels: PyReadonlyArray1<'py, u32>,
+    numeric: PyReadonlyArray2<'py, f64>,
+    split: PyReadonlyArray1<'py, i64>,
+    map_offsets: PyReadonlyArray1<'py, i64>,
+    map: PyReadonlyArray1<'py, i64>,
+    default_child: PyReadonlyArray1<'py, i64>,
+    breaks_offsets: PyReadonlyArray1<'py, i64>,
+    breaks: PyReadonlyArray1<'py, f64>,
+    n_threads: usize,
+) -> PyResult<Bound<'py, numpy::PyArray1<i64>>> {
+    let n_levels = n_levels.as_slice()?.to_vec();
+    let breaks = split_breaks(breaks_offsets.as_slice()?, breaks.as_slice()?)
+        .map_err(|e| to_py_err(py, e))?;
+    let (codes, numeric) = (codes.as_array(), numeric.as_array());
+    let tree = FlatTree {
+        split: split.as_array(),
+        map_offsets: map_offsets.as_array(),
+        map: map.as_array(),
+        default_child: default_child.as_array(),
+        breaks: &breaks,
+    };
+    let leaves = run(py, n_threads, || {
+        predict::apply(&tree, codes, &n_levels, numeric)
+    })?;
+    Ok(leaves.into_pyarray(py))
+}
