@@ -5,6 +5,7 @@ pub mod chaid;
 pub mod cluster;
 pub mod error;
 pub mod parallel;
+pub mod profile;
 pub mod random;
 pub mod stats;
 pub mod table;
@@ -22,4 +23,6 @@ mod _core {
         kmeans_lloyd_stats, kmeans_predict, kmeans_transform, kmedoids_fit, kprototypes_fit,
         kprototypes_predict, silhouette_samples, ward_cut, ward_linkage,
     };
+    #[pymodule_export]
+    use crate::python::profile::profile_stats;
 }

@@ -103,11 +103,17 @@ def _segment_shares(stdout):
 
 
 @pytest.mark.parametrize(
-    ("args", "segments"), [((), 4), (("--segments", "3", "--seed", "1"), 3)], ids=["default", "3"]
+    ("args", "segments"),
+    [((), None), (("--segments", "5", "--seed", "1"), 5)],
+    ids=["default", "5"],
 )
 def test_demo_runs_and_sizes_sum_to_440(raw, args, segments):
     stdout = _run_demo(*args)
     assert stdout.startswith("440 wholesale customers")
+    if segments is None:  # the k flagged as recommended in the printed "Choosing k" table
+        flagged = re.findall(r"^(\d+) .* True$", stdout, flags=re.MULTILINE)
+        assert len(flagged) == 1
+        segments = int(flagged[0])
     assert f"k-means, {segments} segments" in stdout
     sizes = _segment_sizes(stdout)
     assert sorted(sizes) == list(range(segments))

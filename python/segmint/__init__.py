@@ -19,6 +19,7 @@ from .metrics import (
     silhouette_score,
     stability,
 )
+from .profile import Migration, SegmentProfile, SmallSegmentWarning, migration, profile
 
 try:
     __version__ = version("segmint")
@@ -33,13 +34,18 @@ __all__ = [
     "KMeans",
     "KMedoids",
     "KPrototypes",
+    "Migration",
+    "SegmentProfile",
     "SegmintError",
+    "SmallSegmentWarning",
     "Ward",
     "__version__",
     "calinski_harabasz_score",
     "datasets",
     "davies_bouldin_score",
     "gower_distances",
+    "migration",
+    "profile",
     "select_k",
     "silhouette_samples",
     "silhouette_score",

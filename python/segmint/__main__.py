@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -12,17 +13,24 @@ import segmint as sg
 from segmint.datasets import SPEND_COLUMNS, load_wholesale
 
 
-def demo(n_segments: int = 4, seed: int = 0) -> None:
+def demo(n_segments: int | None = None, seed: int = 0) -> None:
     customers = load_wholesale()
     print(f"{len(customers)} wholesale customers, annual spend on {len(SPEND_COLUMNS)} categories")
 
     # Spend is heavily skewed: cluster on standardised log spend.
     log_spend = np.log(customers[SPEND_COLUMNS])
     mean, sd = log_spend.mean(), log_spend.std()
-    km = sg.KMeans(n_clusters=n_segments, random_state=seed).fit((log_spend - mean) / sd)
+    X = (log_spend - mean) / sd
 
+    # How many segments? Criteria per k; the gap statistic recommends one.
+    choice = sg.select_k(X, range(2, 8), n_refs=5, random_state=seed)
+    print("\nChoosing k:")
+    print(choice.round(3).to_string())
+    k = n_segments or int(choice.index[choice["recommended"]][0])
+
+    km = sg.KMeans(n_clusters=k, random_state=seed).fit(X)
     sizes = km.labels_.value_counts().sort_index()
-    print(f"\nk-means, {n_segments} segments (inertia {km.inertia_:.1f}, {km.n_iter_} iterations)")
+    print(f"\nk-means, {k} segments (inertia {km.inertia_:.1f}, {km.n_iter_} iterations)")
     print(pd.DataFrame({"customers": sizes, "share %": (100 * sizes / sizes.sum()).round(1)}))
 
     # A centre in log-standardised units, mapped back: the typical (geometric-mean) spend.
@@ -30,9 +38,21 @@ def demo(n_segments: int = 4, seed: int = 0) -> None:
     print("\nTypical annual spend per segment (centre in original units):")
     print(typical.to_string())
 
-    channel = pd.crosstab(km.labels_, customers["Channel"], normalize="index")
-    print("\nChannel mix per segment (share):")
-    print(channel.round(2).to_string())
+    stable = sg.stability(sg.KMeans(n_clusters=k), X, n_boot=30, random_state=seed)
+    print("\nStability (mean Jaccard over 30 bootstrap resamples):")
+    print(stable[["size", "jaccard", "verdict"]].round(2).to_string())
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", sg.SmallSegmentWarning)
+        prof = sg.profile(customers, km.labels_, min_size=0.1)
+    for w in caught:
+        print(f"\nWarning: {w.message}")
+    print("\nWhat differs between segments (tests, Holm-adjusted):")
+    tests = prof.tests[["test", "statistic", "p_holm", "effect", "effect_name"]]
+    print(tests.round(3).to_string())
+    print("\nPersonas:")
+    for segment, text in prof.personas.items():
+        print(f"  {segment}: {text}")
 
     # Contrast groups: which spend profile tells Retail from Horeca clients?
     tree = sg.CHAID(max_depth=2, min_parent_size=40, min_child_size=20, max_bins=5).fit(
@@ -48,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m segmint", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("demo", help="segment the bundled wholesale customer sample")
-    p.add_argument("--segments", type=int, default=4)
+    p.add_argument("--segments", type=int, default=None, help="default: the gap statistic's k")
     p.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.command == "demo":

@@ -18,6 +18,7 @@ __all__ = [
     "kmedoids_fit",
     "kprototypes_fit",
     "kprototypes_predict",
+    "profile_stats",
     "silhouette_samples",
     "ward_cut",
     "ward_linkage",
@@ -153,3 +154,25 @@ def kmedoids_fit(
 ) -> tuple[list[int], npt.NDArray[np.int64], float, int, int]: ...
 def ward_linkage(x: npt.NDArray[np.float64], n_threads: int) -> npt.NDArray[np.float64]: ...
 def ward_cut(z: npt.NDArray[np.float64], n: int, k: int) -> npt.NDArray[np.int64]: ...
+def profile_stats(
+    x: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.uint32],
+    n_levels: list[int],
+    sample_weight: npt.NDArray[np.float64] | None,
+    labels: npt.NDArray[np.int64],
+    k: int,
+    kruskal: bool,
+    n_threads: int,
+) -> tuple[
+    npt.NDArray[np.float64],
+    tuple[
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+    ],
+    tuple[list[npt.NDArray[np.float64]], npt.NDArray[np.float64], npt.NDArray[np.float64]],
+]: ...

@@ -320,8 +320,18 @@ class KPrototypes(ClusterMixin, BaseEstimator):
             ) from e
         k = self.n_clusters
         p, q = data.numeric.shape[1], data.codes.shape[1]
-        centres = np.array(centres, dtype=np.float64, order="C").reshape(k, p)
-        labels = np.asarray(modes, dtype=object).reshape(k, q)
+        centres = np.array(centres, dtype=np.float64, order="C")
+        if p == 0 and centres.size == 0:
+            centres = centres.reshape(k, 0)
+        labels = np.asarray(modes, dtype=object)
+        if q == 1 and labels.ndim == 1:
+            labels = labels.reshape(k, 1)
+        if centres.shape != (k, p) or labels.shape != (k, q):
+            raise InvalidInputError(
+                f"init: expected numeric centres of shape ({k}, {p}) and modes of shape "
+                f"({k}, {q}), got {centres.shape} and {labels.shape}",
+                "init",
+            )
         codes = np.empty((k, q), dtype=np.uint32)
         for a, column in enumerate(data.categorical_columns):
             levels = pd.Index(data.encoding.labels[data.encoding.categorical[a]] or [])

@@ -2,6 +2,7 @@
 
 pub mod chaid;
 pub mod cluster;
+pub mod profile;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
