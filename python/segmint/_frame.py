@@ -335,10 +335,10 @@ class MeasuredTable:
     """A table with measurement levels ready for Rust: category codes and continuous values,
     with the encoding."""
 
-    codes: np.ndarray  # (n, p_cat) uint32, C-contiguous; MISSING_CODE / UNSEEN_CODE
+    codes: np.ndarray  # (n, p_cat) uint32, column-major; MISSING_CODE / UNSEEN_CODE
     n_levels: np.ndarray  # (p_cat,) uint32
     ordinal: np.ndarray  # (p_cat,) bool
-    numeric: np.ndarray  # (n, p_num) float64, C-contiguous, NaN = missing
+    numeric: np.ndarray  # (n, p_num) float64, column-major, NaN = missing
     index: pd.Index
     encoding: MixedEncoding
 
@@ -458,13 +458,15 @@ def measured_table(
         series = [frame.iloc[:, pos[c]] for c in encoding.columns]
     cat = encoding.categorical
     num = encoding.continuous
-    codes = np.empty((n, len(cat)), dtype=np.uint32)
+    # Column-major blocks: each column is written (and, by the per-column kernels, read) in one
+    # contiguous run; consumers that want rows call np.ascontiguousarray.
+    codes = np.empty((n, len(cat)), dtype=np.uint32, order="F")
     n_levels = np.empty(len(cat), dtype=np.uint32)
     for k, j in enumerate(cat):
         labs = encoding.labels[j] or []
         codes[:, k] = _category_codes(series[j], labs)
         n_levels[k] = len(labs)
-    numeric = np.empty((n, len(num)), dtype=np.float64)
+    numeric = np.empty((n, len(num)), dtype=np.float64, order="F")
     for k, j in enumerate(num):
         col = series[j]
         if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):

@@ -655,7 +655,16 @@ class KMedoids(ClusterMixin, BaseEstimator):
             )
         init, medoids = self.init, None
         if not isinstance(init, str):
-            medoids, init = [int(i) for i in np.asarray(init).ravel()], "given"
+            given = np.asarray(init).ravel()
+            if given.dtype.kind not in "iu" or given.size != n_clusters:
+                raise InvalidInputError(
+                    f"init: expected {n_clusters} integer row positions, got {init!r}", "init"
+                )
+            if (given < 0).any() or (given >= len(d)).any() or len(set(given)) != given.size:
+                raise InvalidInputError(
+                    f"init: row positions must be distinct and in 0..{len(d) - 1}", "init"
+                )
+            medoids, init = [int(i) for i in given], "given"
         result = _core.kmedoids_fit(
             d,
             n_clusters,

@@ -234,8 +234,9 @@ def profile(
     if sample_weight is not None:
         weights = _frame.positive_weights(sample_weight, len(index), "sample_weight")
     keep = has.all()
-    numeric = table.numeric if keep else np.ascontiguousarray(table.numeric[has])
-    cat = table.codes if keep else np.ascontiguousarray(table.codes[has])
+    # Column-major blocks: the Rust kernels read one column per thread.
+    numeric = table.numeric if keep else np.asfortranarray(table.numeric[has])
+    cat = table.codes if keep else np.asfortranarray(table.codes[has])
     w = None if weights is None else (weights if keep else np.ascontiguousarray(weights[has]))
     sizes, num_stats, cat_stats = _core.profile_stats(
         numeric,

@@ -125,6 +125,54 @@ fn kruskal(values: &[(u32, f64)], k: usize) -> TestResult {
     }
 }
 
+/// Count, mean, median, sd and the ANOVA sums [f, w, Σwy, Σwy²] of one group of values
+/// (`values` is reordered by the median selection).
+fn describe(values: &mut [f64], weights: Option<&mut [f64]>) -> (f64, f64, f64, f64, [f64; 4]) {
+    let (w, s, q) = match &weights {
+        None => (
+            values.len() as f64,
+            values.iter().sum::<f64>(),
+            values.iter().map(|v| v * v).sum::<f64>(),
+        ),
+        Some(ws) => (
+            ws.iter().sum::<f64>(),
+            values
+                .iter()
+                .zip(ws.iter())
+                .map(|(v, w)| v * w)
+                .sum::<f64>(),
+            values
+                .iter()
+                .zip(ws.iter())
+                .map(|(v, w)| w * v * v)
+                .sum::<f64>(),
+        ),
+    };
+    let m = if w > 0.0 { s / w } else { f64::NAN };
+    let ss: f64 = match &weights {
+        None => values.iter().map(|v| (v - m) * (v - m)).sum(),
+        Some(ws) => values
+            .iter()
+            .zip(ws.iter())
+            .map(|(v, w)| w * (v - m) * (v - m))
+            .sum(),
+    };
+    let sd = if w > 1.0 {
+        (ss / (w - 1.0)).sqrt()
+    } else {
+        f64::NAN
+    };
+    let med = match weights {
+        None => median(values),
+        Some(ws) => {
+            let mut pairs: Vec<(f64, f64)> =
+                values.iter().copied().zip(ws.iter().copied()).collect();
+            weighted_median(&mut pairs)
+        }
+    };
+    (w, m, med, sd, [w, w, s, q])
+}
+
 fn numeric_column(
     col: ArrayView1<'_, f64>,
     labels: &[u32],
@@ -132,11 +180,32 @@ fn numeric_column(
     k: usize,
     with_kruskal: bool,
 ) -> NumericColumn {
-    // Group the non-missing values by segment (counting sort).
-    let mut groups: Vec<Vec<(f64, f64)>> = vec![Vec::new(); k];
+    // Counting sort of the non-missing values by segment: one contiguous run per segment.
+    let mut start = vec![0usize; k + 1];
+    for (&v, &l) in col.iter().zip(labels) {
+        if !v.is_nan() {
+            start[l as usize + 1] += 1;
+        }
+    }
+    for g in 0..k {
+        start[g + 1] += start[g];
+    }
+    let total = start[k];
+    let mut values = vec![0.0; total];
+    let mut wbuf = if weights.is_some() {
+        vec![0.0; total]
+    } else {
+        Vec::new()
+    };
+    let mut next = start.clone();
     for (i, (&v, &l)) in col.iter().zip(labels).enumerate() {
         if !v.is_nan() {
-            groups[l as usize].push((v, weights.map_or(1.0, |w| w[i])));
+            let at = next[l as usize];
+            values[at] = v;
+            if let Some(w) = weights {
+                wbuf[at] = w[i];
+            }
+            next[l as usize] += 1;
         }
     }
     let mut count = Vec::with_capacity(k + 1);
@@ -144,36 +213,18 @@ fn numeric_column(
     let mut median_v = Vec::with_capacity(k + 1);
     let mut sd = Vec::with_capacity(k + 1);
     let mut sums: Vec<[f64; anova::WIDTH]> = Vec::with_capacity(k);
-    let mut all: Vec<(f64, f64)> = Vec::new();
-    let describe = |g: &mut Vec<(f64, f64)>| -> (f64, f64, f64, f64, [f64; 4]) {
-        let w: f64 = g.iter().map(|p| p.1).sum();
-        let s: f64 = g.iter().map(|p| p.0 * p.1).sum();
-        let m = if w > 0.0 { s / w } else { f64::NAN };
-        let ss: f64 = g.iter().map(|p| p.1 * (p.0 - m) * (p.0 - m)).sum();
-        let q: f64 = g.iter().map(|p| p.1 * p.0 * p.0).sum();
-        let sdv = if w > 1.0 {
-            (ss / (w - 1.0)).sqrt()
-        } else {
-            f64::NAN
-        };
-        let med = if weights.is_none() {
-            let mut v: Vec<f64> = g.iter().map(|p| p.0).collect();
-            median(&mut v)
-        } else {
-            weighted_median(g)
-        };
-        (w, m, med, sdv, [w, w, s, q])
-    };
-    for g in groups.iter_mut() {
-        let (w, m, med, sdv, s) = describe(g);
+    for g in 0..k {
+        let range = start[g]..start[g + 1];
+        let ws = weights.map(|_| &mut wbuf[range.clone()]);
+        let (w, m, med, sdv, s) = describe(&mut values[range], ws);
         count.push(w);
         mean.push(m);
         median_v.push(med);
         sd.push(sdv);
         sums.push(s);
-        all.extend_from_slice(g);
     }
-    let (w, m, med, sdv, _) = describe(&mut all);
+    let ws = weights.map(|_| wbuf.as_mut_slice());
+    let (w, m, med, sdv, _) = describe(&mut values, ws);
     count.push(w);
     mean.push(m);
     median_v.push(med);
@@ -185,10 +236,14 @@ fn numeric_column(
         .filter(|&g| count[g] > 0.0)
         .map(|g| count[g] * (mean[g] - grand) * (mean[g] - grand))
         .sum();
-    let sst: f64 = all
-        .iter()
-        .map(|p| p.1 * (p.0 - grand) * (p.0 - grand))
-        .sum();
+    let sst: f64 = match weights {
+        None => values.iter().map(|v| (v - grand) * (v - grand)).sum(),
+        Some(_) => values
+            .iter()
+            .zip(&wbuf)
+            .map(|(v, w)| w * (v - grand) * (v - grand))
+            .sum(),
+    };
     let eta2 = if sst > 0.0 { ssb / sst } else { f64::NAN };
     let kruskal = with_kruskal.then(|| {
         let pairs: Vec<(u32, f64)> = col
