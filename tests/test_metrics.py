@@ -125,3 +125,30 @@ def test_jaccard_by_hand():
     # cluster 0 on drawn rows = {0, 1}; boot cluster 0 = {0, 1, 5}: J = 2/3
     # cluster 1 = {3, 4, 5}; boot cluster 1 = {3, 4}: J = 2/3
     np.testing.assert_allclose(_jaccard_by_cluster(original, 2, rows, boot), [2 / 3, 2 / 3])
+
+
+def test_select_k_works_with_kprototypes_on_mixed_data():
+    from sklearn.metrics import silhouette_score as sk_silhouette
+
+    rng = np.random.default_rng(0)
+    n = 600
+    g = rng.integers(0, 3, n)
+    letters = np.array(list("xyz"))
+    df = pd.DataFrame(
+        {
+            "a": rng.normal(size=n) + 4 * g,
+            "b": rng.normal(size=n) - 3 * g,
+            "c": pd.Categorical(np.where(rng.uniform(size=n) < 0.8, letters[g], "x")),
+        }
+    )
+    est = sg.KPrototypes(n_init=3, random_state=0)
+    table = select_k(df, range(1, 6), estimator=est, n_refs=5, random_state=0)
+    assert table.index[table["recommended"]].tolist() == [3]
+    model = sg.KPrototypes(3, n_init=3, random_state=0).fit(df)
+    assert table.loc[3, "inertia"] == pytest.approx(model.cost_, rel=1e-9)
+    # silhouette under Gower on all 600 rows (fewer than the 2,000-row sample)
+    rows = np.random.default_rng(sg._frame.seed(0)).permutation(n)
+    d = np.asarray(sg.gower_distances(df.iloc[rows]))
+    expected = sk_silhouette(d, model.labels_.to_numpy()[rows], metric="precomputed")
+    assert table.loc[3, "silhouette"] == pytest.approx(expected, rel=1e-9)
+    assert table["calinski_harabasz"].isna().all()

@@ -411,6 +411,8 @@ def measured_table(
                 f"{what}: Expected a 2-dimensional array, got {arr.ndim} dimension(s)", what
             )
         frame = pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
+        if arr.dtype == object:  # numbers stored as objects are numbers, not categories
+            frame = frame.infer_objects()
     n, p = frame.shape
     if n == 0:
         raise InvalidInputError(f"{what}: Found array with 0 sample(s) (shape=({n}, {p}))", what)
@@ -684,7 +686,7 @@ def _declare_categorical(X: Any, categorical: Sequence[Any], what: str) -> tuple
     categoricals (the caller's frame is not modified), and their names."""
     frame = to_pandas(X, what=what)
     if frame is None:
-        frame = pd.DataFrame(np.asarray(X))
+        frame = pd.DataFrame(np.asarray(X)).infer_objects()
         frame.columns = [f"x{j}" for j in range(frame.shape[1])]
     names = [str(c) for c in frame.columns]
     declared = []

@@ -535,8 +535,8 @@ def gower_distances(
     _check_memory(len(a.index), len(b.index), dtype, max_memory)
     ranges = _ranges(a.numeric) if Y is None else _ranges(a.numeric, b.numeric)
     d = _gower(a, b, ranges, _gower_weights(weights, a), dtype, n_jobs)
-    if a.is_frame:
-        return pd.DataFrame(d, index=a.index, columns=b.index)
+    if a.is_frame:  # a view on the matrix, not a copy
+        return pd.DataFrame(d, index=a.index, columns=b.index, copy=False)
     return d
 
 
@@ -682,7 +682,7 @@ class KMedoids(ClusterMixin, BaseEstimator):
         self.inertia_, self.n_iter_ = float(cost), int(n_iter)
         self._train = data
         frame = _frame.to_pandas(X)
-        if frame is not None and self.metric != "precomputed":
+        if frame is not None:
             centers = frame.iloc[self.medoid_indices_].copy()
         else:
             centers = pd.DataFrame(np.asarray(X)[self.medoid_indices_])

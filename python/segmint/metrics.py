@@ -98,6 +98,24 @@ def _reference_sets(data: _frame.NumericData, n_refs: int, rng: np.random.Genera
         yield rng.uniform(lo, hi, size=data.values.shape)
 
 
+def _mixed_reference_sets(data: _frame.ClusterData, n_refs: int, rng: np.random.Generator):
+    """Reference tables for mixed data: numbers uniform over their range, categories uniform
+    over the levels seen, with the caller's column names and category labels."""
+    enc = data.encoding
+    n = len(data.numeric)
+    lo, hi = data.numeric.min(axis=0), data.numeric.max(axis=0)
+    for _ in range(n_refs):
+        num = rng.uniform(lo, hi, size=data.numeric.shape)
+        columns: dict[str, Any] = {}
+        for k, j in enumerate(enc.continuous):
+            columns[enc.columns[j]] = num[:, k]
+        for j in enc.categorical:
+            levels = list(enc.labels[j] or [])
+            codes = rng.integers(0, len(levels), size=n)
+            columns[enc.columns[j]] = pd.Categorical.from_codes(codes, levels)
+        yield pd.DataFrame({c: columns[c] for c in enc.columns})
+
+
 def select_k(
     X: Any,
     ks: Any = range(2, 11),
@@ -109,12 +127,16 @@ def select_k(
 ) -> pd.DataFrame:
     """Fit one model per k and tabulate the criteria for choosing the number of segments.
 
-    Columns: ``inertia`` (within-cluster sum of squares), ``silhouette`` (exact, or on
-    ``sample_size`` rows), ``calinski_harabasz``, ``davies_bouldin``, ``gap`` and ``gap_se``
+    Columns: ``inertia`` (within-cluster sum of squares; the cost for k-prototypes),
+    ``silhouette`` (exact, or on ``sample_size`` rows; for mixed data under Gower's distance on
+    at most ``sample_size`` or 2,000 rows), ``calinski_harabasz`` and ``davies_bouldin``
+    (numeric data only), ``gap`` and ``gap_se``
     (Tibshirani, Walther & Hastie 2001: ``n_refs`` uniform reference sets over the data's
     bounding box; ``gap_se`` = sd · √(1 + 1/B)), and ``recommended``: the smallest k with
     Gap(k) ≥ Gap(k+1) − s(k+1) (``firstSEmax`` as in REFERENCES; the largest k when none).
-    Include k = 1 in ``ks`` to let the gap statistic say "no structure".
+    Include k = 1 in ``ks`` to let the gap statistic say "no structure". For mixed data (an
+    estimator with a ``categorical`` parameter, e.g. :class:`KPrototypes`) the reference tables
+    draw numbers uniformly over their range and categories uniformly over their levels.
     """
     from sklearn.base import clone
 
@@ -125,21 +147,45 @@ def select_k(
         raise InvalidInputError(f"ks: must be positive integers, got {ks!r}", "ks")
     if not isinstance(n_refs, int | np.integer) or n_refs < 1:
         raise InvalidInputError(f"n_refs: must be an integer >= 1, got {n_refs!r}", "n_refs")
-    data = _frame.numeric(X)
-    if ks[-1] > len(data.values):
-        raise InvalidInputError(
-            f"ks: k={ks[-1]} is larger than the number of rows ({len(data.values)})", "ks"
-        )
     seed = _frame.seed(random_state)
     base = estimator if estimator is not None else KMeans(random_state=seed)
     rng = np.random.default_rng(seed)
-    refs = list(_reference_sets(data, n_refs, rng))
+    mixed = "categorical" in base.get_params()  # KPrototypes and friends
+    refs: list[Any]
+    if mixed:
+        mdata = _frame.cluster_table(X, categorical=base.get_params()["categorical"])
+        n_rows = len(mdata.numeric)
+        refs = list(_mixed_reference_sets(mdata, n_refs, rng))
+        # Silhouette under Gower's distance on at most `sample_size` (default 2,000) rows.
+        gower_rows = np.random.default_rng(seed).permutation(n_rows)[: sample_size or 2000]
+        frame = _frame.to_pandas(X)
+        sample = (frame if frame is not None else pd.DataFrame(np.asarray(X))).iloc[gower_rows]
+        from .cluster import gower_distances
+
+        gower = np.asarray(gower_distances(sample, categorical=base.get_params()["categorical"]))
+    else:
+        data = _frame.numeric(X)
+        n_rows = len(data.values)
+        refs = list(_reference_sets(data, n_refs, rng))
+    if ks[-1] > n_rows:
+        raise InvalidInputError(
+            f"ks: k={ks[-1]} is larger than the number of rows ({n_rows})", "ks"
+        )
     rows = []
     for k in ks:
         model, cost = _fit_score(clone(base).set_params(n_clusters=k), X)
         labels = np.asarray(model.labels_)
         row: dict[str, Any] = {"k": k, "inertia": cost}
-        if k >= 2:
+        if k >= 2 and mixed:
+            from sklearn.metrics import silhouette_score as sk_silhouette
+
+            sub = labels[gower_rows]
+            ok = len(np.unique(sub)) >= 2
+            row["silhouette"] = (
+                float(sk_silhouette(gower, sub, metric="precomputed")) if ok else np.nan
+            )
+            row["calinski_harabasz"] = row["davies_bouldin"] = np.nan
+        elif k >= 2:
             row["silhouette"] = silhouette_score(
                 X, labels, sample_size=sample_size, random_state=seed
             )
