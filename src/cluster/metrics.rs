@@ -4,7 +4,8 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 
 use crate::error::{Error, Result};
-use crate::parallel::{fold_rows, fold_rows_mut};
+use crate::parallel::fold_rows;
+use rayon::prelude::*;
 
 /// Labels as cluster indices 0..k, with k ≥ 2 and k < n (the range where the indices are
 /// defined); returns k.
@@ -34,23 +35,20 @@ pub fn check_labels(labels: ArrayView1<'_, i64>, n: usize) -> Result<usize> {
     Ok(k)
 }
 
-fn row(x: &ArrayView2<'_, f64>, i: usize) -> Vec<f64> {
-    x.row(i).to_vec()
-}
-
 /// Silhouette width of every row: (b − a) / max(a, b) with a the mean distance to the other
 /// members of its cluster and b the smallest mean distance to another cluster; 0 for a row alone
-/// in its cluster. Exact Euclidean distances, O(n² d), parallel over rows.
+/// in its cluster. Exact Euclidean distances, O(n² d).
 ///
-/// Rows are visited in cluster order, so each cluster's distances are one contiguous run that
-/// vectorises, with the data held feature-major.
+/// The rows are sorted by cluster and held feature-major; each pair of rows is visited once: a
+/// task per block of rows computes its distances to its own and all later blocks, adds them to
+/// its rows' per-cluster sums and, for the later blocks, to per-block partial sums that are
+/// merged in block order afterwards (so the result does not depend on the thread count).
 pub fn silhouette_samples(
     x: ArrayView2<'_, f64>,
     labels: ArrayView1<'_, i64>,
 ) -> Result<Array1<f64>> {
     let (n, d) = x.dim();
     let k = check_labels(labels, n)?;
-    // Cluster-sorted, feature-major copy of the data.
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| labels[i]);
     let mut bounds = vec![0usize; k + 1];
@@ -61,139 +59,184 @@ pub fn silhouette_samples(
         bounds[c + 1] += bounds[c];
     }
     let mut cols = vec![0.0; n * d];
+    let mut cluster = vec![0usize; n];
     for (pos, &i) in order.iter().enumerate() {
+        cluster[pos] = labels[i] as usize;
         for j in 0..d {
             cols[j * n + pos] = x[[i, j]];
         }
     }
     let sorted = Sorted {
         cols: &cols,
-        bounds: &bounds,
+        cluster: &cluster,
         n,
+        d,
+        k,
     };
+    let blocks = n.div_ceil(SUPER);
+    let parts: Vec<(Vec<f64>, Vec<f64>)> = (0..blocks)
+        .into_par_iter()
+        .map(|b| block_task_dispatch(&sorted, b))
+        .collect();
+    // sums[c * n + pos]: Σ distance from sorted row pos to the members of cluster c.
+    let mut sums = vec![0.0; k * n];
+    for (b, (own, cross)) in parts.iter().enumerate() {
+        let (start, end) = (b * SUPER, ((b + 1) * SUPER).min(n));
+        for c in 0..k {
+            for (dst, v) in sums[c * n + start..c * n + end]
+                .iter_mut()
+                .zip(&own[c * SUPER..])
+            {
+                *dst += v;
+            }
+            let rest = n - end;
+            for (dst, v) in sums[c * n + end..(c + 1) * n]
+                .iter_mut()
+                .zip(&cross[c * rest..])
+            {
+                *dst += v;
+            }
+        }
+    }
     let mut out = vec![0.0; n];
-    fold_rows_mut(
-        &mut out,
-        1,
-        |rows, o| silhouette_rows_dispatch(&x, labels, &sorted, rows, o),
-        |_, _| (),
-    );
+    for (pos, &i) in order.iter().enumerate() {
+        let own = cluster[pos];
+        let size = bounds[own + 1] - bounds[own];
+        if size <= 1 {
+            continue;
+        }
+        let a = sums[own * n + pos] / (size - 1) as f64;
+        let b = (0..k)
+            .filter(|&c| c != own && bounds[c + 1] > bounds[c])
+            .map(|c| sums[c * n + pos] / (bounds[c + 1] - bounds[c]) as f64)
+            .fold(f64::INFINITY, f64::min);
+        let m = a.max(b);
+        out[i] = if m > 0.0 { (b - a) / m } else { 0.0 };
+    }
     Ok(Array1::from(out))
 }
 
-/// The data sorted by cluster, feature-major, with each cluster's range.
+/// The data sorted by cluster, feature-major (`cols[j * n + pos]`), with each row's cluster.
 struct Sorted<'a> {
     cols: &'a [f64],
-    bounds: &'a [usize],
+    cluster: &'a [usize],
     n: usize,
+    d: usize,
+    k: usize,
 }
 
-const BLOCK: usize = 256;
-
-/// Rows handled together: each block of the data is loaded once for all of them.
+/// Rows per task (the unit of parallel work and of the partial sums).
+const SUPER: usize = 1024;
+/// Columns per inner tile (kept in L1/L2).
+const TILE: usize = 128;
+/// Rows whose distances are computed together (each tile is loaded once for all of them).
 const ROWS: usize = 4;
 
-/// Σ √v over a block, with four partial sums so that it vectorises.
+/// Squared distances to distances, in place.
 #[inline(always)]
-fn sum_sqrt(v: &[f64]) -> f64 {
+fn take_sqrt(dist: &mut [f64]) {
+    for v in dist.iter_mut() {
+        *v = v.sqrt();
+    }
+}
+
+/// Σ v with four partial sums, so that it vectorises.
+#[inline(always)]
+fn sum4(v: &[f64]) -> f64 {
     let mut part = [0.0f64; 4];
     let chunks = v.chunks_exact(4);
-    let rest: f64 = chunks.remainder().iter().map(|a| a.sqrt()).sum();
+    let rest: f64 = chunks.remainder().iter().sum();
     for c in chunks {
         for l in 0..4 {
-            part[l] += c[l].sqrt();
+            part[l] += c[l];
         }
     }
     (part[0] + part[1]) + (part[2] + part[3]) + rest
 }
 
+/// One block of rows against itself and every later block. Returns (own, cross): own[c * SUPER
+/// + r] for the block's rows, cross[c * rest + (j − end)] for the rows after the block.
 #[inline(always)]
-fn silhouette_rows(
-    x: &ArrayView2<'_, f64>,
-    labels: ArrayView1<'_, i64>,
-    sorted: &Sorted<'_>,
-    rows: std::ops::Range<usize>,
-    out: &mut [f64],
-) {
-    let Sorted { cols, bounds, n } = *sorted;
-    let k = bounds.len() - 1;
-    let d = x.ncols();
-    let mut acc = vec![[0.0f64; BLOCK]; ROWS];
-    let mut sums = vec![0.0; k * ROWS];
-    let all: Vec<usize> = rows.clone().collect();
-    for (group, outs) in all.chunks(ROWS).zip(out.chunks_mut(ROWS)) {
-        let m = group.len();
-        let xs: Vec<Vec<f64>> = group.iter().map(|&i| row(x, i)).collect();
-        for c in 0..k {
-            let mut total = [0.0f64; ROWS];
-            let mut start = bounds[c];
-            while start < bounds[c + 1] {
-                let len = BLOCK.min(bounds[c + 1] - start);
-                for a in acc.iter_mut().take(m) {
-                    a[..len].fill(0.0);
-                }
-                for j in 0..d {
-                    let col = &cols[j * n + start..j * n + start + len];
-                    for (r, a) in acc.iter_mut().enumerate().take(m) {
-                        let xij = xs[r][j];
-                        for (s, &v) in a[..len].iter_mut().zip(col) {
-                            let diff = v - xij;
-                            *s += diff * diff;
-                        }
+fn block_task(s: &Sorted<'_>, b: usize) -> (Vec<f64>, Vec<f64>) {
+    let (n, d, k) = (s.n, s.d, s.k);
+    let (start, end) = (b * SUPER, ((b + 1) * SUPER).min(n));
+    let rest = n - end;
+    let mut own = vec![0.0; k * SUPER];
+    let mut cross = vec![0.0; k * rest];
+    let mut dist = vec![[0.0f64; TILE]; ROWS];
+    let mut xs = vec![[0.0f64; ROWS]; d];
+    let mut r0 = start;
+    while r0 < end {
+        let m = ROWS.min(end - r0);
+        for (j, x) in xs.iter_mut().enumerate() {
+            for (r, v) in x.iter_mut().enumerate() {
+                *v = if r < m { s.cols[j * n + r0 + r] } else { 0.0 };
+            }
+        }
+        // Columns: this block (all of it: both directions of its pairs) and every later row.
+        let mut c0 = start;
+        while c0 < n {
+            let len = TILE.min(n - c0);
+            for row in dist.iter_mut().take(m) {
+                row[..len].fill(0.0);
+            }
+            for (j, x) in xs.iter().enumerate() {
+                let col = &s.cols[j * n + c0..j * n + c0 + len];
+                for (r, row) in dist.iter_mut().enumerate().take(m) {
+                    let xv = x[r];
+                    for (acc, &v) in row[..len].iter_mut().zip(col) {
+                        let diff = v - xv;
+                        *acc += diff * diff;
                     }
                 }
-                for (t, a) in total.iter_mut().zip(&acc).take(m) {
-                    *t += sum_sqrt(&a[..len]);
+            }
+            for row in dist.iter_mut().take(m) {
+                take_sqrt(&mut row[..len]);
+            }
+            // Row sums, one contiguous run per cluster within the tile.
+            let mut seg = c0;
+            while seg < c0 + len {
+                let c = s.cluster[seg];
+                let mut stop = seg + 1;
+                while stop < c0 + len && s.cluster[stop] == c {
+                    stop += 1;
                 }
-                start += len;
+                for (r, row) in dist.iter().enumerate().take(m) {
+                    own[c * SUPER + (r0 - start) + r] += sum4(&row[seg - c0..stop - c0]);
+                }
+                seg = stop;
             }
-            for r in 0..m {
-                sums[r * k + c] = total[r];
+            // Column sums for the rows after this block.
+            if c0 >= end {
+                for (r, row) in dist.iter().enumerate().take(m) {
+                    let c = s.cluster[r0 + r];
+                    let dst = &mut cross[c * rest + (c0 - end)..c * rest + (c0 - end) + len];
+                    for (acc, &v) in dst.iter_mut().zip(&row[..len]) {
+                        *acc += v;
+                    }
+                }
             }
+            c0 += len;
         }
-        for (r, (&i, s)) in group.iter().zip(outs.iter_mut()).enumerate() {
-            let own = labels[i] as usize;
-            let size = bounds[own + 1] - bounds[own];
-            if size <= 1 {
-                *s = 0.0;
-                continue;
-            }
-            let a = sums[r * k + own] / (size - 1) as f64;
-            let b = (0..k)
-                .filter(|&c| c != own && bounds[c + 1] > bounds[c])
-                .map(|c| sums[r * k + c] / (bounds[c + 1] - bounds[c]) as f64)
-                .fold(f64::INFINITY, f64::min);
-            let m = a.max(b);
-            *s = if m > 0.0 { (b - a) / m } else { 0.0 };
-        }
+        r0 += m;
     }
+    (own, cross)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn silhouette_rows_avx2(
-    x: &ArrayView2<'_, f64>,
-    labels: ArrayView1<'_, i64>,
-    sorted: &Sorted<'_>,
-    rows: std::ops::Range<usize>,
-    out: &mut [f64],
-) {
-    silhouette_rows(x, labels, sorted, rows, out)
+fn block_task_avx2(s: &Sorted<'_>, b: usize) -> (Vec<f64>, Vec<f64>) {
+    block_task(s, b)
 }
 
-fn silhouette_rows_dispatch(
-    x: &ArrayView2<'_, f64>,
-    labels: ArrayView1<'_, i64>,
-    sorted: &Sorted<'_>,
-    rows: std::ops::Range<usize>,
-    out: &mut [f64],
-) {
+fn block_task_dispatch(s: &Sorted<'_>, b: usize) -> (Vec<f64>, Vec<f64>) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has the features the function is compiled for.
-        return unsafe { silhouette_rows_avx2(x, labels, sorted, rows, out) };
+        // SAFETY: the CPU has the features the function is compiled for (no FMA: the same
+        // results on every x86-64).
+        return unsafe { block_task_avx2(s, b) };
     }
-    silhouette_rows(x, labels, sorted, rows, out)
+    block_task(s, b)
 }
 
 /// Per-cluster counts and means, and the overall mean (unweighted).
