@@ -167,3 +167,19 @@ def test_migration_counts_and_ari():
     assert m.ari == pytest.approx(adjusted_rand_score(before[common], after[common]))
     with pytest.raises(sg.InvalidInputError):
         sg.migration(before.to_numpy(), after)
+
+
+def test_plot_returns_a_heatmap_of_the_indices(prof):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = prof.plot()
+    ax = fig.axes[0]
+    image = ax.images[0].get_array()
+    # one row per numeric variable plus one per category, one column per segment
+    n_rows = len(sg.datasets.SPEND_COLUMNS) + len(prof.categorical)
+    assert image.shape == (n_rows, 4)
+    # the first cell is log2 of Fresh's index for segment 0
+    fresh = prof.numeric.loc[("Fresh", "index"), 0]
+    assert image[0, 0] == pytest.approx(np.log2(fresh / 100))
+    matplotlib.pyplot.close(fig)
