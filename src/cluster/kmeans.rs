@@ -504,13 +504,13 @@ fn check_offset(centers: ArrayView2<'_, f64>, offset: ArrayView1<'_, f64>) -> Re
     Ok(offset.to_vec())
 }
 
-/// Nearest centre of every row and Σ w · ‖x − c‖², for centres given relative to `offset`
-/// (pass zeros for centres in the data's units).
-pub fn predict(
+/// One assignment pass of the table's rows to `centers` (relative to `offset`).
+fn pass_over(
     table: &Table<'_>,
     centers: ArrayView2<'_, f64>,
     offset: ArrayView1<'_, f64>,
-) -> Result<(Array1<u32>, f64)> {
+    accumulate: bool,
+) -> Result<(Vec<u32>, Partial, Packed)> {
     check_centres(table, centers)?;
     let offset = check_offset(centers, offset)?;
     let x = slice_of(&table.numeric)?;
@@ -522,11 +522,22 @@ pub fn predict(
             offset: &offset,
             weights: weights_of(&table.weights)?,
             centres: &packed,
-            accumulate: false,
+            accumulate,
             inertia: true,
         },
         &mut labels,
     );
+    Ok((labels, part, packed))
+}
+
+/// Nearest centre of every row and Σ w · ‖x − c‖², for centres given relative to `offset`
+/// (pass zeros for centres in the data's units).
+pub fn predict(
+    table: &Table<'_>,
+    centers: ArrayView2<'_, f64>,
+    offset: ArrayView1<'_, f64>,
+) -> Result<(Array1<u32>, f64)> {
+    let (labels, part, _) = pass_over(table, centers, offset, false)?;
     Ok((Array1::from(labels), part.inertia))
 }
 
@@ -537,22 +548,7 @@ pub fn lloyd_stats(
     centers: ArrayView2<'_, f64>,
     offset: ArrayView1<'_, f64>,
 ) -> Result<LloydStats> {
-    check_centres(table, centers)?;
-    let offset = check_offset(centers, offset)?;
-    let x = slice_of(&table.numeric)?;
-    let packed = Packed::new(centers.as_standard_layout().view());
-    let mut labels = vec![0u32; table.n_rows()];
-    let part = assign(
-        Pass {
-            x,
-            offset: &offset,
-            weights: weights_of(&table.weights)?,
-            centres: &packed,
-            accumulate: true,
-            inertia: true,
-        },
-        &mut labels,
-    );
+    let (_, part, packed) = pass_over(table, centers, offset, true)?;
     Ok(LloydStats {
         sums: Array2::from_shape_vec((packed.k, packed.d), part.sums).expect("k × d"),
         weights: Array1::from(part.weights),

@@ -1,5 +1,6 @@
 //! Bindings for `crate::cluster`.
 
+use ndarray::{ArrayView1, ArrayView2};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
 
@@ -157,6 +158,22 @@ pub fn silhouette_samples<'py>(
     Ok(s.into_pyarray(py))
 }
 
+type Index = fn(ArrayView2<'_, f64>, ArrayView1<'_, i64>) -> crate::error::Result<f64>;
+
+fn numeric_index(
+    py: Python<'_>,
+    x: PyReadonlyArray2<'_, f64>,
+    labels: PyReadonlyArray1<'_, i64>,
+    n_threads: usize,
+    index: Index,
+) -> PyResult<f64> {
+    let (x, labels) = (x.as_array(), labels.as_array());
+    run(py, n_threads, || {
+        let table = Table::numeric(x, None, Missing::Forbid)?;
+        index(table.numeric, labels)
+    })
+}
+
 /// Calinski–Harabasz index.
 #[pyfunction]
 #[pyo3(signature = (x, labels, n_threads))]
@@ -166,11 +183,7 @@ pub fn calinski_harabasz_score<'py>(
     labels: PyReadonlyArray1<'py, i64>,
     n_threads: usize,
 ) -> PyResult<f64> {
-    let (x, labels) = (x.as_array(), labels.as_array());
-    run(py, n_threads, || {
-        let table = Table::numeric(x, None, Missing::Forbid)?;
-        metrics::calinski_harabasz(table.numeric, labels)
-    })
+    numeric_index(py, x, labels, n_threads, metrics::calinski_harabasz)
 }
 
 /// Davies–Bouldin index.
@@ -182,11 +195,7 @@ pub fn davies_bouldin_score<'py>(
     labels: PyReadonlyArray1<'py, i64>,
     n_threads: usize,
 ) -> PyResult<f64> {
-    let (x, labels) = (x.as_array(), labels.as_array());
-    run(py, n_threads, || {
-        let table = Table::numeric(x, None, Missing::Forbid)?;
-        metrics::davies_bouldin(table.numeric, labels)
-    })
+    numeric_index(py, x, labels, n_threads, metrics::davies_bouldin)
 }
 
 /// Fits k-prototypes. `init` is "huang", "random" or "k-means++", or `init_numeric` and
