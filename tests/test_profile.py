@@ -145,6 +145,8 @@ def test_labels_by_column_name_and_errors(wholesale):
     pd.testing.assert_frame_equal(a.tests, b.tests)
     with pytest.raises(sg.InvalidInputError, match="labels"):
         sg.profile(df, labels.to_numpy()[:10])
+    with pytest.raises(sg.InvalidInputError, match="only one"):
+        sg.profile(df, np.zeros(len(df), dtype=int))
     with pytest.raises(sg.InvalidInputError, match="min_size"):
         sg.profile(df, labels, min_size=-1)
     before = df.copy()

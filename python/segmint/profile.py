@@ -230,6 +230,11 @@ def profile(
     index = table.index
     codes, segments, has = _segment_codes(labels, index)
     k = len(segments)
+    if k < 2:
+        raise InvalidInputError(
+            f"labels: a profile compares segments, but there is only one ({segments[0]!r})",
+            "labels",
+        )
     weights = None
     if sample_weight is not None:
         weights = _frame.positive_weights(sample_weight, len(index), "sample_weight")
