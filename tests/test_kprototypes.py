@@ -274,6 +274,8 @@ def test_gamma_default_equals_kmodes_on_columns_of_very_different_scales():
 @settings(
     max_examples=40,
     deadline=None,
+    derandomize=True,  # deterministic: the same examples on every run
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 @given(data=st.data())
@@ -918,6 +920,23 @@ def test_bad_input_raises_a_clear_error(make, error, what):
     assert what in str(info.value)
     pd.testing.assert_frame_equal(df, before)
     assert pickle.dumps(init) == init_before
+
+
+def test_init_with_one_categorical_column_takes_flat_modes_and_checks_their_number():
+    # One categorical column: the modes may be a flat list (one label per prototype); a flat
+    # list of the wrong length is a segmint error naming init, like any other wrong shape.
+    df = pd.DataFrame({"a": np.arange(10.0), "c": pd.Categorical(list("xyxyxyxyxy"))})
+    centres = np.array([[0.0], [9.0]])
+    flat = segmint.KPrototypes(2, init=(centres, ["x", "y"])).fit(df)
+    nested = segmint.KPrototypes(2, init=(centres, [["x"], ["y"]])).fit(df)
+    assert flat.labels_.equals(nested.labels_)
+    # by hand: rows 0-4 (a <= 4) nearer 0, rows 5-9 nearer 9; means 2 and 7; modes x (x, y, x,
+    # y, x) and y (y, x, y, x, y)
+    assert flat.labels_.tolist() == [0] * 5 + [1] * 5
+    assert flat.cluster_centers_.to_numpy().tolist() == [[2.0, "x"], [7.0, "y"]]
+    with pytest.raises(segmint.InvalidInputError) as info:
+        segmint.KPrototypes(2, init=(centres, ["x", "y", "x"])).fit(df)
+    assert info.value.what == "init"
 
 
 def test_predict_with_a_missing_column_names_it(b2b_model):

@@ -324,7 +324,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         if p == 0 and centres.size == 0:
             centres = centres.reshape(k, 0)
         labels = np.asarray(modes, dtype=object)
-        if q == 1 and labels.ndim == 1:
+        if q == 1 and labels.ndim == 1 and labels.size == k:
             labels = labels.reshape(k, 1)
         if centres.shape != (k, p) or labels.shape != (k, q):
             raise InvalidInputError(

@@ -531,17 +531,19 @@ fn run_batch(
                 }
             }
         }
-        // An empty cluster takes the row farthest from its prototype (lowest index on ties).
-        for c in (0..k).filter(|&c| stats.weights[c] == 0.0) {
-            let far = (0..data.n)
+        // Empty clusters take the rows farthest from their prototypes, a different row each
+        // (the farthest first; lowest index on ties).
+        let empty: Vec<usize> = (0..k).filter(|&c| stats.weights[c] == 0.0).collect();
+        if !empty.is_empty() {
+            let mut far: Vec<(f64, usize)> = (0..data.n)
                 .map(|i| (protos.dissim(data, gamma, i, labels[i] as usize), i))
-                .fold(
-                    (f64::NEG_INFINITY, 0),
-                    |b, (d, i)| if d > b.0 { (d, i) } else { b },
-                );
-            let row = protos_from_rows(data, &[far.1]);
-            next.num[c * data.p..(c + 1) * data.p].copy_from_slice(&row.num);
-            next.modes[c * q..(c + 1) * q].copy_from_slice(&row.modes);
+                .collect();
+            far.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+            for (&c, &(_, i)) in empty.iter().zip(&far) {
+                let row = protos_from_rows(data, &[i]);
+                next.num[c * data.p..(c + 1) * data.p].copy_from_slice(&row.num);
+                next.modes[c * q..(c + 1) * q].copy_from_slice(&row.modes);
+            }
         }
         let new_stats = assign(data, &next, gamma, &mut labels, true);
         let done = new_stats.changed == 0 || new_stats.cost >= stats.cost;
