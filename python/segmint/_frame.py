@@ -377,7 +377,8 @@ def _column_level(col: pd.Series, name: str, ordinal: set[str], what: str) -> st
 
 def _category_codes(col: pd.Series, labels: list[Any]) -> np.ndarray:
     if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == labels:
-        codes = col.cat.codes.to_numpy().astype(np.int64)  # already coded this way
+        # Already coded this way; a missing value's -1 wraps to MISSING_CODE.
+        return col.cat.codes.to_numpy().astype(np.uint32)
     else:
         values = col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col
         codes = pd.Index(labels, dtype=object).get_indexer(values).astype(np.int64)
@@ -533,6 +534,18 @@ def target(y: Any, n_rows: int, *, target_type: str = "auto") -> TargetData:
         present = set(pd.unique(s).tolist())
         classes = [c for c in s.cat.categories if c in present]
         codes = pd.Categorical(s, categories=classes).codes.astype(np.uint32)
+    elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        # Small-range integers (the usual class coding): a lookup table instead of a sort.
+        values = s.to_numpy()
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 1 << 20:
+            seen = np.bincount(values - lo, minlength=hi - lo + 1) > 0
+            lookup = np.cumsum(seen) - 1
+            codes = lookup[values - lo].astype(np.uint32)
+            classes = [int(v) + lo for v in np.flatnonzero(seen)]
+        else:
+            raw, uniques = pd.factorize(s, sort=True)
+            classes, codes = [_py_scalar(c) for c in uniques], raw.astype(np.uint32)
     else:
         try:
             raw, uniques = pd.factorize(s, sort=True)

@@ -407,6 +407,9 @@ class CHAID(BaseEstimator):
             for k, c in enumerate(self.classes_):
                 rows[f"%[{c}]"] = 100 * proba[:, k]
             rows["prediction"] = self.classes_[pred]
+        # Each node's condition once (the groups, branches, categories and rules all use them).
+        conds: list[_Condition | None] = [None] + [self._condition(v) for v in range(1, n_nodes)]
+        texts = [None if c is None else c.text() for c in conds]
         split_names: list[str | None] = []
         groups: list[list[str] | None] = []
         merging: list[str | None] = []
@@ -418,7 +421,7 @@ class CHAID(BaseEstimator):
                 merging.append(None)
                 continue
             split_names.append(self._encoding.columns[self._predictor_column(p)])
-            groups.append([self._condition(c).text() for c in self._children(v)])
+            groups.append([str(texts[c]) for c in self._children(v)])
             merging.append(_MERGING.get(int(t["merging"][v])))
         rows["split"] = split_names
         rows["groups"] = groups
@@ -430,14 +433,19 @@ class CHAID(BaseEstimator):
         rows["p"] = np.exp(t["ln_p"])
         rows["p_adjusted"] = np.minimum(1.0, np.exp(t["ln_p_adj"]))
         rows["log_p_adjusted"] = t["ln_p_adj"]
-        rows["branch"] = [
-            None if t["parent"][v] < 0 else self._condition(v).text() for v in range(n_nodes)
+        rows["branch"] = texts
+        rows["categories"] = [
+            None
+            if c is None or c.continuous
+            else [_py(x) for x in c.seen] + ([None] if c.missing_seen else [])
+            for c in conds
         ]
-        rows["categories"] = [None] + [
-            None if c.continuous else [_py(x) for x in c.seen] + ([None] if c.missing_seen else [])
-            for c in (self._condition(v) for v in range(1, n_nodes))
-        ]
-        rows["rule"] = [" and ".join(c.text() for c in self._path(v)) for v in range(n_nodes)]
+        parent = t["parent"].tolist()
+        rules: list[str] = [""] * n_nodes
+        for v in range(1, n_nodes):  # pre-order: a parent's rule is ready before its children's
+            u = parent[v]
+            rules[v] = str(texts[v]) if u == 0 else f"{rules[u]} and {texts[v]}"
+        rows["rule"] = rules
         rows["leaf"] = is_leaf
         self.tree_ = pd.DataFrame(rows, index=pd.RangeIndex(n_nodes, name="node"))
         self._compute_risk()

@@ -1,52 +1,50 @@
-//! Growing the tree: per node one pass over its rows builds all predictors' tables, the
-//! predictors are merged and tested in parallel on those tables, the best one splits the node.
+//! Growing the tree: per node one pass over its rows builds all predictors' tables (its rows are one
+//! contiguous run of packed words, see [`columns`](super::columns); fixed chunks of rows in
+//! parallel, merged in a fixed order), the predictors are merged and tested in parallel on those
+//! tables, the best one splits the node.
+//!
+//! Work is skipped where the answer is known without it: a child's size, target counts (or sums)
+//! and row count come from its parent's table, so only nodes that may split get tables of their
+//! own and only their parents' rows are partitioned; with plain counts (no weights, a categorical
+//! target) the largest child's tables are its parent's minus its siblings', exactly.
 
-use ndarray::Axis;
 use rayon::prelude::*;
 
+use super::columns::{self, CodeError, Field, Rows};
 use super::merge::{merge_predictor, Candidate, Response, Spec};
 use super::{bin, ChaidParams, Inputs, Node, Scale, Split, Target, Tree};
 use crate::error::{Error, Result};
-use crate::parallel::fold_rows;
 use crate::table::{check_numeric, check_weights, Missing, MISSING_CODE};
 
-/// Where a predictor's codes are: `base[i * stride + offset]`, missing as `MISSING_CODE` (or, for
-/// binned columns, already as the missing slot).
-struct Column<'a> {
-    base: &'a [u32],
-    stride: usize,
-    offset: usize,
-    /// The missing slot (= number of categories).
-    missing: usize,
-}
-
-impl Column<'_> {
-    #[inline]
-    fn slot(&self, i: usize) -> usize {
-        let c = self.base[i * self.stride + self.offset];
-        if c == MISSING_CODE {
-            self.missing
-        } else {
-            c as usize
-        }
-    }
-}
+/// Per predictor, its table: one row of `width` numbers per slot.
+type Tables = Vec<Vec<f64>>;
 
 struct Grower<'a> {
-    cols: Vec<Column<'a>>,
+    /// Per predictor, its bit field in the packed rows.
+    fields: Vec<Field>,
+    /// The class's field (categorical target).
+    class: Option<Field>,
+    /// Slots per predictor (categories or bins, then missing).
+    n_slots: Vec<usize>,
     ordinal: Vec<bool>,
-    offsets: Vec<usize>,
-    table_len: usize,
     width: usize,
     response: Response,
-    classes: Option<&'a [u32]>,
-    values: Option<Vec<f64>>,
     y_offset: f64,
-    freq: Option<&'a [f64]>,
-    case: Option<&'a [f64]>,
+    /// Tables hold exact integer counts (categorical target, no weights).
+    exact: bool,
     params: &'a ChaidParams,
     spec: Spec,
     rank: Vec<usize>,
+}
+
+/// A node about to be recorded: what its parent's table tells about it.
+struct Head {
+    parent: Option<usize>,
+    depth: usize,
+    n_rows: usize,
+    weight: f64,
+    value: Vec<f64>,
+    pure: bool,
 }
 
 /// Grows a CHAID (or Exhaustive CHAID) tree.
@@ -157,7 +155,7 @@ pub fn fit(inputs: &Inputs<'_>, params: &ChaidParams) -> Result<Tree> {
                     n_classes: *n_classes,
                     case: case.is_some(),
                 },
-                Some(codes.to_vec()),
+                Some(columns::contiguous(codes.view())),
                 None,
                 0.0,
             )
@@ -187,59 +185,92 @@ pub fn fit(inputs: &Inputs<'_>, params: &ChaidParams) -> Result<Tree> {
         }
     };
 
+    // Rows with zero frequency weight take no part; the rest are kept in input order.
+    let keep = freq;
+    let kept = keep.map_or(n, |w| w.iter().filter(|&&v| v > 0.0).count());
     // Predictors: categorical columns as they are, continuous ones binned.
-    let codes_std = inputs.codes.as_standard_layout();
-    let codes_slice = codes_std
-        .as_slice()
-        .ok_or_else(|| Error::invalid("codes", "layout"))?;
-    check_codes(codes_slice, inputs.n_levels, freq)?;
+    let code_cols: Vec<std::borrow::Cow<'_, [u32]>> = (0..p_cat)
+        .map(|j| columns::contiguous(inputs.codes.column(j)))
+        .collect();
+    let checked: Vec<std::result::Result<(), CodeError>> = code_cols
+        .par_iter()
+        .zip(inputs.n_levels)
+        .map(|(c, &l)| columns::check_codes(c, l, keep))
+        .collect();
+    if let Some((j, c)) = checked.iter().enumerate().find_map(|(j, r)| match r {
+        Err(CodeError::Outside(c)) => Some((j, *c)),
+        _ => None,
+    }) {
+        return Err(Error::invalid(
+            format!("categorical column {j}"),
+            format!("code {c} is outside 0..{}", inputs.n_levels[j]),
+        ));
+    }
+    if let Some(j) = checked.iter().position(|r| r.is_err()) {
+        return Err(Error::invalid(
+            format!("categorical column {j}"),
+            "all values are missing",
+        ));
+    }
+    let mut ordinal: Vec<bool> = inputs.scales.iter().map(|&s| s == Scale::Ordinal).collect();
+    let mut n_slots: Vec<usize> = inputs.n_levels.iter().map(|&l| l as usize + 1).collect();
+    let binned: Vec<Result<(Vec<u32>, Vec<f64>)>> = (0..p_num)
+        .into_par_iter()
+        .map(|j| {
+            let col = inputs.numeric.column(j);
+            bin::bin_column(col, freq, params.max_bins, || format!("numeric column {j}"))
+        })
+        .collect();
+    let mut bins = Vec::with_capacity(p_num);
     let mut breaks = Vec::with_capacity(p_num);
-    let mut binned: Vec<Vec<u32>> = Vec::with_capacity(p_num);
-    for (j, col) in inputs.numeric.axis_iter(Axis(1)).enumerate() {
-        let (slots, b) =
-            bin::bin_column(col, freq, params.max_bins, || format!("numeric column {j}"))?;
-        binned.push(slots);
+    for r in binned {
+        let (slots, b) = r?;
+        n_slots.push(b.len() + 1);
+        ordinal.push(true);
+        bins.push(slots);
         breaks.push(b);
     }
-    let mut cols: Vec<Column<'_>> = Vec::with_capacity(p_cat + p_num);
-    let mut ordinal = Vec::with_capacity(p_cat + p_num);
-    for j in 0..p_cat {
-        cols.push(Column {
-            base: codes_slice,
-            stride: p_cat,
-            offset: j,
-            missing: inputs.n_levels[j] as usize,
-        });
-        ordinal.push(inputs.scales[j] == Scale::Ordinal);
+    // Every predictor's slot and the class, packed.
+    let mut sources: Vec<(&[u32], u32)> = code_cols
+        .iter()
+        .zip(inputs.n_levels)
+        .map(|(c, &l)| (&c[..], l))
+        .collect();
+    sources.extend(
+        bins.iter()
+            .zip(&n_slots[p_cat..])
+            .map(|(b, &s)| (&b[..], s as u32 - 1)),
+    );
+    let mut n_values = n_slots.clone();
+    if let (Some(c), Response::Classes { n_classes, .. }) = (&classes_owned, response) {
+        sources.push((&c[..], n_classes as u32 - 1));
+        n_values.push(n_classes);
     }
-    for (slots, b) in binned.iter().zip(&breaks) {
-        cols.push(Column {
-            base: slots,
-            stride: 1,
-            offset: 0,
-            missing: b.len(),
-        });
-        ordinal.push(true);
-    }
-    let width = response.width();
-    let mut offsets = Vec::with_capacity(cols.len());
-    let mut table_len = 0;
-    for c in &cols {
-        offsets.push(table_len);
-        table_len += (c.missing + 1) * width;
-    }
-    let n_slots: Vec<usize> = cols.iter().map(|c| c.missing + 1).collect();
+    let (mut fields, n_words) = columns::layout(&n_values);
+    let words = columns::pack(&sources, &fields, n_words, keep, kept);
+    drop(sources);
+    drop(code_cols);
+    drop(bins);
+    let class = if classes_owned.is_some() {
+        fields.pop()
+    } else {
+        None
+    };
+    let rows = Rows::new(
+        words,
+        values.map(|v| columns::keep_f64(&v, keep)),
+        freq.map(|w| columns::keep_f64(w, keep)),
+        case.map(|c| columns::keep_f64(c, keep)),
+    );
     let grower = Grower {
+        fields,
+        class,
+        n_slots: n_slots.clone(),
         ordinal,
-        offsets,
-        table_len,
-        width,
+        width: response.width(),
         response,
-        classes: classes_owned.as_deref(),
-        values,
         y_offset,
-        freq,
-        case,
+        exact: matches!(response, Response::Classes { case: false, .. }) && freq.is_none(),
         params,
         spec: Spec {
             response,
@@ -251,13 +282,21 @@ pub fn fit(inputs: &Inputs<'_>, params: &ChaidParams) -> Result<Tree> {
             min_child_size: params.min_child_size,
         },
         rank,
-        cols,
     };
-    let rows: Vec<u32> = (0..n as u32)
-        .filter(|&i| weight(i as usize) > 0.0)
-        .collect();
+    let mut rows = rows;
+    let table = grower.tables(&rows, 0, kept);
+    let totals = grower.totals(&table[0]);
+    let (weight, value, pure) = grower.value(&totals);
+    let head = Head {
+        parent: None,
+        depth: 0,
+        n_rows: kept,
+        weight,
+        value,
+        pure,
+    };
     let mut nodes = Vec::new();
-    grower.grow(rows, None, 0, &mut nodes);
+    grower.grow(&mut rows, 0, head, Some(table), &mut nodes);
     Ok(Tree {
         nodes,
         breaks,
@@ -269,37 +308,6 @@ pub fn fit(inputs: &Inputs<'_>, params: &ChaidParams) -> Result<Tree> {
     })
 }
 
-/// One row-major pass: every code is a category or missing, and no column is all missing.
-fn check_codes(codes: &[u32], n_levels: &[u32], freq: Option<&[f64]>) -> Result<()> {
-    let p = n_levels.len();
-    if p == 0 {
-        return Ok(());
-    }
-    let mut seen = vec![false; p];
-    for (i, row) in codes.chunks_exact(p).enumerate() {
-        let w = freq.map_or(1.0, |f| f[i]);
-        for (j, (&c, &l)) in row.iter().zip(n_levels).enumerate() {
-            if c == MISSING_CODE {
-                continue;
-            }
-            if c >= l {
-                return Err(Error::invalid(
-                    format!("categorical column {j}"),
-                    format!("code {c} is outside 0..{l}"),
-                ));
-            }
-            seen[j] |= w > 0.0;
-        }
-    }
-    if let Some(j) = seen.iter().position(|&s| !s) {
-        return Err(Error::invalid(
-            format!("categorical column {j}"),
-            "all values are missing",
-        ));
-    }
-    Ok(())
-}
-
 fn rename(e: Error, what: &str) -> Error {
     match e {
         Error::InvalidInput { why, .. } => Error::invalid(what, why),
@@ -307,85 +315,77 @@ fn rename(e: Error, what: &str) -> Error {
 }
 
 impl Grower<'_> {
-    /// One pass over the node's rows: every predictor's table, side by side.
-    fn tables(&self, rows: &[u32]) -> Vec<f64> {
-        let leaf = |r: std::ops::Range<usize>| {
-            let mut t = vec![0.0; self.table_len];
-            match self.response {
-                Response::Classes { n_classes, case } => {
-                    let y = self.classes.unwrap_or_default();
-                    match (self.freq, case) {
-                        (None, false) => {
-                            // The common case, kept tight: unweighted counts, one predictor at a
-                            // time over the chunk (its rows stay in cache between predictors).
-                            let rows = &rows[r];
-                            for (col, &off) in self.cols.iter().zip(&self.offsets) {
-                                let block = &mut t[off..off + (col.missing + 1) * self.width];
-                                for &i in rows {
-                                    let i = i as usize;
-                                    block[col.slot(i) * self.width + y[i] as usize] += 1.0;
-                                }
-                            }
+    /// Every predictor's table over rows lo..hi: fixed chunks of rows (one pass over a chunk
+    /// builds every predictor's table), merged along a tree that depends only on the number of
+    /// rows.
+    fn tables(&self, rows: &Rows, lo: usize, hi: usize) -> Tables {
+        const CHUNK: usize = 1 << 14;
+        let leaf = |a: usize, b: usize| -> Tables {
+            let freq = rows.freq.as_deref().map(|w| &w[a..b]);
+            let case = rows.case.as_deref().map(|w| &w[a..b]);
+            if let (true, Response::Classes { n_classes, .. }, Some(y)) =
+                (self.exact, self.response, self.class)
+            {
+                return columns::count_classes(
+                    &rows.words,
+                    a,
+                    b,
+                    &self.fields,
+                    &self.n_slots,
+                    y,
+                    n_classes,
+                );
+            }
+            self.fields
+                .iter()
+                .zip(&self.n_slots)
+                .map(|(&f, &n_slots)| {
+                    let mut t = vec![0.0; n_slots * self.width];
+                    let xw = &rows.words[f.word][a..b];
+                    match (self.response, self.class, &rows.values) {
+                        (Response::Classes { n_classes, .. }, Some(y), _) => {
+                            let yw = &rows.words[y.word][a..b];
+                            columns::weighted_classes(xw, f, yw, y, freq, case, n_classes, &mut t);
                         }
-                        _ => {
-                            for &i in &rows[r] {
-                                let i = i as usize;
-                                let f = self.freq.map_or(1.0, |w| w[i]);
-                                let cls = y[i] as usize;
-                                let fc = f * self.case.map_or(1.0, |c| c[i]);
-                                for (col, &off) in self.cols.iter().zip(&self.offsets) {
-                                    let base = off + col.slot(i) * self.width;
-                                    t[base + cls] += f;
-                                    if case {
-                                        t[base + n_classes + cls] += fc;
-                                    }
-                                }
-                            }
-                        }
+                        (_, _, Some(v)) => columns::continuous(xw, f, &v[a..b], freq, case, &mut t),
+                        _ => unreachable!("a target is always present"),
                     }
-                }
-                Response::Continuous => {
-                    let y = self.values.as_deref().unwrap_or_default();
-                    for &i in &rows[r] {
-                        let i = i as usize;
-                        let f = self.freq.map_or(1.0, |w| w[i]);
-                        let w = f * self.case.map_or(1.0, |c| c[i]);
-                        let v = y[i];
-                        let add = [f, w, w * v, w * v * v];
-                        for (col, &off) in self.cols.iter().zip(&self.offsets) {
-                            let base = off + col.slot(i) * self.width;
-                            for (x, a) in t[base..base + 4].iter_mut().zip(add) {
-                                *x += a;
-                            }
-                        }
-                    }
+                    t
+                })
+                .collect()
+        };
+        fn rec(a: usize, b: usize, leaf: &(dyn Fn(usize, usize) -> Tables + Sync)) -> Tables {
+            let chunks = (b - a).div_ceil(CHUNK);
+            if chunks <= 1 {
+                return leaf(a, b);
+            }
+            let mid = a + chunks / 2 * CHUNK;
+            let (mut x, y) = rayon::join(|| rec(a, mid, leaf), || rec(mid, b, leaf));
+            for (tx, ty) in x.iter_mut().zip(&y) {
+                for (u, v) in tx.iter_mut().zip(ty) {
+                    *u += v;
                 }
             }
-            t
-        };
-        let merge = |mut a: Vec<f64>, b: Vec<f64>| {
-            for (x, y) in a.iter_mut().zip(&b) {
-                *x += y;
-            }
-            a
-        };
-        fold_rows(rows.len(), leaf, merge)
+            x
+        }
+        rec(lo, hi, &leaf)
     }
 
-    fn block<'t>(&self, table: &'t [f64], p: usize) -> &'t [f64] {
-        let len = (self.cols[p].missing + 1) * self.width;
-        &table[self.offsets[p]..self.offsets[p] + len]
-    }
-
-    /// The node's totals (summed over the first predictor's slots).
-    fn totals(&self, table: &[f64]) -> Vec<f64> {
+    /// The totals of the rows of one predictor's table over the given slots (all when `None`).
+    fn totals_of(&self, block: &[f64], slots: impl Iterator<Item = usize>) -> Vec<f64> {
         let mut tot = vec![0.0; self.width];
-        for row in self.block(table, 0).chunks(self.width) {
+        for s in slots {
+            let row = &block[s * self.width..(s + 1) * self.width];
             for (t, v) in tot.iter_mut().zip(row) {
                 *t += v;
             }
         }
         tot
+    }
+
+    /// The node's totals (summed over one predictor's slots).
+    fn totals(&self, block: &[f64]) -> Vec<f64> {
+        self.totals_of(block, 0..block.len() / self.width)
     }
 
     fn value(&self, totals: &[f64]) -> (f64, Vec<f64>, bool) {
@@ -405,35 +405,40 @@ impl Grower<'_> {
         }
     }
 
-    fn grow(&self, rows: Vec<u32>, parent: Option<usize>, depth: usize, nodes: &mut Vec<Node>) {
-        let table = self.tables(&rows);
-        let totals = self.totals(&table);
-        let (weight, value, pure) = self.value(&totals);
+    /// May this node split (so it needs tables of its own)?
+    fn may_split(&self, depth: usize, weight: f64, pure: bool) -> bool {
+        depth < self.params.max_depth && weight >= self.params.min_parent_size && !pure
+    }
+
+    /// Records the node whose rows are `lo..lo + head.n_rows` and grows its subtree. `table` is
+    /// `Some` whenever the node may split.
+    fn grow(
+        &self,
+        rows: &mut Rows,
+        lo: usize,
+        head: Head,
+        table: Option<Tables>,
+        nodes: &mut Vec<Node>,
+    ) {
         let id = nodes.len();
+        let (depth, n_rows) = (head.depth, head.n_rows);
         nodes.push(Node {
-            parent,
+            parent: head.parent,
             depth,
-            n_rows: rows.len(),
-            weight,
-            value,
+            n_rows,
+            weight: head.weight,
+            value: head.value,
             split: None,
             children: Vec::new(),
         });
-        if depth >= self.params.max_depth || weight < self.params.min_parent_size || pure {
+        if !self.may_split(depth, head.weight, head.pure) {
             return;
         }
-        let candidates: Vec<Option<Candidate>> = (0..self.cols.len())
+        let Some(table) = table else { return };
+        let candidates: Vec<Option<Candidate>> = (0..self.n_slots.len())
             .into_par_iter()
-            .map(|p| {
-                merge_predictor(
-                    self.block(&table, p),
-                    self.cols[p].missing + 1,
-                    self.ordinal[p],
-                    &self.spec,
-                )
-            })
+            .map(|p| merge_predictor(&table[p], self.n_slots[p], self.ordinal[p], &self.spec))
             .collect();
-        drop(table);
         let mut best: Option<(usize, &Candidate)> = None;
         for (p, c) in candidates.iter().enumerate() {
             let Some(c) = c else { continue };
@@ -456,16 +461,84 @@ impl Grower<'_> {
             return;
         }
         let (slot_child, default_child) = self.assign_slots(p, cand);
-        let mut parts: Vec<Vec<u32>> = vec![Vec::new(); cand.groups.len()];
-        let col = &self.cols[p];
-        for &i in &rows {
-            parts[slot_child[col.slot(i as usize)]].push(i);
+        let k = cand.groups.len();
+        let hi = lo + n_rows;
+
+        // What the parent's table tells about each child.
+        let mut heads: Vec<Head> = (0..k)
+            .map(|g| {
+                let slots = (0..slot_child.len()).filter(|&s| slot_child[s] == g);
+                let totals = self.totals_of(&table[p], slots);
+                let (weight, value, pure) = self.value(&totals);
+                Head {
+                    parent: Some(id),
+                    depth: depth + 1,
+                    n_rows: 0,
+                    weight,
+                    value,
+                    pure,
+                }
+            })
+            .collect();
+        let field = self.fields[p];
+        let mut per_slot = vec![0usize; slot_child.len()];
+        for &w in &rows.words[field.word][lo..hi] {
+            per_slot[field.get(w)] += 1;
         }
-        drop(rows);
-        let mut children = Vec::with_capacity(parts.len());
-        for part in parts {
+        for (s, &c) in per_slot.iter().enumerate() {
+            heads[slot_child[s]].n_rows += c;
+        }
+        let needs: Vec<bool> = heads
+            .iter()
+            .map(|h| self.may_split(h.depth, h.weight, h.pure))
+            .collect();
+        let mut starts = Vec::with_capacity(k);
+        let mut at = 0;
+        for h in &heads {
+            starts.push(at);
+            at += h.n_rows;
+        }
+        debug_assert_eq!(at, n_rows);
+        let mut child_tables: Vec<Option<Tables>> = vec![None; k];
+        if needs.iter().any(|&b| b) {
+            rows.partition(lo, hi, field, &slot_child, &starts);
+            let own: usize = (0..k).filter(|&g| needs[g]).map(|g| heads[g].n_rows).sum();
+            // With exact counts, the largest child that needs tables may take its parent's minus
+            // all its siblings' when that reads fewer rows.
+            let largest = (0..k)
+                .filter(|&g| needs[g])
+                .max_by(|&a, &b| heads[a].n_rows.cmp(&heads[b].n_rows).then(b.cmp(&a)));
+            let subtract = largest.filter(|&g| self.exact && n_rows - heads[g].n_rows < own);
+            for g in 0..k {
+                if (needs[g] || subtract.is_some()) && Some(g) != subtract {
+                    let a = lo + starts[g];
+                    child_tables[g] = Some(self.tables(rows, a, a + heads[g].n_rows));
+                }
+            }
+            if let Some(big) = subtract {
+                let mut t = table.clone();
+                for (g, other) in child_tables.iter().enumerate() {
+                    let Some(other) = other else { continue };
+                    debug_assert!(g != big);
+                    for (tp, op) in t.iter_mut().zip(other) {
+                        for (x, y) in tp.iter_mut().zip(op) {
+                            *x -= y;
+                        }
+                    }
+                }
+                child_tables[big] = Some(t);
+            }
+            for g in 0..k {
+                if !needs[g] {
+                    child_tables[g] = None;
+                }
+            }
+        }
+        drop(table);
+        let mut children = Vec::with_capacity(k);
+        for ((h, t), start) in heads.into_iter().zip(child_tables).zip(starts) {
             children.push(nodes.len());
-            self.grow(part, Some(id), depth + 1, nodes);
+            self.grow(rows, lo + start, h, t, nodes);
         }
         let node = &mut nodes[id];
         node.children = children;
@@ -489,7 +562,7 @@ impl Grower<'_> {
     /// follow the nearest present category below (above for the first); everything else, and
     /// missing values not seen in the node, goes to the largest child.
     fn assign_slots(&self, p: usize, cand: &Candidate) -> (Vec<usize>, usize) {
-        let n_slots = self.cols[p].missing + 1;
+        let n_slots = self.n_slots[p];
         let missing = n_slots - 1;
         let default = (0..cand.sizes.len())
             .max_by(|&a, &b| cand.sizes[a].total_cmp(&cand.sizes[b]).then(b.cmp(&a)))
@@ -589,6 +662,81 @@ mod tests {
             .unwrap()
             .install(|| fit(&inputs, &ChaidParams::default()).unwrap());
         assert_eq!(tree, again);
+    }
+
+    #[test]
+    fn counts_and_weights_paths_agree() {
+        // Plain counts (tables by subtraction) and unit frequency weights (summed tables) give the
+        // same tree; rows of weight zero take no part; column-major codes read the same.
+        let (codes, y) = planted(20_000);
+        let numeric = Array2::<f64>::zeros((20_000, 0));
+        let params = ChaidParams {
+            max_depth: 5,
+            min_parent_size: 30.0,
+            min_child_size: 30.0,
+            ..ChaidParams::default()
+        };
+        let inputs = Inputs {
+            codes: codes.view(),
+            n_levels: &[4, 3, 5],
+            scales: &[Scale::Nominal, Scale::Ordinal, Scale::Nominal],
+            numeric: numeric.view(),
+            target: Target::Classes {
+                codes: y.view(),
+                n_classes: 2,
+            },
+            freq: None,
+            case: None,
+            rank: None,
+        };
+        let plain = fit(&inputs, &params).unwrap();
+        assert!(plain.nodes.len() > 3, "{}", plain.nodes.len());
+        let ones = Array1::<f64>::ones(20_000);
+        let weighted = fit(
+            &Inputs {
+                freq: Some(ones.view()),
+                ..inputs.clone()
+            },
+            &params,
+        )
+        .unwrap();
+        assert_eq!(plain, weighted);
+        let mut fortran = Array2::<u32>::zeros((3, 20_000)).reversed_axes();
+        fortran.assign(&codes);
+        assert!(fortran.column(0).to_slice().is_some());
+        let again = fit(
+            &Inputs {
+                codes: fortran.view(),
+                ..inputs.clone()
+            },
+            &params,
+        )
+        .unwrap();
+        assert_eq!(plain, again);
+        // Doubling the data with zero-weight copies changes nothing.
+        let mut codes2 = Array2::<u32>::zeros((40_000, 3));
+        codes2.slice_mut(ndarray::s![..20_000, ..]).assign(&codes);
+        codes2.slice_mut(ndarray::s![20_000.., ..]).fill(1);
+        let mut y2 = Array1::<u32>::zeros(40_000);
+        y2.slice_mut(ndarray::s![..20_000]).assign(&y);
+        let mut w2 = Array1::<f64>::zeros(40_000);
+        w2.slice_mut(ndarray::s![..20_000]).fill(1.0);
+        let numeric2 = Array2::<f64>::zeros((40_000, 0));
+        let padded = fit(
+            &Inputs {
+                codes: codes2.view(),
+                numeric: numeric2.view(),
+                target: Target::Classes {
+                    codes: y2.view(),
+                    n_classes: 2,
+                },
+                freq: Some(w2.view()),
+                ..inputs.clone()
+            },
+            &params,
+        )
+        .unwrap();
+        assert_eq!(plain, padded);
     }
 
     #[test]

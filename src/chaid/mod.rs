@@ -7,6 +7,7 @@
 //! Bonferroni adjustment, the choice of split) works on those small tables only ([`merge`]).
 
 pub mod bin;
+mod columns;
 mod grow;
 mod merge;
 pub mod predict;

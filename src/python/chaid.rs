@@ -109,12 +109,12 @@ pub fn chaid_fit<'py>(
                 ))
             }
         };
-        let numeric = numeric.as_standard_layout();
+        // Both blocks are read column by column as they come (column-major from `_frame`).
         let inputs = Inputs {
             codes: codes.reborrow(),
             n_levels: &n_levels,
             scales: &scales,
-            numeric: numeric.view(),
+            numeric: numeric.reborrow(),
             target,
             freq: freq.map(|w| w.reborrow()),
             case: case.map(|w| w.reborrow()),
