@@ -28,15 +28,12 @@ MISSING_CODE = np.iinfo(np.uint32).max
 MISSING_POLICIES = ("raise", "drop")
 
 
-@dataclass(frozen=True)
-class NumericData:
-    """A numeric block ready for Rust, with what is needed to put results back."""
+class Rows:
+    """The caller's rows behind an encoded block: `index` (all rows) and `kept` (the rows handed
+    to Rust, None = all), to put per-row results back."""
 
-    values: np.ndarray  # (n_kept, p) float64, C-contiguous, finite
-    index: pd.Index  # the caller's index, all rows
-    columns: list[str]  # column names (x0, x1, ... for arrays)
-    kept: np.ndarray | None  # boolean mask of rows handed to Rust; None = all rows
-    is_frame: bool  # the input was a data frame (results may be frames too)
+    index: pd.Index
+    kept: np.ndarray | None
 
     @property
     def n_rows(self) -> int:
@@ -49,6 +46,17 @@ class NumericData:
         out = np.full((self.n_rows, *values.shape[1:]), fill, dtype=np.result_type(values, fill))
         out[self.kept] = values
         return out
+
+
+@dataclass(frozen=True)
+class NumericData(Rows):
+    """A numeric block ready for Rust, with what is needed to put results back."""
+
+    values: np.ndarray  # (n_kept, p) float64, C-contiguous, finite
+    index: pd.Index  # the caller's index, all rows
+    columns: list[str]  # column names (x0, x1, ... for arrays)
+    kept: np.ndarray | None  # boolean mask of rows handed to Rust; None = all rows
+    is_frame: bool  # the input was a data frame (results may be frames too)
 
 
 def _quote(names: Sequence[Any]) -> str:
@@ -227,40 +235,15 @@ def numeric_input(
     return data
 
 
-def sample_weight(weights: Any, data: NumericData) -> np.ndarray | None:
+def sample_weight(weights: Any, data: Rows) -> np.ndarray | None:
     """Frequency weights aligned with the rows handed to Rust (None = unweighted)."""
-    if weights is None:
-        return None
-    try:
-        w = np.asarray(weights)
-    except ValueError as e:
-        raise InvalidInputError(
-            f"sample_weight: not an array of numbers ({e})", "sample_weight"
-        ) from e
-    if w.dtype.kind not in "biuf":
-        raise InvalidTypeError(
-            f"sample_weight: must be numeric, got dtype {w.dtype}", "sample_weight"
-        )
-    if w.ndim == 0:
-        w = np.full(data.n_rows, float(w))
-    w = w.astype(np.float64)
-    if w.shape != (data.n_rows,):
-        raise InvalidInputError(
-            f"sample_weight: expected {data.n_rows} weights (one per row), got shape {w.shape}",
-            "sample_weight",
-        )
-    if not np.isfinite(w).all():
-        raise InvalidInputError("sample_weight: contains NaN or inf", "sample_weight")
-    if (w < 0).any():
-        raise InvalidInputError(
-            f"sample_weight: weights must be non-negative; {int((w < 0).sum())} are negative",
-            "sample_weight",
-        )
-    if data.kept is not None:
-        w = w[data.kept]
+    w = positive_weights(weights, data.n_rows, "sample_weight")
+    if w is None or data.kept is None:
+        return w
+    w = np.ascontiguousarray(w[data.kept])
     if not w.sum() > 0:
         raise InvalidInputError("sample_weight: the weights sum to zero", "sample_weight")
-    return np.ascontiguousarray(w)
+    return w
 
 
 def seed(random_state: Any) -> int:
@@ -288,12 +271,12 @@ def n_threads(n_jobs: Any) -> int:
     return jobs if jobs > 0 else max(1, cpus + 1 + jobs)
 
 
-def labels_series(labels: np.ndarray, data: NumericData, name: str = "segment") -> pd.Series:
+def labels_series(labels: np.ndarray, data: Rows, name: str = "segment") -> pd.Series:
     """Segment labels on the caller's rows; rows left out for missing values get -1."""
     return pd.Series(data.expand(labels, -1), index=data.index, name=name)
 
 
-def frame(values: np.ndarray, data: NumericData, columns: Sequence[Any]) -> pd.DataFrame:
+def frame(values: np.ndarray, data: Rows, columns: Sequence[Any]) -> pd.DataFrame:
     """A per-row result on the caller's rows; rows left out for missing values get NaN."""
     return pd.DataFrame(data.expand(values, np.nan), index=data.index, columns=list(columns))
 
@@ -568,11 +551,14 @@ def positive_weights(weights: Any, n_rows: int, what: str) -> np.ndarray | None:
     """Per-row weights as float64 (None = unweighted): finite, non-negative, positive sum."""
     if weights is None:
         return None
-    w = np.asarray(weights)
-    if w.ndim == 0:
-        w = np.full(n_rows, float(w))
+    try:
+        w = np.asarray(weights)
+    except ValueError as e:
+        raise InvalidInputError(f"{what}: not an array of numbers ({e})", what) from e
     if w.dtype.kind not in "biuf":
         raise InvalidTypeError(f"{what}: must be numeric, got dtype {w.dtype}", what)
+    if w.ndim == 0:
+        w = np.full(n_rows, float(w))
     w = w.astype(np.float64)
     if w.shape != (n_rows,):
         raise InvalidInputError(
@@ -594,7 +580,7 @@ def positive_weights(weights: Any, n_rows: int, what: str) -> np.ndarray | None:
 
 
 @dataclass(frozen=True)
-class ClusterData:
+class ClusterData(Rows):
     """A mixed table for clustering: complete rows only, unseen categories as MISSING_CODE
     (they match no prototype's mode)."""
 
@@ -605,13 +591,6 @@ class ClusterData:
     index: pd.Index
     kept: np.ndarray | None
     is_frame: bool
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.index)
-
-    def expand(self, values: np.ndarray, fill: Any) -> np.ndarray:
-        return NumericData.expand(self, values, fill)  # type: ignore[arg-type]
 
     @property
     def numeric_columns(self) -> list[str]:
@@ -775,3 +754,35 @@ def gower_table(
         index=data.index,
         is_frame=is_frame,
     )
+
+
+def segment_codes(
+    labels: Any, index: pd.Index, *, negative_is_none: bool
+) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """Segment labels -> codes 0..k-1 (sorted labels), the labels, and the mask of rows that
+    have a segment. A Series is aligned on `index`; missing labels (and, with
+    `negative_is_none`, negative integers such as the -1 of rows left out) mean "no segment"."""
+    if isinstance(labels, pd.Series):
+        if not labels.index.equals(index):
+            if not labels.index.is_unique or not index.isin(labels.index).all():
+                raise InvalidInputError(
+                    "labels: the Series' index does not cover the rows of X", "labels"
+                )
+            labels = labels.reindex(index)
+        values = labels.to_numpy()
+    else:
+        values = np.asarray(labels)
+    if values.ndim != 1 or len(values) != len(index):
+        raise InvalidInputError(
+            f"labels: expected {len(index)} labels (one per row of X), got shape {values.shape}",
+            "labels",
+        )
+    has = ~pd.isna(values)
+    if negative_is_none and values.dtype.kind in "iu":
+        has &= values >= 0
+    if not has.any():
+        raise InvalidInputError("labels: no row has a segment", "labels")
+    cat = pd.Categorical(values[has])
+    codes = np.full(len(values), -1, dtype=np.int64)
+    codes[has] = cat.codes
+    return codes, pd.Index(cat.categories, name="segment"), has

@@ -362,7 +362,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
             raise InvalidInputError(
                 f"n_clusters: n_samples={n} should be >= n_clusters={n_clusters}", "n_clusters"
             )
-        weights = _frame.sample_weight(sample_weight, data)  # type: ignore[arg-type]
+        weights = _frame.sample_weight(sample_weight, data)
         init, centres, modes = self._init_args(data)
         numeric, codes, labels, cost, n_iter, gamma_used = _core.kprototypes_fit(
             data.numeric,
@@ -382,7 +382,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         )
         self._numeric, self._modes, self._encoding = numeric, codes, data.encoding
         self._n_levels = [int(v) for v in data.n_levels]
-        self.labels_ = _frame.labels_series(labels, data)  # type: ignore[arg-type]
+        self.labels_ = _frame.labels_series(labels, data)
         self.cost_, self.n_iter_, self.gamma_ = float(cost), int(n_iter), float(gamma_used)
         self.n_features_in_ = len(data.encoding.columns)
         if data.is_frame:
@@ -423,7 +423,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
             self.gamma_,
             _frame.n_threads(self.n_jobs),
         )
-        return _frame.labels_series(labels, data)  # type: ignore[arg-type]
+        return _frame.labels_series(labels, data)
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> pd.Series:
         return self.fit(X, sample_weight=sample_weight).labels_

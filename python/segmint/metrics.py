@@ -15,23 +15,13 @@ from .errors import InvalidInputError
 
 
 def _prepare(X: Any, labels: Any) -> tuple[_frame.NumericData, np.ndarray]:
+    """The numeric block and cluster codes 0..k-1 (every label, negative ones included, is a
+    cluster, as in scikit-learn)."""
     data = _frame.numeric(X)
-    if isinstance(labels, pd.Series) and data.is_frame and not labels.index.equals(data.index):
-        if not labels.index.isin(data.index).all() or len(labels) != data.n_rows:
-            raise InvalidInputError(
-                "labels: the Series' index does not match the rows of X", "labels"
-            )
-        labels = labels.reindex(data.index)
-    values = np.asarray(labels)
-    if values.ndim != 1 or len(values) != data.n_rows:
-        raise InvalidInputError(
-            f"labels: expected {data.n_rows} labels (one per row of X), got shape {values.shape}",
-            "labels",
-        )
-    if pd.isna(values).any():
+    codes, _, has = _frame.segment_codes(labels, data.index, negative_is_none=False)
+    if not has.all():
         raise InvalidInputError("labels: contains missing values", "labels")
-    _, codes = np.unique(values, return_inverse=True)
-    return data, np.ascontiguousarray(codes, dtype=np.int64)
+    return data, codes
 
 
 def silhouette_samples(X: Any, labels: Any, *, n_jobs: int | None = None) -> pd.Series:

@@ -38,35 +38,6 @@ def _holm(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def _segment_codes(labels: Any, index: pd.Index) -> tuple[np.ndarray, pd.Index, np.ndarray]:
-    """Segment codes 0..k-1 for the rows that have a segment, the segment labels, and the mask
-    of those rows. A Series is aligned on X's index; -1 and missing labels mean "no segment"."""
-    if isinstance(labels, pd.Series):
-        if not labels.index.equals(index):
-            if not index.isin(labels.index).all():
-                raise InvalidInputError(
-                    "labels: the Series' index does not cover the rows of X", "labels"
-                )
-            labels = labels.reindex(index)
-        values = labels.to_numpy()
-    else:
-        values = np.asarray(labels)
-    if values.ndim != 1 or len(values) != len(index):
-        raise InvalidInputError(
-            f"labels: expected {len(index)} labels (one per row of X), got shape {values.shape}",
-            "labels",
-        )
-    has = ~pd.isna(values)
-    if values.dtype.kind in "iu":
-        has &= values >= 0
-    if not has.any():
-        raise InvalidInputError("labels: no row has a segment", "labels")
-    cat = pd.Categorical(values[has])
-    codes = np.full(len(values), -1, dtype=np.int64)
-    codes[has] = cat.codes
-    return codes, pd.Index(cat.categories, name="segment"), has
-
-
 @dataclass
 class SegmentProfile:
     """What describes each segment. Build it with :func:`profile`.
@@ -228,7 +199,7 @@ def profile(
         labels, X = X[labels], X.drop(columns=labels)
     table = _frame.measured_table(X)
     index = table.index
-    codes, segments, has = _segment_codes(labels, index)
+    codes, segments, has = _frame.segment_codes(labels, index, negative_is_none=True)
     k = len(segments)
     if k < 2:
         raise InvalidInputError(
