@@ -34,6 +34,47 @@ impl Stream {
     }
 }
 
+impl Stream {
+    /// `k` distinct indices below `n` (k ≤ n): uniformly, or with probability proportional to
+    /// `weights` among the rows not drawn yet. When the positive weight is used up the first
+    /// free indices are taken, in order.
+    pub fn distinct(&mut self, n: usize, k: usize, weights: Option<&[f64]>) -> Vec<usize> {
+        let mut chosen = Vec::with_capacity(k);
+        match weights {
+            None => {
+                let mut taken = std::collections::HashSet::new();
+                while chosen.len() < k {
+                    let i = self.below(n as u64) as usize;
+                    if taken.insert(i) {
+                        chosen.push(i);
+                    }
+                }
+            }
+            Some(w) => {
+                let mut left = w.to_vec();
+                for _ in 0..k {
+                    let total: f64 = left.iter().sum();
+                    let i = if total > 0.0 {
+                        let target = self.uniform() * total;
+                        let mut acc = 0.0;
+                        left.iter()
+                            .position(|&v| {
+                                acc += v;
+                                acc > target && v > 0.0
+                            })
+                            .unwrap_or_else(|| left.iter().rposition(|&v| v > 0.0).unwrap_or(0))
+                    } else {
+                        (0..n).find(|i| !chosen.contains(i)).unwrap_or(0)
+                    };
+                    left[i] = 0.0;
+                    chosen.push(i);
+                }
+            }
+        }
+        chosen
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +96,21 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert!(a.iter().all(|u| (0.0..1.0).contains(u)));
+    }
+
+    #[test]
+    fn distinct_draws_are_distinct_and_follow_the_weights() {
+        let mut s = Stream::new(3, 0);
+        let mut d = s.distinct(10, 10, None);
+        d.sort();
+        assert_eq!(d, (0..10).collect::<Vec<_>>());
+        // Only rows 2 and 5 have weight: they come first, then the free rows in order.
+        let w = [0.0, 0.0, 1.0, 0.0, 0.0, 3.0];
+        let d = s.distinct(6, 4, Some(&w));
+        let mut first: Vec<usize> = d[..2].to_vec();
+        first.sort();
+        assert_eq!(first, vec![2, 5]);
+        assert_eq!(d[2..], [0, 1]);
     }
 
     #[test]

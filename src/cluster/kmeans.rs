@@ -727,40 +727,7 @@ fn random_rows(
     rng: &mut Stream,
 ) -> Array2<f64> {
     let d = offset.len();
-    let mut chosen: Vec<usize> = Vec::with_capacity(k);
-    match w {
-        None => {
-            let mut taken = std::collections::HashSet::new();
-            while chosen.len() < k {
-                let i = rng.below(n as u64) as usize;
-                if taken.insert(i) {
-                    chosen.push(i);
-                }
-            }
-        }
-        Some(w) => {
-            let mut weight = w.to_vec();
-            for _ in 0..k {
-                let total: f64 = weight.iter().sum();
-                let i = if total > 0.0 {
-                    let target = rng.uniform() * total;
-                    let mut acc = 0.0;
-                    weight
-                        .iter()
-                        .position(|&v| {
-                            acc += v;
-                            acc > target && v > 0.0
-                        })
-                        .unwrap_or_else(|| weight.iter().rposition(|&v| v > 0.0).unwrap_or(0))
-                } else {
-                    // Fewer rows with positive weight than clusters: take unused rows in order.
-                    (0..n).find(|i| !chosen.contains(i)).unwrap_or(0)
-                };
-                weight[i] = 0.0;
-                chosen.push(i);
-            }
-        }
-    }
+    let chosen = rng.distinct(n, k, w);
     let mut centres = Array2::zeros((k, d));
     for (c, &i) in chosen.iter().enumerate() {
         for j in 0..d {

@@ -125,18 +125,6 @@ fn build<T: Dissimilarity>(d: &ArrayView2<'_, T>, k: usize) -> Vec<usize> {
     medoids
 }
 
-fn random_medoids(n: usize, k: usize, rng: &mut Stream) -> Vec<usize> {
-    let mut taken = std::collections::HashSet::new();
-    let mut out = Vec::with_capacity(k);
-    while out.len() < k {
-        let i = rng.below(n as u64) as usize;
-        if taken.insert(i) {
-            out.push(i);
-        }
-    }
-    out
-}
-
 /// FasterPAM from the given medoids.
 fn fasterpam<T: Dissimilarity>(
     d: &ArrayView2<'_, T>,
@@ -281,7 +269,7 @@ pub fn fit<T: Dissimilarity>(d: ArrayView2<'_, T>, params: &KMedoidsParams) -> R
     for run in 0..runs {
         let start = match &params.init {
             MedoidInit::Build => build(&d, k),
-            MedoidInit::Random => random_medoids(n, k, &mut Stream::new(params.seed, run as u64)),
+            MedoidInit::Random => Stream::new(params.seed, run as u64).distinct(n, k, None),
             MedoidInit::Given(m) => m.clone(),
         };
         let fit = fasterpam(&d, start, params.max_iter);

@@ -227,18 +227,8 @@ fn assign(data: &Data<'_>, protos: &Protos, gamma: f64, labels: &mut [u32], stat
         labels,
         1,
         |rows, out| {
-            let mut part = if stats {
-                Stats::new(k, data)
-            } else {
-                Stats {
-                    sums: vec![],
-                    weights: vec![],
-                    counts: vec![],
-                    members: vec![],
-                    cost: 0.0,
-                    changed: 0,
-                }
-            };
+            // Without statistics: empty (zero-cluster) sums, only labels and cost.
+            let mut part = Stats::new(if stats { k } else { 0 }, data);
             for (i, slot) in rows.zip(out) {
                 let (c, d) = protos.nearest(data, gamma, i);
                 part.changed += usize::from(*slot != c);
@@ -295,21 +285,7 @@ fn protos_from_rows(data: &Data<'_>, rows: &[usize]) -> Protos {
 }
 
 fn init_random(data: &Data<'_>, k: usize, rng: &mut Stream) -> Protos {
-    let mut chosen: Vec<usize> = Vec::with_capacity(k);
-    let mut taken = vec![false; data.n];
-    while chosen.len() < k {
-        let i = pick_weighted(data, rng, |i| if taken[i] { 0.0 } else { data.weight(i) });
-        if taken[i] {
-            // All positive weight used up: take the first free row.
-            let free = (0..data.n).find(|&j| !taken[j]).expect("k <= n");
-            taken[free] = true;
-            chosen.push(free);
-        } else {
-            taken[i] = true;
-            chosen.push(i);
-        }
-    }
-    protos_from_rows(data, &chosen)
+    protos_from_rows(data, &rng.distinct(data.n, k, data.w))
 }
 
 fn init_plus_plus(data: &Data<'_>, k: usize, gamma: f64, rng: &mut Stream) -> Protos {
