@@ -3,7 +3,9 @@
 
 pub mod chaid;
 pub mod cluster;
+pub mod conjoint;
 pub mod error;
+pub mod linalg;
 pub mod parallel;
 pub mod profile;
 pub mod random;
@@ -23,6 +25,8 @@ mod _core {
         kmeans_lloyd_stats, kmeans_predict, kmeans_transform, kmedoids_fit, kprototypes_fit,
         kprototypes_predict, silhouette_samples, ward_cut, ward_linkage,
     };
+    #[pymodule_export]
+    use crate::python::conjoint::{mnl_fit, mnl_stats, rating_fit};
     #[pymodule_export]
     use crate::python::profile::profile_stats;
 }

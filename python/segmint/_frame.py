@@ -786,3 +786,267 @@ def segment_codes(
     codes = np.full(len(values), -1, dtype=np.int64)
     codes[has] = cat.codes
     return codes, pd.Index(cat.categories, name="segment"), has
+
+
+# --- Conjoint: attributes, effects coding, long choice data -------------------------------------
+
+
+def attribute_levels(col: pd.Series, name: str, what: str) -> list[Any]:
+    """The levels of a conjoint attribute: a categorical's categories in order, else the sorted
+    distinct values (missing values are not a level)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        levels = list(col.cat.categories)
+    else:
+        levels = _sorted_labels(col)
+    if len(levels) < 2:
+        raise InvalidInputError(
+            f"{what}: attribute {name!r} has {len(levels)} level(s); an attribute needs at "
+            "least two levels to have part-worths",
+            name,
+        )
+    return levels
+
+
+def level_codes(col: pd.Series, levels: list[Any], name: str, what: str) -> np.ndarray:
+    """0-based level codes (int64) of an attribute column; unknown or missing values raise."""
+    values = col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col
+    codes = pd.Index(levels, dtype=object).get_indexer(values)
+    if (codes < 0).any():
+        bad = pd.unique(pd.Series(np.asarray(values, dtype=object)[codes < 0]))[:5]
+        if pd.isna(bad).all():
+            raise InvalidInputError(f"{what}: attribute {name!r} has missing values", name)
+        raise InvalidInputError(
+            f"{what}: attribute {name!r} has level(s) {list(bad)!r} that are not among its "
+            f"levels {levels!r}",
+            name,
+        )
+    return np.asarray(codes, dtype=np.int64)
+
+
+def effects_coding(codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """Effects (sum-to-zero) coding: level l < L-1 -> unit vector e_l, the last level -> -1s."""
+    out = np.zeros((len(codes), n_levels - 1))
+    last = codes == n_levels - 1
+    rows = np.flatnonzero(~last)
+    out[rows, codes[rows]] = 1.0
+    out[last] = -1.0
+    return out
+
+
+def numeric_attribute(col: pd.Series, name: str, what: str) -> np.ndarray:
+    """A linear (numeric) attribute as float64; text and categories are a type error."""
+    dtype = col.dtype
+    if (
+        isinstance(dtype, pd.CategoricalDtype)
+        or _is_text(dtype)
+        or not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+        or pd.api.types.is_complex_dtype(dtype)
+    ):
+        raise InvalidTypeError(
+            f"{what}: linear attribute {name!r} must be numeric, got dtype {dtype}", name
+        )
+    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(values).all():
+        raise InvalidInputError(
+            f"{what}: linear attribute {name!r} has missing or infinite values", name
+        )
+    return values
+
+
+@dataclass(frozen=True)
+class ChoiceCoding:
+    """How long choice data are turned into model-matrix columns; reused for new scenarios."""
+
+    attributes: list[str]  # effects-coded categorical attributes
+    levels: list[list[Any]]  # their levels
+    linear: list[str]  # numeric attributes, one coefficient each
+    alternative: str | None  # column of alternative labels (ASCs), if any
+    asc_levels: list[Any]  # alternative labels that get a constant (all but the reference)
+    none: str | None  # boolean column marking "none" rows, if any
+
+    @property
+    def names(self) -> list[str]:
+        names = [
+            f"{a}[{lv}]"
+            for a, lv_all in zip(self.attributes, self.levels, strict=True)
+            for lv in lv_all[:-1]
+        ]
+        names += list(self.linear)
+        names += [f"ASC[{a}]" for a in self.asc_levels]
+        if self.none is not None:
+            names.append("NONE")
+        return names
+
+    def matrix(
+        self, data: pd.DataFrame, what: str, none_rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The model matrix of `data` (rows in the given order); `none_rows` marks rows that are
+        the "none" option (all zero but the NONE column)."""
+        n = len(data)
+        is_none = np.zeros(n, dtype=bool) if none_rows is None else none_rows
+        real = ~is_none
+        blocks = []
+        for name, levels in zip(self.attributes, self.levels, strict=True):
+            block = np.zeros((n, len(levels) - 1))
+            if real.any():
+                codes = level_codes(data[name][real], levels, name, what)
+                block[real] = effects_coding(codes, len(levels))
+            blocks.append(block)
+        for name in self.linear:
+            col = np.zeros(n)
+            if real.any():
+                col[real] = numeric_attribute(data[name][real], name, what)
+            blocks.append(col[:, None])
+        if self.asc_levels:
+            assert self.alternative is not None
+            alt = data[self.alternative].to_numpy(dtype=object)
+            for a in self.asc_levels:
+                blocks.append(((alt == a) & real).astype(np.float64)[:, None])
+        if self.none is not None:
+            blocks.append(is_none.astype(np.float64)[:, None])
+        if not blocks:
+            raise InvalidInputError(f"{what}: no attributes to estimate", "attributes")
+        return np.ascontiguousarray(np.hstack(blocks))
+
+
+@dataclass(frozen=True)
+class ChoiceData:
+    """Long choice data sorted by respondent and task, ready for the Rust kernels."""
+
+    x: np.ndarray  # (n_rows, K) model matrix
+    starts: np.ndarray  # (n_tasks + 1,) int64 row offsets of the tasks
+    chosen: np.ndarray  # (n_tasks,) int64 absolute row of each task's choice
+    groups: np.ndarray  # (n_tasks,) int64 respondent index of each task
+    respondents: pd.Index  # respondent ids, in order of first appearance
+    coding: ChoiceCoding
+
+
+def _boolean_column(col: pd.Series, name: str, what: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(col.dtype):
+        if col.isna().any():
+            raise InvalidInputError(f"{what}: column {name!r} has missing values", name)
+        return col.to_numpy(dtype=bool)
+    if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_complex_dtype(col.dtype):
+        raise InvalidTypeError(
+            f"{what}: column {name!r} must be boolean or 0/1, got dtype {col.dtype}", name
+        )
+    v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isin(v, (0.0, 1.0)).all():
+        raise InvalidInputError(f"{what}: column {name!r} must hold only 0/1 (or booleans)", name)
+    return v == 1.0
+
+
+def choice_data(
+    data: Any,
+    *,
+    respondent: str,
+    task: str,
+    chosen: str,
+    attributes: Sequence[str] | None,
+    linear: Sequence[str] | None,
+    alternative: str | None,
+    asc_reference: Any,
+    none: str | None,
+    what: str = "data",
+) -> ChoiceData:
+    """Validates and encodes long choice data (one row per respondent x task x alternative)."""
+    frame = to_pandas(data, what=what)
+    if frame is None:
+        raise InvalidTypeError(f"{what}: must be a data frame in long format", what)
+    if len(frame) == 0:
+        raise InvalidInputError(f"{what}: has no rows", what)
+    linear = [] if linear is None else list(linear)
+    special = {respondent, task, chosen}
+    for name, role in (
+        (respondent, "respondent"),
+        (task, "task"),
+        (chosen, "chosen"),
+        (alternative, "alternative"),
+        (none, "none"),
+    ):
+        if name is not None and name not in frame.columns:
+            raise InvalidInputError(f"{role}: column {name!r} is not in {what}", role)
+    if alternative is not None:
+        special.add(alternative)
+    if none is not None:
+        special.add(none)
+    for name in linear:
+        if name not in frame.columns:
+            raise InvalidInputError(f"linear: column {name!r} is not in {what}", "linear")
+    if attributes is None:
+        attributes = [c for c in frame.columns if c not in special and c not in linear]
+    else:
+        attributes = list(attributes)
+        for name in attributes:
+            if name not in frame.columns:
+                raise InvalidInputError(
+                    f"attributes: column {name!r} is not in {what}", "attributes"
+                )
+    overlap = set(attributes) & set(linear)
+    if overlap:
+        raise InvalidInputError(
+            f"attributes: {sorted(overlap)!r} are named both as attributes and as linear",
+            "attributes",
+        )
+    for col in (respondent, task):
+        if frame[col].isna().any():
+            raise InvalidInputError(f"{what}: column {col!r} has missing values", col)
+    is_chosen = _boolean_column(frame[chosen], chosen, what)
+    none_rows = None if none is None else _boolean_column(frame[none], none, what)
+    real = slice(None) if none_rows is None else ~none_rows
+    levels = [attribute_levels(frame[a][real], a, what) for a in attributes]
+    asc_levels: list[Any] = []
+    if alternative is not None:
+        alts = _sorted_labels(frame[alternative][real])
+        if asc_reference is None:
+            ref = alts[-1]
+        elif asc_reference in alts:
+            ref = asc_reference
+        else:
+            raise InvalidInputError(
+                f"asc_reference: {asc_reference!r} is not an alternative of column "
+                f"{alternative!r} ({alts!r})",
+                "asc_reference",
+            )
+        asc_levels = [a for a in alts if a != ref]
+    coding = ChoiceCoding(attributes, levels, linear, alternative, asc_levels, none)
+    resp_codes, respondents = pd.factorize(frame[respondent], sort=False)
+    task_codes, _ = pd.factorize(
+        pd.MultiIndex.from_arrays([resp_codes, frame[task].to_numpy()]), sort=False
+    )
+    order = np.argsort(task_codes, kind="stable")
+    n_tasks = int(task_codes.max()) + 1
+    sizes = np.bincount(task_codes, minlength=n_tasks)
+    starts = np.zeros(n_tasks + 1, dtype=np.int64)
+    np.cumsum(sizes, out=starts[1:])
+    n_chosen = np.bincount(task_codes, weights=is_chosen, minlength=n_tasks)
+    bad = np.flatnonzero(n_chosen != 1)
+    if len(bad):
+        t = bad[0]
+        row = order[starts[t]]
+        raise InvalidInputError(
+            f"{chosen}: {len(bad)} task(s) do not have exactly one chosen alternative, e.g. "
+            f"{respondent}={frame[respondent].iloc[row]!r}, {task}={frame[task].iloc[row]!r} "
+            f"has {int(n_chosen[t])}",
+            chosen,
+        )
+    small = np.flatnonzero(sizes < 2)
+    if len(small):
+        row = order[starts[small[0]]]
+        raise InvalidInputError(
+            f"{task}: {len(small)} task(s) have a single alternative, e.g. "
+            f"{respondent}={frame[respondent].iloc[row]!r}, {task}={frame[task].iloc[row]!r}",
+            task,
+        )
+    sorted_frame = frame.iloc[order]
+    x = coding.matrix(sorted_frame, what, None if none_rows is None else none_rows[order])
+    chosen_rows = np.flatnonzero(is_chosen[order])
+    groups = np.asarray(resp_codes[order][starts[:-1]], dtype=np.int64)
+    return ChoiceData(
+        x=x,
+        starts=starts,
+        chosen=chosen_rows.astype(np.int64),
+        groups=groups,
+        respondents=pd.Index(respondents, name=respondent),
+        coding=coding,
+    )

@@ -2,6 +2,7 @@
 
 pub mod chaid;
 pub mod cluster;
+pub mod conjoint;
 pub mod profile;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -19,7 +20,7 @@ static INVALID_INPUT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static INTERNAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// Raises the `segmint.errors` class that matches the core's error.
-fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
+pub(crate) fn to_py_err(py: Python<'_>, err: Error) -> PyErr {
     match err {
         Error::InvalidInput { what, why } => {
             match INVALID_INPUT.import(py, "segmint.errors", "InvalidInputError") {

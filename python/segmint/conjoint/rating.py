@@ -1,0 +1,265 @@
+"""Rating- and ranking-based conjoint analysis: part-worths per respondent by OLS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from .. import _core
+from .._frame import (
+    attribute_levels,
+    effects_coding,
+    level_codes,
+    n_threads,
+    to_pandas,
+)
+from ..errors import InvalidInputError, InvalidTypeError
+
+__all__ = ["RatingConjoint"]
+
+
+def _profiles_frame(profiles: Any, what: str = "profiles") -> pd.DataFrame:
+    frame = to_pandas(profiles, what=what)
+    if frame is None:
+        raise InvalidTypeError(f"{what}: must be a data frame of attribute columns", what)
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise InvalidInputError(f"{what}: is empty (shape {frame.shape})", what)
+    return frame
+
+
+class RatingConjoint(BaseEstimator):
+    """Traditional (rating or ranking) conjoint analysis.
+
+    Every respondent rates (or ranks) the same set of profiles; a linear model with effects
+    (sum-to-zero) coding of each attribute is fitted per respondent by ordinary least squares,
+    all respondents in one batched pass in Rust. The numbers follow R's ``conjoint`` package:
+    ``part_worths_`` are ``caPartUtilities``, ``pooled_part_worths_`` with ``pooled_r2_`` and
+    ``pooled_sigma_`` are ``caUtilities`` (OLS on all ratings stacked), and
+    ``importance()["respondent_mean"]`` is ``caImportance`` — the mean over respondents of each
+    respondent's importance, which is *not* the importance of the pooled part-worths (also
+    returned, as ``"pooled"``).
+
+    Parameters
+    ----------
+    coding : {"effects"}
+        Effects coding (the last level's part-worth is minus the sum of the others); the only
+        coding for which part-worths are comparable across attributes as R reports them.
+    ranks : bool, default False
+        The inputs are ranks (1 = best): they are scored ``n_profiles + 1 - rank`` first.
+    n_jobs : int or None
+        Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
+
+    Attributes
+    ----------
+    part_worths_ : DataFrame, respondents × (attribute, level), every level
+    intercepts_, r2_ : Series over respondents
+    importances_ : DataFrame, respondents × attributes, percent (rows sum to 100)
+    pooled_part_worths_ : Series over (attribute, level)
+    pooled_intercept_, pooled_r2_, pooled_sigma_ : float (residual standard error, df = N − K)
+    attributes_ : dict attribute -> list of levels
+    """
+
+    part_worths_: pd.DataFrame
+
+    def __init__(self, *, coding: str = "effects", ranks: bool = False, n_jobs: int | None = None):
+        self.coding = coding
+        self.ranks = ranks
+        self.n_jobs = n_jobs
+
+    # -- encoding ------------------------------------------------------------------------------
+
+    def _design(self, profiles: pd.DataFrame, what: str) -> np.ndarray:
+        blocks = [np.ones((len(profiles), 1))]
+        for name, levels in self.attributes_.items():
+            if name not in profiles.columns:
+                raise InvalidInputError(f"{what}: attribute column {name!r} is missing", name)
+            codes = level_codes(profiles[name], levels, name, what)
+            blocks.append(effects_coding(codes, len(levels)))
+        return np.hstack(blocks)
+
+    def _ratings(
+        self,
+        ratings: Any,
+        profiles: pd.DataFrame,
+        respondent: str | None,
+        profile: str | None,
+        rating: str | None,
+    ) -> tuple[np.ndarray, pd.Index]:
+        long = (respondent, profile, rating)
+        if any(v is not None for v in long):
+            if any(v is None for v in long):
+                raise InvalidInputError(
+                    "ratings: long format needs all of respondent=, profile= and rating=",
+                    "ratings",
+                )
+            frame = to_pandas(ratings, what="ratings")
+            if frame is None:
+                raise InvalidTypeError("ratings: long format needs a data frame", "ratings")
+            for col in long:
+                if col not in frame.columns:
+                    raise InvalidInputError(f"ratings: column {col!r} is missing", col)
+            pos = profiles.index.get_indexer(frame[profile])
+            if (pos < 0).any():
+                bad = frame[profile][pos < 0].iloc[0]
+                raise InvalidInputError(
+                    f"ratings: profile {bad!r} is not a row label of profiles", profile
+                )
+            resp_codes, respondents = pd.factorize(frame[respondent], sort=False)
+            if (resp_codes < 0).any():
+                raise InvalidInputError(
+                    f"ratings: column {respondent!r} has missing values", respondent
+                )
+            counts = np.zeros((len(respondents), len(profiles)), dtype=np.int64)
+            np.add.at(counts, (resp_codes, pos), 1)
+            if (counts != 1).any():
+                r, p = np.argwhere(counts != 1)[0]
+                raise InvalidInputError(
+                    f"ratings: respondent {respondents[r]!r} rated profile "
+                    f"{profiles.index[p]!r} {counts[r, p]} times; every respondent must rate "
+                    "every profile once",
+                    "ratings",
+                )
+            values = _numeric_ratings(frame[rating], rating)
+            y = np.empty((len(respondents), len(profiles)))
+            y[resp_codes, pos] = values
+            return y, pd.Index(respondents, name=respondent)
+        frame = to_pandas(ratings, what="ratings")
+        if frame is None:
+            arr = np.asarray(ratings)
+            if arr.ndim != 2:
+                raise InvalidInputError(
+                    "ratings: must be respondents × profiles (2-D) or long format", "ratings"
+                )
+            frame = pd.DataFrame(arr)
+        if frame.shape[1] != len(profiles):
+            raise InvalidInputError(
+                f"ratings: {frame.shape[1]} columns for {len(profiles)} profiles; pass one "
+                "column per profile (in the order of the profiles' rows) or long format",
+                "ratings",
+            )
+        if frame.shape[0] == 0:
+            raise InvalidInputError("ratings: has no respondents", "ratings")
+        y = np.column_stack(
+            [_numeric_ratings(frame.iloc[:, j], frame.columns[j]) for j in range(frame.shape[1])]
+        )
+        return y, frame.index
+
+    # -- fitting --------------------------------------------------------------------------------
+
+    def fit(
+        self,
+        profiles: Any,
+        ratings: Any,
+        *,
+        respondent: str | None = None,
+        profile: str | None = None,
+        rating: str | None = None,
+    ) -> RatingConjoint:
+        """Fit part-worths for every respondent.
+
+        Parameters
+        ----------
+        profiles : DataFrame
+            One row per profile, one column per attribute (levels: a categorical's categories in
+            order, otherwise the sorted distinct values).
+        ratings : DataFrame or array
+            Wide: respondents × profiles, columns in the order of the profiles' rows (index =
+            respondent ids). Long: pass the column names ``respondent``, ``profile`` (values are
+            labels of ``profiles.index``) and ``rating``.
+        """
+        if self.coding != "effects":
+            raise InvalidInputError(
+                f"coding: only 'effects' is supported, got {self.coding!r}", "coding"
+            )
+        if not isinstance(self.ranks, bool | np.bool_):
+            raise InvalidInputError(f"ranks: must be True or False, got {self.ranks!r}", "ranks")
+        prof = _profiles_frame(profiles)
+        if prof.index.has_duplicates:
+            raise InvalidInputError("profiles: the row labels must be unique", "profiles")
+        self.attributes_ = {
+            str(c): attribute_levels(prof[c], str(c), "profiles") for c in prof.columns
+        }
+        prof = prof.set_axis([str(c) for c in prof.columns], axis=1)
+        design = self._design(prof, "profiles")
+        y, respondents = self._ratings(ratings, prof, respondent, profile, rating)
+        if self.ranks:
+            y = len(prof) + 1 - y
+        names = ["(Intercept)"] + [
+            f"{a}[{lv}]" for a, levels in self.attributes_.items() for lv in levels[:-1]
+        ]
+        levels = [len(v) for v in self.attributes_.values()]
+        out = _core.rating_fit(
+            np.ascontiguousarray(design),
+            np.ascontiguousarray(y),
+            levels,
+            names,
+            n_threads(self.n_jobs),
+        )
+        columns = pd.MultiIndex.from_tuples(
+            [(a, lv) for a, lvs in self.attributes_.items() for lv in lvs],
+            names=["attribute", "level"],
+        )
+        attrs = pd.Index(list(self.attributes_), name="attribute")
+        self.part_worths_ = pd.DataFrame(out["part_worths"], index=respondents, columns=columns)
+        self.intercepts_ = pd.Series(out["coef"][:, 0], index=respondents, name="intercept")
+        self.r2_ = pd.Series(out["r2"], index=respondents, name="r2")
+        self.importances_ = pd.DataFrame(out["importance"], index=respondents, columns=attrs)
+        self.pooled_part_worths_ = pd.Series(
+            out["pooled_part_worths"], index=columns, name="part_worth"
+        )
+        self.pooled_intercept_ = float(out["pooled_coef"][0])
+        self.pooled_r2_ = float(out["pooled_r2"])
+        self.pooled_sigma_ = float(out["pooled_sigma"])
+        self.n_profiles_ = len(prof)
+        return self
+
+    # -- results --------------------------------------------------------------------------------
+
+    def importance(self) -> pd.DataFrame:
+        """Attribute importance in percent, two ways: ``respondent_mean`` (the mean of each
+        respondent's range share — R conjoint's ``caImportance``) and ``pooled`` (the range share
+        of the pooled part-worths)."""
+        check_is_fitted(self, "part_worths_")
+        pooled = self.pooled_part_worths_.groupby(level="attribute", sort=False).agg(
+            lambda s: s.max() - s.min()
+        )
+        pooled = pooled / pooled.sum() * 100.0
+        out = pd.DataFrame(
+            {"respondent_mean": self.importances_.mean(axis=0), "pooled": pooled},
+        )
+        out.index.name = "attribute"
+        return out
+
+    def predict(self, profiles: Any) -> pd.DataFrame:
+        """Total utility of each profile for every respondent (respondents × profiles)."""
+        check_is_fitted(self, "part_worths_")
+        prof = _profiles_frame(profiles)
+        prof = prof.set_axis([str(c) for c in prof.columns], axis=1)
+        utilities = self._respondent_utilities(prof)
+        return pd.DataFrame(utilities, index=self.part_worths_.index, columns=prof.index)
+
+    def _respondent_utilities(self, prof: pd.DataFrame) -> np.ndarray:
+        design = self._design(prof, "profiles")
+        coefs = [self.intercepts_.to_numpy()[:, None]]
+        for a, levels in self.attributes_.items():
+            coefs.append(self.part_worths_[a].to_numpy()[:, : len(levels) - 1])
+        return np.hstack(coefs) @ design.T
+
+
+def _numeric_ratings(col: pd.Series, name: Any) -> np.ndarray:
+    if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+        raise InvalidTypeError(
+            f"ratings: column {name!r} must be numeric, got dtype {col.dtype}", str(name)
+        )
+    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(values).all():
+        raise InvalidInputError(
+            f"ratings: column {name!r} has missing or infinite ratings; every respondent must "
+            "rate every profile",
+            str(name),
+        )
+    return values

@@ -1,0 +1,295 @@
+"""Market simulation on fitted conjoint models: shares of scenario products, willingness to pay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from .._frame import seed, to_pandas
+from ..errors import InvalidInputError
+from .choice import ChoiceModel
+from .rating import RatingConjoint
+
+__all__ = ["RULES", "MarketSimulator", "wtp"]
+
+RULES = ("share_of_preference", "first_choice", "rfc")
+R_RULES = ("first_choice", "btl", "logit")
+
+
+def _first_choice(u: np.ndarray) -> np.ndarray:
+    """Per row, 1 for the best product (ties split equally)."""
+    best = u >= u.max(axis=-1, keepdims=True)
+    return best / best.sum(axis=-1, keepdims=True)
+
+
+def _softmax(u: np.ndarray) -> np.ndarray:
+    z = np.exp(u - u.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+class MarketSimulator:
+    """What-if shares of scenario products from a fitted conjoint model.
+
+    Models with respondent-level utilities (``RatingConjoint``; ``ChoiceModel`` with
+    ``method="hb"``) give shares per respondent, averaged; an aggregate ``ChoiceModel("mnl")``
+    gives one set of shares; a latent-class model weights its classes' shares by the class sizes.
+
+    Rules (``shares(rule=...)``):
+
+    - ``"share_of_preference"``: logit shares ``exp(s·u) / Σ exp(s·u)`` with ``s = exponent``.
+    - ``"first_choice"``: each respondent picks the best product; exact ties split equally.
+    - ``"rfc"``: randomized first choice (Huber, Orme & Miller 1999): for each of ``n_draws``
+      draws, Gumbel errors of scale ``attribute_error`` are added to every level's part-worth
+      (shared by all products with that level; for linear attributes to every distinct value) and
+      of scale ``product_error`` to every product's utility, then first choice; shares are averaged
+      over draws. As both errors go to 0 this is first choice; with ``attribute_error=0`` and
+      ``product_error=1/exponent`` it converges to share of preference (the logit is the first
+      choice under Gumbel errors).
+    """
+
+    def __init__(self, model: Any):
+        if not isinstance(model, RatingConjoint | ChoiceModel):
+            raise InvalidInputError(
+                "model: must be a fitted RatingConjoint or ChoiceModel", "model"
+            )
+        check_is_fitted(model)
+        self.model = model
+
+    # -- utilities ------------------------------------------------------------------------------
+
+    def _products(self, products: Any) -> pd.DataFrame:
+        frame = to_pandas(products, what="products")
+        if frame is None or len(frame) == 0:
+            raise InvalidInputError(
+                "products: must be a non-empty data frame of profiles", "products"
+            )
+        return frame.set_axis([str(c) for c in frame.columns], axis=1)
+
+    def _levels(self, frame: pd.DataFrame) -> list[np.ndarray]:
+        """Per attribute, the code of each product's level (for shared RFC errors)."""
+        m = self.model
+        if isinstance(m, RatingConjoint):
+            names = list(m.attributes_)
+        else:
+            names = [*m.coding_.attributes, *m.coding_.linear]
+        return [pd.factorize(frame[a])[0] for a in names if a in frame.columns]
+
+    def utilities(self, products: Any, *, use_draws: bool = True) -> np.ndarray:
+        """Utilities of the products: (units, products) where units are respondents, HB draws ×
+        respondents (flattened), latent classes, or a single aggregate row."""
+        frame = self._products(products)
+        m = self.model
+        if isinstance(m, RatingConjoint):
+            return m._respondent_utilities(frame)
+        x = m._scenario_matrix(frame)
+        if m.method == "hb":
+            beta = m.draws_ if use_draws else m.coef_individual_.to_numpy()[None]
+            return np.einsum("drk,pk->drp", beta, x).reshape(-1, len(frame))
+        if m.method == "latent_class":
+            return m.class_coef_.to_numpy() @ x.T
+        return (x @ m.coef_.to_numpy())[None, :]
+
+    def _unit_weights(self, n_units: int) -> np.ndarray:
+        m = self.model
+        if isinstance(m, ChoiceModel) and m.method == "latent_class":
+            return m.class_shares_.to_numpy()
+        return np.full(n_units, 1.0 / n_units)
+
+    # -- shares ---------------------------------------------------------------------------------
+
+    def shares(
+        self,
+        products: Any,
+        *,
+        rule: str = "share_of_preference",
+        exponent: float = 1.0,
+        none: bool = False,
+        n_draws: int = 1000,
+        attribute_error: float = 1.0,
+        product_error: float = 0.0,
+        random_state: Any = None,
+        compat: str | None = None,
+        per_respondent: bool = False,
+        use_draws: bool = True,
+    ) -> pd.Series | pd.DataFrame:
+        """Shares of preference in percent, indexed like ``products`` (plus ``"none"`` when
+        ``none=True`` and the model has a NONE constant).
+
+        ``per_respondent=True`` returns respondents × products for models with respondent-level
+        utilities. ``compat="R"`` reproduces R ``conjoint``'s simulators on a ``RatingConjoint``
+        (``rule`` one of ``"first_choice"`` = ``caMaxUtility``, ``"btl"`` = ``caBTL``,
+        ``"logit"`` = ``caLogit``), quirks included.
+        """
+        frame = self._products(products)
+        if compat is not None:
+            return self._shares_r(frame, rule, compat)
+        if rule not in RULES:
+            raise InvalidInputError(f"rule: must be one of {RULES}, got {rule!r}", "rule")
+        try:
+            s = float(exponent)
+        except (TypeError, ValueError):
+            s = float("nan")
+        if not (np.isfinite(s) and s > 0):
+            raise InvalidInputError(f"exponent: must be positive, got {exponent!r}", "exponent")
+        u = self.utilities(frame, use_draws=use_draws)
+        labels = list(frame.index)
+        if none:
+            m = self.model
+            if not (isinstance(m, ChoiceModel) and m.coding_.none is not None):
+                raise InvalidInputError(
+                    "none: the model has no NONE constant (fit it with none=...)", "none"
+                )
+            none_row = pd.DataFrame({m.coding_.none: [True]})
+            for a in [*m.coding_.attributes, *m.coding_.linear]:
+                none_row[a] = frame[a].iloc[0]
+            if m.coding_.alternative is not None:
+                none_row[m.coding_.alternative] = frame[m.coding_.alternative].iloc[0]
+            u_none = self.utilities(none_row, use_draws=use_draws)
+            u = np.hstack([u, u_none])
+            labels.append("none")
+        if rule == "share_of_preference":
+            p = _softmax(s * u)
+        elif rule == "first_choice":
+            p = _first_choice(u)
+        else:
+            p = self._rfc(u, frame, none, n_draws, attribute_error, product_error, random_state)
+        return self._finish(p, labels, per_respondent)
+
+    def _rfc(
+        self,
+        u: np.ndarray,
+        frame: pd.DataFrame,
+        none: bool,
+        n_draws: int,
+        attribute_error: float,
+        product_error: float,
+        random_state: Any,
+    ) -> np.ndarray:
+        if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) or n_draws < 1:
+            raise InvalidInputError(
+                f"n_draws: must be a positive integer, got {n_draws!r}", "n_draws"
+            )
+        for name, v in (("attribute_error", attribute_error), ("product_error", product_error)):
+            if not (np.isfinite(v) and v >= 0):
+                raise InvalidInputError(f"{name}: must be >= 0, got {v!r}", name)
+        rng = np.random.default_rng(seed(random_state))
+        n_units, n_products = u.shape
+        codes = self._levels(frame)
+        if none:
+            codes = [np.append(c, -1) for c in codes]
+        out = np.zeros_like(u)
+        # Draws in blocks to bound memory: (block, units, products).
+        block = max(1, min(n_draws, 2_000_000 // max(1, n_units * n_products)))
+        done = 0
+        while done < n_draws:
+            b = min(block, n_draws - done)
+            ud = np.broadcast_to(u, (b, n_units, n_products)).copy()
+            if attribute_error > 0:
+                for c in codes:
+                    n_lv = int(c.max()) + 1
+                    g = rng.gumbel(0.0, attribute_error, size=(b, n_units, max(n_lv, 1)))
+                    real = c >= 0
+                    ud[:, :, real] += g[:, :, c[real]]
+            if product_error > 0:
+                ud += rng.gumbel(0.0, product_error, size=ud.shape)
+            out += _first_choice(ud).sum(axis=0)
+            done += b
+        return out / n_draws
+
+    def _finish(
+        self, p: np.ndarray, labels: list[Any], per_respondent: bool
+    ) -> pd.Series | pd.DataFrame:
+        m = self.model
+        index = pd.Index(labels, name="product")
+        if per_respondent:
+            if isinstance(m, RatingConjoint):
+                return pd.DataFrame(p * 100.0, index=m.part_worths_.index, columns=index)
+            if m.method == "hb":
+                n_r = len(m.respondents_)
+                per = p.reshape(-1, n_r, p.shape[1]).mean(axis=0)
+                return pd.DataFrame(per * 100.0, index=m.respondents_, columns=index)
+            raise InvalidInputError(
+                "per_respondent: the model has no respondent-level utilities", "per_respondent"
+            )
+        w = self._unit_weights(p.shape[0])
+        return pd.Series(w @ p * 100.0, index=index, name="share")
+
+    # -- R conjoint's simulators ----------------------------------------------------------------
+
+    def _shares_r(self, frame: pd.DataFrame, rule: str, compat: str) -> pd.Series:
+        if compat != "R":
+            raise InvalidInputError(f"compat: only 'R' is supported, got {compat!r}", "compat")
+        if not isinstance(self.model, RatingConjoint):
+            raise InvalidInputError("compat: 'R' applies to a RatingConjoint", "compat")
+        if rule not in R_RULES:
+            raise InvalidInputError(
+                f"rule: with compat='R' one of {R_RULES}, got {rule!r}", "rule"
+            )
+        u = self.model._respondent_utilities(frame)
+        if rule == "first_choice":
+            # caMaxUtility: each respondent's maximum counts once (the first one on ties).
+            counts = np.bincount(u.argmax(axis=1), minlength=u.shape[1])
+            p = counts / counts.sum()
+        elif rule == "btl":
+            # caBTL: utilities over their sum, respondents with a non-positive utility dropped.
+            keep = (u > 0).all(axis=1)
+            p = (u[keep] / u[keep].sum(axis=1, keepdims=True)).mean(axis=0)
+        else:
+            # caLogit: exp(u) over its sum on the raw rating-scale utilities.
+            keep = (u > 0).all(axis=1)
+            p = _softmax(u[keep]).mean(axis=0)
+        return pd.Series(p * 100.0, index=pd.Index(frame.index, name="product"), name="share")
+
+
+def wtp(model: Any, price: str = "price") -> pd.Series | pd.DataFrame:
+    """Willingness to pay for every level: ``-part_worth / β_price`` (for effects coding: the
+    money-equivalent of each level relative to the attribute's average level).
+
+    For an aggregate model a Series over (attribute, level); for hierarchical Bayes a DataFrame
+    respondents × (attribute, level) of the per-respondent median over draws (take ``.median()``
+    for the median respondent).
+    """
+    if not isinstance(model, ChoiceModel):
+        raise InvalidInputError(
+            "model: willingness to pay needs a ChoiceModel with a linear price", "model"
+        )
+    check_is_fitted(model, "coef_")
+    if price not in model.coding_.linear:
+        raise InvalidInputError(
+            f"price: {price!r} is not a linear attribute of the model "
+            f"({model.coding_.linear!r}); fit with linear=[{price!r}, ...]",
+            "price",
+        )
+    names = model.parameter_names_
+    j = names.index(price)
+    coding = model.coding_
+    cols = []
+    tuples = []
+    for a, levels in zip(coding.attributes, coding.levels, strict=True):
+        idx = [names.index(f"{a}[{lv}]") for lv in levels[:-1]]
+        cols.append((idx, len(levels)))
+        tuples += [(a, lv) for lv in levels]
+    columns = pd.MultiIndex.from_tuples(tuples, names=["attribute", "level"])
+
+    def levels_of(beta: np.ndarray) -> np.ndarray:
+        parts = []
+        for idx, _ in cols:
+            c = beta[..., idx]
+            parts.append(np.concatenate([c, -c.sum(axis=-1, keepdims=True)], axis=-1))
+        return np.concatenate(parts, axis=-1)
+
+    if model.method == "hb":
+        draws = np.asarray(model.draws_, dtype=np.float64)  # (D, R, K)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = -levels_of(draws) / draws[..., j : j + 1]
+        return pd.DataFrame(np.median(w, axis=0), index=model.respondents_, columns=columns)
+    if model.method == "latent_class":
+        beta = model.class_coef_.to_numpy()
+        return pd.DataFrame(
+            -levels_of(beta) / beta[:, j : j + 1], index=model.class_coef_.index, columns=columns
+        )
+    beta = model.coef_.to_numpy()
+    return pd.Series(-levels_of(beta) / beta[j], index=columns, name="wtp")

@@ -1,0 +1,6 @@
+//! Conjoint analysis: part-worth utilities from ratings (OLS) and choices (conditional logit,
+//! hierarchical Bayes, latent classes).
+
+pub mod hb;
+pub mod mnl;
+pub mod rating;
