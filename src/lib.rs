@@ -26,7 +26,7 @@ mod _core {
         kprototypes_predict, silhouette_samples, ward_cut, ward_linkage,
     };
     #[pymodule_export]
-    use crate::python::conjoint::{mnl_fit, mnl_stats, rating_fit};
+    use crate::python::conjoint::{latent_class_fit, mnl_fit, mnl_stats, rating_fit, HbSampler};
     #[pymodule_export]
     use crate::python::profile::profile_stats;
 }

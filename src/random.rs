@@ -6,7 +6,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// A stream of random numbers, the `index`-th of those derived from `seed`. Streams are 2^128
 /// draws apart (xoshiro256++ jumps), so they never overlap in practice.
 #[derive(Debug, Clone)]
-pub struct Stream(Xoshiro256PlusPlus);
+pub struct Stream(Xoshiro256PlusPlus, Option<f64>);
 
 impl Stream {
     pub fn new(seed: u64, index: u64) -> Self {
@@ -14,7 +14,7 @@ impl Stream {
         for _ in 0..index {
             rng.jump();
         }
-        Stream(rng)
+        Stream(rng, None)
     }
 
     /// A uniform draw from [0, 1) with 53 random bits.
@@ -40,21 +40,26 @@ impl Stream {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut out = Vec::with_capacity(count);
         for _ in 0..count {
-            out.push(Stream(rng.clone()));
+            out.push(Stream(rng.clone(), None));
             rng.jump();
         }
         out
     }
 
-    /// A standard normal draw (Marsaglia's polar method; the second value is discarded so that a
-    /// stream's position depends only on how many draws were made).
+    /// A standard normal draw (Marsaglia's polar method: pairs of draws, the second one kept for
+    /// the next call).
     pub fn normal(&mut self) -> f64 {
+        if let Some(z) = self.1.take() {
+            return z;
+        }
         loop {
             let u = 2.0 * self.uniform() - 1.0;
             let v = 2.0 * self.uniform() - 1.0;
             let s = u * u + v * v;
             if s > 0.0 && s < 1.0 {
-                return u * (-2.0 * s.ln() / s).sqrt();
+                let f = (-2.0 * s.ln() / s).sqrt();
+                self.1 = Some(v * f);
+                return u * f;
             }
         }
     }

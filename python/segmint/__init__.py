@@ -7,9 +7,10 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import datasets
+from . import conjoint, datasets
 from .chaid import CHAID
 from .cluster import KMeans, KMedoids, KPrototypes, Ward, gower_distances
+from .conjoint import ChoiceModel, MarketSimulator, RatingConjoint
 from .errors import InternalError, InvalidInputError, InvalidTypeError, SegmintError
 from .metrics import (
     calinski_harabasz_score,
@@ -28,19 +29,23 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "CHAID",
+    "ChoiceModel",
     "InternalError",
     "InvalidInputError",
     "InvalidTypeError",
     "KMeans",
     "KMedoids",
     "KPrototypes",
+    "MarketSimulator",
     "Migration",
+    "RatingConjoint",
     "SegmentProfile",
     "SegmintError",
     "SmallSegmentWarning",
     "Ward",
     "__version__",
     "calinski_harabasz_score",
+    "conjoint",
     "datasets",
     "davies_bouldin_score",
     "gower_distances",

@@ -809,8 +809,17 @@ def attribute_levels(col: pd.Series, name: str, what: str) -> list[Any]:
 
 def level_codes(col: pd.Series, levels: list[Any], name: str, what: str) -> np.ndarray:
     """0-based level codes (int64) of an attribute column; unknown or missing values raise."""
+    if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == list(levels):
+        codes = col.cat.codes.to_numpy().astype(np.int64)
+    else:
+        # Factorize once (hashing), then map the few distinct values to level positions.
+        uniq_codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        uniq_values = (
+            uniques.astype(object) if isinstance(uniques, pd.CategoricalIndex) else uniques
+        )
+        pos = pd.Index(levels, dtype=object).get_indexer(pd.Index(uniq_values, dtype=object))
+        codes = np.where(uniq_codes >= 0, pos[np.maximum(uniq_codes, 0)], -1).astype(np.int64)
     values = col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col
-    codes = pd.Index(levels, dtype=object).get_indexer(values)
     if (codes < 0).any():
         bad = pd.unique(pd.Series(np.asarray(values, dtype=object)[codes < 0]))[:5]
         if pd.isna(bad).all():
@@ -886,13 +895,22 @@ class ChoiceCoding:
         is_none = np.zeros(n, dtype=bool) if none_rows is None else none_rows
         real = ~is_none
         blocks = []
+        every = bool(real.all())
         for name, levels in zip(self.attributes, self.levels, strict=True):
+            if every:
+                blocks.append(
+                    effects_coding(level_codes(data[name], levels, name, what), len(levels))
+                )
+                continue
             block = np.zeros((n, len(levels) - 1))
             if real.any():
                 codes = level_codes(data[name][real], levels, name, what)
                 block[real] = effects_coding(codes, len(levels))
             blocks.append(block)
         for name in self.linear:
+            if every:
+                blocks.append(numeric_attribute(data[name], name, what)[:, None])
+                continue
             col = np.zeros(n)
             if real.any():
                 col[real] = numeric_attribute(data[name][real], name, what)
@@ -916,7 +934,8 @@ class ChoiceData:
     x: np.ndarray  # (n_rows, K) model matrix
     starts: np.ndarray  # (n_tasks + 1,) int64 row offsets of the tasks
     chosen: np.ndarray  # (n_tasks,) int64 absolute row of each task's choice
-    groups: np.ndarray  # (n_tasks,) int64 respondent index of each task
+    groups: np.ndarray  # (n_tasks,) int64 respondent index of each task (non-decreasing)
+    respondent_starts: np.ndarray  # (n_respondents + 1,) int64 task offsets of the respondents
     respondents: pd.Index  # respondent ids, in order of first appearance
     coding: ChoiceCoding
 
@@ -997,7 +1016,12 @@ def choice_data(
     levels = [attribute_levels(frame[a][real], a, what) for a in attributes]
     asc_levels: list[Any] = []
     if alternative is not None:
-        alts = _sorted_labels(frame[alternative][real])
+        alt_col = frame[alternative][real]
+        alts = (
+            [a for a in alt_col.cat.categories if (alt_col == a).any()]
+            if isinstance(alt_col.dtype, pd.CategoricalDtype)
+            else _sorted_labels(alt_col)
+        )
         if asc_reference is None:
             ref = alts[-1]
         elif asc_reference in alts:
@@ -1011,14 +1035,20 @@ def choice_data(
         asc_levels = [a for a in alts if a != ref]
     coding = ChoiceCoding(attributes, levels, linear, alternative, asc_levels, none)
     resp_codes, respondents = pd.factorize(frame[respondent], sort=False)
+    task_raw, task_uniques = pd.factorize(frame[task], sort=False)
     task_codes, _ = pd.factorize(
-        pd.MultiIndex.from_arrays([resp_codes, frame[task].to_numpy()]), sort=False
+        resp_codes.astype(np.int64) * max(len(task_uniques), 1) + task_raw, sort=False
     )
-    order = np.argsort(task_codes, kind="stable")
-    n_tasks = int(task_codes.max()) + 1
-    sizes = np.bincount(task_codes, minlength=n_tasks)
-    starts = np.zeros(n_tasks + 1, dtype=np.int64)
-    np.cumsum(sizes, out=starts[1:])
+    # Respondents in order of first appearance, each one's tasks contiguous and in order of
+    # first appearance; tasks renumbered in that order.
+    order = np.lexsort((task_codes, resp_codes))
+    sorted_tasks = task_codes[order]
+    first = np.flatnonzero(np.r_[True, sorted_tasks[1:] != sorted_tasks[:-1]])
+    n_tasks = len(first)
+    starts = np.append(first, len(order)).astype(np.int64)
+    task_codes = np.empty_like(task_codes)
+    task_codes[order] = np.repeat(np.arange(n_tasks), np.diff(starts))
+    sizes = np.diff(starts)
     n_chosen = np.bincount(task_codes, weights=is_chosen, minlength=n_tasks)
     bad = np.flatnonzero(n_chosen != 1)
     if len(bad):
@@ -1038,8 +1068,7 @@ def choice_data(
             f"{respondent}={frame[respondent].iloc[row]!r}, {task}={frame[task].iloc[row]!r}",
             task,
         )
-    sorted_frame = frame.iloc[order]
-    x = coding.matrix(sorted_frame, what, None if none_rows is None else none_rows[order])
+    x = np.ascontiguousarray(coding.matrix(frame, what, none_rows)[order])
     chosen_rows = np.flatnonzero(is_chosen[order])
     groups = np.asarray(resp_codes[order][starts[:-1]], dtype=np.int64)
     return ChoiceData(
@@ -1047,6 +1076,9 @@ def choice_data(
         starts=starts,
         chosen=chosen_rows.astype(np.int64),
         groups=groups,
+        respondent_starts=np.searchsorted(groups, np.arange(len(respondents) + 1)).astype(
+            np.int64
+        ),
         respondents=pd.Index(respondents, name=respondent),
         coding=coding,
     )

@@ -109,24 +109,52 @@ impl Stats {
     }
 }
 
-/// Adds task `t`'s contribution (weight `w`) to `s`; `p` and `xbar` are scratch of length ≥ J, k.
+/// Per-chunk scratch: alternative probabilities, the mean row, and (for the information matrix)
+/// the rows' deviations from their task mean scaled by √(w·p), stored column-major so that each
+/// entry of the information is one contiguous dot product.
+struct Scratch {
+    p: Vec<f64>,
+    xbar: Vec<f64>,
+    cols: Vec<f64>,
+    cap: usize,
+    n: usize,
+}
+
+impl Scratch {
+    fn new(k: usize, rows: usize) -> Self {
+        Scratch {
+            p: Vec::with_capacity(8),
+            xbar: vec![0.0; k],
+            cols: vec![0.0; k * rows],
+            cap: rows,
+            n: 0,
+        }
+    }
+
+    /// Adds Σ_r c_ri c_rl (lower triangle) of the collected deviations to `info`.
+    fn flush(&mut self, k: usize, info: &mut [f64]) {
+        let n = self.n;
+        for i in 0..k {
+            let ci = &self.cols[i * self.cap..i * self.cap + n];
+            for l in 0..=i {
+                info[i * k + l] += linalg::dot(ci, &self.cols[l * self.cap..l * self.cap + n]);
+            }
+        }
+        self.n = 0;
+    }
+}
+
+/// Adds task `t`'s contribution (weight `w`) to the log-likelihood and gradient of `s`, and
+/// collects its scaled deviations in `sc` when `sc` has room for them (information wanted).
 #[inline]
-fn task_stats(
-    d: &ChoiceData,
-    beta: &[f64],
-    t: usize,
-    w: f64,
-    s: &mut Stats,
-    p: &mut Vec<f64>,
-    xbar: &mut [f64],
-) {
+fn task_stats(d: &ChoiceData, beta: &[f64], t: usize, w: f64, s: &mut Stats, sc: &mut Scratch) {
     let k = d.k;
     let (a, b) = (d.starts[t], d.starts[t + 1]);
+    let p = &mut sc.p;
     p.clear();
     let mut m = f64::NEG_INFINITY;
     for r in a..b {
-        let row = &d.x[r * k..(r + 1) * k];
-        let v: f64 = row.iter().zip(beta).map(|(x, b)| x * b).sum();
+        let v = linalg::dot(&d.x[r * k..(r + 1) * k], beta);
         m = m.max(v);
         p.push(v);
     }
@@ -138,6 +166,7 @@ fn task_stats(
     let c = d.chosen[t] - a;
     s.loglik += w * (p[c].ln() - sum.ln());
     let inv = 1.0 / sum;
+    let xbar = &mut sc.xbar;
     xbar.iter_mut().for_each(|v| *v = 0.0);
     for (j, r) in (a..b).enumerate() {
         p[j] *= inv;
@@ -148,20 +177,15 @@ fn task_stats(
     for i in 0..k {
         s.gradient[i] += w * (chosen[i] - xbar[i]);
     }
-    if !s.information.is_empty() {
+    if sc.cap > 0 {
         for (j, r) in (a..b).enumerate() {
             let row = &d.x[r * k..(r + 1) * k];
-            let pw = w * p[j];
-            for i in 0..k {
-                let di = pw * (row[i] - xbar[i]);
-                if di == 0.0 {
-                    continue;
-                }
-                let info = &mut s.information[i * k..i * k + i + 1];
-                for (l, v) in info.iter_mut().enumerate() {
-                    *v += di * (row[l] - xbar[l]);
-                }
+            let f = (w * sc.p[j]).sqrt();
+            let pos = sc.n;
+            for (i, (x, xb)) in row.iter().zip(&sc.xbar).enumerate() {
+                sc.cols[i * sc.cap + pos] = f * (x - xb);
             }
+            sc.n += 1;
         }
     }
 }
@@ -182,13 +206,20 @@ pub fn loglik_stats(d: &ChoiceData, beta: &[f64], hessian: bool) -> Stats {
         d.n_tasks(),
         |tasks| {
             let mut s = Stats::zero(k, hessian);
-            let mut p = Vec::with_capacity(8);
-            let mut xbar = vec![0.0; k];
+            let rows = if hessian {
+                d.starts[tasks.end] - d.starts[tasks.start]
+            } else {
+                0
+            };
+            let mut sc = Scratch::new(k, rows);
             for t in tasks {
                 let w = d.weights.map_or(1.0, |w| w[t]);
                 if w > 0.0 {
-                    task_stats(d, beta, t, w, &mut s, &mut p, &mut xbar);
+                    task_stats(d, beta, t, w, &mut s, &mut sc);
                 }
+            }
+            if hessian {
+                sc.flush(k, &mut s.information);
             }
             s
         },
@@ -206,12 +237,11 @@ pub fn group_scores(d: &ChoiceData, beta: &[f64], groups: &[usize], n_groups: us
     let k = d.k;
     let mut out = vec![0.0; n_groups * k];
     let mut s = Stats::zero(k, false);
-    let mut p = Vec::new();
-    let mut xbar = vec![0.0; k];
+    let mut sc = Scratch::new(k, 0);
     for t in 0..d.n_tasks() {
         s.gradient.iter_mut().for_each(|v| *v = 0.0);
         let w = d.weights.map_or(1.0, |w| w[t]);
-        task_stats(d, beta, t, w, &mut s, &mut p, &mut xbar);
+        task_stats(d, beta, t, w, &mut s, &mut sc);
         let g = &mut out[groups[t] * k..(groups[t] + 1) * k];
         g.iter_mut().zip(&s.gradient).for_each(|(a, b)| *a += b);
     }

@@ -2,5 +2,6 @@
 //! hierarchical Bayes, latent classes).
 
 pub mod hb;
+pub mod latent;
 pub mod mnl;
 pub mod rating;

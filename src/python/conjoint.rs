@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::{run, to_py_err};
-use crate::conjoint::{mnl, rating};
+use crate::conjoint::{hb, latent, mnl, rating};
 use crate::error::Error;
 
 fn square(v: Vec<f64>, k: usize) -> Array2<f64> {
@@ -171,4 +171,228 @@ pub fn mnl_stats<'py>(
         Array1::from(s.gradient).into_pyarray(py),
         square(s.information, k).into_pyarray(py),
     ))
+}
+
+/// A hierarchical Bayes MNL sampler advanced in slices (so Python can report progress).
+#[pyclass(module = "segmint._core")]
+pub struct HbSampler {
+    inner: hb::HbSampler,
+    n: usize,
+    k: usize,
+    q: usize,
+}
+
+#[pymethods]
+impl HbSampler {
+    /// `constraints`: list of (kind, parameter indices, increasing) with kind "sign" (one index)
+    /// or "levels" (the effects-coded indices of one attribute).
+    #[new]
+    #[pyo3(signature = (x, starts, chosen, respondent_starts, z, v0, constraints, n_iter, burn_in, thin, n_chains, prior_variance, prior_df, seed))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        x: PyReadonlyArray2<'_, f64>,
+        starts: PyReadonlyArray1<'_, i64>,
+        chosen: PyReadonlyArray1<'_, i64>,
+        respondent_starts: PyReadonlyArray1<'_, i64>,
+        z: PyReadonlyArray2<'_, f64>,
+        v0: PyReadonlyArray2<'_, f64>,
+        constraints: Vec<(String, Vec<usize>, bool)>,
+        n_iter: usize,
+        burn_in: usize,
+        thin: usize,
+        n_chains: usize,
+        prior_variance: f64,
+        prior_df: f64,
+        seed: u64,
+    ) -> PyResult<Self> {
+        let err = |e| to_py_err(py, e);
+        let xa = x.as_array();
+        let (k, q) = (xa.ncols(), z.as_array().ncols());
+        let constraints = constraints
+            .into_iter()
+            .map(
+                |(kind, indices, increasing)| match (kind.as_str(), indices.as_slice()) {
+                    ("sign", [index]) => Ok(hb::Constraint::Sign {
+                        index: *index,
+                        increasing,
+                    }),
+                    ("levels", _) => Ok(hb::Constraint::Levels {
+                        indices,
+                        increasing,
+                    }),
+                    _ => Err(Error::invalid(
+                        "monotone",
+                        format!("unknown constraint {kind:?}"),
+                    )),
+                },
+            )
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(err)?;
+        let data = hb::HbData {
+            x: xa.iter().cloned().collect(),
+            k,
+            starts: indices(&starts, "starts").map_err(err)?,
+            chosen: indices(&chosen, "chosen").map_err(err)?,
+            respondents: indices(&respondent_starts, "respondent_starts").map_err(err)?,
+            z: z.as_array().iter().cloned().collect(),
+            q,
+        };
+        let n = data.respondents.len().saturating_sub(1);
+        let params = hb::HbParams {
+            n_iter,
+            burn_in,
+            thin,
+            n_chains,
+            prior_variance,
+            prior_df,
+            v0: v0.as_array().iter().cloned().collect(),
+            constraints,
+            seed,
+        };
+        let inner = hb::HbSampler::new(data, params).map_err(err)?;
+        Ok(HbSampler { inner, n, k, q })
+    }
+
+    /// Advances every chain by up to `n` iterations; returns the iterations done so far.
+    fn run(&mut self, py: Python<'_>, n: usize, n_threads: usize) -> PyResult<usize> {
+        let inner = &mut self.inner;
+        run(py, n_threads, || {
+            inner.run(n);
+            Ok(inner.iterations_done())
+        })
+    }
+
+    /// Monitors of chain `c` so far: (iterations × 4) loglik, acceptance, rho, avg_variance.
+    fn trace<'py>(&self, py: Python<'py>, c: usize) -> PyResult<Bound<'py, numpy::PyArray2<f64>>> {
+        if c >= self.inner.n_chains() {
+            return Err(to_py_err(py, Error::invalid("chain", "out of range")));
+        }
+        let t = self.inner.trace(c);
+        let n = t.loglik.len();
+        let mut m = Array2::zeros((n, 4));
+        for i in 0..n {
+            m[[i, 0]] = t.loglik[i];
+            m[[i, 1]] = t.acceptance[i];
+            m[[i, 2]] = t.rho[i];
+            m[[i, 3]] = t.avg_variance[i];
+        }
+        Ok(m.into_pyarray(py))
+    }
+
+    /// Kept draws of all chains: respondent draws (chains·kept × n × k, float32), Δ draws
+    /// (chains × kept × q × k), posterior mean D per chain (chains × k × k), final ρ per chain.
+    #[allow(clippy::type_complexity)]
+    fn results<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(
+        Bound<'py, numpy::PyArray3<f32>>,
+        Bound<'py, numpy::PyArray4<f64>>,
+        Bound<'py, numpy::PyArray3<f64>>,
+        Vec<f64>,
+    )> {
+        let c = self.inner.n_chains();
+        let kept = self.inner.n_kept(0);
+        let (n, k, q) = (self.n, self.k, self.q);
+        let mut draws = Vec::with_capacity(c * kept * n * k);
+        let mut deltas = Vec::with_capacity(c * kept * q * k);
+        let mut ds = Vec::with_capacity(c * k * k);
+        for ch in 0..c {
+            draws.extend_from_slice(self.inner.draws(ch));
+            deltas.extend_from_slice(self.inner.delta_draws(ch));
+            ds.extend(self.inner.d_mean(ch));
+        }
+        let shape_err =
+            |e: ndarray::ShapeError| to_py_err(py, Error::invalid("draws", e.to_string()));
+        let draws = ndarray::Array3::from_shape_vec((c * kept, n, k), draws).map_err(shape_err)?;
+        let deltas = ndarray::Array4::from_shape_vec((c, kept, q, k), deltas).map_err(shape_err)?;
+        let ds = ndarray::Array3::from_shape_vec((c, k, k), ds).map_err(shape_err)?;
+        let rho = (0..c).map(|ch| self.inner.rho(ch)).collect();
+        Ok((
+            draws.into_pyarray(py),
+            deltas.into_pyarray(py),
+            ds.into_pyarray(py),
+            rho,
+        ))
+    }
+}
+
+/// Latent-class MNL by EM from several seeded starts, finished by BHHH steps.
+#[pyfunction]
+#[pyo3(signature = (x, starts, chosen, respondent_starts, n_classes, n_starts, max_iter, tol, newton_steps, seed, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn latent_class_fit<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    starts: PyReadonlyArray1<'py, i64>,
+    chosen: PyReadonlyArray1<'py, i64>,
+    respondent_starts: PyReadonlyArray1<'py, i64>,
+    n_classes: usize,
+    n_starts: usize,
+    max_iter: usize,
+    tol: f64,
+    newton_steps: usize,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyDict>> {
+    let xa = x.as_array();
+    let k = xa.ncols();
+    let starts = indices(&starts, "starts").map_err(|e| to_py_err(py, e))?;
+    let chosen = indices(&chosen, "chosen").map_err(|e| to_py_err(py, e))?;
+    let resp = indices(&respondent_starts, "respondent_starts").map_err(|e| to_py_err(py, e))?;
+    let f = run(py, n_threads, || {
+        let xs = xa
+            .as_slice()
+            .ok_or_else(|| Error::invalid("x", "must be C-contiguous"))?;
+        let d = mnl::ChoiceData {
+            x: xs,
+            k,
+            starts: &starts,
+            chosen: &chosen,
+            weights: None,
+        };
+        latent::fit(
+            &d,
+            &resp,
+            latent::LcParams {
+                n_classes,
+                n_starts,
+                max_iter,
+                tol,
+                newton_steps,
+                seed,
+            },
+        )
+    })?;
+    let n = resp.len() - 1;
+    let p = n_classes * k + n_classes - 1;
+    let d = PyDict::new(py);
+    let shape_err = |e: ndarray::ShapeError| to_py_err(py, Error::invalid("fit", e.to_string()));
+    d.set_item(
+        "coef",
+        Array2::from_shape_vec((n_classes, k), f.coef)
+            .map_err(shape_err)?
+            .into_pyarray(py),
+    )?;
+    d.set_item("shares", Array1::from(f.shares).into_pyarray(py))?;
+    d.set_item(
+        "membership",
+        Array2::from_shape_vec((n, n_classes), f.membership)
+            .map_err(shape_err)?
+            .into_pyarray(py),
+    )?;
+    d.set_item("loglik", f.loglik)?;
+    d.set_item("history", Array1::from(f.history).into_pyarray(py))?;
+    d.set_item("n_em", f.n_em)?;
+    if f.covariance.len() == p * p {
+        d.set_item("covariance", square(f.covariance, p).into_pyarray(py))?;
+    } else {
+        d.set_item("covariance", py.None())?;
+    }
+    d.set_item(
+        "start_logliks",
+        Array1::from(f.start_logliks).into_pyarray(py),
+    )?;
+    Ok(d)
 }

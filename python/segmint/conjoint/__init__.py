@@ -1,9 +1,11 @@
 """Conjoint analysis: study designs, rating-based part-worths, choice models (MNL, hierarchical
-Bayes, latent classes) and the market simulator."""
+Bayes, latent classes), the market simulator and needs-based segments."""
 
 from .choice import ChoiceModel
 from .design import choice_design, design_efficiency, full_factorial, orthogonal_design
+from .latent import select_classes
 from .rating import RatingConjoint
+from .segments import segment_preferences
 from .simulator import MarketSimulator, wtp
 
 __all__ = [
@@ -14,5 +16,7 @@ __all__ = [
     "design_efficiency",
     "full_factorial",
     "orthogonal_design",
+    "segment_preferences",
+    "select_classes",
     "wtp",
 ]

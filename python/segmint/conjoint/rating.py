@@ -204,10 +204,14 @@ class RatingConjoint(BaseEstimator):
             names=["attribute", "level"],
         )
         attrs = pd.Index(list(self.attributes_), name="attribute")
-        self.part_worths_ = pd.DataFrame(out["part_worths"], index=respondents, columns=columns)
+        self.part_worths_ = pd.DataFrame(
+            out["part_worths"], index=respondents, columns=columns, copy=False
+        )
         self.intercepts_ = pd.Series(out["coef"][:, 0], index=respondents, name="intercept")
         self.r2_ = pd.Series(out["r2"], index=respondents, name="r2")
-        self.importances_ = pd.DataFrame(out["importance"], index=respondents, columns=attrs)
+        self.importances_ = pd.DataFrame(
+            out["importance"], index=respondents, columns=attrs, copy=False
+        )
         self.pooled_part_worths_ = pd.Series(
             out["pooled_part_worths"], index=columns, name="part_worth"
         )

@@ -132,8 +132,10 @@ class MarketSimulator:
             s = float(exponent)
         except (TypeError, ValueError):
             s = float("nan")
-        if not (np.isfinite(s) and s > 0):
-            raise InvalidInputError(f"exponent: must be positive, got {exponent!r}", "exponent")
+        if not (np.isfinite(s) and s >= 0):
+            raise InvalidInputError(
+                f"exponent: must be >= 0 (0 gives equal shares), got {exponent!r}", "exponent"
+            )
         u = self.utilities(frame, use_draws=use_draws)
         labels = list(frame.index)
         if none:

@@ -6,6 +6,8 @@ from importlib.resources import files
 
 import pandas as pd
 
+from .choice import make_choice_data
+
 SPEND_COLUMNS = ["Fresh", "Milk", "Grocery", "Frozen", "Detergents_Paper", "Delicatessen"]
 
 
@@ -26,4 +28,4 @@ def load_wholesale() -> pd.DataFrame:
     return df
 
 
-__all__ = ["SPEND_COLUMNS", "load_wholesale"]
+__all__ = ["SPEND_COLUMNS", "load_wholesale", "make_choice_data"]

@@ -1,0 +1,73 @@
+"""Needs-based segments from conjoint part-worths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from ..cluster import KMeans
+from ..errors import InvalidInputError
+from .choice import ChoiceModel
+from .rating import RatingConjoint
+
+__all__ = ["segment_preferences"]
+
+
+def segment_preferences(
+    model: Any,
+    n_segments: int | None = None,
+    *,
+    standardize: bool = True,
+    random_state: Any = None,
+    n_init: int = 10,
+) -> pd.Series:
+    """Segment labels (a Series on the respondent ids, named ``"segment"``) from what respondents
+    value.
+
+    - Hierarchical Bayes ``ChoiceModel`` or ``RatingConjoint``: k-means (``n_init`` seeded
+      restarts) on the respondents' part-worths (every level, plus linear coefficients,
+      constants and NONE). With ``standardize=True`` each respondent's vector is first centred
+      and scaled to unit standard deviation, so segments differ in the *pattern* of preferences,
+      not in how decisive (scale) a respondent was — the usual practice for HB utilities.
+    - Latent-class ``ChoiceModel``: the most likely class of each respondent (``n_segments``
+      must be None or equal ``n_classes``).
+
+    The labels line up with any respondent-level frame (firmographics): pass them to
+    ``segmint.profile`` or as the target of ``segmint.CHAID`` to learn which characteristics
+    predict the need segment.
+    """
+    if isinstance(model, ChoiceModel) and getattr(model, "method", None) == "latent_class":
+        check_is_fitted(model, "labels_")
+        if n_segments is not None and n_segments != model.n_classes:
+            raise InvalidInputError(
+                f"n_segments: a latent-class model has {model.n_classes} classes; pass None",
+                "n_segments",
+            )
+        return model.labels_.rename("segment")
+    if isinstance(model, RatingConjoint):
+        check_is_fitted(model, "part_worths_")
+        pw = model.part_worths_
+    elif isinstance(model, ChoiceModel) and getattr(model, "method", None) == "hb":
+        check_is_fitted(model, "part_worths_")
+        pw = model.part_worths_
+    else:
+        raise InvalidInputError(
+            "model: needs a fitted RatingConjoint or ChoiceModel(method='hb'|'latent_class')",
+            "model",
+        )
+    if n_segments is None:
+        raise InvalidInputError(
+            "n_segments: give the number of segments (segmint.select_k helps choose it)",
+            "n_segments",
+        )
+    x = pw.to_numpy(dtype=np.float64)
+    if standardize:
+        sd = x.std(axis=1, keepdims=True)
+        sd[sd == 0] = 1.0
+        x = (x - x.mean(axis=1, keepdims=True)) / sd
+    features = pd.DataFrame(x, index=pw.index, columns=[f"{a}|{lv}" for a, lv in pw.columns])
+    km = KMeans(n_clusters=n_segments, random_state=random_state, n_init=n_init).fit(features)
+    return km.labels_.rename("segment")
