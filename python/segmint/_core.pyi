@@ -1,10 +1,11 @@
 # Type stubs for the Rust extension `segmint._core` (checked with mypy.stubtest).
-from typing import Any
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "HbSampler",
     "calinski_harabasz_score",
     "chaid_apply",
     "chaid_fit",
@@ -18,7 +19,11 @@ __all__ = [
     "kmedoids_fit",
     "kprototypes_fit",
     "kprototypes_predict",
+    "latent_class_fit",
+    "mnl_fit",
+    "mnl_stats",
     "profile_stats",
+    "rating_fit",
     "silhouette_samples",
     "ward_cut",
     "ward_linkage",
@@ -176,3 +181,74 @@ def profile_stats(
     ],
     tuple[list[npt.NDArray[np.float64]], npt.NDArray[np.float64], npt.NDArray[np.float64]],
 ]: ...
+def rating_fit(
+    design: npt.NDArray[np.float64],
+    ratings: npt.NDArray[np.float64],
+    levels: list[int],
+    names: list[str],
+    n_threads: int,
+) -> dict[str, Any]: ...
+def mnl_fit(
+    x: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.int64],
+    chosen: npt.NDArray[np.int64],
+    groups: npt.NDArray[np.int64],
+    n_groups: int,
+    names: list[str],
+    weights: npt.NDArray[np.float64] | None,
+    start: list[float] | None,
+    max_iter: int,
+    tol: float,
+    n_threads: int,
+) -> dict[str, Any]: ...
+def mnl_stats(
+    x: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.int64],
+    chosen: npt.NDArray[np.int64],
+    beta: list[float],
+    weights: npt.NDArray[np.float64] | None,
+    n_threads: int,
+) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def latent_class_fit(
+    x: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.int64],
+    chosen: npt.NDArray[np.int64],
+    respondent_starts: npt.NDArray[np.int64],
+    n_classes: int,
+    n_starts: int,
+    max_iter: int,
+    tol: float,
+    newton_steps: int,
+    seed: int,
+    n_threads: int,
+) -> dict[str, Any]: ...
+
+@final
+class HbSampler:
+    def __new__(
+        cls,
+        x: npt.NDArray[np.float64],
+        starts: npt.NDArray[np.int64],
+        chosen: npt.NDArray[np.int64],
+        respondent_starts: npt.NDArray[np.int64],
+        z: npt.NDArray[np.float64],
+        v0: npt.NDArray[np.float64],
+        constraints: list[tuple[str, list[int], bool]],
+        n_iter: int,
+        burn_in: int,
+        thin: int,
+        n_chains: int,
+        prior_variance: float,
+        prior_df: float,
+        seed: int,
+    ) -> HbSampler: ...
+    def run(self, n: int, n_threads: int) -> int: ...
+    def trace(self, c: int) -> npt.NDArray[np.float64]: ...
+    def results(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.float32],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        list[float],
+    ]: ...

@@ -11,6 +11,7 @@
 
 use rayon::prelude::*;
 
+use super::kernel;
 use crate::error::{Error, Result};
 use crate::linalg;
 use crate::random::Stream;
@@ -155,110 +156,13 @@ impl HbData {
         Ok(())
     }
 
-    /// Log-likelihood of respondent `i`'s choices at `beta` (stable log-sum-exp); `v` is
-    /// scratch. The AVX2/FMA build of the same code is used when the CPU has it.
+    /// Log-likelihood of respondent `i`'s choices at `beta`; `v` is scratch.
     #[inline]
     fn loglik(&self, i: usize, beta: &[f64], v: &mut Vec<f64>) -> f64 {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if has_avx2_fma() {
-                // SAFETY: the CPU supports AVX2 and FMA (checked above).
-                return unsafe { self.loglik_avx2(i, beta, v) };
-            }
-        }
-        self.loglik_impl(i, beta, v)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn loglik_avx2(&self, i: usize, beta: &[f64], v: &mut Vec<f64>) -> f64 {
-        self.loglik_impl(i, beta, v)
-    }
-
-    /// Utilities of all the respondent's rows, shifted by each task's maximum, exponentiated
-    /// in one vectorisable pass; one logarithm of the product of the tasks' sums.
-    #[inline(always)]
-    fn loglik_impl(&self, i: usize, beta: &[f64], v: &mut Vec<f64>) -> f64 {
-        let k = self.k;
         let (t0, t1) = (self.respondents[i], self.respondents[i + 1]);
-        let (r0, r1) = (self.starts[t0], self.starts[t1]);
-        v.clear();
-        v.extend(
-            self.x[r0 * k..r1 * k]
-                .chunks_exact(k)
-                .map(|row| dot(row, beta)),
-        );
-        let mut chosen = 0.0;
-        let mut max_sum = 0.0;
-        for t in t0..t1 {
-            let (a, b) = (self.starts[t] - r0, self.starts[t + 1] - r0);
-            let m = v[a..b].iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            chosen += v[self.chosen[t] - r0];
-            max_sum += m;
-            v[a..b].iter_mut().for_each(|u| *u -= m);
-        }
-        v.iter_mut().for_each(|u| *u = exp_nonpositive(*u));
-        let (mut prod, mut logs) = (1.0, 0.0);
-        for t in t0..t1 {
-            let (a, b) = (self.starts[t] - r0, self.starts[t + 1] - r0);
-            // Each sum lies in [1, J]: the product stays finite for hundreds of tasks.
-            prod *= v[a..b].iter().sum::<f64>();
-            if prod > 1e250 {
-                logs += prod.ln();
-                prod = 1.0;
-            }
-        }
-        chosen - max_sum - (logs + prod.ln())
+        kernel::tasks_loglik(&self.x, self.k, &self.starts, &self.chosen, t0..t1, beta, v)
     }
 }
-
-fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
-/// exp(x) for x ≤ 0 (−∞ allowed) to about 2 ulp, branch-free so that loops over it vectorise:
-/// x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite), exp(r) by its Taylor series to degree 13
-/// (truncation < 1e-17), 2ⁿ from the exponent bits. Results below e⁻⁷⁰⁸ are not needed (they
-/// are added to a sum ≥ 1) and come out as ≈ e⁻⁷⁰⁸.
-#[inline(always)]
-fn exp_nonpositive(x: f64) -> f64 {
-    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // ln 2, upper bits
-    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // ln 2 − LN2_HI
-    const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²: adding it rounds to an integer
-    let x = x.max(-708.0);
-    let t = x * std::f64::consts::LOG2_E + SHIFT;
-    let n = t - SHIFT;
-    let r = (x - n * LN2_HI) - n * LN2_LO;
-    let mut p = 1.0 / 6_227_020_800.0; // 1/13!
-    for c in [
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-        1.0,
-    ] {
-        p = p * r + c;
-    }
-    let e = (t.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
-    p * f64::from_bits(((e + 1023) as u64) << 52)
-}
-
-use crate::linalg::dot;
 
 #[derive(Debug, Clone)]
 pub struct HbParams {
@@ -726,21 +630,6 @@ fn inverse_wishart(stream: &mut Stream, nu: f64, s: &[f64], k: usize) -> Option<
 #[allow(clippy::needless_range_loop)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fast_exp_matches_std_to_a_few_ulp() {
-        let mut worst: f64 = 0.0;
-        for i in 0..200_000 {
-            let x = -(i as f64) * 0.0035 - 1e-3 * (i % 7) as f64;
-            let (a, b) = (exp_nonpositive(x), x.exp());
-            if b > 1e-300 {
-                worst = worst.max(((a - b) / b).abs());
-            }
-        }
-        assert!(worst < 1e-15, "{worst}");
-        assert_eq!(exp_nonpositive(0.0), 1.0);
-        assert!(exp_nonpositive(f64::NEG_INFINITY) < 1e-300);
-    }
 
     #[test]
     fn isotonic_pools_violators_and_keeps_the_sum() {

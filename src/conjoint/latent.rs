@@ -9,6 +9,7 @@
 
 use rayon::prelude::*;
 
+use super::kernel;
 use super::mnl::{self, ChoiceData};
 use crate::error::{Error, Result};
 use crate::linalg;
@@ -55,23 +56,11 @@ impl Panel<'_> {
         self.respondents.len() - 1
     }
 
-    /// Σ_t log P(y_t | β) over respondent i's tasks.
-    fn loglik(&self, i: usize, beta: &[f64]) -> f64 {
-        let (d, k) = (self.d, self.d.k);
-        let mut ll = 0.0;
-        for t in self.respondents[i]..self.respondents[i + 1] {
-            let (a, b) = (d.starts[t], d.starts[t + 1]);
-            let mut m = f64::NEG_INFINITY;
-            for r in a..b {
-                m = m.max(dot(&d.x[r * k..(r + 1) * k], beta));
-            }
-            let mut s = 0.0;
-            for r in a..b {
-                s += (dot(&d.x[r * k..(r + 1) * k], beta) - m).exp();
-            }
-            ll += dot(&d.x[d.chosen[t] * k..(d.chosen[t] + 1) * k], beta) - m - s.ln();
-        }
-        ll
+    /// Σ_t log P(y_t | β) over respondent i's tasks; `v` is scratch.
+    fn loglik(&self, i: usize, beta: &[f64], v: &mut Vec<f64>) -> f64 {
+        let d = self.d;
+        let tasks = self.respondents[i]..self.respondents[i + 1];
+        kernel::tasks_loglik(d.x, d.k, d.starts, d.chosen, tasks, beta, v)
     }
 
     /// Score of respondent i under β: Σ_t (x_chosen − x̄_t), added to `out`, scaled by `w`.
@@ -111,10 +100,10 @@ impl Panel<'_> {
             .par_chunks_mut(c)
             .enumerate()
             .with_min_len(32)
-            .map(|(i, hi)| {
+            .map_init(Vec::new, |buf, (i, hi)| {
                 let mut m = f64::NEG_INFINITY;
                 for (cl, v) in hi.iter_mut().enumerate() {
-                    *v = log_pi[cl] + self.loglik(i, &coef[cl * k..(cl + 1) * k]);
+                    *v = log_pi[cl] + self.loglik(i, &coef[cl * k..(cl + 1) * k], buf);
                     m = m.max(*v);
                 }
                 let mut s = 0.0;

@@ -5,6 +5,7 @@
 //! statistics that add over tasks, so a partitioned data set gives the same numbers when the
 //! per-partition results are summed.
 
+use super::kernel::exp_nonpositive;
 use crate::error::{Error, Result};
 use crate::linalg;
 use crate::parallel::fold_rows;
@@ -132,6 +133,7 @@ impl Scratch {
     }
 
     /// Adds Σ_r c_ri c_rl (lower triangle) of the collected deviations to `info`.
+    #[inline(always)]
     fn flush(&mut self, k: usize, info: &mut [f64]) {
         let n = self.n;
         for i in 0..k {
@@ -146,7 +148,7 @@ impl Scratch {
 
 /// Adds task `t`'s contribution (weight `w`) to the log-likelihood and gradient of `s`, and
 /// collects its scaled deviations in `sc` when `sc` has room for them (information wanted).
-#[inline]
+#[inline(always)]
 fn task_stats(d: &ChoiceData, beta: &[f64], t: usize, w: f64, s: &mut Stats, sc: &mut Scratch) {
     let k = d.k;
     let (a, b) = (d.starts[t], d.starts[t + 1]);
@@ -158,13 +160,14 @@ fn task_stats(d: &ChoiceData, beta: &[f64], t: usize, w: f64, s: &mut Stats, sc:
         m = m.max(v);
         p.push(v);
     }
+    let c = d.chosen[t] - a;
+    let chosen_v = p[c] - m;
     let mut sum = 0.0;
     for v in p.iter_mut() {
-        *v = (*v - m).exp();
+        *v = exp_nonpositive(*v - m);
         sum += *v;
     }
-    let c = d.chosen[t] - a;
-    s.loglik += w * (p[c].ln() - sum.ln());
+    s.loglik += w * (chosen_v - sum.ln());
     let inv = 1.0 / sum;
     let xbar = &mut sc.xbar;
     xbar.iter_mut().for_each(|v| *v = 0.0);
@@ -190,6 +193,61 @@ fn task_stats(d: &ChoiceData, beta: &[f64], t: usize, w: f64, s: &mut Stats, sc:
     }
 }
 
+/// The statistics of one chunk of tasks (AVX2/FMA build when the CPU has it).
+fn chunk_stats(
+    d: &ChoiceData,
+    beta: &[f64],
+    tasks: std::ops::Range<usize>,
+    hessian: bool,
+) -> Stats {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            // SAFETY: the CPU supports AVX2 and FMA (checked above).
+            return unsafe { chunk_stats_avx2(d, beta, tasks, hessian) };
+        }
+    }
+    chunk_stats_impl(d, beta, tasks, hessian)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn chunk_stats_avx2(
+    d: &ChoiceData,
+    beta: &[f64],
+    tasks: std::ops::Range<usize>,
+    hessian: bool,
+) -> Stats {
+    chunk_stats_impl(d, beta, tasks, hessian)
+}
+
+#[inline(always)]
+fn chunk_stats_impl(
+    d: &ChoiceData,
+    beta: &[f64],
+    tasks: std::ops::Range<usize>,
+    hessian: bool,
+) -> Stats {
+    let k = d.k;
+    let mut s = Stats::zero(k, hessian);
+    let rows = if hessian {
+        d.starts[tasks.end] - d.starts[tasks.start]
+    } else {
+        0
+    };
+    let mut sc = Scratch::new(k, rows);
+    for t in tasks {
+        let w = d.weights.map_or(1.0, |w| w[t]);
+        if w > 0.0 {
+            task_stats(d, beta, t, w, &mut s, &mut sc);
+        }
+    }
+    if hessian {
+        sc.flush(k, &mut s.information);
+    }
+    s
+}
+
 fn symmetrize_lower(info: &mut [f64], k: usize) {
     for i in 0..k {
         for j in 0..i {
@@ -204,25 +262,7 @@ pub fn loglik_stats(d: &ChoiceData, beta: &[f64], hessian: bool) -> Stats {
     let k = d.k;
     let mut s = fold_rows(
         d.n_tasks(),
-        |tasks| {
-            let mut s = Stats::zero(k, hessian);
-            let rows = if hessian {
-                d.starts[tasks.end] - d.starts[tasks.start]
-            } else {
-                0
-            };
-            let mut sc = Scratch::new(k, rows);
-            for t in tasks {
-                let w = d.weights.map_or(1.0, |w| w[t]);
-                if w > 0.0 {
-                    task_stats(d, beta, t, w, &mut s, &mut sc);
-                }
-            }
-            if hessian {
-                sc.flush(k, &mut s.information);
-            }
-            s
-        },
+        |tasks| chunk_stats(d, beta, tasks, hessian),
         Stats::add,
     );
     if hessian {
@@ -473,5 +513,43 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().starts_with("price:"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use crate::random::Stream;
+
+    #[test]
+    #[ignore]
+    fn time_stats() {
+        let (k, n_tasks, j) = (10, 12000, 3);
+        let mut s = Stream::new(1, 0);
+        let x: Vec<f64> = (0..n_tasks * j * k).map(|_| s.uniform()).collect();
+        let starts: Vec<usize> = (0..=n_tasks).map(|t| t * j).collect();
+        let chosen: Vec<usize> = (0..n_tasks).map(|t| t * j).collect();
+        let d = ChoiceData { x: &x, k, starts: &starts, chosen: &chosen, weights: None };
+        let beta = vec![0.1; k];
+        let t = std::time::Instant::now();
+        for _ in 0..100 {
+            std::hint::black_box(loglik_stats(&d, &beta, true));
+        }
+        eprintln!("stats {:?}", t.elapsed() / 100);
+        let t = std::time::Instant::now();
+        for _ in 0..100 {
+            std::hint::black_box(loglik_stats(&d, &beta, false));
+        }
+        eprintln!("no hessian {:?}", t.elapsed() / 100);
+        let t = std::time::Instant::now();
+        for _ in 0..100 {
+            std::hint::black_box(chunk_stats(&d, &beta, 0..1024, true));
+        }
+        eprintln!("one chunk {:?}", t.elapsed() / 100);
+        let t = std::time::Instant::now();
+        for _ in 0..100 {
+            std::hint::black_box(d.validate().unwrap());
+        }
+        eprintln!("validate {:?}", t.elapsed() / 100);
     }
 }

@@ -2,6 +2,7 @@
 //! hierarchical Bayes, latent classes).
 
 pub mod hb;
+pub mod kernel;
 pub mod latent;
 pub mod mnl;
 pub mod rating;
