@@ -63,6 +63,24 @@ def demo(n_segments: int | None = None, seed: int = 0) -> None:
     print("\nGains for Retail (leaves, best first):")
     print(tree.gains(target_class="Retail").round(1).to_string())
 
+    # Conjoint: what do tea buyers value, and which product would win?
+    profiles, ratings, products = sg.datasets.load_tea()
+    conjoint = sg.RatingConjoint().fit(profiles, ratings)
+    print("\nConjoint (R conjoint's tea study, 100 respondents): attribute importance, %")
+    print(conjoint.importance().round(1).to_string())
+    sim = sg.MarketSimulator(conjoint)
+    shares = pd.DataFrame(
+        {
+            "share_of_preference": sim.shares(products),
+            "first_choice": sim.shares(products, rule="first_choice"),
+        }
+    )
+    print("\nSimulated shares of four tea products, %:")
+    print(pd.concat([products.astype(str), shares.round(1)], axis=1).to_string())
+    needs = sg.conjoint.segment_preferences(conjoint, 3, random_state=seed)
+    print("\nNeeds-based segments (k-means on standardised part-worths), mean part-worths:")
+    print(conjoint.part_worths_.groupby(needs).mean().round(2).to_string())
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m segmint", description=__doc__)

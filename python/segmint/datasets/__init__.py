@@ -28,4 +28,44 @@ def load_wholesale() -> pd.DataFrame:
     return df
 
 
-__all__ = ["SPEND_COLUMNS", "load_wholesale", "make_choice_data"]
+TEA_LEVELS = {
+    "price": ["low", "medium", "high"],
+    "variety": ["black", "green", "red"],
+    "kind": ["bags", "granulated", "leafy"],
+    "aroma": ["yes", "no"],
+}
+
+
+def load_tea() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The tea rating-conjoint study of R's ``conjoint`` package.
+
+    Returns ``(profiles, ratings, products)``: 13 tea profiles (price, variety, kind, aroma as
+    ordered categoricals in the package's level order), the 0–10 ratings of 100 respondents
+    (respondents × profiles, columns in profile order), and 4 products to simulate.
+
+    Source: R package ``conjoint`` by A. Bak and T. Bartlomowicz, data ``tea`` (``tprof``,
+    ``tprefm``, ``tsimp``, ``tlevn``); GPL-2 | GPL-3.
+    """
+
+    def read(name: str) -> pd.DataFrame:
+        with files(__package__).joinpath(name).open("rb") as f:
+            return pd.read_csv(f)
+
+    profiles, ratings, products = (
+        read("tea_profiles.csv"),
+        read("tea_ratings.csv"),
+        read("tea_products.csv"),
+    )
+    for frame in (profiles, products):
+        for col, levels in TEA_LEVELS.items():
+            frame[col] = pd.Categorical(frame[col], categories=levels)
+    profiles.index = pd.RangeIndex(1, len(profiles) + 1, name="profile")
+    ratings.index = pd.RangeIndex(1, len(ratings) + 1, name="respondent")
+    ratings.columns = profiles.index
+    products.index = pd.Index(
+        [f"product {i}" for i in range(1, len(products) + 1)], name="product"
+    )
+    return profiles, ratings, products
+
+
+__all__ = ["SPEND_COLUMNS", "TEA_LEVELS", "load_tea", "load_wholesale", "make_choice_data"]
