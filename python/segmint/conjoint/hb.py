@@ -229,7 +229,7 @@ def fit_hb(model: ChoiceModel, cd: ChoiceData) -> None:
     model.D_ = pd.DataFrame(d_means.mean(axis=0), index=names, columns=names)
     mean_beta = draws.astype(np.float64).mean(axis=0)
     model.coef_individual_ = pd.DataFrame(mean_beta, index=cd.respondents, columns=names)
-    model.coef_ = model.alpha_.rename("coef")
+    model.coef_ = model.alpha_.copy()
     cat = [part_worths(pd.Series(row, index=names), coding) for row in mean_beta[:1]]
     level_index = cat[0].index
     pw = np.empty((len(cd.respondents), len(level_index)))
