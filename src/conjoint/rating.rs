@@ -15,18 +15,38 @@ use crate::parallel::fold_rows_mut;
 
 #[derive(Debug, Clone)]
 pub struct RatingFit {
-    /// Respondents × parameters (intercept first).
-    pub coef: Array2<f64>,
-    pub r2: Array1<f64>,
-    /// Respondents × all levels of all attributes.
-    pub part_worths: Array2<f64>,
-    /// Respondents × attributes, range shares in percent.
-    pub importance: Array2<f64>,
+    /// One row per respondent: the k coefficients (intercept first), R², the part-worths of all
+    /// levels of all attributes, the attributes' importances (range shares in percent). Kept in
+    /// one block (the accessors are views) so that a million respondents cost one allocation.
+    pub per_respondent: Array2<f64>,
+    pub k: usize,
+    pub n_levels: usize,
     pub pooled_coef: Array1<f64>,
     pub pooled_part_worths: Array1<f64>,
     pub pooled_r2: f64,
     /// Residual standard error of the stacked fit, √(SSE / (R·P − K)).
     pub pooled_sigma: f64,
+}
+
+impl RatingFit {
+    pub fn coef(&self) -> ArrayView2<'_, f64> {
+        self.per_respondent.slice(ndarray::s![.., ..self.k])
+    }
+
+    pub fn r2(&self) -> ndarray::ArrayView1<'_, f64> {
+        self.per_respondent.column(self.k)
+    }
+
+    pub fn part_worths(&self) -> ArrayView2<'_, f64> {
+        let a = self.k + 1;
+        self.per_respondent
+            .slice(ndarray::s![.., a..a + self.n_levels])
+    }
+
+    pub fn importance(&self) -> ArrayView2<'_, f64> {
+        self.per_respondent
+            .slice(ndarray::s![.., self.k + 1 + self.n_levels..])
+    }
 }
 
 /// Expands effects-coded coefficients (without intercept) to every level: the last level of each
@@ -203,12 +223,9 @@ pub fn fit(
     let packed = Array2::from_shape_vec((r, width), packed)
         .map_err(|e| Error::invalid("ratings", e.to_string()))?;
     Ok(RatingFit {
-        coef: packed.slice(ndarray::s![.., ..k]).to_owned(),
-        r2: packed.column(k).to_owned(),
-        part_worths: packed
-            .slice(ndarray::s![.., k + 1..k + 1 + n_levels])
-            .to_owned(),
-        importance: packed.slice(ndarray::s![.., k + 1 + n_levels..]).to_owned(),
+        per_respondent: packed,
+        k,
+        n_levels,
         pooled_coef: Array1::from(pooled_coef),
         pooled_part_worths: Array1::from(pooled_pw),
         pooled_r2: if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN },
@@ -255,12 +272,12 @@ mod tests {
             .to_vec();
         let f = fit(x.view(), ratings.view(), &levels, &names).unwrap();
         let want = array![1.0, -0.5, -0.5, 0.75, -0.75];
-        assert!((&f.part_worths.row(0) - &want)
+        assert!((&f.part_worths().row(0) - &want)
             .iter()
             .all(|v| v.abs() < 1e-12));
-        assert!((f.r2[0] - 1.0).abs() < 1e-12);
+        assert!((f.r2()[0] - 1.0).abs() < 1e-12);
         // Importances: ranges 1.5 and 1.5.
-        assert!((f.importance[[0, 0]] - 50.0).abs() < 1e-12);
+        assert!((f.importance()[[0, 0]] - 50.0).abs() < 1e-12);
         // Pooled = mean of the two respondents = 1.5 × planted.
         assert!((f.pooled_part_worths[0] - 1.5).abs() < 1e-12);
         assert!((f.pooled_coef[0] - 7.5).abs() < 1e-12);

@@ -143,9 +143,19 @@ class RatingConjoint(BaseEstimator):
             )
         if frame.shape[0] == 0:
             raise InvalidInputError("ratings: has no respondents", "ratings")
-        y = np.column_stack(
-            [_numeric_ratings(frame.iloc[:, j], frame.columns[j]) for j in range(frame.shape[1])]
+        numeric = all(
+            pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+            for t in frame.dtypes
         )
+        y = frame.to_numpy(dtype=np.float64, na_value=np.nan) if numeric else None
+        if y is None or not np.isfinite(y.sum()):
+            # Slow path: find the column to name in the error.
+            y = np.column_stack(
+                [
+                    _numeric_ratings(frame.iloc[:, j], frame.columns[j])
+                    for j in range(frame.shape[1])
+                ]
+            )
         return y, frame.index
 
     # -- fitting --------------------------------------------------------------------------------
@@ -204,13 +214,15 @@ class RatingConjoint(BaseEstimator):
             names=["attribute", "level"],
         )
         attrs = pd.Index(list(self.attributes_), name="attribute")
+        # One block per respondent row: coefficients, R², part-worths, importances (views).
+        block, k, n_lv = out["per_respondent"], out["k"], out["n_levels"]
         self.part_worths_ = pd.DataFrame(
-            out["part_worths"], index=respondents, columns=columns, copy=False
+            block[:, k + 1 : k + 1 + n_lv], index=respondents, columns=columns, copy=False
         )
-        self.intercepts_ = pd.Series(out["coef"][:, 0], index=respondents, name="intercept")
-        self.r2_ = pd.Series(out["r2"], index=respondents, name="r2")
+        self.intercepts_ = pd.Series(block[:, 0], index=respondents, name="intercept")
+        self.r2_ = pd.Series(block[:, k], index=respondents, name="r2")
         self.importances_ = pd.DataFrame(
-            out["importance"], index=respondents, columns=attrs, copy=False
+            block[:, k + 1 + n_lv :], index=respondents, columns=attrs, copy=False
         )
         self.pooled_part_worths_ = pd.Series(
             out["pooled_part_worths"], index=columns, name="part_worth"

@@ -116,8 +116,8 @@ def make_choice_data(
     * ``alpha`` — population mean of β_i. Default for the default attributes:
       ``DEFAULT_PART_WORTHS`` (support and delivery increase along their levels; logit-scale
       part-worths spanning about ±2, as HB estimates of real CBC studies do) and price
-      coefficient -2.0 per unit of price; for other attributes, full part-worths drawn N(0, 0.5²) and centred,
-      price -1.0. NONE: (price coefficient × mean price point) - 0.5.
+      coefficient -2.0 per unit of price; for other attributes, full part-worths drawn
+      N(0, 0.5²) and centred, price -1.0. NONE: (price coefficient × mean price point) - 0.5.
     * ``D`` — covariance of β_i (hierarchical-Bayes data): by default block diagonal, per
       attribute ``1.0 * (I - J/L)`` on its L - 1 parameters (every level's part-worth then has
       variance (L - 1)/L and they sum to zero), 0.25 for price, 1.0 for NONE. β_i ~ N(α, D).
