@@ -15,11 +15,11 @@ use crate::parallel::fold_rows_mut;
 
 #[derive(Debug, Clone)]
 pub struct RatingFit {
-    /// One row per respondent: the k coefficients (intercept first), R², the part-worths of all
-    /// levels of all attributes, the attributes' importances (range shares in percent). Kept in
-    /// one block (the accessors are views) so that a million respondents cost one allocation.
+    /// One row per respondent: intercept, R², the part-worths of all levels of all attributes
+    /// (the effects-coded coefficients are the part-worths of all but each attribute's last
+    /// level), the attributes' importances (range shares in percent). One block (the accessors
+    /// are views) so that a million respondents cost one allocation.
     pub per_respondent: Array2<f64>,
-    pub k: usize,
     pub n_levels: usize,
     pub pooled_coef: Array1<f64>,
     pub pooled_part_worths: Array1<f64>,
@@ -29,23 +29,22 @@ pub struct RatingFit {
 }
 
 impl RatingFit {
-    pub fn coef(&self) -> ArrayView2<'_, f64> {
-        self.per_respondent.slice(ndarray::s![.., ..self.k])
+    pub fn intercepts(&self) -> ndarray::ArrayView1<'_, f64> {
+        self.per_respondent.column(0)
     }
 
     pub fn r2(&self) -> ndarray::ArrayView1<'_, f64> {
-        self.per_respondent.column(self.k)
+        self.per_respondent.column(1)
     }
 
     pub fn part_worths(&self) -> ArrayView2<'_, f64> {
-        let a = self.k + 1;
         self.per_respondent
-            .slice(ndarray::s![.., a..a + self.n_levels])
+            .slice(ndarray::s![.., 2..2 + self.n_levels])
     }
 
     pub fn importance(&self) -> ArrayView2<'_, f64> {
         self.per_respondent
-            .slice(ndarray::s![.., self.k + 1 + self.n_levels..])
+            .slice(ndarray::s![.., 2 + self.n_levels..])
     }
 }
 
@@ -83,6 +82,68 @@ fn importances(pw: &[f64], levels: &[usize], out: &mut [f64]) {
         } else {
             f64::NAN
         };
+    }
+}
+
+/// What the per-respondent pass needs.
+struct Rows<'a> {
+    x: &'a [f64],
+    g: &'a [f64],
+    y: &'a [f64],
+    p: usize,
+    k: usize,
+    levels: &'a [usize],
+    n_levels: usize,
+    width: usize,
+}
+
+impl Rows<'_> {
+    /// Fits `rows` into `out` (one packed row each); returns the column sums of their ratings
+    /// and the sum of squares. AVX2/FMA build when the CPU has it.
+    fn fit(&self, rows: std::ops::Range<usize>, out: &mut [f64]) -> (Vec<f64>, f64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX2 and FMA (checked above).
+                return unsafe { self.fit_avx2(rows, out) };
+            }
+        }
+        self.fit_impl(rows, out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn fit_avx2(&self, rows: std::ops::Range<usize>, out: &mut [f64]) -> (Vec<f64>, f64) {
+        self.fit_impl(rows, out)
+    }
+
+    #[inline(always)]
+    fn fit_impl(&self, rows: std::ops::Range<usize>, out: &mut [f64]) -> (Vec<f64>, f64) {
+        let (p, k, x) = (self.p, self.k, self.x);
+        let mut sums = vec![0.0; p];
+        let mut sq = 0.0;
+        let mut coef = vec![0.0; k];
+        for (i, o) in rows.zip(out.chunks_exact_mut(self.width)) {
+            let yi = &self.y[i * p..(i + 1) * p];
+            for (c, gi) in coef.iter_mut().zip(self.g.chunks_exact(p)) {
+                *c = linalg::dot(gi, yi);
+            }
+            let mean = yi.iter().sum::<f64>() / p as f64;
+            let (mut sse, mut sst) = (0.0, 0.0);
+            for q in 0..p {
+                let fitted = linalg::dot(&x[q * k..(q + 1) * k], &coef);
+                sse += (yi[q] - fitted) * (yi[q] - fitted);
+                sst += (yi[q] - mean) * (yi[q] - mean);
+                sums[q] += yi[q];
+                sq += yi[q] * yi[q];
+            }
+            o[0] = coef[0];
+            o[1] = if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN };
+            let (pw, imp) = o[2..].split_at_mut(self.n_levels);
+            expand(&coef[1..], self.levels, pw);
+            importances(pw, self.levels, imp);
+        }
+        (sums, sq)
     }
 }
 
@@ -154,45 +215,25 @@ pub fn fit(
     }
     let n_levels: usize = levels.iter().sum();
     let n_attr = levels.len();
-    let width = k + 1 + n_levels + n_attr;
+    let width = 2 + n_levels + n_attr;
     let mut packed = vec![0.0; r * width];
     let y = ratings.as_standard_layout();
     let y = y.as_slice().unwrap_or(&[]);
     // Partials: column sums of y and the sum of squares.
+    let ctx = Rows {
+        x: &x,
+        g: &g,
+        y,
+        p,
+        k,
+        levels,
+        n_levels,
+        width,
+    };
     let (col_sums, sum_sq) = fold_rows_mut(
         &mut packed,
         width,
-        |rows, out| {
-            let mut sums = vec![0.0; p];
-            let mut sq = 0.0;
-            let mut fitted = vec![0.0; p];
-            for (i, o) in rows.zip(out.chunks_exact_mut(width)) {
-                let yi = &y[i * p..(i + 1) * p];
-                let (coef, rest) = o.split_at_mut(k);
-                for (c, gi) in coef.iter_mut().zip(g.chunks_exact(p)) {
-                    *c = gi.iter().zip(yi).map(|(a, b)| a * b).sum();
-                }
-                let mean = yi.iter().sum::<f64>() / p as f64;
-                let (mut sse, mut sst) = (0.0, 0.0);
-                for q in 0..p {
-                    fitted[q] = x[q * k..(q + 1) * k]
-                        .iter()
-                        .zip(coef.iter())
-                        .map(|(a, b)| a * b)
-                        .sum();
-                    sse += (yi[q] - fitted[q]).powi(2);
-                    sst += (yi[q] - mean).powi(2);
-                    sums[q] += yi[q];
-                    sq += yi[q] * yi[q];
-                }
-                let (r2, rest) = rest.split_at_mut(1);
-                r2[0] = if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN };
-                let (pw, imp) = rest.split_at_mut(n_levels);
-                expand(&coef[1..], levels, pw);
-                importances(pw, levels, imp);
-            }
-            (sums, sq)
-        },
+        |rows, out| ctx.fit(rows, out),
         |(mut a, sa), (b, sb)| {
             a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
             (a, sa + sb)
@@ -224,7 +265,6 @@ pub fn fit(
         .map_err(|e| Error::invalid("ratings", e.to_string()))?;
     Ok(RatingFit {
         per_respondent: packed,
-        k,
         n_levels,
         pooled_coef: Array1::from(pooled_coef),
         pooled_part_worths: Array1::from(pooled_pw),

@@ -36,7 +36,6 @@ pub fn rating_fit<'py>(
     let (x, y) = (design.as_array(), ratings.as_array());
     let f = run(py, n_threads, || rating::fit(x, y, &levels, &names))?;
     let d = PyDict::new(py);
-    d.set_item("k", f.k)?;
     d.set_item("n_levels", f.n_levels)?;
     d.set_item("per_respondent", f.per_respondent.into_pyarray(py))?;
     d.set_item("pooled_coef", f.pooled_coef.into_pyarray(py))?;

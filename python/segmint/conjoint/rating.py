@@ -214,15 +214,15 @@ class RatingConjoint(BaseEstimator):
             names=["attribute", "level"],
         )
         attrs = pd.Index(list(self.attributes_), name="attribute")
-        # One block per respondent row: coefficients, R², part-worths, importances (views).
-        block, k, n_lv = out["per_respondent"], out["k"], out["n_levels"]
+        # One block, a row per respondent: intercept, R², part-worths, importances (views).
+        block, n_lv = out["per_respondent"], out["n_levels"]
         self.part_worths_ = pd.DataFrame(
-            block[:, k + 1 : k + 1 + n_lv], index=respondents, columns=columns, copy=False
+            block[:, 2 : 2 + n_lv], index=respondents, columns=columns, copy=False
         )
         self.intercepts_ = pd.Series(block[:, 0], index=respondents, name="intercept")
-        self.r2_ = pd.Series(block[:, k], index=respondents, name="r2")
+        self.r2_ = pd.Series(block[:, 1], index=respondents, name="r2")
         self.importances_ = pd.DataFrame(
-            block[:, k + 1 + n_lv :], index=respondents, columns=attrs, copy=False
+            block[:, 2 + n_lv :], index=respondents, columns=attrs, copy=False
         )
         self.pooled_part_worths_ = pd.Series(
             out["pooled_part_worths"], index=columns, name="part_worth"
