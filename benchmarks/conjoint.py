@@ -171,7 +171,7 @@ def expand(B: np.ndarray) -> np.ndarray:
     return np.hstack(out)
 
 
-def compare_rating(n_resp: int, n_loop: int) -> None:
+def compare_rating(n_resp: int, n_loop: int, repeats: int = 5) -> None:
     profiles = rating_design()
     X_eff, _ = effects(profiles, RATING_ATTRIBUTES)
     X = np.column_stack([np.ones(len(profiles)), X_eff])
@@ -181,8 +181,6 @@ def compare_rating(n_resp: int, n_loop: int) -> None:
     ratings = pd.DataFrame(Y, columns=[f"p{j}" for j in range(len(profiles))])
 
     RatingConjoint().fit(profiles, ratings.head(100))  # warm-up
-    model, sw, sc = timed(lambda: RatingConjoint().fit(profiles, ratings))
-    ours = model.part_worths_.to_numpy()
 
     def loop(Ysub: np.ndarray) -> np.ndarray:
         return np.array([np.linalg.lstsq(X, y, rcond=None)[0] for y in Ysub])
@@ -193,12 +191,23 @@ def compare_rating(n_resp: int, n_loop: int) -> None:
     def batched(Yall: np.ndarray) -> np.ndarray:
         return np.linalg.solve(X.T @ X, X.T @ Yall.T).T
 
-    B_batch, bw, bc = timed(batched, Y)
+    # segmint and the batched solve alternate, `repeats` runs each; medians reported.
+    runs: dict[str, list[tuple[float, float]]] = {"segmint": [], "batched": []}
+    for _ in range(repeats):
+        model, sw, sc = timed(lambda: RatingConjoint().fit(profiles, ratings))
+        runs["segmint"].append((sw, sc))
+        B_batch, bw, bc = timed(batched, Y)
+        runs["batched"].append((bw, bc))
+    sw = statistics.median(w for w, _ in runs["segmint"])
+    sc = statistics.median(c for _, c in runs["segmint"])
+    bw = statistics.median(w for w, _ in runs["batched"])
+    bc = statistics.median(c for _, c in runs["batched"])
+    ours = model.part_worths_.to_numpy()
     loop_diff = np.abs(ours[:n_loop] - expand(B_loop)).max()
     batch_diff = np.abs(ours - expand(B_batch)).max()
     print(
         f"(b) rating conjoint {n_resp:,} resp × {len(profiles)} profiles, {X.shape[1]} "
-        f"parameters each: segmint {sw * 1e3:.1f} ms wall / {sc * 1e3:.1f} ms CPU (incl. pooled "
+        f"parameters each (median of {repeats}, alternating): segmint {sw * 1e3:.1f} ms wall / {sc * 1e3:.1f} ms CPU (incl. pooled "
         f"model, R², importances)\n"
         f"    Python loop of np.linalg.lstsq: {lw * scale:.2f} s wall / {lc * scale:.2f} s CPU "
         f"(timed on {n_loop:,} respondents, scaled x{scale:g}) | ratio "

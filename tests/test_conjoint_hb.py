@@ -10,13 +10,14 @@ Notes on the design:
 
 * Individual recovery needs informative data: 20 tasks of 3 alternatives per respondent and the
   default logit-scale part-worths (spanning about ±2). The correlation criterion is pooled over
-  all respondent-parameters in coded space (per-parameter correlations are 0.6-0.85 at 20
-  tasks for 10 parameters; more would need far more tasks).
+  all respondent-parameters in coded space (reference: 0.916); per parameter the correlations
+  are 0.5-0.8 at 20 tasks for 10 parameters (price lowest) and 0.9 each would need far more
+  tasks per respondent.
 * This sampler (random-walk Metropolis per respondent) mixes α slowly on those data (integrated
   autocorrelation times of several hundred iterations for the largest part-worths), so split
   R-hat < 1.05 for α would need chains well beyond 20,000 iterations there. R-hat is checked on
   a smaller design (5 parameters, moderate part-worths) where 6,000 iterations per chain give
-  R-hat <= 1.03 with the reference sampler.
+  R-hat <= 1.006 with the reference sampler (<= 1.02 over 3 data seeds x 2 chain-seed pairs).
 * α's posterior mean is compared with the planted α within 2 posterior SDs per parameter: for a
   random data seed all 10 parameters pass with probability ~0.6 (the sample mean of β_i itself
   deviates from α by about one posterior SD), so the seed is one where the reference sampler
@@ -237,7 +238,9 @@ def test_individual_coefficients_correlate_with_truth(recovery) -> None:  # type
 
 
 def test_acceptance_ends_near_30_percent(recovery, mixing) -> None:  # type: ignore[no-untyped-def]
-    # Reference sampler: 0.30 on both data sets.
+    # Mean acceptance after burn-in. ρ is frozen at its last burn-in value, which oscillates
+    # by ±10 % steps around the 30 % point, so a chain ends anywhere in about 0.27-0.40
+    # (reference sampler: 0.29-0.31 on these data, 0.27-0.40 over other seeds).
     for model in (recovery[0], mixing[0]):
         acceptance = model.diagnostics_["acceptance"]
         assert ((acceptance >= 0.2) & (acceptance <= 0.4)).all(), acceptance
@@ -318,16 +321,17 @@ def test_covariates_recover_delta(with_covariates) -> None:  # type: ignore[no-u
     true = truth.delta.to_numpy()
     err = pd.DataFrame(est - true, index=truth.delta.index, columns=names)
     # Covariate rows: planted effects are ±1.4-1.6; the reference sampler's largest error on
-    # these data is 0.35-0.43 over chain seeds (posterior SDs up to 0.25: the chain mixes
+    # these data is 0.35-0.44 over chain seeds (posterior SDs up to 0.25: the chain mixes
     # slowly along the overall scale of the part-worths).
     assert np.abs(err.iloc[1:].to_numpy()).max() < 0.6, err.round(2).to_string()
     planted = true[1:] != 0
     assert np.all(np.sign(est[1:][planted]) == np.sign(true[1:][planted]))
     # The intercept absorbs the (uncentred) covariate means; the implied population mean of
-    # β_i is what is identified (reference: largest error 0.2-0.4 over chain seeds).
+    # β_i is what is identified (reference: largest error 0.2-0.42 over chain seeds, mostly the
+    # price coefficient: one chain drifts slowly along the overall scale).
     z = np.column_stack([np.ones(len(truth.covariates)), truth.covariates.to_numpy()])
     implied = (z @ est).mean(axis=0)
-    np.testing.assert_allclose(implied, truth.alpha.to_numpy(), atol=0.5)
+    np.testing.assert_allclose(implied, truth.alpha.to_numpy(), atol=0.6)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -440,7 +444,7 @@ def _products() -> pd.DataFrame:
 
 
 def test_simulator_shares_from_draws_and_means(recovery) -> None:  # type: ignore[no-untyped-def]
-    model, _data, _truth = recovery
+    model, _data, truth = recovery
     sim = MarketSimulator(model)
     products = _products()
     for kwargs in ({}, {"use_draws": False}):
@@ -454,10 +458,9 @@ def test_simulator_shares_from_draws_and_means(recovery) -> None:  # type: ignor
     # use_draws=False: the logit of each respondent's mean coefficients, averaged; by hand.
     names = list(model.parameter_names_)
     x = np.zeros((len(products), len(names)))
-    for attribute in ATTRIBUTES:
-        levels = [str(level) for level in model.part_worths_[attribute].columns]
+    for attribute, levels in truth.attributes.items():
         for p, level in enumerate(products[attribute]):
-            for v, lv in enumerate(levels[:-1]):
+            for lv in levels[:-1]:
                 x[p, names.index(f"{attribute}[{lv}]")] = (level == lv) - (level == levels[-1])
     x[:, names.index("price")] = products["price"]
     u = model.coef_individual_.loc[:, names].to_numpy() @ x.T

@@ -21,11 +21,17 @@ pub struct RatingFit {
     /// are views) so that a million respondents cost one allocation.
     pub per_respondent: Array2<f64>,
     pub n_levels: usize,
-    pub pooled_coef: Array1<f64>,
-    pub pooled_part_worths: Array1<f64>,
-    pub pooled_r2: f64,
+    pub pooled: Pooled,
+}
+
+/// OLS on all ratings stacked (R `conjoint`'s `caUtilities`).
+#[derive(Debug, Clone)]
+pub struct Pooled {
+    pub coef: Array1<f64>,
+    pub part_worths: Array1<f64>,
+    pub r2: f64,
     /// Residual standard error of the stacked fit, √(SSE / (R·P − K)).
-    pub pooled_sigma: f64,
+    pub sigma: f64,
 }
 
 impl RatingFit {
@@ -50,6 +56,7 @@ impl RatingFit {
 
 /// Expands effects-coded coefficients (without intercept) to every level: the last level of each
 /// attribute is minus the sum of the others.
+#[inline(always)]
 fn expand(coef: &[f64], levels: &[usize], out: &mut [f64]) {
     let (mut c, mut o) = (0, 0);
     for &l in levels {
@@ -65,13 +72,18 @@ fn expand(coef: &[f64], levels: &[usize], out: &mut [f64]) {
 }
 
 /// Range of each attribute's part-worths as a percentage of the sum of ranges.
+#[inline(always)]
 fn importances(pw: &[f64], levels: &[usize], out: &mut [f64]) {
     let mut o = 0;
     let mut total = 0.0;
     for (a, &l) in levels.iter().enumerate() {
         let s = &pw[o..o + l];
-        let r = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
-            - s.iter().cloned().fold(f64::INFINITY, f64::min);
+        let (mut hi, mut lo) = (s[0], s[0]);
+        for &v in &s[1..] {
+            hi = if v > hi { v } else { hi };
+            lo = if v < lo { v } else { lo };
+        }
+        let r = hi - lo;
         out[a] = r;
         total += r;
         o += l;
@@ -87,8 +99,9 @@ fn importances(pw: &[f64], levels: &[usize], out: &mut [f64]) {
 
 /// What the per-respondent pass needs.
 struct Rows<'a> {
-    x: &'a [f64],
-    g: &'a [f64],
+    /// X′ (k × p) and G′ = ((X′X)⁻¹X′)′ (p × k), row-major.
+    xt: &'a [f64],
+    gt: &'a [f64],
     y: &'a [f64],
     p: usize,
     k: usize,
@@ -117,31 +130,88 @@ impl Rows<'_> {
         self.fit_impl(rows, out)
     }
 
+    /// Works on blocks of respondents transposed (respondents along the vectors): every step
+    /// is a multiply-add over the block's respondents, which vectorises without dependency
+    /// chains; blocks of 64 keep the vectors in L1.
     #[inline(always)]
     fn fit_impl(&self, rows: std::ops::Range<usize>, out: &mut [f64]) -> (Vec<f64>, f64) {
-        let (p, k, x) = (self.p, self.k, self.x);
+        const BLOCK: usize = 64;
+        let (p, k) = (self.p, self.k);
         let mut sums = vec![0.0; p];
         let mut sq = 0.0;
-        let mut coef = vec![0.0; k];
-        for (i, o) in rows.zip(out.chunks_exact_mut(self.width)) {
-            let yi = &self.y[i * p..(i + 1) * p];
-            for (c, gi) in coef.iter_mut().zip(self.g.chunks_exact(p)) {
-                *c = linalg::dot(gi, yi);
-            }
-            let mean = yi.iter().sum::<f64>() / p as f64;
-            let (mut sse, mut sst) = (0.0, 0.0);
+        let mut yt = vec![0.0; p * BLOCK];
+        let mut coef = vec![0.0; k * BLOCK];
+        let (mut mean, mut sse, mut sst, mut fitted) = (
+            vec![0.0; BLOCK],
+            vec![0.0; BLOCK],
+            vec![0.0; BLOCK],
+            vec![0.0; BLOCK],
+        );
+        let mut ci = vec![0.0; k];
+        let mut start = rows.start;
+        for out_block in out.chunks_mut(BLOCK * self.width) {
+            let m = out_block.len() / self.width;
+            let ys = &self.y[start * p..(start + m) * p];
+            start += m;
             for q in 0..p {
-                let fitted = linalg::dot(&x[q * k..(q + 1) * k], &coef);
-                sse += (yi[q] - fitted) * (yi[q] - fitted);
-                sst += (yi[q] - mean) * (yi[q] - mean);
-                sums[q] += yi[q];
-                sq += yi[q] * yi[q];
+                let col = &mut yt[q * BLOCK..q * BLOCK + m];
+                for (i, v) in col.iter_mut().enumerate() {
+                    *v = ys[i * p + q];
+                }
             }
-            o[0] = coef[0];
-            o[1] = if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN };
-            let (pw, imp) = o[2..].split_at_mut(self.n_levels);
-            expand(&coef[1..], self.levels, pw);
-            importances(pw, self.levels, imp);
+            for c in 0..k {
+                let cc = &mut coef[c * BLOCK..c * BLOCK + m];
+                cc.iter_mut().for_each(|a| *a = 0.0);
+                for q in 0..p {
+                    let g = self.gt[q * k + c];
+                    let yq = &yt[q * BLOCK..q * BLOCK + m];
+                    cc.iter_mut().zip(yq).for_each(|(a, y)| *a += g * y);
+                }
+            }
+            let (mean, sse, sst, fitted) = (
+                &mut mean[..m],
+                &mut sse[..m],
+                &mut sst[..m],
+                &mut fitted[..m],
+            );
+            mean.iter_mut().for_each(|a| *a = 0.0);
+            for (q, s) in sums.iter_mut().enumerate() {
+                let yq = &yt[q * BLOCK..q * BLOCK + m];
+                mean.iter_mut().zip(yq).for_each(|(a, y)| *a += y);
+                *s += yq.iter().sum::<f64>();
+                sq += yq.iter().map(|y| y * y).sum::<f64>();
+            }
+            mean.iter_mut().for_each(|a| *a /= p as f64);
+            sse.iter_mut().for_each(|a| *a = 0.0);
+            sst.iter_mut().for_each(|a| *a = 0.0);
+            for q in 0..p {
+                fitted.iter_mut().for_each(|f| *f = 0.0);
+                for c in 0..k {
+                    let xv = self.xt[c * p + q];
+                    let cc = &coef[c * BLOCK..c * BLOCK + m];
+                    fitted.iter_mut().zip(cc).for_each(|(f, b)| *f += xv * b);
+                }
+                let yq = &yt[q * BLOCK..q * BLOCK + m];
+                for i in 0..m {
+                    let (e, d) = (yq[i] - fitted[i], yq[i] - mean[i]);
+                    sse[i] += e * e;
+                    sst[i] += d * d;
+                }
+            }
+            for (i, o) in out_block.chunks_exact_mut(self.width).enumerate() {
+                for (c, v) in ci.iter_mut().enumerate() {
+                    *v = coef[c * BLOCK + i];
+                }
+                o[0] = ci[0];
+                o[1] = if sst[i] > 0.0 {
+                    1.0 - sse[i] / sst[i]
+                } else {
+                    f64::NAN
+                };
+                let (pw, imp) = o[2..].split_at_mut(self.n_levels);
+                expand(&ci[1..], self.levels, pw);
+                importances(pw, self.levels, imp);
+            }
         }
         (sums, sq)
     }
@@ -156,6 +226,34 @@ pub fn fit(
     levels: &[usize],
     names: &[String],
 ) -> Result<RatingFit> {
+    let width = 2 + levels.iter().sum::<usize>() + levels.len();
+    let mut block = vec![0.0; ratings.nrows() * width];
+    let pooled = fit_into(design, ratings, levels, names, &mut block)?;
+    let per_respondent = Array2::from_shape_vec((ratings.nrows(), width), block)
+        .map_err(|e| Error::invalid("ratings", e.to_string()))?;
+    Ok(RatingFit {
+        per_respondent,
+        n_levels: levels.iter().sum(),
+        pooled,
+    })
+}
+
+/// The width of a respondent's row in the per-respondent block of [`fit_into`].
+pub fn block_width(levels: &[usize]) -> usize {
+    2 + levels.iter().sum::<usize>() + levels.len()
+}
+
+/// As [`fit`], writing the per-respondent block (respondents × [`block_width`], layout as in
+/// [`RatingFit::per_respondent`]) into `out`, which the caller allocates (e.g. as a NumPy array,
+/// whose allocator asks for huge pages: a million respondents' results then cost a few page
+/// faults instead of thousands). Returns the pooled fit.
+pub fn fit_into(
+    design: ArrayView2<f64>,
+    ratings: ArrayView2<f64>,
+    levels: &[usize],
+    names: &[String],
+    out: &mut [f64],
+) -> Result<Pooled> {
     let (p, k) = design.dim();
     let r = ratings.nrows();
     if levels.iter().any(|&l| l < 2) || 1 + levels.iter().map(|l| l - 1).sum::<usize>() != k {
@@ -216,13 +314,18 @@ pub fn fit(
     let n_levels: usize = levels.iter().sum();
     let n_attr = levels.len();
     let width = 2 + n_levels + n_attr;
-    let mut packed = vec![0.0; r * width];
+    if out.len() != r * width {
+        return Err(Error::invalid("out", format!("needs {} values", r * width)));
+    }
+    let packed = out;
     let y = ratings.as_standard_layout();
     let y = y.as_slice().unwrap_or(&[]);
     // Partials: column sums of y and the sum of squares.
+    let xt: Vec<f64> = (0..k * p).map(|j| x[(j % p) * k + j / p]).collect();
+    let gt: Vec<f64> = (0..p * k).map(|j| g[(j % k) * p + j / k]).collect();
     let ctx = Rows {
-        x: &x,
-        g: &g,
+        xt: &xt,
+        gt: &gt,
         y,
         p,
         k,
@@ -231,7 +334,7 @@ pub fn fit(
         width,
     };
     let (col_sums, sum_sq) = fold_rows_mut(
-        &mut packed,
+        packed,
         width,
         |rows, out| ctx.fit(rows, out),
         |(mut a, sa), (b, sb)| {
@@ -261,15 +364,11 @@ pub fn fit(
     let sst = sum_sq - total * total / n;
     let mut pooled_pw = vec![0.0; n_levels];
     expand(&pooled_coef[1..], levels, &mut pooled_pw);
-    let packed = Array2::from_shape_vec((r, width), packed)
-        .map_err(|e| Error::invalid("ratings", e.to_string()))?;
-    Ok(RatingFit {
-        per_respondent: packed,
-        n_levels,
-        pooled_coef: Array1::from(pooled_coef),
-        pooled_part_worths: Array1::from(pooled_pw),
-        pooled_r2: if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN },
-        pooled_sigma: (sse / (n - k as f64)).sqrt(),
+    Ok(Pooled {
+        coef: Array1::from(pooled_coef),
+        part_worths: Array1::from(pooled_pw),
+        r2: if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN },
+        sigma: (sse / (n - k as f64)).sqrt(),
     })
 }
 
@@ -319,7 +418,7 @@ mod tests {
         // Importances: ranges 1.5 and 1.5.
         assert!((f.importance()[[0, 0]] - 50.0).abs() < 1e-12);
         // Pooled = mean of the two respondents = 1.5 × planted.
-        assert!((f.pooled_part_worths[0] - 1.5).abs() < 1e-12);
-        assert!((f.pooled_coef[0] - 7.5).abs() < 1e-12);
+        assert!((f.pooled.part_worths[0] - 1.5).abs() < 1e-12);
+        assert!((f.pooled.coef[0] - 7.5).abs() < 1e-12);
     }
 }

@@ -1,0 +1,565 @@
+"""Hierarchical-Bayes choice model: segmint vs a vectorised NumPy sampler, side by side.
+
+The NumPy reference below is exactly the sampler of REFERENCES.md (Sawtooth CBC/HB as in R
+ChoiceModelR): β_i ~ N(α, D), α flat, D ~ IW(ν₀ = K + prior_df, ν₀·v·V₀) with the
+effects-coding-aware V₀; each iteration draws α | β, D ~ N(mean β_i, D/N), then
+D | β, α ~ IW(ν₀ + N, ν₀vV₀ + Σ(β_i − α)(β_i − α)′), then every respondent's β_i by one
+random-walk Metropolis step with proposal β_i + ρ·chol(D)·ε (all respondents at once, one
+NumPy Generator), accepted with the ratio of likelihood × N(β; α, D); ρ starts at 0.1 and is
+multiplied by 1.1 when the iteration's acceptance rate is above 0.3, else by 0.9, during burn-in
+only. Log-sum-exp is max-shifted. With upper-level covariates α is replaced by Δ′z_i and Δ | β, D
+is a flat-prior multivariate regression draw.
+
+NumPy's BLAS is limited to one thread (threadpoolctl) for the reference: multi-threaded
+OpenBLAS only slows its small products down on a 2-core machine. CPU time is the main measure.
+
+Both run ONE chain on the same data (1,000 respondents × 12 tasks × 3 alternatives, 10
+parameters) for the same number of iterations (burn-in half, every 10th draw kept). The script
+prints CPU and wall ms per iteration of each, the ratios, and the agreement of the two posteriors
+(α posterior means, respondent means: correlations and largest differences; against the truth).
+
+    python benchmarks/hb.py                   # 20,000 iterations
+    python benchmarks/hb.py --quick           # 2,000 iterations
+    python benchmarks/hb.py --reference-only  # the NumPy sampler alone (no segmint needed)
+    python benchmarks/hb.py --recovery        # NumPy sampler on the data sets of
+                                              # tests/test_conjoint_hb.py: the recovery figures
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from segmint.datasets import make_choice_data
+
+# ---------------------------------------------------------------------------------------------
+# Data: long frame -> dense arrays
+
+
+def design_arrays(
+    data: pd.DataFrame,
+    attributes: list[str],
+    linear: list[str],
+    *,
+    none: str | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[str], pd.Index, list[int]]:
+    """X (N, T, J, K) in coded space (effects coding, then linear, then NONE), the chosen
+    alternative (N, T), the parameter names, the respondent ids (sorted) and the level counts
+    of the categorical attributes. Every respondent must have T tasks of J alternatives."""
+    df = data.sort_values(["respondent", "task", "alternative"], kind="stable")
+    ids = pd.Index(df["respondent"].unique(), name="respondent")
+    n = len(ids)
+    n_tasks = df.groupby("respondent", sort=False)["task"].nunique().unique()
+    if len(n_tasks) != 1:
+        raise ValueError("every respondent needs the same number of tasks")
+    t = int(n_tasks[0])
+    j = len(df) // (n * t)
+    if n * t * j != len(df):
+        raise ValueError("every task needs the same number of alternatives")
+    cols: list[np.ndarray] = []
+    names: list[str] = []
+    n_levels: list[int] = []
+    is_none = df[none].to_numpy(dtype=bool) if none else np.zeros(len(df), dtype=bool)
+    for a in attributes:
+        cat = df[a].astype("category")
+        levels = list(cat.cat.categories)
+        codes = cat.cat.codes.to_numpy()
+        n_levels.append(len(levels))
+        for v, lv in enumerate(levels[:-1]):
+            x = (codes == v).astype(np.float64) - (codes == len(levels) - 1)
+            x[is_none] = 0.0
+            cols.append(x)
+            names.append(f"{a}[{lv}]")
+    for c in linear:
+        x = df[c].to_numpy(dtype=np.float64).copy()
+        x[is_none] = 0.0
+        cols.append(x)
+        names.append(c)
+    if none:
+        cols.append(is_none.astype(np.float64))
+        names.append("NONE")
+    X = np.column_stack(cols).reshape(n, t, j, len(names))
+    chosen = df["chosen"].to_numpy().reshape(n, t, j)
+    if not (chosen.sum(axis=2) == 1).all():
+        raise ValueError("exactly one chosen alternative per task")
+    return X, chosen.argmax(axis=2), names, ids, n_levels
+
+
+def prior_v0(n_levels: list[int], k: int) -> np.ndarray:
+    """V₀: per effects-coded attribute with L levels an (L−1) block with (L−1)/L on the diagonal
+    and −1/L off it; identity for the remaining (linear, ASC, NONE) parameters."""
+    v0 = np.eye(k)
+    at = 0
+    for L in n_levels:
+        m = L - 1
+        v0[at : at + m, at : at + m] = np.eye(m) - 1.0 / L
+        at += m
+    return v0
+
+
+# ---------------------------------------------------------------------------------------------
+# Choice likelihood, vectorised over respondents
+
+
+class Likelihood:
+    """Per-respondent MNL log-likelihood for a stack of coefficient vectors (N, K)."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        n, t, j, k = X.shape
+        self.n, self.t, self.j, self.k = n, t, j, k
+        # Alternative-major rows (N, J*T, K): the J utilities of a task are T apart.
+        self.Xa = np.ascontiguousarray(X.transpose(0, 2, 1, 3).reshape(n, j * t, k))
+        chosen = np.take_along_axis(X, y[:, :, None, None], axis=2)[:, :, 0, :]
+        self.x_chosen = chosen.sum(axis=1)  # (N, K): Σ_t x_chosen
+
+    def __call__(self, beta: np.ndarray) -> np.ndarray:
+        v = np.matmul(self.Xa, beta[:, :, None])[:, :, 0].reshape(self.n, self.j, self.t)
+        m = v[:, 0].copy()
+        for a in range(1, self.j):
+            np.maximum(m, v[:, a], out=m)
+        s = np.exp(v[:, 0] - m)
+        for a in range(1, self.j):
+            s += np.exp(v[:, a] - m)
+        lse = m + np.log(s)
+        return np.einsum("nk,nk->n", self.x_chosen, beta) - lse.sum(axis=1)
+
+
+class PooledMNL:
+    """Pooled (optionally respondent-weighted) conditional logit fitted by Newton's method with
+    step halving. Gradient Σ w (x_chosen − x̄_p), Hessian −Σ w Σ_j p_j x_j x_j′ + Σ w x̄ x̄′
+    (REFERENCES.md). The data layouts are built once (the latent-class M-step reuses them)."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        n, t, j, k = X.shape
+        self.n, self.t, self.j, self.k = n, t, j, k
+        # Alternative-major layout (J, R, K): reductions over the alternatives are plane-wise.
+        self.XJ = np.ascontiguousarray(X.reshape(n * t, j, k).transpose(1, 0, 2))
+        self.XfT = np.ascontiguousarray(self.XJ.reshape(j * n * t, k).T)  # (K, J*R)
+        self.xc = np.take_along_axis(X, y[:, :, None, None], axis=2)[:, :, 0, :].reshape(-1, k)
+
+    def _value(self, b: np.ndarray, wr: np.ndarray, xc_w: np.ndarray) -> tuple[float, np.ndarray]:
+        v = self.XJ @ b  # (J, R)
+        m = v.max(axis=0)
+        e = np.exp(v - m)
+        s = e.sum(axis=0)
+        return float(xc_w @ b - wr @ (m + np.log(s))), e / s
+
+    def fit(
+        self,
+        weights: np.ndarray | None = None,
+        beta: np.ndarray | None = None,
+        *,
+        max_steps: int = 100,
+        tol: float = 1e-10,
+    ) -> tuple[np.ndarray, float, int]:
+        """Coefficients, log-likelihood and Newton steps; stops when the Newton decrement is
+        below tol or no step along the Newton direction increases the log-likelihood."""
+        wr = np.ones(self.n * self.t) if weights is None else np.repeat(weights, self.t)
+        xc_w = wr @ self.xc
+        b = np.zeros(self.k) if beta is None else np.array(beta, dtype=np.float64)
+        ll, p = self._value(b, wr, xc_w)
+        steps = 0
+        for steps in range(1, max_steps + 1):  # noqa: B007
+            xbar = p[0][:, None] * self.XJ[0]
+            for a in range(1, self.j):
+                xbar += p[a][:, None] * self.XJ[a]
+            grad = xc_w - wr @ xbar
+            hess = (self.XfT * (p * wr).ravel()) @ self.XfT.T - (xbar.T * wr) @ xbar
+            try:
+                step = np.linalg.solve(hess, grad)
+            except np.linalg.LinAlgError:  # a class with no weight, or separated data
+                step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+            decrement = float(grad @ step)
+            h = 1.0
+            while True:
+                ll_new, p_new = self._value(b + h * step, wr, xc_w)
+                if ll_new >= ll or h < 1e-10:
+                    break
+                h /= 2
+            if ll_new < ll:  # no ascent along the Newton direction: at the optimum
+                break
+            b, ll, p = b + h * step, ll_new, p_new
+            if decrement < tol:
+                break
+        return b, ll, steps
+
+
+def mnl_newton(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, int]:
+    """Aggregate MNL: coefficients, log-likelihood, Newton steps."""
+    return PooledMNL(X, y).fit()
+
+
+# ---------------------------------------------------------------------------------------------
+# The HB sampler
+
+
+def _iw(rng: np.random.Generator, df: float, scale: np.ndarray) -> np.ndarray:
+    """One draw of IW(df, scale) by Bartlett: D = L_S (A A′)⁻¹ L_S′ with L_S = chol(scale)."""
+    k = len(scale)
+    a = np.tril(rng.standard_normal((k, k)), -1)
+    a[np.diag_indices(k)] = np.sqrt(rng.chisquare(df - np.arange(k)))
+    g = np.linalg.solve(a, np.linalg.cholesky(scale).T)  # A⁻¹ L_S′
+    return g.T @ g
+
+
+def hb_numpy(
+    X: np.ndarray,
+    y: np.ndarray,
+    v0: np.ndarray,
+    *,
+    n_iter: int,
+    burn_in: int,
+    thin: int = 10,
+    prior_variance: float = 1.0,
+    prior_df: int = 5,
+    Z: np.ndarray | None = None,
+    seed: int = 0,
+) -> dict[str, np.ndarray | float]:
+    """One chain. Returns kept respondent draws (n_kept, N, K) float32, α draws (n_kept, K)
+    (or Δ draws (n_kept, M, K) with covariates Z (N, M), first column 1), the D draws' mean, the
+    final ρ and acceptance (mean over the post-burn-in iterations), RLH and percent certainty at
+    the last draw, and the CPU / wall seconds of the loop."""
+    rng = np.random.default_rng(seed)
+    lik = Likelihood(X, y)
+    n, k = lik.n, lik.k
+    nu0 = k + prior_df
+    s0 = nu0 * prior_variance * v0
+    beta = np.zeros((n, k))
+    ll = lik(beta)
+    D = prior_variance * v0
+    rho = 0.1
+    if Z is not None:
+        zz_inv = np.linalg.inv(Z.T @ Z)
+        zz_root = np.linalg.cholesky(zz_inv)
+        proj = zz_inv @ Z.T
+    kept_beta, kept_top, d_sum, acc_post = [], [], np.zeros((k, k)), []
+    cpu, wall = time.process_time(), time.perf_counter()
+    for it in range(n_iter):
+        # α | β, D (or Δ | β, D)
+        root = np.linalg.cholesky(D)
+        if Z is None:
+            top = beta.mean(axis=0) + root @ rng.standard_normal(k) / np.sqrt(n)
+            mean = top[None, :]
+        else:
+            top = proj @ beta + zz_root @ rng.standard_normal((Z.shape[1], k)) @ root.T
+            mean = Z @ top
+        # D | β, α
+        r = beta - mean
+        D = _iw(rng, nu0 + n, s0 + r.T @ r)
+        # β_i | α, D: random-walk Metropolis, all respondents at once
+        root = np.linalg.cholesky(D)
+        root_inv = np.linalg.inv(root)
+        cand = beta + rho * (rng.standard_normal((n, k)) @ root.T)
+        ll_cand = lik(cand)
+        q_old = np.square((beta - mean) @ root_inv.T).sum(axis=1)
+        q_new = np.square((cand - mean) @ root_inv.T).sum(axis=1)
+        log_ratio = ll_cand - ll - 0.5 * (q_new - q_old)
+        accept = np.log(rng.random(n)) < log_ratio
+        beta[accept] = cand[accept]
+        ll[accept] = ll_cand[accept]
+        rate = accept.mean()
+        if it < burn_in:
+            rho *= 1.1 if rate > 0.3 else 0.9
+        else:
+            acc_post.append(rate)
+            d_sum += D
+            if (it - burn_in + 1) % thin == 0:
+                kept_beta.append(beta.astype(np.float32))
+                kept_top.append(top.copy())
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    ll_total = float(ll.sum())
+    n_obs = n * lik.t
+    return {
+        "beta": np.stack(kept_beta),
+        "top": np.stack(kept_top),
+        "D": d_sum / max(n_iter - burn_in, 1),
+        "rho": rho,
+        "acceptance": float(np.mean(acc_post)) if acc_post else float("nan"),
+        "acceptance_last": float(rate),
+        "rlh": float(np.exp(ll_total / n_obs)),
+        "pct_certainty": 1.0 - ll_total / (n_obs * np.log(1.0 / lik.j)),
+        "cpu": cpu,
+        "wall": wall,
+    }
+
+
+def split_rhat(chains: np.ndarray) -> np.ndarray:
+    """Plain split-R-hat (BDA3) of draws (n_chains, n_draws, K) -> (K,)."""
+    n_draws = chains.shape[1]
+    half = n_draws // 2
+    parts = np.concatenate([chains[:, :half], chains[:, n_draws - half :]], axis=0)
+    means = parts.mean(axis=1)
+    w = parts.var(axis=1, ddof=1).mean(axis=0)
+    b = half * means.var(axis=0, ddof=1)
+    var = (half - 1) / half * w + b / half
+    return np.sqrt(var / w)
+
+
+# ---------------------------------------------------------------------------------------------
+# Side by side
+
+
+ATTRIBUTES = ["brand", "support", "delivery", "contract", "warranty"]
+
+
+def fit_segmint(data: pd.DataFrame, n_iter: int, burn_in: int, seed: int):  # type: ignore[no-untyped-def]
+    import segmint
+
+    model = segmint.ChoiceModel(
+        method="hb", n_iter=n_iter, burn_in=burn_in, thin=10, n_chains=1, random_state=seed
+    )
+    cpu, wall = time.process_time(), time.perf_counter()
+    model.fit(data, attributes=ATTRIBUTES, linear=["price"])
+    return model, time.process_time() - cpu, time.perf_counter() - wall
+
+
+def compare(n_iter: int, reference_only: bool) -> None:
+    burn_in = n_iter // 2
+    data, truth = make_choice_data(1000, 12, 3, random_state=1)
+    X, y, names, ids, n_levels = design_arrays(data, ATTRIBUTES, ["price"])
+    assert names == truth.parameter_names and len(names) == 10
+    print(
+        f"HB, 1,000 respondents × 12 tasks × 3 alternatives, {len(names)} parameters, "
+        f"{n_iter:,} iterations (burn-in {burn_in:,}, thin 10), one chain each; "
+        f"{os.cpu_count()} cores"
+    )
+    with threadpool_limits(limits=1, user_api="blas"):
+        ref = hb_numpy(
+            X, y, prior_v0(n_levels, len(names)), n_iter=n_iter, burn_in=burn_in, seed=1
+        )
+    ref_alpha = ref["top"].mean(axis=0)
+    ref_means = ref["beta"].mean(axis=0)
+    true_beta = truth.beta.loc[ids].to_numpy()
+    print(
+        f"  numpy  : {ref['cpu'] / n_iter * 1e3:6.3f} ms CPU/it, "
+        f"{ref['wall'] / n_iter * 1e3:6.3f} ms wall/it ({ref['wall']:.1f} s); acceptance "
+        f"{ref['acceptance']:.3f}, rho "
+        f"{ref['rho']:.3f}, RLH {ref['rlh']:.3f}; corr(respondent means, truth) "
+        f"{np.corrcoef(ref_means.ravel(), true_beta.ravel())[0, 1]:.3f}"
+    )
+    if reference_only:
+        return
+    model, cpu, wall = fit_segmint(data, n_iter, burn_in, seed=1)
+    sg_alpha = model.alpha_.loc[names].to_numpy()
+    sg_means = model.coef_individual_.loc[ids, names].to_numpy()
+    diag = model.diagnostics_.iloc[0]
+    print(
+        f"  segmint: {cpu / n_iter * 1e3:6.3f} ms CPU/it, {wall / n_iter * 1e3:6.3f} ms wall/it "
+        f"({wall:.1f} s); acceptance {diag['acceptance']:.3f}, rho {diag['rho']:.3f}, RLH "
+        f"{diag['rlh']:.3f}; corr(respondent means, truth) "
+        f"{np.corrcoef(sg_means.ravel(), true_beta.ravel())[0, 1]:.3f}"
+    )
+    print(
+        f"  ratio numpy/segmint: CPU {ref['cpu'] / cpu:.1f}x, wall {ref['wall'] / wall:.1f}x "
+        f"(target >= 10x)"
+    )
+    sd = ref["top"].std(axis=0, ddof=1)
+    print(
+        f"  agreement: alpha posterior means max |diff| {np.abs(sg_alpha - ref_alpha).max():.3f} "
+        f"(= {np.max(np.abs(sg_alpha - ref_alpha) / sd):.2f} numpy posterior SDs), corr "
+        f"{np.corrcoef(sg_alpha, ref_alpha)[0, 1]:.4f}; respondent means corr "
+        f"{np.corrcoef(sg_means.ravel(), ref_means.ravel())[0, 1]:.4f}, max |diff| "
+        f"{np.abs(sg_means - ref_means).max():.3f}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Recovery figures on the test data sets (tests/test_conjoint_hb.py mirrors these settings)
+
+RECOVERY = {"n": 300, "tasks": 20, "alts": 3, "seed": 3, "n_iter": 6000, "burn_in": 2000}
+MIXING = {"n": 200, "tasks": 12, "alts": 3, "seed": 2, "n_iter": 6000, "burn_in": 2000}
+MIXING_ATTRIBUTES = {
+    "brand": ["Acme", "Globex", "Initech"],
+    "support": ["email", "phone", "dedicated"],
+}
+MIXING_ALPHA = [0.25, 0.0, -0.4, 0.05, -0.6]
+COVARIATES = {"n": 400, "tasks": 12, "alts": 3, "seed": 7, "n_iter": 4000, "burn_in": 1500}
+CAMERA = {"n_iter": 3000, "burn_in": 1500}
+CAMERA_LINEAR = [
+    "canon",
+    "sony",
+    "nikon",
+    "panasonic",
+    "pixels",
+    "zoom",
+    "video",
+    "swivel",
+    "wifi",
+    "price",
+]
+
+
+def _two_chains(X, y, v0, c, seeds=(11, 12)):  # type: ignore[no-untyped-def]
+    return [
+        hb_numpy(X, y, v0, n_iter=c["n_iter"], burn_in=c["burn_in"], thin=5, seed=s) for s in seeds
+    ]
+
+
+def _alpha_z(runs, truth) -> np.ndarray:  # type: ignore[no-untyped-def]
+    a = np.concatenate([r["top"] for r in runs])
+    return (a.mean(axis=0) - truth.alpha.to_numpy()) / a.std(axis=0, ddof=1)
+
+
+def recovery() -> None:
+    c = RECOVERY
+    data, truth = make_choice_data(c["n"], c["tasks"], c["alts"], random_state=c["seed"])
+    X, y, names, ids, n_levels = design_arrays(data, ATTRIBUTES, ["price"])
+    runs = _two_chains(X, y, prior_v0(n_levels, len(names)), c)
+    print(
+        f"recovery: {c['n']} respondents × {c['tasks']} tasks × {c['alts']} alternatives "
+        f"(seed {c['seed']}), {len(names)} parameters, 2 chains × {c['n_iter']} iterations "
+        f"(burn-in {c['burn_in']}, thin 5); {sum(r['wall'] for r in runs):.1f} s"
+    )
+    z = _alpha_z(runs, truth)
+    print(f"  alpha (mean - truth) / posterior sd: {np.array2string(z, precision=2)}")
+    print(f"  alpha max |z| {np.abs(z).max():.2f} (test: < 2)")
+    draws = np.concatenate([r["beta"] for r in runs]).astype(np.float64)
+    true_beta = truth.beta.loc[ids].to_numpy()
+    lo, hi = np.quantile(draws, [0.05, 0.95], axis=0)
+    cover = (lo <= true_beta) & (true_beta <= hi)
+    means = draws.mean(axis=0)
+    corr_pooled = np.corrcoef(means.ravel(), true_beta.ravel())[0, 1]
+    corr_per = [np.corrcoef(means[:, p], true_beta[:, p])[0, 1] for p in range(len(names))]
+    print(
+        f"  90% interval coverage {cover.mean():.3f} (test: 0.85-0.95); per parameter "
+        f"{np.array2string(cover.mean(axis=0), precision=2)}"
+    )
+    print(
+        f"  corr(respondent means, true beta): pooled {corr_pooled:.3f} (test: >= 0.9); per "
+        f"parameter {np.array2string(np.array(corr_per), precision=2)} (test: min >= 0.4)"
+    )
+    rhat = split_rhat(np.stack([r["top"] for r in runs]))
+    print(
+        f"  acceptance (post burn-in) {[round(r['acceptance'], 3) for r in runs]}, rho "
+        f"{[round(r['rho'], 3) for r in runs]}; split-R-hat alpha max {rhat.max():.3f} (not "
+        f"tested on these data); RLH {[round(r['rlh'], 3) for r in runs]}"
+    )
+    # WTP per respondent: -part-worth / price coefficient per draw, median over draws.
+    price = names.index("price")
+    full = []
+    at = 0
+    for L in n_levels:
+        coded = draws[..., at : at + L - 1]
+        full.append(np.concatenate([coded, -coded.sum(axis=-1, keepdims=True)], axis=-1))
+        at += L - 1
+    pw = np.concatenate(full, axis=-1)
+    wtp = np.median(-pw / draws[..., price : price + 1], axis=0)
+    true_wtp = (-truth.part_worths.div(truth.beta["price"], axis=0)).loc[ids].to_numpy()
+    est_med, true_med = np.median(wtp, axis=0), np.median(true_wtp, axis=0)
+    clear = np.abs(true_med) > 0.2
+    print(
+        f"  WTP medians over respondents: corr with truth "
+        f"{np.corrcoef(est_med, true_med)[0, 1]:.3f} (test: > 0.95); signs agree where "
+        f"|truth| > 0.2: {bool(np.all(np.sign(est_med[clear]) == np.sign(true_med[clear])))}"
+    )
+
+    c = MIXING
+    data, truth = make_choice_data(
+        c["n"],
+        c["tasks"],
+        c["alts"],
+        attributes=MIXING_ATTRIBUTES,
+        alpha=MIXING_ALPHA,
+        random_state=c["seed"],
+    )
+    X, y, names, ids, n_levels = design_arrays(data, list(MIXING_ATTRIBUTES), ["price"])
+    runs = _two_chains(X, y, prior_v0(n_levels, len(names)), c)
+    rhat = split_rhat(np.stack([r["top"] for r in runs]))
+    print(
+        f"mixing: {c['n']} × {c['tasks']} × {c['alts']}, {len(names)} parameters, 2 chains × "
+        f"{c['n_iter']} (burn-in {c['burn_in']}): split-R-hat alpha "
+        f"{np.array2string(rhat, precision=3)} (test: < 1.05); alpha max |z| "
+        f"{np.abs(_alpha_z(runs, truth)).max():.2f} (test: < 2); acceptance "
+        f"{[round(r['acceptance'], 3) for r in runs]}"
+    )
+
+    c = COVARIATES
+    data, truth = make_choice_data(
+        c["n"], c["tasks"], c["alts"], covariates=2, random_state=c["seed"]
+    )
+    X, y, names, ids, n_levels = design_arrays(data, ATTRIBUTES, ["price"])
+    Z = np.column_stack([np.ones(len(ids)), truth.covariates.loc[ids].to_numpy()])
+    run = hb_numpy(
+        X, y, prior_v0(n_levels, len(names)), n_iter=c["n_iter"], burn_in=c["burn_in"], Z=Z
+    )
+    est, sd = run["top"].mean(axis=0), run["top"].std(axis=0, ddof=1)
+    err = est - truth.delta.to_numpy()
+    planted = truth.delta.to_numpy()[1:] != 0
+    implied = (Z @ est).mean(axis=0)
+    print(
+        f"covariates: {c['n']} × {c['tasks']} × {c['alts']}, 2 covariates, 1 chain × "
+        f"{c['n_iter']} (burn-in {c['burn_in']}); {run['wall']:.1f} s"
+    )
+    print(
+        f"  covariate rows: max |error| {np.abs(err[1:]).max():.3f} (test: < 0.6), posterior "
+        f"sd up to {sd[1:].max():.3f}; planted "
+        f"{np.array2string(truth.delta.to_numpy()[1:][planted], precision=2)} estimated "
+        f"{np.array2string(est[1:][planted], precision=2)}; implied population mean max "
+        f"|error| {np.abs(implied - truth.alpha.to_numpy()).max():.3f} (test: < 0.6)"
+    )
+    _segments_check(run, ids, truth)
+
+    camera = Path(__file__).resolve().parents[2] / "shared" / "data" / "conjoint"
+    path = camera / "camera_long.csv"
+    if path.is_file():
+        data = pd.read_csv(path)
+        X, y, names, ids, n_levels = design_arrays(data, [], CAMERA_LINEAR)
+        coef, ll, _ = mnl_newton(X, y)
+        run = hb_numpy(
+            X,
+            y,
+            prior_v0(n_levels, len(names)),
+            n_iter=CAMERA["n_iter"],
+            burn_in=CAMERA["burn_in"],
+        )
+        means = run["beta"].mean(axis=0)
+        price = names.index("price")
+        print(
+            f"camera: aggregate MNL price {coef[price]:.3f} (LL {ll:.1f}); HB mean of respondent "
+            f"price coefficients {means[:, price].mean():.3f} (median "
+            f"{np.median(means[:, price]):.3f}), alpha price {run['top'][:, price].mean():.3f} "
+            f"(test: HB mean and median < 1.5 × MNL); acceptance {run['acceptance']:.3f}, RLH "
+            f"{run['rlh']:.3f} ({run['wall']:.1f} s)"
+        )
+
+
+def _segments_check(run: dict, ids: pd.Index, truth) -> None:  # type: ignore[no-untyped-def]
+    """What segment_preferences + profile should find: KMeans (3) on respondent means
+    standardised within respondent; one-way ANOVA of each covariate by segment."""
+    from scipy.stats import f_oneway
+    from sklearn.cluster import KMeans
+
+    means = run["beta"].mean(axis=0).astype(np.float64)
+    std = (means - means.mean(axis=1, keepdims=True)) / means.std(axis=1, keepdims=True)
+    labels = KMeans(3, n_init=10, random_state=0).fit_predict(std)
+    cov = truth.covariates.loc[ids]
+    for col in cov.columns:
+        groups = [cov[col].to_numpy()[labels == g] for g in range(3)]
+        print(
+            f"  segments (KMeans 3 on standardised means): {col} by segment "
+            f"{[round(float(g.mean()), 2) for g in groups]}, ANOVA p "
+            f"{f_oneway(*groups).pvalue:.1e}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="2,000 iterations")
+    parser.add_argument("--reference-only", action="store_true", help="NumPy sampler alone")
+    parser.add_argument("--recovery", action="store_true", help="recovery figures (NumPy)")
+    args = parser.parse_args()
+    if args.recovery:
+        with threadpool_limits(limits=1, user_api="blas"):
+            recovery()
+        return
+    compare(2_000 if args.quick else 20_000, args.reference_only)
+
+
+if __name__ == "__main__":
+    main()
