@@ -207,8 +207,8 @@ def compare_rating(n_resp: int, n_loop: int, repeats: int = 5) -> None:
     batch_diff = np.abs(ours - expand(B_batch)).max()
     print(
         f"(b) rating conjoint {n_resp:,} resp × {len(profiles)} profiles, {X.shape[1]} "
-        f"parameters each (median of {repeats}, alternating): segmint {sw * 1e3:.1f} ms wall / {sc * 1e3:.1f} ms CPU (incl. pooled "
-        f"model, R², importances)\n"
+        f"parameters each (median of {repeats}, alternating): segmint {sw * 1e3:.1f} ms wall / "
+        f"{sc * 1e3:.1f} ms CPU (incl. pooled model, R², importances)\n"
         f"    Python loop of np.linalg.lstsq: {lw * scale:.2f} s wall / {lc * scale:.2f} s CPU "
         f"(timed on {n_loop:,} respondents, scaled x{scale:g}) | ratio "
         f"{lw * scale / sw:.1f}x wall | part-worths max abs diff {loop_diff:.1e}\n"

@@ -103,7 +103,7 @@ def _covariates(covariates: Any, respondents: pd.Index) -> tuple[np.ndarray, lis
 
 def split_rhat(draws: np.ndarray) -> np.ndarray:
     """Split-R̂ (Gelman et al., BDA3 §11.4) of (chains, draws, parameters)."""
-    c, n, _ = draws.shape
+    n = draws.shape[1]
     half = n // 2
     if half < 2:
         return np.full(draws.shape[2], np.nan)
