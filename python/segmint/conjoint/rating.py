@@ -147,15 +147,15 @@ class RatingConjoint(BaseEstimator):
             pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
             for t in frame.dtypes
         )
-        y = frame.to_numpy(dtype=np.float64, na_value=np.nan) if numeric else None
-        if y is None or not np.isfinite(y.sum()):
-            # Slow path: find the column to name in the error.
-            y = np.column_stack(
-                [
-                    _numeric_ratings(frame.iloc[:, j], frame.columns[j])
-                    for j in range(frame.shape[1])
-                ]
-            )
+        fast: np.ndarray | None = (
+            frame.to_numpy(dtype=np.float64, na_value=np.nan) if numeric else None
+        )
+        if fast is not None and np.isfinite(fast.sum()):
+            return fast, frame.index
+        # Slow path: finds the column to name in the error.
+        y = np.column_stack(
+            [_numeric_ratings(frame.iloc[:, j], frame.columns[j]) for j in range(frame.shape[1])]
+        )
         return y, frame.index
 
     # -- fitting --------------------------------------------------------------------------------
