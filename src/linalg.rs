@@ -122,6 +122,7 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// y = L x for lower-triangular L.
+#[inline(always)]
 pub fn lower_mul(l: &[f64], k: usize, x: &[f64], y: &mut [f64]) {
     for i in 0..k {
         let mut s = 0.0;

@@ -18,6 +18,7 @@ impl Stream {
     }
 
     /// A uniform draw from [0, 1) with 53 random bits.
+    #[inline(always)]
     pub fn uniform(&mut self) -> f64 {
         (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
@@ -48,6 +49,7 @@ impl Stream {
 
     /// A standard normal draw (Marsaglia's polar method: pairs of draws, the second one kept for
     /// the next call).
+    #[inline(always)]
     pub fn normal(&mut self) -> f64 {
         if let Some(z) = self.1.take() {
             return z;

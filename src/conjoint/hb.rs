@@ -105,6 +105,8 @@ pub struct HbData {
     /// Upper-level covariates, n_respondents × q, row-major (a column of ones for the mean).
     pub z: Vec<f64>,
     pub q: usize,
+    /// `x` rearranged by [`kernel::by_respondent`] (filled by [`HbSampler::new`]).
+    pub xt: Vec<f64>,
 }
 
 impl HbData {
@@ -157,10 +159,18 @@ impl HbData {
     }
 
     /// Log-likelihood of respondent `i`'s choices at `beta`; `v` is scratch.
-    #[inline]
+    #[inline(always)]
     fn loglik(&self, i: usize, beta: &[f64], v: &mut Vec<f64>) -> f64 {
         let (t0, t1) = (self.respondents[i], self.respondents[i + 1]);
-        kernel::tasks_loglik(&self.x, self.k, &self.starts, &self.chosen, t0..t1, beta, v)
+        kernel::tasks_loglik(
+            &self.xt,
+            self.k,
+            &self.starts,
+            &self.chosen,
+            t0..t1,
+            beta,
+            v,
+        )
     }
 }
 
@@ -268,8 +278,9 @@ pub struct HbSampler {
 }
 
 impl HbSampler {
-    pub fn new(data: HbData, params: HbParams) -> Result<Self> {
+    pub fn new(mut data: HbData, params: HbParams) -> Result<Self> {
         data.validate()?;
+        data.xt = kernel::by_respondent(&data.x, data.k, &data.starts, &data.respondents);
         let k = data.k;
         params.check(k)?;
         let n = data.n_respondents();
@@ -399,7 +410,7 @@ fn tie(beta: &[f64], out: &mut [f64], constraints: &[Constraint], scratch: &mut 
 }
 
 /// ½ (β − μ)′ D⁻¹ (β − μ) with D = L L′.
-#[inline]
+#[inline(always)]
 fn half_quad(l: &[f64], k: usize, beta: &[f64], mu: &[f64], tmp: &mut [f64]) -> f64 {
     // Forward substitution L y = β − μ; the form is ‖y‖².
     let mut s = 0.0;
@@ -413,6 +424,121 @@ fn half_quad(l: &[f64], k: usize, beta: &[f64], mu: &[f64], tmp: &mut [f64]) -> 
         s += v * v;
     }
     0.5 * s
+}
+
+/// Respondents per parallel task of the Metropolis step.
+const BLOCK: usize = 16;
+
+/// What the Metropolis step of one iteration needs (shared by all respondents).
+struct Metropolis<'a> {
+    data: &'a HbData,
+    l: &'a [f64],
+    delta: &'a [f64],
+    rho: f64,
+    constraints: &'a [Constraint],
+    k: usize,
+    q: usize,
+}
+
+impl Metropolis<'_> {
+    /// One Metropolis step for respondents `first..first + ll.len()`; returns how many
+    /// accepted. The AVX2/FMA build runs when the CPU has it.
+    fn block(
+        &self,
+        first: usize,
+        beta: &mut [f64],
+        tied: &mut [f64],
+        ll: &mut [f64],
+        streams: &mut [Stream],
+    ) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU supports AVX2 and FMA (checked above).
+                return unsafe { self.block_avx2(first, beta, tied, ll, streams) };
+            }
+        }
+        self.block_impl(first, beta, tied, ll, streams)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    fn block_avx2(
+        &self,
+        first: usize,
+        beta: &mut [f64],
+        tied: &mut [f64],
+        ll: &mut [f64],
+        streams: &mut [Stream],
+    ) -> usize {
+        self.block_impl(first, beta, tied, ll, streams)
+    }
+
+    #[inline(always)]
+    fn block_impl(
+        &self,
+        first: usize,
+        beta: &mut [f64],
+        tied: &mut [f64],
+        ll: &mut [f64],
+        streams: &mut [Stream],
+    ) -> usize {
+        let (k, q, l, rho) = (self.k, self.q, self.l, self.rho);
+        let mut buf = vec![0.0; 5 * k];
+        let (mu, rest) = buf.split_at_mut(k);
+        let (eps, rest) = rest.split_at_mut(k);
+        let (prop, rest) = rest.split_at_mut(k);
+        let (prop_tied, y) = rest.split_at_mut(k);
+        let mut scratch = Vec::new();
+        let mut v = Vec::new();
+        let mut accepted = 0;
+        for (j, (((beta, tied), ll), stream)) in beta
+            .chunks_exact_mut(k)
+            .zip(tied.chunks_exact_mut(k))
+            .zip(ll.iter_mut())
+            .zip(streams.iter_mut())
+            .enumerate()
+        {
+            let i = first + j;
+            let zi = &self.data.z[i * q..(i + 1) * q];
+            for (c, m) in mu.iter_mut().enumerate() {
+                *m = (0..q).map(|a| zi[a] * self.delta[a * k + c]).sum();
+            }
+            for e in eps.iter_mut() {
+                *e = stream.normal();
+            }
+            linalg::lower_mul(l, k, eps, prop);
+            for (p, b) in prop.iter_mut().zip(beta.iter()) {
+                *p = b + rho * *p;
+            }
+            let prop_ll = if self.constraints.is_empty() {
+                self.data.loglik(i, prop, &mut v)
+            } else {
+                tie(prop, prop_tied, self.constraints, &mut scratch);
+                self.data.loglik(i, prop_tied, &mut v)
+            };
+            // Prior: with y = L⁻¹(β − μ) the proposal's is L⁻¹(β* − μ) = y + ρε.
+            let cur = half_quad(l, k, beta, mu, y);
+            let new: f64 = 0.5
+                * y.iter()
+                    .zip(eps.iter())
+                    .map(|(a, e)| (a + rho * e) * (a + rho * e))
+                    .sum::<f64>();
+            let log_ratio = prop_ll - new - *ll + cur;
+            let u = stream.uniform();
+            if u > 0.0 && u.ln() < log_ratio {
+                beta.copy_from_slice(prop);
+                if self.constraints.is_empty() {
+                    tied.copy_from_slice(prop);
+                } else {
+                    tied.copy_from_slice(prop_tied);
+                }
+                *ll = prop_ll;
+                accepted += 1;
+            }
+        }
+        accepted
+    }
 }
 
 fn step(
@@ -430,68 +556,24 @@ fn step(
     let l = &chain.chol_d;
     let delta = &chain.delta;
     let constraints = &params.constraints;
-    // 1. Metropolis step for every respondent.
+    // 1. Metropolis step for every respondent, in blocks of BLOCK respondents.
+    let ctx = Metropolis {
+        data,
+        l,
+        delta,
+        rho,
+        constraints,
+        k,
+        q,
+    };
     let accepted: usize = chain
         .beta
-        .par_chunks_mut(k)
-        .zip(chain.tied.par_chunks_mut(k))
-        .zip(chain.ll.par_iter_mut())
-        .zip(chain.streams.par_iter_mut())
+        .par_chunks_mut(BLOCK * k)
+        .zip(chain.tied.par_chunks_mut(BLOCK * k))
+        .zip(chain.ll.par_chunks_mut(BLOCK))
+        .zip(chain.streams.par_chunks_mut(BLOCK))
         .enumerate()
-        .with_min_len(16)
-        .map_init(
-            || {
-                (
-                    vec![0.0; k],
-                    vec![0.0; k],
-                    vec![0.0; k],
-                    vec![0.0; k],
-                    vec![0.0; k],
-                    Vec::new(),
-                    Vec::new(),
-                )
-            },
-            |(mu, eps, prop, prop_tied, y, scratch, v), (i, (((beta, tied), ll), stream))| {
-                let zi = &data.z[i * q..(i + 1) * q];
-                for (j, m) in mu.iter_mut().enumerate() {
-                    *m = (0..q).map(|a| zi[a] * delta[a * k + j]).sum();
-                }
-                for e in eps.iter_mut() {
-                    *e = stream.normal();
-                }
-                linalg::lower_mul(l, k, eps, prop);
-                for (p, b) in prop.iter_mut().zip(beta.iter()) {
-                    *p = b + rho * *p;
-                }
-                let prop_ll = if constraints.is_empty() {
-                    data.loglik(i, prop, v)
-                } else {
-                    tie(prop, prop_tied, constraints, scratch);
-                    data.loglik(i, prop_tied, v)
-                };
-                // Prior: with y = L⁻¹(β − μ) the proposal's is L⁻¹(β* − μ) = y + ρε.
-                let cur = half_quad(l, k, beta, mu, y);
-                let new: f64 = 0.5
-                    * y.iter()
-                        .zip(eps.iter())
-                        .map(|(a, e)| (a + rho * e).powi(2))
-                        .sum::<f64>();
-                let log_ratio = prop_ll - new - *ll + cur;
-                let u = stream.uniform();
-                if u > 0.0 && u.ln() < log_ratio {
-                    beta.copy_from_slice(prop);
-                    if constraints.is_empty() {
-                        tied.copy_from_slice(prop);
-                    } else {
-                        tied.copy_from_slice(prop_tied);
-                    }
-                    *ll = prop_ll;
-                    1
-                } else {
-                    0
-                }
-            },
-        )
+        .map(|(b, (((beta, tied), ll), streams))| ctx.block(b * BLOCK, beta, tied, ll, streams))
         .sum();
     let acceptance = accepted as f64 / n as f64;
     // 2. Δ | β, D: Δ̂ = (Z′Z)⁻¹ Z′B, Δ = Δ̂ + C⁻ᵀ E L′ with Z′Z = C C′, D = L L′.

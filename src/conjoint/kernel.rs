@@ -2,11 +2,10 @@
 
 use std::ops::Range;
 
-use crate::linalg::dot;
-
-/// Σ_t log P(chosen_t) over `tasks` (rows of task t: `starts[t]..starts[t + 1]` of the row-major
-/// `x` with `k` columns) at coefficients `beta`, by a stable log-sum-exp; `v` is scratch. The
-/// AVX2/FMA build of the same code is used when the CPU has it.
+/// Σ_t log P(chosen_t) over `tasks` at coefficients `beta`, by a stable log-sum-exp; `v` is
+/// scratch. `x` is laid out by [`by_respondent`]: the rows `starts[t0]..starts[t1]` of the
+/// tasks are stored column-major at `x[starts[t0] * k..starts[t1] * k]`, so `tasks` must be one
+/// of the runs given to `by_respondent`. The AVX2/FMA build runs when the CPU has it.
 #[inline]
 pub fn tasks_loglik(
     x: &[f64],
@@ -52,6 +51,22 @@ fn has_avx2_fma() -> bool {
     }
 }
 
+/// The row-major model matrix `x` (`k` columns) rearranged for [`tasks_loglik`]: for each run
+/// of tasks `runs[i]..runs[i + 1]`, its rows become a column-major block in place.
+pub fn by_respondent(x: &[f64], k: usize, starts: &[usize], runs: &[usize]) -> Vec<f64> {
+    let mut out = vec![0.0; x.len()];
+    for w in runs.windows(2) {
+        let (r0, r1) = (starts[w[0]], starts[w[1]]);
+        let n = r1 - r0;
+        for (j, row) in x[r0 * k..r1 * k].chunks_exact(k).enumerate() {
+            for (c, &v) in row.iter().enumerate() {
+                out[r0 * k + c * n + j] = v;
+            }
+        }
+    }
+    out
+}
+
 /// Utilities of all the rows, shifted by each task's maximum, exponentiated in one vectorisable
 /// pass; one logarithm of the product of the tasks' sums.
 #[inline(always)]
@@ -66,8 +81,15 @@ fn tasks_loglik_impl(
 ) -> f64 {
     let (t0, t1) = (tasks.start, tasks.end);
     let (r0, r1) = (starts[t0], starts[t1]);
+    let n = r1 - r0;
+    // The rows of these tasks, column-major (see `by_respondent`): v = Σ_c β_c x_c, a
+    // multiply-add over contiguous columns without horizontal sums.
+    let block = &x[r0 * k..r1 * k];
     v.clear();
-    v.extend(x[r0 * k..r1 * k].chunks_exact(k).map(|row| dot(row, beta)));
+    v.resize(n, 0.0);
+    for (b, col) in beta.iter().zip(block.chunks_exact(n)) {
+        v.iter_mut().zip(col).for_each(|(u, x)| *u += b * x);
+    }
     let mut chosen_sum = 0.0;
     let mut max_sum = 0.0;
     for t in t0..t1 {
@@ -158,7 +180,8 @@ mod tests {
             .collect();
         let lse = |s: &[f64]| s.iter().map(|v| v.exp()).sum::<f64>().ln();
         let want = (u[1] - lse(&u[0..3])) + (u[3] - lse(&u[3..5]));
-        let got = tasks_loglik(&x, 2, &starts, &chosen, 0..2, &beta, &mut Vec::new());
+        let xt = by_respondent(&x, 2, &starts, &[0, 2]);
+        let got = tasks_loglik(&xt, 2, &starts, &chosen, 0..2, &beta, &mut Vec::new());
         assert!((got - want).abs() < 1e-14, "{got} {want}");
     }
 }

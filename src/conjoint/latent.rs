@@ -49,6 +49,8 @@ pub struct LcFit {
 struct Panel<'a> {
     d: &'a ChoiceData<'a>,
     respondents: &'a [usize],
+    /// `d.x` rearranged by [`kernel::by_respondent`].
+    xt: Vec<f64>,
 }
 
 impl Panel<'_> {
@@ -60,7 +62,7 @@ impl Panel<'_> {
     fn loglik(&self, i: usize, beta: &[f64], v: &mut Vec<f64>) -> f64 {
         let d = self.d;
         let tasks = self.respondents[i]..self.respondents[i + 1];
-        kernel::tasks_loglik(d.x, d.k, d.starts, d.chosen, tasks, beta, v)
+        kernel::tasks_loglik(&self.xt, d.k, d.starts, d.chosen, tasks, beta, v)
     }
 
     /// Score of respondent i under β: Σ_t (x_chosen − x̄_t), added to `out`, scaled by `w`.
@@ -308,7 +310,8 @@ pub fn fit(d: &ChoiceData, respondents: &[usize], params: LcParams) -> Result<Lc
             *g = i;
         }
     }
-    let panel = Panel { d, respondents };
+    let xt = kernel::by_respondent(d.x, d.k, d.starts, respondents);
+    let panel = Panel { d, respondents, xt };
     let k = d.k;
     let streams = Stream::many(params.seed, params.n_starts);
     let runs: Vec<Run> = streams

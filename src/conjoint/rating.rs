@@ -102,7 +102,10 @@ struct Rows<'a> {
     /// X′ (k × p) and G′ = ((X′X)⁻¹X′)′ (p × k), row-major.
     xt: &'a [f64],
     gt: &'a [f64],
+    /// Ratings, respondents × profiles, row-major or (`column_major`) profiles × respondents.
     y: &'a [f64],
+    column_major: bool,
+    r: usize,
     p: usize,
     k: usize,
     levels: &'a [usize],
@@ -151,14 +154,19 @@ impl Rows<'_> {
         let mut start = rows.start;
         for out_block in out.chunks_mut(BLOCK * self.width) {
             let m = out_block.len() / self.width;
-            let ys = &self.y[start * p..(start + m) * p];
-            start += m;
             for q in 0..p {
                 let col = &mut yt[q * BLOCK..q * BLOCK + m];
-                for (i, v) in col.iter_mut().enumerate() {
-                    *v = ys[i * p + q];
+                if self.column_major {
+                    // Respondents are contiguous within a profile's column: a plain copy.
+                    col.copy_from_slice(&self.y[q * self.r + start..q * self.r + start + m]);
+                } else {
+                    let ys = &self.y[start * p..(start + m) * p];
+                    for (i, v) in col.iter_mut().enumerate() {
+                        *v = ys[i * p + q];
+                    }
                 }
             }
+            start += m;
             for c in 0..k {
                 let cc = &mut coef[c * BLOCK..c * BLOCK + m];
                 cc.iter_mut().for_each(|a| *a = 0.0);
@@ -277,12 +285,6 @@ pub fn fit_into(
             format!("{p} profiles cannot estimate {k} parameters with residual degrees of freedom"),
         ));
     }
-    if let Some(pos) = ratings.iter().position(|v| !v.is_finite()) {
-        return Err(Error::invalid(
-            "ratings",
-            format!("respondent row {} holds NaN or an infinite value", pos / p),
-        ));
-    }
     let x: Vec<f64> = design.iter().cloned().collect();
     let mut xtx = vec![0.0; k * k];
     for row in x.chunks_exact(k) {
@@ -318,8 +320,24 @@ pub fn fit_into(
         return Err(Error::invalid("out", format!("needs {} values", r * width)));
     }
     let packed = out;
-    let y = ratings.as_standard_layout();
-    let y = y.as_slice().unwrap_or(&[]);
+    // Ratings as they come: row-major, or column-major (a pandas frame's float block) read
+    // column by column without a transposing copy.
+    let column_major = !ratings.is_standard_layout() && ratings.t().is_standard_layout();
+    let owned;
+    let y: &[f64] = if column_major {
+        ratings.t().to_slice().unwrap_or(&[])
+    } else {
+        owned = ratings.as_standard_layout();
+        owned.as_slice().unwrap_or(&[])
+    };
+    // Checked in memory order (fast for either layout).
+    if let Some(pos) = y.iter().position(|v| !v.is_finite()) {
+        let row = if column_major { pos % r } else { pos / p };
+        return Err(Error::invalid(
+            "ratings",
+            format!("respondent row {row} holds NaN or an infinite value"),
+        ));
+    }
     // Partials: column sums of y and the sum of squares.
     let xt: Vec<f64> = (0..k * p).map(|j| x[(j % p) * k + j / p]).collect();
     let gt: Vec<f64> = (0..p * k).map(|j| g[(j % k) * p + j / k]).collect();
@@ -327,6 +345,8 @@ pub fn fit_into(
         xt: &xt,
         gt: &gt,
         y,
+        column_major,
+        r,
         p,
         k,
         levels,
@@ -417,6 +437,15 @@ mod tests {
         assert!((f.r2()[0] - 1.0).abs() < 1e-12);
         // Importances: ranges 1.5 and 1.5.
         assert!((f.importance()[[0, 0]] - 50.0).abs() < 1e-12);
+        // The same ratings stored column-major give the same fit.
+        let fortran = ratings
+            .t()
+            .as_standard_layout()
+            .into_owned()
+            .reversed_axes();
+        assert!(!fortran.is_standard_layout());
+        let g = fit(x.view(), fortran.view(), &levels, &names).unwrap();
+        assert_eq!(g.per_respondent, f.per_respondent);
         // Pooled = mean of the two respondents = 1.5 × planted.
         assert!((f.pooled.part_worths[0] - 1.5).abs() < 1e-12);
         assert!((f.pooled.coef[0] - 7.5).abs() < 1e-12);

@@ -204,7 +204,7 @@ class RatingConjoint(BaseEstimator):
         levels = [len(v) for v in self.attributes_.values()]
         out = _core.rating_fit(
             np.ascontiguousarray(design),
-            np.ascontiguousarray(y),
+            y if (y.flags.c_contiguous or y.flags.f_contiguous) else np.ascontiguousarray(y),
             levels,
             names,
             n_threads(self.n_jobs),
