@@ -257,6 +257,8 @@ struct Chain {
     d: Vec<f64>,
     chol_d: Vec<f64>,
     rho: f64,
+    /// Σ ln ρ and count over the end of burn-in (the frozen ρ is their geometric mean).
+    log_rho: (f64, usize),
     iter: usize,
     trace: Trace,
     draws: Vec<f32>,
@@ -330,6 +332,7 @@ impl HbSampler {
                 chol_d: d.clone(),
                 d,
                 rho: 0.1,
+                log_rho: (0.0, 0),
                 iter: 0,
                 trace: Trace::default(),
                 draws: Vec::with_capacity(n_kept * n * k),
@@ -646,9 +649,19 @@ fn step(
             chain.chol_d = ld;
         }
     }
-    // 4. Adapt ρ during burn-in.
+    // 4. Adapt ρ during burn-in. The rule makes ρ oscillate around the value that gives 30 %
+    // acceptance; it is frozen at the geometric mean of its last `window` burn-in values rather
+    // than wherever the last step left it (which alone can put acceptance anywhere in 25–40 %).
     if chain.iter < params.burn_in {
         chain.rho *= if acceptance > 0.3 { 1.1 } else { 0.9 };
+        let window = (params.burn_in / 10).clamp(1, 200);
+        if chain.iter + window >= params.burn_in {
+            chain.log_rho.0 += chain.rho.ln();
+            chain.log_rho.1 += 1;
+        }
+        if chain.iter + 1 == params.burn_in {
+            chain.rho = (chain.log_rho.0 / chain.log_rho.1 as f64).exp();
+        }
     }
     // 5. Record.
     let total_ll: f64 = chain.ll.iter().sum();
