@@ -51,6 +51,8 @@ struct Panel<'a> {
     respondents: &'a [usize],
     /// `d.x` rearranged by [`kernel::by_respondent`].
     xt: Vec<f64>,
+    /// `d.x` rearranged for the M-step's statistics.
+    cols: mnl::Columns,
 }
 
 impl Panel<'_> {
@@ -131,9 +133,9 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// Up to `steps` Newton steps with step halving on the weighted conditional logit. The
 /// statistics at an accepted point (with its information matrix) serve the next step, so a
 /// step costs one pass over the tasks unless it has to be halved.
-fn weighted_newton(d: &ChoiceData, beta: &mut [f64], steps: usize) {
+fn weighted_newton(d: &ChoiceData, cols: &mnl::Columns, beta: &mut [f64], steps: usize) {
     let k = d.k;
-    let mut s = mnl::loglik_stats(d, beta, true);
+    let mut s = mnl::loglik_stats_with(d, cols, beta, true);
     for _ in 0..steps {
         let mut info = s.information.clone();
         // A tiny ridge keeps classes with (near) zero weight solvable; it does not move the
@@ -153,7 +155,7 @@ fn weighted_newton(d: &ChoiceData, beta: &mut [f64], steps: usize) {
         let mut t = 1.0;
         loop {
             let trial: Vec<f64> = beta.iter().zip(&step).map(|(b, d)| b + t * d).collect();
-            let ts = mnl::loglik_stats(d, &trial, true);
+            let ts = mnl::loglik_stats_with(d, cols, &trial, true);
             if ts.loglik >= s.loglik {
                 beta.copy_from_slice(&trial);
                 s = ts;
@@ -204,7 +206,7 @@ fn em(panel: &Panel, groups: &[usize], start: Vec<f64>, params: &LcParams, tol: 
             } else {
                 params.newton_steps
             };
-            weighted_newton(&d, &mut coef[cl * k..(cl + 1) * k], steps);
+            weighted_newton(&d, &panel.cols, &mut coef[cl * k..(cl + 1) * k], steps);
         }
         let ll = panel.e_step(&coef, &shares, &mut h);
         history.push(ll);
@@ -311,7 +313,13 @@ pub fn fit(d: &ChoiceData, respondents: &[usize], params: LcParams) -> Result<Lc
         }
     }
     let xt = kernel::by_respondent(d.x, d.k, d.starts, respondents);
-    let panel = Panel { d, respondents, xt };
+    let cols = mnl::Columns::new(d);
+    let panel = Panel {
+        d,
+        respondents,
+        xt,
+        cols,
+    };
     let k = d.k;
     let streams = Stream::many(params.seed, params.n_starts);
     let runs: Vec<Run> = streams
