@@ -18,7 +18,7 @@ mod python;
 #[pyo3::pymodule]
 mod _core {
     #[pymodule_export]
-    use crate::python::chaid::{chaid_apply, chaid_fit};
+    use crate::python::chaid::{chaid_apply, chaid_fit, chaid_merge_table, chaid_node_tables};
     #[pymodule_export]
     use crate::python::cluster::{
         calinski_harabasz_score, davies_bouldin_score, euclidean_matrix, gower_matrix, kmeans_fit,

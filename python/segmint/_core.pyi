@@ -9,6 +9,8 @@ __all__ = [
     "calinski_harabasz_score",
     "chaid_apply",
     "chaid_fit",
+    "chaid_merge_table",
+    "chaid_node_tables",
     "davies_bouldin_score",
     "euclidean_matrix",
     "gower_matrix",
@@ -252,3 +254,24 @@ class HbSampler:
         npt.NDArray[np.float64],
         list[float],
     ]: ...
+
+def chaid_node_tables(
+    codes: npt.NDArray[np.uint32],
+    n_levels: list[int],
+    y: npt.NDArray[np.uint32],
+    n_classes: int,
+    sample_weight: npt.NDArray[np.float64] | None,
+    nodes: npt.NDArray[np.int64],
+    n_nodes: int,
+    n_threads: int,
+) -> npt.NDArray[np.float64]: ...
+def chaid_merge_table(
+    table: npt.NDArray[np.float64],
+    ordinal: bool,
+    statistic: str,
+    alpha_merge: float,
+    alpha_split_merged: float,
+    exhaustive: bool,
+    split_merged: bool,
+    min_child_size: float,
+) -> dict[str, Any] | None: ...

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import math
 import numbers
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -761,3 +762,76 @@ class CHAID(BaseEstimator):
         ax.axis("off")
         ax.set_title(f"CHAID tree for {self._target_name}")
         return fig
+
+
+# --- The sufficient statistics, for partitioned (group-by) builds -------------------------------
+
+
+def node_tables(
+    codes: np.ndarray,
+    n_levels: Sequence[int],
+    y: np.ndarray,
+    n_classes: int,
+    nodes: np.ndarray,
+    n_nodes: int,
+    *,
+    sample_weight: np.ndarray | None = None,
+    n_jobs: int | None = None,
+) -> np.ndarray:
+    """CHAID's sufficient statistics: weighted contingency tables per node and predictor.
+
+    ``codes`` (rows × predictors, integer category codes ``0..n_levels[j]``, negative = missing),
+    ``y`` (class codes ``0..n_classes``), ``nodes`` (each row's node ``0..n_nodes``, negative =
+    not in an open node). Returns an array ``(n_nodes, predictors, max(n_levels) + 1,
+    n_classes)``; slot ``n_levels[j]`` of predictor j holds its missing values. Tables of
+    disjoint row partitions add up to the tables of all rows, so a distributed driver (e.g. Dask:
+    one call per partition, then a sum) can grow the tree level by level and decide every split
+    with :func:`merge_table` on the summed tables.
+    """
+    c = np.asarray(codes)
+    if c.ndim != 2:
+        raise InvalidInputError("codes: must be 2-D (rows × predictors)", "codes")
+    c32 = np.where(c < 0, _frame.MISSING_CODE, c).astype(np.uint32)
+    w = None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)
+    return _core.chaid_node_tables(
+        c32,
+        [int(v) for v in n_levels],
+        np.ascontiguousarray(y, dtype=np.uint32),
+        int(n_classes),
+        w,
+        np.ascontiguousarray(nodes, dtype=np.int64),
+        int(n_nodes),
+        _frame.n_threads(n_jobs),
+    )
+
+
+def merge_table(
+    table: np.ndarray,
+    *,
+    ordinal: bool = False,
+    test: str = "pearson",
+    alpha_merge: float = 0.05,
+    alpha_split_merged: float = 0.05,
+    exhaustive: bool = False,
+    split_merged: bool = False,
+    min_child_size: float = 0.0,
+) -> dict[str, Any] | None:
+    """Merge one predictor's categories on its table (slots × classes, the last slot missing)
+    exactly as :class:`CHAID` does in a node: returns None (fewer than two categories, or all
+    merged) or a dict with ``groups`` (lists of slots), ``statistic``, ``df``, ``ln_p``,
+    ``ln_p_adjusted`` (Bonferroni, SPSS's multipliers) and ``merging``. The node splits on the
+    predictor with the smallest ``ln_p_adjusted`` if it is at most ``ln(alpha_split)``."""
+    if test not in ("pearson", "likelihood_ratio"):
+        raise InvalidInputError(
+            f"test: must be 'pearson' or 'likelihood_ratio', got {test!r}", "test"
+        )
+    return _core.chaid_merge_table(
+        np.ascontiguousarray(table, dtype=np.float64),
+        bool(ordinal),
+        test,
+        _check_alpha(alpha_merge, "alpha_merge"),
+        _check_alpha(alpha_split_merged, "alpha_split_merged"),
+        bool(exhaustive),
+        bool(split_merged),
+        float(min_child_size),
+    )

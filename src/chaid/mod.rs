@@ -11,6 +11,7 @@ mod columns;
 mod grow;
 mod merge;
 pub mod predict;
+pub mod tables;
 
 use ndarray::{ArrayView1, ArrayView2};
 

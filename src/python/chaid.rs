@@ -238,3 +238,96 @@ pub fn chaid_apply<'py>(
     })?;
     Ok(leaves.into_pyarray(py))
 }
+
+/// Weighted contingency tables per node and predictor (nodes × predictors × slots × classes;
+/// the last slot is missing): CHAID's sufficient statistics, additive over row partitions.
+#[pyfunction]
+#[pyo3(signature = (codes, n_levels, y, n_classes, sample_weight, nodes, n_nodes, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn chaid_node_tables<'py>(
+    py: Python<'py>,
+    codes: PyReadonlyArray2<'py, u32>,
+    n_levels: Vec<u32>,
+    y: PyReadonlyArray1<'py, u32>,
+    n_classes: usize,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    nodes: PyReadonlyArray1<'py, i64>,
+    n_nodes: usize,
+    n_threads: usize,
+) -> PyResult<Bound<'py, numpy::PyArray4<f64>>> {
+    let (c, y, nodes) = (codes.as_array(), y.as_array(), nodes.as_array());
+    let w = sample_weight.as_ref().map(|w| w.as_array());
+    let t = run(py, n_threads, || {
+        let y = y
+            .as_slice()
+            .ok_or_else(|| Error::invalid("y", "must be contiguous"))?;
+        let nodes = nodes
+            .as_slice()
+            .ok_or_else(|| Error::invalid("nodes", "must be contiguous"))?;
+        let w = w
+            .as_ref()
+            .map(|w| {
+                w.as_slice()
+                    .ok_or_else(|| Error::invalid("sample_weight", "must be contiguous"))
+            })
+            .transpose()?;
+        chaid::tables::node_tables(c, &n_levels, y, n_classes, w, nodes, n_nodes)
+    })?;
+    Ok(t.into_pyarray(py))
+}
+
+/// CHAID's merging and adjusted test on one table (slots × classes, the last slot missing):
+/// None, or a dict with the groups (lists of slots), statistic, df, ln_p, ln_p_adjusted, merging.
+#[pyfunction]
+#[pyo3(signature = (table, ordinal, statistic, alpha_merge, alpha_split_merged, exhaustive, split_merged, min_child_size))]
+#[allow(clippy::too_many_arguments)]
+pub fn chaid_merge_table<'py>(
+    py: Python<'py>,
+    table: PyReadonlyArray2<'py, f64>,
+    ordinal: bool,
+    statistic: &str,
+    alpha_merge: f64,
+    alpha_split_merged: f64,
+    exhaustive: bool,
+    split_merged: bool,
+    min_child_size: f64,
+) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let statistic = match statistic {
+        "pearson" => Statistic::Pearson,
+        "likelihood_ratio" => Statistic::LikelihoodRatio,
+        other => {
+            return Err(to_py_err(
+                py,
+                Error::invalid("test", format!("unknown test {other:?}")),
+            ))
+        }
+    };
+    let t = table.as_array();
+    let m = chaid::tables::merge_table(
+        t,
+        ordinal,
+        statistic,
+        alpha_merge,
+        alpha_split_merged,
+        exhaustive,
+        split_merged,
+        min_child_size,
+    )
+    .map_err(|e| to_py_err(py, e))?;
+    let Some(m) = m else { return Ok(None) };
+    let d = PyDict::new(py);
+    d.set_item("groups", m.groups)?;
+    d.set_item("statistic", m.statistic)?;
+    d.set_item("df", m.df)?;
+    d.set_item("ln_p", m.ln_p)?;
+    d.set_item("ln_p_adjusted", m.ln_p_adjusted)?;
+    d.set_item(
+        "merging",
+        match m.merging {
+            Merging::Nominal => "nominal",
+            Merging::Ordinal => "ordinal",
+            Merging::Floating => "floating",
+        },
+    )?;
+    Ok(Some(d))
+}

@@ -1,0 +1,219 @@
+//! The sufficient statistics of CHAID, as standalone kernels for a partitioned (group-by) build.
+//!
+//! Growing a tree needs, for every open node and predictor, the contingency table of the
+//! predictor's categories against the target classes; everything after that (merging, tests,
+//! Bonferroni, the split decision) works on those small tables. [`node_tables`] builds the
+//! tables of many nodes in one pass over rows; tables from different partitions of the rows add
+//! up to the tables of the whole data. [`merge_table`] runs the merging and the adjusted test on
+//! one table — the step a driver calls after summing the partitions' tables.
+
+use ndarray::{Array4, ArrayView2};
+
+use super::merge::{merge_predictor, Response, Spec};
+use crate::error::{Error, Result};
+use crate::parallel::fold_rows;
+use crate::stats::bonferroni::Merging;
+use crate::stats::contingency::Statistic;
+use crate::table::MISSING_CODE;
+
+/// Weighted counts: `out[node, predictor, slot, class]` over the rows with `nodes[i] ≥ 0`, where
+/// the slot is the row's code (`n_levels[p]` for missing; the last slot). `codes` is rows ×
+/// predictors in any layout. Rows are summed in fixed chunks, so the result does not depend on
+/// the number of threads.
+#[allow(clippy::needless_range_loop)]
+pub fn node_tables(
+    codes: ArrayView2<u32>,
+    n_levels: &[u32],
+    y: &[u32],
+    n_classes: usize,
+    weights: Option<&[f64]>,
+    nodes: &[i64],
+    n_nodes: usize,
+) -> Result<Array4<f64>> {
+    let (n, p) = codes.dim();
+    if n_levels.len() != p {
+        return Err(Error::invalid("n_levels", format!("needs {p} values")));
+    }
+    if y.len() != n || nodes.len() != n || weights.is_some_and(|w| w.len() != n) {
+        return Err(Error::invalid(
+            "y",
+            "y, nodes and weights need one value per row",
+        ));
+    }
+    if let Some(&bad) = y.iter().find(|&&c| c as usize >= n_classes) {
+        return Err(Error::invalid(
+            "y",
+            format!("class code {bad} is not below n_classes"),
+        ));
+    }
+    if let Some(&bad) = nodes.iter().find(|&&v| v >= n_nodes as i64) {
+        return Err(Error::invalid(
+            "nodes",
+            format!("node {bad} is not below n_nodes"),
+        ));
+    }
+    if let Some(w) = weights {
+        if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(Error::invalid(
+                "sample_weight",
+                "needs finite, non-negative weights",
+            ));
+        }
+    }
+    for j in 0..p {
+        if let Some(c) = codes
+            .column(j)
+            .iter()
+            .find(|&&c| c != MISSING_CODE && c >= n_levels[j])
+        {
+            return Err(Error::invalid(
+                format!("codes[:, {j}]"),
+                format!("code {c} is not below n_levels {}", n_levels[j]),
+            ));
+        }
+    }
+    let slots = n_levels.iter().map(|&l| l as usize + 1).max().unwrap_or(1);
+    let size = n_nodes * p * slots * n_classes;
+    let flat = fold_rows(
+        n,
+        |rows| {
+            let mut t = vec![0.0; size];
+            for i in rows {
+                if nodes[i] < 0 {
+                    continue;
+                }
+                let node = nodes[i] as usize;
+                let w = weights.map_or(1.0, |w| w[i]);
+                let class = y[i] as usize;
+                for j in 0..p {
+                    let c = codes[[i, j]];
+                    let slot = if c == MISSING_CODE {
+                        n_levels[j] as usize
+                    } else {
+                        c as usize
+                    };
+                    t[((node * p + j) * slots + slot) * n_classes + class] += w;
+                }
+            }
+            t
+        },
+        |mut a, b| {
+            a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+            a
+        },
+    );
+    Array4::from_shape_vec((n_nodes, p, slots, n_classes), flat)
+        .map_err(|e| Error::invalid("tables", e.to_string()))
+}
+
+/// The merged groups of one predictor's table and their test, as the tree would use them.
+#[derive(Debug, Clone)]
+pub struct MergedTable {
+    /// Slots per group (slot = category code; the last slot is missing).
+    pub groups: Vec<Vec<usize>>,
+    pub statistic: f64,
+    pub df: f64,
+    pub ln_p: f64,
+    /// Bonferroni-adjusted ln p (SPSS's multipliers).
+    pub ln_p_adjusted: f64,
+    pub merging: Merging,
+}
+
+/// Merges the categories of one table (`slots × n_classes` weighted counts, the last slot holding
+/// missing values) exactly as the tree does. `None` when fewer than two categories are present
+/// or all merged into one group.
+#[allow(clippy::too_many_arguments)]
+pub fn merge_table(
+    table: ArrayView2<f64>,
+    ordinal: bool,
+    statistic: Statistic,
+    alpha_merge: f64,
+    alpha_split_merged: f64,
+    exhaustive: bool,
+    split_merged: bool,
+    min_child_size: f64,
+) -> Result<Option<MergedTable>> {
+    for (name, a) in [
+        ("alpha_merge", alpha_merge),
+        ("alpha_split_merged", alpha_split_merged),
+    ] {
+        if !(a > 0.0 && a < 1.0) {
+            return Err(Error::invalid(name, "must be in (0, 1)"));
+        }
+    }
+    let (slots, n_classes) = table.dim();
+    if slots < 2 || n_classes < 2 {
+        return Err(Error::invalid(
+            "table",
+            "needs at least two slots and two classes",
+        ));
+    }
+    if table.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+        return Err(Error::invalid(
+            "table",
+            "counts must be finite and non-negative",
+        ));
+    }
+    let flat: Vec<f64> = table.iter().cloned().collect();
+    let spec = Spec {
+        response: Response::Classes {
+            n_classes,
+            case: false,
+        },
+        statistic,
+        ln_alpha_merge: alpha_merge.ln(),
+        ln_alpha_split_merged: alpha_split_merged.ln(),
+        exhaustive,
+        split_merged,
+        min_child_size,
+    };
+    Ok(
+        merge_predictor(&flat, slots, ordinal, &spec).map(|c| MergedTable {
+            groups: c.groups,
+            statistic: c.test.statistic,
+            df: c.test.df1,
+            ln_p: c.test.ln_p,
+            ln_p_adjusted: c.ln_p_adj,
+            merging: c.merging,
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn partitions_add_up() {
+        let codes = array![[0u32, 1], [1, MISSING_CODE], [2, 0], [0, 1], [1, 1]];
+        let y = [0, 1, 1, 0, 1];
+        let nodes = [0i64, 0, 1, -1, 1];
+        let all = node_tables(codes.view(), &[3, 2], &y, 2, None, &nodes, 2).unwrap();
+        let a = node_tables(
+            codes.slice(ndarray::s![..2, ..]),
+            &[3, 2],
+            &y[..2],
+            2,
+            None,
+            &nodes[..2],
+            2,
+        )
+        .unwrap();
+        let b = node_tables(
+            codes.slice(ndarray::s![2.., ..]),
+            &[3, 2],
+            &y[2..],
+            2,
+            None,
+            &nodes[2..],
+            2,
+        )
+        .unwrap();
+        assert_eq!(all, &a + &b);
+        // Node 0, predictor 1: row 0 code 1 class 0; row 1 missing (slot 2) class 1.
+        assert_eq!(all[[0, 1, 1, 0]], 1.0);
+        assert_eq!(all[[0, 1, 2, 1]], 1.0);
+        assert_eq!(all.sum(), 8.0);
+    }
+}
