@@ -401,18 +401,36 @@ fn chunk_columns_impl(
     if hessian {
         // x̄_t per column (k × n_t), then the two sums of the information.
         let mut xbar = vec![0.0; k * n_t];
+        let mut qx = vec![0.0; n];
+        // Tasks of one size (the usual design) are summed in fixed-width groups.
+        let j0 = d.starts[t0 + 1] - d.starts[t0];
+        let uniform = (t0..t1).all(|t| d.starts[t + 1] - d.starts[t] == j0);
         for c in 0..k {
             let x = col(c);
+            qx.iter_mut()
+                .zip(q.iter().zip(x))
+                .for_each(|(o, (a, b))| *o = a * b);
             let xb = &mut xbar[c * n_t..(c + 1) * n_t];
-            for (j, t) in (t0..t1).enumerate() {
-                let (a, b) = (d.starts[t] - r0, d.starts[t + 1] - r0);
-                if w[j] > 0.0 {
-                    let acc: f64 = (a..b).map(|r| q[r] * x[r]).sum();
-                    xb[j] = acc / w[j];
+            if uniform {
+                match j0 {
+                    2 => segment_sums::<2>(&qx, xb),
+                    3 => segment_sums::<3>(&qx, xb),
+                    4 => segment_sums::<4>(&qx, xb),
+                    5 => segment_sums::<5>(&qx, xb),
+                    _ => xb
+                        .iter_mut()
+                        .zip(qx.chunks_exact(j0))
+                        .for_each(|(o, s)| *o = s.iter().sum()),
+                }
+            } else {
+                for (j, t) in (t0..t1).enumerate() {
+                    xb[j] = qx[d.starts[t] - r0..d.starts[t + 1] - r0].iter().sum();
                 }
             }
+            for (o, &wj) in xb.iter_mut().zip(&w) {
+                *o = if wj > 0.0 { *o / wj } else { 0.0 };
+            }
         }
-        let mut qx = vec![0.0; n];
         let mut wxb = vec![0.0; n_t];
         for c in 0..k {
             qx.iter_mut()
@@ -429,6 +447,18 @@ fn chunk_columns_impl(
         }
     }
     s
+}
+
+/// Sums of consecutive groups of `J` values.
+#[inline(always)]
+fn segment_sums<const J: usize>(v: &[f64], out: &mut [f64]) {
+    for (o, s) in out.iter_mut().zip(v.chunks_exact(J)) {
+        let mut acc = 0.0;
+        for x in s {
+            acc += x;
+        }
+        *o = acc;
+    }
 }
 
 /// Per-task score vectors (x_chosen − x̄, weighted) summed within `groups` (one group id per task,
