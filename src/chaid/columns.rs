@@ -114,7 +114,7 @@ pub(crate) fn pack(
     (0..n_words)
         .into_par_iter()
         .map(|w| {
-            let mut out = vec![0u64; kept];
+            let mut out = crate::parallel::zeroed::<u64>(kept);
             for (&(values, cap), f) in sources.iter().zip(fields) {
                 if f.word != w {
                     continue;
@@ -193,7 +193,11 @@ impl Rows {
         starts: &[usize],
     ) {
         if self.spare.len() != self.words.len() {
-            self.spare = self.words.iter().map(|w| vec![0; w.len()]).collect();
+            self.spare = self
+                .words
+                .iter()
+                .map(|w| crate::parallel::zeroed(w.len()))
+                .collect();
         }
         let child = |w: u64| slot_child[split.get(w)];
         if self.words.len() == 1
@@ -246,6 +250,10 @@ impl Rows {
 /// columns.
 fn destinations(child: impl Iterator<Item = usize>, starts: &[usize], dest: &mut Vec<u32>) {
     let mut pos: Vec<u32> = starts.iter().map(|&s| s as u32).collect();
+    let n = child.size_hint().0;
+    if dest.capacity() < n {
+        *dest = crate::parallel::zeroed::<u32>(n);
+    }
     dest.clear();
     dest.extend(child.map(|c| {
         let d = pos[c];
