@@ -71,32 +71,6 @@ fn expand(coef: &[f64], levels: &[usize], out: &mut [f64]) {
     }
 }
 
-/// Range of each attribute's part-worths as a percentage of the sum of ranges.
-#[inline(always)]
-fn importances(pw: &[f64], levels: &[usize], out: &mut [f64]) {
-    let mut o = 0;
-    let mut total = 0.0;
-    for (a, &l) in levels.iter().enumerate() {
-        let s = &pw[o..o + l];
-        let (mut hi, mut lo) = (s[0], s[0]);
-        for &v in &s[1..] {
-            hi = if v > hi { v } else { hi };
-            lo = if v < lo { v } else { lo };
-        }
-        let r = hi - lo;
-        out[a] = r;
-        total += r;
-        o += l;
-    }
-    for v in out.iter_mut() {
-        *v = if total > 0.0 {
-            *v / total * 100.0
-        } else {
-            f64::NAN
-        };
-    }
-}
-
 /// What the per-respondent pass needs.
 struct Rows<'a> {
     /// X′ (k × p) and G′ = ((X′X)⁻¹X′)′ (p × k), row-major.
@@ -150,7 +124,7 @@ impl Rows<'_> {
             vec![0.0; BLOCK],
             vec![0.0; BLOCK],
         );
-        let mut ci = vec![0.0; k];
+        let mut outc = vec![0.0; self.width * BLOCK];
         let mut start = rows.start;
         for out_block in out.chunks_mut(BLOCK * self.width) {
             let m = out_block.len() / self.width;
@@ -206,19 +180,63 @@ impl Rows<'_> {
                     sst[i] += d * d;
                 }
             }
-            for (i, o) in out_block.chunks_exact_mut(self.width).enumerate() {
-                for (c, v) in ci.iter_mut().enumerate() {
-                    *v = coef[c * BLOCK + i];
-                }
-                o[0] = ci[0];
-                o[1] = if sst[i] > 0.0 {
+            // The block's output columns (respondents along the vectors): intercept, R²,
+            // every level's part-worth, importances; then one pass writes the rows.
+            let width = self.width;
+            let cols = &mut outc[..width * BLOCK];
+            cols[..m].copy_from_slice(&coef[..m]);
+            for i in 0..m {
+                cols[BLOCK + i] = if sst[i] > 0.0 {
                     1.0 - sse[i] / sst[i]
                 } else {
                     f64::NAN
                 };
-                let (pw, imp) = o[2..].split_at_mut(self.n_levels);
-                expand(&ci[1..], self.levels, pw);
-                importances(pw, self.levels, imp);
+            }
+            let (mut c, mut o) = (1, 2);
+            let n_lv = self.n_levels;
+            let mut total = [0.0f64; BLOCK];
+            for (a, &l) in self.levels.iter().enumerate() {
+                let (mut hi, mut lo) = ([f64::NEG_INFINITY; BLOCK], [f64::INFINITY; BLOCK]);
+                let mut last = [0.0f64; BLOCK];
+                for v in 0..l {
+                    let dst = (o + v) * BLOCK;
+                    if v + 1 < l {
+                        let src = &coef[(c + v) * BLOCK..(c + v) * BLOCK + m];
+                        cols[dst..dst + m].copy_from_slice(src);
+                        for i in 0..m {
+                            last[i] -= src[i];
+                        }
+                    } else {
+                        cols[dst..dst + m].copy_from_slice(&last[..m]);
+                    }
+                    for i in 0..m {
+                        let x = cols[dst + i];
+                        hi[i] = if x > hi[i] { x } else { hi[i] };
+                        lo[i] = if x < lo[i] { x } else { lo[i] };
+                    }
+                }
+                let dst = (2 + n_lv + a) * BLOCK;
+                for i in 0..m {
+                    cols[dst + i] = hi[i] - lo[i];
+                    total[i] += hi[i] - lo[i];
+                }
+                c += l - 1;
+                o += l;
+            }
+            for a in 0..self.levels.len() {
+                let dst = (2 + n_lv + a) * BLOCK;
+                for i in 0..m {
+                    cols[dst + i] = if total[i] > 0.0 {
+                        cols[dst + i] / total[i] * 100.0
+                    } else {
+                        f64::NAN
+                    };
+                }
+            }
+            for (i, row) in out_block.chunks_exact_mut(width).enumerate() {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = cols[j * BLOCK + i];
+                }
             }
         }
         (sums, sq)
