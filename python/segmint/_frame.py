@@ -360,8 +360,9 @@ def _column_level(col: pd.Series, name: str, ordinal: set[str], what: str) -> st
 
 def _category_codes(col: pd.Series, labels: list[Any]) -> np.ndarray:
     if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == labels:
-        # Already coded this way; a missing value's -1 wraps to MISSING_CODE.
-        return col.cat.codes.to_numpy().astype(np.uint32)
+        # Already coded this way; a missing value's -1 wraps to MISSING_CODE when the caller
+        # assigns these (signed) codes into its uint32 block.
+        return col.cat.codes.to_numpy()
     else:
         values = col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col
         codes = pd.Index(labels, dtype=object).get_indexer(values).astype(np.int64)
@@ -420,7 +421,12 @@ def measured_table(
         for j, name in enumerate(columns):
             col = frame.iloc[:, j]
             level = _column_level(col, name, wanted, what)
-            if col.isna().all():
+            all_missing = (
+                bool(col.cat.codes.to_numpy().max(initial=-1) < 0)
+                if isinstance(col.dtype, pd.CategoricalDtype)
+                else bool(col.isna().all())
+            )
+            if all_missing:
                 raise InvalidInputError(
                     f"{what}: column {name!r} has only missing values; drop it", name
                 )
@@ -450,7 +456,7 @@ def measured_table(
     n_levels = np.empty(len(cat), dtype=np.uint32)
     for k, j in enumerate(cat):
         labs = encoding.labels[j] or []
-        codes[:, k] = _category_codes(series[j], labs)
+        np.copyto(codes[:, k], _category_codes(series[j], labs), casting="unsafe")
         n_levels[k] = len(labs)
     numeric = np.empty((n, len(num)), dtype=np.float64, order="F")
     for k, j in enumerate(num):
@@ -495,11 +501,12 @@ def target(y: Any, n_rows: int, *, target_type: str = "auto") -> TargetData:
     name = None if s.name is None else str(s.name)
     if s.ndim != 1 or len(s) != n_rows:
         raise InvalidInputError(f"y: expected {n_rows} values (one per row), got {len(s)}", "y")
-    if s.isna().any():
+    dtype = s.dtype
+    integer = isinstance(dtype, np.dtype) and dtype.kind in "iu"
+    if not integer and s.isna().any():
         raise InvalidInputError(
             f"y: contains {int(s.isna().sum())} missing values; drop those rows", "y"
         )
-    dtype = s.dtype
     numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
     if target_type == "continuous" or (
         target_type == "auto"
@@ -522,9 +529,12 @@ def target(y: Any, n_rows: int, *, target_type: str = "auto") -> TargetData:
         values = s.to_numpy()
         lo, hi = int(values.min()), int(values.max())
         if hi - lo < 1 << 20:
-            seen = np.bincount(values - lo, minlength=hi - lo + 1) > 0
-            lookup = np.cumsum(seen) - 1
-            codes = lookup[values - lo].astype(np.uint32)
+            shifted = values - lo if lo != 0 else values
+            seen = np.bincount(shifted, minlength=hi - lo + 1) > 0
+            if seen.all():  # classes lo..hi all present: the codes are the shifted values
+                codes = shifted.astype(np.uint32)
+            else:
+                codes = (np.cumsum(seen) - 1)[shifted].astype(np.uint32)
             classes = [int(v) + lo for v in np.flatnonzero(seen)]
         else:
             raw, uniques = pd.factorize(s, sort=True)
