@@ -40,6 +40,20 @@ pub fn zeroed<T: Copy + Default>(n: usize) -> Vec<T> {
     v
 }
 
+/// Whether the CPU has AVX2 and FMA: the kernels with a `#[target_feature]` build dispatch on
+/// it (std caches the detection, so the check is a load and a test).
+#[inline]
+pub fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
 /// Rows per chunk for the row-parallel kernels.
 pub const CHUNK_ROWS: usize = 1024;
 

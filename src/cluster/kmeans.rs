@@ -426,17 +426,6 @@ fn assign_chunk_avx2(
     assign_chunk::<true>(p, rows, labels, part)
 }
 
-fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
-
 fn assign_dispatch(
     p: &Pass<'_>,
     rows: std::ops::Range<usize>,
@@ -444,7 +433,7 @@ fn assign_dispatch(
     part: &mut Partial,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
+    if crate::parallel::has_avx2_fma() {
         // SAFETY: the CPU supports the features the function was compiled for.
         return unsafe { assign_chunk_avx2(p, rows, labels, part) };
     }

@@ -456,7 +456,7 @@ impl Metropolis<'_> {
     ) -> usize {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            if crate::parallel::has_avx2_fma() {
                 // SAFETY: the CPU supports AVX2 and FMA (checked above).
                 return unsafe { self.block_avx2(first, beta, tied, ll, streams) };
             }

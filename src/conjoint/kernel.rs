@@ -18,7 +18,7 @@ pub fn tasks_loglik(
 ) -> f64 {
     #[cfg(target_arch = "x86_64")]
     {
-        if has_avx2_fma() {
+        if crate::parallel::has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA (checked above).
             return unsafe { tasks_loglik_avx2(x, k, starts, chosen, tasks, beta, v) };
         }
@@ -38,17 +38,6 @@ fn tasks_loglik_avx2(
     v: &mut Vec<f64>,
 ) -> f64 {
     tasks_loglik_impl(x, k, starts, chosen, tasks, beta, v)
-}
-
-fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
 }
 
 /// The row-major model matrix `x` (`k` columns) rearranged for [`tasks_loglik`]: for each run

@@ -202,7 +202,7 @@ fn chunk_stats(
 ) -> Stats {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if crate::parallel::has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA (checked above).
             return unsafe { chunk_stats_avx2(d, beta, tasks, hessian) };
         }
@@ -325,7 +325,7 @@ fn chunk_columns(
 ) -> Stats {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+        if crate::parallel::has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA (checked above).
             return unsafe { chunk_columns_avx2(d, xt, beta, tasks, hessian) };
         }

@@ -93,7 +93,7 @@ impl Rows<'_> {
     fn fit(&self, rows: std::ops::Range<usize>, out: &mut [f64]) -> (Vec<f64>, f64) {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+            if crate::parallel::has_avx2_fma() {
                 // SAFETY: the CPU supports AVX2 and FMA (checked above).
                 return unsafe { self.fit_avx2(rows, out) };
             }

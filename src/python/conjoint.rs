@@ -22,6 +22,32 @@ fn indices(a: &PyReadonlyArray1<'_, i64>, what: &str) -> Result<Vec<usize>, Erro
         .collect()
 }
 
+/// The long choice data of the MNL kernels from the bound arrays.
+fn choice_data<'a>(
+    x: numpy::ndarray::ArrayView2<'a, f64>,
+    starts: &'a [usize],
+    chosen: &'a [usize],
+    weights: Option<&'a numpy::ndarray::ArrayView1<'a, f64>>,
+) -> Result<mnl::ChoiceData<'a>, Error> {
+    let k = x.ncols();
+    let x = x
+        .to_slice()
+        .ok_or_else(|| Error::invalid("x", "must be C-contiguous"))?;
+    let weights = weights
+        .map(|w| {
+            w.to_slice()
+                .ok_or_else(|| Error::invalid("weights", "must be contiguous"))
+        })
+        .transpose()?;
+    Ok(mnl::ChoiceData {
+        x,
+        k,
+        starts,
+        chosen,
+        weights,
+    })
+}
+
 /// Per-respondent OLS of ratings on a shared effects-coded design (intercept first).
 #[pyfunction]
 #[pyo3(signature = (design, ratings, levels, names, n_threads))]
@@ -83,23 +109,7 @@ pub fn mnl_fit<'py>(
     let chosen = indices(&chosen, "chosen").map_err(|e| to_py_err(py, e))?;
     let groups = indices(&groups, "groups").map_err(|e| to_py_err(py, e))?;
     let (f, robust) = run(py, n_threads, || {
-        let xs = xa
-            .as_slice()
-            .ok_or_else(|| Error::invalid("x", "must be C-contiguous"))?;
-        let w = w
-            .as_ref()
-            .map(|w| {
-                w.as_slice()
-                    .ok_or_else(|| Error::invalid("weights", "must be contiguous"))
-            })
-            .transpose()?;
-        let d = mnl::ChoiceData {
-            x: xs,
-            k,
-            starts: &starts,
-            chosen: &chosen,
-            weights: w,
-        };
+        let d = choice_data(xa, &starts, &chosen, w.as_ref())?;
         if groups.len() != d.n_tasks() || groups.iter().any(|&g| g >= n_groups) {
             return Err(Error::invalid(
                 "groups",
@@ -152,23 +162,7 @@ pub fn mnl_stats<'py>(
     let starts = indices(&starts, "starts").map_err(|e| to_py_err(py, e))?;
     let chosen = indices(&chosen, "chosen").map_err(|e| to_py_err(py, e))?;
     let s = run(py, n_threads, || {
-        let xs = xa
-            .as_slice()
-            .ok_or_else(|| Error::invalid("x", "must be C-contiguous"))?;
-        let w = w
-            .as_ref()
-            .map(|w| {
-                w.as_slice()
-                    .ok_or_else(|| Error::invalid("weights", "must be contiguous"))
-            })
-            .transpose()?;
-        let d = mnl::ChoiceData {
-            x: xs,
-            k,
-            starts: &starts,
-            chosen: &chosen,
-            weights: w,
-        };
+        let d = choice_data(xa, &starts, &chosen, w.as_ref())?;
         d.validate()?;
         if beta.len() != k {
             return Err(Error::invalid("beta", format!("needs {k} values")));
