@@ -821,6 +821,10 @@ def level_codes(col: pd.Series, levels: list[Any], name: str, what: str) -> np.n
     """0-based level codes (int64) of an attribute column; unknown or missing values raise."""
     if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == list(levels):
         codes = col.cat.codes.to_numpy().astype(np.int64)
+    elif len(col) <= 256:
+        # A handful of profiles: a dict lookup beats pandas' hashing machinery.
+        position = {lv: i for i, lv in enumerate(levels)}
+        codes = np.array([position.get(v, -1) for v in col.tolist()], dtype=np.int64)
     else:
         # Factorize once (hashing), then map the few distinct values to level positions.
         uniq_codes, uniques = pd.factorize(col, use_na_sentinel=True)
