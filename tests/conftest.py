@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -41,3 +45,24 @@ def wholesale_log_std(wholesale_csv: Path) -> pd.DataFrame:
     std = (spend - spend.mean(axis=0)) / spend.std(axis=0, ddof=0)
     index = pd.Index([f"C{i:04d}" for i in range(len(raw))], name="customer")
     return pd.DataFrame(std, index=index, columns=SPEND_COLUMNS)
+
+
+def _stdout_with_threads(script: str, threads: int) -> str:
+    env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def stdout_with_threads() -> Callable[[str, int], str]:
+    """Runs a script in a fresh interpreter with ``RAYON_NUM_THREADS`` set (the pool reads it
+    once per process) and returns what it printed."""
+    return _stdout_with_threads

@@ -26,10 +26,7 @@ Notes on the design:
 
 from __future__ import annotations
 
-import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -372,24 +369,10 @@ print(h.hexdigest())
 """
 
 
-def _hash_in_subprocess(threads: int) -> str:
-    env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-    out = subprocess.run(
-        [sys.executable, "-c", _THREADS_SCRIPT],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
-def test_bit_identical_across_rayon_num_threads() -> None:
+def test_bit_identical_across_rayon_num_threads(stdout_with_threads) -> None:  # type: ignore[no-untyped-def]
     # The pool reads RAYON_NUM_THREADS once per process: one fresh interpreter per setting.
-    one = _hash_in_subprocess(1)
-    two = _hash_in_subprocess(2)
+    one = stdout_with_threads(_THREADS_SCRIPT, 1)
+    two = stdout_with_threads(_THREADS_SCRIPT, 2)
     assert len(one) == 64
     assert one == two
 

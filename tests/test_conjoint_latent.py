@@ -12,10 +12,7 @@ number of respondents or of tasks, and BIC picks the planted 3 classes with eith
 
 from __future__ import annotations
 
-import os
 import pickle
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -244,23 +241,9 @@ print(h.hexdigest())
 """
 
 
-def _hash_in_subprocess(threads: int) -> str:
-    env = dict(os.environ, RAYON_NUM_THREADS=str(threads))
-    out = subprocess.run(
-        [sys.executable, "-c", _THREADS_SCRIPT],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
-
-
-def test_bit_identical_across_rayon_num_threads() -> None:
-    one = _hash_in_subprocess(1)
-    two = _hash_in_subprocess(2)
+def test_bit_identical_across_rayon_num_threads(stdout_with_threads) -> None:  # type: ignore[no-untyped-def]
+    one = stdout_with_threads(_THREADS_SCRIPT, 1)
+    two = stdout_with_threads(_THREADS_SCRIPT, 2)
     assert len(one) == 64
     assert one == two
 
