@@ -69,29 +69,8 @@ impl Panel<'_> {
 
     /// Score of respondent i under β: Σ_t (x_chosen − x̄_t), added to `out`, scaled by `w`.
     fn score(&self, i: usize, beta: &[f64], w: f64, out: &mut [f64], p: &mut Vec<f64>) {
-        let (d, k) = (self.d, self.d.k);
         for t in self.respondents[i]..self.respondents[i + 1] {
-            let (a, b) = (d.starts[t], d.starts[t + 1]);
-            p.clear();
-            let mut m = f64::NEG_INFINITY;
-            for r in a..b {
-                let v = dot(&d.x[r * k..(r + 1) * k], beta);
-                m = m.max(v);
-                p.push(v);
-            }
-            let mut s = 0.0;
-            for v in p.iter_mut() {
-                *v = (*v - m).exp();
-                s += *v;
-            }
-            let c = &d.x[d.chosen[t] * k..(d.chosen[t] + 1) * k];
-            for j in 0..k {
-                let mut xbar = 0.0;
-                for (q, r) in (a..b).enumerate() {
-                    xbar += p[q] * d.x[r * k + j];
-                }
-                out[j] += w * (c[j] - xbar / s);
-            }
+            mnl::task_score(self.d, beta, t, w, out, p);
         }
     }
 
@@ -123,11 +102,6 @@ impl Panel<'_> {
             .collect();
         lls.iter().sum()
     }
-}
-
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// Up to `steps` Newton steps with step halving on the weighted conditional logit. The

@@ -110,49 +110,18 @@ impl Stats {
     }
 }
 
-/// Per-chunk scratch: alternative probabilities, the mean row, and (for the information matrix)
-/// the rows' deviations from their task mean scaled by √(w·p), stored column-major so that each
-/// entry of the information is one contiguous dot product.
-struct Scratch {
-    p: Vec<f64>,
-    xbar: Vec<f64>,
-    cols: Vec<f64>,
-    cap: usize,
-    n: usize,
-}
-
-impl Scratch {
-    fn new(k: usize, rows: usize) -> Self {
-        Scratch {
-            p: Vec::with_capacity(8),
-            xbar: vec![0.0; k],
-            cols: vec![0.0; k * rows],
-            cap: rows,
-            n: 0,
-        }
-    }
-
-    /// Adds Σ_r c_ri c_rl (lower triangle) of the collected deviations to `info`.
-    #[inline(always)]
-    fn flush(&mut self, k: usize, info: &mut [f64]) {
-        let n = self.n;
-        for i in 0..k {
-            let ci = &self.cols[i * self.cap..i * self.cap + n];
-            for l in 0..=i {
-                info[i * k + l] += linalg::dot(ci, &self.cols[l * self.cap..l * self.cap + n]);
-            }
-        }
-        self.n = 0;
-    }
-}
-
-/// Adds task `t`'s contribution (weight `w`) to the log-likelihood and gradient of `s`, and
-/// collects its scaled deviations in `sc` when `sc` has room for them (information wanted).
-#[inline(always)]
-fn task_stats(d: &ChoiceData, beta: &[f64], t: usize, w: f64, s: &mut Stats, sc: &mut Scratch) {
+/// Adds task `t`'s score w·(x_chosen − x̄) to `out` (length k); `p` is scratch. The per-task
+/// gradient that the respondent-level sandwich and the latent-class BHHH step sum by respondent.
+pub fn task_score(
+    d: &ChoiceData,
+    beta: &[f64],
+    t: usize,
+    w: f64,
+    out: &mut [f64],
+    p: &mut Vec<f64>,
+) {
     let k = d.k;
     let (a, b) = (d.starts[t], d.starts[t + 1]);
-    let p = &mut sc.p;
     p.clear();
     let mut m = f64::NEG_INFINITY;
     for r in a..b {
@@ -160,92 +129,19 @@ fn task_stats(d: &ChoiceData, beta: &[f64], t: usize, w: f64, s: &mut Stats, sc:
         m = m.max(v);
         p.push(v);
     }
-    let c = d.chosen[t] - a;
-    let chosen_v = p[c] - m;
     let mut sum = 0.0;
     for v in p.iter_mut() {
         *v = exp_nonpositive(*v - m);
         sum += *v;
     }
-    s.loglik += w * (chosen_v - sum.ln());
-    let inv = 1.0 / sum;
-    let xbar = &mut sc.xbar;
-    xbar.iter_mut().for_each(|v| *v = 0.0);
-    for (j, r) in (a..b).enumerate() {
-        p[j] *= inv;
-        let row = &d.x[r * k..(r + 1) * k];
-        xbar.iter_mut().zip(row).for_each(|(xb, x)| *xb += p[j] * x);
-    }
     let chosen = &d.x[d.chosen[t] * k..(d.chosen[t] + 1) * k];
-    for i in 0..k {
-        s.gradient[i] += w * (chosen[i] - xbar[i]);
+    out.iter_mut().zip(chosen).for_each(|(o, c)| *o += w * c);
+    for (j, r) in (a..b).enumerate() {
+        let f = w * p[j] / sum;
+        out.iter_mut()
+            .zip(&d.x[r * k..(r + 1) * k])
+            .for_each(|(o, x)| *o -= f * x);
     }
-    if sc.cap > 0 {
-        for (j, r) in (a..b).enumerate() {
-            let row = &d.x[r * k..(r + 1) * k];
-            let f = (w * sc.p[j]).sqrt();
-            let pos = sc.n;
-            for (i, (x, xb)) in row.iter().zip(&sc.xbar).enumerate() {
-                sc.cols[i * sc.cap + pos] = f * (x - xb);
-            }
-            sc.n += 1;
-        }
-    }
-}
-
-/// The statistics of one chunk of tasks (AVX2/FMA build when the CPU has it).
-fn chunk_stats(
-    d: &ChoiceData,
-    beta: &[f64],
-    tasks: std::ops::Range<usize>,
-    hessian: bool,
-) -> Stats {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if crate::parallel::has_avx2_fma() {
-            // SAFETY: the CPU supports AVX2 and FMA (checked above).
-            return unsafe { chunk_stats_avx2(d, beta, tasks, hessian) };
-        }
-    }
-    chunk_stats_impl(d, beta, tasks, hessian)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn chunk_stats_avx2(
-    d: &ChoiceData,
-    beta: &[f64],
-    tasks: std::ops::Range<usize>,
-    hessian: bool,
-) -> Stats {
-    chunk_stats_impl(d, beta, tasks, hessian)
-}
-
-#[inline(always)]
-fn chunk_stats_impl(
-    d: &ChoiceData,
-    beta: &[f64],
-    tasks: std::ops::Range<usize>,
-    hessian: bool,
-) -> Stats {
-    let k = d.k;
-    let mut s = Stats::zero(k, hessian);
-    let rows = if hessian {
-        d.starts[tasks.end] - d.starts[tasks.start]
-    } else {
-        0
-    };
-    let mut sc = Scratch::new(k, rows);
-    for t in tasks {
-        let w = d.weights.map_or(1.0, |w| w[t]);
-        if w > 0.0 {
-            task_stats(d, beta, t, w, &mut s, &mut sc);
-        }
-    }
-    if hessian {
-        sc.flush(k, &mut s.information);
-    }
-    s
 }
 
 fn symmetrize_lower(info: &mut [f64], k: usize) {
@@ -258,17 +154,10 @@ fn symmetrize_lower(info: &mut [f64], k: usize) {
 
 /// The sufficient statistics of the conditional logit at `beta`, summed over the tasks in a fixed
 /// chunk order (bit-identical on any number of threads). `hessian = false` skips the information.
+/// For repeated evaluations on the same data build [`Columns`] once and call
+/// [`loglik_stats_with`].
 pub fn loglik_stats(d: &ChoiceData, beta: &[f64], hessian: bool) -> Stats {
-    let k = d.k;
-    let mut s = fold_rows(
-        d.n_tasks(),
-        |tasks| chunk_stats(d, beta, tasks, hessian),
-        Stats::add,
-    );
-    if hessian {
-        symmetrize_lower(&mut s.information, k);
-    }
-    s
+    loglik_stats_with(d, &Columns::new(d), beta, hessian)
 }
 
 /// The model matrix rearranged for [`loglik_stats_with`]: each fixed chunk of tasks (the chunks
@@ -466,14 +355,17 @@ fn segment_sums<const J: usize>(v: &[f64], out: &mut [f64]) {
 pub fn group_scores(d: &ChoiceData, beta: &[f64], groups: &[usize], n_groups: usize) -> Vec<f64> {
     let k = d.k;
     let mut out = vec![0.0; n_groups * k];
-    let mut s = Stats::zero(k, false);
-    let mut sc = Scratch::new(k, 0);
+    let mut p = Vec::new();
     for t in 0..d.n_tasks() {
-        s.gradient.iter_mut().for_each(|v| *v = 0.0);
         let w = d.weights.map_or(1.0, |w| w[t]);
-        task_stats(d, beta, t, w, &mut s, &mut sc);
-        let g = &mut out[groups[t] * k..(groups[t] + 1) * k];
-        g.iter_mut().zip(&s.gradient).for_each(|(a, b)| *a += b);
+        task_score(
+            d,
+            beta,
+            t,
+            w,
+            &mut out[groups[t] * k..(groups[t] + 1) * k],
+            &mut p,
+        );
     }
     out
 }
@@ -681,10 +573,49 @@ mod tests {
         }
     }
 
-    /// The column-major path gives the row-major path's statistics (uneven task sizes, weights,
+    /// LL, gradient and information task by task, straight from the formulas (REFERENCES.md):
+    /// LL = Σ w (v_c − log Σ exp v), g = Σ w (x_c − x̄), I = Σ w Σ_j p_j (x_j − x̄)(x_j − x̄)′.
+    fn textbook_stats(d: &ChoiceData, beta: &[f64]) -> Stats {
+        let k = d.k;
+        let mut s = Stats {
+            loglik: 0.0,
+            gradient: vec![0.0; k],
+            information: vec![0.0; k * k],
+        };
+        for t in 0..d.n_tasks() {
+            let w = d.weights.map_or(1.0, |w| w[t]);
+            let rows: Vec<&[f64]> = (d.starts[t]..d.starts[t + 1])
+                .map(|r| &d.x[r * k..(r + 1) * k])
+                .collect();
+            let v: Vec<f64> = rows
+                .iter()
+                .map(|x| x.iter().zip(beta).map(|(a, b)| a * b).sum())
+                .collect();
+            let lse = v.iter().map(|u| u.exp()).sum::<f64>().ln();
+            let p: Vec<f64> = v.iter().map(|u| (u - lse).exp()).collect();
+            let c = d.chosen[t] - d.starts[t];
+            s.loglik += w * (v[c] - lse);
+            let xbar: Vec<f64> = (0..k)
+                .map(|i| rows.iter().zip(&p).map(|(x, p)| p * x[i]).sum())
+                .collect();
+            for i in 0..k {
+                s.gradient[i] += w * (rows[c][i] - xbar[i]);
+                for l in 0..k {
+                    s.information[i * k + l] += w * rows
+                        .iter()
+                        .zip(&p)
+                        .map(|(x, p)| p * (x[i] - xbar[i]) * (x[l] - xbar[l]))
+                        .sum::<f64>();
+                }
+            }
+        }
+        s
+    }
+
+    /// The column-major statistics equal the textbook formulas (uneven task sizes, weights,
     /// a zero weight, chunks of several thousand tasks).
     #[test]
-    fn column_path_matches_row_path() {
+    fn column_path_matches_the_textbook_formulas() {
         let k = 4;
         let mut st = Stream::new(5, 0);
         let (mut x, mut starts, mut chosen, mut w) = (Vec::new(), vec![0], Vec::new(), Vec::new());
@@ -708,7 +639,7 @@ mod tests {
         let cols = Columns::new(&d);
         let beta = [0.3, -0.2, 0.5, 0.1];
         let (a, b) = (
-            loglik_stats(&d, &beta, true),
+            textbook_stats(&d, &beta),
             loglik_stats_with(&d, &cols, &beta, true),
         );
         assert!((a.loglik - b.loglik).abs() < 1e-9 * a.loglik.abs());
