@@ -26,7 +26,9 @@ mod _core {
         kprototypes_predict, silhouette_samples, ward_cut, ward_linkage,
     };
     #[pymodule_export]
-    use crate::python::conjoint::{latent_class_fit, mnl_fit, mnl_stats, rating_fit, HbSampler};
+    use crate::python::conjoint::{
+        latent_class_fit, mnl_fit, mnl_stats, rating_fit, respondent_logliks, HbSampler,
+    };
     #[pymodule_export]
     use crate::python::profile::profile_stats;
 }

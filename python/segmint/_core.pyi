@@ -26,6 +26,7 @@ __all__ = [
     "mnl_stats",
     "profile_stats",
     "rating_fit",
+    "respondent_logliks",
     "silhouette_samples",
     "ward_cut",
     "ward_linkage",
@@ -211,6 +212,14 @@ def mnl_stats(
     weights: npt.NDArray[np.float64] | None,
     n_threads: int,
 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def respondent_logliks(
+    x: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.int64],
+    chosen: npt.NDArray[np.int64],
+    respondent_starts: npt.NDArray[np.int64],
+    beta: npt.NDArray[np.float64],
+    n_threads: int,
+) -> npt.NDArray[np.float64]: ...
 def latent_class_fit(
     x: npt.NDArray[np.float64],
     starts: npt.NDArray[np.int64],

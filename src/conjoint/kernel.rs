@@ -56,6 +56,34 @@ pub fn by_respondent(x: &[f64], k: usize, starts: &[usize], runs: &[usize]) -> V
     out
 }
 
+/// Each respondent's log-likelihood at their own coefficients (`beta`: respondents × k,
+/// row-major); `x` row-major as given, respondent `i`'s tasks `runs[i]..runs[i + 1]`.
+pub fn respondent_logliks(
+    x: &[f64],
+    k: usize,
+    starts: &[usize],
+    chosen: &[usize],
+    runs: &[usize],
+    beta: &[f64],
+) -> Vec<f64> {
+    use rayon::prelude::*;
+    let xt = by_respondent(x, k, starts, runs);
+    (0..runs.len().saturating_sub(1))
+        .into_par_iter()
+        .map_init(Vec::new, |v, i| {
+            tasks_loglik(
+                &xt,
+                k,
+                starts,
+                chosen,
+                runs[i]..runs[i + 1],
+                &beta[i * k..(i + 1) * k],
+                v,
+            )
+        })
+        .collect()
+}
+
 /// Utilities of all the rows, shifted by each task's maximum, exponentiated in one vectorisable
 /// pass; one logarithm of the product of the tasks' sums.
 #[inline(always)]

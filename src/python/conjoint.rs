@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use super::{run, to_py_err};
-use crate::conjoint::{hb, latent, mnl, rating};
+use crate::conjoint::{hb, kernel, latent, mnl, rating};
 use crate::error::Error;
 
 fn square(v: Vec<f64>, k: usize) -> Array2<f64> {
@@ -399,4 +399,46 @@ pub fn latent_class_fit<'py>(
         Array1::from(f.start_logliks).into_pyarray(py),
     )?;
     Ok(d)
+}
+
+/// Each respondent's log-likelihood at their own coefficients (respondents × k).
+#[pyfunction]
+#[pyo3(signature = (x, starts, chosen, respondent_starts, beta, n_threads))]
+pub fn respondent_logliks<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    starts: PyReadonlyArray1<'py, i64>,
+    chosen: PyReadonlyArray1<'py, i64>,
+    respondent_starts: PyReadonlyArray1<'py, i64>,
+    beta: PyReadonlyArray2<'py, f64>,
+    n_threads: usize,
+) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
+    let err = |e| to_py_err(py, e);
+    let (xa, ba) = (x.as_array(), beta.as_array());
+    let k = xa.ncols();
+    let starts = indices(&starts, "starts").map_err(err)?;
+    let chosen = indices(&chosen, "chosen").map_err(err)?;
+    let runs = indices(&respondent_starts, "respondent_starts").map_err(err)?;
+    let ll = run(py, n_threads, || {
+        let d = choice_data(xa, &starts, &chosen, None)?;
+        d.validate()?;
+        let b = ba
+            .to_slice()
+            .ok_or_else(|| Error::invalid("beta", "must be C-contiguous"))?;
+        let n = runs.len().saturating_sub(1);
+        if ba.dim() != (n, k)
+            || runs.first() != Some(&0)
+            || runs.last() != Some(&d.n_tasks())
+            || runs.windows(2).any(|w| w[1] < w[0])
+        {
+            return Err(Error::invalid(
+                "beta",
+                "needs one row of k coefficients per respondent",
+            ));
+        }
+        Ok(kernel::respondent_logliks(
+            d.x, k, &starts, &chosen, &runs, b,
+        ))
+    })?;
+    Ok(Array1::from(ll).into_pyarray(py))
 }

@@ -146,17 +146,6 @@ def ess(draws: np.ndarray) -> np.ndarray:
     return out
 
 
-def _loglik_at(cd: ChoiceData, beta: np.ndarray) -> float:
-    """Σ log P(chosen) with respondent-specific coefficients (respondents × K)."""
-    sizes = np.diff(cd.starts)
-    row_resp = np.repeat(cd.groups, sizes)
-    v = np.einsum("rk,rk->r", cd.x, beta[row_resp])
-    task_of_row = np.repeat(np.arange(len(sizes)), sizes)
-    m = np.maximum.reduceat(v, cd.starts[:-1])
-    lse = np.log(np.add.reduceat(np.exp(v - m[task_of_row]), cd.starts[:-1])) + m
-    return float((v[cd.chosen] - lse).sum())
-
-
 def fit_hb(model: ChoiceModel, cd: ChoiceData) -> None:
     from .choice import _check_int, _check_positive, part_worths
 
@@ -249,7 +238,16 @@ def fit_hb(model: ChoiceModel, cd: ChoiceData) -> None:
     model.part_worths_ = pd.DataFrame(
         np.hstack([pw, mean_beta[:, j:]]), index=cd.respondents, columns=columns
     )
-    model.loglik_ = _loglik_at(cd, mean_beta)
+    model.loglik_ = float(
+        _core.respondent_logliks(
+            cd.x,
+            cd.starts,
+            cd.chosen,
+            cd.respondent_starts,
+            np.ascontiguousarray(mean_beta),
+            threads,
+        ).sum()
+    )
     model.loglik_null_ = ll0
     rows, traces = [], []
     for c in range(n_chains):
