@@ -1096,3 +1096,145 @@ def choice_data(
         respondents=pd.Index(respondents, name=respondent),
         coding=coding,
     )
+
+
+def profiles_frame(profiles: Any, what: str = "profiles") -> pd.DataFrame:
+    """Conjoint profiles or scenario products: a non-empty data frame, column names as str."""
+    frame = to_pandas(profiles, what=what)
+    if frame is None:
+        raise InvalidTypeError(f"{what}: must be a data frame of attribute columns", what)
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise InvalidInputError(f"{what}: is empty (shape {frame.shape})", what)
+    return frame.set_axis([str(c) for c in frame.columns], axis=1)
+
+
+def rating_matrix(
+    ratings: Any,
+    profiles: pd.Index,
+    respondent: str | None,
+    profile: str | None,
+    rating: str | None,
+) -> tuple[np.ndarray, pd.Index]:
+    """Ratings as a respondents × profiles float block (in the order of `profiles`, the profiles'
+    row labels) with the respondent ids: wide (one column per profile) or long (the columns
+    named by `respondent`, `profile`, `rating`). Every respondent rates every profile once."""
+    long = (respondent, profile, rating)
+    if any(v is not None for v in long):
+        if any(v is None for v in long):
+            raise InvalidInputError(
+                "ratings: long format needs all of respondent=, profile= and rating=",
+                "ratings",
+            )
+        frame = to_pandas(ratings, what="ratings")
+        if frame is None:
+            raise InvalidTypeError("ratings: long format needs a data frame", "ratings")
+        for col in long:
+            if col not in frame.columns:
+                raise InvalidInputError(f"ratings: column {col!r} is missing", col)
+        pos = profiles.get_indexer(frame[profile])
+        if (pos < 0).any():
+            bad = frame[profile][pos < 0].iloc[0]
+            raise InvalidInputError(
+                f"ratings: profile {bad!r} is not a row label of profiles", profile
+            )
+        resp_codes, respondents = pd.factorize(frame[respondent], sort=False)
+        if (resp_codes < 0).any():
+            raise InvalidInputError(
+                f"ratings: column {respondent!r} has missing values", respondent
+            )
+        counts = np.zeros((len(respondents), len(profiles)), dtype=np.int64)
+        np.add.at(counts, (resp_codes, pos), 1)
+        if (counts != 1).any():
+            r, p = np.argwhere(counts != 1)[0]
+            raise InvalidInputError(
+                f"ratings: respondent {respondents[r]!r} rated profile "
+                f"{profiles[p]!r} {counts[r, p]} times; every respondent must rate "
+                "every profile once",
+                "ratings",
+            )
+        values = _numeric_ratings(frame[rating], rating)
+        y = np.empty((len(respondents), len(profiles)))
+        y[resp_codes, pos] = values
+        return y, pd.Index(respondents, name=respondent)
+    frame = to_pandas(ratings, what="ratings")
+    if frame is None:
+        arr = np.asarray(ratings)
+        if arr.ndim != 2:
+            raise InvalidInputError(
+                "ratings: must be respondents × profiles (2-D) or long format", "ratings"
+            )
+        frame = pd.DataFrame(arr)
+    if frame.shape[1] != len(profiles):
+        raise InvalidInputError(
+            f"ratings: {frame.shape[1]} columns for {len(profiles)} profiles; pass one "
+            "column per profile (in the order of the profiles' rows) or long format",
+            "ratings",
+        )
+    if frame.shape[0] == 0:
+        raise InvalidInputError("ratings: has no respondents", "ratings")
+    numeric = all(
+        pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+        for t in frame.dtypes
+    )
+    fast: np.ndarray | None = (
+        frame.to_numpy(dtype=np.float64, na_value=np.nan) if numeric else None
+    )
+    if fast is not None and np.isfinite(fast.sum()):
+        return fast, frame.index
+    # Slow path: finds the column to name in the error.
+    y = np.column_stack(
+        [_numeric_ratings(frame.iloc[:, j], frame.columns[j]) for j in range(frame.shape[1])]
+    )
+    return y, frame.index
+
+
+def _numeric_ratings(col: pd.Series, name: Any) -> np.ndarray:
+    if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+        raise InvalidTypeError(
+            f"ratings: column {name!r} must be numeric, got dtype {col.dtype}", str(name)
+        )
+    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(values).all():
+        raise InvalidInputError(
+            f"ratings: column {name!r} has missing or infinite ratings; every respondent must "
+            "rate every profile",
+            str(name),
+        )
+    return values
+
+
+def covariate_matrix(covariates: Any, respondents: pd.Index) -> tuple[np.ndarray, list[str]]:
+    """Upper-level covariates of a hierarchical model aligned with `respondents`: (1, z_i) rows
+    (a column of ones first) and their names."""
+    if covariates is None:
+        return np.ones((len(respondents), 1)), ["intercept"]
+    frame = to_pandas(covariates, what="covariates")
+    if frame is None:
+        raise InvalidInputError(
+            "covariates: must be a data frame indexed by respondent id", "covariates"
+        )
+    missing = respondents.difference(frame.index)
+    if len(missing):
+        raise InvalidInputError(
+            f"covariates: no row for {len(missing)} respondent(s), e.g. {missing[0]!r}",
+            "covariates",
+        )
+    if frame.index.has_duplicates:
+        raise InvalidInputError("covariates: respondent ids must be unique", "covariates")
+    frame = frame.loc[respondents]
+    cols = []
+    for c in frame.columns:
+        col = frame[c]
+        if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            if pd.api.types.is_bool_dtype(col.dtype):
+                col = col.astype(np.float64)
+            else:
+                raise InvalidInputError(
+                    f"covariates: column {c!r} must be numeric (dummy-code categories)", str(c)
+                )
+        v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        if not np.isfinite(v).all():
+            raise InvalidInputError(f"covariates: column {c!r} has missing values", str(c))
+        cols.append(v)
+    z = np.column_stack([np.ones(len(respondents)), *cols])
+    return np.ascontiguousarray(z), ["intercept", *[str(c) for c in frame.columns]]

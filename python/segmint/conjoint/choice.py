@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
-from .._frame import ChoiceCoding, ChoiceData, choice_data, n_threads, to_pandas
+from .._frame import ChoiceCoding, ChoiceData, choice_data, n_threads, profiles_frame
 from ..errors import InvalidInputError
 
 __all__ = ["METHODS", "ChoiceModel"]
@@ -228,9 +228,7 @@ class ChoiceModel(BaseEstimator):
     def _scenario_matrix(self, products: Any, what: str = "products") -> np.ndarray:
         """The model matrix of scenario profiles (one row per product)."""
         check_is_fitted(self, "coef_")
-        frame = to_pandas(products, what=what)
-        if frame is None or len(frame) == 0:
-            raise InvalidInputError(f"{what}: must be a non-empty data frame of profiles", what)
+        frame = profiles_frame(products, what)
         coding: ChoiceCoding = self.coding_
         for name in [*coding.attributes, *coding.linear]:
             if name not in frame.columns:

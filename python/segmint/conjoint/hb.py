@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._frame import ChoiceCoding, ChoiceData, n_threads, seed, to_pandas
+from .._frame import ChoiceCoding, ChoiceData, covariate_matrix, n_threads, seed
 from ..errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -64,41 +64,6 @@ def _constraints(monotone: Any, coding: ChoiceCoding) -> list[tuple[str, list[in
                 "monotone",
             )
     return out
-
-
-def _covariates(covariates: Any, respondents: pd.Index) -> tuple[np.ndarray, list[str]]:
-    if covariates is None:
-        return np.ones((len(respondents), 1)), ["intercept"]
-    frame = to_pandas(covariates, what="covariates")
-    if frame is None:
-        raise InvalidInputError(
-            "covariates: must be a data frame indexed by respondent id", "covariates"
-        )
-    missing = respondents.difference(frame.index)
-    if len(missing):
-        raise InvalidInputError(
-            f"covariates: no row for {len(missing)} respondent(s), e.g. {missing[0]!r}",
-            "covariates",
-        )
-    if frame.index.has_duplicates:
-        raise InvalidInputError("covariates: respondent ids must be unique", "covariates")
-    frame = frame.loc[respondents]
-    cols = []
-    for c in frame.columns:
-        col = frame[c]
-        if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
-            if pd.api.types.is_bool_dtype(col.dtype):
-                col = col.astype(np.float64)
-            else:
-                raise InvalidInputError(
-                    f"covariates: column {c!r} must be numeric (dummy-code categories)", str(c)
-                )
-        v = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        if not np.isfinite(v).all():
-            raise InvalidInputError(f"covariates: column {c!r} has missing values", str(c))
-        cols.append(v)
-    z = np.column_stack([np.ones(len(respondents)), *cols])
-    return np.ascontiguousarray(z), ["intercept", *[str(c) for c in frame.columns]]
 
 
 def split_rhat(draws: np.ndarray) -> np.ndarray:
@@ -163,7 +128,7 @@ def fit_hb(model: ChoiceModel, cd: ChoiceData) -> None:
     prior_df = _check_positive(model.prior_df, "prior_df")
     coding = cd.coding
     constraints = _constraints(model.monotone, coding)
-    z, z_names = _covariates(model.covariates, cd.respondents)
+    z, z_names = covariate_matrix(model.covariates, cd.respondents)
     if len(cd.respondents) < 2:
         raise InvalidInputError(
             "data: hierarchical Bayes needs at least two respondents", "respondent"

@@ -15,20 +15,12 @@ from .._frame import (
     effects_coding,
     level_codes,
     n_threads,
-    to_pandas,
+    profiles_frame,
+    rating_matrix,
 )
-from ..errors import InvalidInputError, InvalidTypeError
+from ..errors import InvalidInputError
 
 __all__ = ["RatingConjoint"]
-
-
-def _profiles_frame(profiles: Any, what: str = "profiles") -> pd.DataFrame:
-    frame = to_pandas(profiles, what=what)
-    if frame is None:
-        raise InvalidTypeError(f"{what}: must be a data frame of attribute columns", what)
-    if frame.shape[0] == 0 or frame.shape[1] == 0:
-        raise InvalidInputError(f"{what}: is empty (shape {frame.shape})", what)
-    return frame
 
 
 class RatingConjoint(BaseEstimator):
@@ -81,83 +73,6 @@ class RatingConjoint(BaseEstimator):
             blocks.append(effects_coding(codes, len(levels)))
         return np.hstack(blocks)
 
-    def _ratings(
-        self,
-        ratings: Any,
-        profiles: pd.DataFrame,
-        respondent: str | None,
-        profile: str | None,
-        rating: str | None,
-    ) -> tuple[np.ndarray, pd.Index]:
-        long = (respondent, profile, rating)
-        if any(v is not None for v in long):
-            if any(v is None for v in long):
-                raise InvalidInputError(
-                    "ratings: long format needs all of respondent=, profile= and rating=",
-                    "ratings",
-                )
-            frame = to_pandas(ratings, what="ratings")
-            if frame is None:
-                raise InvalidTypeError("ratings: long format needs a data frame", "ratings")
-            for col in long:
-                if col not in frame.columns:
-                    raise InvalidInputError(f"ratings: column {col!r} is missing", col)
-            pos = profiles.index.get_indexer(frame[profile])
-            if (pos < 0).any():
-                bad = frame[profile][pos < 0].iloc[0]
-                raise InvalidInputError(
-                    f"ratings: profile {bad!r} is not a row label of profiles", profile
-                )
-            resp_codes, respondents = pd.factorize(frame[respondent], sort=False)
-            if (resp_codes < 0).any():
-                raise InvalidInputError(
-                    f"ratings: column {respondent!r} has missing values", respondent
-                )
-            counts = np.zeros((len(respondents), len(profiles)), dtype=np.int64)
-            np.add.at(counts, (resp_codes, pos), 1)
-            if (counts != 1).any():
-                r, p = np.argwhere(counts != 1)[0]
-                raise InvalidInputError(
-                    f"ratings: respondent {respondents[r]!r} rated profile "
-                    f"{profiles.index[p]!r} {counts[r, p]} times; every respondent must rate "
-                    "every profile once",
-                    "ratings",
-                )
-            values = _numeric_ratings(frame[rating], rating)
-            y = np.empty((len(respondents), len(profiles)))
-            y[resp_codes, pos] = values
-            return y, pd.Index(respondents, name=respondent)
-        frame = to_pandas(ratings, what="ratings")
-        if frame is None:
-            arr = np.asarray(ratings)
-            if arr.ndim != 2:
-                raise InvalidInputError(
-                    "ratings: must be respondents × profiles (2-D) or long format", "ratings"
-                )
-            frame = pd.DataFrame(arr)
-        if frame.shape[1] != len(profiles):
-            raise InvalidInputError(
-                f"ratings: {frame.shape[1]} columns for {len(profiles)} profiles; pass one "
-                "column per profile (in the order of the profiles' rows) or long format",
-                "ratings",
-            )
-        if frame.shape[0] == 0:
-            raise InvalidInputError("ratings: has no respondents", "ratings")
-        numeric = all(
-            pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-            for t in frame.dtypes
-        )
-        fast: np.ndarray | None = (
-            frame.to_numpy(dtype=np.float64, na_value=np.nan) if numeric else None
-        )
-        if fast is not None and np.isfinite(fast.sum()):
-            return fast, frame.index
-        # Slow path: finds the column to name in the error.
-        y = np.column_stack(
-            [_numeric_ratings(frame.iloc[:, j], frame.columns[j]) for j in range(frame.shape[1])]
-        )
-        return y, frame.index
-
     # -- fitting --------------------------------------------------------------------------------
 
     def fit(
@@ -187,15 +102,14 @@ class RatingConjoint(BaseEstimator):
             )
         if not isinstance(self.ranks, bool | np.bool_):
             raise InvalidInputError(f"ranks: must be True or False, got {self.ranks!r}", "ranks")
-        prof = _profiles_frame(profiles)
+        prof = profiles_frame(profiles)
         if prof.index.has_duplicates:
             raise InvalidInputError("profiles: the row labels must be unique", "profiles")
         self.attributes_ = {
             str(c): attribute_levels(prof[c], str(c), "profiles") for c in prof.columns
         }
-        prof = prof.set_axis([str(c) for c in prof.columns], axis=1)
         design = self._design(prof, "profiles")
-        y, respondents = self._ratings(ratings, prof, respondent, profile, rating)
+        y, respondents = rating_matrix(ratings, prof.index, respondent, profile, rating)
         if self.ranks:
             y = len(prof) + 1 - y
         names = ["(Intercept)"] + [
@@ -253,8 +167,7 @@ class RatingConjoint(BaseEstimator):
     def predict(self, profiles: Any) -> pd.DataFrame:
         """Total utility of each profile for every respondent (respondents × profiles)."""
         check_is_fitted(self, "part_worths_")
-        prof = _profiles_frame(profiles)
-        prof = prof.set_axis([str(c) for c in prof.columns], axis=1)
+        prof = profiles_frame(profiles)
         utilities = self._respondent_utilities(prof)
         return pd.DataFrame(utilities, index=self.part_worths_.index, columns=prof.index)
 
@@ -264,18 +177,3 @@ class RatingConjoint(BaseEstimator):
         for a, levels in self.attributes_.items():
             coefs.append(self.part_worths_[a].to_numpy()[:, : len(levels) - 1])
         return np.hstack(coefs) @ design.T
-
-
-def _numeric_ratings(col: pd.Series, name: Any) -> np.ndarray:
-    if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
-        raise InvalidTypeError(
-            f"ratings: column {name!r} must be numeric, got dtype {col.dtype}", str(name)
-        )
-    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    if not np.isfinite(values).all():
-        raise InvalidInputError(
-            f"ratings: column {name!r} has missing or infinite ratings; every respondent must "
-            "rate every profile",
-            str(name),
-        )
-    return values

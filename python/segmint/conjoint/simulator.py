@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from .._frame import seed, to_pandas
+from .._frame import profiles_frame, seed
 from ..errors import InvalidInputError
 from .choice import ChoiceModel
 from .rating import RatingConjoint
@@ -60,14 +60,6 @@ class MarketSimulator:
 
     # -- utilities ------------------------------------------------------------------------------
 
-    def _products(self, products: Any) -> pd.DataFrame:
-        frame = to_pandas(products, what="products")
-        if frame is None or len(frame) == 0:
-            raise InvalidInputError(
-                "products: must be a non-empty data frame of profiles", "products"
-            )
-        return frame.set_axis([str(c) for c in frame.columns], axis=1)
-
     def _levels(self, frame: pd.DataFrame) -> list[np.ndarray]:
         """Per attribute, the code of each product's level (for shared RFC errors)."""
         m = self.model
@@ -80,7 +72,7 @@ class MarketSimulator:
     def utilities(self, products: Any, *, use_draws: bool = True) -> np.ndarray:
         """Utilities of the products: (units, products) where units are respondents, HB draws ×
         respondents (flattened), latent classes, or a single aggregate row."""
-        frame = self._products(products)
+        frame = profiles_frame(products, "products")
         m = self.model
         if isinstance(m, RatingConjoint):
             return m._respondent_utilities(frame)
@@ -123,7 +115,7 @@ class MarketSimulator:
         (``rule`` one of ``"first_choice"`` = ``caMaxUtility``, ``"btl"`` = ``caBTL``,
         ``"logit"`` = ``caLogit``), quirks included.
         """
-        frame = self._products(products)
+        frame = profiles_frame(products, "products")
         if compat is not None:
             return self._shares_r(frame, rule, compat)
         if rule not in RULES:
