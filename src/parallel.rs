@@ -54,6 +54,30 @@ pub fn has_avx2_fma() -> bool {
     }
 }
 
+/// Defines `fn $name(args) -> ret` that runs `$imp(args)` compiled for AVX2 and FMA when the CPU
+/// has them and the portable build otherwise. `$imp` should be `#[inline(always)]` so that its
+/// whole body is compiled both ways; it is written once.
+macro_rules! dispatch_avx2 {
+    ($(#[$m:meta])* $vis:vis fn $name:ident => $imp:path; ($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2($($arg: $ty),*) -> $ret {
+                    $imp($($arg),*)
+                }
+                if $crate::parallel::has_avx2_fma() {
+                    // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $imp($($arg),*)
+        }
+    };
+}
+pub(crate) use dispatch_avx2;
+
 /// Rows per chunk for the row-parallel kernels.
 pub const CHUNK_ROWS: usize = 1024;
 

@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use super::kernel;
 use crate::error::{Error, Result};
 use crate::linalg;
+use crate::parallel::dispatch_avx2;
 use crate::random::Stream;
 
 /// A monotone constraint on part of the parameter vector.
@@ -443,50 +444,30 @@ struct Metropolis<'a> {
     q: usize,
 }
 
-impl Metropolis<'_> {
+dispatch_avx2! {
     /// One Metropolis step for respondents `first..first + ll.len()`; returns how many
     /// accepted. The AVX2/FMA build runs when the CPU has it.
-    fn block(
-        &self,
+    fn metropolis_block => Metropolis::block_impl; (
+        ctx: &Metropolis,
         first: usize,
         beta: &mut [f64],
         tied: &mut [f64],
         ll: &mut [f64],
         streams: &mut [Stream],
-    ) -> usize {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if crate::parallel::has_avx2_fma() {
-                // SAFETY: the CPU supports AVX2 and FMA (checked above).
-                return unsafe { self.block_avx2(first, beta, tied, ll, streams) };
-            }
-        }
-        self.block_impl(first, beta, tied, ll, streams)
-    }
+    ) -> usize
+}
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn block_avx2(
-        &self,
-        first: usize,
-        beta: &mut [f64],
-        tied: &mut [f64],
-        ll: &mut [f64],
-        streams: &mut [Stream],
-    ) -> usize {
-        self.block_impl(first, beta, tied, ll, streams)
-    }
-
+impl Metropolis<'_> {
     #[inline(always)]
     fn block_impl(
-        &self,
+        ctx: &Self,
         first: usize,
         beta: &mut [f64],
         tied: &mut [f64],
         ll: &mut [f64],
         streams: &mut [Stream],
     ) -> usize {
-        let (k, q, l, rho) = (self.k, self.q, self.l, self.rho);
+        let (k, q, l, rho) = (ctx.k, ctx.q, ctx.l, ctx.rho);
         let mut buf = vec![0.0; 5 * k];
         let (mu, rest) = buf.split_at_mut(k);
         let (eps, rest) = rest.split_at_mut(k);
@@ -503,9 +484,9 @@ impl Metropolis<'_> {
             .enumerate()
         {
             let i = first + j;
-            let zi = &self.data.z[i * q..(i + 1) * q];
+            let zi = &ctx.data.z[i * q..(i + 1) * q];
             for (c, m) in mu.iter_mut().enumerate() {
-                *m = (0..q).map(|a| zi[a] * self.delta[a * k + c]).sum();
+                *m = (0..q).map(|a| zi[a] * ctx.delta[a * k + c]).sum();
             }
             for e in eps.iter_mut() {
                 *e = stream.normal();
@@ -514,11 +495,11 @@ impl Metropolis<'_> {
             for (p, b) in prop.iter_mut().zip(beta.iter()) {
                 *p = b + rho * *p;
             }
-            let prop_ll = if self.constraints.is_empty() {
-                self.data.loglik(i, prop, &mut v)
+            let prop_ll = if ctx.constraints.is_empty() {
+                ctx.data.loglik(i, prop, &mut v)
             } else {
-                tie(prop, prop_tied, self.constraints, &mut scratch);
-                self.data.loglik(i, prop_tied, &mut v)
+                tie(prop, prop_tied, ctx.constraints, &mut scratch);
+                ctx.data.loglik(i, prop_tied, &mut v)
             };
             // Prior: with y = L⁻¹(β − μ) the proposal's is L⁻¹(β* − μ) = y + ρε.
             let cur = half_quad(l, k, beta, mu, y);
@@ -531,7 +512,7 @@ impl Metropolis<'_> {
             let u = stream.uniform();
             if u > 0.0 && u.ln() < log_ratio {
                 beta.copy_from_slice(prop);
-                if self.constraints.is_empty() {
+                if ctx.constraints.is_empty() {
                     tied.copy_from_slice(prop);
                 } else {
                     tied.copy_from_slice(prop_tied);
@@ -576,7 +557,9 @@ fn step(
         .zip(chain.ll.par_chunks_mut(BLOCK))
         .zip(chain.streams.par_chunks_mut(BLOCK))
         .enumerate()
-        .map(|(b, (((beta, tied), ll), streams))| ctx.block(b * BLOCK, beta, tied, ll, streams))
+        .map(|(b, (((beta, tied), ll), streams))| {
+            metropolis_block(&ctx, b * BLOCK, beta, tied, ll, streams)
+        })
         .sum();
     let acceptance = accepted as f64 / n as f64;
     // 2. Δ | β, D: Δ̂ = (Z′Z)⁻¹ Z′B, Δ = Δ̂ + C⁻ᵀ E L′ with Z′Z = C C′, D = L L′.

@@ -2,42 +2,22 @@
 
 use std::ops::Range;
 
-/// Σ_t log P(chosen_t) over `tasks` at coefficients `beta`, by a stable log-sum-exp; `v` is
-/// scratch. `x` is laid out by [`by_respondent`]: the rows `starts[t0]..starts[t1]` of the
-/// tasks are stored column-major at `x[starts[t0] * k..starts[t1] * k]`, so `tasks` must be one
-/// of the runs given to `by_respondent`. The AVX2/FMA build runs when the CPU has it.
-#[inline]
-pub fn tasks_loglik(
-    x: &[f64],
-    k: usize,
-    starts: &[usize],
-    chosen: &[usize],
-    tasks: Range<usize>,
-    beta: &[f64],
-    v: &mut Vec<f64>,
-) -> f64 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if crate::parallel::has_avx2_fma() {
-            // SAFETY: the CPU supports AVX2 and FMA (checked above).
-            return unsafe { tasks_loglik_avx2(x, k, starts, chosen, tasks, beta, v) };
-        }
-    }
-    tasks_loglik_impl(x, k, starts, chosen, tasks, beta, v)
-}
+use crate::parallel::dispatch_avx2;
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn tasks_loglik_avx2(
-    x: &[f64],
-    k: usize,
-    starts: &[usize],
-    chosen: &[usize],
-    tasks: Range<usize>,
-    beta: &[f64],
-    v: &mut Vec<f64>,
-) -> f64 {
-    tasks_loglik_impl(x, k, starts, chosen, tasks, beta, v)
+dispatch_avx2! {
+    /// Σ_t log P(chosen_t) over `tasks` at coefficients `beta`, by a stable log-sum-exp; `v` is
+    /// scratch. `x` is laid out by [`by_respondent`]: the rows `starts[t0]..starts[t1]` of the
+    /// tasks are stored column-major at `x[starts[t0] * k..starts[t1] * k]`, so `tasks` must be
+    /// one of the runs given to `by_respondent`. The AVX2/FMA build runs when the CPU has it.
+    pub fn tasks_loglik => tasks_loglik_impl; (
+        x: &[f64],
+        k: usize,
+        starts: &[usize],
+        chosen: &[usize],
+        tasks: Range<usize>,
+        beta: &[f64],
+        v: &mut Vec<f64>,
+    ) -> f64
 }
 
 /// The row-major model matrix `x` (`k` columns) rearranged for [`tasks_loglik`]: for each run

@@ -8,7 +8,7 @@
 use super::kernel::{self, exp_nonpositive};
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::parallel::{fold_rows, CHUNK_ROWS};
+use crate::parallel::{dispatch_avx2, fold_rows, CHUNK_ROWS};
 
 /// Choice data in long form: one row of `x` (row-major, `k` columns) per alternative, the rows of
 /// task `t` are `starts[t]..starts[t + 1]`, `chosen[t]` is the absolute row of the chosen one.
@@ -205,33 +205,15 @@ pub fn loglik_stats_with(d: &ChoiceData, cols: &Columns, beta: &[f64], hessian: 
     s
 }
 
-fn chunk_columns(
-    d: &ChoiceData,
-    xt: &[f64],
-    beta: &[f64],
-    tasks: std::ops::Range<usize>,
-    hessian: bool,
-) -> Stats {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if crate::parallel::has_avx2_fma() {
-            // SAFETY: the CPU supports AVX2 and FMA (checked above).
-            return unsafe { chunk_columns_avx2(d, xt, beta, tasks, hessian) };
-        }
-    }
-    chunk_columns_impl(d, xt, beta, tasks, hessian)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn chunk_columns_avx2(
-    d: &ChoiceData,
-    xt: &[f64],
-    beta: &[f64],
-    tasks: std::ops::Range<usize>,
-    hessian: bool,
-) -> Stats {
-    chunk_columns_impl(d, xt, beta, tasks, hessian)
+dispatch_avx2! {
+    /// The statistics of one chunk of tasks from its column-major block.
+    fn chunk_columns => chunk_columns_impl; (
+        d: &ChoiceData,
+        xt: &[f64],
+        beta: &[f64],
+        tasks: std::ops::Range<usize>,
+        hessian: bool,
+    ) -> Stats
 }
 
 #[inline(always)]

@@ -11,7 +11,7 @@ use ndarray::{Array1, Array2, ArrayView2};
 
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::parallel::fold_rows_mut;
+use crate::parallel::{dispatch_avx2, fold_rows_mut};
 
 #[derive(Debug, Clone)]
 pub struct RatingFit {
@@ -87,33 +87,21 @@ struct Rows<'a> {
     width: usize,
 }
 
-impl Rows<'_> {
+dispatch_avx2! {
     /// Fits `rows` into `out` (one packed row each); returns the column sums of their ratings
     /// and the sum of squares. AVX2/FMA build when the CPU has it.
-    fn fit(&self, rows: std::ops::Range<usize>, out: &mut [f64]) -> (Vec<f64>, f64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if crate::parallel::has_avx2_fma() {
-                // SAFETY: the CPU supports AVX2 and FMA (checked above).
-                return unsafe { self.fit_avx2(rows, out) };
-            }
-        }
-        self.fit_impl(rows, out)
-    }
+    fn fit_rows => Rows::fit_impl; (
+        ctx: &Rows,
+        rows: std::ops::Range<usize>,
+        out: &mut [f64],
+    ) -> (Vec<f64>, f64)
+}
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    fn fit_avx2(&self, rows: std::ops::Range<usize>, out: &mut [f64]) -> (Vec<f64>, f64) {
-        self.fit_impl(rows, out)
-    }
-
-    /// Works on blocks of respondents transposed (respondents along the vectors): every step
-    /// is a multiply-add over the block's respondents, which vectorises without dependency
-    /// chains; blocks of 64 keep the vectors in L1.
+impl Rows<'_> {
     #[inline(always)]
-    fn fit_impl(&self, rows: std::ops::Range<usize>, out: &mut [f64]) -> (Vec<f64>, f64) {
+    fn fit_impl(ctx: &Self, rows: std::ops::Range<usize>, out: &mut [f64]) -> (Vec<f64>, f64) {
         const BLOCK: usize = 64;
-        let (p, k) = (self.p, self.k);
+        let (p, k) = (ctx.p, ctx.k);
         let mut sums = vec![0.0; p];
         let mut sq = 0.0;
         let mut yt = vec![0.0; p * BLOCK];
@@ -124,17 +112,17 @@ impl Rows<'_> {
             vec![0.0; BLOCK],
             vec![0.0; BLOCK],
         );
-        let mut outc = vec![0.0; self.width * BLOCK];
+        let mut outc = vec![0.0; ctx.width * BLOCK];
         let mut start = rows.start;
-        for out_block in out.chunks_mut(BLOCK * self.width) {
-            let m = out_block.len() / self.width;
+        for out_block in out.chunks_mut(BLOCK * ctx.width) {
+            let m = out_block.len() / ctx.width;
             for q in 0..p {
                 let col = &mut yt[q * BLOCK..q * BLOCK + m];
-                if self.column_major {
+                if ctx.column_major {
                     // Respondents are contiguous within a profile's column: a plain copy.
-                    col.copy_from_slice(&self.y[q * self.r + start..q * self.r + start + m]);
+                    col.copy_from_slice(&ctx.y[q * ctx.r + start..q * ctx.r + start + m]);
                 } else {
-                    let ys = &self.y[start * p..(start + m) * p];
+                    let ys = &ctx.y[start * p..(start + m) * p];
                     for (i, v) in col.iter_mut().enumerate() {
                         *v = ys[i * p + q];
                     }
@@ -145,7 +133,7 @@ impl Rows<'_> {
                 let cc = &mut coef[c * BLOCK..c * BLOCK + m];
                 cc.iter_mut().for_each(|a| *a = 0.0);
                 for q in 0..p {
-                    let g = self.gt[q * k + c];
+                    let g = ctx.gt[q * k + c];
                     let yq = &yt[q * BLOCK..q * BLOCK + m];
                     cc.iter_mut().zip(yq).for_each(|(a, y)| *a += g * y);
                 }
@@ -169,7 +157,7 @@ impl Rows<'_> {
             for q in 0..p {
                 fitted.iter_mut().for_each(|f| *f = 0.0);
                 for c in 0..k {
-                    let xv = self.xt[c * p + q];
+                    let xv = ctx.xt[c * p + q];
                     let cc = &coef[c * BLOCK..c * BLOCK + m];
                     fitted.iter_mut().zip(cc).for_each(|(f, b)| *f += xv * b);
                 }
@@ -182,7 +170,7 @@ impl Rows<'_> {
             }
             // The block's output columns (respondents along the vectors): intercept, R²,
             // every level's part-worth, importances; then one pass writes the rows.
-            let width = self.width;
+            let width = ctx.width;
             let cols = &mut outc[..width * BLOCK];
             cols[..m].copy_from_slice(&coef[..m]);
             for i in 0..m {
@@ -193,9 +181,9 @@ impl Rows<'_> {
                 };
             }
             let (mut c, mut o) = (1, 2);
-            let n_lv = self.n_levels;
+            let n_lv = ctx.n_levels;
             let mut total = [0.0f64; BLOCK];
-            for (a, &l) in self.levels.iter().enumerate() {
+            for (a, &l) in ctx.levels.iter().enumerate() {
                 let (mut hi, mut lo) = ([f64::NEG_INFINITY; BLOCK], [f64::INFINITY; BLOCK]);
                 let mut last = [0.0f64; BLOCK];
                 for v in 0..l {
@@ -223,7 +211,7 @@ impl Rows<'_> {
                 c += l - 1;
                 o += l;
             }
-            for a in 0..self.levels.len() {
+            for a in 0..ctx.levels.len() {
                 let dst = (2 + n_lv + a) * BLOCK;
                 for i in 0..m {
                     cols[dst + i] = if total[i] > 0.0 {
@@ -374,7 +362,7 @@ pub fn fit_into(
     let (col_sums, sum_sq) = fold_rows_mut(
         packed,
         width,
-        |rows, out| ctx.fit(rows, out),
+        |rows, out| fit_rows(&ctx, rows, out),
         |(mut a, sa), (b, sb)| {
             a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
             (a, sa + sb)
