@@ -381,18 +381,6 @@ MIXING_ATTRIBUTES = {
 MIXING_ALPHA = [0.25, 0.0, -0.4, 0.05, -0.6]
 COVARIATES = {"n": 400, "tasks": 12, "alts": 3, "seed": 7, "n_iter": 4000, "burn_in": 1500}
 CAMERA = {"n_iter": 3000, "burn_in": 1500}
-CAMERA_LINEAR = [
-    "canon",
-    "sony",
-    "nikon",
-    "panasonic",
-    "pixels",
-    "zoom",
-    "video",
-    "swivel",
-    "wifi",
-    "price",
-]
 
 
 def _two_chains(X, y, v0, c, seeds=(11, 12)):  # type: ignore[no-untyped-def]
@@ -509,7 +497,8 @@ def recovery() -> None:
     path = camera / "camera_long.csv"
     if path.is_file():
         data = pd.read_csv(path)
-        X, y, names, ids, n_levels = design_arrays(data, [], CAMERA_LINEAR)
+        linear = list(data.columns.drop(["respondent", "task", "alternative", "chosen"]))
+        X, y, names, ids, n_levels = design_arrays(data, [], linear)
         coef, ll, _ = mnl_newton(X, y)
         run = hb_numpy(
             X,

@@ -68,19 +68,6 @@ COVARIATES_FIT = {"n_iter": 4000, "burn_in": 1500, "thin": 5, "n_chains": 1, "ra
 SMALL = {"n_respondents": 40, "n_tasks": 8, "n_alternatives": 3, "random_state": 4}
 SMALL_FIT = {"n_iter": 300, "burn_in": 100, "thin": 2, "n_chains": 2}
 
-CAMERA_LINEAR = [
-    "canon",
-    "sony",
-    "nikon",
-    "panasonic",
-    "pixels",
-    "zoom",
-    "video",
-    "swivel",
-    "wifi",
-    "price",
-]
-
 
 def _n_kept(fit: dict) -> int:
     return (fit["n_iter"] - fit["burn_in"]) // fit["thin"]
@@ -391,9 +378,10 @@ def camera(shared_data: Path) -> pd.DataFrame:
 
 def test_camera_hb_price_more_negative_than_mnl(camera: pd.DataFrame) -> None:
     # All columns linear (brand dummies against the all-zero "none" row, features, price).
-    mnl = ChoiceModel(method="mnl").fit(camera, attributes=[], linear=CAMERA_LINEAR)
+    linear = list(camera.columns.drop(["respondent", "task", "alternative", "chosen"]))
+    mnl = ChoiceModel(method="mnl").fit(camera, attributes=[], linear=linear)
     hb = ChoiceModel(method="hb", n_iter=3000, burn_in=1500, thin=5, n_chains=1, random_state=0)
-    hb.fit(camera, attributes=[], linear=CAMERA_LINEAR)
+    hb.fit(camera, attributes=[], linear=linear)
     mnl_price = mnl.coef_["price"]
     individual = hb.coef_individual_["price"]
     hb_mean, hb_median = individual.mean(), individual.median()

@@ -441,18 +441,9 @@ def greene_reference() -> dict:
 
 
 ELEC_VARS = ["pf", "cl", "loc", "wk", "tod", "seas"]
-CAMERA_VARS = [
-    "canon",
-    "sony",
-    "nikon",
-    "panasonic",
-    "pixels",
-    "zoom",
-    "video",
-    "swivel",
-    "wifi",
-    "price",
-]
+#: The camera file's attribute columns: everything after the four id columns (the none row is
+#: all zeros).
+CAMERA_IDS = ["respondent", "task", "alternative", "chosen"]
 
 
 @functools.cache
@@ -485,11 +476,12 @@ def electricity_reference() -> dict:
 @functools.cache
 def camera_reference() -> dict:
     d = camera()
+    names = list(d.columns.drop(CAMERA_IDS))
     task_id = (d["respondent"] * 1000 + d["task"]).to_numpy()
     ref = _mnl_newton(
-        d[CAMERA_VARS].to_numpy(float), d["chosen"].to_numpy(), task_id, d["respondent"].to_numpy()
+        d[names].to_numpy(float), d["chosen"].to_numpy(), task_id, d["respondent"].to_numpy()
     )
-    xl = _xlogit(d[CAMERA_VARS], d["chosen"], d["alternative"], task_id)
+    xl = _xlogit(d[names], d["chosen"], d["alternative"], task_id)
     ref.update(xl_coef=xl.coeff_, xl_se=xl.stderr, xl_loglik=xl.loglikelihood)
     return ref
 
@@ -991,7 +983,8 @@ def test_mnl_matches_xlogit(dataset):
         frame = d[["id", "chid", "choice", *names]]
         opts = dict(respondent="id", task="chid", chosen="choice")
     else:
-        d, names, ref = camera(), CAMERA_VARS, camera_reference()
+        d, ref = camera(), camera_reference()
+        names = list(d.columns.drop(CAMERA_IDS))
         frame = d[["respondent", "task", "chosen", *names]]  # the none row: all zeros
         opts = dict(respondent="respondent", task="task", chosen="chosen")
     model = ChoiceModel(method="mnl").fit(frame, attributes=[], linear=names, **opts)
