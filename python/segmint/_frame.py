@@ -258,6 +258,32 @@ def seed(random_state: Any) -> int:
     return int(rng.randint(0, 2**63 - 1, dtype=np.int64))
 
 
+def check_int(
+    value: Any, name: str, minimum: int, maximum: int | None = None, why: str = ""
+) -> int:
+    """An integer parameter as a Python int in [minimum, maximum] (bools and floats refused);
+    `why` is appended to the message when it is too small."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool | np.bool_):
+        raise InvalidInputError(f"{name}: must be an integer, got {value!r}", name)
+    v = int(value)
+    if v < minimum:
+        raise InvalidInputError(f"{name}: must be at least {minimum}{why}, got {v}", name)
+    if maximum is not None and v > maximum:
+        raise InvalidInputError(f"{name}: must be at most {maximum}, got {v}", name)
+    return v
+
+
+def check_positive(value: Any, name: str) -> float:
+    """A finite positive number parameter as a float."""
+    if (
+        not isinstance(value, numbers.Real)
+        or isinstance(value, bool | np.bool_)
+        or not (np.isfinite(float(value)) and float(value) > 0)
+    ):
+        raise InvalidInputError(f"{name}: must be a positive number, got {value!r}", name)
+    return float(value)
+
+
 def n_threads(n_jobs: Any) -> int:
     """Threads for the Rust pool: 0 lets rayon decide (RAYON_NUM_THREADS or all cores)."""
     if n_jobs is None:

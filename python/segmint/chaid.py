@@ -48,12 +48,6 @@ def _check_size(value: Any, name: str) -> float:
     return float(value)
 
 
-def _check_int(value: Any, name: str, minimum: int) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-        raise InvalidInputError(f"{name}: must be an integer >= {minimum}, got {value!r}", name)
-    return int(value)
-
-
 def _py(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
@@ -260,10 +254,12 @@ class CHAID(BaseEstimator):
         alpha_merge = _check_alpha(self.alpha_merge, "alpha_merge")
         alpha_split = _check_alpha(self.alpha_split, "alpha_split")
         alpha_split_merged = _check_alpha(self.alpha_split_merged, "alpha_split_merged")
-        max_depth = None if self.max_depth is None else _check_int(self.max_depth, "max_depth", 0)
+        max_depth = (
+            None if self.max_depth is None else _frame.check_int(self.max_depth, "max_depth", 0)
+        )
         min_parent = _check_size(self.min_parent_size, "min_parent_size")
         min_child = _check_size(self.min_child_size, "min_child_size")
-        max_bins = _check_int(self.max_bins, "max_bins", 2)
+        max_bins = _frame.check_int(self.max_bins, "max_bins", 2)
         if self.test not in _TESTS:
             raise InvalidInputError(f"test: must be one of {_TESTS}, got {self.test!r}", "test")
         ordinal = self.ordinal

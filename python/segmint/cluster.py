@@ -23,16 +23,8 @@ from .errors import InvalidInputError
 _INIT_METHODS = ("k-means++", "random")
 
 
-def _check_int(value: Any, name: str, minimum: int, maximum: int = 2**32 - 1) -> int:
-    if (
-        not isinstance(value, numbers.Integral)
-        or isinstance(value, bool)
-        or not minimum <= int(value) <= maximum
-    ):
-        raise InvalidInputError(
-            f"{name}: must be an integer from {minimum} to {maximum}, got {value!r}", name
-        )
-    return int(value)
+#: Counts handed to Rust as u32.
+_U32 = 2**32 - 1
 
 
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -136,9 +128,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
         """Cluster `X` (a DataFrame or 2-D array of numbers)."""
-        n_clusters = _check_int(self.n_clusters, "n_clusters", 1)
-        n_init = _check_int(self.n_init, "n_init", 1)
-        max_iter = _check_int(self.max_iter, "max_iter", 1)
+        n_clusters = _frame.check_int(self.n_clusters, "n_clusters", 1, _U32)
+        n_init = _frame.check_int(self.n_init, "n_init", 1, _U32)
+        max_iter = _frame.check_int(self.max_iter, "max_iter", 1, _U32)
         if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
             raise InvalidInputError(f"tol: must be a number >= 0, got {self.tol!r}", "tol")
         threads = _frame.n_threads(self.n_jobs)
@@ -346,9 +338,9 @@ class KPrototypes(ClusterMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KPrototypes:
         """Cluster the rows of `X` (a DataFrame with numeric and categorical columns)."""
-        n_clusters = _check_int(self.n_clusters, "n_clusters", 1)
-        n_init = _check_int(self.n_init, "n_init", 1)
-        max_iter = _check_int(self.max_iter, "max_iter", 1)
+        n_clusters = _frame.check_int(self.n_clusters, "n_clusters", 1, _U32)
+        n_init = _frame.check_int(self.n_init, "n_init", 1, _U32)
+        max_iter = _frame.check_int(self.max_iter, "max_iter", 1, _U32)
         if self.update not in ("online", "batch"):
             raise InvalidInputError(
                 f"update: must be 'online' or 'batch', got {self.update!r}", "update"
@@ -638,9 +630,9 @@ class KMedoids(ClusterMixin, BaseEstimator):
         )
 
     def fit(self, X: Any, y: Any = None) -> KMedoids:
-        n_clusters = _check_int(self.n_clusters, "n_clusters", 1)
-        n_init = _check_int(self.n_init, "n_init", 1)
-        max_iter = _check_int(self.max_iter, "max_iter", 1)
+        n_clusters = _frame.check_int(self.n_clusters, "n_clusters", 1, _U32)
+        n_init = _frame.check_int(self.n_init, "n_init", 1, _U32)
+        max_iter = _frame.check_int(self.max_iter, "max_iter", 1, _U32)
         if self.method != "fasterpam":
             raise InvalidInputError(f"method: only 'fasterpam', got {self.method!r}", "method")
         if self.dtype not in ("float64", "float32"):
@@ -775,7 +767,7 @@ class Ward(ClusterMixin, BaseEstimator):
                 )
             k = n - int(np.count_nonzero(z[:, 2] < t))
         else:
-            k = _check_int(self.n_clusters, "n_clusters", 1)
+            k = _frame.check_int(self.n_clusters, "n_clusters", 1, _U32)
             if k > n:
                 raise InvalidInputError(
                     f"n_clusters: n_samples={n} should be >= n_clusters={k}", "n_clusters"

@@ -12,28 +12,20 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
-from .._frame import ChoiceCoding, ChoiceData, choice_data, n_threads, profiles_frame
+from .._frame import (
+    ChoiceCoding,
+    ChoiceData,
+    check_int,
+    check_positive,
+    choice_data,
+    n_threads,
+    profiles_frame,
+)
 from ..errors import InvalidInputError
 
 __all__ = ["METHODS", "ChoiceModel"]
 
 METHODS = ("mnl", "hb", "latent_class")
-
-
-def _check_int(value: Any, name: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise InvalidInputError(f"{name}: must be an integer >= {low}, got {value!r}", name)
-    return int(value)
-
-
-def _check_positive(value: Any, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = float("nan")
-    if not (np.isfinite(v) and v > 0):
-        raise InvalidInputError(f"{name}: must be a positive number, got {value!r}", name)
-    return v
 
 
 class ChoiceModel(BaseEstimator):
@@ -125,8 +117,8 @@ class ChoiceModel(BaseEstimator):
             raise InvalidInputError(
                 f"method: must be one of {METHODS}, got {self.method!r}", "method"
             )
-        _check_int(self.max_iter, "max_iter", 1)
-        _check_positive(self.tol, "tol")
+        check_int(self.max_iter, "max_iter", 1)
+        check_positive(self.tol, "tol")
         cd = choice_data(
             data,
             respondent=respondent,

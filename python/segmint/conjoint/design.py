@@ -27,6 +27,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from .._frame import check_int
 from ..errors import InternalError, InvalidInputError
 
 __all__ = ["choice_design", "design_efficiency", "full_factorial", "orthogonal_design"]
@@ -95,15 +96,6 @@ def _check_attributes(attributes: Any) -> dict[Hashable, list[Any]]:
             raise InvalidInputError(f"attributes[{name!r}]: duplicate levels {dupes!r}", str(name))
         out[name] = values
     return out
-
-
-def _check_size(value: Any, name: str, minimum: int, why: str = "") -> int:
-    """`value` as a Python int >= `minimum` (bools and floats are refused)."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool | np.bool_):
-        raise InvalidInputError(f"{name}: must be an integer, got {value!r}", name)
-    if value < minimum:
-        raise InvalidInputError(f"{name}: must be at least {minimum}{why}, got {value}", name)
-    return int(value)
 
 
 def _rng(random_state: Any) -> np.random.Generator:
@@ -554,11 +546,11 @@ def orthogonal_design(
     n_params = 1 + sum(n - 1 for n in levels)
     n_runs: int | None = None
     if n_profiles is not None:
-        n_runs = _check_size(
+        n_runs = check_int(
             n_profiles,
             "n_profiles",
             n_params,
-            f" (1 + sum of (levels - 1) = {n_params} main-effect parameters)",
+            why=f" (1 + sum of (levels - 1) = {n_params} main-effect parameters)",
         )
     rng = _rng(random_state)
 
@@ -997,9 +989,9 @@ def choice_design(
             raise InvalidInputError(
                 f"attributes: {name!r} is a column of the design; rename the attribute", name
             )
-    tasks = _check_size(n_tasks, "n_tasks", 1)
-    n_alt = _check_size(n_alternatives, "n_alternatives", 2)
-    versions = _check_size(n_versions, "n_versions", 1)
+    tasks = check_int(n_tasks, "n_tasks", 1)
+    n_alt = check_int(n_alternatives, "n_alternatives", 2)
+    versions = check_int(n_versions, "n_versions", 1)
     if not isinstance(method, str) or method not in _METHODS:
         raise InvalidInputError(
             f"method: must be one of {', '.join(map(repr, _METHODS))}, got {method!r}", "method"

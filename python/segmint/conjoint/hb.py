@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._frame import ChoiceCoding, ChoiceData, covariate_matrix, n_threads, seed
+from .._frame import (
+    ChoiceCoding,
+    ChoiceData,
+    check_int,
+    check_positive,
+    covariate_matrix,
+    n_threads,
+    seed,
+)
 from ..errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -112,20 +120,20 @@ def ess(draws: np.ndarray) -> np.ndarray:
 
 
 def fit_hb(model: ChoiceModel, cd: ChoiceData) -> None:
-    from .choice import _check_int, _check_positive, part_worths
+    from .choice import part_worths
 
-    n_iter = _check_int(model.n_iter, "n_iter", 2)
-    burn_in = _check_int(model.burn_in, "burn_in", 0)
+    n_iter = check_int(model.n_iter, "n_iter", 2)
+    burn_in = check_int(model.burn_in, "burn_in", 0)
     if burn_in >= n_iter:
         raise InvalidInputError(
             f"burn_in: must be smaller than n_iter ({n_iter}), got {burn_in}", "burn_in"
         )
-    thin = _check_int(model.thin, "thin", 1)
+    thin = check_int(model.thin, "thin", 1)
     if (n_iter - burn_in) // thin < 1:
         raise InvalidInputError("thin: keeps no draw after burn-in", "thin")
-    n_chains = _check_int(model.n_chains, "n_chains", 1)
-    prior_variance = _check_positive(model.prior_variance, "prior_variance")
-    prior_df = _check_positive(model.prior_df, "prior_df")
+    n_chains = check_int(model.n_chains, "n_chains", 1)
+    prior_variance = check_positive(model.prior_variance, "prior_variance")
+    prior_df = check_positive(model.prior_df, "prior_df")
     coding = cd.coding
     constraints = _constraints(model.monotone, coding)
     z, z_names = covariate_matrix(model.covariates, cd.respondents)

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from .. import _core
-from .._frame import ChoiceData, n_threads, seed
+from .._frame import ChoiceData, check_int, n_threads, seed
 from ..errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -21,14 +21,14 @@ __all__ = ["fit_latent_class", "select_classes"]
 
 
 def fit_latent_class(model: ChoiceModel, cd: ChoiceData) -> None:
-    from .choice import _check_int, part_worths
+    from .choice import part_worths
 
-    n_classes = _check_int(model.n_classes, "n_classes", 1)
+    n_classes = check_int(model.n_classes, "n_classes", 1)
     if n_classes > len(cd.respondents):
         raise InvalidInputError(
             f"n_classes: {n_classes} classes for {len(cd.respondents)} respondents", "n_classes"
         )
-    n_starts = _check_int(model.n_starts, "n_starts", 1)
+    n_starts = check_int(model.n_starts, "n_starts", 1)
     out = _core.latent_class_fit(
         cd.x,
         cd.starts,
