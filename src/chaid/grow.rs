@@ -633,14 +633,22 @@ mod tests {
         (codes, y)
     }
 
-    #[test]
-    fn recovers_a_planted_tree_deterministically() {
-        let (codes, y) = planted(20_000);
-        let numeric = Array2::<f64>::zeros((20_000, 0));
-        let inputs = Inputs {
+    /// The planted data's codes (4, 3, 5 levels, all nominal or x1 ordinal), a binary target.
+    fn planted_inputs<'a>(
+        codes: &'a Array2<u32>,
+        y: &'a Array1<u32>,
+        numeric: &'a Array2<f64>,
+        ordinal_x1: bool,
+    ) -> Inputs<'a> {
+        let scales: &'static [Scale] = if ordinal_x1 {
+            &[Scale::Nominal, Scale::Ordinal, Scale::Nominal]
+        } else {
+            &[Scale::Nominal, Scale::Nominal, Scale::Nominal]
+        };
+        Inputs {
             codes: codes.view(),
             n_levels: &[4, 3, 5],
-            scales: &[Scale::Nominal, Scale::Nominal, Scale::Nominal],
+            scales,
             numeric: numeric.view(),
             target: Target::Classes {
                 codes: y.view(),
@@ -649,7 +657,14 @@ mod tests {
             freq: None,
             case: None,
             rank: None,
-        };
+        }
+    }
+
+    #[test]
+    fn recovers_a_planted_tree_deterministically() {
+        let (codes, y) = planted(20_000);
+        let numeric = Array2::<f64>::zeros((20_000, 0));
+        let inputs = planted_inputs(&codes, &y, &numeric, false);
         let tree = fit(&inputs, &ChaidParams::default()).unwrap();
         let root = tree.nodes[0].split.as_ref().unwrap();
         assert_eq!(root.predictor, 0);
@@ -676,19 +691,7 @@ mod tests {
             min_child_size: 30.0,
             ..ChaidParams::default()
         };
-        let inputs = Inputs {
-            codes: codes.view(),
-            n_levels: &[4, 3, 5],
-            scales: &[Scale::Nominal, Scale::Ordinal, Scale::Nominal],
-            numeric: numeric.view(),
-            target: Target::Classes {
-                codes: y.view(),
-                n_classes: 2,
-            },
-            freq: None,
-            case: None,
-            rank: None,
-        };
+        let inputs = planted_inputs(&codes, &y, &numeric, true);
         let plain = fit(&inputs, &params).unwrap();
         assert!(plain.nodes.len() > 3, "{}", plain.nodes.len());
         let ones = Array1::<f64>::ones(20_000);
@@ -744,19 +747,7 @@ mod tests {
         let (codes, y) = planted(100);
         let numeric = Array2::<f64>::zeros((100, 0));
         let one = Array1::<u32>::zeros(100);
-        let mut inputs = Inputs {
-            codes: codes.view(),
-            n_levels: &[4, 3, 5],
-            scales: &[Scale::Nominal, Scale::Nominal, Scale::Nominal],
-            numeric: numeric.view(),
-            target: Target::Classes {
-                codes: one.view(),
-                n_classes: 2,
-            },
-            freq: None,
-            case: None,
-            rank: None,
-        };
+        let mut inputs = planted_inputs(&codes, &one, &numeric, false);
         let err = fit(&inputs, &ChaidParams::default()).unwrap_err();
         assert!(err.to_string().contains("single class"), "{err}");
         inputs.target = Target::Classes {
