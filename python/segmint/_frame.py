@@ -926,6 +926,32 @@ class ChoiceCoding:
             names.append("NONE")
         return names
 
+    @property
+    def n_effects(self) -> int:
+        """The effects-coded parameters come first: Σ (L − 1) of them."""
+        return sum(len(lv) - 1 for lv in self.levels)
+
+    def level_index(self) -> pd.MultiIndex:
+        """(attribute, level) of every level of the effects-coded attributes."""
+        pairs = [
+            (a, lv) for a, lvs in zip(self.attributes, self.levels, strict=True) for lv in lvs
+        ]
+        return pd.MultiIndex.from_arrays(
+            [[a for a, _ in pairs], [lv for _, lv in pairs]], names=["attribute", "level"]
+        )
+
+    def expand(self, beta: np.ndarray) -> np.ndarray:
+        """Every level's part-worth from coefficients (..., K) in `names` order: each attribute's
+        last level is minus the sum of the others."""
+        parts, j = [], 0
+        for levels in self.levels:
+            c = beta[..., j : j + len(levels) - 1]
+            parts += [c, -c.sum(axis=-1, keepdims=True)]
+            j += len(levels) - 1
+        if not parts:
+            return np.zeros((*beta.shape[:-1], 0))
+        return np.concatenate(parts, axis=-1)
+
     def matrix(
         self, data: pd.DataFrame, what: str, none_rows: np.ndarray | None = None
     ) -> np.ndarray:

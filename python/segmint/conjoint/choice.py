@@ -244,15 +244,5 @@ class ChoiceModel(BaseEstimator):
 def part_worths(coef: pd.Series, coding: ChoiceCoding) -> pd.Series:
     """Every level's part-worth of the effects-coded attributes (the last level is minus the
     sum of the others)."""
-    tuples, values = [], []
-    for a, levels in zip(coding.attributes, coding.levels, strict=True):
-        c = np.array([coef[f"{a}[{lv}]"] for lv in levels[:-1]])
-        for lv, v in zip(levels, [*c, -c.sum()], strict=True):
-            tuples.append((a, lv))
-            values.append(v)
-    index = (
-        pd.MultiIndex.from_tuples(tuples, names=["attribute", "level"])
-        if tuples
-        else pd.MultiIndex.from_arrays([[], []], names=["attribute", "level"])
-    )
-    return pd.Series(values, index=index, name="part_worth", dtype=np.float64)
+    values = coding.expand(coef.to_numpy(dtype=np.float64))
+    return pd.Series(values, index=coding.level_index(), name="part_worth", dtype=np.float64)

@@ -120,7 +120,6 @@ def ess(draws: np.ndarray) -> np.ndarray:
 
 
 def fit_hb(model: ChoiceModel, cd: ChoiceData) -> None:
-    from .choice import part_worths
 
     n_iter = check_int(model.n_iter, "n_iter", 2)
     burn_in = check_int(model.burn_in, "burn_in", 0)
@@ -192,24 +191,16 @@ def fit_hb(model: ChoiceModel, cd: ChoiceData) -> None:
     mean_beta = draws.astype(np.float64).mean(axis=0)
     model.coef_individual_ = pd.DataFrame(mean_beta, index=cd.respondents, columns=names)
     model.coef_ = model.alpha_.copy()
-    cat = [part_worths(pd.Series(row, index=names), coding) for row in mean_beta[:1]]
-    level_index = cat[0].index
-    pw = np.empty((len(cd.respondents), len(level_index)))
-    j = 0
-    col = 0
-    for levels in coding.levels:
-        n_lv = len(levels)
-        block = mean_beta[:, j : j + n_lv - 1]
-        pw[:, col : col + n_lv - 1] = block
-        pw[:, col + n_lv - 1] = -block.sum(axis=1)
-        j += n_lv - 1
-        col += n_lv
-    others = coding.names[j:]
-    columns = pd.MultiIndex.from_tuples(
-        [*level_index.tolist(), *[(o, "") for o in others]], names=["attribute", "level"]
+    j = coding.n_effects
+    columns = coding.level_index().append(
+        pd.MultiIndex.from_arrays(
+            [coding.names[j:], [""] * (len(coding.names) - j)], names=["attribute", "level"]
+        )
     )
     model.part_worths_ = pd.DataFrame(
-        np.hstack([pw, mean_beta[:, j:]]), index=cd.respondents, columns=columns
+        np.hstack([coding.expand(mean_beta), mean_beta[:, j:]]),
+        index=cd.respondents,
+        columns=columns,
     )
     model.loglik_ = float(
         _core.respondent_logliks(

@@ -257,23 +257,10 @@ def wtp(model: Any, price: str = "price") -> pd.Series | pd.DataFrame:
             f"({model.coding_.linear!r}); fit with linear=[{price!r}, ...]",
             "price",
         )
-    names = model.parameter_names_
-    j = names.index(price)
+    j = model.parameter_names_.index(price)
     coding = model.coding_
-    cols = []
-    tuples = []
-    for a, levels in zip(coding.attributes, coding.levels, strict=True):
-        idx = [names.index(f"{a}[{lv}]") for lv in levels[:-1]]
-        cols.append((idx, len(levels)))
-        tuples += [(a, lv) for lv in levels]
-    columns = pd.MultiIndex.from_tuples(tuples, names=["attribute", "level"])
-
-    def levels_of(beta: np.ndarray) -> np.ndarray:
-        parts = []
-        for idx, _ in cols:
-            c = beta[..., idx]
-            parts.append(np.concatenate([c, -c.sum(axis=-1, keepdims=True)], axis=-1))
-        return np.concatenate(parts, axis=-1)
+    columns = coding.level_index()
+    levels_of = coding.expand
 
     if model.method == "hb":
         draws = np.asarray(model.draws_, dtype=np.float64)  # (D, R, K)
