@@ -1000,7 +1000,6 @@ class ChoiceData:
     x: np.ndarray  # (n_rows, K) model matrix
     starts: np.ndarray  # (n_tasks + 1,) int64 row offsets of the tasks
     chosen: np.ndarray  # (n_tasks,) int64 absolute row of each task's choice
-    groups: np.ndarray  # (n_tasks,) int64 respondent index of each task (non-decreasing)
     respondent_starts: np.ndarray  # (n_respondents + 1,) int64 task offsets of the respondents
     respondents: pd.Index  # respondent ids, in order of first appearance
     coding: ChoiceCoding
@@ -1141,7 +1140,6 @@ def choice_data(
         x=x,
         starts=starts,
         chosen=chosen_rows.astype(np.int64),
-        groups=groups,
         respondent_starts=np.searchsorted(groups, np.arange(len(respondents) + 1)).astype(
             np.int64
         ),

@@ -332,22 +332,17 @@ fn segment_sums<const J: usize>(v: &[f64], out: &mut [f64]) {
     }
 }
 
-/// Per-task score vectors (x_chosen − x̄, weighted) summed within `groups` (one group id per task,
-/// ids below `n_groups`): the respondent-level scores of the cluster-robust sandwich.
-pub fn group_scores(d: &ChoiceData, beta: &[f64], groups: &[usize], n_groups: usize) -> Vec<f64> {
+/// Per-task score vectors (x_chosen − x̄, weighted) summed per respondent, whose tasks are
+/// `respondents[i]..respondents[i + 1]`: the scores of the cluster-robust sandwich.
+pub fn respondent_scores(d: &ChoiceData, beta: &[f64], respondents: &[usize]) -> Vec<f64> {
     let k = d.k;
-    let mut out = vec![0.0; n_groups * k];
+    let n = respondents.len().saturating_sub(1);
+    let mut out = vec![0.0; n * k];
     let mut p = Vec::new();
-    for t in 0..d.n_tasks() {
-        let w = d.weights.map_or(1.0, |w| w[t]);
-        task_score(
-            d,
-            beta,
-            t,
-            w,
-            &mut out[groups[t] * k..(groups[t] + 1) * k],
-            &mut p,
-        );
+    for (i, g) in out.chunks_exact_mut(k).enumerate() {
+        for t in respondents[i]..respondents[i + 1] {
+            task_score(d, beta, t, d.weights.map_or(1.0, |w| w[t]), g, &mut p);
+        }
     }
     out
 }
@@ -454,14 +449,9 @@ pub fn fit(
 }
 
 /// The respondent-clustered sandwich H⁻¹ (Σ_g s_g s_g′) H⁻¹ at a fitted model.
-pub fn robust_covariance(
-    d: &ChoiceData,
-    fit: &MnlFit,
-    groups: &[usize],
-    n_groups: usize,
-) -> Vec<f64> {
+pub fn robust_covariance(d: &ChoiceData, fit: &MnlFit, respondents: &[usize]) -> Vec<f64> {
     let k = d.k;
-    let scores = group_scores(d, &fit.coef, groups, n_groups);
+    let scores = respondent_scores(d, &fit.coef, respondents);
     let mut meat = vec![0.0; k * k];
     for g in scores.chunks_exact(k) {
         for i in 0..k {

@@ -83,18 +83,17 @@ pub fn rating_fit<'py>(
 }
 
 /// Conditional-logit maximum likelihood. `starts` (n_tasks + 1) delimit the tasks' rows,
-/// `chosen` holds the chosen row of each task, `groups` the respondent index of each task (for the
-/// clustered sandwich).
+/// `chosen` holds the chosen row of each task, `respondent_starts` the task offsets of the
+/// respondents (for the clustered sandwich).
 #[pyfunction]
-#[pyo3(signature = (x, starts, chosen, groups, n_groups, names, weights, start, max_iter, tol, n_threads))]
+#[pyo3(signature = (x, starts, chosen, respondent_starts, names, weights, start, max_iter, tol, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn mnl_fit<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
     starts: PyReadonlyArray1<'py, i64>,
     chosen: PyReadonlyArray1<'py, i64>,
-    groups: PyReadonlyArray1<'py, i64>,
-    n_groups: usize,
+    respondent_starts: PyReadonlyArray1<'py, i64>,
     names: Vec<String>,
     weights: Option<PyReadonlyArray1<'py, f64>>,
     start: Option<Vec<f64>>,
@@ -107,13 +106,16 @@ pub fn mnl_fit<'py>(
     let w = weights.as_ref().map(|w| w.as_array());
     let starts = indices(&starts, "starts").map_err(|e| to_py_err(py, e))?;
     let chosen = indices(&chosen, "chosen").map_err(|e| to_py_err(py, e))?;
-    let groups = indices(&groups, "groups").map_err(|e| to_py_err(py, e))?;
+    let runs = indices(&respondent_starts, "respondent_starts").map_err(|e| to_py_err(py, e))?;
     let (f, robust) = run(py, n_threads, || {
         let d = choice_data(xa, &starts, &chosen, w.as_ref())?;
-        if groups.len() != d.n_tasks() || groups.iter().any(|&g| g >= n_groups) {
+        if runs.first() != Some(&0)
+            || runs.last() != Some(&d.n_tasks())
+            || runs.windows(2).any(|w| w[1] < w[0])
+        {
             return Err(Error::invalid(
-                "groups",
-                "need one respondent index per task",
+                "respondent_starts",
+                "must run from 0 to the number of tasks",
             ));
         }
         let f = mnl::fit(
@@ -122,7 +124,7 @@ pub fn mnl_fit<'py>(
             mnl::MnlParams { max_iter, tol },
             &names,
         )?;
-        let robust = mnl::robust_covariance(&d, &f, &groups, n_groups);
+        let robust = mnl::robust_covariance(&d, &f, &runs);
         Ok((f, robust))
     })?;
     let d = PyDict::new(py);
