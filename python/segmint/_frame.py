@@ -957,6 +957,9 @@ class ChoiceCoding:
     ) -> np.ndarray:
         """The model matrix of `data` (rows in the given order); `none_rows` marks rows that are
         the "none" option (all zero but the NONE column)."""
+        for name in [*self.attributes, *self.linear]:
+            if name not in data.columns:
+                raise InvalidInputError(f"{what}: attribute column {name!r} is missing", name)
         n = len(data)
         is_none = np.zeros(n, dtype=bool) if none_rows is None else none_rows
         real = ~is_none

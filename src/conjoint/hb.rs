@@ -597,7 +597,7 @@ fn step(
         for a in (0..q).rev() {
             let mut v = el[a * k + j];
             for b in a + 1..q {
-                v -= ztz_chol[b * q + a] * col_get(&el, b, j, k);
+                v -= ztz_chol[b * q + a] * el[b * k + j];
             }
             el[a * k + j] = v / ztz_chol[a * q + a];
         }
@@ -666,11 +666,6 @@ fn step(
             .for_each(|(a, b)| *a += b);
         chain.n_kept += 1;
     }
-}
-
-#[inline]
-fn col_get(m: &[f64], a: usize, j: usize, k: usize) -> f64 {
-    m[a * k + j]
 }
 
 /// A draw from the inverse-Wishart IW(ν, S): with S = L L′ and the Bartlett factor A of a

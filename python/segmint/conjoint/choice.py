@@ -221,9 +221,6 @@ class ChoiceModel(BaseEstimator):
         check_is_fitted(self, "coef_")
         frame = profiles_frame(products, what)
         coding: ChoiceCoding = self.coding_
-        for name in [*coding.attributes, *coding.linear]:
-            if name not in frame.columns:
-                raise InvalidInputError(f"{what}: attribute column {name!r} is missing", name)
         if coding.asc_levels and coding.alternative not in frame.columns:
             raise InvalidInputError(
                 f"{what}: column {coding.alternative!r} (alternative, for the constants) is "

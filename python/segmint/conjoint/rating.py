@@ -11,9 +11,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame import (
+    ChoiceCoding,
     attribute_levels,
-    effects_coding,
-    level_codes,
     n_threads,
     profiles_frame,
     rating_matrix,
@@ -64,14 +63,16 @@ class RatingConjoint(BaseEstimator):
 
     # -- encoding ------------------------------------------------------------------------------
 
+    def _coding(self) -> ChoiceCoding:
+        """The attributes' effects coding (the one the choice models use)."""
+        return ChoiceCoding(
+            list(self.attributes_), list(self.attributes_.values()), [], None, [], None
+        )
+
     def _design(self, profiles: pd.DataFrame, what: str) -> np.ndarray:
-        blocks = [np.ones((len(profiles), 1))]
-        for name, levels in self.attributes_.items():
-            if name not in profiles.columns:
-                raise InvalidInputError(f"{what}: attribute column {name!r} is missing", name)
-            codes = level_codes(profiles[name], levels, name, what)
-            blocks.append(effects_coding(codes, len(levels)))
-        return np.hstack(blocks)
+        """Intercept, then the effects-coded attributes."""
+        coded = self._coding().matrix(profiles, what)
+        return np.hstack([np.ones((len(profiles), 1)), coded])
 
     # -- fitting --------------------------------------------------------------------------------
 
@@ -123,10 +124,7 @@ class RatingConjoint(BaseEstimator):
             names,
             n_threads(self.n_jobs),
         )
-        columns = pd.MultiIndex.from_tuples(
-            [(a, lv) for a, lvs in self.attributes_.items() for lv in lvs],
-            names=["attribute", "level"],
-        )
+        columns = self._coding().level_index()
         attrs = pd.Index(list(self.attributes_), name="attribute")
         # One block, a row per respondent: intercept, R², part-worths, importances (views).
         block, n_lv = out["per_respondent"], out["n_levels"]
