@@ -57,7 +57,28 @@ pub fn has_avx2_fma() -> bool {
 /// Defines `fn $name(args) -> ret` that runs `$imp(args)` compiled for AVX2 and FMA when the CPU
 /// has them and the portable build otherwise. `$imp` should be `#[inline(always)]` so that its
 /// whole body is compiled both ways; it is written once.
+///
+/// With `=> generic $imp`, `$imp` takes a [`MulAdd`] type parameter: [`Fused`] in the AVX2/FMA
+/// build (one `vfmadd` per a·b + c, which Rust never contracts by itself) and [`Separate`] in the
+/// portable one (a multiply and an add; `f64::mul_add` there would be a slow library call).
 macro_rules! dispatch_avx2 {
+    ($(#[$m:meta])* $vis:vis fn $name:ident => generic $($imp:ident)::+; ($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2($($arg: $ty),*) -> $ret {
+                    $($imp)::+::<$crate::parallel::Fused>($($arg),*)
+                }
+                if $crate::parallel::has_avx2_fma() {
+                    // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $($imp)::+::<$crate::parallel::Separate>($($arg),*)
+        }
+    };
     ($(#[$m:meta])* $vis:vis fn $name:ident => $imp:path; ($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty) => {
         $(#[$m])*
         $vis fn $name($($arg: $ty),*) -> $ret {
@@ -75,6 +96,31 @@ macro_rules! dispatch_avx2 {
             $imp($($arg),*)
         }
     };
+}
+
+/// a·b + c, fused or not: see `dispatch_avx2!`.
+pub trait MulAdd {
+    fn madd(a: f64, b: f64, c: f64) -> f64;
+}
+
+/// One rounding (`f64::mul_add`), for builds with FMA instructions.
+pub struct Fused;
+
+/// A multiply and an add, for builds without FMA instructions.
+pub struct Separate;
+
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn madd(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+}
+
+impl MulAdd for Separate {
+    #[inline(always)]
+    fn madd(a: f64, b: f64, c: f64) -> f64 {
+        a * b + c
+    }
 }
 pub(crate) use dispatch_avx2;
 

@@ -6,7 +6,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 /// A stream of random numbers, the `index`-th of those derived from `seed`. Streams are 2^128
 /// draws apart (xoshiro256++ jumps), so they never overlap in practice.
 #[derive(Debug, Clone)]
-pub struct Stream(Xoshiro256PlusPlus, Option<f64>);
+pub struct Stream(Xoshiro256PlusPlus);
 
 impl Stream {
     pub fn new(seed: u64, index: u64) -> Self {
@@ -14,7 +14,7 @@ impl Stream {
         for _ in 0..index {
             rng.jump();
         }
-        Stream(rng, None)
+        Stream(rng)
     }
 
     /// A uniform draw from [0, 1) with 53 random bits.
@@ -41,27 +41,27 @@ impl Stream {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let mut out = Vec::with_capacity(count);
         for _ in 0..count {
-            out.push(Stream(rng.clone(), None));
+            out.push(Stream(rng.clone()));
             rng.jump();
         }
         out
     }
 
-    /// A standard normal draw (Marsaglia's polar method: pairs of draws, the second one kept for
-    /// the next call).
+    /// A standard normal draw by the ziggurat method (Marsaglia & Tsang 2000, 256 layers): one
+    /// 64-bit draw gives the layer (8 bits), the sign (1 bit) and the abscissa (52 bits), which
+    /// is accepted at once about 99 % of the time; otherwise the wedge or the tail beyond r is
+    /// sampled exactly.
     #[inline(always)]
     pub fn normal(&mut self) -> f64 {
-        if let Some(z) = self.1.take() {
-            return z;
-        }
+        let z = ziggurat();
         loop {
-            let u = 2.0 * self.uniform() - 1.0;
-            let v = 2.0 * self.uniform() - 1.0;
-            let s = u * u + v * v;
-            if s > 0.0 && s < 1.0 {
-                let f = (-2.0 * s.ln() / s).sqrt();
-                self.1 = Some(v * f);
-                return u * f;
+            let bits = self.0.next_u64();
+            let (i, u) = Ziggurat::layer(bits);
+            if u < z.ratio[i] {
+                return signed(bits, u * z.x[i]);
+            }
+            if let Some(v) = z.slow(i, u, || self.uniform()) {
+                return signed(bits, v);
             }
         }
     }
@@ -133,6 +133,213 @@ impl Stream {
     }
 }
 
+/// Layers of the ziggurat for f(x) = exp(−x²/2) (Marsaglia & Tsang 2000, 256 layers of equal
+/// area v): x₁ = r, f(x_{i+1}) = f(x_i) + v/x_i, x₂₅₆ = 0; the base layer is the strip under
+/// f up to r plus the tail, seen as a rectangle of width x₀ = v/f(r).
+const ZIGGURAT_R: f64 = 3.654_152_885_361_009;
+const ZIGGURAT_V: f64 = 4.928_673_233_99e-3;
+
+struct Ziggurat {
+    /// x_i, i = 0..=256.
+    x: [f64; 257],
+    /// f(x_i).
+    f: [f64; 257],
+    /// x_{i+1} / x_i: below it u·x_i lies under the curve for sure.
+    ratio: [f64; 256],
+}
+
+/// `v` with the sign that bit 8 of `bits` gives.
+#[inline(always)]
+fn signed(bits: u64, v: f64) -> f64 {
+    f64::from_bits(v.to_bits() ^ ((bits & 0x100) << 55))
+}
+
+impl Ziggurat {
+    /// The layer (low 8 bits) and a uniform in [0, 1) from the top 52 bits of a 64-bit draw
+    /// (as the mantissa of a number in [1, 2), which vectorises).
+    #[inline(always)]
+    fn layer(bits: u64) -> (usize, f64) {
+        let u = f64::from_bits((bits >> 12) | 0x3ff0_0000_0000_0000) - 1.0;
+        ((bits & 0xff) as usize, u)
+    }
+
+    /// The rare branches of the ziggurat: the tail of the base layer, or the wedge of layer `i`
+    /// at abscissa u·x_i; `None` means start over. `uniform` draws from the same stream.
+    #[cold]
+    fn slow(&self, i: usize, u: f64, mut uniform: impl FnMut() -> f64) -> Option<f64> {
+        if i == 0 {
+            // Tail beyond r (Marsaglia 1964): x = −ln(u₁)/r until −2 ln(u₂) > x².
+            loop {
+                let a = -(1.0 - uniform()).ln() / ZIGGURAT_R;
+                let b = -(1.0 - uniform()).ln();
+                if 2.0 * b > a * a {
+                    return Some(ZIGGURAT_R + a);
+                }
+            }
+        }
+        let x = u * self.x[i];
+        let y = self.f[i] + uniform() * (self.f[i + 1] - self.f[i]);
+        (y < (-0.5 * x * x).exp()).then_some(x)
+    }
+}
+
+/// Lanes of independent xoshiro256++ generators advanced together, one per SIMD lane: the state
+/// words are stored lane by lane so that one step is a handful of vector integer operations.
+/// Each lane is seeded from its own [`Stream`] (four of its draws, which are uniformly random
+/// 256-bit states), so a lane belongs to one unit of work (one respondent) and gives the same
+/// numbers whichever thread runs it.
+#[derive(Debug, Clone)]
+pub struct Lanes<const L: usize> {
+    s: [[u64; L]; 4],
+}
+
+// Lane loops index several arrays in step.
+#[allow(clippy::needless_range_loop)]
+impl<const L: usize> Lanes<L> {
+    /// Lane `l` seeded from `streams[l]` (which advance by four draws).
+    pub fn new(streams: &mut [Stream]) -> Self {
+        let mut s = [[0u64; L]; 4];
+        for (l, stream) in streams.iter_mut().enumerate().take(L) {
+            for w in s.iter_mut() {
+                w[l] = stream.0.next_u64();
+            }
+            if s.iter().all(|w| w[l] == 0) {
+                s[0][l] = 1; // the one state xoshiro cannot leave (probability 2⁻²⁵⁶)
+            }
+        }
+        Lanes { s }
+    }
+
+    /// One 64-bit draw per lane (xoshiro256++, Blackman & Vigna).
+    #[inline(always)]
+    pub fn draw(&mut self) -> [u64; L] {
+        Self::step(&mut self.s)
+    }
+
+    /// xoshiro256++ on lane-major state, one statement per whole vector of lanes (so that it
+    /// compiles to vector shifts and xors).
+    #[inline(always)]
+    fn step(s: &mut [[u64; L]; 4]) -> [u64; L] {
+        let mut out = [0u64; L];
+        let mut t = [0u64; L];
+        for l in 0..L {
+            let a = s[0][l].wrapping_add(s[3][l]);
+            out[l] = a.rotate_left(23).wrapping_add(s[0][l]);
+        }
+        for l in 0..L {
+            t[l] = s[1][l] << 17;
+        }
+        for l in 0..L {
+            s[2][l] ^= s[0][l];
+        }
+        for l in 0..L {
+            s[3][l] ^= s[1][l];
+        }
+        for l in 0..L {
+            s[1][l] ^= s[2][l];
+        }
+        for l in 0..L {
+            s[0][l] ^= s[3][l];
+        }
+        for l in 0..L {
+            s[2][l] ^= t[l];
+        }
+        for l in 0..L {
+            s[3][l] = s[3][l].rotate_left(45);
+        }
+        out
+    }
+
+    /// One draw of lane `l` alone.
+    #[inline(always)]
+    fn next_lane(s: &mut [[u64; L]; 4], l: usize) -> u64 {
+        let out = s[0][l]
+            .wrapping_add(s[3][l])
+            .rotate_left(23)
+            .wrapping_add(s[0][l]);
+        let t = s[1][l] << 17;
+        s[2][l] ^= s[0][l];
+        s[3][l] ^= s[1][l];
+        s[1][l] ^= s[2][l];
+        s[0][l] ^= s[3][l];
+        s[2][l] ^= t;
+        s[3][l] = s[3][l].rotate_left(45);
+        out
+    }
+
+    /// A uniform in [0, 1) per lane (52 random bits).
+    #[inline(always)]
+    pub fn uniform(&mut self) -> [f64; L] {
+        let bits = self.draw();
+        let mut u = [0.0; L];
+        for l in 0..L {
+            u[l] = f64::from_bits((bits[l] >> 12) | 0x3ff0_0000_0000_0000) - 1.0;
+        }
+        u
+    }
+
+    /// Standard normals, one per lane and entry of `out`, by the ziggurat of
+    /// [`Stream::normal`]: the quick test for all lanes at once; a lane it rejects (about 1 %)
+    /// finishes on its own generator.
+    #[inline(always)]
+    pub fn normals(&mut self, out: &mut [[f64; L]]) {
+        let z = ziggurat();
+        // The state in locals for the whole loop.
+        let mut s = self.s;
+        for o in out.iter_mut() {
+            let bits = Self::step(&mut s);
+            let mut rejected = false;
+            for l in 0..L {
+                let (i, u) = Ziggurat::layer(bits[l]);
+                o[l] = signed(bits[l], u * z.x[i]);
+                rejected |= u >= z.ratio[i];
+            }
+            if rejected {
+                Self::finish(&mut s, z, bits, o);
+            }
+        }
+        self.s = s;
+    }
+
+    /// The lanes of one entry that failed the quick test: the wedge or tail of their draw, then
+    /// whole new draws until one is accepted, all from the lane's own generator.
+    #[cold]
+    fn finish(s: &mut [[u64; L]; 4], z: &Ziggurat, bits: [u64; L], o: &mut [f64; L]) {
+        for l in 0..L {
+            let (mut b, (mut i, mut u)) = (bits[l], Ziggurat::layer(bits[l]));
+            while u >= z.ratio[i] {
+                let uniform =
+                    || f64::from_bits((Self::next_lane(s, l) >> 12) | 0x3ff0_0000_0000_0000) - 1.0;
+                if let Some(v) = z.slow(i, u, uniform) {
+                    o[l] = signed(b, v);
+                    break;
+                }
+                b = Self::next_lane(s, l);
+                (i, u) = Ziggurat::layer(b);
+                o[l] = signed(b, u * z.x[i]);
+            }
+        }
+    }
+}
+
+fn ziggurat() -> &'static Ziggurat {
+    static TABLES: std::sync::OnceLock<Ziggurat> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let f = |x: f64| (-0.5 * x * x).exp();
+        let mut x = [0.0; 257];
+        x[0] = ZIGGURAT_V / f(ZIGGURAT_R);
+        x[1] = ZIGGURAT_R;
+        for i in 1..255 {
+            x[i + 1] = (-2.0 * (f(x[i]) + ZIGGURAT_V / x[i]).ln()).sqrt();
+        }
+        Ziggurat {
+            x,
+            f: x.map(f),
+            ratio: std::array::from_fn(|i| x[i + 1] / x[i]),
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +405,45 @@ mod tests {
             );
             assert!((v - shape).abs() < 0.05 * shape, "{shape} {v}");
         }
+    }
+
+    /// Ziggurat normals against the normal CDF in bins that separate its branches (the base
+    /// strip, the tail beyond r = 3.654 and the wedges): Pearson's χ² with 15 degrees of freedom
+    /// stays below its 0.999 quantile 37.7.
+    #[test]
+    fn normal_draws_follow_the_normal_distribution() {
+        let edges = [
+            -4.0, -3.654, -3.0, -2.0, -1.0, -0.5, -0.1, 0.0, 0.1, 0.5, 1.0, 2.0, 3.0, 3.654, 4.0,
+        ];
+        let cdf = |x: f64| 0.5 * (1.0 + statrs::function::erf::erf(x / 2f64.sqrt()));
+        let n = 2_000_000;
+        let mut counts = vec![0usize; edges.len() + 1];
+        // Half from a stream, half from lanes of four (the lanes' own slow paths included).
+        let mut s = Stream::new(11, 0);
+        let mut lanes = Lanes::<4>::new(&mut Stream::many(12, 4));
+        let mut batch = [[0.0; 4]; 10];
+        for i in 0..n / 40 {
+            if i % 2 == 0 {
+                batch.iter_mut().flatten().for_each(|z| *z = s.normal());
+            } else {
+                lanes.normals(&mut batch);
+            }
+            for &z in batch.iter().flatten() {
+                counts[edges.partition_point(|&e| e <= z)] += 1;
+            }
+        }
+        let mut chi2 = 0.0;
+        for (b, &c) in counts.iter().enumerate() {
+            let lo = if b == 0 { 0.0 } else { cdf(edges[b - 1]) };
+            let hi = if b == edges.len() { 1.0 } else { cdf(edges[b]) };
+            let want = n as f64 * (hi - lo);
+            chi2 += (c as f64 - want).powi(2) / want;
+        }
+        assert!(chi2 < 37.7, "{chi2} {counts:?}");
+        // The layers tile the area: the top layer's area equals v.
+        let z = ziggurat();
+        let top = z.x[255] * (1.0 - z.f[255]);
+        assert!((top / ZIGGURAT_V - 1.0).abs() < 1e-6, "{top}");
     }
 
     #[test]

@@ -9,13 +9,17 @@
 //! tied copy of β_i that enters the likelihood (and is what is recorded); the upper level sees the
 //! unconstrained β_i.
 
+// Loops over the lanes index several `[f64; LANES]` values in step.
+#![allow(clippy::needless_range_loop)]
+
 use rayon::prelude::*;
 
 use super::kernel;
+use super::lanes::{LaneGroups, LANES, V};
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::parallel::dispatch_avx2;
-use crate::random::Stream;
+use crate::parallel::{dispatch_avx2, MulAdd};
+use crate::random::{Lanes, Stream};
 
 /// A monotone constraint on part of the parameter vector.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,8 +110,9 @@ pub struct HbData {
     /// Upper-level covariates, n_respondents × q, row-major (a column of ones for the mean).
     pub z: Vec<f64>,
     pub q: usize,
-    /// `x` rearranged by [`kernel::by_respondent`] (filled by [`HbSampler::new`]).
-    pub xt: Vec<f64>,
+    /// The tasks against their chosen rows, respondents in SIMD lanes (filled by
+    /// [`HbSampler::new`]).
+    pub lanes: LaneGroups,
 }
 
 impl HbData {
@@ -157,21 +162,6 @@ impl HbData {
             return Err(Error::invalid("x", "contains NaN or infinite values"));
         }
         Ok(())
-    }
-
-    /// Log-likelihood of respondent `i`'s choices at `beta`; `v` is scratch.
-    #[inline(always)]
-    fn loglik(&self, i: usize, beta: &[f64], v: &mut Vec<f64>) -> f64 {
-        let (t0, t1) = (self.respondents[i], self.respondents[i + 1]);
-        kernel::tasks_loglik(
-            &self.xt,
-            self.k,
-            &self.starts,
-            &self.chosen,
-            t0..t1,
-            beta,
-            v,
-        )
     }
 }
 
@@ -246,13 +236,14 @@ pub struct Trace {
     pub avg_variance: Vec<f64>,
 }
 
-/// The state of one chain.
+/// The state of one chain. The respondents' state is kept lane by lane ([`LaneGroups`]):
+/// `beta[g * k + c][l]` is coefficient c of the respondent in lane l of group g.
 #[derive(Debug, Clone)]
 struct Chain {
-    beta: Vec<f64>,
-    tied: Vec<f64>,
-    ll: Vec<f64>,
-    streams: Vec<Stream>,
+    beta: Vec<V>,
+    tied: Vec<V>,
+    ll: Vec<V>,
+    rngs: Vec<Lanes<LANES>>,
     upper: Stream,
     delta: Vec<f64>,
     d: Vec<f64>,
@@ -266,6 +257,8 @@ struct Chain {
     delta_draws: Vec<f64>,
     d_sum: Vec<f64>,
     n_kept: usize,
+    /// Per block of groups: the sums the upper level needs (see [`BlockSums`]).
+    partials: Vec<f64>,
 }
 
 /// A set of chains advanced together; [`HbSampler::run`] can be called repeatedly (the Python
@@ -277,13 +270,20 @@ pub struct HbSampler {
     chains: Vec<Chain>,
     s0: Vec<f64>,
     nu0: f64,
+    ztz: Vec<f64>,
     ztz_chol: Vec<f64>,
 }
 
 impl HbSampler {
     pub fn new(mut data: HbData, params: HbParams) -> Result<Self> {
         data.validate()?;
-        data.xt = kernel::by_respondent(&data.x, data.k, &data.starts, &data.respondents);
+        data.lanes = LaneGroups::new(kernel::Differences::new(
+            &data.x,
+            data.k,
+            &data.starts,
+            &data.chosen,
+            &data.respondents,
+        ));
         let k = data.k;
         params.check(k)?;
         let n = data.n_respondents();
@@ -311,23 +311,47 @@ impl HbSampler {
         let mut all = Stream::many(params.seed, params.n_chains * (n + 1));
         let n_kept = (params.n_iter - params.burn_in) / params.thin;
         let mut chains = Vec::with_capacity(params.n_chains);
+        let lanes = &data.lanes;
+        let n_groups = lanes.n_groups();
         for _ in 0..params.n_chains {
             let rest = all.split_off(n + 1);
             let mut streams = std::mem::replace(&mut all, rest);
-            let upper = streams.remove(0);
+            let mut upper = streams.remove(0);
             let mut d = vec![0.0; k * k];
             for i in 0..k {
                 d[i * k + i] = 1.0;
             }
-            let beta = vec![0.0; n * k];
-            let ll: Vec<f64> = (0..n)
-                .map(|i| data.loglik(i, &beta[i * k..(i + 1) * k], &mut Vec::new()))
+            // Each lane's generator is seeded from its respondent's stream; ghost lanes from
+            // the chain's upper-level stream.
+            let rngs: Vec<Lanes<LANES>> = (0..n_groups)
+                .map(|g| {
+                    let mut seeds: Vec<Stream> = (0..LANES)
+                        .map(|l| {
+                            let slot = g * LANES + l;
+                            if lanes.real[g][l] > 0.0 {
+                                streams[lanes.source[slot]].clone()
+                            } else {
+                                let s = upper.clone();
+                                upper.uniform();
+                                s
+                            }
+                        })
+                        .collect();
+                    Lanes::new(&mut seeds)
+                })
+                .collect();
+            let beta = vec![[0.0; LANES]; n_groups * k];
+            let mut v = vec![[0.0; LANES]; lanes.max_rows()];
+            let ll: Vec<V> = (0..n_groups)
+                .map(|g| {
+                    lanes.loglik::<crate::parallel::Separate>(g, &beta[g * k..(g + 1) * k], &mut v)
+                })
                 .collect();
             chains.push(Chain {
                 tied: beta.clone(),
                 beta,
                 ll,
-                streams,
+                rngs,
                 upper,
                 delta: vec![0.0; q * k],
                 chol_d: d.clone(),
@@ -340,6 +364,7 @@ impl HbSampler {
                 delta_draws: Vec::with_capacity(n_kept * q * k),
                 d_sum: vec![0.0; k * k],
                 n_kept: 0,
+                partials: vec![0.0; n_groups.div_ceil(GROUPS_PER_BLOCK) * BlockSums::len(k, q)],
             });
         }
         Ok(HbSampler {
@@ -348,6 +373,7 @@ impl HbSampler {
             chains,
             s0,
             nu0,
+            ztz,
             ztz_chol,
         })
     }
@@ -359,11 +385,16 @@ impl HbSampler {
     /// Advances every chain by up to `n` iterations (never past `n_iter`).
     pub fn run(&mut self, n: usize) {
         let target = (self.iterations_done() + n).min(self.params.n_iter);
-        let (data, params, s0, nu0, ztz_chol) =
-            (&self.data, &self.params, &self.s0, self.nu0, &self.ztz_chol);
+        let upper = Upper {
+            s0: &self.s0,
+            nu0: self.nu0,
+            ztz: &self.ztz,
+            ztz_chol: &self.ztz_chol,
+        };
+        let (data, params) = (&self.data, &self.params);
         self.chains.par_iter_mut().for_each(|chain| {
             while chain.iter < target {
-                step(chain, data, params, s0, nu0, ztz_chol);
+                step(chain, data, params, &upper);
             }
         });
     }
@@ -406,37 +437,33 @@ impl HbSampler {
     }
 }
 
-fn tie(beta: &[f64], out: &mut [f64], constraints: &[Constraint], scratch: &mut Vec<f64>) {
-    out.copy_from_slice(beta);
+fn tie_in_place(beta: &mut [f64], constraints: &[Constraint], scratch: &mut Vec<f64>) {
     for c in constraints {
-        c.apply(out, scratch);
+        c.apply(beta, scratch);
     }
 }
 
-/// ½ (β − μ)′ D⁻¹ (β − μ) with D = L L′.
-#[inline(always)]
-fn half_quad(l: &[f64], k: usize, beta: &[f64], mu: &[f64], tmp: &mut [f64]) -> f64 {
-    // Forward substitution L y = β − μ; the form is ‖y‖².
-    let mut s = 0.0;
-    for i in 0..k {
-        let mut v = beta[i] - mu[i];
-        for p in 0..i {
-            v -= l[i * k + p] * tmp[p];
-        }
-        v /= l[i * k + i];
-        tmp[i] = v;
-        s += v * v;
-    }
-    0.5 * s
-}
+/// Groups of respondents per parallel task of the Metropolis step (fixed, so that the sums over
+/// blocks do not depend on the number of threads).
+const GROUPS_PER_BLOCK: usize = 8;
 
-/// Respondents per parallel task of the Metropolis step.
-const BLOCK: usize = 16;
+/// The layout of one block's sums in `Chain::partials`: accepted count, Σ log-likelihood,
+/// Σ r r′ (k × k, lower triangle) and Σ z r′ (q × k), with r_i = β_i − Δ′z_i at the Δ of the
+/// Metropolis step.
+struct BlockSums;
+
+impl BlockSums {
+    const fn len(k: usize, q: usize) -> usize {
+        2 + k * k + q * k
+    }
+}
 
 /// What the Metropolis step of one iteration needs (shared by all respondents).
 struct Metropolis<'a> {
     data: &'a HbData,
+    /// chol(D) and its inverse, row-major lower triangles.
     l: &'a [f64],
+    l_inv: &'a [f64],
     delta: &'a [f64],
     rho: f64,
     constraints: &'a [Constraint],
@@ -444,150 +471,267 @@ struct Metropolis<'a> {
     q: usize,
 }
 
+/// The constants of the upper level.
+struct Upper<'a> {
+    s0: &'a [f64],
+    nu0: f64,
+    ztz: &'a [f64],
+    ztz_chol: &'a [f64],
+}
+
 dispatch_avx2! {
-    /// One Metropolis step for respondents `first..first + ll.len()`; returns how many
-    /// accepted. The AVX2/FMA build runs when the CPU has it.
-    fn metropolis_block => Metropolis::block_impl; (
+    /// One Metropolis step for the groups `first..first + ll.len()`, writing the block's
+    /// [`BlockSums`] to `sums`. The AVX2/FMA build runs when the CPU has it.
+    fn metropolis_block => generic Metropolis::block_impl; (
         ctx: &Metropolis,
         first: usize,
-        beta: &mut [f64],
-        tied: &mut [f64],
-        ll: &mut [f64],
-        streams: &mut [Stream],
-    ) -> usize
+        beta: &mut [V],
+        tied: &mut [V],
+        ll: &mut [V],
+        rngs: &mut [Lanes<LANES>],
+        sums: &mut [f64],
+    ) -> ()
+}
+
+/// y = L x lane by lane, for a row-major lower-triangular L.
+#[inline(always)]
+fn lower_mul_lanes<M: MulAdd>(l: &[f64], k: usize, x: &[V], y: &mut [V]) {
+    for (i, (yi, row)) in y.iter_mut().zip(l.chunks_exact(k)).enumerate() {
+        let mut acc = [0.0; LANES];
+        for (&lp, xp) in row[..=i].iter().zip(x) {
+            for l in 0..LANES {
+                acc[l] = M::madd(lp, xp[l], acc[l]);
+            }
+        }
+        *yi = acc;
+    }
 }
 
 impl Metropolis<'_> {
     #[inline(always)]
-    fn block_impl(
+    fn block_impl<M: MulAdd>(
         ctx: &Self,
         first: usize,
-        beta: &mut [f64],
-        tied: &mut [f64],
-        ll: &mut [f64],
-        streams: &mut [Stream],
-    ) -> usize {
-        let (k, q, l, rho) = (ctx.k, ctx.q, ctx.l, ctx.rho);
-        let mut buf = vec![0.0; 5 * k];
+        beta: &mut [V],
+        tied: &mut [V],
+        ll: &mut [V],
+        rngs: &mut [Lanes<LANES>],
+        sums: &mut [f64],
+    ) {
+        let (k, q, rho) = (ctx.k, ctx.q, ctx.rho);
+        let lanes = &ctx.data.lanes;
+        let zero = [0.0; LANES];
+        let mut buf = vec![zero; 6 * k + q + lanes.max_rows()];
         let (mu, rest) = buf.split_at_mut(k);
+        let (r, rest) = rest.split_at_mut(k);
+        let (y, rest) = rest.split_at_mut(k);
         let (eps, rest) = rest.split_at_mut(k);
         let (prop, rest) = rest.split_at_mut(k);
-        let (prop_tied, y) = rest.split_at_mut(k);
+        let (prop_tied, rest) = rest.split_at_mut(k);
+        let (z, v) = rest.split_at_mut(q);
+        // The block's sums, lane by lane until the end.
+        let mut acc = vec![zero; 2 + k * k + q * k];
+        // Each group's r = β − μ (zero in ghost lanes) and z, for the sums at the end.
+        let n_groups = ll.len();
+        let mut rs = vec![zero; n_groups * k];
+        let mut zs = vec![zero; n_groups * q];
+        let mut one = vec![0.0; k];
         let mut scratch = Vec::new();
-        let mut v = Vec::new();
-        let mut accepted = 0;
-        for (j, (((beta, tied), ll), stream)) in beta
+        for (j, (((beta, tied), ll), rng)) in beta
             .chunks_exact_mut(k)
             .zip(tied.chunks_exact_mut(k))
             .zip(ll.iter_mut())
-            .zip(streams.iter_mut())
+            .zip(rngs.iter_mut())
             .enumerate()
         {
-            let i = first + j;
-            let zi = &ctx.data.z[i * q..(i + 1) * q];
-            for (c, m) in mu.iter_mut().enumerate() {
-                *m = (0..q).map(|a| zi[a] * ctx.delta[a * k + c]).sum();
+            let g = first + j;
+            let real = lanes.real[g];
+            for (a, za) in z.iter_mut().enumerate() {
+                for l in 0..LANES {
+                    za[l] = ctx.data.z[lanes.source[g * LANES + l] * q + a];
+                }
             }
-            for e in eps.iter_mut() {
-                *e = stream.normal();
+            for (c, (m, (rc, b))) in mu.iter_mut().zip(r.iter_mut().zip(beta.iter())).enumerate() {
+                let mut s = zero;
+                for (za, da) in z.iter().zip(ctx.delta.chunks_exact(k)) {
+                    for l in 0..LANES {
+                        s[l] = M::madd(za[l], da[c], s[l]);
+                    }
+                }
+                *m = s;
+                for l in 0..LANES {
+                    rc[l] = b[l] - s[l];
+                }
             }
-            linalg::lower_mul(l, k, eps, prop);
+            // Prior: with y = L⁻¹(β − μ) the proposal's is L⁻¹(β* − μ) = y + ρε.
+            lower_mul_lanes::<M>(ctx.l_inv, k, r, y);
+            rng.normals(eps);
+            lower_mul_lanes::<M>(ctx.l, k, eps, prop);
             for (p, b) in prop.iter_mut().zip(beta.iter()) {
-                *p = b + rho * *p;
+                for l in 0..LANES {
+                    p[l] = M::madd(rho, p[l], b[l]);
+                }
             }
             let prop_ll = if ctx.constraints.is_empty() {
-                ctx.data.loglik(i, prop, &mut v)
+                lanes.loglik::<M>(g, prop, v)
             } else {
-                tie(prop, prop_tied, ctx.constraints, &mut scratch);
-                ctx.data.loglik(i, prop_tied, &mut v)
-            };
-            // Prior: with y = L⁻¹(β − μ) the proposal's is L⁻¹(β* − μ) = y + ρε.
-            let cur = half_quad(l, k, beta, mu, y);
-            let new: f64 = 0.5
-                * y.iter()
-                    .zip(eps.iter())
-                    .map(|(a, e)| (a + rho * e) * (a + rho * e))
-                    .sum::<f64>();
-            let log_ratio = prop_ll - new - *ll + cur;
-            let u = stream.uniform();
-            if u > 0.0 && u.ln() < log_ratio {
-                beta.copy_from_slice(prop);
-                if ctx.constraints.is_empty() {
-                    tied.copy_from_slice(prop);
-                } else {
-                    tied.copy_from_slice(prop_tied);
+                for l in 0..LANES {
+                    for (o, p) in one.iter_mut().zip(prop.iter()) {
+                        *o = p[l];
+                    }
+                    tie_in_place(&mut one, ctx.constraints, &mut scratch);
+                    for (t, o) in prop_tied.iter_mut().zip(&one) {
+                        t[l] = *o;
+                    }
                 }
-                *ll = prop_ll;
-                accepted += 1;
+                lanes.loglik::<M>(g, prop_tied, v)
+            };
+            let (mut cur, mut new) = (zero, zero);
+            for (a, e) in y.iter().zip(eps.iter()) {
+                for l in 0..LANES {
+                    let b = M::madd(rho, e[l], a[l]);
+                    cur[l] = M::madd(a[l], a[l], cur[l]);
+                    new[l] = M::madd(b, b, new[l]);
+                }
+            }
+            let u = rng.uniform();
+            let mut take = [false; LANES];
+            for l in 0..LANES {
+                let log_ratio = prop_ll[l] - ll[l] - 0.5 * (new[l] - cur[l]);
+                take[l] = log_ratio >= 0.0 || u[l] < kernel::exp_nonpositive(log_ratio);
+                if take[l] {
+                    ll[l] = prop_ll[l];
+                }
+            }
+            let tied_src: &[V] = if ctx.constraints.is_empty() {
+                prop
+            } else {
+                prop_tied
+            };
+            for c in 0..k {
+                for l in 0..LANES {
+                    if take[l] {
+                        beta[c][l] = prop[c][l];
+                        tied[c][l] = tied_src[c][l];
+                    }
+                }
+                // Ghost lanes contribute nothing to the sums.
+                for l in 0..LANES {
+                    r[c][l] = real[l] * (beta[c][l] - mu[c][l]);
+                }
+            }
+            for l in 0..LANES {
+                acc[0][l] += real[l] * f64::from(u8::from(take[l]));
+                acc[1][l] += real[l] * ll[l];
+            }
+            rs[j * k..(j + 1) * k].copy_from_slice(r);
+            zs[j * q..(j + 1) * q].copy_from_slice(z);
+        }
+        // Σ r r′ (lower triangle) and Σ z r′ over the block, one output at a time with its sum
+        // in a register.
+        let (rr, zr) = acc[2..].split_at_mut(k * k);
+        for a in 0..k {
+            for b in 0..=a {
+                // Two partial sums (even and odd groups) halve the chain of dependent adds.
+                let (mut s, mut t) = (zero, zero);
+                let mut pairs = rs.chunks_exact(2 * k);
+                for pair in &mut pairs {
+                    let (x, y) = (&pair[a], &pair[b]);
+                    let (x2, y2) = (&pair[k + a], &pair[k + b]);
+                    for l in 0..LANES {
+                        s[l] = M::madd(x[l], y[l], s[l]);
+                        t[l] = M::madd(x2[l], y2[l], t[l]);
+                    }
+                }
+                let row = pairs.remainder();
+                if !row.is_empty() {
+                    for l in 0..LANES {
+                        s[l] = M::madd(row[a][l], row[b][l], s[l]);
+                    }
+                }
+                for l in 0..LANES {
+                    rr[a * k + b][l] = s[l] + t[l];
+                }
             }
         }
-        accepted
+        for a in 0..q {
+            for c in 0..k {
+                let mut s = zero;
+                for g in 0..n_groups {
+                    let (x, y) = (&zs[g * q + a], &rs[g * k + c]);
+                    for l in 0..LANES {
+                        s[l] = M::madd(x[l], y[l], s[l]);
+                    }
+                }
+                zr[a * k + c] = s;
+            }
+        }
+        for (s, a) in sums.iter_mut().zip(&acc) {
+            *s = (a[0] + a[1]) + (a[2] + a[3]);
+        }
     }
 }
 
-fn step(
-    chain: &mut Chain,
-    data: &HbData,
-    params: &HbParams,
-    s0: &[f64],
-    nu0: f64,
-    ztz_chol: &[f64],
-) {
+fn step(chain: &mut Chain, data: &HbData, params: &HbParams, upper: &Upper) {
     let k = data.k;
     let q = data.q;
     let n = data.n_respondents();
-    let rho = chain.rho;
-    let l = &chain.chol_d;
-    let delta = &chain.delta;
-    let constraints = &params.constraints;
-    // 1. Metropolis step for every respondent, in blocks of BLOCK respondents.
+    let l_inv = linalg::lower_inverse(&chain.chol_d, k);
+    // 1. Metropolis step for every respondent, in blocks of groups of respondents, each block
+    // summing what the upper level needs.
     let ctx = Metropolis {
         data,
-        l,
-        delta,
-        rho,
-        constraints,
+        l: &chain.chol_d,
+        l_inv: &l_inv,
+        delta: &chain.delta,
+        rho: chain.rho,
+        constraints: &params.constraints,
         k,
         q,
     };
-    let accepted: usize = chain
+    let stride = BlockSums::len(k, q);
+    chain
         .beta
-        .par_chunks_mut(BLOCK * k)
-        .zip(chain.tied.par_chunks_mut(BLOCK * k))
-        .zip(chain.ll.par_chunks_mut(BLOCK))
-        .zip(chain.streams.par_chunks_mut(BLOCK))
+        .par_chunks_mut(GROUPS_PER_BLOCK * k)
+        .zip(chain.tied.par_chunks_mut(GROUPS_PER_BLOCK * k))
+        .zip(chain.ll.par_chunks_mut(GROUPS_PER_BLOCK))
+        .zip(chain.rngs.par_chunks_mut(GROUPS_PER_BLOCK))
+        .zip(chain.partials.par_chunks_mut(stride))
         .enumerate()
-        .map(|(b, (((beta, tied), ll), streams))| {
-            metropolis_block(&ctx, b * BLOCK, beta, tied, ll, streams)
-        })
-        .sum();
-    let acceptance = accepted as f64 / n as f64;
-    // 2. Δ | β, D: Δ̂ = (Z′Z)⁻¹ Z′B, Δ = Δ̂ + C⁻ᵀ E L′ with Z′Z = C C′, D = L L′.
-    let mut ztb = vec![0.0; q * k];
-    for i in 0..n {
-        let zi = &data.z[i * q..(i + 1) * q];
-        let bi = &chain.beta[i * k..(i + 1) * k];
-        for a in 0..q {
-            for j in 0..k {
-                ztb[a * k + j] += zi[a] * bi[j];
-            }
-        }
+        .for_each(|(b, ((((beta, tied), ll), rngs), sums))| {
+            metropolis_block(&ctx, b * GROUPS_PER_BLOCK, beta, tied, ll, rngs, sums)
+        });
+    // The blocks' sums, added in block order.
+    let mut total = vec![0.0; stride];
+    for part in chain.partials.chunks_exact(stride) {
+        total.iter_mut().zip(part).for_each(|(t, p)| *t += p);
     }
-    let mut delta_hat = vec![0.0; q * k];
+    let (head, rest) = total.split_at(2);
+    let (rr, zr) = rest.split_at(k * k);
+    let acceptance = head[0] / n as f64;
+    let total_ll = head[1];
+    let l = &chain.chol_d;
+    // 2. Δ | β, D: Δ̂ = (Z′Z)⁻¹ Z′B = Δ + (Z′Z)⁻¹ Z′R, then Δ̂ + C⁻ᵀ E L′ with Z′Z = C C′,
+    // D = L L′.
+    let ztz_chol = upper.ztz_chol;
+    let mut shift = vec![0.0; q * k];
     let mut col = vec![0.0; q];
     for j in 0..k {
         for a in 0..q {
-            col[a] = ztb[a * k + j];
+            col[a] = zr[a * k + j];
         }
         linalg::cholesky_solve(ztz_chol, q, &mut col);
         for a in 0..q {
-            delta_hat[a * k + j] = col[a];
+            shift[a * k + j] = col[a];
         }
     }
     // E L′ (q × k), then C⁻ᵀ on the left (back substitution with C′, column by column).
     let mut el = vec![0.0; q * k];
+    let mut e = vec![0.0; k];
     for a in 0..q {
-        let e: Vec<f64> = (0..k).map(|_| chain.upper.normal()).collect();
+        for v in e.iter_mut() {
+            *v = chain.upper.normal();
+        }
         for j in 0..k {
             // (E L′)_{aj} = Σ_p E_{ap} L_{jp}
             el[a * k + j] = (0..=j).map(|p| e[p] * l[j * k + p]).sum();
@@ -602,30 +746,32 @@ fn step(
             el[a * k + j] = v / ztz_chol[a * q + a];
         }
     }
-    for (d, (h, e)) in chain.delta.iter_mut().zip(delta_hat.iter().zip(&el)) {
-        *d = h + e;
-    }
-    // 3. D | β, Δ ~ IW(ν₀ + N, S₀ + Σ (β_i − μ_i)(β_i − μ_i)′).
-    let mut s = s0.to_vec();
-    let mut r = vec![0.0; k];
-    for i in 0..n {
-        let zi = &data.z[i * q..(i + 1) * q];
-        let bi = &chain.beta[i * k..(i + 1) * k];
+    // The move of Δ: G = Δ_new − Δ.
+    let g: Vec<f64> = shift.iter().zip(&el).map(|(s, e)| s + e).collect();
+    chain.delta.iter_mut().zip(&g).for_each(|(d, g)| *d += g);
+    // 3. D | β, Δ ~ IW(ν₀ + N, S₀ + Σ (β_i − Δ′z_i)(β_i − Δ′z_i)′), the sum being
+    // Σ (r_i − G′z_i)(…)′ = R′R − R′Z G − G′Z′R + G′Z′Z G.
+    let mut zg = vec![0.0; q * k]; // Z′Z G
+    for a in 0..q {
         for j in 0..k {
-            r[j] = bi[j] - (0..q).map(|a| zi[a] * chain.delta[a * k + j]).sum::<f64>();
+            zg[a * k + j] = (0..q).map(|b| upper.ztz[a * q + b] * g[b * k + j]).sum();
         }
-        for a in 0..k {
-            for b in 0..=a {
-                s[a * k + b] += r[a] * r[b];
+    }
+    let mut s = upper.s0.to_vec();
+    for a in 0..k {
+        for b in 0..=a {
+            let mut v = rr[a * k + b];
+            for c in 0..q {
+                v += -zr[c * k + a] * g[c * k + b] - g[c * k + a] * zr[c * k + b]
+                    + g[c * k + a] * zg[c * k + b];
+            }
+            s[a * k + b] += v;
+            if a != b {
+                s[b * k + a] += v;
             }
         }
     }
-    for a in 0..k {
-        for b in 0..a {
-            s[b * k + a] = s[a * k + b];
-        }
-    }
-    let nu = nu0 + n as f64;
+    let nu = upper.nu0 + n as f64;
     if let Some(d) = inverse_wishart(&mut chain.upper, nu, &s, k) {
         if let Ok(ld) = linalg::cholesky(&d, k) {
             chain.d = d;
@@ -647,7 +793,6 @@ fn step(
         }
     }
     // 5. Record.
-    let total_ll: f64 = chain.ll.iter().sum();
     chain.trace.loglik.push(total_ll);
     chain.trace.acceptance.push(acceptance);
     chain.trace.rho.push(chain.rho);
@@ -657,7 +802,12 @@ fn step(
         .push((0..k).map(|j| chain.d[j * k + j]).sum::<f64>() / k as f64);
     chain.iter += 1;
     if chain.iter > params.burn_in && (chain.iter - params.burn_in) % params.thin == 0 {
-        chain.draws.extend(chain.tied.iter().map(|&v| v as f32));
+        let lanes = &data.lanes;
+        for &p in &lanes.position {
+            let (g, l) = (p / LANES, p % LANES);
+            let tied = &chain.tied[g * k..(g + 1) * k];
+            chain.draws.extend(tied.iter().map(|c| c[l] as f32));
+        }
         chain.delta_draws.extend_from_slice(&chain.delta);
         chain
             .d_sum

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use crate::parallel::dispatch_avx2;
+use crate::parallel::{dispatch_avx2, MulAdd, Separate};
 
 dispatch_avx2! {
     /// Σ_t log P(chosen_t) over `tasks` at coefficients `beta`, by a stable log-sum-exp; `v` is
@@ -110,39 +110,157 @@ fn tasks_loglik_impl(
     chosen_sum - max_sum - (logs + prod.ln())
 }
 
-/// exp(x) for x ≤ 0 (−∞ allowed) to about 2 ulp, branch-free so that loops over it vectorise:
-/// x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite), exp(r) by its Taylor series to degree 13
-/// (truncation < 1e-17), 2ⁿ from the exponent bits. Results below e⁻⁷⁰⁸ are not needed (they
-/// are added to a sum ≥ 1) and come out as ≈ e⁻⁷⁰⁸.
+/// exp(x) for x ≤ 0 (−∞ allowed) to about 2 ulp; see [`exp_clamped`].
 #[inline(always)]
 pub fn exp_nonpositive(x: f64) -> f64 {
+    exp_clamped::<Separate>(x)
+}
+
+/// exp(x) to about 2 ulp for x in [−708, 708], branch-free so that loops over it vectorise:
+/// x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite), exp(r) by its Taylor series to degree 13
+/// (truncation < 1e-17), 2ⁿ from the exponent bits. Arguments outside are clamped (−∞ gives
+/// ≈ e⁻⁷⁰⁸, +∞ ≈ e⁷⁰⁸); callers only use it where that does not matter.
+#[inline(always)]
+pub fn exp_clamped<M: MulAdd>(x: f64) -> f64 {
     const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // ln 2, upper bits
     const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // ln 2 − LN2_HI
     const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²: adding it rounds to an integer
-    let x = x.max(-708.0);
+    let x = x.clamp(-708.0, 708.0);
     let t = x * std::f64::consts::LOG2_E + SHIFT;
     let n = t - SHIFT;
-    let r = (x - n * LN2_HI) - n * LN2_LO;
-    let mut p = 1.0 / 6_227_020_800.0; // 1/13!
-    for c in [
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
+    let r = M::madd(-n, LN2_LO, M::madd(-n, LN2_HI, x));
+    // Σ r^i / i!, i ≤ 13, by Estrin's scheme: pairs, then pairs of pairs, … — four dependent
+    // steps instead of Horner's thirteen, so that a loop over many arguments is not bound by
+    // the latency of one chain.
+    const C: [f64; 14] = [
+        1.0,
+        1.0,
         0.5,
-        1.0,
-        1.0,
-    ] {
-        p = p * r + c;
-    }
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5_040.0,
+        1.0 / 40_320.0,
+        1.0 / 362_880.0,
+        1.0 / 3_628_800.0,
+        1.0 / 39_916_800.0,
+        1.0 / 479_001_600.0,
+        1.0 / 6_227_020_800.0,
+    ];
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let r8 = r4 * r4;
+    let pair = |i: usize| M::madd(C[2 * i + 1], r, C[2 * i]);
+    let s0 = M::madd(pair(1), r2, pair(0));
+    let s1 = M::madd(pair(3), r2, pair(2));
+    let s2 = M::madd(pair(5), r2, pair(4));
+    let u0 = M::madd(s1, r4, s0);
+    let u1 = M::madd(pair(6), r4, s2);
+    let p = M::madd(u1, r8, u0);
     let e = (t.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
     p * f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+/// Choice tasks rewritten against their chosen alternative, for the per-respondent likelihoods
+/// of the hierarchical model. With x̃_j = x_j − x_chosen,
+/// log P(chosen) = −log(1 + Σ_{j ≠ chosen} exp(x̃_j′β)): the chosen row drops out.
+///
+/// Respondent i's difference rows are `rows[i]..rows[i + 1]`, stored column-major at
+/// `d[rows[i] * k..rows[i + 1] * k]`, slot-major within a column: row s·T + t is the s-th
+/// non-chosen alternative of the respondent's task t (T tasks, S = the most alternatives of a
+/// task − 1 slots). Tasks with fewer alternatives leave zero rows that `mask` (one 0/1 weight
+/// per row, empty when every task of every respondent is full) switches off.
+#[derive(Debug, Clone, Default)]
+pub struct Differences {
+    pub d: Vec<f64>,
+    pub k: usize,
+    pub rows: Vec<usize>,
+    /// Task offsets of the respondents.
+    pub tasks: Vec<usize>,
+    pub mask: Vec<f64>,
+}
+
+impl Differences {
+    /// From the row-major model matrix `x` (`k` columns), the task row offsets `starts`, the
+    /// chosen rows and the respondents' task offsets.
+    pub fn new(x: &[f64], k: usize, starts: &[usize], chosen: &[usize], tasks: &[usize]) -> Self {
+        let mut rows = vec![0];
+        for w in tasks.windows(2) {
+            let slots = (w[0]..w[1])
+                .map(|t| starts[t + 1] - starts[t] - 1)
+                .max()
+                .unwrap_or(0);
+            rows.push(rows[rows.len() - 1] + slots * (w[1] - w[0]));
+        }
+        let total = rows[rows.len() - 1];
+        let mut d = vec![0.0; total * k];
+        let mut mask = vec![1.0; total];
+        for (i, w) in tasks.windows(2).enumerate() {
+            let (r0, n) = (rows[i], rows[i + 1] - rows[i]);
+            let n_tasks = w[1] - w[0];
+            let slots = n.checked_div(n_tasks).unwrap_or(0);
+            let block = &mut d[r0 * k..(r0 + n) * k];
+            for (t, task) in (w[0]..w[1]).enumerate() {
+                let c = &x[chosen[task] * k..(chosen[task] + 1) * k];
+                let others = (starts[task]..starts[task + 1]).filter(|&r| r != chosen[task]);
+                let mut s = 0;
+                for r in others {
+                    for (col, (a, b)) in x[r * k..(r + 1) * k].iter().zip(c).enumerate() {
+                        block[col * n + s * n_tasks + t] = a - b;
+                    }
+                    s += 1;
+                }
+                for s in s..slots {
+                    mask[r0 + s * n_tasks + t] = 0.0;
+                }
+            }
+        }
+        if mask.iter().all(|&m| m == 1.0) {
+            mask.clear();
+        }
+        Differences {
+            d,
+            k,
+            rows,
+            tasks: tasks.to_vec(),
+            mask,
+        }
+    }
+
+    /// The most difference rows of a respondent (the scratch length [`Differences::loglik`]
+    /// needs).
+    pub fn max_rows(&self) -> usize {
+        self.rows.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0)
+    }
+
+    /// Σ_t log P(chosen_t | β) over respondent `i`'s tasks, exactly for any utilities: per task
+    /// −(m + log(e^{−m} + Σ_s e^{ṽ_s − m})) with m = max(0, ṽ). `v` is scratch of at least
+    /// [`Differences::max_rows`]. (The sampler's fast path is [`super::lanes::LaneGroups`],
+    /// which falls back on this.)
+    pub fn loglik(&self, i: usize, beta: &[f64], v: &mut [f64]) -> f64 {
+        let (r0, r1) = (self.rows[i], self.rows[i + 1]);
+        let n = r1 - r0;
+        let n_tasks = self.tasks[i + 1] - self.tasks[i];
+        let v = &mut v[..n];
+        v.fill(0.0);
+        for (&b, col) in beta
+            .iter()
+            .zip(self.d[r0 * self.k..r1 * self.k].chunks_exact(n))
+        {
+            v.iter_mut().zip(col).for_each(|(u, &x)| *u += b * x);
+        }
+        let slots = n.checked_div(n_tasks).unwrap_or(0);
+        let on = |row: usize| self.mask.is_empty() || self.mask[r0 + row] > 0.0;
+        (0..n_tasks)
+            .map(|t| {
+                let rows = (0..slots).map(|s| s * n_tasks + t).filter(|&r| on(r));
+                let m = rows.clone().map(|r| v[r]).fold(0.0, f64::max);
+                let sum: f64 = (-m).exp() + rows.map(|r| (v[r] - m).exp()).sum::<f64>();
+                -(m + sum.ln())
+            })
+            .sum()
+    }
 }
 
 #[cfg(test)]
@@ -152,9 +270,9 @@ mod tests {
     #[test]
     fn fast_exp_matches_std_to_a_few_ulp() {
         let mut worst: f64 = 0.0;
-        for i in 0..200_000 {
-            let x = -(i as f64) * 0.0035 - 1e-3 * (i % 7) as f64;
-            let (a, b) = (exp_nonpositive(x), x.exp());
+        for i in 0..400_000 {
+            let x = 700.0 - (i as f64) * 0.0035 - 1e-3 * (i % 7) as f64;
+            let (a, b) = (exp_clamped::<Separate>(x), x.exp());
             if b > 1e-300 {
                 worst = worst.max(((a - b) / b).abs());
             }
@@ -162,6 +280,46 @@ mod tests {
         assert!(worst < 1e-15, "{worst}");
         assert_eq!(exp_nonpositive(0.0), 1.0);
         assert!(exp_nonpositive(f64::NEG_INFINITY) < 1e-300);
+    }
+
+    /// Difference rows against a direct log-sum-exp: tasks of 3 and 2 alternatives (a masked
+    /// slot), two respondents, moderate and huge utilities (the shifted fallback).
+    #[test]
+    fn differences_loglik_matches_a_direct_computation() {
+        let k = 2;
+        // Respondent 0: tasks of 3 and 2 rows; respondent 1: one task of 3 rows.
+        let x = [
+            1.0, 0.0, 0.0, 1.0, 0.5, 0.5, 2.0, -1.0, 0.0, 0.0, 0.3, 0.1, -0.2, 0.4, 1.0, 1.0,
+        ];
+        let starts = [0, 3, 5, 8];
+        let chosen = [1, 3, 7];
+        let tasks = [0, 2, 3];
+        let diffs = Differences::new(&x, k, &starts, &chosen, &tasks);
+        assert_eq!(diffs.rows, vec![0, 4, 6]);
+        assert_eq!(diffs.mask, vec![1.0, 1.0, 1.0, 0.0, 1.0, 1.0]);
+        let lse = |s: &[f64]| {
+            let m = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            m + s.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
+        };
+        for scale in [1.0, 40.0, 300.0, -900.0] {
+            let beta = [0.7 * scale, -0.2 * scale];
+            let u: Vec<f64> = x
+                .chunks(k)
+                .map(|r| r[0] * beta[0] + r[1] * beta[1])
+                .collect();
+            let want = [
+                (u[1] - lse(&u[0..3])) + (u[3] - lse(&u[3..5])),
+                u[7] - lse(&u[5..8]),
+            ];
+            let mut v = vec![0.0; diffs.max_rows()];
+            for (i, w) in want.iter().enumerate() {
+                let got = diffs.loglik(i, &beta, &mut v);
+                assert!(
+                    (got - w).abs() < 1e-12 * (1.0 + w.abs()),
+                    "{scale} {i} {got} {w}"
+                );
+            }
+        }
     }
 
     #[test]

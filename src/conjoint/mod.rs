@@ -3,6 +3,7 @@
 
 pub mod hb;
 pub mod kernel;
+pub mod lanes;
 pub mod latent;
 pub mod mnl;
 pub mod rating;

@@ -242,7 +242,7 @@ impl HbSampler {
             respondents: indices(&respondent_starts, "respondent_starts").map_err(err)?,
             z: z.as_array().iter().cloned().collect(),
             q,
-            xt: Vec::new(),
+            lanes: Default::default(),
         };
         let n = data.respondents.len().saturating_sub(1);
         let params = hb::HbParams {
