@@ -3,6 +3,8 @@
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+use crate::parallel::Isa;
+
 /// A stream of random numbers, the `index`-th of those derived from `seed`. Streams are 2^128
 /// draws apart (xoshiro256++ jumps), so they never overlap in practice.
 #[derive(Debug, Clone)]
@@ -189,13 +191,33 @@ impl Ziggurat {
 /// 256-bit states), so a lane belongs to one unit of work (one respondent) and gives the same
 /// numbers whichever thread runs it.
 #[derive(Debug, Clone)]
-pub struct Lanes<const L: usize> {
+pub struct Lanes {
     s: [[u64; L]; 4],
+}
+
+/// Lanes per [`Lanes`].
+const L: usize = 4;
+
+/// One xoshiro256++ step (Blackman & Vigna) of lane `l` of a word-major state `s[w][lane]`.
+#[inline(always)]
+pub(crate) fn xoshiro_step(s: &mut [[u64; L]; 4], l: usize) -> u64 {
+    let out = s[0][l]
+        .wrapping_add(s[3][l])
+        .rotate_left(23)
+        .wrapping_add(s[0][l]);
+    let t = s[1][l] << 17;
+    s[2][l] ^= s[0][l];
+    s[3][l] ^= s[1][l];
+    s[1][l] ^= s[2][l];
+    s[0][l] ^= s[3][l];
+    s[2][l] ^= t;
+    s[3][l] = s[3][l].rotate_left(45);
+    out
 }
 
 // Lane loops index several arrays in step.
 #[allow(clippy::needless_range_loop)]
-impl<const L: usize> Lanes<L> {
+impl Lanes {
     /// Lane `l` seeded from `streams[l]` (which advance by four draws).
     pub fn new(streams: &mut [Stream]) -> Self {
         let mut s = [[0u64; L]; 4];
@@ -210,67 +232,10 @@ impl<const L: usize> Lanes<L> {
         Lanes { s }
     }
 
-    /// One 64-bit draw per lane (xoshiro256++, Blackman & Vigna).
-    #[inline(always)]
-    pub fn draw(&mut self) -> [u64; L] {
-        Self::step(&mut self.s)
-    }
-
-    /// xoshiro256++ on lane-major state, one statement per whole vector of lanes (so that it
-    /// compiles to vector shifts and xors).
-    #[inline(always)]
-    fn step(s: &mut [[u64; L]; 4]) -> [u64; L] {
-        let mut out = [0u64; L];
-        let mut t = [0u64; L];
-        for l in 0..L {
-            let a = s[0][l].wrapping_add(s[3][l]);
-            out[l] = a.rotate_left(23).wrapping_add(s[0][l]);
-        }
-        for l in 0..L {
-            t[l] = s[1][l] << 17;
-        }
-        for l in 0..L {
-            s[2][l] ^= s[0][l];
-        }
-        for l in 0..L {
-            s[3][l] ^= s[1][l];
-        }
-        for l in 0..L {
-            s[1][l] ^= s[2][l];
-        }
-        for l in 0..L {
-            s[0][l] ^= s[3][l];
-        }
-        for l in 0..L {
-            s[2][l] ^= t[l];
-        }
-        for l in 0..L {
-            s[3][l] = s[3][l].rotate_left(45);
-        }
-        out
-    }
-
-    /// One draw of lane `l` alone.
-    #[inline(always)]
-    fn next_lane(s: &mut [[u64; L]; 4], l: usize) -> u64 {
-        let out = s[0][l]
-            .wrapping_add(s[3][l])
-            .rotate_left(23)
-            .wrapping_add(s[0][l]);
-        let t = s[1][l] << 17;
-        s[2][l] ^= s[0][l];
-        s[3][l] ^= s[1][l];
-        s[1][l] ^= s[2][l];
-        s[0][l] ^= s[3][l];
-        s[2][l] ^= t;
-        s[3][l] = s[3][l].rotate_left(45);
-        out
-    }
-
     /// A uniform in [0, 1) per lane (52 random bits).
     #[inline(always)]
-    pub fn uniform(&mut self) -> [f64; L] {
-        let bits = self.draw();
+    pub fn uniform<I: Isa>(&mut self) -> [f64; L] {
+        let bits = I::xoshiro4(&mut self.s);
         let mut u = [0.0; L];
         for l in 0..L {
             u[l] = f64::from_bits((bits[l] >> 12) | 0x3ff0_0000_0000_0000) - 1.0;
@@ -282,12 +247,11 @@ impl<const L: usize> Lanes<L> {
     /// [`Stream::normal`]: the quick test for all lanes at once; a lane it rejects (about 1 %)
     /// finishes on its own generator.
     #[inline(always)]
-    pub fn normals(&mut self, out: &mut [[f64; L]]) {
+    pub fn normals<I: Isa>(&mut self, out: &mut [[f64; L]]) {
         let z = ziggurat();
-        // The state in locals for the whole loop.
         let mut s = self.s;
         for o in out.iter_mut() {
-            let bits = Self::step(&mut s);
+            let bits = I::xoshiro4(&mut s);
             let mut rejected = false;
             for l in 0..L {
                 let (i, u) = Ziggurat::layer(bits[l]);
@@ -309,12 +273,12 @@ impl<const L: usize> Lanes<L> {
             let (mut b, (mut i, mut u)) = (bits[l], Ziggurat::layer(bits[l]));
             while u >= z.ratio[i] {
                 let uniform =
-                    || f64::from_bits((Self::next_lane(s, l) >> 12) | 0x3ff0_0000_0000_0000) - 1.0;
+                    || f64::from_bits((xoshiro_step(s, l) >> 12) | 0x3ff0_0000_0000_0000) - 1.0;
                 if let Some(v) = z.slow(i, u, uniform) {
                     o[l] = signed(b, v);
                     break;
                 }
-                b = Self::next_lane(s, l);
+                b = xoshiro_step(s, l);
                 (i, u) = Ziggurat::layer(b);
                 o[l] = signed(b, u * z.x[i]);
             }
@@ -420,13 +384,13 @@ mod tests {
         let mut counts = vec![0usize; edges.len() + 1];
         // Half from a stream, half from lanes of four (the lanes' own slow paths included).
         let mut s = Stream::new(11, 0);
-        let mut lanes = Lanes::<4>::new(&mut Stream::many(12, 4));
+        let mut lanes = Lanes::new(&mut Stream::many(12, 4));
         let mut batch = [[0.0; 4]; 10];
         for i in 0..n / 40 {
             if i % 2 == 0 {
                 batch.iter_mut().flatten().for_each(|z| *z = s.normal());
             } else {
-                lanes.normals(&mut batch);
+                lanes.normals::<crate::parallel::Portable>(&mut batch);
             }
             for &z in batch.iter().flatten() {
                 counts[edges.partition_point(|&e| e <= z)] += 1;
@@ -444,6 +408,31 @@ mod tests {
         let z = ziggurat();
         let top = z.x[255] * (1.0 - z.f[255]);
         assert!((top / ZIGGURAT_V - 1.0).abs() < 1e-6, "{top}");
+    }
+
+    /// The lanes' xoshiro256++ equals rand_xoshiro's generator started from the same state, in
+    /// the portable and (where the CPU has it) the AVX2 build.
+    #[test]
+    fn lanes_are_xoshiro256plusplus() {
+        use rand_core::SeedableRng;
+        let lanes = Lanes::new(&mut Stream::many(3, 4));
+        let mut reference: Vec<Xoshiro256PlusPlus> = (0..L)
+            .map(|l| {
+                let mut seed = [0u8; 32];
+                for w in 0..4 {
+                    seed[8 * w..8 * w + 8].copy_from_slice(&lanes.s[w][l].to_le_bytes());
+                }
+                Xoshiro256PlusPlus::from_seed(seed)
+            })
+            .collect();
+        let (mut a, mut b) = (lanes.s, lanes.s);
+        for _ in 0..100 {
+            let want: Vec<u64> = reference.iter_mut().map(|r| r.next_u64()).collect();
+            assert_eq!(crate::parallel::Portable::xoshiro4(&mut a).to_vec(), want);
+            if crate::parallel::has_avx2_fma() {
+                assert_eq!(crate::parallel::Avx2::xoshiro4(&mut b).to_vec(), want);
+            }
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::kernel;
 use super::lanes::{LaneGroups, LANES, V};
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::parallel::{dispatch_avx2, MulAdd};
+use crate::parallel::{dispatch_avx2, Isa};
 use crate::random::{Lanes, Stream};
 
 /// A monotone constraint on part of the parameter vector.
@@ -243,7 +243,7 @@ struct Chain {
     beta: Vec<V>,
     tied: Vec<V>,
     ll: Vec<V>,
-    rngs: Vec<Lanes<LANES>>,
+    rngs: Vec<Lanes>,
     upper: Stream,
     delta: Vec<f64>,
     d: Vec<f64>,
@@ -323,7 +323,7 @@ impl HbSampler {
             }
             // Each lane's generator is seeded from its respondent's stream; ghost lanes from
             // the chain's upper-level stream.
-            let rngs: Vec<Lanes<LANES>> = (0..n_groups)
+            let rngs: Vec<Lanes> = (0..n_groups)
                 .map(|g| {
                     let mut seeds: Vec<Stream> = (0..LANES)
                         .map(|l| {
@@ -344,7 +344,7 @@ impl HbSampler {
             let mut v = vec![[0.0; LANES]; lanes.max_rows()];
             let ll: Vec<V> = (0..n_groups)
                 .map(|g| {
-                    lanes.loglik::<crate::parallel::Separate>(g, &beta[g * k..(g + 1) * k], &mut v)
+                    lanes.loglik::<crate::parallel::Portable>(g, &beta[g * k..(g + 1) * k], &mut v)
                 })
                 .collect();
             chains.push(Chain {
@@ -488,34 +488,43 @@ dispatch_avx2! {
         beta: &mut [V],
         tied: &mut [V],
         ll: &mut [V],
-        rngs: &mut [Lanes<LANES>],
+        rngs: &mut [Lanes],
         sums: &mut [f64],
     ) -> ()
 }
 
-/// y = L x lane by lane, for a row-major lower-triangular L.
+/// y = A x and w = B e lane by lane, for row-major lower-triangular A and B, side by side so
+/// that the two chains of multiply-adds of a row run together.
 #[inline(always)]
-fn lower_mul_lanes<M: MulAdd>(l: &[f64], k: usize, x: &[V], y: &mut [V]) {
-    for (i, (yi, row)) in y.iter_mut().zip(l.chunks_exact(k)).enumerate() {
-        let mut acc = [0.0; LANES];
-        for (&lp, xp) in row[..=i].iter().zip(x) {
+fn lower_mul_lanes<M: Isa>(
+    (a, x, y): (&[f64], &[V], &mut [V]),
+    (b, e, w): (&[f64], &[V], &mut [V]),
+    k: usize,
+) {
+    let rows = a.chunks_exact(k).zip(b.chunks_exact(k));
+    for (i, ((ra, rb), (yi, wi))) in rows.zip(y.iter_mut().zip(w.iter_mut())).enumerate() {
+        let (mut s, mut t) = ([0.0; LANES], [0.0; LANES]);
+        let terms = ra[..i + 1].iter().zip(&rb[..i + 1]).zip(x.iter().zip(e));
+        for ((&ap, &bp), (xp, ep)) in terms {
             for l in 0..LANES {
-                acc[l] = M::madd(lp, xp[l], acc[l]);
+                s[l] = M::madd(ap, xp[l], s[l]);
+                t[l] = M::madd(bp, ep[l], t[l]);
             }
         }
-        *yi = acc;
+        *yi = s;
+        *wi = t;
     }
 }
 
 impl Metropolis<'_> {
     #[inline(always)]
-    fn block_impl<M: MulAdd>(
+    fn block_impl<M: Isa>(
         ctx: &Self,
         first: usize,
         beta: &mut [V],
         tied: &mut [V],
         ll: &mut [V],
-        rngs: &mut [Lanes<LANES>],
+        rngs: &mut [Lanes],
         sums: &mut [f64],
     ) {
         let (k, q, rho) = (ctx.k, ctx.q, ctx.rho);
@@ -564,9 +573,8 @@ impl Metropolis<'_> {
                 }
             }
             // Prior: with y = L⁻¹(β − μ) the proposal's is L⁻¹(β* − μ) = y + ρε.
-            lower_mul_lanes::<M>(ctx.l_inv, k, r, y);
-            rng.normals(eps);
-            lower_mul_lanes::<M>(ctx.l, k, eps, prop);
+            rng.normals::<M>(eps);
+            lower_mul_lanes::<M>((ctx.l_inv, r, y), (ctx.l, eps, prop), k);
             for (p, b) in prop.iter_mut().zip(beta.iter()) {
                 for l in 0..LANES {
                     p[l] = M::madd(rho, p[l], b[l]);
@@ -594,7 +602,7 @@ impl Metropolis<'_> {
                     new[l] = M::madd(b, b, new[l]);
                 }
             }
-            let u = rng.uniform();
+            let u = rng.uniform::<M>();
             let mut take = [false; LANES];
             for l in 0..LANES {
                 let log_ratio = prop_ll[l] - ll[l] - 0.5 * (new[l] - cur[l]);

@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use crate::parallel::{dispatch_avx2, MulAdd, Separate};
+use crate::parallel::{dispatch_avx2, Isa, Portable};
 
 dispatch_avx2! {
     /// Σ_t log P(chosen_t) over `tasks` at coefficients `beta`, by a stable log-sum-exp; `v` is
@@ -113,7 +113,7 @@ fn tasks_loglik_impl(
 /// exp(x) for x ≤ 0 (−∞ allowed) to about 2 ulp; see [`exp_clamped`].
 #[inline(always)]
 pub fn exp_nonpositive(x: f64) -> f64 {
-    exp_clamped::<Separate>(x)
+    exp_clamped::<Portable>(x)
 }
 
 /// exp(x) to about 2 ulp for x in [−708, 708], branch-free so that loops over it vectorise:
@@ -121,7 +121,7 @@ pub fn exp_nonpositive(x: f64) -> f64 {
 /// (truncation < 1e-17), 2ⁿ from the exponent bits. Arguments outside are clamped (−∞ gives
 /// ≈ e⁻⁷⁰⁸, +∞ ≈ e⁷⁰⁸); callers only use it where that does not matter.
 #[inline(always)]
-pub fn exp_clamped<M: MulAdd>(x: f64) -> f64 {
+pub fn exp_clamped<M: Isa>(x: f64) -> f64 {
     const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // ln 2, upper bits
     const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // ln 2 − LN2_HI
     const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²: adding it rounds to an integer
@@ -272,7 +272,7 @@ mod tests {
         let mut worst: f64 = 0.0;
         for i in 0..400_000 {
             let x = 700.0 - (i as f64) * 0.0035 - 1e-3 * (i % 7) as f64;
-            let (a, b) = (exp_clamped::<Separate>(x), x.exp());
+            let (a, b) = (exp_clamped::<Portable>(x), x.exp());
             if b > 1e-300 {
                 worst = worst.max(((a - b) / b).abs());
             }

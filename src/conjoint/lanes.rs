@@ -10,7 +10,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::kernel::{exp_clamped, Differences};
-use crate::parallel::MulAdd;
+use crate::parallel::Isa;
 
 pub const LANES: usize = 4;
 
@@ -117,7 +117,7 @@ impl LaneGroups {
     /// utilities in register tiles, one exp per row, per-task sums 1 + Σ_s e^{ṽ}, one logarithm
     /// of their product; a lane with a sum above 1e50 is recomputed by the exact shifted path.
     #[inline(always)]
-    pub fn loglik<M: MulAdd>(&self, g: usize, beta: &[V], v: &mut [V]) -> V {
+    pub fn loglik<M: Isa>(&self, g: usize, beta: &[V], v: &mut [V]) -> V {
         let (n, n_tasks, k) = (self.rows[g], self.tasks[g], self.k);
         let off = self.offsets[g];
         let x = &self.x[off * k..(off + n) * k];
@@ -143,9 +143,10 @@ impl LaneGroups {
                 }
             }
         }
+        // Task t's sum 1 + Σ_s e^{ṽ_st} into v[t] (row t is slot 0 of task t, read just before),
+        // and the largest sum.
         let slots = n.checked_div(n_tasks).unwrap_or(0);
-        let (mut prod, mut logs) = ([1.0; LANES], [0.0; LANES]);
-        let mut huge = false;
+        let mut largest = [0.0; LANES];
         for t in 0..n_tasks {
             let mut sum = [1.0; LANES];
             for s in 0..slots {
@@ -154,13 +155,30 @@ impl LaneGroups {
                     sum[l] += e[l];
                 }
             }
-            let mut big = false;
             for l in 0..LANES {
-                huge |= sum[l] > 1e50;
-                prod[l] *= sum[l];
-                big |= prod[l] > 1e250;
+                largest[l] = if sum[l] > largest[l] {
+                    sum[l]
+                } else {
+                    largest[l]
+                };
             }
-            if big {
+            v[t] = sum;
+        }
+        if largest.iter().any(|&m| m > 1e50) {
+            let mut ll = [0.0; LANES];
+            self.exact(g, beta, &mut ll);
+            return ll;
+        }
+        // Products of up to five sums (each ≤ 1e50) at a time, rescaled through their logarithm
+        // when above 1e50, so they stay finite.
+        let (mut prod, mut logs) = ([1.0; LANES], [0.0; LANES]);
+        for chunk in v[..n_tasks].chunks(5) {
+            for sum in chunk {
+                for l in 0..LANES {
+                    prod[l] *= sum[l];
+                }
+            }
+            if prod.iter().any(|&p| p > 1e50) {
                 for l in 0..LANES {
                     logs[l] += prod[l].ln();
                     prod[l] = 1.0;
@@ -170,9 +188,6 @@ impl LaneGroups {
         let mut ll = [0.0; LANES];
         for l in 0..LANES {
             ll[l] = -(logs[l] + prod[l].ln());
-        }
-        if huge {
-            self.exact(g, beta, &mut ll);
         }
         ll
     }
@@ -211,7 +226,7 @@ fn tiles(n: usize) -> impl Iterator<Item = (usize, usize)> {
 /// Utilities of one tile of W rows (`x`: its k columns of W rows) into `v` (W rows); the sums
 /// stay in registers over the columns.
 #[inline(always)]
-fn utility_tile<M: MulAdd, const W: usize>(beta: &[V], x: &[V], v: &mut [V]) {
+fn utility_tile<M: Isa, const W: usize>(beta: &[V], x: &[V], v: &mut [V]) {
     let mut acc = [[0.0; LANES]; W];
     for (b, col) in beta.iter().zip(x.chunks_exact(W)) {
         for (a, xr) in acc.iter_mut().zip(col) {
@@ -226,7 +241,7 @@ fn utility_tile<M: MulAdd, const W: usize>(beta: &[V], x: &[V], v: &mut [V]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parallel::{Fused, Separate};
+    use crate::parallel::{Avx2, Portable};
 
     /// Seven respondents of two shapes (3 tasks × 2 slots, and 2 tasks with a short task): the
     /// lanes' log-likelihoods equal the scalar ones, ghosts included, huge utilities included.
@@ -262,8 +277,13 @@ mod tests {
                 let beta: Vec<V> = (0..k)
                     .map(|c| std::array::from_fn(|l| scale * (0.3 * c as f64 - 0.2 * l as f64)))
                     .collect();
-                let a = lanes.loglik::<Separate>(g, &beta, &mut v);
-                let b = lanes.loglik::<Fused>(g, &beta, &mut v);
+                let a = lanes.loglik::<Portable>(g, &beta, &mut v);
+                // The AVX2 build's arithmetic, where the CPU has it (the Isa contract).
+                let b = if crate::parallel::has_avx2_fma() {
+                    lanes.loglik::<Avx2>(g, &beta, &mut v)
+                } else {
+                    a
+                };
                 for l in 0..LANES {
                     let i = lanes.source[g * LANES + l];
                     let bl: Vec<f64> = beta.iter().map(|c| c[l]).collect();

@@ -188,7 +188,7 @@ def fit_hb(model: ChoiceModel, cd: ChoiceData) -> None:
         columns=names,
     )
     model.D_ = pd.DataFrame(d_means.mean(axis=0), index=names, columns=names)
-    mean_beta = draws.astype(np.float64).mean(axis=0)
+    mean_beta = draws.mean(axis=0, dtype=np.float64)
     model.coef_individual_ = pd.DataFrame(mean_beta, index=cd.respondents, columns=names)
     model.coef_ = model.alpha_.copy()
     j = coding.n_effects
