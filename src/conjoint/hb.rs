@@ -603,13 +603,22 @@ impl Metropolis<'_> {
                 }
             }
             let u = rng.uniform::<M>();
-            let mut take = [false; LANES];
+            // Accept where u < exp(min(log ratio, 0)); `keep` is an all-ones bit mask where
+            // the proposal is taken, so the updates below are branch-free selects.
+            let mut accept = [0.0; LANES];
+            let mut keep = [0u64; LANES];
             for l in 0..LANES {
                 let log_ratio = prop_ll[l] - ll[l] - 0.5 * (new[l] - cur[l]);
-                take[l] = log_ratio >= 0.0 || u[l] < kernel::exp_nonpositive(log_ratio);
-                if take[l] {
-                    ll[l] = prop_ll[l];
-                }
+                // (A NaN ratio stays NaN and is rejected.)
+                let p = kernel::exp_clamped::<M>(if log_ratio >= 0.0 { 0.0 } else { log_ratio });
+                keep[l] = if u[l] < p { u64::MAX } else { 0 };
+                accept[l] = if u[l] < p { real[l] } else { 0.0 };
+            }
+            let select = |new: f64, old: f64, m: u64| {
+                f64::from_bits((new.to_bits() & m) | (old.to_bits() & !m))
+            };
+            for l in 0..LANES {
+                ll[l] = select(prop_ll[l], ll[l], keep[l]);
             }
             let tied_src: &[V] = if ctx.constraints.is_empty() {
                 prop
@@ -618,19 +627,15 @@ impl Metropolis<'_> {
             };
             for c in 0..k {
                 for l in 0..LANES {
-                    if take[l] {
-                        beta[c][l] = prop[c][l];
-                        tied[c][l] = tied_src[c][l];
-                    }
-                }
-                // Ghost lanes contribute nothing to the sums.
-                for l in 0..LANES {
+                    beta[c][l] = select(prop[c][l], beta[c][l], keep[l]);
+                    tied[c][l] = select(tied_src[c][l], tied[c][l], keep[l]);
+                    // Ghost lanes contribute nothing to the sums.
                     r[c][l] = real[l] * (beta[c][l] - mu[c][l]);
                 }
             }
             for l in 0..LANES {
-                acc[0][l] += real[l] * f64::from(u8::from(take[l]));
-                acc[1][l] += real[l] * ll[l];
+                acc[0][l] += accept[l];
+                acc[1][l] = M::madd(real[l], ll[l], acc[1][l]);
             }
             rs[j * k..(j + 1) * k].copy_from_slice(r);
             zs[j * q..(j + 1) * q].copy_from_slice(z);
