@@ -2,12 +2,17 @@
 //! in R's ChoiceModelR): β_i ~ N(Δ′z_i, D), D ~ IW(ν₀, ν₀·v·V₀), Δ flat.
 //!
 //! One iteration of a chain: every respondent's β_i takes one random-walk Metropolis step with
-//! proposal β_i + ρ·chol(D)·ε (in parallel; each respondent has its own random stream, so the
-//! draws do not depend on the number of threads); then Δ | β, D and D | β, Δ are drawn by Gibbs
-//! from the chain's own stream; during burn-in ρ grows by 10 % when more than 30 % of the
+//! proposal β_i + ρ·chol(D)·ε; then Δ | β, D and D | β, Δ are drawn by Gibbs from the chain's own
+//! stream, from sums over respondents that the Metropolis step accumulates (Σ r r′ and Σ z r′
+//! with r_i = β_i − Δ′z_i, per block of respondents, added in block order); during burn-in ρ grows by 10 % when more than 30 % of the
 //! respondents accepted, and shrinks by 10 % otherwise. Monotone constraints are applied to a
 //! tied copy of β_i that enters the likelihood (and is what is recorded); the upper level sees the
 //! unconstrained β_i.
+//!
+//! The Metropolis step runs four respondents side by side in SIMD lanes ([`LaneGroups`]): each
+//! lane has its own xoshiro generator seeded from its respondent's stream, blocks of lane groups
+//! run in parallel, and the blocks are fixed by the data, so the draws do not depend on the
+//! number of threads.
 
 // Loops over the lanes index several `[f64; LANES]` values in step.
 #![allow(clippy::needless_range_loop)]
@@ -257,8 +262,9 @@ struct Chain {
     delta_draws: Vec<f64>,
     d_sum: Vec<f64>,
     n_kept: usize,
-    /// Per block of groups: the sums the upper level needs (see [`BlockSums`]).
+    /// Per block of groups: the sums the upper level needs (see [`BlockSums`]) and scratch.
     partials: Vec<f64>,
+    work: Vec<V>,
 }
 
 /// A set of chains advanced together; [`HbSampler::run`] can be called repeatedly (the Python
@@ -365,6 +371,10 @@ impl HbSampler {
                 d_sum: vec![0.0; k * k],
                 n_kept: 0,
                 partials: vec![0.0; n_groups.div_ceil(GROUPS_PER_BLOCK) * BlockSums::len(k, q)],
+                work: vec![
+                    [0.0; LANES];
+                    n_groups.div_ceil(GROUPS_PER_BLOCK) * work_len(k, q, lanes.max_rows())
+                ],
             });
         }
         Ok(HbSampler {
@@ -485,12 +495,25 @@ dispatch_avx2! {
     fn metropolis_block => generic Metropolis::block_impl; (
         ctx: &Metropolis,
         first: usize,
-        beta: &mut [V],
-        tied: &mut [V],
-        ll: &mut [V],
-        rngs: &mut [Lanes],
-        sums: &mut [f64],
+        block: Block,
     ) -> ()
+}
+
+/// One block's share of a chain's state: the groups `first..first + ll.len()`.
+struct Block<'a> {
+    beta: &'a mut [V],
+    tied: &'a mut [V],
+    ll: &'a mut [V],
+    rngs: &'a mut [Lanes],
+    /// Its [`BlockSums`].
+    sums: &'a mut [f64],
+    /// Scratch of [`work_len`].
+    work: &'a mut [V],
+}
+
+/// The scratch of one block of the Metropolis step (see `Metropolis::block_impl`).
+fn work_len(k: usize, q: usize, max_rows: usize) -> usize {
+    6 * k + q + max_rows + 2 + k * k + q * k + GROUPS_PER_BLOCK * (k + q)
 }
 
 /// y = A x and w = B e lane by lane, for row-major lower-triangular A and B, side by side so
@@ -518,19 +541,26 @@ fn lower_mul_lanes<M: Isa>(
 
 impl Metropolis<'_> {
     #[inline(always)]
-    fn block_impl<M: Isa>(
-        ctx: &Self,
-        first: usize,
-        beta: &mut [V],
-        tied: &mut [V],
-        ll: &mut [V],
-        rngs: &mut [Lanes],
-        sums: &mut [f64],
-    ) {
+    fn block_impl<M: Isa>(ctx: &Self, first: usize, block: Block) {
+        let Block {
+            beta,
+            tied,
+            ll,
+            rngs,
+            sums,
+            work,
+        } = block;
         let (k, q, rho) = (ctx.k, ctx.q, ctx.rho);
         let lanes = &ctx.data.lanes;
         let zero = [0.0; LANES];
-        let mut buf = vec![zero; 6 * k + q + lanes.max_rows()];
+        // The block's scratch (no allocation per iteration): the step's vectors, the block's
+        // sums lane by lane until the end, and each group's r = β − μ (zero in ghost lanes) and
+        // z for the sums.
+        let n_groups = ll.len();
+        let (buf, rest) = work.split_at_mut(6 * k + q + lanes.max_rows());
+        let (acc, rest) = rest.split_at_mut(2 + k * k + q * k);
+        let (rs, zs) = rest.split_at_mut(GROUPS_PER_BLOCK * k);
+        acc[..2].fill(zero);
         let (mu, rest) = buf.split_at_mut(k);
         let (r, rest) = rest.split_at_mut(k);
         let (y, rest) = rest.split_at_mut(k);
@@ -538,12 +568,6 @@ impl Metropolis<'_> {
         let (prop, rest) = rest.split_at_mut(k);
         let (prop_tied, rest) = rest.split_at_mut(k);
         let (z, v) = rest.split_at_mut(q);
-        // The block's sums, lane by lane until the end.
-        let mut acc = vec![zero; 2 + k * k + q * k];
-        // Each group's r = β − μ (zero in ghost lanes) and z, for the sums at the end.
-        let n_groups = ll.len();
-        let mut rs = vec![zero; n_groups * k];
-        let mut zs = vec![zero; n_groups * q];
         let mut one = vec![0.0; k];
         let mut scratch = Vec::new();
         for (j, (((beta, tied), ll), rng)) in beta
@@ -679,7 +703,7 @@ impl Metropolis<'_> {
                 zr[a * k + c] = s;
             }
         }
-        for (s, a) in sums.iter_mut().zip(&acc) {
+        for (s, a) in sums.iter_mut().zip(acc.iter()) {
             *s = (a[0] + a[1]) + (a[2] + a[3]);
         }
     }
@@ -703,6 +727,7 @@ fn step(chain: &mut Chain, data: &HbData, params: &HbParams, upper: &Upper) {
         q,
     };
     let stride = BlockSums::len(k, q);
+    let work = work_len(k, q, data.lanes.max_rows());
     chain
         .beta
         .par_chunks_mut(GROUPS_PER_BLOCK * k)
@@ -710,9 +735,18 @@ fn step(chain: &mut Chain, data: &HbData, params: &HbParams, upper: &Upper) {
         .zip(chain.ll.par_chunks_mut(GROUPS_PER_BLOCK))
         .zip(chain.rngs.par_chunks_mut(GROUPS_PER_BLOCK))
         .zip(chain.partials.par_chunks_mut(stride))
+        .zip(chain.work.par_chunks_mut(work))
         .enumerate()
-        .for_each(|(b, ((((beta, tied), ll), rngs), sums))| {
-            metropolis_block(&ctx, b * GROUPS_PER_BLOCK, beta, tied, ll, rngs, sums)
+        .for_each(|(b, (((((beta, tied), ll), rngs), sums), work))| {
+            let block = Block {
+                beta,
+                tied,
+                ll,
+                rngs,
+                sums,
+                work,
+            };
+            metropolis_block(&ctx, b * GROUPS_PER_BLOCK, block)
         });
     // The blocks' sums, added in block order.
     let mut total = vec![0.0; stride];
