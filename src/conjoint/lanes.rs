@@ -33,6 +33,9 @@ pub struct LaneGroups {
     /// that the utilities read the data in one sequential sweep.
     pub offsets: Vec<usize>,
     pub x: Vec<V>,
+    /// `x` in single precision when that is exact (effects and dummy codes, prices in halves…),
+    /// which halves the data the utilities stream through; `x` is then empty.
+    pub x32: Vec<[f32; LANES]>,
     /// One 0/1 weight per row and lane (at `mask[offsets[g]..]`), empty when no task is short.
     pub mask: Vec<V>,
     /// The lane of each respondent: `position[i] = g * LANES + l`.
@@ -99,6 +102,10 @@ impl LaneGroups {
             out.mask.extend(mask);
             offset += n_rows;
         }
+        if out.x.iter().flatten().all(|&v| f64::from(v as f32) == v) {
+            out.x32 = out.x.iter().map(|r| r.map(|v| v as f32)).collect();
+            out.x = Vec::new();
+        }
         out.diffs = diffs;
         out
     }
@@ -120,14 +127,11 @@ impl LaneGroups {
     pub fn loglik<M: Isa>(&self, g: usize, beta: &[V], v: &mut [V]) -> V {
         let (n, n_tasks, k) = (self.rows[g], self.tasks[g], self.k);
         let off = self.offsets[g];
-        let x = &self.x[off * k..(off + n) * k];
         let v = &mut v[..n];
-        for (t, w) in tiles(n) {
-            match w {
-                8 => utility_tile::<M, 8>(beta, &x[t * k..(t + 8) * k], &mut v[t..t + 8]),
-                4 => utility_tile::<M, 4>(beta, &x[t * k..(t + 4) * k], &mut v[t..t + 4]),
-                _ => utility_tile::<M, 1>(beta, &x[t * k..(t + 1) * k], &mut v[t..t + 1]),
-            }
+        if self.x.is_empty() {
+            utilities::<M, f32>(beta, &self.x32[off * k..(off + n) * k], k, v);
+        } else {
+            utilities::<M, f64>(beta, &self.x[off * k..(off + n) * k], k, v);
         }
         // (Plain loops: `array::map` and closures passed to std may not be inlined into the
         // AVX2 build, and `mul_add` outside it is a library call.)
@@ -223,15 +227,47 @@ fn tiles(n: usize) -> impl Iterator<Item = (usize, usize)> {
     })
 }
 
+/// A stored model-matrix value.
+trait Elem: Copy {
+    fn get(self) -> f64;
+}
+
+impl Elem for f64 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        self
+    }
+}
+
+impl Elem for f32 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+/// Utilities of a group's `n = v.len()` rows stored in tiles (see [`LaneGroups::offsets`]).
+#[inline(always)]
+fn utilities<M: Isa, E: Elem>(beta: &[V], x: &[[E; LANES]], k: usize, v: &mut [V]) {
+    for (t, w) in tiles(v.len()) {
+        let x = &x[t * k..(t + w) * k];
+        match w {
+            8 => utility_tile::<M, E, 8>(beta, x, &mut v[t..t + 8]),
+            4 => utility_tile::<M, E, 4>(beta, x, &mut v[t..t + 4]),
+            _ => utility_tile::<M, E, 1>(beta, x, &mut v[t..t + 1]),
+        }
+    }
+}
+
 /// Utilities of one tile of W rows (`x`: its k columns of W rows) into `v` (W rows); the sums
 /// stay in registers over the columns.
 #[inline(always)]
-fn utility_tile<M: Isa, const W: usize>(beta: &[V], x: &[V], v: &mut [V]) {
+fn utility_tile<M: Isa, E: Elem, const W: usize>(beta: &[V], x: &[[E; LANES]], v: &mut [V]) {
     let mut acc = [[0.0; LANES]; W];
     for (b, col) in beta.iter().zip(x.chunks_exact(W)) {
         for (a, xr) in acc.iter_mut().zip(col) {
             for l in 0..LANES {
-                a[l] = M::madd(b[l], xr[l], a[l]);
+                a[l] = M::madd(b[l], xr[l].get(), a[l]);
             }
         }
     }
@@ -267,9 +303,25 @@ mod tests {
             }
             tasks.push(chosen.len());
         }
-        let diffs = Differences::new(&x, k, &starts, &chosen, &tasks);
+        // Then the same values rounded to halves: exact in single precision.
+        let halves: Vec<f64> = x.iter().map(|v| (2.0 * v).round() / 2.0).collect();
+        for (x, single) in [(&x, false), (&halves, true)] {
+            check_lanes(x, k, &starts, &chosen, &tasks, single);
+        }
+    }
+
+    fn check_lanes(
+        x: &[f64],
+        k: usize,
+        starts: &[usize],
+        chosen: &[usize],
+        tasks: &[usize],
+        single: bool,
+    ) {
+        let diffs = Differences::new(x, k, starts, chosen, tasks);
         let lanes = LaneGroups::new(diffs.clone());
         assert_eq!(lanes.n_groups(), 3); // 5 of one shape (4 + 1), 2 of the other
+        assert_eq!(lanes.x.is_empty(), single);
         let mut v = vec![[0.0; LANES]; lanes.max_rows()];
         let mut vs = vec![0.0; diffs.max_rows()];
         for scale in [1.0, 200.0] {
