@@ -21,8 +21,6 @@ __all__ = ["fit_latent_class", "select_classes"]
 
 
 def fit_latent_class(model: ChoiceModel, cd: ChoiceData) -> None:
-    from .choice import part_worths
-
     n_classes = check_int(model.n_classes, "n_classes", 1)
     if n_classes > len(cd.respondents):
         raise InvalidInputError(
@@ -38,7 +36,7 @@ def fit_latent_class(model: ChoiceModel, cd: ChoiceData) -> None:
         n_starts,
         int(model.max_iter),
         float(model.tol),
-        3,
+        1,  # Newton steps per class and M-step: one, taken with the next E-step in one pass
         seed(model.random_state),
         n_threads(model.n_jobs),
     )
@@ -66,8 +64,11 @@ def fit_latent_class(model: ChoiceModel, cd: ChoiceData) -> None:
     model.bic_ = p * np.log(n_obs) - 2.0 * model.loglik_
     model.caic_ = p * (np.log(n_obs) + 1.0) - 2.0 * model.loglik_
     model.rho2_ = 1.0 - model.loglik_ / model.loglik_null_
+    # Every class's part-worths at once (the same numbers as choice.part_worths per class).
     model.class_part_worths_ = pd.DataFrame(
-        [part_worths(model.class_coef_.loc[c], cd.coding) for c in classes], index=classes
+        cd.coding.expand(np.asarray(coef, dtype=np.float64)),
+        index=classes,
+        columns=cd.coding.level_index(),
     )
     # The aggregate view: share-weighted class coefficients (what `coef_` means for the
     # aggregate simulator; the simulator itself weights class *shares*, not coefficients).
