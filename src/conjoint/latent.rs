@@ -1516,8 +1516,15 @@ mod tests {
     #[test]
     fn fixed_pass_equals_the_weighted_mnl_statistics() {
         let data = Data::planted(37, &[3, 1, 5, 2, 4], &[3, 2, 4, 3], &CLASSES, 7);
+        check_fixed_pass(&data, 37);
+        // Binary choices and a single parameter.
+        let data = Data::planted(25, &[4, 7], &[2], &[&[1.0], &[-0.5], &[0.2]], 3);
+        check_fixed_pass(&data, 25);
+    }
+
+    fn check_fixed_pass(data: &Data, n: usize) {
         let d = data.choice();
-        let (n, c, k) = (37, 3, d.k);
+        let (c, k) = (3, d.k);
         let mut s = Stream::new(8, 0);
         let h: Vec<f64> = (0..n * c)
             .map(|i| match i % 11 {
