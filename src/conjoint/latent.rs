@@ -235,7 +235,7 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
-/// Per-block work space.
+/// Per-block work space (one per thread, see [`SCRATCH`]).
 #[derive(Default)]
 struct Scratch {
     /// C × jm × T: utilities, then choice probabilities of the non-chosen alternatives.
@@ -267,15 +267,15 @@ struct Scratch {
 #[derive(Default)]
 struct Chunk {
     /// The tails r_j of the recursion (m4).
-    pc: Vec<f64>,
+    tail: Vec<f64>,
     /// The recursion's coefficients (m4 each) and running weighted means (k × m4).
     alpha: Vec<f64>,
     gamma: Vec<f64>,
     z: Vec<f64>,
     /// jm × m4 weights of the outer products.
     wd: Vec<f64>,
-    /// The outer products' vectors: k columns (zero columns up to a multiple of 4) of jm × m4
-    /// values, at a stride of jm · CHUNK.
+    /// The outer products' vectors: k columns (and room for columns up to a multiple of 4) of
+    /// jm × m4 values, at a stride of jm · CHUNK.
     u: Vec<f64>,
 }
 
@@ -636,11 +636,10 @@ fn block_pass_impl<const FMA: bool>(
             let cb = &mut s.chunk;
             let m = CHUNK;
             sized(&mut cb.wd, jm * m);
-            for v in [&mut cb.pc, &mut cb.alpha, &mut cb.gamma] {
+            for v in [&mut cb.tail, &mut cb.alpha, &mut cb.gamma] {
                 sized(v, m);
             }
             sized(&mut cb.z, k * m);
-            // Columns past k stay zero: resizing zero-fills and nothing writes them.
             sized(&mut cb.u, k.div_ceil(4) * 4 * jm * m);
         }
         for cl in 0..c {
@@ -786,7 +785,7 @@ fn information_chunk<const FMA: bool>(
             let tasks = t0..t0 + n;
             let out = wd[at..at + n]
                 .iter_mut()
-                .zip(cb.pc[at..at + n].iter_mut())
+                .zip(cb.tail[at..at + n].iter_mut())
                 .zip(
                     cb.alpha[at..at + n]
                         .iter_mut()
@@ -1019,7 +1018,8 @@ fn dots_avx2(y: &[f64], x: &[f64], n: usize, out: &mut [f64]) {
 
 /// info[a·k + b] += Σ_ρ wd[ρ] u_a[ρ] u_b[ρ] for b ≤ a < k (the lower triangle), over the
 /// columns u_a = `u[a·stride..a·stride + len]` (len = wd.len(), a multiple of 4); `u` holds k
-/// rounded up to a multiple of 4 columns, those past k zero.
+/// rounded up to a multiple of 4 columns. The columns past k are read but only enter sums that
+/// are dropped, so their contents do not matter.
 #[inline(always)]
 fn gram_lower<const FMA: bool>(wd: &[f64], u: &[f64], k: usize, stride: usize, info: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
