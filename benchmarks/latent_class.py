@@ -15,10 +15,13 @@ Data: 1,000 respondents × 12 tasks × 3 alternatives, 10 parameters, 3 planted 
 (`segmint.datasets.make_choice_data(n_classes=3)`). segmint cannot be started from the NumPy
 start, so both run from their own random starts (one start each, then ten starts each) and the
 script prints total CPU / wall time, the number of EM iterations, the time per EM iteration, the
-ratios, the final log-likelihoods and the agreement of the class assignments (ARI).
+ratios, the final log-likelihoods and the agreement of the class assignments (ARI). With
+`--repeat N` each side runs N times (alternating) and the medians are compared: on a shared
+machine single runs are noisy.
 
     python benchmarks/latent_class.py                   # 1 start and 10 starts
     python benchmarks/latent_class.py --quick           # 1 start
+    python benchmarks/latent_class.py --repeat 5        # medians of 5 runs of each side
     python benchmarks/latent_class.py --reference-only  # the NumPy EM alone
     python benchmarks/latent_class.py --recovery        # NumPy EM on the data of
                                                         # tests/test_conjoint_latent.py
@@ -118,7 +121,18 @@ def fit_segmint(data: pd.DataFrame, n_classes: int, n_starts: int, seed: int):  
     return model, time.process_time() - cpu, time.perf_counter() - wall
 
 
-def compare(n_starts_list: list[int], reference_only: bool) -> None:
+def _runs(times: list[tuple[float, float]]) -> str:
+    """Median CPU and wall over the runs, and every run's wall time when there are several."""
+    cpu = float(np.median([t[0] for t in times]))
+    wall = float(np.median([t[1] for t in times]))
+    text = f"{cpu:7.3f} s CPU, {wall:7.3f} s wall"
+    if len(times) > 1:
+        each = " ".join(f"{t[1]:.3f}" for t in times)
+        text += f" (medians of {len(times)} runs; wall per run {each})"
+    return text
+
+
+def compare(n_starts_list: list[int], reference_only: bool, repeat: int) -> None:
     data, truth = make_choice_data(1000, 12, 3, n_classes=3, random_state=2)
     X, y, names, ids, _ = design_arrays(data, ATTRIBUTES, ["price"])
     planted = truth.classes.loc[ids].to_numpy()
@@ -127,26 +141,36 @@ def compare(n_starts_list: list[int], reference_only: bool) -> None:
         f"3 classes; {os.cpu_count()} cores"
     )
     for n_starts in n_starts_list:
-        ref, cpu, wall, iters = lc_numpy_starts(X, y, 3, n_starts, seed=0)
+        # The two sides alternate, so that a burst of load on the machine hits both alike.
+        ref_times, sg_times = [], []
+        for _ in range(repeat):
+            ref, cpu, wall, iters = lc_numpy_starts(X, y, 3, n_starts, seed=0)
+            ref_times.append((cpu, wall))
+            if not reference_only:
+                model, sg_cpu, sg_wall = fit_segmint(data, 3, n_starts, seed=0)
+                sg_times.append((sg_cpu, sg_wall))
+        cpu = float(np.median([t[0] for t in ref_times]))
+        wall = float(np.median([t[1] for t in ref_times]))
         ari = adjusted_rand_score(planted, ref["membership"].argmax(axis=1))
         print(
-            f"  {n_starts} start(s) numpy  : {cpu:7.3f} s CPU, {wall:7.3f} s wall, {iters} EM "
-            f"iterations ({cpu / iters * 1e3:.2f} ms CPU/iteration); LL {ref['loglik']:.4f}, "
+            f"  {n_starts} start(s) numpy  : {_runs(ref_times)}, {iters} EM iterations "
+            f"({cpu / iters * 1e3:.2f} ms CPU/iteration); LL {ref['loglik']:.4f}, "
             f"ARI vs planted {ari:.3f}"
         )
         if reference_only:
             continue
-        model, sg_cpu, sg_wall = fit_segmint(data, 3, n_starts, seed=0)
-        sg_iters = len(model.loglik_history_)
+        sg_cpu = float(np.median([t[0] for t in sg_times]))
+        sg_wall = float(np.median([t[1] for t in sg_times]))
+        n_em = int(model.n_em_iter_)
+        n_finish = len(model.loglik_history_) - n_em
         sg_ari = adjusted_rand_score(planted, model.labels_.loc[ids].to_numpy())
         agree = adjusted_rand_score(
             ref["membership"].argmax(axis=1), model.labels_.loc[ids].to_numpy()
         )
         print(
-            f"  {n_starts} start(s) segmint: {sg_cpu:7.3f} s CPU, {sg_wall:7.3f} s wall, "
-            f"{sg_iters} EM iterations in the chosen start's history ("
-            f"{sg_cpu / sg_iters * 1e3:.2f} ms CPU/iteration if every start took as many); "
-            f"LL {model.loglik_:.4f}, ARI vs planted {sg_ari:.3f}"
+            f"  {n_starts} start(s) segmint: {_runs(sg_times)}, {n_em} EM iterations and "
+            f"{n_finish} BHHH steps in the chosen start's history; LL {model.loglik_:.4f}, "
+            f"ARI vs planted {sg_ari:.3f}"
         )
         print(
             f"    ratio numpy/segmint: total CPU {cpu / sg_cpu:.1f}x, wall {wall / sg_wall:.1f}x "
@@ -236,13 +260,16 @@ def recovery() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one start only")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="runs of each side (medians are reported)"
+    )
     parser.add_argument("--reference-only", action="store_true", help="NumPy EM alone")
     parser.add_argument("--recovery", action="store_true", help="recovery figures (NumPy)")
     args = parser.parse_args()
     if args.recovery:
         recovery()
         return
-    compare([1] if args.quick else [1, 10], args.reference_only)
+    compare([1] if args.quick else [1, 10], args.reference_only, max(1, args.repeat))
 
 
 if __name__ == "__main__":

@@ -228,14 +228,14 @@ const UNSHIFTED: f64 = 30.0;
 /// matrix (not of its gradient or Q_c). The matrix only sets the direction of the Newton step,
 /// so this changes EM's path by a negligible amount and never its fixed point; late in EM, when
 /// the classes have separated, it skips a part of the work.
-const INFORMATION_MIN: f64 = 1e-6;
+const INFORMATION_MIN: f64 = 1e-4;
 
 thread_local! {
     /// Each thread's work space for the blocks it runs, kept from pass to pass.
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
-/// Per-block work space.
+/// Per-block work space (one per thread, see [`SCRATCH`]).
 #[derive(Default)]
 struct Scratch {
     /// C × jm × T: utilities, then choice probabilities of the non-chosen alternatives.
@@ -267,15 +267,15 @@ struct Scratch {
 #[derive(Default)]
 struct Chunk {
     /// The tails r_j of the recursion (m4).
-    pc: Vec<f64>,
+    tail: Vec<f64>,
     /// The recursion's coefficients (m4 each) and running weighted means (k × m4).
     alpha: Vec<f64>,
     gamma: Vec<f64>,
     z: Vec<f64>,
     /// jm × m4 weights of the outer products.
     wd: Vec<f64>,
-    /// The outer products' vectors: k columns (zero columns up to a multiple of 4) of jm × m4
-    /// values, at a stride of jm · CHUNK.
+    /// The outer products' vectors: k columns (and room for columns up to a multiple of 4) of
+    /// jm × m4 values, at a stride of jm · CHUNK.
     u: Vec<f64>,
 }
 
@@ -636,11 +636,10 @@ fn block_pass_impl<const FMA: bool>(
             let cb = &mut s.chunk;
             let m = CHUNK;
             sized(&mut cb.wd, jm * m);
-            for v in [&mut cb.pc, &mut cb.alpha, &mut cb.gamma] {
+            for v in [&mut cb.tail, &mut cb.alpha, &mut cb.gamma] {
                 sized(v, m);
             }
             sized(&mut cb.z, k * m);
-            // Columns past k stay zero: resizing zero-fills and nothing writes them.
             sized(&mut cb.u, k.div_ceil(4) * 4 * jm * m);
         }
         for cl in 0..c {
@@ -786,7 +785,7 @@ fn information_chunk<const FMA: bool>(
             let tasks = t0..t0 + n;
             let out = wd[at..at + n]
                 .iter_mut()
-                .zip(cb.pc[at..at + n].iter_mut())
+                .zip(cb.tail[at..at + n].iter_mut())
                 .zip(
                     cb.alpha[at..at + n]
                         .iter_mut()
@@ -1019,7 +1018,8 @@ fn dots_avx2(y: &[f64], x: &[f64], n: usize, out: &mut [f64]) {
 
 /// info[a·k + b] += Σ_ρ wd[ρ] u_a[ρ] u_b[ρ] for b ≤ a < k (the lower triangle), over the
 /// columns u_a = `u[a·stride..a·stride + len]` (len = wd.len(), a multiple of 4); `u` holds k
-/// rounded up to a multiple of 4 columns, those past k zero.
+/// rounded up to a multiple of 4 columns. The columns past k are read but only enter sums that
+/// are dropped, so their contents do not matter.
 #[inline(always)]
 fn gram_lower<const FMA: bool>(wd: &[f64], u: &[f64], k: usize, stride: usize, info: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
@@ -1511,18 +1511,26 @@ mod tests {
 
     /// With given weights, the pass's Q_c, gradients and information matrices equal the
     /// weighted conditional logit's statistics (mnl::loglik_stats, task weights = the
-    /// respondent's weight), on uneven tasks (2–4 alternatives, so padded slots) and respondents
+    /// respondent's weight; for the information, 0 below INFORMATION_MIN), on uneven tasks (2–4 alternatives, so padded slots) and respondents
     /// with 1–5 tasks spread over several blocks, with small and with large utilities.
     #[test]
     fn fixed_pass_equals_the_weighted_mnl_statistics() {
         let data = Data::planted(37, &[3, 1, 5, 2, 4], &[3, 2, 4, 3], &CLASSES, 7);
+        check_fixed_pass(&data, 37);
+        // Binary choices and a single parameter.
+        let data = Data::planted(25, &[4, 7], &[2], &[&[1.0], &[-0.5], &[0.2]], 3);
+        check_fixed_pass(&data, 25);
+    }
+
+    fn check_fixed_pass(data: &Data, n: usize) {
         let d = data.choice();
-        let (n, c, k) = (37, 3, d.k);
+        let (c, k) = (3, d.k);
         let mut s = Stream::new(8, 0);
         let h: Vec<f64> = (0..n * c)
             .map(|i| match i % 11 {
                 0 => 0.0,
                 5 => 1e-13,
+                8 => INFORMATION_MIN * 0.1,
                 _ => s.uniform(),
             })
             .collect();
@@ -1550,7 +1558,8 @@ mod tests {
                     weights: Some(&w),
                     ..d
                 };
-                let want = mnl::loglik_stats(&dw, &beta[cl * k..(cl + 1) * k], true);
+                let b = &beta[cl * k..(cl + 1) * k];
+                let want = mnl::loglik_stats(&dw, b, true);
                 let got = out.q[cl];
                 assert!(
                     close(got, want.loglik, 1e-12),
@@ -1560,6 +1569,16 @@ mod tests {
                 for (a, b) in out.gradient[cl * k..].iter().zip(&want.gradient) {
                     assert!(close(*a, *b, 1e-10), "{scale}: {a} {b}");
                 }
+                // The information leaves out respondents below INFORMATION_MIN.
+                let wi: Vec<f64> = w
+                    .iter()
+                    .map(|&v| if v < INFORMATION_MIN { 0.0 } else { v })
+                    .collect();
+                let di = ChoiceData {
+                    weights: Some(&wi),
+                    ..d
+                };
+                let want = mnl::loglik_stats(&di, b, true);
                 for (a, b) in out.information[cl * k * k..].iter().zip(&want.information) {
                     assert!(close(*a, *b, 1e-10), "{scale}: {a} {b}");
                 }
