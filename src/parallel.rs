@@ -106,6 +106,9 @@ pub(crate) use dispatch_avx2;
 /// [`Avx2`] executes AVX2 and FMA instructions: it may only be used as the type parameter
 /// `dispatch_avx2!` gives its AVX2 build (after the CPU check), never called directly.
 pub unsafe trait Isa {
+    /// Whether this is the AVX2/FMA build (kernels may branch to their own intrinsics on it).
+    const AVX2: bool;
+
     /// a·b + c: fused with one rounding ([`Avx2`]) or a multiply and an add ([`Portable`];
     /// `f64::mul_add` there would be a slow library call).
     fn madd(a: f64, b: f64, c: f64) -> f64;
@@ -131,6 +134,8 @@ pub struct Portable;
 // SAFETY: used only as the type parameter of dispatch_avx2!'s AVX2 build, which runs after
 // `has_avx2_fma()` (see the trait's contract).
 unsafe impl Isa for Avx2 {
+    const AVX2: bool = true;
+
     #[inline(always)]
     fn madd(a: f64, b: f64, c: f64) -> f64 {
         a.mul_add(b, c)
@@ -171,6 +176,8 @@ unsafe impl Isa for Avx2 {
 
 // SAFETY: plain Rust arithmetic.
 unsafe impl Isa for Portable {
+    const AVX2: bool = false;
+
     #[inline(always)]
     fn madd(a: f64, b: f64, c: f64) -> f64 {
         a * b + c

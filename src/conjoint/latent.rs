@@ -25,9 +25,11 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use super::kernel;
 use super::mnl::ChoiceData;
 use crate::error::{Error, Result};
 use crate::linalg;
+use crate::parallel::{dispatch_avx2, Isa};
 use crate::random::Stream;
 
 #[derive(Debug, Clone, Copy)]
@@ -407,97 +409,22 @@ impl<'a> Design<'a> {
     }
 }
 
-/// The fused pass over block `b` (the AVX2 + FMA build when the CPU has it): writes the block's
-/// weights (posteriors, or a copy of the given ones) to `h` and returns its sums (see
-/// [`Layout`]).
-fn block_pass(
-    ds: &Design,
-    b: usize,
-    spec: &Spec,
-    lay: &Layout,
-    s: &mut Scratch,
-    h: &mut [f64],
-) -> Vec<f64> {
-    #[cfg(target_arch = "x86_64")]
-    if crate::parallel::has_avx2_fma() {
-        // SAFETY: the CPU supports the features the function is compiled for.
-        return unsafe { block_pass_avx2(ds, b, spec, lay, s, h) };
-    }
-    block_pass_impl::<false>(ds, b, spec, lay, s, h)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn block_pass_avx2(
-    ds: &Design,
-    b: usize,
-    spec: &Spec,
-    lay: &Layout,
-    s: &mut Scratch,
-    h: &mut [f64],
-) -> Vec<f64> {
-    block_pass_impl::<true>(ds, b, spec, lay, s, h)
-}
-
-/// a·b + c, fused in the build with FMA (`FMA`), else with two roundings.
-#[inline(always)]
-fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
-    if FMA {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
-}
-
-/// exp(x) for x ≤ 709 to about 2 ulp; arguments below −708 give ≈ e⁻⁷⁰⁸ (only ever added to
-/// sums of at least 1). The reduction of [`kernel::exp_nonpositive`](super::kernel::exp_nonpositive)
-/// (x = n·ln2 + r, |r| ≤ ln2/2, 2ⁿ from the exponent bits) with its degree-13 Taylor polynomial
-/// evaluated by Estrin's scheme: a dependency chain of 5 multiply-adds instead of 13, which lets
-/// the vector units overlap the exponentials of a whole block.
-#[inline(always)]
-fn exp_neg<const FMA: bool>(x: f64) -> f64 {
-    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // ln 2, upper bits
-    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // ln 2 − LN2_HI
-    const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²: adding it rounds to an integer
-
-    // 1/i! for i = 0..=13.
-    const C: [f64; 14] = [
-        1.0,
-        1.0,
-        0.5,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5_040.0,
-        1.0 / 40_320.0,
-        1.0 / 362_880.0,
-        1.0 / 3_628_800.0,
-        1.0 / 39_916_800.0,
-        1.0 / 479_001_600.0,
-        1.0 / 6_227_020_800.0,
-    ];
-    let x = x.max(-708.0);
-    let t = madd::<FMA>(x, std::f64::consts::LOG2_E, SHIFT);
-    let n = t - SHIFT;
-    let r = madd::<FMA>(-n, LN2_HI, x);
-    let r = madd::<FMA>(-n, LN2_LO, r);
-    let r2 = r * r;
-    let r4 = r2 * r2;
-    let r8 = r4 * r4;
-    let q = |i: usize| madd::<FMA>(C[i + 1], r, C[i]);
-    let s0 = madd::<FMA>(q(2), r2, q(0));
-    let s1 = madd::<FMA>(q(6), r2, q(4));
-    let s2 = madd::<FMA>(q(10), r2, q(8));
-    let o0 = madd::<FMA>(s1, r4, s0);
-    let o1 = madd::<FMA>(q(12), r4, s2);
-    let p = madd::<FMA>(o1, r8, o0);
-    let e = (t.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
-    p * f64::from_bits(((e + 1023) as u64) << 52)
+dispatch_avx2! {
+    /// The fused pass over block `b` (the AVX2 + FMA build when the CPU has it): writes the
+    /// block's weights (posteriors, or a copy of the given ones) to `h` and returns its sums
+    /// (see [`Layout`]).
+    fn block_pass => generic block_pass_impl; (
+        ds: &Design,
+        b: usize,
+        spec: &Spec,
+        lay: &Layout,
+        s: &mut Scratch,
+        h: &mut [f64],
+    ) -> Vec<f64>
 }
 
 #[inline(always)]
-fn block_pass_impl<const FMA: bool>(
+fn block_pass_impl<M: Isa>(
     ds: &Design,
     b: usize,
     spec: &Spec,
@@ -531,10 +458,10 @@ fn block_pass_impl<const FMA: bool>(
             let (x, beta) = (slot(j), &spec.beta[c0 * k..(c0 + g) * k]);
             let out = &mut s.p[c0 * jm * nt..(c0 + g) * jm * nt];
             match g {
-                1 => utilities::<FMA, 1>(x, nt, beta, j, jm, out),
-                2 => utilities::<FMA, 2>(x, nt, beta, j, jm, out),
-                3 => utilities::<FMA, 3>(x, nt, beta, j, jm, out),
-                _ => utilities::<FMA, 4>(x, nt, beta, j, jm, out),
+                1 => utilities::<M, 1>(x, nt, beta, j, jm, out),
+                2 => utilities::<M, 2>(x, nt, beta, j, jm, out),
+                3 => utilities::<M, 3>(x, nt, beta, j, jm, out),
+                _ => utilities::<M, 4>(x, nt, beta, j, jm, out),
             }
             c0 += g;
         }
@@ -558,14 +485,14 @@ fn block_pass_impl<const FMA: bool>(
         } else {
             // Shifted by max(0, max_j x̃_j′β): every term lies in (0, 1], one of them is 1.
             for (q, m) in pc.iter_mut().zip(&s.mx) {
-                *q = exp_neg::<FMA>(-m);
+                *q = kernel::exp_clamped::<M>(-m);
             }
         }
         s.sum.copy_from_slice(pc);
         for (j, pj) in p.chunks_exact_mut(nt).enumerate() {
             pj.iter_mut()
                 .zip(&s.mx)
-                .for_each(|(v, m)| *v = exp_neg::<FMA>(*v - m));
+                .for_each(|(v, m)| *v = kernel::exp_clamped::<M>(*v - m));
             if let Some(mask) = mask {
                 pj.iter_mut()
                     .zip(&mask[j * nt..(j + 1) * nt])
@@ -610,7 +537,7 @@ fn block_pass_impl<const FMA: bool>(
                 }
                 let mut sum = 0.0;
                 for v in hi.iter_mut() {
-                    *v = exp_neg::<FMA>(*v - m);
+                    *v = kernel::exp_clamped::<M>(*v - m);
                     sum += *v;
                 }
                 hi.iter_mut().for_each(|v| *v /= sum);
@@ -661,7 +588,7 @@ fn block_pass_impl<const FMA: bool>(
             // g = −Σ_j X̃_j′ (w ∘ p_j).
             let g = &mut sums[lay.gradient + cl * k..lay.gradient + (cl + 1) * k];
             for (j, wp) in s.wp.chunks_exact(nt).enumerate() {
-                dots::<FMA>(wp, slot(j), nt, g);
+                dots::<M>(wp, slot(j), nt, g);
             }
             g.iter_mut().for_each(|v| *v = -*v);
             if !spec.information {
@@ -697,14 +624,14 @@ fn block_pass_impl<const FMA: bool>(
                     tasks.start += take;
                     fill += take;
                     if fill == CHUNK {
-                        information_chunk::<FMA>(&src, &s.pieces, &mut s.chunk, info);
+                        information_chunk::<M>(&src, &s.pieces, &mut s.chunk, info);
                         s.pieces.clear();
                         fill = 0;
                     }
                 }
             }
             if fill > 0 {
-                information_chunk::<FMA>(&src, &s.pieces, &mut s.chunk, info);
+                information_chunk::<M>(&src, &s.pieces, &mut s.chunk, info);
             }
         }
     }
@@ -722,7 +649,7 @@ fn block_pass_impl<const FMA: bool>(
         sized(&mut s.y, k * nt);
         for cl in 0..c {
             let p = &s.p[cl * jm * nt..(cl + 1) * jm * nt];
-            mean_columns::<FMA>(xb, p, k, nt, &mut s.y);
+            mean_columns::<M>(xb, p, k, nt, &mut s.y);
             for (a, y) in s.y.chunks_exact(nt).enumerate() {
                 let col = &mut s.sc[(cl * k + a) * nb4..(cl * k + a + 1) * nb4];
                 for (r, v) in col[..nb].iter_mut().enumerate() {
@@ -741,7 +668,7 @@ fn block_pass_impl<const FMA: bool>(
             *total = col.iter().sum();
         }
         let opg = &mut sums[lay.opg..lay.opg + np * np];
-        gram_lower::<FMA>(&s.ones, &s.sc, np, nb4, opg);
+        gram_lower::<M>(&s.ones, &s.sc, np, nb4, opg);
     }
     sums
 }
@@ -765,7 +692,7 @@ struct ChunkSource<'a> {
 /// z_{j−1} = (r_j z_j + p_j x̃_j) / r_{j−1}. Every term is a weighted outer product: no
 /// cancellation.
 #[inline(always)]
-fn information_chunk<const FMA: bool>(
+fn information_chunk<M: Isa>(
     src: &ChunkSource,
     pieces: &[(usize, usize)],
     cb: &mut Chunk,
@@ -827,7 +754,7 @@ fn information_chunk<const FMA: bool>(
                     (false, true) => {
                         for ((u, z), (x, (al, g))) in u.iter_mut().zip(z).zip(x.iter().zip(coef)) {
                             *u = x - *z;
-                            *z = madd::<FMA>(*al, *z, g * x);
+                            *z = M::madd(*al, *z, g * x);
                         }
                     }
                     (false, false) => {
@@ -841,14 +768,14 @@ fn information_chunk<const FMA: bool>(
             u[m..].iter_mut().for_each(|v| *v = 0.0);
         }
     }
-    gram_lower::<FMA>(&cb.wd[..jm * m4], &cb.u, k, stride, info);
+    gram_lower::<M>(&cb.wd[..jm * m4], &cb.u, k, stride, info);
 }
 
 /// The utilities of slot j under G classes: for class g (coefficients `beta[g·k..(g + 1)·k]`),
 /// `out[g·jm·n + j·n + τ] = Σ_a β_ga x_a[τ]` over the columns x_a = `x[a·n..(a + 1)·n]` (n a
 /// multiple of 8), eight tasks at a time with the G sums in registers.
 #[inline(always)]
-fn utilities<const FMA: bool, const G: usize>(
+fn utilities<M: Isa, const G: usize>(
     x: &[f64],
     n: usize,
     beta: &[f64],
@@ -864,7 +791,7 @@ fn utilities<const FMA: bool, const G: usize>(
             for (g, acc) in acc.iter_mut().enumerate() {
                 let b = beta[g * k + a];
                 for l in 0..8 {
-                    acc[l] = madd::<FMA>(b, xs[l], acc[l]);
+                    acc[l] = M::madd(b, xs[l], acc[l]);
                 }
             }
         }
@@ -878,7 +805,7 @@ fn utilities<const FMA: bool, const G: usize>(
 /// y_a = Σ_j p_j ∘ x̃_ja for the columns of a block (`x`: jm·k columns of n tasks, n a multiple
 /// of 8; `p`: jm × n), eight tasks at a time.
 #[inline(always)]
-fn mean_columns<const FMA: bool>(x: &[f64], p: &[f64], k: usize, n: usize, y: &mut [f64]) {
+fn mean_columns<M: Isa>(x: &[f64], p: &[f64], k: usize, n: usize, y: &mut [f64]) {
     let jm = p.len() / n;
     for q in 0..n / 8 {
         for (a, ya) in y.chunks_exact_mut(n).take(k).enumerate() {
@@ -887,7 +814,7 @@ fn mean_columns<const FMA: bool>(x: &[f64], p: &[f64], k: usize, n: usize, y: &m
                 let xs = &x[(j * k + a) * n + 8 * q..(j * k + a) * n + 8 * q + 8];
                 let ps = &p[j * n + 8 * q..j * n + 8 * q + 8];
                 for l in 0..8 {
-                    acc[l] = madd::<FMA>(ps[l], xs[l], acc[l]);
+                    acc[l] = M::madd(ps[l], xs[l], acc[l]);
                 }
             }
             ya[8 * q..8 * q + 8].copy_from_slice(&acc);
@@ -944,10 +871,10 @@ fn lanes(a: &[f64; 4]) -> f64 {
 
 /// out[a] += Σ_ρ y[ρ] x_a[ρ] over the columns x_a = `x[a·n..(a + 1)·n]` (n a multiple of 4).
 #[inline(always)]
-fn dots<const FMA: bool>(y: &[f64], x: &[f64], n: usize, out: &mut [f64]) {
+fn dots<M: Isa>(y: &[f64], x: &[f64], n: usize, out: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
-    if FMA {
-        // SAFETY: `FMA` is set only in the build that runs on CPUs with AVX2 and FMA.
+    if M::AVX2 {
+        // SAFETY: `M::AVX2` holds only in the build that runs on CPUs with AVX2 and FMA.
         return unsafe { dots_avx2(y, x, n, out) };
     }
     dots_portable(y, x, n, out)
@@ -1021,10 +948,10 @@ fn dots_avx2(y: &[f64], x: &[f64], n: usize, out: &mut [f64]) {
 /// rounded up to a multiple of 4 columns. The columns past k are read but only enter sums that
 /// are dropped, so their contents do not matter.
 #[inline(always)]
-fn gram_lower<const FMA: bool>(wd: &[f64], u: &[f64], k: usize, stride: usize, info: &mut [f64]) {
+fn gram_lower<M: Isa>(wd: &[f64], u: &[f64], k: usize, stride: usize, info: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
-    if FMA {
-        // SAFETY: `FMA` is set only in the build that runs on CPUs with AVX2 and FMA.
+    if M::AVX2 {
+        // SAFETY: `M::AVX2` holds only in the build that runs on CPUs with AVX2 and FMA.
         return unsafe { gram_lower_avx2(wd, u, k, stride, info) };
     }
     gram_lower_portable(wd, u, k, stride, info)
@@ -1482,28 +1409,6 @@ mod tests {
         &[-1.0, 0.8, 0.0, -0.5],
         &[0.2, 0.2, -1.2, -1.0],
     ];
-
-    /// Both builds of the exponential agree with the standard library to a few ulp, on
-    /// arguments down to −700 and up to 700.
-    #[test]
-    fn exponential_matches_std() {
-        for (name, f) in [
-            ("fma", exp_neg::<true> as fn(f64) -> f64),
-            ("plain", exp_neg::<false>),
-        ] {
-            let mut worst: f64 = 0.0;
-            for i in 0..400_000 {
-                let x = 700.0 - (i as f64) * 0.0035 - 1e-3 * (i % 7) as f64;
-                let (a, b) = (f(x), x.exp());
-                if b > 1e-300 {
-                    worst = worst.max(((a - b) / b).abs());
-                }
-            }
-            assert!(worst < 1e-15, "{name}: {worst}");
-            assert_eq!(f(0.0), 1.0);
-            assert!(f(f64::NEG_INFINITY) < 1e-300);
-        }
-    }
 
     fn close(a: f64, b: f64, rel: f64) -> bool {
         (a - b).abs() <= rel * (1.0 + a.abs().max(b.abs()))
