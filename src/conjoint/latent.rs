@@ -363,6 +363,9 @@ impl<'a> Design<'a> {
         lay: &Layout,
         h: &mut [f64],
     ) -> Vec<f64> {
+        if count == 0 {
+            return vec![0.0; lay.len];
+        }
         if count == 1 {
             return SCRATCH.with(|cell| match cell.try_borrow_mut() {
                 Ok(mut s) => block_pass(self, first, spec, lay, &mut s, h),
