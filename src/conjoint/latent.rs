@@ -13,7 +13,9 @@
 //! (the E-step), Q_c under the posteriors of the M-step that produced the coefficients (the check
 //! of that step) and, from the choice probabilities in hand, the h-weighted gradients and
 //! information matrices of every class (the next Newton step). A step that fails its check is
-//! halved and the pass redone; that is rare.
+//! halved and the pass redone; that is rare. The information matrices, the costliest part, are
+//! only recomputed while the coefficients move a lot and near convergence ([`REFRESH`],
+//! [`NEAR`]); the other steps reuse the last ones.
 //!
 //! The tasks are stored as differences from the chosen row: with x̃_j = x_j − x_chosen,
 //! log P(chosen) = −log(1 + Σ_{j≠chosen} exp(x̃_j′β)), so the chosen row drops out, the gradient
