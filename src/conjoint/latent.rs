@@ -8,12 +8,14 @@
 //! by BHHH quasi-Newton steps on the marginal likelihood (whose outer-product Hessian also gives
 //! the standard errors).
 //!
-//! One fused pass over the respondents ([`Design::pass`]) does the work of an EM iteration: at
+//! One fused pass over the respondents (`Design::pass`) does the work of an EM iteration: at
 //! new coefficients it computes every respondent's likelihood under every class, the posteriors
 //! (the E-step), Q_c under the posteriors of the M-step that produced the coefficients (the check
 //! of that step) and, from the choice probabilities in hand, the h-weighted gradients and
 //! information matrices of every class (the next Newton step). A step that fails its check is
-//! halved and the pass redone; that is rare.
+//! halved and the pass redone; that is rare. The information matrices, the costliest part, are
+//! only recomputed while the coefficients move a lot and near convergence (`REFRESH`,
+//! `NEAR`); the other steps reuse the last ones.
 //!
 //! The tasks are stored as differences from the chosen row: with x̃_j = x_j − x_chosen,
 //! log P(chosen) = −log(1 + Σ_{j≠chosen} exp(x̃_j′β)), so the chosen row drops out, the gradient
@@ -365,6 +367,9 @@ impl<'a> Design<'a> {
         lay: &Layout,
         h: &mut [f64],
     ) -> Vec<f64> {
+        if count == 0 {
+            return vec![0.0; lay.len];
+        }
         if count == 1 {
             return SCRATCH.with(|cell| match cell.try_borrow_mut() {
                 Ok(mut s) => block_pass(self, first, spec, lay, &mut s, h),
@@ -869,7 +874,7 @@ fn lanes(a: &[f64; 4]) -> f64 {
     (a[0] + a[2]) + (a[1] + a[3])
 }
 
-/// out[a] += Σ_ρ y[ρ] x_a[ρ] over the columns x_a = `x[a·n..(a + 1)·n]` (n a multiple of 4).
+/// `out[a] += Σ_ρ y[ρ] x_a[ρ]` over the columns x_a = `x[a·n..(a + 1)·n]` (n a multiple of 4).
 #[inline(always)]
 fn dots<M: Isa>(y: &[f64], x: &[f64], n: usize, out: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
@@ -943,7 +948,7 @@ fn dots_avx2(y: &[f64], x: &[f64], n: usize, out: &mut [f64]) {
     }
 }
 
-/// info[a·k + b] += Σ_ρ wd[ρ] u_a[ρ] u_b[ρ] for b ≤ a < k (the lower triangle), over the
+/// `info[a·k + b] += Σ_ρ wd[ρ] u_a[ρ] u_b[ρ]` for b ≤ a < k (the lower triangle), over the
 /// columns u_a = `u[a·stride..a·stride + len]` (len = wd.len(), a multiple of 4); `u` holds k
 /// rounded up to a multiple of 4 columns. The columns past k are read but only enter sums that
 /// are dropped, so their contents do not matter.
