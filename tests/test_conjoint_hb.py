@@ -523,7 +523,7 @@ def test_sampler_loglik_matches_numpy_on_uneven_tasks() -> None:
     """The sampler's own log-likelihood (its SIMD lanes, ghost lanes for 37 respondents, masked
     slots for tasks of two alternatives among tasks of three, prices not exact in single
     precision) equals a direct NumPy log-sum-exp at the last kept draw, up to the float32
-    rounding of the recorded draws."""
+    rounding of the recorded draws; loglik_ equals it at the posterior means to 1e-10."""
     data, _ = make_choice_data(37, 8, 3, random_state=11)
     data = data.assign(price=data["price"] + 0.013)
     # Every third task loses one alternative that was not chosen.
@@ -547,11 +547,19 @@ def test_sampler_loglik_matches_numpy_on_uneven_tasks() -> None:
         none=None,
     )
     assert (np.diff(cd.starts) == 2).any() and (np.diff(cd.starts) == 3).any()
-    ll = 0.0
-    for i in range(len(cd.respondent_starts) - 1):
-        for t in range(cd.respondent_starts[i], cd.respondent_starts[i + 1]):
-            u = cd.x[cd.starts[t] : cd.starts[t + 1]] @ last[i]
-            m = u.max()
-            ll += u[cd.chosen[t] - cd.starts[t]] - m - np.log(np.exp(u - m).sum())
+
+    def loglik(beta: np.ndarray) -> float:
+        ll = 0.0
+        for i in range(len(cd.respondent_starts) - 1):
+            for t in range(cd.respondent_starts[i], cd.respondent_starts[i + 1]):
+                u = cd.x[cd.starts[t] : cd.starts[t + 1]] @ beta[i]
+                m = u.max()
+                ll += u[cd.chosen[t] - cd.starts[t]] - m - np.log(np.exp(u - m).sum())
+        return ll
+
+    ll = loglik(last)
     sampler_ll = model.trace_.loc[(0, 199), "loglik"]
     assert abs(sampler_ll - ll) < 1e-4 * abs(ll), (sampler_ll, ll)
+    # loglik_ is the log-likelihood at the respondents' posterior means (float64).
+    at_means = loglik(model.coef_individual_.to_numpy())
+    assert model.loglik_ == pytest.approx(at_means, rel=1e-10)
