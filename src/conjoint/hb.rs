@@ -103,7 +103,7 @@ impl Constraint {
 #[derive(Debug, Clone)]
 pub struct HbData {
     /// Model matrix, row-major, `k` columns; rows of a task contiguous, tasks of a respondent
-    /// contiguous.
+    /// contiguous. Released once [`HbSampler::new`] has built `lanes` from it.
     pub x: Vec<f64>,
     pub k: usize,
     /// Row offsets of the tasks (n_tasks + 1).
@@ -290,6 +290,8 @@ impl HbSampler {
             &data.chosen,
             &data.respondents,
         ));
+        // The lanes hold the data from here on; the row-major matrix is not kept.
+        data.x = Vec::new();
         let k = data.k;
         params.check(k)?;
         let n = data.n_respondents();
