@@ -21,7 +21,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from . import _core, _frame
+from . import _core, _frame, _validation
 from .errors import InvalidInputError
 
 _TESTS = ("pearson", "likelihood_ratio")
@@ -255,11 +255,13 @@ class CHAID(BaseEstimator):
         alpha_split = _check_alpha(self.alpha_split, "alpha_split")
         alpha_split_merged = _check_alpha(self.alpha_split_merged, "alpha_split_merged")
         max_depth = (
-            None if self.max_depth is None else _frame.check_int(self.max_depth, "max_depth", 0)
+            None
+            if self.max_depth is None
+            else _validation.check_int(self.max_depth, "max_depth", 0)
         )
         min_parent = _check_size(self.min_parent_size, "min_parent_size")
         min_child = _check_size(self.min_child_size, "min_child_size")
-        max_bins = _frame.check_int(self.max_bins, "max_bins", 2)
+        max_bins = _validation.check_int(self.max_bins, "max_bins", 2)
         if self.test not in _TESTS:
             raise InvalidInputError(f"test: must be one of {_TESTS}, got {self.test!r}", "test")
         ordinal = self.ordinal
@@ -267,7 +269,7 @@ class CHAID(BaseEstimator):
             ordinal = [ordinal]
         if ordinal is not None:
             ordinal = [str(c) for c in ordinal]
-        threads = _frame.n_threads(self.n_jobs)
+        threads = _validation.n_threads(self.n_jobs)
         data = _frame.measured_table(X, ordinal=ordinal)
         n = len(data.index)
         target = _frame.target(y, n, target_type=self.target_type)
@@ -523,7 +525,7 @@ class CHAID(BaseEstimator):
             t["default_child"],
             t["breaks_offsets"],
             t["breaks"],
-            _frame.n_threads(self.n_jobs),
+            _validation.n_threads(self.n_jobs),
         )
 
     def apply(self, X: Any) -> pd.Series:
@@ -797,7 +799,7 @@ def node_tables(
         w,
         np.ascontiguousarray(nodes, dtype=np.int64),
         int(n_nodes),
-        _frame.n_threads(n_jobs),
+        _validation.n_threads(n_jobs),
     )
 
 

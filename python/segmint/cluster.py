@@ -17,7 +17,7 @@ from sklearn.base import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from . import _core, _frame
+from . import _core, _frame, _validation
 from .errors import InvalidInputError
 
 _INIT_METHODS = ("k-means++", "random")
@@ -128,13 +128,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
         """Cluster `X` (a DataFrame or 2-D array of numbers)."""
-        n_clusters = _frame.check_int(self.n_clusters, "n_clusters", 1, _U32)
-        n_init = _frame.check_int(self.n_init, "n_init", 1, _U32)
-        max_iter = _frame.check_int(self.max_iter, "max_iter", 1, _U32)
+        n_clusters = _validation.check_int(self.n_clusters, "n_clusters", 1, _U32)
+        n_init = _validation.check_int(self.n_init, "n_init", 1, _U32)
+        max_iter = _validation.check_int(self.max_iter, "max_iter", 1, _U32)
         if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
             raise InvalidInputError(f"tol: must be a number >= 0, got {self.tol!r}", "tol")
-        threads = _frame.n_threads(self.n_jobs)
-        seed = _frame.seed(self.random_state)
+        threads = _validation.n_threads(self.n_jobs)
+        seed = _validation.seed(self.random_state)
         data = _frame.numeric_input(self, X, reset=True, missing=self.missing)
         n_samples = data.values.shape[0]
         if n_samples < n_clusters:
@@ -192,7 +192,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         # Same centred arithmetic as the fit's final assignment: predicting the training rows
         # gives labels_ exactly, even for (near-)duplicate centres.
         labels, _ = _core.kmeans_predict(
-            data.values, None, self._centered, self._offset, _frame.n_threads(self.n_jobs)
+            data.values, None, self._centered, self._offset, _validation.n_threads(self.n_jobs)
         )
         return _frame.labels_series(labels, data)
 
@@ -204,7 +204,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         a data frame, else an array."""
         data = self._new_data(X)
         dist = _core.kmeans_transform(
-            data.values, self._centered, self._offset, _frame.n_threads(self.n_jobs)
+            data.values, self._centered, self._offset, _validation.n_threads(self.n_jobs)
         )
         if data.is_frame:
             return _frame.frame(dist, data, self.get_feature_names_out())
@@ -215,7 +215,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         data = self._new_data(X)
         weights = _frame.sample_weight(sample_weight, data)
         _, inertia = _core.kmeans_predict(
-            data.values, weights, self._centered, self._offset, _frame.n_threads(self.n_jobs)
+            data.values, weights, self._centered, self._offset, _validation.n_threads(self.n_jobs)
         )
         return -float(inertia)
 
@@ -338,9 +338,9 @@ class KPrototypes(ClusterMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KPrototypes:
         """Cluster the rows of `X` (a DataFrame with numeric and categorical columns)."""
-        n_clusters = _frame.check_int(self.n_clusters, "n_clusters", 1, _U32)
-        n_init = _frame.check_int(self.n_init, "n_init", 1, _U32)
-        max_iter = _frame.check_int(self.max_iter, "max_iter", 1, _U32)
+        n_clusters = _validation.check_int(self.n_clusters, "n_clusters", 1, _U32)
+        n_init = _validation.check_int(self.n_init, "n_init", 1, _U32)
+        max_iter = _validation.check_int(self.max_iter, "max_iter", 1, _U32)
         if self.update not in ("online", "batch"):
             raise InvalidInputError(
                 f"update: must be 'online' or 'batch', got {self.update!r}", "update"
@@ -369,8 +369,8 @@ class KPrototypes(ClusterMixin, BaseEstimator):
             self.update,
             n_init,
             max_iter,
-            _frame.seed(self.random_state),
-            _frame.n_threads(self.n_jobs),
+            _validation.seed(self.random_state),
+            _validation.n_threads(self.n_jobs),
         )
         self._numeric, self._modes, self._encoding = numeric, codes, data.encoding
         self._n_levels = [int(v) for v in data.n_levels]
@@ -413,7 +413,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
             self._numeric,
             self._modes,
             self.gamma_,
-            _frame.n_threads(self.n_jobs),
+            _validation.n_threads(self.n_jobs),
         )
         return _frame.labels_series(labels, data)
 
@@ -488,7 +488,7 @@ def _gower(a: _frame.GowerData, b: _frame.GowerData, ranges, weights, dtype, n_j
         [float(r) for r in ranges],
         weights,
         dtype == "float32",
-        _frame.n_threads(n_jobs),
+        _validation.n_threads(n_jobs),
     )
 
 
@@ -609,7 +609,7 @@ class KMedoids(ClusterMixin, BaseEstimator):
                 data.values,
                 data.values,
                 self.dtype == "float32",
-                _frame.n_threads(self.n_jobs),
+                _validation.n_threads(self.n_jobs),
             )
             return d, data.index, data
         if self.metric == "gower":
@@ -630,9 +630,9 @@ class KMedoids(ClusterMixin, BaseEstimator):
         )
 
     def fit(self, X: Any, y: Any = None) -> KMedoids:
-        n_clusters = _frame.check_int(self.n_clusters, "n_clusters", 1, _U32)
-        n_init = _frame.check_int(self.n_init, "n_init", 1, _U32)
-        max_iter = _frame.check_int(self.max_iter, "max_iter", 1, _U32)
+        n_clusters = _validation.check_int(self.n_clusters, "n_clusters", 1, _U32)
+        n_init = _validation.check_int(self.n_init, "n_init", 1, _U32)
+        max_iter = _validation.check_int(self.max_iter, "max_iter", 1, _U32)
         if self.method != "fasterpam":
             raise InvalidInputError(f"method: only 'fasterpam', got {self.method!r}", "method")
         if self.dtype not in ("float64", "float32"):
@@ -664,8 +664,8 @@ class KMedoids(ClusterMixin, BaseEstimator):
             medoids,
             n_init,
             max_iter,
-            _frame.seed(self.random_state),
-            _frame.n_threads(self.n_jobs),
+            _validation.seed(self.random_state),
+            _validation.n_threads(self.n_jobs),
         )
         medoid_rows, labels, cost, n_iter, _ = result
         self.medoid_indices_ = np.asarray(medoid_rows, dtype=np.int64)
@@ -702,7 +702,10 @@ class KMedoids(ClusterMixin, BaseEstimator):
             data = _frame.numeric(X)
             medoids = self._train.values[self.medoid_indices_]
             d = _core.euclidean_matrix(
-                data.values, np.ascontiguousarray(medoids), False, _frame.n_threads(self.n_jobs)
+                data.values,
+                np.ascontiguousarray(medoids),
+                False,
+                _validation.n_threads(self.n_jobs),
             )
             index = data.index
         else:
@@ -758,7 +761,7 @@ class Ward(ClusterMixin, BaseEstimator):
             )
         data = _frame.numeric_input(self, X, reset=True)
         n = len(data.values)
-        z = _core.ward_linkage(data.values, _frame.n_threads(self.n_jobs))
+        z = _core.ward_linkage(data.values, _validation.n_threads(self.n_jobs))
         if self.distance_threshold is not None:
             t = self.distance_threshold
             if not isinstance(t, numbers.Real) or not t >= 0:
@@ -767,7 +770,7 @@ class Ward(ClusterMixin, BaseEstimator):
                 )
             k = n - int(np.count_nonzero(z[:, 2] < t))
         else:
-            k = _frame.check_int(self.n_clusters, "n_clusters", 1, _U32)
+            k = _validation.check_int(self.n_clusters, "n_clusters", 1, _U32)
             if k > n:
                 raise InvalidInputError(
                     f"n_clusters: n_samples={n} should be >= n_clusters={k}", "n_clusters"

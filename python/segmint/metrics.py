@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from . import _core, _frame
+from . import _core, _frame, _validation
 from .errors import InvalidInputError
 
 
@@ -27,7 +27,7 @@ def _prepare(X: Any, labels: Any) -> tuple[_frame.NumericData, np.ndarray]:
 def silhouette_samples(X: Any, labels: Any, *, n_jobs: int | None = None) -> pd.Series:
     """Silhouette width of every row (exact Euclidean distances), on X's index."""
     data, codes = _prepare(X, labels)
-    s = _core.silhouette_samples(data.values, codes, _frame.n_threads(n_jobs))
+    s = _core.silhouette_samples(data.values, codes, _validation.n_threads(n_jobs))
     return pd.Series(s, index=data.index, name="silhouette")
 
 
@@ -52,7 +52,7 @@ def silhouette_score(
         rows = rng.permutation(len(codes))[:sample_size]
         values, codes = np.ascontiguousarray(values[rows]), codes[rows]
         _, codes = np.unique(codes, return_inverse=True)
-    s = _core.silhouette_samples(values, codes.astype(np.int64), _frame.n_threads(n_jobs))
+    s = _core.silhouette_samples(values, codes.astype(np.int64), _validation.n_threads(n_jobs))
     return float(np.mean(s))
 
 
@@ -137,7 +137,7 @@ def select_k(
         raise InvalidInputError(f"ks: must be positive integers, got {ks!r}", "ks")
     if not isinstance(n_refs, int | np.integer) or n_refs < 1:
         raise InvalidInputError(f"n_refs: must be an integer >= 1, got {n_refs!r}", "n_refs")
-    seed = _frame.seed(random_state)
+    seed = _validation.seed(random_state)
     base = estimator if estimator is not None else KMeans(random_state=seed)
     rng = np.random.default_rng(seed)
     mixed = "categorical" in base.get_params()  # KPrototypes and friends
@@ -267,7 +267,7 @@ def stability(
     frame = _frame.to_pandas(X)
     table: Any = frame if frame is not None else np.asarray(X)
     n = len(table)
-    seed = _frame.seed(random_state)
+    seed = _validation.seed(random_state)
     base = clone(estimator)
     if "random_state" in base.get_params():
         base.set_params(random_state=seed)
@@ -293,7 +293,7 @@ def stability(
         ari = adjusted_rand_score(original, np.asarray(model.predict(X)))
         return jac, ari
 
-    workers = _frame.n_threads(n_jobs) or (os.cpu_count() or 1)
+    workers = _validation.n_threads(n_jobs) or (os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(one, range(n_boot)))
     jac = np.array([r[0] for r in results])

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _core, _frame
+from . import _core, _frame, _validation
 from .errors import InvalidInputError
 
 
@@ -222,7 +222,7 @@ def profile(
         np.ascontiguousarray(codes[has]),
         k,
         bool(kruskal),
-        _frame.n_threads(n_jobs),
+        _validation.n_threads(n_jobs),
     )
     enc = table.encoding
     num_names = [enc.columns[j] for j in enc.continuous]

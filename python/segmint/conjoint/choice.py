@@ -12,15 +12,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
-from .._frame import (
-    ChoiceCoding,
-    ChoiceData,
-    check_int,
-    check_positive,
-    choice_data,
-    n_threads,
-    profiles_frame,
-)
+from .._frame.conjoint import ChoiceCoding, ChoiceData, choice_data, profiles_frame
+from .._validation import check_int, check_positive, n_threads
 from ..errors import InvalidInputError
 
 __all__ = ["METHODS", "ChoiceModel"]

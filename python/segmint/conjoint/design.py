@@ -27,7 +27,7 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-from .._frame import check_int
+from .._validation import check_int
 from ..errors import InternalError, InvalidInputError
 
 __all__ = ["choice_design", "design_efficiency", "full_factorial", "orthogonal_design"]

@@ -9,15 +9,8 @@ import numpy as np
 import pandas as pd
 
 from .. import _core
-from .._frame import (
-    ChoiceCoding,
-    ChoiceData,
-    check_int,
-    check_positive,
-    covariate_matrix,
-    n_threads,
-    seed,
-)
+from .._frame.conjoint import ChoiceCoding, ChoiceData, covariate_matrix
+from .._validation import check_int, check_positive, n_threads, seed
 from ..errors import InvalidInputError
 
 if TYPE_CHECKING:

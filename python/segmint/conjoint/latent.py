@@ -11,7 +11,8 @@ import pandas as pd
 from sklearn.base import clone
 
 from .. import _core
-from .._frame import ChoiceData, check_int, n_threads, seed
+from .._frame.conjoint import ChoiceData
+from .._validation import check_int, n_threads, seed
 from ..errors import InvalidInputError
 
 if TYPE_CHECKING:

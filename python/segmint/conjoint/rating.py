@@ -10,13 +10,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
-from .._frame import (
-    ChoiceCoding,
-    attribute_levels,
-    n_threads,
-    profiles_frame,
-    rating_matrix,
-)
+from .._frame.conjoint import ChoiceCoding, attribute_levels, profiles_frame, rating_matrix
+from .._validation import n_threads
 from ..errors import InvalidInputError
 
 __all__ = ["RatingConjoint"]

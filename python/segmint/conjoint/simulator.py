@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from .._frame import profiles_frame, seed
+from .._frame.conjoint import profiles_frame
+from .._validation import seed
 from ..errors import InvalidInputError
 from .choice import ChoiceModel
 from .rating import RatingConjoint

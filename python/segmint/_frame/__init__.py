@@ -1,0 +1,45 @@
+"""The conversion layer between user data and the Rust core: the one place that knows pandas,
+polars and numpy dtypes.
+
+- `table`: numeric blocks, weights and per-row results on the caller's rows;
+- `measured`: tables with measurement levels and targets (CHAID, mixed clustering);
+- `cluster`: mixed tables for k-prototypes and Gower, segment labels as codes;
+- `conjoint`: attribute levels, effects coding, long choice data, rating matrices.
+
+The estimators import the names below; each lives in the module named above.
+"""
+
+from .cluster import ClusterData, GowerData, cluster_table, gower_table, segment_codes
+from .measured import CONTINUOUS, MeasuredTable, measured_table, target
+from .table import (
+    MISSING_CODE,
+    NumericData,
+    frame,
+    labels_series,
+    numeric,
+    numeric_input,
+    positive_weights,
+    sample_weight,
+    to_pandas,
+)
+
+__all__ = [
+    "CONTINUOUS",
+    "MISSING_CODE",
+    "ClusterData",
+    "GowerData",
+    "MeasuredTable",
+    "NumericData",
+    "cluster_table",
+    "frame",
+    "gower_table",
+    "labels_series",
+    "measured_table",
+    "numeric",
+    "numeric_input",
+    "positive_weights",
+    "sample_weight",
+    "segment_codes",
+    "target",
+    "to_pandas",
+]

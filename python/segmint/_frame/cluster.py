@@ -1,0 +1,224 @@
+"""Mixed tables for clustering (k-prototypes, Gower) and segment labels as codes."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidInputError, InvalidTypeError
+from .measured import ORDINAL, UNSEEN_CODE, MixedEncoding, measured_table
+from .table import MISSING_CODE, MISSING_POLICIES, Rows, to_pandas
+
+
+@dataclass(frozen=True)
+class ClusterData(Rows):
+    """A mixed table for clustering: complete rows only, unseen categories as MISSING_CODE
+    (they match no prototype's mode)."""
+
+    numeric: np.ndarray  # (n_kept, p) float64, C-contiguous, finite
+    codes: np.ndarray  # (n_kept, q) uint32, C-contiguous
+    n_levels: np.ndarray  # (q,) uint32
+    encoding: MixedEncoding
+    index: pd.Index
+    kept: np.ndarray | None
+    is_frame: bool
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        return [self.encoding.columns[j] for j in self.encoding.continuous]
+
+    @property
+    def categorical_columns(self) -> list[str]:
+        return [self.encoding.columns[j] for j in self.encoding.categorical]
+
+
+def cluster_table(
+    X: Any,
+    *,
+    categorical: Sequence[Any] | None = None,
+    encoding: MixedEncoding | None = None,
+    missing: str = "raise",
+    what: str = "X",
+) -> ClusterData:
+    """Encode `X` for mixed-data clustering.
+
+    Categorical columns: those named (or numbered) in `categorical`, else every category, text
+    and bool column; the others must be numeric. With the fitted `encoding` (new data), a
+    category not seen in the fit matches no prototype. Missing values: "raise" names the
+    columns and counts, "drop" leaves those rows out.
+    """
+    if missing not in MISSING_POLICIES:
+        raise InvalidInputError(
+            f"missing: must be one of {MISSING_POLICIES}, got {missing!r}", "missing"
+        )
+    is_frame = hasattr(X, "columns")
+    if encoding is None and categorical is not None:
+        X, declared = _declare_categorical(X, categorical, what)
+        data = measured_table(X, what=what)
+        stray = [
+            data.encoding.columns[j]
+            for j in data.encoding.categorical
+            if data.encoding.columns[j] not in declared
+        ]
+        if stray:
+            raise InvalidTypeError(
+                f"{what}: column {stray[0]!r} is not numeric; list it in categorical= or drop it",
+                stray[0],
+            )
+    else:
+        data = measured_table(X, encoding=encoding, what=what)
+    codes = np.where(data.codes == UNSEEN_CODE, MISSING_CODE, data.codes).astype(np.uint32)
+    numeric = data.numeric
+    enc = data.encoding
+    absent = np.isnan(numeric).any(axis=1)
+    counts = {
+        enc.columns[j]: int(np.isnan(numeric[:, k]).sum()) for k, j in enumerate(enc.continuous)
+    }
+    was_missing = data.codes == MISSING_CODE
+    absent |= was_missing.any(axis=1)
+    counts.update(
+        {enc.columns[j]: int(was_missing[:, k].sum()) for k, j in enumerate(enc.categorical)}
+    )
+    counts = {c: k for c, k in counts.items() if k}
+    kept = None
+    if counts:
+        if missing == "raise":
+            raise InvalidInputError(
+                f"{what}: missing values (NaN) in "
+                + ", ".join(f"column {c!r} ({k} missing)" for c, k in counts.items())
+                + "; impute them, or pass missing='drop' to leave those rows out",
+                next(iter(counts)),
+            )
+        kept = ~absent
+        if not kept.any():
+            raise InvalidInputError(f"{what}: every row has a missing value", what)
+        numeric, codes = numeric[kept], codes[kept]
+    return ClusterData(
+        numeric=np.ascontiguousarray(numeric),
+        codes=np.ascontiguousarray(codes),
+        n_levels=data.n_levels,
+        encoding=enc,
+        index=data.index,
+        kept=kept,
+        is_frame=is_frame,
+    )
+
+
+def _declare_categorical(X: Any, categorical: Sequence[Any], what: str) -> tuple[Any, list[str]]:
+    """A frame in which the columns named (or numbered) in `categorical` are unordered
+    categoricals (the caller's frame is not modified), and their names."""
+    frame = to_pandas(X, what=what)
+    if frame is None:
+        frame = pd.DataFrame(np.asarray(X)).infer_objects()
+        frame.columns = [f"x{j}" for j in range(frame.shape[1])]
+    names = [str(c) for c in frame.columns]
+    declared = []
+    for c in categorical:
+        name = str(c)
+        if name not in names and isinstance(c, numbers.Integral) and 0 <= int(c) < len(names):
+            name = names[int(c)]
+        if name not in names:
+            raise InvalidInputError(f"categorical: no column {c!r} in {what}", "categorical")
+        declared.append(name)
+    frame = frame.set_axis(names, axis=1)
+    converted = {
+        c: frame[c].astype("category")
+        for c in declared
+        if not isinstance(frame[c].dtype, pd.CategoricalDtype)
+    }
+    return (frame.assign(**converted) if converted else frame), declared
+
+
+@dataclass(frozen=True)
+class GowerData:
+    """A table in Gower's terms: interval columns (numbers, and ordinal categories as ranks;
+    NaN = missing) and nominal codes (MISSING_CODE = missing, UNSEEN_CODE = a category not
+    seen in the fit, unequal to every other)."""
+
+    numeric: np.ndarray  # (n, p) float64
+    codes: np.ndarray  # (n, q) uint32
+    numeric_columns: list[str]
+    nominal_columns: list[str]
+    encoding: MixedEncoding
+    index: pd.Index
+    is_frame: bool
+
+
+def gower_table(
+    X: Any,
+    *,
+    categorical: Sequence[Any] | None = None,
+    encoding: MixedEncoding | None = None,
+    what: str = "X",
+) -> GowerData:
+    """Encode `X` for Gower distances (R daisy): numbers interval-scaled, ordered categoricals
+    by rank, other categoricals / text / bool (and columns named in `categorical`) nominal."""
+    is_frame = hasattr(X, "columns")
+    if encoding is None and categorical is not None:
+        X, _ = _declare_categorical(X, categorical, what)
+    data = measured_table(X, encoding=encoding, what=what)
+    enc = data.encoding
+    cat_pos = {j: k for k, j in enumerate(enc.categorical)}
+    numeric_parts, numeric_names, nominal_parts, nominal_names = [], [], [], []
+    for k, j in enumerate(enc.continuous):
+        numeric_parts.append(data.numeric[:, k])
+        numeric_names.append(enc.columns[j])
+    for j in enc.categorical:
+        codes = data.codes[:, cat_pos[j]]
+        if enc.levels[j] == ORDINAL:
+            ranks = codes.astype(np.float64)
+            ranks[(codes == MISSING_CODE) | (codes == UNSEEN_CODE)] = np.nan
+            numeric_parts.append(ranks)
+            numeric_names.append(enc.columns[j])
+        else:
+            nominal_parts.append(codes)
+            nominal_names.append(enc.columns[j])
+    n = len(data.index)
+    numeric = np.column_stack(numeric_parts) if numeric_parts else np.empty((n, 0))
+    nominal = np.column_stack(nominal_parts) if nominal_parts else np.empty((n, 0), np.uint32)
+    return GowerData(
+        numeric=np.ascontiguousarray(numeric, dtype=np.float64),
+        codes=np.ascontiguousarray(nominal, dtype=np.uint32),
+        numeric_columns=numeric_names,
+        nominal_columns=nominal_names,
+        encoding=enc,
+        index=data.index,
+        is_frame=is_frame,
+    )
+
+
+def segment_codes(
+    labels: Any, index: pd.Index, *, negative_is_none: bool
+) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """Segment labels -> codes 0..k-1 (sorted labels), the labels, and the mask of rows that
+    have a segment. A Series is aligned on `index`; missing labels (and, with
+    `negative_is_none`, negative integers such as the -1 of rows left out) mean "no segment"."""
+    if isinstance(labels, pd.Series):
+        if not labels.index.equals(index):
+            if not labels.index.is_unique or not index.isin(labels.index).all():
+                raise InvalidInputError(
+                    "labels: the Series' index does not cover the rows of X", "labels"
+                )
+            labels = labels.reindex(index)
+        values = labels.to_numpy()
+    else:
+        values = np.asarray(labels)
+    if values.ndim != 1 or len(values) != len(index):
+        raise InvalidInputError(
+            f"labels: expected {len(index)} labels (one per row of X), got shape {values.shape}",
+            "labels",
+        )
+    has = ~pd.isna(values)
+    if negative_is_none and values.dtype.kind in "iu":
+        has &= values >= 0
+    if not has.any():
+        raise InvalidInputError("labels: no row has a segment", "labels")
+    cat = pd.Categorical(values[has])
+    codes = np.full(len(values), -1, dtype=np.int64)
+    codes[has] = cat.codes
+    return codes, pd.Index(cat.categories, name="segment"), has

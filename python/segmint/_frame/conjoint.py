@@ -1,0 +1,480 @@
+"""Conjoint data: attribute levels, effects coding, long choice data, rating matrices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidInputError, InvalidTypeError
+from .measured import is_text, sorted_labels
+from .table import to_pandas
+
+
+def attribute_levels(col: pd.Series, name: str, what: str) -> list[Any]:
+    """The levels of a conjoint attribute: a categorical's categories in order, else the sorted
+    distinct values (missing values are not a level)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        levels = list(col.cat.categories)
+    else:
+        levels = sorted_labels(col)
+    if len(levels) < 2:
+        raise InvalidInputError(
+            f"{what}: attribute {name!r} has {len(levels)} level(s); an attribute needs at "
+            "least two levels to have part-worths",
+            name,
+        )
+    return levels
+
+
+def level_codes(col: pd.Series, levels: list[Any], name: str, what: str) -> np.ndarray:
+    """0-based level codes (int64) of an attribute column; unknown or missing values raise."""
+    if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == list(levels):
+        codes = col.cat.codes.to_numpy().astype(np.int64)
+    elif len(col) <= 256:
+        # A handful of profiles: a dict lookup beats pandas' hashing machinery.
+        position = {lv: i for i, lv in enumerate(levels)}
+        codes = np.array([position.get(v, -1) for v in col.tolist()], dtype=np.int64)
+    else:
+        # Factorize once (hashing), then map the few distinct values to level positions.
+        uniq_codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        uniq_values = (
+            uniques.astype(object) if isinstance(uniques, pd.CategoricalIndex) else uniques
+        )
+        pos = pd.Index(levels, dtype=object).get_indexer(pd.Index(uniq_values, dtype=object))
+        codes = np.where(uniq_codes >= 0, pos[np.maximum(uniq_codes, 0)], -1).astype(np.int64)
+    values = col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col
+    if (codes < 0).any():
+        bad = pd.unique(pd.Series(np.asarray(values, dtype=object)[codes < 0]))[:5]
+        if pd.isna(bad).all():
+            raise InvalidInputError(f"{what}: attribute {name!r} has missing values", name)
+        raise InvalidInputError(
+            f"{what}: attribute {name!r} has level(s) {list(bad)!r} that are not among its "
+            f"levels {levels!r}",
+            name,
+        )
+    return np.asarray(codes, dtype=np.int64)
+
+
+def effects_coding(codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """Effects (sum-to-zero) coding: level l < L-1 -> unit vector e_l, the last level -> -1s."""
+    out = np.zeros((len(codes), n_levels - 1))
+    last = codes == n_levels - 1
+    rows = np.flatnonzero(~last)
+    out[rows, codes[rows]] = 1.0
+    out[last] = -1.0
+    return out
+
+
+def numeric_attribute(col: pd.Series, name: str, what: str) -> np.ndarray:
+    """A linear (numeric) attribute as float64; text and categories are a type error."""
+    dtype = col.dtype
+    if (
+        isinstance(dtype, pd.CategoricalDtype)
+        or is_text(dtype)
+        or not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+        or pd.api.types.is_complex_dtype(dtype)
+    ):
+        raise InvalidTypeError(
+            f"{what}: linear attribute {name!r} must be numeric, got dtype {dtype}", name
+        )
+    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(values).all():
+        raise InvalidInputError(
+            f"{what}: linear attribute {name!r} has missing or infinite values", name
+        )
+    return values
+
+
+@dataclass(frozen=True)
+class ChoiceCoding:
+    """How long choice data are turned into model-matrix columns; reused for new scenarios."""
+
+    attributes: list[str]  # effects-coded categorical attributes
+    levels: list[list[Any]]  # their levels
+    linear: list[str]  # numeric attributes, one coefficient each
+    alternative: str | None  # column of alternative labels (ASCs), if any
+    asc_levels: list[Any]  # alternative labels that get a constant (all but the reference)
+    none: str | None  # boolean column marking "none" rows, if any
+
+    @property
+    def names(self) -> list[str]:
+        names = [
+            f"{a}[{lv}]"
+            for a, lv_all in zip(self.attributes, self.levels, strict=True)
+            for lv in lv_all[:-1]
+        ]
+        names += list(self.linear)
+        names += [f"ASC[{a}]" for a in self.asc_levels]
+        if self.none is not None:
+            names.append("NONE")
+        return names
+
+    @property
+    def n_effects(self) -> int:
+        """The effects-coded parameters come first: Σ (L − 1) of them."""
+        return sum(len(lv) - 1 for lv in self.levels)
+
+    def level_index(self) -> pd.MultiIndex:
+        """(attribute, level) of every level of the effects-coded attributes."""
+        pairs = [
+            (a, lv) for a, lvs in zip(self.attributes, self.levels, strict=True) for lv in lvs
+        ]
+        return pd.MultiIndex.from_arrays(
+            [[a for a, _ in pairs], [lv for _, lv in pairs]], names=["attribute", "level"]
+        )
+
+    def expand(self, beta: np.ndarray) -> np.ndarray:
+        """Every level's part-worth from coefficients (..., K) in `names` order: each attribute's
+        last level is minus the sum of the others."""
+        parts, j = [], 0
+        for levels in self.levels:
+            c = beta[..., j : j + len(levels) - 1]
+            parts += [c, -c.sum(axis=-1, keepdims=True)]
+            j += len(levels) - 1
+        if not parts:
+            return np.zeros((*beta.shape[:-1], 0))
+        return np.concatenate(parts, axis=-1)
+
+    def matrix(
+        self, data: pd.DataFrame, what: str, none_rows: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The model matrix of `data` (rows in the given order); `none_rows` marks rows that are
+        the "none" option (all zero but the NONE column)."""
+        for name in [*self.attributes, *self.linear]:
+            if name not in data.columns:
+                raise InvalidInputError(f"{what}: attribute column {name!r} is missing", name)
+        n = len(data)
+        is_none = np.zeros(n, dtype=bool) if none_rows is None else none_rows
+        real = ~is_none
+        blocks = []
+        every = bool(real.all())
+        for name, levels in zip(self.attributes, self.levels, strict=True):
+            if every:
+                blocks.append(
+                    effects_coding(level_codes(data[name], levels, name, what), len(levels))
+                )
+                continue
+            block = np.zeros((n, len(levels) - 1))
+            if real.any():
+                codes = level_codes(data[name][real], levels, name, what)
+                block[real] = effects_coding(codes, len(levels))
+            blocks.append(block)
+        for name in self.linear:
+            if every:
+                blocks.append(numeric_attribute(data[name], name, what)[:, None])
+                continue
+            col = np.zeros(n)
+            if real.any():
+                col[real] = numeric_attribute(data[name][real], name, what)
+            blocks.append(col[:, None])
+        if self.asc_levels:
+            assert self.alternative is not None
+            alt = data[self.alternative].to_numpy(dtype=object)
+            for a in self.asc_levels:
+                blocks.append(((alt == a) & real).astype(np.float64)[:, None])
+        if self.none is not None:
+            blocks.append(is_none.astype(np.float64)[:, None])
+        if not blocks:
+            raise InvalidInputError(f"{what}: no attributes to estimate", "attributes")
+        return np.ascontiguousarray(np.hstack(blocks))
+
+
+@dataclass(frozen=True)
+class ChoiceData:
+    """Long choice data sorted by respondent and task, ready for the Rust kernels."""
+
+    x: np.ndarray  # (n_rows, K) model matrix
+    starts: np.ndarray  # (n_tasks + 1,) int64 row offsets of the tasks
+    chosen: np.ndarray  # (n_tasks,) int64 absolute row of each task's choice
+    respondent_starts: np.ndarray  # (n_respondents + 1,) int64 task offsets of the respondents
+    respondents: pd.Index  # respondent ids, in order of first appearance
+    coding: ChoiceCoding
+
+
+def _boolean_column(col: pd.Series, name: str, what: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(col.dtype):
+        if col.isna().any():
+            raise InvalidInputError(f"{what}: column {name!r} has missing values", name)
+        return col.to_numpy(dtype=bool)
+    if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_complex_dtype(col.dtype):
+        raise InvalidTypeError(
+            f"{what}: column {name!r} must be boolean or 0/1, got dtype {col.dtype}", name
+        )
+    v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isin(v, (0.0, 1.0)).all():
+        raise InvalidInputError(f"{what}: column {name!r} must hold only 0/1 (or booleans)", name)
+    return v == 1.0
+
+
+def choice_data(
+    data: Any,
+    *,
+    respondent: str,
+    task: str,
+    chosen: str,
+    attributes: Sequence[str] | None,
+    linear: Sequence[str] | None,
+    alternative: str | None,
+    asc_reference: Any,
+    none: str | None,
+    what: str = "data",
+) -> ChoiceData:
+    """Validates and encodes long choice data (one row per respondent x task x alternative)."""
+    frame = to_pandas(data, what=what)
+    if frame is None:
+        raise InvalidTypeError(f"{what}: must be a data frame in long format", what)
+    if len(frame) == 0:
+        raise InvalidInputError(f"{what}: has no rows", what)
+    linear = [] if linear is None else list(linear)
+    special = {respondent, task, chosen}
+    for name, role in (
+        (respondent, "respondent"),
+        (task, "task"),
+        (chosen, "chosen"),
+        (alternative, "alternative"),
+        (none, "none"),
+    ):
+        if name is not None and name not in frame.columns:
+            raise InvalidInputError(f"{role}: column {name!r} is not in {what}", role)
+    if alternative is not None:
+        special.add(alternative)
+    if none is not None:
+        special.add(none)
+    for name in linear:
+        if name not in frame.columns:
+            raise InvalidInputError(f"linear: column {name!r} is not in {what}", "linear")
+    if attributes is None:
+        attributes = [c for c in frame.columns if c not in special and c not in linear]
+    else:
+        attributes = list(attributes)
+        for name in attributes:
+            if name not in frame.columns:
+                raise InvalidInputError(
+                    f"attributes: column {name!r} is not in {what}", "attributes"
+                )
+    overlap = set(attributes) & set(linear)
+    if overlap:
+        raise InvalidInputError(
+            f"attributes: {sorted(overlap)!r} are named both as attributes and as linear",
+            "attributes",
+        )
+    for col in (respondent, task):
+        if frame[col].isna().any():
+            raise InvalidInputError(f"{what}: column {col!r} has missing values", col)
+    is_chosen = _boolean_column(frame[chosen], chosen, what)
+    none_rows = None if none is None else _boolean_column(frame[none], none, what)
+    real = slice(None) if none_rows is None else ~none_rows
+    levels = [attribute_levels(frame[a][real], a, what) for a in attributes]
+    asc_levels: list[Any] = []
+    if alternative is not None:
+        alt_col = frame[alternative][real]
+        alts = (
+            [a for a in alt_col.cat.categories if (alt_col == a).any()]
+            if isinstance(alt_col.dtype, pd.CategoricalDtype)
+            else sorted_labels(alt_col)
+        )
+        if asc_reference is None:
+            ref = alts[-1]
+        elif asc_reference in alts:
+            ref = asc_reference
+        else:
+            raise InvalidInputError(
+                f"asc_reference: {asc_reference!r} is not an alternative of column "
+                f"{alternative!r} ({alts!r})",
+                "asc_reference",
+            )
+        asc_levels = [a for a in alts if a != ref]
+    coding = ChoiceCoding(attributes, levels, linear, alternative, asc_levels, none)
+    resp_codes, respondents = pd.factorize(frame[respondent], sort=False)
+    task_raw, task_uniques = pd.factorize(frame[task], sort=False)
+    task_codes, _ = pd.factorize(
+        resp_codes.astype(np.int64) * max(len(task_uniques), 1) + task_raw, sort=False
+    )
+    # Respondents in order of first appearance, each one's tasks contiguous and in order of
+    # first appearance; tasks renumbered in that order.
+    order = np.lexsort((task_codes, resp_codes))
+    sorted_tasks = task_codes[order]
+    first = np.flatnonzero(np.r_[True, sorted_tasks[1:] != sorted_tasks[:-1]])
+    n_tasks = len(first)
+    starts = np.append(first, len(order)).astype(np.int64)
+    task_codes = np.empty_like(task_codes)
+    task_codes[order] = np.repeat(np.arange(n_tasks), np.diff(starts))
+    sizes = np.diff(starts)
+    n_chosen = np.bincount(task_codes, weights=is_chosen, minlength=n_tasks)
+    bad = np.flatnonzero(n_chosen != 1)
+    if len(bad):
+        t = bad[0]
+        row = order[starts[t]]
+        raise InvalidInputError(
+            f"{chosen}: {len(bad)} task(s) do not have exactly one chosen alternative, e.g. "
+            f"{respondent}={frame[respondent].iloc[row]!r}, {task}={frame[task].iloc[row]!r} "
+            f"has {int(n_chosen[t])}",
+            chosen,
+        )
+    small = np.flatnonzero(sizes < 2)
+    if len(small):
+        row = order[starts[small[0]]]
+        raise InvalidInputError(
+            f"{task}: {len(small)} task(s) have a single alternative, e.g. "
+            f"{respondent}={frame[respondent].iloc[row]!r}, {task}={frame[task].iloc[row]!r}",
+            task,
+        )
+    x = np.ascontiguousarray(coding.matrix(frame, what, none_rows)[order])
+    chosen_rows = np.flatnonzero(is_chosen[order])
+    groups = np.asarray(resp_codes[order][starts[:-1]], dtype=np.int64)
+    return ChoiceData(
+        x=x,
+        starts=starts,
+        chosen=chosen_rows.astype(np.int64),
+        respondent_starts=np.searchsorted(groups, np.arange(len(respondents) + 1)).astype(
+            np.int64
+        ),
+        respondents=pd.Index(respondents, name=respondent),
+        coding=coding,
+    )
+
+
+def profiles_frame(profiles: Any, what: str = "profiles") -> pd.DataFrame:
+    """Conjoint profiles or scenario products: a non-empty data frame, column names as str."""
+    frame = to_pandas(profiles, what=what)
+    if frame is None:
+        raise InvalidTypeError(f"{what}: must be a data frame of attribute columns", what)
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise InvalidInputError(f"{what}: is empty (shape {frame.shape})", what)
+    return frame.set_axis([str(c) for c in frame.columns], axis=1)
+
+
+def rating_matrix(
+    ratings: Any,
+    profiles: pd.Index,
+    respondent: str | None,
+    profile: str | None,
+    rating: str | None,
+) -> tuple[np.ndarray, pd.Index]:
+    """Ratings as a respondents × profiles float block (in the order of `profiles`, the profiles'
+    row labels) with the respondent ids: wide (one column per profile) or long (the columns
+    named by `respondent`, `profile`, `rating`). Every respondent rates every profile once."""
+    long = (respondent, profile, rating)
+    if any(v is not None for v in long):
+        if any(v is None for v in long):
+            raise InvalidInputError(
+                "ratings: long format needs all of respondent=, profile= and rating=",
+                "ratings",
+            )
+        frame = to_pandas(ratings, what="ratings")
+        if frame is None:
+            raise InvalidTypeError("ratings: long format needs a data frame", "ratings")
+        for col in long:
+            if col not in frame.columns:
+                raise InvalidInputError(f"ratings: column {col!r} is missing", col)
+        pos = profiles.get_indexer(frame[profile])
+        if (pos < 0).any():
+            bad = frame[profile][pos < 0].iloc[0]
+            raise InvalidInputError(
+                f"ratings: profile {bad!r} is not a row label of profiles", profile
+            )
+        resp_codes, respondents = pd.factorize(frame[respondent], sort=False)
+        if (resp_codes < 0).any():
+            raise InvalidInputError(
+                f"ratings: column {respondent!r} has missing values", respondent
+            )
+        counts = np.zeros((len(respondents), len(profiles)), dtype=np.int64)
+        np.add.at(counts, (resp_codes, pos), 1)
+        if (counts != 1).any():
+            r, p = np.argwhere(counts != 1)[0]
+            raise InvalidInputError(
+                f"ratings: respondent {respondents[r]!r} rated profile "
+                f"{profiles[p]!r} {counts[r, p]} times; every respondent must rate "
+                "every profile once",
+                "ratings",
+            )
+        values = _numeric_ratings(frame[rating], rating)
+        y = np.empty((len(respondents), len(profiles)))
+        y[resp_codes, pos] = values
+        return y, pd.Index(respondents, name=respondent)
+    frame = to_pandas(ratings, what="ratings")
+    if frame is None:
+        arr = np.asarray(ratings)
+        if arr.ndim != 2:
+            raise InvalidInputError(
+                "ratings: must be respondents × profiles (2-D) or long format", "ratings"
+            )
+        frame = pd.DataFrame(arr)
+    if frame.shape[1] != len(profiles):
+        raise InvalidInputError(
+            f"ratings: {frame.shape[1]} columns for {len(profiles)} profiles; pass one "
+            "column per profile (in the order of the profiles' rows) or long format",
+            "ratings",
+        )
+    if frame.shape[0] == 0:
+        raise InvalidInputError("ratings: has no respondents", "ratings")
+    numeric = all(
+        pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+        for t in frame.dtypes
+    )
+    fast: np.ndarray | None = (
+        frame.to_numpy(dtype=np.float64, na_value=np.nan) if numeric else None
+    )
+    if fast is not None and np.isfinite(fast.sum()):
+        return fast, frame.index
+    # Slow path: finds the column to name in the error.
+    y = np.column_stack(
+        [_numeric_ratings(frame.iloc[:, j], frame.columns[j]) for j in range(frame.shape[1])]
+    )
+    return y, frame.index
+
+
+def _numeric_ratings(col: pd.Series, name: Any) -> np.ndarray:
+    if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+        raise InvalidTypeError(
+            f"ratings: column {name!r} must be numeric, got dtype {col.dtype}", str(name)
+        )
+    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not np.isfinite(values).all():
+        raise InvalidInputError(
+            f"ratings: column {name!r} has missing or infinite ratings; every respondent must "
+            "rate every profile",
+            str(name),
+        )
+    return values
+
+
+def covariate_matrix(covariates: Any, respondents: pd.Index) -> tuple[np.ndarray, list[str]]:
+    """Upper-level covariates of a hierarchical model aligned with `respondents`: (1, z_i) rows
+    (a column of ones first) and their names."""
+    if covariates is None:
+        return np.ones((len(respondents), 1)), ["intercept"]
+    frame = to_pandas(covariates, what="covariates")
+    if frame is None:
+        raise InvalidInputError(
+            "covariates: must be a data frame indexed by respondent id", "covariates"
+        )
+    missing = respondents.difference(frame.index)
+    if len(missing):
+        raise InvalidInputError(
+            f"covariates: no row for {len(missing)} respondent(s), e.g. {missing[0]!r}",
+            "covariates",
+        )
+    if frame.index.has_duplicates:
+        raise InvalidInputError("covariates: respondent ids must be unique", "covariates")
+    frame = frame.loc[respondents]
+    cols = []
+    for c in frame.columns:
+        col = frame[c]
+        if not pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            if pd.api.types.is_bool_dtype(col.dtype):
+                col = col.astype(np.float64)
+            else:
+                raise InvalidInputError(
+                    f"covariates: column {c!r} must be numeric (dummy-code categories)", str(c)
+                )
+        v = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        if not np.isfinite(v).all():
+            raise InvalidInputError(f"covariates: column {c!r} has missing values", str(c))
+        cols.append(v)
+    z = np.column_stack([np.ones(len(respondents)), *cols])
+    return np.ascontiguousarray(z), ["intercept", *[str(c) for c in frame.columns]]

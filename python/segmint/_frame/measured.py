@@ -1,0 +1,283 @@
+"""Tables with measurement levels (nominal / ordinal / continuous) and targets, for CHAID and the
+mixed-type clusterers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidInputError, InvalidTypeError
+from .table import MISSING_CODE, py_scalar, quote, to_pandas
+
+#: Code of a category that was not seen when fitting (any code >= n_levels other than missing).
+UNSEEN_CODE = MISSING_CODE - 1
+
+#: Measurement levels of a predictor.
+NOMINAL, ORDINAL, CONTINUOUS = "nominal", "ordinal", "continuous"
+
+
+@dataclass(frozen=True)
+class MixedEncoding:
+    """How the predictors of a mixed table were encoded when fitting; reused for new data so that
+    the same label always gets the same code."""
+
+    columns: list[str]  # predictor names, in the caller's order
+    levels: list[str]  # NOMINAL / ORDINAL / CONTINUOUS per column
+    labels: list[list[Any] | None]  # category labels per categorical column (None: continuous)
+
+    @property
+    def categorical(self) -> list[int]:
+        return [j for j, lv in enumerate(self.levels) if lv != CONTINUOUS]
+
+    @property
+    def continuous(self) -> list[int]:
+        return [j for j, lv in enumerate(self.levels) if lv == CONTINUOUS]
+
+    def predictor_columns(self) -> list[int]:
+        """Column position of each predictor in the core's numbering (categorical, then
+        continuous)."""
+        return self.categorical + self.continuous
+
+
+@dataclass(frozen=True)
+class MeasuredTable:
+    """A table with measurement levels ready for Rust: category codes and continuous values,
+    with the encoding."""
+
+    codes: np.ndarray  # (n, p_cat) uint32, column-major; MISSING_CODE / UNSEEN_CODE
+    n_levels: np.ndarray  # (p_cat,) uint32
+    ordinal: np.ndarray  # (p_cat,) bool
+    numeric: np.ndarray  # (n, p_num) float64, column-major, NaN = missing
+    index: pd.Index
+    encoding: MixedEncoding
+
+    @property
+    def rank(self) -> np.ndarray:
+        """The caller's column position of each predictor (ties are broken by column order)."""
+        return np.asarray(self.encoding.predictor_columns(), dtype=np.int64)
+
+
+def is_text(dtype: Any) -> bool:
+    return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+
+
+def sorted_labels(values: pd.Series) -> list[Any]:
+    uniq = pd.unique(values.dropna())
+    try:
+        return sorted(uniq.tolist())
+    except TypeError:  # mixed types: keep the order of first appearance
+        return list(uniq.tolist())
+
+
+def _column_level(col: pd.Series, name: str, ordinal: set[str], what: str) -> str:
+    dtype = col.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        return ORDINAL if (dtype.ordered or name in ordinal) else NOMINAL
+    if pd.api.types.is_bool_dtype(dtype) or is_text(dtype):
+        return ORDINAL if name in ordinal else NOMINAL
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
+        return ORDINAL if name in ordinal else CONTINUOUS
+    raise InvalidTypeError(
+        f"{what}: column {name!r} has unsupported dtype {dtype}; pass categories, text, "
+        "booleans or numbers",
+        name,
+    )
+
+
+def _category_codes(col: pd.Series, labels: list[Any]) -> np.ndarray:
+    if isinstance(col.dtype, pd.CategoricalDtype) and list(col.cat.categories) == labels:
+        # Already coded this way; a missing value's -1 wraps to MISSING_CODE when the caller
+        # assigns these (signed) codes into its uint32 block.
+        return col.cat.codes.to_numpy()
+    else:
+        values = col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col
+        codes = pd.Index(labels, dtype=object).get_indexer(values).astype(np.int64)
+    out = codes.astype(np.uint32)
+    missing = np.asarray(col.isna())
+    out[codes < 0] = UNSEEN_CODE
+    out[missing] = MISSING_CODE
+    return out
+
+
+def measured_table(
+    X: Any,
+    *,
+    ordinal: Sequence[str] | None = None,
+    encoding: MixedEncoding | None = None,
+    what: str = "X",
+) -> MeasuredTable:
+    """Encodes a data frame (or 2-D array) of predictors for CHAID.
+
+    When fitting (`encoding` None) each column gets a measurement level: ordered categoricals and
+    columns named in `ordinal` are ordinal (categories in their order; numbers and text sorted),
+    other categoricals, text and booleans nominal, numbers continuous. With an `encoding` (new
+    data) the fitted columns are taken by name and mapped to the fitted labels; labels never seen
+    get ``UNSEEN_CODE``.
+    """
+    frame = to_pandas(X, what=what)
+    if frame is None:
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise InvalidInputError(
+                f"{what}: Expected a 2-dimensional array, got {arr.ndim} dimension(s)", what
+            )
+        frame = pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
+        if arr.dtype == object:  # numbers stored as objects are numbers, not categories
+            frame = frame.infer_objects()
+    n, p = frame.shape
+    if n == 0:
+        raise InvalidInputError(f"{what}: Found array with 0 sample(s) (shape=({n}, {p}))", what)
+    if encoding is None:
+        if p == 0:
+            raise InvalidInputError(
+                f"{what}: Found array with 0 feature(s) (shape=({n}, 0))", what
+            )
+        columns = [str(c) for c in frame.columns]
+        if len(set(columns)) != len(columns):
+            raise InvalidInputError(f"{what}: column names must be unique", what)
+        wanted = set(ordinal or ())
+        unknown = sorted(wanted - set(columns))
+        if unknown:
+            raise InvalidInputError(
+                f"ordinal: unknown column(s) {quote(unknown)}; X has {quote(columns)}",
+                "ordinal",
+            )
+        levels: list[str] = []
+        labels: list[list[Any] | None] = []
+        for j, name in enumerate(columns):
+            col = frame.iloc[:, j]
+            level = _column_level(col, name, wanted, what)
+            all_missing = (
+                bool(col.cat.codes.to_numpy().max(initial=-1) < 0)
+                if isinstance(col.dtype, pd.CategoricalDtype)
+                else bool(col.isna().all())
+            )
+            if all_missing:
+                raise InvalidInputError(
+                    f"{what}: column {name!r} has only missing values; drop it", name
+                )
+            levels.append(level)
+            if level == CONTINUOUS:
+                labels.append(None)
+            elif isinstance(col.dtype, pd.CategoricalDtype):
+                labels.append(list(col.cat.categories))
+            else:
+                labels.append(sorted_labels(col))
+        encoding = MixedEncoding(columns, levels, labels)
+        series = [frame.iloc[:, j] for j in range(p)]
+    else:
+        names = [str(c) for c in frame.columns]
+        missing = [c for c in encoding.columns if c not in names]
+        if missing:
+            raise InvalidInputError(
+                f"{what}: column(s) {quote(missing)} seen when fitting are missing", missing[0]
+            )
+        pos = {c: j for j, c in enumerate(names)}
+        series = [frame.iloc[:, pos[c]] for c in encoding.columns]
+    cat = encoding.categorical
+    num = encoding.continuous
+    # Column-major blocks: each column is written (and, by the per-column kernels, read) in one
+    # contiguous run; consumers that want rows call np.ascontiguousarray.
+    codes = np.empty((n, len(cat)), dtype=np.uint32, order="F")
+    n_levels = np.empty(len(cat), dtype=np.uint32)
+    for k, j in enumerate(cat):
+        labs = encoding.labels[j] or []
+        np.copyto(codes[:, k], _category_codes(series[j], labs), casting="unsafe")
+        n_levels[k] = len(labs)
+    numeric = np.empty((n, len(num)), dtype=np.float64, order="F")
+    for k, j in enumerate(num):
+        col = series[j]
+        if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
+            raise InvalidTypeError(
+                f"{what}: column {encoding.columns[j]!r} was numeric when fitting, now "
+                f"{col.dtype}",
+                encoding.columns[j],
+            )
+        numeric[:, k] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isinf(numeric).any():
+        bad = [encoding.columns[num[k]] for k in np.flatnonzero(np.isinf(numeric).any(axis=0))]
+        raise InvalidInputError(f"{what}: infinite values in column(s) {quote(bad)}", bad[0])
+    ordinal_mask = np.array([encoding.levels[j] == ORDINAL for j in cat], dtype=bool)
+    return MeasuredTable(codes, n_levels, ordinal_mask, numeric, frame.index, encoding)
+
+
+@dataclass(frozen=True)
+class TargetData:
+    """An encoded target: class codes with their labels, or continuous values."""
+
+    codes: np.ndarray | None  # uint32 class codes
+    values: np.ndarray | None  # float64 values
+    classes: list[Any]  # class labels (empty for a continuous target)
+    name: str | None
+
+
+def target(y: Any, n_rows: int, *, target_type: str = "auto") -> TargetData:
+    """Encodes the target. "auto": categoricals, text, booleans and integers are classes,
+    floats with a fractional part continuous."""
+    if target_type not in ("auto", "categorical", "continuous"):
+        raise InvalidInputError(
+            f"target_type: must be 'auto', 'categorical' or 'continuous', got {target_type!r}",
+            "target_type",
+        )
+    if isinstance(y, pd.DataFrame):
+        if y.shape[1] != 1:
+            raise InvalidInputError(f"y: expected one column, got {y.shape[1]}", "y")
+        y = y.iloc[:, 0]
+    s = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y))
+    name = None if s.name is None else str(s.name)
+    if s.ndim != 1 or len(s) != n_rows:
+        raise InvalidInputError(f"y: expected {n_rows} values (one per row), got {len(s)}", "y")
+    dtype = s.dtype
+    integer = isinstance(dtype, np.dtype) and dtype.kind in "iu"
+    if not integer and s.isna().any():
+        raise InvalidInputError(
+            f"y: contains {int(s.isna().sum())} missing values; drop those rows", "y"
+        )
+    numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    if target_type == "continuous" or (
+        target_type == "auto"
+        and numeric
+        and pd.api.types.is_float_dtype(dtype)
+        and not np.all(np.mod(s.to_numpy(dtype=np.float64), 1) == 0)
+    ):
+        if not numeric:
+            raise InvalidTypeError(f"y: a continuous target must be numeric, got {dtype}", "y")
+        values = np.ascontiguousarray(s.to_numpy(dtype=np.float64))
+        if not np.isfinite(values).all():
+            raise InvalidInputError("y: contains inf", "y")
+        return TargetData(None, values, [], name)
+    if isinstance(dtype, pd.CategoricalDtype):
+        present = set(pd.unique(s).tolist())
+        classes = [c for c in s.cat.categories if c in present]
+        codes = pd.Categorical(s, categories=classes).codes.astype(np.uint32)
+    elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        # Small-range integers (the usual class coding): a lookup table instead of a sort.
+        values = s.to_numpy()
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 1 << 20:
+            shifted = values - lo if lo != 0 else values
+            seen = np.bincount(shifted, minlength=hi - lo + 1) > 0
+            if seen.all():  # classes lo..hi all present: the codes are the shifted values
+                codes = shifted.astype(np.uint32)
+            else:
+                codes = (np.cumsum(seen) - 1)[shifted].astype(np.uint32)
+            classes = [int(v) + lo for v in np.flatnonzero(seen)]
+        else:
+            raw, uniques = pd.factorize(s, sort=True)
+            classes, codes = [py_scalar(c) for c in uniques], raw.astype(np.uint32)
+    else:
+        try:
+            raw, uniques = pd.factorize(s, sort=True)
+        except TypeError:  # mixed types: order of first appearance
+            raw, uniques = pd.factorize(s)
+        classes = [py_scalar(c) for c in uniques]
+        codes = raw.astype(np.uint32)
+    if len(classes) < 2:
+        raise InvalidInputError(
+            f"y: has a single class ({classes[0]!r}); CHAID needs at least two", "y"
+        )
+    return TargetData(np.ascontiguousarray(codes), None, classes, name)
