@@ -18,7 +18,9 @@ mod python;
 #[pyo3::pymodule]
 mod _core {
     #[pymodule_export]
-    use crate::python::chaid::{chaid_apply, chaid_fit, chaid_merge_table, chaid_node_tables};
+    use crate::python::chaid::{
+        chaid_apply, chaid_fit, chaid_merge_table, chaid_node_tables, ChaidTree, MergedTable,
+    };
     #[pymodule_export]
     use crate::python::cluster::{
         calinski_harabasz_score, davies_bouldin_score, euclidean_matrix, gower_matrix, kmeans_fit,
@@ -28,6 +30,7 @@ mod _core {
     #[pymodule_export]
     use crate::python::conjoint::{
         latent_class_fit, mnl_fit, mnl_stats, rating_fit, respondent_logliks, HbSampler,
+        LatentClassFit, MnlFit, RatingFit,
     };
     #[pymodule_export]
     use crate::python::profile::profile_stats;

@@ -34,6 +34,7 @@ import pandas as pd
 import pytest
 
 import segmint
+from segmint._frame.conjoint import choice_data
 from segmint.conjoint import MarketSimulator, segment_preferences, wtp
 from segmint.datasets import make_choice_data
 from segmint.errors import InvalidInputError
@@ -535,7 +536,7 @@ def test_sampler_loglik_matches_numpy_on_uneven_tasks() -> None:
     model = ChoiceModel(method="hb", n_iter=200, burn_in=100, thin=10, n_chains=1, random_state=3)
     model.fit(data, **FIT)
     last = model.draws_[-1].astype(np.float64)  # (respondents, k) at the final iteration
-    cd = segmint._frame.choice_data(
+    cd = choice_data(
         data,
         respondent="respondent",
         task="task",

@@ -147,7 +147,7 @@ def test_select_k_works_with_kprototypes_on_mixed_data():
     model = sg.KPrototypes(3, n_init=3, random_state=0).fit(df)
     assert table.loc[3, "inertia"] == pytest.approx(model.cost_, rel=1e-9)
     # silhouette under Gower on all 600 rows (fewer than the 2,000-row sample)
-    rows = np.random.default_rng(sg._frame.seed(0)).permutation(n)
+    rows = np.random.default_rng(sg._validation.seed(0)).permutation(n)
     d = np.asarray(sg.gower_distances(df.iloc[rows]))
     expected = sk_silhouette(d, model.labels_.to_numpy()[rows], metric="precomputed")
     assert table.loc[3, "silhouette"] == pytest.approx(expected, rel=1e-9)

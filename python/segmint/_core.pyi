@@ -1,11 +1,16 @@
 # Type stubs for the Rust extension `segmint._core` (checked with mypy.stubtest).
-from typing import Any, final
+from typing import final
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "ChaidTree",
     "HbSampler",
+    "LatentClassFit",
+    "MergedTable",
+    "MnlFit",
+    "RatingFit",
     "calinski_harabasz_score",
     "chaid_apply",
     "chaid_fit",
@@ -35,6 +40,7 @@ __all__ = [
 def kmeans_fit(
     x: npt.NDArray[np.float64],
     sample_weight: npt.NDArray[np.float64] | None,
+    *,
     n_clusters: int,
     init: str,
     init_centers: npt.NDArray[np.float64] | None,
@@ -49,6 +55,7 @@ def kmeans_fit(
 def kmeans_predict(
     x: npt.NDArray[np.float64],
     sample_weight: npt.NDArray[np.float64] | None,
+    *,
     centers: npt.NDArray[np.float64],
     offset: npt.NDArray[np.float64],
     n_threads: int,
@@ -56,6 +63,7 @@ def kmeans_predict(
 def kmeans_transform(
     x: npt.NDArray[np.float64],
     centers: npt.NDArray[np.float64],
+    *,
     offset: npt.NDArray[np.float64],
     n_threads: int,
 ) -> npt.NDArray[np.float64]: ...
@@ -63,20 +71,66 @@ def kmeans_lloyd_stats(
     x: npt.NDArray[np.float64],
     sample_weight: npt.NDArray[np.float64] | None,
     centers: npt.NDArray[np.float64],
+    *,
     offset: npt.NDArray[np.float64],
     n_threads: int,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]: ...
 def silhouette_samples(
-    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], n_threads: int
+    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], *, n_threads: int
 ) -> npt.NDArray[np.float64]: ...
 def calinski_harabasz_score(
-    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], n_threads: int
+    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], *, n_threads: int
 ) -> float: ...
 def davies_bouldin_score(
-    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], n_threads: int
+    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], *, n_threads: int
 ) -> float: ...
+
+@final
+class ChaidTree:
+    @property
+    def parent(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def depth(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def n_rows(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def weight(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def value(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def split(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def statistic(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def df1(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def df2(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def ln_p(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def ln_p_adj(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def n_categories(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def merging(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def default_child(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def map_offsets(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def map(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def present(self) -> npt.NDArray[np.bool_]: ...
+    @property
+    def breaks_offsets(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def breaks(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def n_classes(self) -> int: ...
+
 def chaid_fit(
     codes: npt.NDArray[np.uint32],
+    *,
     n_levels: npt.NDArray[np.uint32],
     ordinal: npt.NDArray[np.bool_],
     numeric: npt.NDArray[np.float64],
@@ -97,9 +151,10 @@ def chaid_fit(
     split_merged: bool,
     statistic: str,
     n_threads: int,
-) -> dict[str, Any]: ...
+) -> ChaidTree: ...
 def chaid_apply(
     codes: npt.NDArray[np.uint32],
+    *,
     n_levels: npt.NDArray[np.uint32],
     numeric: npt.NDArray[np.float64],
     split: npt.NDArray[np.int64],
@@ -113,6 +168,7 @@ def chaid_apply(
 def kprototypes_fit(
     x: npt.NDArray[np.float64],
     codes: npt.NDArray[np.uint32],
+    *,
     n_levels: list[int],
     sample_weight: npt.NDArray[np.float64] | None,
     n_clusters: int,
@@ -131,6 +187,7 @@ def kprototypes_fit(
 def kprototypes_predict(
     x: npt.NDArray[np.float64],
     codes: npt.NDArray[np.uint32],
+    *,
     n_levels: list[int],
     numeric: npt.NDArray[np.float64],
     modes: npt.NDArray[np.uint32],
@@ -142,16 +199,18 @@ def gower_matrix(
     x_codes: npt.NDArray[np.uint32],
     y_num: npt.NDArray[np.float64],
     y_codes: npt.NDArray[np.uint32],
+    *,
     ranges: list[float],
     weights: npt.NDArray[np.float64],
     float32: bool,
     n_threads: int,
 ) -> npt.NDArray[np.float64] | npt.NDArray[np.float32]: ...
 def euclidean_matrix(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], float32: bool, n_threads: int
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], *, float32: bool, n_threads: int
 ) -> npt.NDArray[np.float64] | npt.NDArray[np.float32]: ...
 def kmedoids_fit(
     d: npt.NDArray[np.float64] | npt.NDArray[np.float32],
+    *,
     n_clusters: int,
     init: str,
     medoids: list[int] | None,
@@ -160,11 +219,12 @@ def kmedoids_fit(
     seed: int,
     n_threads: int,
 ) -> tuple[list[int], npt.NDArray[np.int64], float, int, int]: ...
-def ward_linkage(x: npt.NDArray[np.float64], n_threads: int) -> npt.NDArray[np.float64]: ...
-def ward_cut(z: npt.NDArray[np.float64], n: int, k: int) -> npt.NDArray[np.int64]: ...
+def ward_linkage(x: npt.NDArray[np.float64], *, n_threads: int) -> npt.NDArray[np.float64]: ...
+def ward_cut(z: npt.NDArray[np.float64], *, n: int, k: int) -> npt.NDArray[np.int64]: ...
 def profile_stats(
     x: npt.NDArray[np.float64],
     codes: npt.NDArray[np.uint32],
+    *,
     n_levels: list[int],
     sample_weight: npt.NDArray[np.float64] | None,
     labels: npt.NDArray[np.int64],
@@ -184,31 +244,68 @@ def profile_stats(
     ],
     tuple[list[npt.NDArray[np.float64]], npt.NDArray[np.float64], npt.NDArray[np.float64]],
 ]: ...
+
+@final
+class RatingFit:
+    @property
+    def per_respondent(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def pooled_coef(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def pooled_part_worths(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def pooled_r2(self) -> float: ...
+    @property
+    def pooled_sigma(self) -> float: ...
+
 def rating_fit(
     design: npt.NDArray[np.float64],
     ratings: npt.NDArray[np.float64],
+    *,
     levels: list[int],
     names: list[str],
     n_threads: int,
-) -> dict[str, Any]: ...
+) -> RatingFit: ...
+
+@final
+class MnlFit:
+    @property
+    def coef(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def covariance(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def robust_covariance(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def information(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def loglik(self) -> float: ...
+    @property
+    def loglik_null(self) -> float: ...
+    @property
+    def n_iter(self) -> int: ...
+    @property
+    def converged(self) -> bool: ...
+
 def mnl_fit(
     x: npt.NDArray[np.float64],
     starts: npt.NDArray[np.int64],
     chosen: npt.NDArray[np.int64],
     respondent_starts: npt.NDArray[np.int64],
+    *,
     names: list[str],
-    weights: npt.NDArray[np.float64] | None,
-    start: list[float] | None,
+    weights: npt.NDArray[np.float64] | None = None,
+    start: list[float] | None = None,
     max_iter: int,
     tol: float,
     n_threads: int,
-) -> dict[str, Any]: ...
+) -> MnlFit: ...
 def mnl_stats(
     x: npt.NDArray[np.float64],
     starts: npt.NDArray[np.int64],
     chosen: npt.NDArray[np.int64],
+    *,
     beta: list[float],
-    weights: npt.NDArray[np.float64] | None,
+    weights: npt.NDArray[np.float64] | None = None,
     n_threads: int,
 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
 def respondent_logliks(
@@ -216,14 +313,36 @@ def respondent_logliks(
     starts: npt.NDArray[np.int64],
     chosen: npt.NDArray[np.int64],
     respondent_starts: npt.NDArray[np.int64],
+    *,
     beta: npt.NDArray[np.float64],
     n_threads: int,
 ) -> npt.NDArray[np.float64]: ...
+
+@final
+class LatentClassFit:
+    @property
+    def coef(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def shares(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def membership(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def loglik(self) -> float: ...
+    @property
+    def history(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def n_em(self) -> int: ...
+    @property
+    def covariance(self) -> npt.NDArray[np.float64] | None: ...
+    @property
+    def start_logliks(self) -> npt.NDArray[np.float64]: ...
+
 def latent_class_fit(
     x: npt.NDArray[np.float64],
     starts: npt.NDArray[np.int64],
     chosen: npt.NDArray[np.int64],
     respondent_starts: npt.NDArray[np.int64],
+    *,
     n_classes: int,
     n_starts: int,
     max_iter: int,
@@ -231,7 +350,7 @@ def latent_class_fit(
     newton_steps: int,
     seed: int,
     n_threads: int,
-) -> dict[str, Any]: ...
+) -> LatentClassFit: ...
 
 @final
 class HbSampler:
@@ -241,6 +360,7 @@ class HbSampler:
         starts: npt.NDArray[np.int64],
         chosen: npt.NDArray[np.int64],
         respondent_starts: npt.NDArray[np.int64],
+        *,
         z: npt.NDArray[np.float64],
         v0: npt.NDArray[np.float64],
         constraints: list[tuple[str, list[int], bool]],
@@ -252,7 +372,7 @@ class HbSampler:
         prior_df: float,
         seed: int,
     ) -> HbSampler: ...
-    def run(self, n: int, n_threads: int) -> int: ...
+    def run(self, n: int, *, n_threads: int) -> int: ...
     def trace(self, c: int) -> npt.NDArray[np.float64]: ...
     def results(
         self,
@@ -265,6 +385,7 @@ class HbSampler:
 
 def chaid_node_tables(
     codes: npt.NDArray[np.uint32],
+    *,
     n_levels: list[int],
     y: npt.NDArray[np.uint32],
     n_classes: int,
@@ -273,8 +394,25 @@ def chaid_node_tables(
     n_nodes: int,
     n_threads: int,
 ) -> npt.NDArray[np.float64]: ...
+
+@final
+class MergedTable:
+    @property
+    def groups(self) -> list[list[int]]: ...
+    @property
+    def statistic(self) -> float: ...
+    @property
+    def df(self) -> float: ...
+    @property
+    def ln_p(self) -> float: ...
+    @property
+    def ln_p_adjusted(self) -> float: ...
+    @property
+    def merging(self) -> str: ...
+
 def chaid_merge_table(
     table: npt.NDArray[np.float64],
+    *,
     ordinal: bool,
     statistic: str,
     alpha_merge: float,
@@ -282,4 +420,4 @@ def chaid_merge_table(
     exhaustive: bool,
     split_merged: bool,
     min_child_size: float,
-) -> dict[str, Any] | None: ...
+) -> MergedTable | None: ...

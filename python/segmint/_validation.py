@@ -13,16 +13,37 @@ from sklearn.utils import check_random_state
 from .errors import InvalidInputError
 
 
+def generator(random_state: Any) -> np.random.Generator:
+    """A numpy Generator from `random_state`: None (fresh entropy), a non-negative int, a
+    Generator (used as is) or a RandomState (seeds a new Generator from it)."""
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(int(random_state.randint(0, 2**63 - 1, dtype=np.int64)))
+    return np.random.default_rng(seed(random_state))
+
+
 def seed(random_state: Any) -> int:
-    """A u64 seed from scikit-learn's `random_state` (None, int or RandomState)."""
+    """A u64 seed for the Rust core from `random_state`: a non-negative int (used as is), None,
+    a RandomState or a numpy Generator (a draw from it)."""
     if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
         if random_state < 0:
             raise InvalidInputError(
                 f"random_state: must be non-negative, got {random_state}", "random_state"
             )
         return int(random_state) & 0xFFFF_FFFF_FFFF_FFFF
-    rng = check_random_state(random_state)
-    return int(rng.randint(0, 2**63 - 1, dtype=np.int64))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**63 - 1, dtype=np.int64))
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        rng = check_random_state(random_state)
+        return int(rng.randint(0, 2**63 - 1, dtype=np.int64))
+    raise InvalidInputError(
+        f"random_state: must be None, an int or a numpy Generator/RandomState, "
+        f"got {random_state!r}",
+        "random_state",
+    )
 
 
 def check_int(

@@ -14,6 +14,7 @@ import html
 import math
 import numbers
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -154,6 +155,36 @@ class _Condition:
         return f"({expr} OR {c} IS NULL)" if self.missing else f"({expr})"
 
 
+@dataclass(frozen=True)
+class _TreeArrays:
+    """A fitted tree as flat per-node arrays (from `_core.ChaidTree`)."""
+
+    parent: np.ndarray  # parent node (-1 at the root)
+    depth: np.ndarray  # depth of each node
+    n_rows: np.ndarray  # rows in each node
+    weight: np.ndarray  # weighted size of each node
+    value: np.ndarray  # class counts or (mean, sd) per node
+    split: np.ndarray  # predictor a node splits on (-1 at a leaf)
+    statistic: np.ndarray  # test statistic of the split
+    df1: np.ndarray  # its degrees of freedom
+    df2: np.ndarray  # its second degrees of freedom (F tests)
+    ln_p: np.ndarray  # log p of the split
+    ln_p_adj: np.ndarray  # log Bonferroni-adjusted p
+    n_categories: np.ndarray  # categories of the split predictor present in the node
+    merging: np.ndarray  # 0 nominal, 1 ordinal, 2 floating
+    default_child: np.ndarray  # child of unseen categories
+    map_offsets: np.ndarray  # offsets into map / present per node
+    map: np.ndarray  # child of each category slot
+    present: np.ndarray  # whether each category slot was present
+    breaks_offsets: np.ndarray  # offsets into breaks per continuous predictor
+    breaks: np.ndarray  # bin break points of the continuous predictors
+    n_classes: int
+
+    @classmethod
+    def from_core(cls, tree: _core.ChaidTree) -> _TreeArrays:
+        return cls(**{f.name: getattr(tree, f.name) for f in fields(cls)})
+
+
 class CHAID(BaseEstimator):
     """CHAID / Exhaustive CHAID tree for contrast-group analysis (IBM SPSS's algorithm).
 
@@ -279,28 +310,28 @@ class CHAID(BaseEstimator):
             raise InvalidInputError("case_weight: must be positive", "case_weight")
         tree = _core.chaid_fit(
             data.codes,
-            data.n_levels,
-            data.ordinal,
-            data.numeric,
-            target.codes,
-            len(target.classes),
-            target.values,
-            freq,
-            case,
-            data.rank,
-            alpha_merge,
-            alpha_split,
-            alpha_split_merged,
-            max_depth,
-            min_parent,
-            min_child,
-            max_bins,
-            bool(self.exhaustive),
-            bool(self.split_merged),
-            self.test,
-            threads,
+            n_levels=data.n_levels,
+            ordinal=data.ordinal,
+            numeric=data.numeric,
+            y_codes=target.codes,
+            n_classes=len(target.classes),
+            y_values=target.values,
+            sample_weight=freq,
+            case_weight=case,
+            rank=data.rank,
+            alpha_merge=alpha_merge,
+            alpha_split=alpha_split,
+            alpha_split_merged=alpha_split_merged,
+            max_depth=max_depth,
+            min_parent_size=min_parent,
+            min_child_size=min_child,
+            max_bins=max_bins,
+            exhaustive=bool(self.exhaustive),
+            split_merged=bool(self.split_merged),
+            statistic=self.test,
+            n_threads=threads,
         )
-        self._tree = dict(tree)
+        self._tree = _TreeArrays.from_core(tree)
         self._encoding = data.encoding
         self._target_name = target.name or "y"
         self._continuous = target.values is not None
@@ -318,10 +349,10 @@ class CHAID(BaseEstimator):
 
     @property
     def _n_nodes(self) -> int:
-        return len(self._tree["parent"])
+        return len(self._tree.parent)
 
     def _children(self, v: int) -> list[int]:
-        parent = self._tree["parent"]
+        parent = self._tree.parent
         return [int(c) for c in np.flatnonzero(parent == v)]
 
     def _predictor_column(self, p: int) -> int:
@@ -329,22 +360,22 @@ class CHAID(BaseEstimator):
 
     def _breaks(self, p: int) -> np.ndarray:
         k = p - len(self._encoding.categorical)
-        off = self._tree["breaks_offsets"]
-        return np.asarray(self._tree["breaks"][off[k] : off[k + 1]])
+        off = self._tree.breaks_offsets
+        return np.asarray(self._tree.breaks[off[k] : off[k + 1]])
 
     def _condition(self, v: int) -> _Condition:
         t = self._tree
-        u = int(t["parent"][v])
-        p = int(t["split"][u])
+        u = int(t.parent[v])
+        p = int(t.split[u])
         j = self._predictor_column(p)
         name = self._encoding.columns[j]
-        slots = t["map"][t["map_offsets"][u] : t["map_offsets"][u + 1]]
-        present = t["present"][t["map_offsets"][u] : t["map_offsets"][u + 1]]
+        slots = t.map[t.map_offsets[u] : t.map_offsets[u + 1]]
+        present = t.present[t.map_offsets[u] : t.map_offsets[u + 1]]
         mine = np.flatnonzero(slots == v)
         n_slots = len(slots)
         missing = bool((n_slots - 1) in mine)
         missing_seen = missing and bool(present[n_slots - 1])
-        default = int(t["default_child"][u]) == v
+        default = int(t.default_child[u]) == v
         if self._encoding.levels[j] == _frame.CONTINUOUS:
             breaks = self._breaks(p)
             bins = mine[(mine < n_slots - 1) & present[mine]]
@@ -367,14 +398,14 @@ class CHAID(BaseEstimator):
 
     def _path(self, v: int) -> list[_Condition]:
         out = []
-        while int(self._tree["parent"][v]) >= 0:
+        while int(self._tree.parent[v]) >= 0:
             out.append(self._condition(v))
-            v = int(self._tree["parent"][v])
+            v = int(self._tree.parent[v])
         return out[::-1]
 
     def _leaf_values(self) -> tuple[np.ndarray, np.ndarray]:
         """Prediction per node: (class index or mean, class probabilities or None)."""
-        value = np.asarray(self._tree["value"])
+        value = np.asarray(self._tree.value)
         if self._continuous:
             return value[:, 2], np.empty((len(value), 0))
         totals = value.sum(axis=1, keepdims=True)
@@ -384,15 +415,15 @@ class CHAID(BaseEstimator):
     def _build_summary(self) -> None:
         t = self._tree
         n_nodes = self._n_nodes
-        is_leaf = t["split"] < 0
+        is_leaf = t.split < 0
         self.n_leaves_ = int(is_leaf.sum())
-        value = np.asarray(t["value"])
+        value = np.asarray(t.value)
         pred, proba = self._leaf_values()
         rows: dict[str, Any] = {
-            "parent": t["parent"],
-            "depth": t["depth"],
-            "n": t["n_rows"],
-            "weighted_n": t["weight"],
+            "parent": t.parent,
+            "depth": t.depth,
+            "n": t.n_rows,
+            "weighted_n": t.weight,
         }
         if self._continuous:
             w = np.maximum(value[:, 0] - 1, 1)
@@ -413,7 +444,7 @@ class CHAID(BaseEstimator):
         groups: list[list[str] | None] = []
         merging: list[str | None] = []
         for v in range(n_nodes):
-            p = int(t["split"][v])
+            p = int(t.split[v])
             if p < 0:
                 split_names.append(None)
                 groups.append(None)
@@ -421,17 +452,17 @@ class CHAID(BaseEstimator):
                 continue
             split_names.append(self._encoding.columns[self._predictor_column(p)])
             groups.append([str(texts[c]) for c in self._children(v)])
-            merging.append(_MERGING.get(int(t["merging"][v])))
+            merging.append(_MERGING.get(int(t.merging[v])))
         rows["split"] = split_names
         rows["groups"] = groups
         rows["merging"] = merging
-        rows["statistic"] = t["statistic"]
-        rows["df"] = t["df1"]
+        rows["statistic"] = t.statistic
+        rows["df"] = t.df1
         if self._continuous:
-            rows["df2"] = t["df2"]
-        rows["p"] = np.exp(t["ln_p"])
-        rows["p_adjusted"] = np.minimum(1.0, np.exp(t["ln_p_adj"]))
-        rows["log_p_adjusted"] = t["ln_p_adj"]
+            rows["df2"] = t.df2
+        rows["p"] = np.exp(t.ln_p)
+        rows["p_adjusted"] = np.minimum(1.0, np.exp(t.ln_p_adj))
+        rows["log_p_adjusted"] = t.ln_p_adj
         rows["branch"] = texts
         rows["categories"] = [
             None
@@ -439,7 +470,7 @@ class CHAID(BaseEstimator):
             else [_py(x) for x in c.seen] + ([None] if c.missing_seen else [])
             for c in conds
         ]
-        parent = t["parent"].tolist()
+        parent = t.parent.tolist()
         rules: list[str] = [""] * n_nodes
         for v in range(1, n_nodes):  # pre-order: a parent's rule is ready before its children's
             u = parent[v]
@@ -451,8 +482,8 @@ class CHAID(BaseEstimator):
 
     def _compute_risk(self) -> None:
         t = self._tree
-        leaves = np.flatnonzero(t["split"] < 0)
-        value = np.asarray(t["value"])[leaves]
+        leaves = np.flatnonzero(t.split < 0)
+        value = np.asarray(t.value)[leaves]
         if self._continuous:
             w = value[:, 1].sum()
             self.risk_ = float(value[:, 3].sum() / w) if w > 0 else 0.0
@@ -471,7 +502,7 @@ class CHAID(BaseEstimator):
         continuous target) achieved by splits on each feature; sums to 1 when the tree splits."""
         check_is_fitted(self)
         t = self._tree
-        value = np.asarray(t["value"])
+        value = np.asarray(t.value)
 
         def impurity(v: int) -> float:
             if self._continuous:
@@ -480,9 +511,9 @@ class CHAID(BaseEstimator):
             return float(n - (value[v] ** 2).sum() / n) if n > 0 else 0.0
 
         imp = np.zeros(self.n_features_in_)
-        for v in np.flatnonzero(t["split"] >= 0):
+        for v in np.flatnonzero(t.split >= 0):
             dec = impurity(int(v)) - sum(impurity(c) for c in self._children(int(v)))
-            imp[self._predictor_column(int(t["split"][v]))] += max(dec, 0.0)
+            imp[self._predictor_column(int(t.split[v]))] += max(dec, 0.0)
         total = imp.sum()
         return imp / total if total > 0 else imp
 
@@ -494,8 +525,8 @@ class CHAID(BaseEstimator):
         if self._continuous:
             raise InvalidInputError("classification_table_: the target is continuous", "y")
         t = self._tree
-        leaves = np.flatnonzero(t["split"] < 0)
-        value = np.asarray(t["value"])[leaves]
+        leaves = np.flatnonzero(t.split < 0)
+        value = np.asarray(t.value)[leaves]
         k = len(self.classes_)
         table = np.zeros((k, k))
         for row in value:
@@ -517,15 +548,15 @@ class CHAID(BaseEstimator):
         t = self._tree
         return _core.chaid_apply(
             data.codes,
-            data.n_levels,
-            data.numeric,
-            t["split"],
-            t["map_offsets"],
-            t["map"],
-            t["default_child"],
-            t["breaks_offsets"],
-            t["breaks"],
-            _validation.n_threads(self.n_jobs),
+            n_levels=data.n_levels,
+            numeric=data.numeric,
+            split=t.split,
+            map_offsets=t.map_offsets,
+            map=t.map,
+            default_child=t.default_child,
+            breaks_offsets=t.breaks_offsets,
+            breaks=t.breaks,
+            n_threads=_validation.n_threads(self.n_jobs),
         )
 
     def apply(self, X: Any) -> pd.Series:
@@ -557,7 +588,7 @@ class CHAID(BaseEstimator):
         check_is_fitted(self)
         if fmt not in ("text", "pandas", "sql"):
             raise InvalidInputError(f"fmt: must be 'text', 'pandas' or 'sql', got {fmt!r}", "fmt")
-        leaves = np.flatnonzero(self._tree["split"] < 0)
+        leaves = np.flatnonzero(self._tree.split < 0)
         out = {}
         for v in leaves:
             path = self._path(int(v))
@@ -579,8 +610,8 @@ class CHAID(BaseEstimator):
         """
         check_is_fitted(self)
         t = self._tree
-        leaves = np.flatnonzero(t["split"] < 0)
-        value = np.asarray(t["value"])
+        leaves = np.flatnonzero(t.split < 0)
+        value = np.asarray(t.value)
         if self._continuous:
             n = value[leaves, 0]
             w = value[leaves, 1]
@@ -669,18 +700,18 @@ class CHAID(BaseEstimator):
         ]
 
         def walk(v: int) -> None:
-            depth = int(t["depth"][v])
+            depth = int(t.depth[v])
             branch = "root" if depth == 0 else self._condition(v).text()
             line = f"{'|   ' * depth}[{v}] {branch}: {self._node_label(v)}"
-            p = int(t["split"][v])
+            p = int(t.split[v])
             if p >= 0:
                 name = self._encoding.columns[self._predictor_column(p)]
-                df = _fmt_num(t["df1"][v])
+                df = _fmt_num(t.df1[v])
                 if self._continuous:
-                    df += f", {_fmt_num(t['df2'][v])}"
-                padj = min(1.0, math.exp(t["ln_p_adj"][v]))
+                    df += f", {_fmt_num(t.df2[v])}"
+                padj = min(1.0, math.exp(t.ln_p_adj[v]))
                 line += (
-                    f"  -> split on {name} ({stat} = {t['statistic'][v]:.4g}, df = {df}, "
+                    f"  -> split on {name} ({stat} = {t.statistic[v]:.4g}, df = {df}, "
                     f"adj. p = {padj:.4g})"
                 )
             lines.append(line)
@@ -721,14 +752,14 @@ class CHAID(BaseEstimator):
             return float(x[v])
 
         place(0)
-        depth = np.asarray(t["depth"], dtype=float)
+        depth = np.asarray(t.depth, dtype=float)
         if ax is None:
             width = max(6.0, 2.2 * max(counter[0], 1))
             fig, ax = plt.subplots(figsize=(width, 1.8 * (depth.max() + 1) + 1))
         else:
             fig = ax.figure
         for v in range(1, n_nodes):
-            u = int(t["parent"][v])
+            u = int(t.parent[v])
             ax.plot([x[u], x[v]], [-depth[u], -depth[v]], color="0.6", lw=1, zorder=1)
             ax.text(
                 (x[u] + x[v]) / 2,
@@ -742,8 +773,8 @@ class CHAID(BaseEstimator):
             )
         for v in range(n_nodes):
             label = f"Node {v}\n{self._node_label(v)}"
-            if int(t["split"][v]) >= 0:
-                name = self._encoding.columns[self._predictor_column(int(t["split"][v]))]
+            if int(t.split[v]) >= 0:
+                name = self._encoding.columns[self._predictor_column(int(t.split[v]))]
                 label += f"\nsplit: {name}"
             ax.text(
                 x[v],
@@ -793,13 +824,13 @@ def node_tables(
     w = None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)
     return _core.chaid_node_tables(
         c32,
-        [int(v) for v in n_levels],
-        np.ascontiguousarray(y, dtype=np.uint32),
-        int(n_classes),
-        w,
-        np.ascontiguousarray(nodes, dtype=np.int64),
-        int(n_nodes),
-        _validation.n_threads(n_jobs),
+        n_levels=[int(v) for v in n_levels],
+        y=np.ascontiguousarray(y, dtype=np.uint32),
+        n_classes=int(n_classes),
+        sample_weight=w,
+        nodes=np.ascontiguousarray(nodes, dtype=np.int64),
+        n_nodes=int(n_nodes),
+        n_threads=_validation.n_threads(n_jobs),
     )
 
 
@@ -823,13 +854,23 @@ def merge_table(
         raise InvalidInputError(
             f"test: must be 'pearson' or 'likelihood_ratio', got {test!r}", "test"
         )
-    return _core.chaid_merge_table(
+    merged = _core.chaid_merge_table(
         np.ascontiguousarray(table, dtype=np.float64),
-        bool(ordinal),
-        test,
-        _check_alpha(alpha_merge, "alpha_merge"),
-        _check_alpha(alpha_split_merged, "alpha_split_merged"),
-        bool(exhaustive),
-        bool(split_merged),
-        float(min_child_size),
+        ordinal=bool(ordinal),
+        statistic=test,
+        alpha_merge=_check_alpha(alpha_merge, "alpha_merge"),
+        alpha_split_merged=_check_alpha(alpha_split_merged, "alpha_split_merged"),
+        exhaustive=bool(exhaustive),
+        split_merged=bool(split_merged),
+        min_child_size=float(min_child_size),
     )
+    if merged is None:
+        return None
+    return {
+        "groups": merged.groups,
+        "statistic": merged.statistic,
+        "df": merged.df,
+        "ln_p": merged.ln_p,
+        "ln_p_adjusted": merged.ln_p_adjusted,
+        "merging": merged.merging,
+    }

@@ -147,14 +147,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         centered, offset, labels, inertia, n_iter = _core.kmeans_fit(
             data.values,
             weights,
-            n_clusters,
-            init,
-            centres,
-            n_init,
-            max_iter,
-            float(self.tol),
-            seed,
-            threads,
+            n_clusters=n_clusters,
+            init=init,
+            init_centers=centres,
+            n_init=n_init,
+            max_iter=max_iter,
+            tol=float(self.tol),
+            seed=seed,
+            n_threads=threads,
         )
         self._centered, self._offset = centered, offset
         self._columns = data.columns
@@ -192,7 +192,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         # Same centred arithmetic as the fit's final assignment: predicting the training rows
         # gives labels_ exactly, even for (near-)duplicate centres.
         labels, _ = _core.kmeans_predict(
-            data.values, None, self._centered, self._offset, _validation.n_threads(self.n_jobs)
+            data.values,
+            None,
+            centers=self._centered,
+            offset=self._offset,
+            n_threads=_validation.n_threads(self.n_jobs),
         )
         return _frame.labels_series(labels, data)
 
@@ -204,7 +208,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         a data frame, else an array."""
         data = self._new_data(X)
         dist = _core.kmeans_transform(
-            data.values, self._centered, self._offset, _validation.n_threads(self.n_jobs)
+            data.values,
+            self._centered,
+            offset=self._offset,
+            n_threads=_validation.n_threads(self.n_jobs),
         )
         if data.is_frame:
             return _frame.frame(dist, data, self.get_feature_names_out())
@@ -215,7 +222,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         data = self._new_data(X)
         weights = _frame.sample_weight(sample_weight, data)
         _, inertia = _core.kmeans_predict(
-            data.values, weights, self._centered, self._offset, _validation.n_threads(self.n_jobs)
+            data.values,
+            weights,
+            centers=self._centered,
+            offset=self._offset,
+            n_threads=_validation.n_threads(self.n_jobs),
         )
         return -float(inertia)
 
@@ -359,18 +370,18 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         numeric, codes, labels, cost, n_iter, gamma_used = _core.kprototypes_fit(
             data.numeric,
             data.codes,
-            [int(v) for v in data.n_levels],
-            weights,
-            n_clusters,
-            None if gamma is None else float(gamma),
-            init,
-            centres,
-            modes,
-            self.update,
-            n_init,
-            max_iter,
-            _validation.seed(self.random_state),
-            _validation.n_threads(self.n_jobs),
+            n_levels=[int(v) for v in data.n_levels],
+            sample_weight=weights,
+            n_clusters=n_clusters,
+            gamma=None if gamma is None else float(gamma),
+            init=init,
+            init_numeric=centres,
+            init_modes=modes,
+            update=self.update,
+            n_init=n_init,
+            max_iter=max_iter,
+            seed=_validation.seed(self.random_state),
+            n_threads=_validation.n_threads(self.n_jobs),
         )
         self._numeric, self._modes, self._encoding = numeric, codes, data.encoding
         self._n_levels = [int(v) for v in data.n_levels]
@@ -409,11 +420,11 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         labels, _ = _core.kprototypes_predict(
             data.numeric,
             data.codes,
-            self._n_levels,
-            self._numeric,
-            self._modes,
-            self.gamma_,
-            _validation.n_threads(self.n_jobs),
+            n_levels=self._n_levels,
+            numeric=self._numeric,
+            modes=self._modes,
+            gamma=self.gamma_,
+            n_threads=_validation.n_threads(self.n_jobs),
         )
         return _frame.labels_series(labels, data)
 
@@ -485,10 +496,10 @@ def _gower(a: _frame.GowerData, b: _frame.GowerData, ranges, weights, dtype, n_j
         a.codes,
         b.numeric,
         b.codes,
-        [float(r) for r in ranges],
-        weights,
-        dtype == "float32",
-        _validation.n_threads(n_jobs),
+        ranges=[float(r) for r in ranges],
+        weights=weights,
+        float32=dtype == "float32",
+        n_threads=_validation.n_threads(n_jobs),
     )
 
 
@@ -608,8 +619,8 @@ class KMedoids(ClusterMixin, BaseEstimator):
             d = _core.euclidean_matrix(
                 data.values,
                 data.values,
-                self.dtype == "float32",
-                _validation.n_threads(self.n_jobs),
+                float32=self.dtype == "float32",
+                n_threads=_validation.n_threads(self.n_jobs),
             )
             return d, data.index, data
         if self.metric == "gower":
@@ -659,13 +670,13 @@ class KMedoids(ClusterMixin, BaseEstimator):
             medoids, init = [int(i) for i in given], "given"
         result = _core.kmedoids_fit(
             d,
-            n_clusters,
-            init,
-            medoids,
-            n_init,
-            max_iter,
-            _validation.seed(self.random_state),
-            _validation.n_threads(self.n_jobs),
+            n_clusters=n_clusters,
+            init=init,
+            medoids=medoids,
+            n_init=n_init,
+            max_iter=max_iter,
+            seed=_validation.seed(self.random_state),
+            n_threads=_validation.n_threads(self.n_jobs),
         )
         medoid_rows, labels, cost, n_iter, _ = result
         self.medoid_indices_ = np.asarray(medoid_rows, dtype=np.int64)
@@ -704,8 +715,8 @@ class KMedoids(ClusterMixin, BaseEstimator):
             d = _core.euclidean_matrix(
                 data.values,
                 np.ascontiguousarray(medoids),
-                False,
-                _validation.n_threads(self.n_jobs),
+                float32=False,
+                n_threads=_validation.n_threads(self.n_jobs),
             )
             index = data.index
         else:
@@ -761,7 +772,7 @@ class Ward(ClusterMixin, BaseEstimator):
             )
         data = _frame.numeric_input(self, X, reset=True)
         n = len(data.values)
-        z = _core.ward_linkage(data.values, _validation.n_threads(self.n_jobs))
+        z = _core.ward_linkage(data.values, n_threads=_validation.n_threads(self.n_jobs))
         if self.distance_threshold is not None:
             t = self.distance_threshold
             if not isinstance(t, numbers.Real) or not t >= 0:
@@ -775,7 +786,7 @@ class Ward(ClusterMixin, BaseEstimator):
                 raise InvalidInputError(
                     f"n_clusters: n_samples={n} should be >= n_clusters={k}", "n_clusters"
                 )
-        labels = _core.ward_cut(z, n, k)
+        labels = _core.ward_cut(z, n=n, k=k)
         self.linkage_matrix_, self.n_clusters_ = z, k
         self.labels_ = _frame.labels_series(labels, data)
         return self

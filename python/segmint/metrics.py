@@ -27,7 +27,7 @@ def _prepare(X: Any, labels: Any) -> tuple[_frame.NumericData, np.ndarray]:
 def silhouette_samples(X: Any, labels: Any, *, n_jobs: int | None = None) -> pd.Series:
     """Silhouette width of every row (exact Euclidean distances), on X's index."""
     data, codes = _prepare(X, labels)
-    s = _core.silhouette_samples(data.values, codes, _validation.n_threads(n_jobs))
+    s = _core.silhouette_samples(data.values, codes, n_threads=_validation.n_threads(n_jobs))
     return pd.Series(s, index=data.index, name="silhouette")
 
 
@@ -52,20 +52,22 @@ def silhouette_score(
         rows = rng.permutation(len(codes))[:sample_size]
         values, codes = np.ascontiguousarray(values[rows]), codes[rows]
         _, codes = np.unique(codes, return_inverse=True)
-    s = _core.silhouette_samples(values, codes.astype(np.int64), _validation.n_threads(n_jobs))
+    s = _core.silhouette_samples(
+        values, codes.astype(np.int64), n_threads=_validation.n_threads(n_jobs)
+    )
     return float(np.mean(s))
 
 
 def calinski_harabasz_score(X: Any, labels: Any) -> float:
     """Calinski–Harabasz index (higher is better)."""
     data, codes = _prepare(X, labels)
-    return float(_core.calinski_harabasz_score(data.values, codes, 0))
+    return float(_core.calinski_harabasz_score(data.values, codes, n_threads=0))
 
 
 def davies_bouldin_score(X: Any, labels: Any) -> float:
     """Davies–Bouldin index (lower is better)."""
     data, codes = _prepare(X, labels)
-    return float(_core.davies_bouldin_score(data.values, codes, 0))
+    return float(_core.davies_bouldin_score(data.values, codes, n_threads=0))
 
 
 # ---------------------------------------------------------------------------------------------

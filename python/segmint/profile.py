@@ -217,12 +217,12 @@ def profile(
     sizes, num_stats, cat_stats = _core.profile_stats(
         numeric,
         cat,
-        [int(v) for v in table.n_levels],
-        w,
-        np.ascontiguousarray(codes[has]),
-        k,
-        bool(kruskal),
-        _validation.n_threads(n_jobs),
+        n_levels=[int(v) for v in table.n_levels],
+        sample_weight=w,
+        labels=np.ascontiguousarray(codes[has]),
+        k=k,
+        kruskal=bool(kruskal),
+        n_threads=_validation.n_threads(n_jobs),
     )
     enc = table.encoding
     num_names = [enc.columns[j] for j in enc.continuous]

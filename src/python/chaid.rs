@@ -1,9 +1,8 @@
 //! Bindings for `crate::chaid`.
 
 use numpy::ndarray::{Array1, Array2};
-use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
 use super::{run, to_py_err};
 use crate::chaid::predict::{self, FlatTree};
@@ -32,7 +31,7 @@ fn split_breaks(offsets: &[i64], values: &[f64]) -> Result<Vec<Vec<f64>>, Error>
 /// Grows a CHAID tree. `y_codes` (with `n_classes`) for a categorical target, `y_values` for a
 /// continuous one. Returns the tree as a dict of flat numpy arrays (one entry per node, pre-order).
 #[pyfunction]
-#[pyo3(signature = (codes, n_levels, ordinal, numeric, y_codes, n_classes, y_values, sample_weight, case_weight, rank, alpha_merge, alpha_split, alpha_split_merged, max_depth, min_parent_size, min_child_size, max_bins, exhaustive, split_merged, statistic, n_threads))]
+#[pyo3(signature = (codes, *, n_levels, ordinal, numeric, y_codes, n_classes, y_values, sample_weight, case_weight, rank, alpha_merge, alpha_split, alpha_split_merged, max_depth, min_parent_size, min_child_size, max_bins, exhaustive, split_merged, statistic, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn chaid_fit<'py>(
     py: Python<'py>,
@@ -57,7 +56,7 @@ pub fn chaid_fit<'py>(
     split_merged: bool,
     statistic: &str,
     n_threads: usize,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<ChaidTree> {
     let statistic = match statistic {
         "pearson" => Statistic::Pearson,
         "likelihood_ratio" | "lr" | "g2" => Statistic::LikelihoodRatio,
@@ -122,10 +121,56 @@ pub fn chaid_fit<'py>(
         };
         chaid::fit(&inputs, &params)
     })?;
-    tree_dict(py, &tree)
+    Ok(tree_arrays(py, &tree))
 }
 
-fn tree_dict<'py>(py: Python<'py>, tree: &Tree) -> PyResult<Bound<'py, PyDict>> {
+/// A fitted CHAID tree as flat per-node arrays (what `chaid_fit` returns; the Python estimator
+/// keeps these arrays as its fitted state).
+#[pyclass(frozen, module = "segmint._core")]
+pub struct ChaidTree {
+    #[pyo3(get)]
+    parent: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    depth: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    n_rows: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    weight: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    value: Py<PyArray2<f64>>,
+    #[pyo3(get)]
+    split: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    statistic: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    df1: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    df2: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    ln_p: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    ln_p_adj: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    n_categories: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    merging: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    default_child: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    map_offsets: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    map: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    present: Py<PyArray1<bool>>,
+    #[pyo3(get)]
+    breaks_offsets: Py<PyArray1<i64>>,
+    #[pyo3(get)]
+    breaks: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    n_classes: usize,
+}
+
+fn tree_arrays(py: Python<'_>, tree: &Tree) -> ChaidTree {
     let n = tree.nodes.len();
     let width = tree.nodes.first().map_or(0, |v| v.value.len());
     let mut value = Array2::<f64>::zeros((n, width));
@@ -177,37 +222,34 @@ fn tree_dict<'py>(py: Python<'py>, tree: &Tree) -> PyResult<Bound<'py, PyDict>> 
         breaks.extend(b);
         breaks_offsets.push(breaks.len() as i64);
     }
-    let d = PyDict::new(py);
-    d.set_item("parent", parent.into_pyarray(py))?;
-    d.set_item("depth", depth.into_pyarray(py))?;
-    d.set_item("n_rows", n_rows.into_pyarray(py))?;
-    d.set_item("weight", weight.into_pyarray(py))?;
-    d.set_item("value", value.into_pyarray(py))?;
-    d.set_item("split", split.into_pyarray(py))?;
-    d.set_item("statistic", stat.into_pyarray(py))?;
-    d.set_item("df1", df1.into_pyarray(py))?;
-    d.set_item("df2", df2.into_pyarray(py))?;
-    d.set_item("ln_p", ln_p.into_pyarray(py))?;
-    d.set_item("ln_p_adj", ln_p_adj.into_pyarray(py))?;
-    d.set_item("n_categories", n_categories.into_pyarray(py))?;
-    d.set_item("merging", merging.into_pyarray(py))?;
-    d.set_item("default_child", default_child.into_pyarray(py))?;
-    d.set_item("map_offsets", Array1::from(map_offsets).into_pyarray(py))?;
-    d.set_item("map", Array1::from(map).into_pyarray(py))?;
-    d.set_item("present", Array1::from(present).into_pyarray(py))?;
-    d.set_item(
-        "breaks_offsets",
-        Array1::from(breaks_offsets).into_pyarray(py),
-    )?;
-    d.set_item("breaks", Array1::from(breaks).into_pyarray(py))?;
-    d.set_item("n_classes", tree.n_classes)?;
-    Ok(d)
+    ChaidTree {
+        parent: parent.into_pyarray(py).unbind(),
+        depth: depth.into_pyarray(py).unbind(),
+        n_rows: n_rows.into_pyarray(py).unbind(),
+        weight: weight.into_pyarray(py).unbind(),
+        value: value.into_pyarray(py).unbind(),
+        split: split.into_pyarray(py).unbind(),
+        statistic: stat.into_pyarray(py).unbind(),
+        df1: df1.into_pyarray(py).unbind(),
+        df2: df2.into_pyarray(py).unbind(),
+        ln_p: ln_p.into_pyarray(py).unbind(),
+        ln_p_adj: ln_p_adj.into_pyarray(py).unbind(),
+        n_categories: n_categories.into_pyarray(py).unbind(),
+        merging: merging.into_pyarray(py).unbind(),
+        default_child: default_child.into_pyarray(py).unbind(),
+        map_offsets: Array1::from(map_offsets).into_pyarray(py).unbind(),
+        map: Array1::from(map).into_pyarray(py).unbind(),
+        present: Array1::from(present).into_pyarray(py).unbind(),
+        breaks_offsets: Array1::from(breaks_offsets).into_pyarray(py).unbind(),
+        breaks: Array1::from(breaks).into_pyarray(py).unbind(),
+        n_classes: tree.n_classes,
+    }
 }
 
 /// The leaf id of every row of new data (codes of the categorical predictors, unseen categories
 /// as any code >= n_levels other than the missing code; continuous predictors as values).
 #[pyfunction]
-#[pyo3(signature = (codes, n_levels, numeric, split, map_offsets, map, default_child, breaks_offsets, breaks, n_threads))]
+#[pyo3(signature = (codes, *, n_levels, numeric, split, map_offsets, map, default_child, breaks_offsets, breaks, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn chaid_apply<'py>(
     py: Python<'py>,
@@ -242,7 +284,7 @@ pub fn chaid_apply<'py>(
 /// Weighted contingency tables per node and predictor (nodes × predictors × slots × classes;
 /// the last slot is missing): CHAID's sufficient statistics, additive over row partitions.
 #[pyfunction]
-#[pyo3(signature = (codes, n_levels, y, n_classes, sample_weight, nodes, n_nodes, n_threads))]
+#[pyo3(signature = (codes, *, n_levels, y, n_classes, sample_weight, nodes, n_nodes, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn chaid_node_tables<'py>(
     py: Python<'py>,
@@ -276,10 +318,30 @@ pub fn chaid_node_tables<'py>(
     Ok(t.into_pyarray(py))
 }
 
+/// What `chaid_merge_table` returns: the merged groups and the adjusted test.
+#[pyclass(frozen, module = "segmint._core")]
+pub struct MergedTable {
+    /// Lists of slots, one per group.
+    #[pyo3(get)]
+    groups: Vec<Vec<usize>>,
+    #[pyo3(get)]
+    statistic: f64,
+    #[pyo3(get)]
+    df: f64,
+    #[pyo3(get)]
+    ln_p: f64,
+    /// Bonferroni-adjusted (SPSS's multipliers).
+    #[pyo3(get)]
+    ln_p_adjusted: f64,
+    /// "nominal", "ordinal" or "floating".
+    #[pyo3(get)]
+    merging: &'static str,
+}
+
 /// CHAID's merging and adjusted test on one table (slots × classes, the last slot missing):
-/// None, or a dict with the groups (lists of slots), statistic, df, ln_p, ln_p_adjusted, merging.
+/// None (fewer than two categories, or all merged) or the merged groups and test.
 #[pyfunction]
-#[pyo3(signature = (table, ordinal, statistic, alpha_merge, alpha_split_merged, exhaustive, split_merged, min_child_size))]
+#[pyo3(signature = (table, *, ordinal, statistic, alpha_merge, alpha_split_merged, exhaustive, split_merged, min_child_size))]
 #[allow(clippy::too_many_arguments)]
 pub fn chaid_merge_table<'py>(
     py: Python<'py>,
@@ -291,7 +353,7 @@ pub fn chaid_merge_table<'py>(
     exhaustive: bool,
     split_merged: bool,
     min_child_size: f64,
-) -> PyResult<Option<Bound<'py, PyDict>>> {
+) -> PyResult<Option<MergedTable>> {
     let statistic = match statistic {
         "pearson" => Statistic::Pearson,
         "likelihood_ratio" => Statistic::LikelihoodRatio,
@@ -315,19 +377,16 @@ pub fn chaid_merge_table<'py>(
     )
     .map_err(|e| to_py_err(py, e))?;
     let Some(m) = m else { return Ok(None) };
-    let d = PyDict::new(py);
-    d.set_item("groups", m.groups)?;
-    d.set_item("statistic", m.statistic)?;
-    d.set_item("df", m.df)?;
-    d.set_item("ln_p", m.ln_p)?;
-    d.set_item("ln_p_adjusted", m.ln_p_adjusted)?;
-    d.set_item(
-        "merging",
-        match m.merging {
+    Ok(Some(MergedTable {
+        groups: m.groups,
+        statistic: m.statistic,
+        df: m.df,
+        ln_p: m.ln_p,
+        ln_p_adjusted: m.ln_p_adjusted,
+        merging: match m.merging {
             Merging::Nominal => "nominal",
             Merging::Ordinal => "ordinal",
             Merging::Floating => "floating",
         },
-    )?;
-    Ok(Some(d))
+    }))
 }

@@ -29,7 +29,7 @@ type KPrototypesOut<'py> = (
 /// Fits k-means. `init` is "k-means++" or "random", or `init_centers` is given.
 /// Returns (centers relative to offset, offset, labels, inertia, n_iter).
 #[pyfunction]
-#[pyo3(signature = (x, sample_weight, n_clusters, init, init_centers, n_init, max_iter, tol, seed, n_threads))]
+#[pyo3(signature = (x, sample_weight, *, n_clusters, init, init_centers, n_init, max_iter, tol, seed, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn kmeans_fit<'py>(
     py: Python<'py>,
@@ -78,7 +78,7 @@ pub fn kmeans_fit<'py>(
 
 /// Nearest centre per row and the weighted inertia (centres relative to `offset`).
 #[pyfunction]
-#[pyo3(signature = (x, sample_weight, centers, offset, n_threads))]
+#[pyo3(signature = (x, sample_weight, *, centers, offset, n_threads))]
 pub fn kmeans_predict<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
@@ -99,7 +99,7 @@ pub fn kmeans_predict<'py>(
 
 /// Euclidean distances of every row to every centre (centres relative to `offset`).
 #[pyfunction]
-#[pyo3(signature = (x, centers, offset, n_threads))]
+#[pyo3(signature = (x, centers, *, offset, n_threads))]
 pub fn kmeans_transform<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
@@ -118,7 +118,7 @@ pub fn kmeans_transform<'py>(
 
 /// The mergeable statistics of one Lloyd step on a partition: (sums, weights, inertia).
 #[pyfunction]
-#[pyo3(signature = (x, sample_weight, centers, offset, n_threads))]
+#[pyo3(signature = (x, sample_weight, centers, *, offset, n_threads))]
 pub fn kmeans_lloyd_stats<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
@@ -143,7 +143,7 @@ pub fn kmeans_lloyd_stats<'py>(
 
 /// Silhouette width of every row (exact Euclidean).
 #[pyfunction]
-#[pyo3(signature = (x, labels, n_threads))]
+#[pyo3(signature = (x, labels, *, n_threads))]
 pub fn silhouette_samples<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
@@ -176,7 +176,7 @@ fn numeric_index(
 
 /// Calinski–Harabasz index.
 #[pyfunction]
-#[pyo3(signature = (x, labels, n_threads))]
+#[pyo3(signature = (x, labels, *, n_threads))]
 pub fn calinski_harabasz_score<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
@@ -188,7 +188,7 @@ pub fn calinski_harabasz_score<'py>(
 
 /// Davies–Bouldin index.
 #[pyfunction]
-#[pyo3(signature = (x, labels, n_threads))]
+#[pyo3(signature = (x, labels, *, n_threads))]
 pub fn davies_bouldin_score<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
@@ -202,7 +202,7 @@ pub fn davies_bouldin_score<'py>(
 /// `init_modes` are given; `update` is "online" or "batch"; `gamma` None = the kmodes default.
 /// Returns (numeric centres, modes, labels, cost, n_iter, gamma).
 #[pyfunction]
-#[pyo3(signature = (x, codes, n_levels, sample_weight, n_clusters, gamma, init, init_numeric, init_modes, update, n_init, max_iter, seed, n_threads))]
+#[pyo3(signature = (x, codes, *, n_levels, sample_weight, n_clusters, gamma, init, init_numeric, init_modes, update, n_init, max_iter, seed, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn kprototypes_fit<'py>(
     py: Python<'py>,
@@ -270,7 +270,7 @@ pub fn kprototypes_fit<'py>(
 
 /// Nearest prototype per row (unseen categories, coded as missing, match no mode) and the cost.
 #[pyfunction]
-#[pyo3(signature = (x, codes, n_levels, numeric, modes, gamma, n_threads))]
+#[pyo3(signature = (x, codes, *, n_levels, numeric, modes, gamma, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn kprototypes_predict<'py>(
     py: Python<'py>,
@@ -307,7 +307,7 @@ fn mixed_rows<'a>(
 /// Gower distances between two mixed tables (numeric with NaN, codes with MISSING_CODE), with
 /// the given numeric ranges and per-variable weights (numeric first). `float32` halves memory.
 #[pyfunction]
-#[pyo3(signature = (x_num, x_codes, y_num, y_codes, ranges, weights, float32, n_threads))]
+#[pyo3(signature = (x_num, x_codes, y_num, y_codes, *, ranges, weights, float32, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn gower_matrix<'py>(
     py: Python<'py>,
@@ -339,7 +339,7 @@ pub fn gower_matrix<'py>(
 
 /// Euclidean distance matrix between the rows of two numeric blocks.
 #[pyfunction]
-#[pyo3(signature = (x, y, float32, n_threads))]
+#[pyo3(signature = (x, y, *, float32, n_threads))]
 pub fn euclidean_matrix<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
@@ -369,7 +369,7 @@ fn kmedoids_run<T: kmedoids::Dissimilarity>(
 /// FasterPAM on a square dissimilarity matrix (float64 or float32). `init`: "build", "random",
 /// or `medoids` given. Returns (medoids, labels, cost, n_iter, n_swaps).
 #[pyfunction]
-#[pyo3(signature = (d, n_clusters, init, medoids, n_init, max_iter, seed, n_threads))]
+#[pyo3(signature = (d, *, n_clusters, init, medoids, n_init, max_iter, seed, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn kmedoids_fit<'py>(
     py: Python<'py>,
@@ -416,7 +416,7 @@ pub fn kmedoids_fit<'py>(
 
 /// Ward linkage matrix (SciPy format) of the rows of `x`.
 #[pyfunction]
-#[pyo3(signature = (x, n_threads))]
+#[pyo3(signature = (x, *, n_threads))]
 pub fn ward_linkage<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
@@ -429,7 +429,7 @@ pub fn ward_linkage<'py>(
 
 /// Flat labels (0.., in order of first row) cutting a linkage matrix into `k` clusters.
 #[pyfunction]
-#[pyo3(signature = (z, n, k))]
+#[pyo3(signature = (z, *, n, k))]
 pub fn ward_cut<'py>(
     py: Python<'py>,
     z: PyReadonlyArray2<'py, f64>,

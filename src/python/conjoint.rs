@@ -1,9 +1,8 @@
 //! Bindings for `crate::conjoint`.
 
 use numpy::ndarray::{Array1, Array2};
-use numpy::{IntoPyArray, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 
 use super::{run, to_py_err};
 use crate::conjoint::{hb, kernel, latent, mnl, rating};
@@ -48,9 +47,28 @@ fn choice_data<'a>(
     })
 }
 
+/// What `rating_fit` returns: the per-respondent block and the pooled regression.
+#[pyclass(frozen, module = "segmint._core")]
+pub struct RatingFit {
+    /// Respondents × (2 + Σ levels + attributes): intercept, R², every level's part-worth, the
+    /// attributes' importances.
+    #[pyo3(get)]
+    per_respondent: Py<PyArray2<f64>>,
+    /// Pooled coefficients (intercept first, effects-coded parameters).
+    #[pyo3(get)]
+    pooled_coef: Py<PyArray1<f64>>,
+    /// Pooled part-worths of every level.
+    #[pyo3(get)]
+    pooled_part_worths: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    pooled_r2: f64,
+    #[pyo3(get)]
+    pooled_sigma: f64,
+}
+
 /// Per-respondent OLS of ratings on a shared effects-coded design (intercept first).
 #[pyfunction]
-#[pyo3(signature = (design, ratings, levels, names, n_threads))]
+#[pyo3(signature = (design, ratings, *, levels, names, n_threads))]
 pub fn rating_fit<'py>(
     py: Python<'py>,
     design: PyReadonlyArray2<'py, f64>,
@@ -58,7 +76,7 @@ pub fn rating_fit<'py>(
     levels: Vec<usize>,
     names: Vec<String>,
     n_threads: usize,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<RatingFit> {
     let (x, y) = (design.as_array(), ratings.as_array());
     // The per-respondent block is a NumPy array from the start: NumPy's allocator asks the
     // kernel for huge pages, which saves thousands of page faults on large outputs.
@@ -72,21 +90,44 @@ pub fn rating_fit<'py>(
         rating::fit_into(x, y, &levels, &names, out)
     })?;
     drop(guard);
-    let d = PyDict::new(py);
-    d.set_item("n_levels", levels.iter().sum::<usize>())?;
-    d.set_item("per_respondent", block)?;
-    d.set_item("pooled_coef", pooled.coef.into_pyarray(py))?;
-    d.set_item("pooled_part_worths", pooled.part_worths.into_pyarray(py))?;
-    d.set_item("pooled_r2", pooled.r2)?;
-    d.set_item("pooled_sigma", pooled.sigma)?;
-    Ok(d)
+    Ok(RatingFit {
+        per_respondent: block.unbind(),
+        pooled_coef: pooled.coef.into_pyarray(py).unbind(),
+        pooled_part_worths: pooled.part_worths.into_pyarray(py).unbind(),
+        pooled_r2: pooled.r2,
+        pooled_sigma: pooled.sigma,
+    })
+}
+
+/// What `mnl_fit` returns.
+#[pyclass(frozen, module = "segmint._core")]
+pub struct MnlFit {
+    #[pyo3(get)]
+    coef: Py<PyArray1<f64>>,
+    /// Inverse information (k × k).
+    #[pyo3(get)]
+    covariance: Py<PyArray2<f64>>,
+    /// Sandwich with scores summed per respondent (k × k).
+    #[pyo3(get)]
+    robust_covariance: Py<PyArray2<f64>>,
+    #[pyo3(get)]
+    information: Py<PyArray2<f64>>,
+    #[pyo3(get)]
+    loglik: f64,
+    /// Log-likelihood with every coefficient zero.
+    #[pyo3(get)]
+    loglik_null: f64,
+    #[pyo3(get)]
+    n_iter: usize,
+    #[pyo3(get)]
+    converged: bool,
 }
 
 /// Conditional-logit maximum likelihood. `starts` (n_tasks + 1) delimit the tasks' rows,
 /// `chosen` holds the chosen row of each task, `respondent_starts` the task offsets of the
 /// respondents (for the clustered sandwich).
 #[pyfunction]
-#[pyo3(signature = (x, starts, chosen, respondent_starts, names, weights, start, max_iter, tol, n_threads))]
+#[pyo3(signature = (x, starts, chosen, respondent_starts, *, names, weights=None, start=None, max_iter, tol, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn mnl_fit<'py>(
     py: Python<'py>,
@@ -100,7 +141,7 @@ pub fn mnl_fit<'py>(
     max_iter: usize,
     tol: f64,
     n_threads: usize,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<MnlFit> {
     let xa = x.as_array();
     let k = xa.ncols();
     let w = weights.as_ref().map(|w| w.as_array());
@@ -127,23 +168,23 @@ pub fn mnl_fit<'py>(
         let robust = mnl::robust_covariance(&d, &f, &runs);
         Ok((f, robust))
     })?;
-    let d = PyDict::new(py);
-    d.set_item("coef", Array1::from(f.coef).into_pyarray(py))?;
-    d.set_item("covariance", square(f.covariance, k).into_pyarray(py))?;
-    d.set_item("robust_covariance", square(robust, k).into_pyarray(py))?;
-    d.set_item("information", square(f.information, k).into_pyarray(py))?;
-    d.set_item("loglik", f.loglik)?;
-    d.set_item("loglik_null", f.loglik_null)?;
-    d.set_item("n_iter", f.n_iter)?;
-    d.set_item("converged", f.converged)?;
-    Ok(d)
+    Ok(MnlFit {
+        coef: Array1::from(f.coef).into_pyarray(py).unbind(),
+        covariance: square(f.covariance, k).into_pyarray(py).unbind(),
+        robust_covariance: square(robust, k).into_pyarray(py).unbind(),
+        information: square(f.information, k).into_pyarray(py).unbind(),
+        loglik: f.loglik,
+        loglik_null: f.loglik_null,
+        n_iter: f.n_iter,
+        converged: f.converged,
+    })
 }
 
 /// The conditional logit's sufficient statistics at `beta` (log-likelihood, gradient,
 /// information): they add over tasks, so partitions of a data set can be evaluated separately
 /// (e.g. on Dask workers) and summed.
 #[pyfunction]
-#[pyo3(signature = (x, starts, chosen, beta, weights, n_threads))]
+#[pyo3(signature = (x, starts, chosen, *, beta, weights=None, n_threads))]
 #[allow(clippy::type_complexity)]
 pub fn mnl_stats<'py>(
     py: Python<'py>,
@@ -192,7 +233,7 @@ impl HbSampler {
     /// `constraints`: list of (kind, parameter indices, increasing) with kind "sign" (one index)
     /// or "levels" (the effects-coded indices of one attribute).
     #[new]
-    #[pyo3(signature = (x, starts, chosen, respondent_starts, z, v0, constraints, n_iter, burn_in, thin, n_chains, prior_variance, prior_df, seed))]
+    #[pyo3(signature = (x, starts, chosen, respondent_starts, *, z, v0, constraints, n_iter, burn_in, thin, n_chains, prior_variance, prior_df, seed))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -261,6 +302,7 @@ impl HbSampler {
     }
 
     /// Advances every chain by up to `n` iterations; returns the iterations done so far.
+    #[pyo3(signature = (n, *, n_threads))]
     fn run(&mut self, py: Python<'_>, n: usize, n_threads: usize) -> PyResult<usize> {
         let inner = &mut self.inner;
         run(py, n_threads, || {
@@ -324,9 +366,35 @@ impl HbSampler {
     }
 }
 
+/// What `latent_class_fit` returns.
+#[pyclass(frozen, module = "segmint._core")]
+pub struct LatentClassFit {
+    /// Classes × k coefficients.
+    #[pyo3(get)]
+    coef: Py<PyArray2<f64>>,
+    #[pyo3(get)]
+    shares: Py<PyArray1<f64>>,
+    /// Respondents × classes posterior membership probabilities.
+    #[pyo3(get)]
+    membership: Py<PyArray2<f64>>,
+    #[pyo3(get)]
+    loglik: f64,
+    /// Log-likelihood after each EM iteration of the best start.
+    #[pyo3(get)]
+    history: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    n_em: usize,
+    /// Covariance of (class coefficients, C − 1 share logits); None when singular.
+    #[pyo3(get)]
+    covariance: Option<Py<PyArray2<f64>>>,
+    /// Final log-likelihood of every start.
+    #[pyo3(get)]
+    start_logliks: Py<PyArray1<f64>>,
+}
+
 /// Latent-class MNL by EM from several seeded starts, finished by BHHH steps.
 #[pyfunction]
-#[pyo3(signature = (x, starts, chosen, respondent_starts, n_classes, n_starts, max_iter, tol, newton_steps, seed, n_threads))]
+#[pyo3(signature = (x, starts, chosen, respondent_starts, *, n_classes, n_starts, max_iter, tol, newton_steps, seed, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn latent_class_fit<'py>(
     py: Python<'py>,
@@ -341,7 +409,7 @@ pub fn latent_class_fit<'py>(
     newton_steps: usize,
     seed: u64,
     n_threads: usize,
-) -> PyResult<Bound<'py, PyDict>> {
+) -> PyResult<LatentClassFit> {
     let xa = x.as_array();
     let k = xa.ncols();
     let starts = indices(&starts, "starts").map_err(|e| to_py_err(py, e))?;
@@ -373,39 +441,33 @@ pub fn latent_class_fit<'py>(
     })?;
     let n = resp.len() - 1;
     let p = n_classes * k + n_classes - 1;
-    let d = PyDict::new(py);
     let shape_err = |e: ndarray::ShapeError| to_py_err(py, Error::invalid("fit", e.to_string()));
-    d.set_item(
-        "coef",
-        Array2::from_shape_vec((n_classes, k), f.coef)
-            .map_err(shape_err)?
-            .into_pyarray(py),
-    )?;
-    d.set_item("shares", Array1::from(f.shares).into_pyarray(py))?;
-    d.set_item(
-        "membership",
-        Array2::from_shape_vec((n, n_classes), f.membership)
-            .map_err(shape_err)?
-            .into_pyarray(py),
-    )?;
-    d.set_item("loglik", f.loglik)?;
-    d.set_item("history", Array1::from(f.history).into_pyarray(py))?;
-    d.set_item("n_em", f.n_em)?;
-    if f.covariance.len() == p * p {
-        d.set_item("covariance", square(f.covariance, p).into_pyarray(py))?;
+    let covariance = if f.covariance.len() == p * p {
+        Some(square(f.covariance, p).into_pyarray(py).unbind())
     } else {
-        d.set_item("covariance", py.None())?;
-    }
-    d.set_item(
-        "start_logliks",
-        Array1::from(f.start_logliks).into_pyarray(py),
-    )?;
-    Ok(d)
+        None
+    };
+    Ok(LatentClassFit {
+        coef: Array2::from_shape_vec((n_classes, k), f.coef)
+            .map_err(shape_err)?
+            .into_pyarray(py)
+            .unbind(),
+        shares: Array1::from(f.shares).into_pyarray(py).unbind(),
+        membership: Array2::from_shape_vec((n, n_classes), f.membership)
+            .map_err(shape_err)?
+            .into_pyarray(py)
+            .unbind(),
+        loglik: f.loglik,
+        history: Array1::from(f.history).into_pyarray(py).unbind(),
+        n_em: f.n_em,
+        covariance,
+        start_logliks: Array1::from(f.start_logliks).into_pyarray(py).unbind(),
+    })
 }
 
 /// Each respondent's log-likelihood at their own coefficients (respondents × k).
 #[pyfunction]
-#[pyo3(signature = (x, starts, chosen, respondent_starts, beta, n_threads))]
+#[pyo3(signature = (x, starts, chosen, respondent_starts, *, beta, n_threads))]
 pub fn respondent_logliks<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,

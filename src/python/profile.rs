@@ -17,7 +17,7 @@ type Matrix<'py> = Bound<'py, PyArray2<f64>>;
 /// df2, p), eta2 (p), kruskal p × 4 (NaN when not asked); categorical = (list of (k + 1) ×
 /// levels count matrices, tests q × 4, cramers_v (q)).
 #[pyfunction]
-#[pyo3(signature = (x, codes, n_levels, sample_weight, labels, k, kruskal, n_threads))]
+#[pyo3(signature = (x, codes, *, n_levels, sample_weight, labels, k, kruskal, n_threads))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub fn profile_stats<'py>(
     py: Python<'py>,

@@ -60,13 +60,23 @@ def level_codes(col: pd.Series, levels: list[Any], name: str, what: str) -> np.n
 
 
 def effects_coding(codes: np.ndarray, n_levels: int) -> np.ndarray:
-    """Effects (sum-to-zero) coding: level l < L-1 -> unit vector e_l, the last level -> -1s."""
-    out = np.zeros((len(codes), n_levels - 1))
-    last = codes == n_levels - 1
-    rows = np.flatnonzero(~last)
-    out[rows, codes[rows]] = 1.0
-    out[last] = -1.0
-    return out
+    """Effects (sum-to-zero) coding of one attribute's 0-based level codes: level l < L-1 ->
+    unit vector e_l, the last level -> -1s, code -1 (missing / "none" row) -> zeros."""
+    table = np.vstack(
+        [np.eye(n_levels - 1), -np.ones((1, n_levels - 1)), np.zeros((1, n_levels - 1))]
+    )
+    return table[np.where(codes < 0, n_levels, codes)]
+
+
+def effects_matrix(
+    codes: np.ndarray, levels: Sequence[int], intercept: bool = False
+) -> np.ndarray:
+    """The effects-coded model matrix of integer level codes (n, attributes), optionally with an
+    intercept column first; the one effects coding of the package (designs and models)."""
+    n = codes.shape[0]
+    blocks = [np.ones((n, 1))] if intercept else []
+    blocks += [effects_coding(codes[:, j], n_levels) for j, n_levels in enumerate(levels)]
+    return np.hstack(blocks) if blocks else np.zeros((n, 0))
 
 
 def numeric_attribute(col: pd.Series, name: str, what: str) -> np.ndarray:
@@ -250,18 +260,14 @@ def choice_data(
     if attributes is None:
         attributes = [c for c in frame.columns if c not in special and c not in linear]
     else:
-        attributes = list(attributes)
         for name in attributes:
             if name not in frame.columns:
                 raise InvalidInputError(
                     f"attributes: column {name!r} is not in {what}", "attributes"
                 )
-    overlap = set(attributes) & set(linear)
-    if overlap:
-        raise InvalidInputError(
-            f"attributes: {sorted(overlap)!r} are named both as attributes and as linear",
-            "attributes",
-        )
+        # `linear` may be a subset of `attributes` (all attributes listed, price marked as
+        # linear) or disjoint from it: either way the linear ones get one coefficient.
+        attributes = [a for a in attributes if a not in linear]
     for col in (respondent, task):
         if frame[col].isna().any():
             raise InvalidInputError(f"{what}: column {col!r} has missing values", col)

@@ -20,14 +20,14 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import numbers
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
-from .._validation import check_int
+from .._frame.conjoint import effects_matrix
+from .._validation import check_int, generator
 from ..errors import InternalError, InvalidInputError
 
 __all__ = ["choice_design", "design_efficiency", "full_factorial", "orthogonal_design"]
@@ -98,43 +98,9 @@ def _check_attributes(attributes: Any) -> dict[Hashable, list[Any]]:
     return out
 
 
-def _rng(random_state: Any) -> np.random.Generator:
-    """A numpy Generator from None, a non-negative int, a Generator or a RandomState."""
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(int(random_state.randint(0, 2**63 - 1, dtype=np.int64)))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if random_state < 0:
-            raise InvalidInputError(
-                f"random_state: must be non-negative, got {random_state}", "random_state"
-            )
-        return np.random.default_rng(int(random_state))
-    raise InvalidInputError(
-        f"random_state: must be None, an int or a numpy Generator/RandomState, "
-        f"got {random_state!r}",
-        "random_state",
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # Coding
 # --------------------------------------------------------------------------------------------
-
-
-def _effects(codes: IntArray, levels: Sequence[int], intercept: bool = False) -> FloatArray:
-    """Effects-coded model matrix of integer level codes (n, k); code -1 (missing) gives zeros."""
-    n = codes.shape[0]
-    blocks = [np.ones((n, 1))] if intercept else []
-    for j, n_levels in enumerate(levels):
-        table = np.vstack(
-            [np.eye(n_levels - 1), -np.ones((1, n_levels - 1)), np.zeros((1, n_levels - 1))]
-        )
-        column = codes[:, j]
-        blocks.append(table[np.where(column < 0, n_levels, column)])
-    return np.hstack(blocks) if blocks else np.zeros((n, 0))
 
 
 def _frame(attributes: Mapping[Hashable, list[Any]], codes: IntArray) -> pd.DataFrame:
@@ -206,7 +172,7 @@ def full_factorial(attributes: Attributes) -> pd.DataFrame:
 
 def _d_efficiency(codes: IntArray, levels: Sequence[int]) -> float:
     """``100 * det(X'X)^(1/p) / N`` with X = [1, effects coding]; 0 for a singular plan."""
-    x = _effects(codes, levels, intercept=True)
+    x = effects_matrix(codes, levels, intercept=True)
     sign, logdet = np.linalg.slogdet(x.T @ x)
     if sign <= 0:
         return 0.0
@@ -454,7 +420,7 @@ def _exchange(f: FloatArray, rows: IntArray, rng: np.random.Generator) -> IntArr
 def _d_optimal(levels: Sequence[int], n_runs: int, rng: np.random.Generator) -> IntArray:
     """The best of several seeded Fedorov exchanges from random starts."""
     candidates = _candidate_codes(levels, rng)
-    f = _effects(candidates, levels, intercept=True)
+    f = effects_matrix(candidates, levels, intercept=True)
     n_starts = 10 if candidates.shape[0] * n_runs <= 200_000 else 3
     best_rows: IntArray | None = None
     best_logdet = -np.inf
@@ -552,7 +518,7 @@ def orthogonal_design(
             n_params,
             why=f" (1 + sum of (levels - 1) = {n_params} main-effect parameters)",
         )
-    rng = _rng(random_state)
+    rng = generator(random_state)
 
     codes: IntArray | None = None
     if n_runs is None:
@@ -808,7 +774,7 @@ def _task_x(codes: IntArray, levels: Sequence[int], none: bool) -> FloatArray:
     """Effects-coded rows (..., J', p) of tasks (..., J, k), with the none alternative and its
     NONE column appended when `none`."""
     lead = codes.shape[:-1]
-    x = _effects(codes.reshape(-1, codes.shape[-1]), levels).reshape(*lead, -1)
+    x = effects_matrix(codes.reshape(-1, codes.shape[-1]), levels).reshape(*lead, -1)
     if not none:
         return x
     x = np.concatenate([x, np.zeros((*lead, 1))], axis=-1)
@@ -1006,7 +972,7 @@ def choice_design(
         )
     levels = [len(v) for v in attrs.values()]
     k = len(levels)
-    rng = _rng(random_state)
+    rng = generator(random_state)
 
     if method == "random":
         codes = _random_tasks(rules, versions * tasks, n_alt, rng).reshape(
@@ -1150,7 +1116,7 @@ def design_efficiency(
         code[is_none] = -1
         codes[:, j] = code
 
-    x = _effects(codes, levels)
+    x = effects_matrix(codes, levels)
     has_none = bool(is_none.any())
     names_out: list[Hashable] = [
         n for n, L in zip(attrs, levels, strict=True) for _ in range(L - 1)

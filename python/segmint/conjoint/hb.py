@@ -1,22 +1,22 @@
-"""Hierarchical Bayes for choice-based conjoint: the Python side of the Rust sampler."""
+"""Hierarchical Bayes multinomial logit (CBC/HB): respondent-level part-worths from the Rust
+sampler, with convergence diagnostics."""
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceCoding, ChoiceData, covariate_matrix
 from .._validation import check_int, check_positive, n_threads, seed
 from ..errors import InvalidInputError
+from ._base import _ChoiceEstimator, document_roles
 
-if TYPE_CHECKING:
-    from .choice import ChoiceModel
-
-__all__ = ["ess", "fit_hb", "prior_structure", "split_rhat"]
+__all__ = ["HierarchicalBayes", "ess", "prior_structure", "split_rhat"]
 
 DIRECTIONS = ("increasing", "decreasing")
 
@@ -112,119 +112,290 @@ def ess(draws: np.ndarray) -> np.ndarray:
     return out
 
 
-def fit_hb(model: ChoiceModel, cd: ChoiceData) -> None:
+@document_roles
+class HierarchicalBayes(_ChoiceEstimator):
+    """Hierarchical Bayes multinomial logit (Sawtooth CBC/HB, R ChoiceModelR): part-worths for
+    every respondent.
 
-    n_iter = check_int(model.n_iter, "n_iter", 2)
-    burn_in = check_int(model.burn_in, "burn_in", 0)
-    if burn_in >= n_iter:
-        raise InvalidInputError(
-            f"burn_in: must be smaller than n_iter ({n_iter}), got {burn_in}", "burn_in"
-        )
-    thin = check_int(model.thin, "thin", 1)
-    if (n_iter - burn_in) // thin < 1:
-        raise InvalidInputError("thin: keeps no draw after burn-in", "thin")
-    n_chains = check_int(model.n_chains, "n_chains", 1)
-    prior_variance = check_positive(model.prior_variance, "prior_variance")
-    prior_df = check_positive(model.prior_df, "prior_df")
-    coding = cd.coding
-    constraints = _constraints(model.monotone, coding)
-    z, z_names = covariate_matrix(model.covariates, cd.respondents)
-    if len(cd.respondents) < 2:
-        raise InvalidInputError(
-            "data: hierarchical Bayes needs at least two respondents", "respondent"
-        )
-    sampler = _core.HbSampler(
-        cd.x,
-        cd.starts,
-        cd.chosen,
-        cd.respondent_starts,
-        z,
-        prior_structure(coding),
-        constraints,
-        n_iter,
-        burn_in,
-        thin,
-        n_chains,
-        prior_variance,
-        prior_df,
-        seed(model.random_state),
-    )
-    threads = n_threads(model.n_jobs)
-    n_tasks = len(cd.chosen)
-    ll0 = float(-np.log(np.diff(cd.starts)).sum())
-    step = n_iter if not model.verbose else max(1, n_iter // 20)
-    done = 0
-    while done < n_iter:
-        done = sampler.run(step, threads)
-        if model.verbose:
-            t = sampler.trace(0)
-            last = t[-1]
-            print(
-                f"\rHB {done:>7}/{n_iter}  RLH {np.exp(last[0] / n_tasks):.3f}  "
-                f"accept {t[-min(len(t), step) :, 1].mean():.2f}  rho {last[2]:.3f}  "
-                f"avg var {last[3]:.3f}",
-                end="" if done < n_iter else "\n",
-                file=sys.stderr,
-                flush=True,
+    β_i ~ N(α, D) (or N(Δ′z_i, D) with ``covariates``), D ~ IW(ν₀ = K + ``prior_df``,
+    ν₀ · ``prior_variance`` · V₀) with V₀ the covariance the effects coding implies; each β_i
+    by random-walk Metropolis with the proposal scale tuned to 30 % acceptance during burn-in
+    and frozen after. Four respondents share a SIMD lane; every respondent has its own random
+    stream, so draws are identical on any number of threads.
+
+    Parameters
+    ----------
+    %(roles)s
+    n_iter : int, default=20000
+        Iterations per chain, burn-in included.
+    burn_in : int, default=10000
+        Iterations discarded (and used to tune the proposal scale).
+    thin : int, default=10
+        Keep every ``thin``-th draw after burn-in.
+    n_chains : int, default=2
+        Independent chains (R̂ needs at least two).
+    prior_variance : float, default=1.0
+        ``v`` of the inverse-Wishart prior scale (Sawtooth's "prior variance").
+    prior_df : int, default=5
+        Additional prior degrees of freedom (ν₀ = K + prior_df).
+    covariates : DataFrame or None, default=None
+        Respondent covariates indexed by respondent id (upper-level regression).
+    monotone : dict or None, default=None
+        ``{attribute: "increasing" | "decreasing"}``: order constraints on the levels of an
+        effects-coded attribute, or the sign of a linear one.
+    random_state : int, RandomState or None, default=None
+        Seed of the chains.
+    verbose : bool, default=False
+        Print RLH, acceptance and ρ every 5 % of the iterations.
+    n_jobs : int or None, default=None
+        Threads; None uses ``RAYON_NUM_THREADS`` or all cores. Results do not depend on it.
+
+    Attributes
+    ----------
+    coef_individual_ : DataFrame
+        Posterior mean coefficients, respondents × parameters.
+    part_worths_ : DataFrame
+        Posterior mean part-worths of every level (and linear coefficients), per respondent.
+    alpha_ : Series
+        Posterior mean of the population mean α (= ``coef_``).
+    delta_ : DataFrame
+        Posterior mean of the upper-level coefficients Δ (covariates × parameters).
+    D_ : DataFrame
+        Posterior mean of the population covariance D.
+    draws_ : ndarray of float32, shape (chains × kept, respondents, parameters)
+        Kept respondent draws.
+    alpha_draws_ : ndarray, shape (chains, kept, parameters)
+    loglik_, loglik_null_ : float
+        Log-likelihood at the respondents' posterior means, and with all coefficients zero.
+    diagnostics_ : DataFrame
+        Per chain after burn-in: RLH, percent certainty, acceptance, average variance, final ρ.
+    trace_ : DataFrame
+        Per chain and iteration: log-likelihood, acceptance, ρ, average variance.
+    rhat_, ess_ : Series
+        Split-R̂ and effective sample size of every α parameter.
+
+    See Also
+    --------
+    MNL : the aggregate logit.
+    segment_preferences : needs-based segments from the respondents' part-worths.
+
+    References
+    ----------
+    Allenby, G. M., Arora, N. & Ginter, J. L. (1995). Incorporating prior knowledge into the
+    analysis of conjoint studies. Journal of Marketing Research 32(2).
+    Sawtooth Software (2021). The CBC/HB System for Hierarchical Bayes Estimation.
+
+    Examples
+    --------
+    >>> import segmint as sg
+    >>> data, truth = sg.datasets.make_choice_data(60, 8, 3, random_state=0)
+    >>> hb = sg.conjoint.HierarchicalBayes(
+    ...     linear=["price"], n_iter=400, burn_in=200, thin=5, random_state=0
+    ... ).fit(data)
+    >>> hb.coef_individual_.shape
+    (60, 10)
+    >>> hb.summary().columns.tolist()
+    ['mean', 'sd', 'q05', 'q95', 'rhat', 'ess']
+    """
+
+    method = "hb"
+
+    def __init__(
+        self,
+        *,
+        respondent: str = "respondent",
+        task: str = "task",
+        chosen: str = "chosen",
+        attributes: list[str] | None = None,
+        linear: list[str] | None = None,
+        alternative: str | None = None,
+        asc_reference: Any = None,
+        none: str | None = None,
+        n_iter: int = 20000,
+        burn_in: int = 10000,
+        thin: int = 10,
+        n_chains: int = 2,
+        prior_variance: float = 1.0,
+        prior_df: int = 5,
+        covariates: Any = None,
+        monotone: dict[str, str] | None = None,
+        random_state: Any = None,
+        verbose: bool = False,
+        n_jobs: int | None = None,
+    ):
+        self._store_params(locals())
+
+    def _check_params(self) -> dict[str, Any]:
+        n_iter = check_int(self.n_iter, "n_iter", 2)
+        burn_in = check_int(self.burn_in, "burn_in", 0)
+        if burn_in >= n_iter:
+            raise InvalidInputError(
+                f"burn_in: must be smaller than n_iter ({n_iter}), got {burn_in}", "burn_in"
             )
-    draws, delta_draws, d_means, rhos = sampler.results()
-    names = pd.Index(coding.names, name="parameter")
-    k = len(names)
-    zbar = z.mean(axis=0)
-    alpha_draws = np.einsum("cdqk,q->cdk", delta_draws, zbar)
-    model.draws_ = draws
-    model.alpha_draws_ = alpha_draws
-    model.alpha_ = pd.Series(alpha_draws.reshape(-1, k).mean(axis=0), index=names, name="alpha")
-    model.delta_ = pd.DataFrame(
-        delta_draws.reshape(-1, len(z_names), k).mean(axis=0),
-        index=pd.Index(z_names, name="covariate"),
-        columns=names,
-    )
-    model.D_ = pd.DataFrame(d_means.mean(axis=0), index=names, columns=names)
-    mean_beta = draws.mean(axis=0, dtype=np.float64)
-    model.coef_individual_ = pd.DataFrame(mean_beta, index=cd.respondents, columns=names)
-    model.coef_ = model.alpha_.copy()
-    j = coding.n_effects
-    columns = coding.level_index().append(
-        pd.MultiIndex.from_arrays(
-            [coding.names[j:], [""] * (len(coding.names) - j)], names=["attribute", "level"]
-        )
-    )
-    model.part_worths_ = pd.DataFrame(
-        np.hstack([coding.expand(mean_beta), mean_beta[:, j:]]),
-        index=cd.respondents,
-        columns=columns,
-    )
-    model.loglik_ = float(
-        _core.respondent_logliks(
+        thin = check_int(self.thin, "thin", 1)
+        if (n_iter - burn_in) // thin < 1:
+            raise InvalidInputError("thin: keeps no draw after burn-in", "thin")
+        return {
+            "n_iter": n_iter,
+            "burn_in": burn_in,
+            "thin": thin,
+            "n_chains": check_int(self.n_chains, "n_chains", 1),
+            "prior_variance": check_positive(self.prior_variance, "prior_variance"),
+            "prior_df": check_positive(self.prior_df, "prior_df"),
+            "seed": seed(self.random_state),
+        }
+
+    def _fit(self, cd: ChoiceData, params: dict[str, Any]) -> None:
+        coding = cd.coding
+        constraints = _constraints(self.monotone, coding)
+        z, z_names = covariate_matrix(self.covariates, cd.respondents)
+        if len(cd.respondents) < 2:
+            raise InvalidInputError(
+                "data: hierarchical Bayes needs at least two respondents", "respondent"
+            )
+        sampler = _core.HbSampler(
             cd.x,
             cd.starts,
             cd.chosen,
             cd.respondent_starts,
-            np.ascontiguousarray(mean_beta),
-            threads,
-        ).sum()
-    )
-    model.loglik_null_ = ll0
-    rows, traces = [], []
-    for c in range(n_chains):
-        t = sampler.trace(c)
-        post = t[burn_in:]
-        rows.append(
-            {
-                "rlh": float(np.exp(post[:, 0].mean() / n_tasks)),
-                "pct_certainty": float(1.0 - post[:, 0].mean() / ll0),
-                "acceptance": float(post[:, 1].mean()),
-                "avg_variance": float(post[:, 3].mean()),
-                "rho": float(rhos[c]),
-            }
+            z=z,
+            v0=prior_structure(coding),
+            constraints=constraints,
+            **params,
         )
-        traces.append(
-            pd.DataFrame(t, columns=["loglik", "acceptance", "rho", "avg_variance"]).assign(
-                chain=c, iteration=np.arange(len(t))
+        threads = n_threads(self.n_jobs)
+        self._sample(sampler, params["n_iter"], threads, len(cd.chosen))
+        self._set_draws(sampler, cd, z, z_names)
+        self._set_diagnostics(sampler, cd, params["n_chains"], params["burn_in"], threads)
+
+    def _sample(self, sampler: _core.HbSampler, n_iter: int, threads: int, n_tasks: int) -> None:
+        """Runs the chains in slices, reporting progress when `verbose`."""
+        step = n_iter if not self.verbose else max(1, n_iter // 20)
+        done = 0
+        while done < n_iter:
+            done = sampler.run(step, n_threads=threads)
+            if self.verbose:
+                t = sampler.trace(0)
+                last = t[-1]
+                print(
+                    f"\rHB {done:>7}/{n_iter}  RLH {np.exp(last[0] / n_tasks):.3f}  "
+                    f"accept {t[-min(len(t), step) :, 1].mean():.2f}  rho {last[2]:.3f}  "
+                    f"avg var {last[3]:.3f}",
+                    end="" if done < n_iter else "\n",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+    def _set_draws(
+        self, sampler: _core.HbSampler, cd: ChoiceData, z: np.ndarray, z_names: list[str]
+    ) -> None:
+        coding = cd.coding
+        draws, delta_draws, d_means, self._rhos = sampler.results()
+        names = pd.Index(coding.names, name="parameter")
+        k = len(names)
+        alpha_draws = np.einsum("cdqk,q->cdk", delta_draws, z.mean(axis=0))
+        self.draws_ = draws
+        self.alpha_draws_ = alpha_draws
+        self.alpha_ = pd.Series(alpha_draws.reshape(-1, k).mean(axis=0), index=names, name="alpha")
+        self.delta_ = pd.DataFrame(
+            delta_draws.reshape(-1, len(z_names), k).mean(axis=0),
+            index=pd.Index(z_names, name="covariate"),
+            columns=names,
+        )
+        self.D_ = pd.DataFrame(d_means.mean(axis=0), index=names, columns=names)
+        mean_beta = draws.mean(axis=0, dtype=np.float64)
+        self.coef_individual_ = pd.DataFrame(mean_beta, index=cd.respondents, columns=names)
+        self.coef_ = self.alpha_.copy()
+        j = coding.n_effects
+        columns = coding.level_index().append(
+            pd.MultiIndex.from_arrays(
+                [coding.names[j:], [""] * (len(coding.names) - j)], names=["attribute", "level"]
             )
         )
-    model.diagnostics_ = pd.DataFrame(rows, index=pd.RangeIndex(n_chains, name="chain"))
-    model.trace_ = pd.concat(traces, ignore_index=True).set_index(["chain", "iteration"])
-    model.rhat_ = pd.Series(split_rhat(alpha_draws), index=names, name="rhat")
-    model.ess_ = pd.Series(ess(alpha_draws), index=names, name="ess")
+        self.part_worths_ = pd.DataFrame(
+            np.hstack([coding.expand(mean_beta), mean_beta[:, j:]]),
+            index=cd.respondents,
+            columns=columns,
+        )
+
+    def _set_diagnostics(
+        self,
+        sampler: _core.HbSampler,
+        cd: ChoiceData,
+        n_chains: int,
+        burn_in: int,
+        threads: int,
+    ) -> None:
+        n_tasks = len(cd.chosen)
+        ll0 = float(-np.log(np.diff(cd.starts)).sum())
+        self.loglik_ = float(
+            _core.respondent_logliks(
+                cd.x,
+                cd.starts,
+                cd.chosen,
+                cd.respondent_starts,
+                beta=np.ascontiguousarray(self.coef_individual_.to_numpy()),
+                n_threads=threads,
+            ).sum()
+        )
+        self.loglik_null_ = ll0
+        rows, traces = [], []
+        for c in range(n_chains):
+            t = sampler.trace(c)
+            post = t[burn_in:]
+            rows.append(
+                {
+                    "rlh": float(np.exp(post[:, 0].mean() / n_tasks)),
+                    "pct_certainty": float(1.0 - post[:, 0].mean() / ll0),
+                    "acceptance": float(post[:, 1].mean()),
+                    "avg_variance": float(post[:, 3].mean()),
+                    "rho": float(self._rhos[c]),
+                }
+            )
+            traces.append(
+                pd.DataFrame(t, columns=["loglik", "acceptance", "rho", "avg_variance"]).assign(
+                    chain=c, iteration=np.arange(len(t))
+                )
+            )
+        del self._rhos
+        names = self.alpha_.index
+        self.diagnostics_ = pd.DataFrame(rows, index=pd.RangeIndex(n_chains, name="chain"))
+        self.trace_ = pd.concat(traces, ignore_index=True).set_index(["chain", "iteration"])
+        self.rhat_ = pd.Series(split_rhat(self.alpha_draws_), index=names, name="rhat")
+        self.ess_ = pd.Series(ess(self.alpha_draws_), index=names, name="ess")
+
+    # -- what the simulator and wtp use ----------------------------------------------------------
+
+    def _coef_units(self, use_draws: bool = True) -> np.ndarray:
+        """(draws, respondents, K) kept draws, or (1, respondents, K) posterior means."""
+        check_is_fitted(self, "draws_")
+        return self.draws_ if use_draws else self.coef_individual_.to_numpy()[None]
+
+    def summary(self) -> pd.DataFrame:
+        """Posterior summary of the population means α, with convergence diagnostics.
+
+        Returns
+        -------
+        DataFrame
+            One row per parameter: posterior ``mean``, ``sd``, 5 % and 95 % quantiles
+            (``q05``, ``q95``), split-R̂ (``rhat``) and effective sample size (``ess``) over all
+            chains' kept draws. ``attrs["rlh"]`` and ``attrs["pct_certainty"]`` hold the
+            chains' mean root likelihood and percent certainty after burn-in.
+        """
+        check_is_fitted(self, "alpha_draws_")
+        k = self.alpha_draws_.shape[-1]
+        flat = self.alpha_draws_.reshape(-1, k)
+        out = pd.DataFrame(
+            {
+                "mean": flat.mean(axis=0),
+                "sd": flat.std(axis=0, ddof=1) if len(flat) > 1 else np.nan,
+                "q05": np.quantile(flat, 0.05, axis=0),
+                "q95": np.quantile(flat, 0.95, axis=0),
+                "rhat": self.rhat_.to_numpy(),
+                "ess": self.ess_.to_numpy(),
+            },
+            index=self.alpha_.index,
+        )
+        out.attrs["rlh"] = float(self.diagnostics_["rlh"].mean())
+        out.attrs["pct_certainty"] = float(self.diagnostics_["pct_certainty"].mean())
+        return out

@@ -1,105 +1,272 @@
-"""Latent-class choice models: the Python side of the Rust EM, and choosing the number of
-classes."""
+"""Latent-class multinomial logit: a finite mixture of MNLs fitted by EM, and choosing the
+number of classes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceData
-from .._validation import check_int, n_threads, seed
+from .._validation import check_int, check_positive, n_threads, seed
 from ..errors import InvalidInputError
+from ._base import ROLES, _ChoiceEstimator, document_roles
 
-if TYPE_CHECKING:
-    from .choice import ChoiceModel
+__all__ = ["LatentClassMNL", "select_classes"]
 
-__all__ = ["fit_latent_class", "select_classes"]
+#: Newton steps per class and M-step: one, taken with the next E-step in one fused pass.
+NEWTON_STEPS_PER_M_STEP = 1
 
 
-def fit_latent_class(model: ChoiceModel, cd: ChoiceData) -> None:
-    n_classes = check_int(model.n_classes, "n_classes", 1)
-    if n_classes > len(cd.respondents):
-        raise InvalidInputError(
-            f"n_classes: {n_classes} classes for {len(cd.respondents)} respondents", "n_classes"
+@document_roles
+class LatentClassMNL(_ChoiceEstimator):
+    """Latent-class multinomial logit: respondents fall into classes with their own MNL
+    coefficients (needs-based segments).
+
+    EM from ``n_starts`` seeded starts: the E-step computes each respondent's posterior class
+    membership h_ic ∝ π_c Π_t P(y_it | β_c); the M-step takes one weighted Newton step per class
+    (fused with the next E-step in one pass over the data) and sets π_c = mean h_ic. The best
+    start is finished by BHHH steps, whose information gives the standard errors.
+
+    Parameters
+    ----------
+    %(roles)s
+    n_classes : int, default=3
+        Number of latent classes.
+    n_starts : int, default=10
+        Seeded EM starts; the one with the highest log-likelihood is kept.
+    max_iter : int, default=500
+        EM iterations per start at most.
+    tol : float, default=1e-8
+        EM stops when the log-likelihood rises by less than ``tol · (1 + |LL|)``.
+    random_state : int, RandomState or None, default=None
+        Seed of the starts.
+    n_jobs : int or None, default=None
+        Threads; None uses ``RAYON_NUM_THREADS`` or all cores. Results do not depend on it.
+
+    Attributes
+    ----------
+    class_coef_, class_se_ : DataFrame
+        Coefficients and standard errors, classes × parameters.
+    class_shares_ : Series
+        Class sizes π_c.
+    class_part_worths_ : DataFrame
+        Every level's part-worth per class.
+    class_membership_ : DataFrame
+        Posterior membership probabilities, respondents × classes.
+    labels_ : Series
+        Most likely class of each respondent.
+    coef_ : Series
+        Share-weighted class coefficients (an aggregate view).
+    loglik_, loglik_null_, rho2_ : float
+        Log-likelihood, the null one (all coefficients zero) and McFadden's ρ².
+    aic_, bic_, caic_ : float
+        Information criteria (BIC and CAIC with n = respondents).
+    n_parameters_ : int
+    loglik_history_ : ndarray
+        Log-likelihood after every EM iteration of the best start.
+    start_logliks_ : ndarray
+        Final log-likelihood of every start.
+    n_em_iter_ : int
+
+    See Also
+    --------
+    select_classes : fit 1..C classes and tabulate the information criteria.
+    MNL : the one-class model.
+
+    References
+    ----------
+    Kamakura, W. A. & Russell, G. J. (1989). A probabilistic choice model for market
+    segmentation and elasticity structure. Journal of Marketing Research 26(4).
+
+    Examples
+    --------
+    >>> import segmint as sg
+    >>> data, truth = sg.datasets.make_choice_data(120, 8, 3, random_state=0)
+    >>> lc = sg.conjoint.LatentClassMNL(
+    ...     n_classes=2, n_starts=3, linear=["price"], random_state=0
+    ... ).fit(data)
+    >>> lc.class_coef_.shape
+    (2, 10)
+    >>> round(float(lc.class_shares_.sum()), 6)
+    1.0
+    """
+
+    method = "latent_class"
+
+    def __init__(
+        self,
+        *,
+        respondent: str = "respondent",
+        task: str = "task",
+        chosen: str = "chosen",
+        attributes: list[str] | None = None,
+        linear: list[str] | None = None,
+        alternative: str | None = None,
+        asc_reference: Any = None,
+        none: str | None = None,
+        n_classes: int = 3,
+        n_starts: int = 10,
+        max_iter: int = 500,
+        tol: float = 1e-8,
+        random_state: Any = None,
+        n_jobs: int | None = None,
+    ):
+        self._store_params(locals())
+
+    def _check_params(self) -> dict[str, Any]:
+        return {
+            "n_classes": check_int(self.n_classes, "n_classes", 1),
+            "n_starts": check_int(self.n_starts, "n_starts", 1),
+            "max_iter": check_int(self.max_iter, "max_iter", 1),
+            "tol": check_positive(self.tol, "tol"),
+            "newton_steps": NEWTON_STEPS_PER_M_STEP,
+            "seed": seed(self.random_state),
+            "n_threads": n_threads(self.n_jobs),
+        }
+
+    def _fit(self, cd: ChoiceData, params: dict[str, Any]) -> None:
+        n_classes = params["n_classes"]
+        if n_classes > len(cd.respondents):
+            raise InvalidInputError(
+                f"n_classes: {n_classes} classes for {len(cd.respondents)} respondents",
+                "n_classes",
+            )
+        out = _core.latent_class_fit(cd.x, cd.starts, cd.chosen, cd.respondent_starts, **params)
+        self._set_fit(cd, out, n_classes)
+
+    def _set_fit(self, cd: ChoiceData, out: _core.LatentClassFit, n_classes: int) -> None:
+        names = pd.Index(cd.coding.names, name="parameter")
+        classes = pd.RangeIndex(n_classes, name="class")
+        k = len(names)
+        coef = out.coef
+        self.class_coef_ = pd.DataFrame(coef, index=classes, columns=names)
+        self.class_shares_ = pd.Series(out.shares, index=classes, name="share")
+        self.class_membership_ = pd.DataFrame(
+            out.membership, index=cd.respondents, columns=classes
         )
-    n_starts = check_int(model.n_starts, "n_starts", 1)
-    out = _core.latent_class_fit(
-        cd.x,
-        cd.starts,
-        cd.chosen,
-        cd.respondent_starts,
-        n_classes,
-        n_starts,
-        int(model.max_iter),
-        float(model.tol),
-        1,  # Newton steps per class and M-step: one, taken with the next E-step in one pass
-        seed(model.random_state),
-        n_threads(model.n_jobs),
-    )
-    names = pd.Index(cd.coding.names, name="parameter")
-    classes = pd.RangeIndex(n_classes, name="class")
-    k = len(names)
-    coef = out["coef"]
-    model.class_coef_ = pd.DataFrame(coef, index=classes, columns=names)
-    model.class_shares_ = pd.Series(out["shares"], index=classes, name="share")
-    model.class_membership_ = pd.DataFrame(
-        out["membership"], index=cd.respondents, columns=classes
-    )
-    model.labels_ = pd.Series(
-        np.asarray(out["membership"]).argmax(axis=1), index=cd.respondents, name="class"
-    )
-    model.loglik_ = float(out["loglik"])
-    model.loglik_history_ = np.asarray(out["history"])
-    model.n_em_iter_ = int(out["n_em"])
-    model.start_logliks_ = np.asarray(out["start_logliks"])
-    model.n_parameters_ = n_classes * k + n_classes - 1
-    model.loglik_null_ = float(-np.log(np.diff(cd.starts)).sum())
-    n_obs = len(cd.respondents)
-    p = model.n_parameters_
-    model.aic_ = 2.0 * p - 2.0 * model.loglik_
-    model.bic_ = p * np.log(n_obs) - 2.0 * model.loglik_
-    model.caic_ = p * (np.log(n_obs) + 1.0) - 2.0 * model.loglik_
-    model.rho2_ = 1.0 - model.loglik_ / model.loglik_null_
-    # Every class's part-worths at once (the same numbers as choice.part_worths per class).
-    model.class_part_worths_ = pd.DataFrame(
-        cd.coding.expand(np.asarray(coef, dtype=np.float64)),
-        index=classes,
-        columns=cd.coding.level_index(),
-    )
-    # The aggregate view: share-weighted class coefficients (what `coef_` means for the
-    # aggregate simulator; the simulator itself weights class *shares*, not coefficients).
-    model.coef_ = pd.Series(out["shares"] @ coef, index=names, name="coef")
-    cov = out["covariance"]
-    if cov is not None:
-        se = np.sqrt(np.clip(np.diag(cov)[: n_classes * k], 0, None)).reshape(n_classes, k)
-        model.class_se_ = pd.DataFrame(se, index=classes, columns=names)
-    else:
-        model.class_se_ = pd.DataFrame(np.nan, index=classes, columns=names)
+        self.labels_ = pd.Series(
+            np.asarray(out.membership).argmax(axis=1), index=cd.respondents, name="class"
+        )
+        self.loglik_ = float(out.loglik)
+        self.loglik_history_ = np.asarray(out.history)
+        self.n_em_iter_ = int(out.n_em)
+        self.start_logliks_ = np.asarray(out.start_logliks)
+        self.n_parameters_ = n_classes * k + n_classes - 1
+        self.loglik_null_ = float(-np.log(np.diff(cd.starts)).sum())
+        n_obs = len(cd.respondents)
+        p = self.n_parameters_
+        self.aic_ = 2.0 * p - 2.0 * self.loglik_
+        self.bic_ = p * np.log(n_obs) - 2.0 * self.loglik_
+        self.caic_ = p * (np.log(n_obs) + 1.0) - 2.0 * self.loglik_
+        self.rho2_ = 1.0 - self.loglik_ / self.loglik_null_
+        self.class_part_worths_ = pd.DataFrame(
+            cd.coding.expand(np.asarray(coef, dtype=np.float64)),
+            index=classes,
+            columns=cd.coding.level_index(),
+        )
+        # The aggregate view: share-weighted class coefficients (what `coef_` means for the
+        # aggregate simulator; the simulator itself weights class *shares*, not coefficients).
+        self.coef_ = pd.Series(out.shares @ coef, index=names, name="coef")
+        cov = out.covariance
+        if cov is not None:
+            se = np.sqrt(np.clip(np.diag(cov)[: n_classes * k], 0, None)).reshape(n_classes, k)
+            self.class_se_ = pd.DataFrame(se, index=classes, columns=names)
+        else:
+            self.class_se_ = pd.DataFrame(np.nan, index=classes, columns=names)
+
+    # -- what the simulator and wtp use ----------------------------------------------------------
+
+    def _coef_units(self, use_draws: bool = True) -> np.ndarray:
+        """(classes, K): every class's coefficients."""
+        check_is_fitted(self, "class_coef_")
+        return self.class_coef_.to_numpy()
+
+    def _unit_weights(self, n_units: int) -> np.ndarray:
+        return self.class_shares_.to_numpy()
+
+    def summary(self) -> pd.DataFrame:
+        """Class coefficients with standard errors, z and two-sided p.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by (class, parameter): ``coef``, ``se``, ``z``, ``p``;
+            ``attrs["shares"]`` holds the class sizes.
+        """
+        check_is_fitted(self, "class_coef_")
+        coef = self.class_coef_.stack()
+        se = self.class_se_.stack()
+        z = coef / se
+        out = pd.DataFrame({"coef": coef, "se": se, "z": z, "p": 2.0 * stats.norm.sf(np.abs(z))})
+        out.attrs["shares"] = self.class_shares_.to_dict()
+        return out
 
 
 def select_classes(
     data: Any,
     n_classes: Iterable[int] = range(1, 7),
     *,
-    model: ChoiceModel | None = None,
-    **fit_kwargs: Any,
+    model: LatentClassMNL | None = None,
+    respondent: str | None = None,
+    task: str | None = None,
+    chosen: str | None = None,
+    attributes: list[str] | None = None,
+    linear: list[str] | None = None,
+    alternative: str | None = None,
+    asc_reference: Any = None,
+    none: str | None = None,
 ) -> pd.DataFrame:
-    """Fit latent-class models for each number of classes and tabulate LL, AIC, BIC and CAIC
-    (BIC and CAIC use the number of respondents). ``model`` sets the estimator parameters
-    (``n_starts``, ``random_state``, ...); ``fit_kwargs`` go to ``fit`` (column names, coding).
-    The ``recommended`` attribute of the result's ``attrs`` is the count with the lowest BIC."""
-    from .choice import ChoiceModel
+    """Fit latent-class models for each number of classes and tabulate the information criteria.
 
-    base = model if model is not None else ChoiceModel(method="latent_class")
+    Parameters
+    ----------
+    data : DataFrame
+        Long choice data (one row per respondent × task × alternative).
+    n_classes : iterable of int, default=range(1, 7)
+        The numbers of classes to fit.
+    model : LatentClassMNL or None, default=None
+        Sets the estimator's parameters (``n_starts``, ``random_state``, column roles, …);
+        its ``n_classes`` is replaced by each value in turn.
+    respondent, task, chosen, attributes, linear, alternative, asc_reference, none
+        Column roles, overriding the model's when given (see `LatentClassMNL`).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``n_classes``: ``loglik``, ``n_parameters``, ``aic``, ``bic``, ``caic``
+        (BIC and CAIC with n = respondents). ``attrs["recommended"]`` is the number of classes
+        with the lowest BIC.
+
+    Examples
+    --------
+    >>> import segmint as sg
+    >>> data, truth = sg.datasets.make_choice_data(100, 8, 3, random_state=0)
+    >>> table = sg.conjoint.select_classes(
+    ...     data, range(1, 3), model=sg.conjoint.LatentClassMNL(n_starts=2, random_state=0)
+    ... )
+    >>> table.index.tolist()
+    [1, 2]
+    """
+    base = model if model is not None else LatentClassMNL()
+    passed = dict(
+        zip(
+            ROLES,
+            (respondent, task, chosen, attributes, linear, alternative, asc_reference, none),
+            strict=True,
+        )
+    )
+    roles = {k: v for k, v in passed.items() if v is not None}
     rows = []
     for c in n_classes:
-        m = clone(base).set_params(method="latent_class", n_classes=int(c))
-        m.fit(data, **fit_kwargs)
+        m = clone(base).set_params(n_classes=int(c), **roles)
+        m.fit(data)
         rows.append(
             {
                 "n_classes": int(c),

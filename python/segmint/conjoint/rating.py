@@ -115,14 +115,14 @@ class RatingConjoint(BaseEstimator):
         out = _core.rating_fit(
             np.ascontiguousarray(design),
             y if (y.flags.c_contiguous or y.flags.f_contiguous) else np.ascontiguousarray(y),
-            levels,
-            names,
-            n_threads(self.n_jobs),
+            levels=levels,
+            names=names,
+            n_threads=n_threads(self.n_jobs),
         )
         columns = self._coding().level_index()
         attrs = pd.Index(list(self.attributes_), name="attribute")
         # One block, a row per respondent: intercept, R², part-worths, importances (views).
-        block, n_lv = out["per_respondent"], out["n_levels"]
+        block, n_lv = out.per_respondent, sum(levels)
         self.part_worths_ = pd.DataFrame(
             block[:, 2 : 2 + n_lv], index=respondents, columns=columns, copy=False
         )
@@ -132,11 +132,11 @@ class RatingConjoint(BaseEstimator):
             block[:, 2 + n_lv :], index=respondents, columns=attrs, copy=False
         )
         self.pooled_part_worths_ = pd.Series(
-            out["pooled_part_worths"], index=columns, name="part_worth"
+            out.pooled_part_worths, index=columns, name="part_worth"
         )
-        self.pooled_intercept_ = float(out["pooled_coef"][0])
-        self.pooled_r2_ = float(out["pooled_r2"])
-        self.pooled_sigma_ = float(out["pooled_sigma"])
+        self.pooled_intercept_ = float(out.pooled_coef[0])
+        self.pooled_r2_ = float(out.pooled_r2)
+        self.pooled_sigma_ = float(out.pooled_sigma)
         self.n_profiles_ = len(prof)
         return self
 

@@ -10,7 +10,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..cluster import KMeans
 from ..errors import InvalidInputError
-from .choice import ChoiceModel
+from .hb import HierarchicalBayes
+from .latent import LatentClassMNL
 from .rating import RatingConjoint
 
 __all__ = ["segment_preferences"]
@@ -27,19 +28,19 @@ def segment_preferences(
     """Segment labels (a Series on the respondent ids, named ``"segment"``) from what respondents
     value.
 
-    - Hierarchical Bayes ``ChoiceModel`` or ``RatingConjoint``: k-means (``n_init`` seeded
+    - `HierarchicalBayes` or `RatingConjoint`: k-means (``n_init`` seeded
       restarts) on the respondents' part-worths (every level, plus linear coefficients,
       constants and NONE). With ``standardize=True`` each respondent's vector is first centred
       and scaled to unit standard deviation, so segments differ in the *pattern* of preferences,
       not in how decisive (scale) a respondent was — the usual practice for HB utilities.
-    - Latent-class ``ChoiceModel``: the most likely class of each respondent (``n_segments``
+    - `LatentClassMNL`: the most likely class of each respondent (``n_segments``
       must be None or equal ``n_classes``).
 
     The labels line up with any respondent-level frame (firmographics): pass them to
     ``segmint.profile`` or as the target of ``segmint.CHAID`` to learn which characteristics
     predict the need segment.
     """
-    if isinstance(model, ChoiceModel) and getattr(model, "method", None) == "latent_class":
+    if isinstance(model, LatentClassMNL):
         check_is_fitted(model, "labels_")
         if n_segments is not None and n_segments != model.n_classes:
             raise InvalidInputError(
@@ -50,12 +51,12 @@ def segment_preferences(
     if isinstance(model, RatingConjoint):
         check_is_fitted(model, "part_worths_")
         pw = model.part_worths_
-    elif isinstance(model, ChoiceModel) and getattr(model, "method", None) == "hb":
+    elif isinstance(model, HierarchicalBayes):
         check_is_fitted(model, "part_worths_")
         pw = model.part_worths_
     else:
         raise InvalidInputError(
-            "model: needs a fitted RatingConjoint or ChoiceModel(method='hb'|'latent_class')",
+            "model: needs a fitted RatingConjoint, HierarchicalBayes or LatentClassMNL",
             "model",
         )
     if n_segments is None:

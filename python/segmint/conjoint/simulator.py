@@ -11,7 +11,9 @@ from sklearn.utils.validation import check_is_fitted
 from .._frame.conjoint import profiles_frame
 from .._validation import seed
 from ..errors import InvalidInputError
-from .choice import ChoiceModel
+from ._base import _ChoiceEstimator
+from .hb import HierarchicalBayes
+from .latent import LatentClassMNL
 from .rating import RatingConjoint
 
 __all__ = ["RULES", "MarketSimulator", "wtp"]
@@ -34,9 +36,9 @@ def _softmax(u: np.ndarray) -> np.ndarray:
 class MarketSimulator:
     """What-if shares of scenario products from a fitted conjoint model.
 
-    Models with respondent-level utilities (``RatingConjoint``; ``ChoiceModel`` with
-    ``method="hb"``) give shares per respondent, averaged; an aggregate ``ChoiceModel("mnl")``
-    gives one set of shares; a latent-class model weights its classes' shares by the class sizes.
+    Models with respondent-level utilities (`RatingConjoint`, `HierarchicalBayes`) give shares
+    per respondent, averaged; an aggregate `MNL` gives one set of shares; a `LatentClassMNL`
+    weights its classes' shares by the class sizes.
 
     Rules (``shares(rule=...)``):
 
@@ -52,9 +54,11 @@ class MarketSimulator:
     """
 
     def __init__(self, model: Any):
-        if not isinstance(model, RatingConjoint | ChoiceModel):
+        if not isinstance(model, RatingConjoint | _ChoiceEstimator):
             raise InvalidInputError(
-                "model: must be a fitted RatingConjoint or ChoiceModel", "model"
+                "model: must be a fitted RatingConjoint or choice model (MNL, "
+                "HierarchicalBayes, LatentClassMNL)",
+                "model",
             )
         check_is_fitted(model)
         self.model = model
@@ -78,17 +82,13 @@ class MarketSimulator:
         if isinstance(m, RatingConjoint):
             return m._respondent_utilities(frame)
         x = m._scenario_matrix(frame)
-        if m.method == "hb":
-            beta = m.draws_ if use_draws else m.coef_individual_.to_numpy()[None]
-            return np.einsum("drk,pk->drp", beta, x).reshape(-1, len(frame))
-        if m.method == "latent_class":
-            return m.class_coef_.to_numpy() @ x.T
-        return (x @ m.coef_.to_numpy())[None, :]
+        beta = m._coef_units(use_draws)
+        return (beta @ x.T).reshape(-1, len(frame))
 
     def _unit_weights(self, n_units: int) -> np.ndarray:
         m = self.model
-        if isinstance(m, ChoiceModel) and m.method == "latent_class":
-            return m.class_shares_.to_numpy()
+        if isinstance(m, _ChoiceEstimator):
+            return m._unit_weights(n_units)
         return np.full(n_units, 1.0 / n_units)
 
     # -- shares ---------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ class MarketSimulator:
         labels = list(frame.index)
         if none:
             m = self.model
-            if not (isinstance(m, ChoiceModel) and m.coding_.none is not None):
+            if not (isinstance(m, _ChoiceEstimator) and m.coding_.none is not None):
                 raise InvalidInputError(
                     "none: the model has no NONE constant (fit it with none=...)", "none"
                 )
@@ -202,7 +202,7 @@ class MarketSimulator:
         if per_respondent:
             if isinstance(m, RatingConjoint):
                 return pd.DataFrame(p * 100.0, index=m.part_worths_.index, columns=index)
-            if m.method == "hb":
+            if isinstance(m, HierarchicalBayes):
                 n_r = len(m.respondents_)
                 per = p.reshape(-1, n_r, p.shape[1]).mean(axis=0)
                 return pd.DataFrame(per * 100.0, index=m.respondents_, columns=index)
@@ -247,9 +247,11 @@ def wtp(model: Any, price: str = "price") -> pd.Series | pd.DataFrame:
     respondents × (attribute, level) of the per-respondent median over draws (take ``.median()``
     for the median respondent).
     """
-    if not isinstance(model, ChoiceModel):
+    if not isinstance(model, _ChoiceEstimator):
         raise InvalidInputError(
-            "model: willingness to pay needs a ChoiceModel with a linear price", "model"
+            "model: willingness to pay needs a choice model (MNL, HierarchicalBayes, "
+            "LatentClassMNL) with a linear price",
+            "model",
         )
     check_is_fitted(model, "coef_")
     if price not in model.coding_.linear:
@@ -263,12 +265,12 @@ def wtp(model: Any, price: str = "price") -> pd.Series | pd.DataFrame:
     columns = coding.level_index()
     levels_of = coding.expand
 
-    if model.method == "hb":
+    if isinstance(model, HierarchicalBayes):
         draws = np.asarray(model.draws_, dtype=np.float64)  # (D, R, K)
         with np.errstate(divide="ignore", invalid="ignore"):
             w = -levels_of(draws) / draws[..., j : j + 1]
         return pd.DataFrame(np.median(w, axis=0), index=model.respondents_, columns=columns)
-    if model.method == "latent_class":
+    if isinstance(model, LatentClassMNL):
         beta = model.class_coef_.to_numpy()
         return pd.DataFrame(
             -levels_of(beta) / beta[:, j : j + 1], index=model.class_coef_.index, columns=columns
