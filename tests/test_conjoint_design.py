@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from segmint.conjoint.choice_design import choice_design
 from segmint.conjoint.design import (
-    choice_design,
     design_efficiency,
     full_factorial,
     orthogonal_design,

@@ -2,7 +2,8 @@
 Bayes, latent classes), the market simulator and needs-based segments."""
 
 from .choice import ChoiceModel
-from .design import choice_design, design_efficiency, full_factorial, orthogonal_design
+from .choice_design import choice_design
+from .design import design_efficiency, full_factorial, orthogonal_design
 from .hb import HierarchicalBayes
 from .latent import LatentClassMNL, select_classes
 from .mnl import MNL

@@ -193,7 +193,7 @@ class HierarchicalBayes(_ChoiceEstimator):
     ...     linear=["price"], n_iter=400, burn_in=200, thin=5, random_state=0
     ... ).fit(data)
     >>> hb.coef_individual_.shape
-    (60, 10)
+    (60, 12)
     >>> hb.summary().columns.tolist()
     ['mean', 'sd', 'q05', 'q95', 'rhat', 'ess']
     """

@@ -93,7 +93,7 @@ class LatentClassMNL(_ChoiceEstimator):
     ...     n_classes=2, n_starts=3, linear=["price"], random_state=0
     ... ).fit(data)
     >>> lc.class_coef_.shape
-    (2, 10)
+    (2, 12)
     >>> round(float(lc.class_shares_.sum()), 6)
     1.0
     """
