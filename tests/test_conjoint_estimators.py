@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import segmint as sg
 from segmint._frame.conjoint import choice_data
@@ -20,56 +19,6 @@ from segmint.datasets import make_choice_data
 from segmint.errors import InvalidInputError
 
 ATTRIBUTES = ["brand", "support", "delivery", "contract", "warranty"]
-
-#: scikit-learn's checks that fit on a numeric X (and y). The choice models fit on long choice
-#: data frames (respondent / task / chosen columns, attribute columns), so each of these fails
-#: at the conversion of the data, by design; the API checks (construction, get/set_params,
-#: clone, repr, no attributes set in __init__, tags) run and pass.
-FITS_ON_X = {
-    name: "fits on long choice data (respondent, task, chosen columns), not on a numeric X, y"
-    for name in (
-        "check_complex_data",
-        "check_dict_unchanged",
-        "check_dont_overwrite_parameters",
-        "check_dtype_object",
-        "check_estimator_sparse_array",
-        "check_estimator_sparse_matrix",
-        "check_estimator_sparse_tag",
-        "check_estimators_dtypes",
-        "check_estimators_empty_data_messages",
-        "check_estimators_fit_returns_self",
-        "check_estimators_nan_inf",
-        "check_estimators_overwrite_params",
-        "check_estimators_pickle",
-        "check_f_contiguous_array_estimator",
-        "check_fit1d",
-        "check_fit2d_1feature",
-        "check_fit2d_1sample",
-        "check_fit2d_predict1d",
-        "check_fit_check_is_fitted",
-        "check_fit_idempotent",
-        "check_fit_score_takes_y",
-        "check_methods_sample_order_invariance",
-        "check_methods_subset_invariance",
-        "check_n_features_in",
-        "check_n_features_in_after_fitting",
-        "check_pipeline_consistency",
-        "check_positive_only_tag_during_fit",
-        "check_readonly_memmap_input",
-    )
-}
-
-
-@parametrize_with_checks(
-    [
-        MNL(),
-        HierarchicalBayes(n_iter=20, burn_in=10, thin=1),
-        LatentClassMNL(n_classes=2, n_starts=1),
-    ],
-    expected_failed_checks=lambda est: FITS_ON_X,
-)
-def test_scikit_learn_api(estimator, check) -> None:  # type: ignore[no-untyped-def]
-    check(estimator)
 
 
 @pytest.fixture(scope="module")

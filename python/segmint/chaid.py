@@ -155,6 +155,16 @@ class _Condition:
         return f"({expr} OR {c} IS NULL)" if self.missing else f"({expr})"
 
 
+def _class_array(classes: Sequence[Any]) -> np.ndarray:
+    """The classes as a 1-D array: numeric classes keep their dtype (as scikit-learn does), so
+    that `predict` returns numbers as numbers; anything else as objects."""
+    arr = np.asarray(list(classes))
+    if arr.ndim != 1 or arr.dtype.kind not in "biuf":
+        arr = np.empty(len(classes), dtype=object)
+        arr[:] = list(classes)
+    return arr
+
+
 @dataclass(frozen=True)
 class _TreeArrays:
     """A fitted tree as flat per-node arrays (from `_core.ChaidTree`)."""
@@ -335,15 +345,54 @@ class CHAID(BaseEstimator):
         self._encoding = data.encoding
         self._target_name = target.name or "y"
         self._continuous = target.values is not None
-        self.classes_ = np.asarray(target.classes, dtype=object)
-        self.n_features_in_ = len(data.encoding.columns)
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray(data.encoding.columns, dtype=object)
+        self.classes_ = _class_array(target.classes)
+        _frame.check_features(self, X, reset=True)
         self._build_summary()
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "_tree")
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        # Missing predictor values are a category of their own (nominal) or float (ordinal).
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy of `predict` for a categorical target, R² for a continuous one.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n_samples, n_features)
+            Predictors.
+        y : array-like of shape (n_samples,)
+            True target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights.
+
+        Returns
+        -------
+        float
+            ``accuracy_score`` (categorical target) or ``r2_score`` (continuous target).
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> X, y = customers.drop(columns="Channel"), customers["Channel"]
+        >>> tree = sg.CHAID(max_depth=2).fit(X, y)
+        >>> round(tree.score(X, y), 3)
+        0.889
+        """
+        from sklearn.metrics import accuracy_score, r2_score
+
+        check_is_fitted(self)
+        pred = self.predict(X).to_numpy()
+        truth = np.asarray(y)
+        if self._continuous:
+            return float(r2_score(truth, pred, sample_weight=sample_weight))
+        return float(accuracy_score(truth, pred, sample_weight=sample_weight))
 
     # --- structure -------------------------------------------------------------------------------
 
@@ -542,6 +591,7 @@ class CHAID(BaseEstimator):
 
     def _data(self, X: Any) -> _frame.MeasuredTable:
         check_is_fitted(self)
+        _frame.check_features(self, X, reset=False)
         return _frame.measured_table(X, encoding=self._encoding)
 
     def _leaves(self, data: _frame.MeasuredTable) -> np.ndarray:
@@ -575,6 +625,7 @@ class CHAID(BaseEstimator):
 
     def predict_proba(self, X: Any) -> pd.DataFrame:
         """Class shares of each row's leaf (columns: the classes), on X's index."""
+        check_is_fitted(self)
         if self._continuous:
             raise InvalidInputError("predict_proba: the target is continuous", "y")
         data = self._data(X)

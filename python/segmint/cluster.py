@@ -387,9 +387,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         self._n_levels = [int(v) for v in data.n_levels]
         self.labels_ = _frame.labels_series(labels, data)
         self.cost_, self.n_iter_, self.gamma_ = float(cost), int(n_iter), float(gamma_used)
-        self.n_features_in_ = len(data.encoding.columns)
-        if data.is_frame:
-            self.feature_names_in_ = np.asarray(data.encoding.columns, dtype=object)
+        _frame.check_features(self, X, reset=True)
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -416,6 +414,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
     def predict(self, X: Any) -> pd.Series:
         """Nearest prototype of each row (a Series on X's index)."""
         check_is_fitted(self)
+        _frame.check_features(self, X, reset=False)
         data = _frame.cluster_table(X, encoding=self._encoding, missing=self.missing)
         labels, _ = _core.kprototypes_predict(
             data.numeric,
@@ -690,10 +689,17 @@ class KMedoids(ClusterMixin, BaseEstimator):
         else:
             centers = pd.DataFrame(np.asarray(X)[self.medoid_indices_])
         self._centers = centers.set_axis(pd.RangeIndex(n_clusters, name="segment"), axis=0)
+        _frame.check_features(self, X, reset=True)
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "medoid_indices_")
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        # Gower distances skip missing values pair by pair.
+        tags.input_tags.allow_nan = self.metric == "gower"
+        return tags
 
     @property
     def cluster_centers_(self) -> pd.DataFrame:
@@ -705,6 +711,8 @@ class KMedoids(ClusterMixin, BaseEstimator):
         """Nearest medoid of each row. With metric='precomputed', X holds the distances of the
         new rows to the training rows."""
         check_is_fitted(self)
+        if self.metric != "precomputed":
+            _frame.check_features(self, X, reset=False)
         d: Any
         if self.metric == "precomputed":
             d = np.asarray(X, dtype=np.float64)[:, self.medoid_indices_]
@@ -772,6 +780,8 @@ class Ward(ClusterMixin, BaseEstimator):
             )
         data = _frame.numeric_input(self, X, reset=True)
         n = len(data.values)
+        if n < 2:
+            raise InvalidInputError(f"X: Ward needs at least two rows, got n_samples={n}", "X")
         z = _core.ward_linkage(data.values, n_threads=_validation.n_threads(self.n_jobs))
         if self.distance_threshold is not None:
             t = self.distance_threshold

@@ -14,6 +14,7 @@ from .measured import CONTINUOUS, MeasuredTable, measured_table, target
 from .table import (
     MISSING_CODE,
     NumericData,
+    check_features,
     frame,
     labels_series,
     numeric,
@@ -30,6 +31,7 @@ __all__ = [
     "GowerData",
     "MeasuredTable",
     "NumericData",
+    "check_features",
     "cluster_table",
     "frame",
     "gower_table",
