@@ -591,7 +591,7 @@ class CHAID(BaseEstimator):
 
     def _data(self, X: Any) -> _frame.MeasuredTable:
         check_is_fitted(self)
-        _frame.check_features(self, X, reset=False)
+        _frame.check_features(self, X, reset=False, by_name=True)
         return _frame.measured_table(X, encoding=self._encoding)
 
     def _leaves(self, data: _frame.MeasuredTable) -> np.ndarray:

@@ -414,7 +414,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
     def predict(self, X: Any) -> pd.Series:
         """Nearest prototype of each row (a Series on X's index)."""
         check_is_fitted(self)
-        _frame.check_features(self, X, reset=False)
+        _frame.check_features(self, X, reset=False, by_name=True)
         data = _frame.cluster_table(X, encoding=self._encoding, missing=self.missing)
         labels, _ = _core.kprototypes_predict(
             data.numeric,
@@ -712,7 +712,7 @@ class KMedoids(ClusterMixin, BaseEstimator):
         new rows to the training rows."""
         check_is_fitted(self)
         if self.metric != "precomputed":
-            _frame.check_features(self, X, reset=False)
+            _frame.check_features(self, X, reset=False, by_name=self.metric == "gower")
         d: Any
         if self.metric == "precomputed":
             d = np.asarray(X, dtype=np.float64)[:, self.medoid_indices_]
@@ -781,7 +781,7 @@ class Ward(ClusterMixin, BaseEstimator):
         data = _frame.numeric_input(self, X, reset=True)
         n = len(data.values)
         if n < 2:
-            raise InvalidInputError(f"X: Ward needs at least two rows, got n_samples={n}", "X")
+            raise InvalidInputError(f"X: Ward needs at least 2 rows, got n_samples={n}", "X")
         z = _core.ward_linkage(data.values, n_threads=_validation.n_threads(self.n_jobs))
         if self.distance_threshold is not None:
             t = self.distance_threshold

@@ -237,10 +237,16 @@ def numeric_input(
     return data
 
 
-def check_features(estimator: Any, X: Any, *, reset: bool, what: str = "X") -> None:
+def check_features(
+    estimator: Any, X: Any, *, reset: bool, by_name: bool = False, what: str = "X"
+) -> None:
     """scikit-learn's bookkeeping of `n_features_in_` / `feature_names_in_`: set when `reset`,
     checked against the fit otherwise. Inputs that are not 2-D tables are left to the
-    conversion, which says how to reshape them."""
+    conversion, which says how to reshape them. `by_name`: the estimator takes a frame's
+    columns by name (mixed tables; any order, extra columns ignored, a missing one named by
+    the conversion), so only arrays are checked, by their number of columns."""
+    if by_name and not reset and hasattr(X, "columns"):
+        return
     if not hasattr(X, "columns") and not hasattr(X, "tocsr"):
         try:
             ndim = len(X.shape) if hasattr(X, "shape") else np.asarray(X).ndim
