@@ -108,6 +108,43 @@ def test_pandas_rules_select_exactly_the_leaf_rows(fitted) -> None:  # type: ign
     assert sql.str.contains('"region" IN').any() or sql.str.contains('"region" NOT IN').any()
 
 
+def _sqlite_leaves(rules: pd.Series, X: pd.DataFrame) -> pd.Series:
+    """Run every SQL rule as ``SELECT ... WHERE <rule>`` in SQLite (stdlib ``sqlite3``) on X
+    stored as a table (categories as text, missing values as NULL); the leaf of every row."""
+    import sqlite3
+
+    table = pd.DataFrame({"row_id": np.arange(len(X))})
+    for c in X.columns:
+        values = X[c].astype(object) if isinstance(X[c].dtype, pd.CategoricalDtype) else X[c]
+        table[c] = values.to_numpy(dtype=object)
+        table.loc[X[c].isna().to_numpy(), c] = None
+    with sqlite3.connect(":memory:") as con:
+        table.to_sql("customers", con, index=False)
+        leaf = np.full(len(X), -1)
+        for v, rule in rules.items():
+            rows = [r for (r,) in con.execute(f"SELECT row_id FROM customers WHERE {rule}")]
+            assert (leaf[rows] == -1).all(), f"rows in two leaves: {rule}"
+            leaf[rows] = v
+    con.close()
+    return pd.Series(leaf, index=X.index)
+
+
+def test_sql_rules_run_in_sqlite_select_the_leaf_rows(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: SQLite (stdlib sqlite3) executing the rules against the data, vs CHAID.apply;
+    # on the training rows and on new rows with unseen labels and missing values.
+    model, X, _ = fitted
+    rules = model.rules("sql")
+    new = X.head(60).copy()
+    new["region"] = new["region"].astype(object)
+    new.iloc[:10, 0] = "atlantis"  # never seen
+    new.iloc[10:20, 0] = np.nan
+    new.iloc[20:30, 2] = np.nan  # revenue missing
+    for data in (X, new):
+        got = _sqlite_leaves(rules, data)
+        assert (got >= 0).all(), "rows in no leaf"
+        pd.testing.assert_series_equal(got, model.apply(data), check_names=False)
+
+
 def test_new_data_unseen_categories_and_missing_are_routed(fitted) -> None:  # type: ignore[no-untyped-def]
     model, X, _ = fitted
     new = X.head(50).copy()

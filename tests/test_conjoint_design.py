@@ -259,7 +259,7 @@ def test_orthogonal_design_is_deterministic() -> None:
         assert a.attrs == b.attrs
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12, deadline=None, derandomize=True, database=None)
 @given(st.lists(st.integers(min_value=2, max_value=5), min_size=1, max_size=5))
 def test_orthogonal_flag_and_efficiency_property(counts: list[int]) -> None:
     attributes = pattern(counts)
