@@ -35,66 +35,12 @@ import time
 
 import numpy as np
 import pandas as pd
-from hb import ATTRIBUTES, PooledMNL, design_arrays, mnl_newton
+from hb import ATTRIBUTES, design_arrays, mnl_newton
+from reference_choice import PooledMNL, lc_numpy
 from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
 from segmint.datasets import make_choice_data
-
-
-def _class_loglik(mnl: PooledMNL, B: np.ndarray) -> np.ndarray:
-    """Σ_t log P(y_it | β_c) for every respondent and class: (N, C)."""
-    v = mnl.XJ @ B.T  # (J, R, C)
-    m = v.max(axis=0)
-    s = np.exp(v[0] - m)
-    for a in range(1, mnl.j):
-        s += np.exp(v[a] - m)
-    per_task = mnl.xc @ B.T - (m + np.log(s))  # (R, C)
-    return per_task.reshape(mnl.n, mnl.t, -1).sum(axis=1)
-
-
-def _lse(a: np.ndarray, axis: int) -> np.ndarray:
-    m = a.max(axis=axis, keepdims=True)
-    return np.squeeze(m, axis) + np.log(np.exp(a - m).sum(axis=axis))
-
-
-def lc_numpy(
-    mnl: PooledMNL,
-    n_classes: int,
-    *,
-    max_iter: int = 500,
-    tol: float = 1e-8,
-    seed: int = 0,
-    newton_steps: int = 3,
-) -> dict:
-    """One EM run from a random start: class coefficients (C, K), shares, memberships (N, C),
-    LL, LL history (one value per EM iteration, computed in the E-step) and the iterations."""
-    rng = np.random.default_rng(seed)
-    n, k = mnl.n, mnl.k
-    h = rng.dirichlet(np.ones(n_classes), size=n)
-    B = np.zeros((n_classes, k))
-    history: list[float] = []
-    for _ in range(max_iter):
-        # M-step
-        pi = h.mean(axis=0)
-        for c in range(n_classes):
-            B[c], _, _ = mnl.fit(h[:, c], B[c], max_steps=newton_steps, tol=1e-12)
-        # E-step
-        joint = np.log(pi)[None, :] + _class_loglik(mnl, B)
-        marginal = _lse(joint, axis=1)
-        h = np.exp(joint - marginal[:, None])
-        ll = float(marginal.sum())
-        history.append(ll)
-        if len(history) > 1 and history[-1] - history[-2] < tol * abs(ll):
-            break
-    return {
-        "coef": B,
-        "shares": h.mean(axis=0),
-        "membership": h,
-        "loglik": history[-1],
-        "history": np.array(history),
-        "n_iter": len(history),
-    }
 
 
 def lc_numpy_starts(X: np.ndarray, y: np.ndarray, n_classes: int, n_starts: int, seed: int):  # type: ignore[no-untyped-def]
