@@ -138,14 +138,14 @@ def compare(n_iter: int, reference_only: bool) -> None:
 # ---------------------------------------------------------------------------------------------
 # Recovery figures on the test data sets (tests/test_conjoint_hb.py mirrors these settings)
 
-RECOVERY = {"n": 300, "tasks": 20, "alts": 3, "seed": 3, "n_iter": 6000, "burn_in": 2000}
-MIXING = {"n": 200, "tasks": 12, "alts": 3, "seed": 2, "n_iter": 6000, "burn_in": 2000}
+RECOVERY = {"n": 300, "tasks": 20, "alts": 3, "seed": 8, "n_iter": 6000, "burn_in": 2000}
+MIXING = {"n": 200, "tasks": 12, "alts": 3, "seed": 10, "n_iter": 6000, "burn_in": 2000}
 MIXING_ATTRIBUTES = {
     "brand": ["Acme", "Globex", "Initech"],
     "support": ["email", "phone", "dedicated"],
 }
 MIXING_ALPHA = [0.25, 0.0, -0.4, 0.05, -0.6]
-COVARIATES = {"n": 400, "tasks": 12, "alts": 3, "seed": 7, "n_iter": 4000, "burn_in": 1500}
+COVARIATES = {"n": 400, "tasks": 12, "alts": 3, "seed": 11, "n_iter": 4000, "burn_in": 1500}
 CAMERA = {"n_iter": 3000, "burn_in": 1500}
 
 
@@ -172,7 +172,7 @@ def recovery() -> None:
     )
     z = _alpha_z(runs, truth)
     print(f"  alpha (mean - truth) / posterior sd: {np.array2string(z, precision=2)}")
-    print(f"  alpha max |z| {np.abs(z).max():.2f} (test: < 2)")
+    print(f"  alpha max |z| {np.abs(z).max():.2f} (test: < 3.29)")
     draws = np.concatenate([r["beta"] for r in runs]).astype(np.float64)
     true_beta = truth.beta.loc[ids].to_numpy()
     lo, hi = np.quantile(draws, [0.05, 0.95], axis=0)
@@ -181,7 +181,7 @@ def recovery() -> None:
     corr_pooled = np.corrcoef(means.ravel(), true_beta.ravel())[0, 1]
     corr_per = [np.corrcoef(means[:, p], true_beta[:, p])[0, 1] for p in range(len(names))]
     print(
-        f"  90% interval coverage {cover.mean():.3f} (test: 0.85-0.95); per parameter "
+        f"  90% interval coverage {cover.mean():.3f} (test: 0.87-0.93); per parameter "
         f"{np.array2string(cover.mean(axis=0), precision=2)}"
     )
     print(
@@ -228,8 +228,8 @@ def recovery() -> None:
     print(
         f"mixing: {c['n']} × {c['tasks']} × {c['alts']}, {len(names)} parameters, 2 chains × "
         f"{c['n_iter']} (burn-in {c['burn_in']}): split-R-hat alpha "
-        f"{np.array2string(rhat, precision=3)} (test: < 1.05); alpha max |z| "
-        f"{np.abs(_alpha_z(runs, truth)).max():.2f} (test: < 2); acceptance "
+        f"{np.array2string(rhat, precision=3)} (test: < 1.03); alpha max |z| "
+        f"{np.abs(_alpha_z(runs, truth)).max():.2f} (test: < 3.29); acceptance "
         f"{[round(r['acceptance'], 3) for r in runs]}"
     )
 
@@ -255,7 +255,7 @@ def recovery() -> None:
         f"sd up to {sd[1:].max():.3f}; planted "
         f"{np.array2string(truth.delta.to_numpy()[1:][planted], precision=2)} estimated "
         f"{np.array2string(est[1:][planted], precision=2)}; implied population mean max "
-        f"|error| {np.abs(implied - truth.alpha.to_numpy()).max():.3f} (test: < 0.6)"
+        f"|error| {np.abs(implied - truth.alpha.to_numpy()).max():.3f} (test: |z| < 3.29)"
     )
     _segments_check(run, ids, truth)
 

@@ -131,7 +131,7 @@ def compare(n_starts_list: list[int], reference_only: bool, repeat: int) -> None
 #: make_choice_data's default attributes (brand[Acme], brand[Globex], support[email],
 #: support[phone], delivery[5 days], delivery[2 days], contract[monthly], contract[annual],
 #: warranty[1 year], price).
-RECOVERY = {"n": 300, "tasks": 12, "alts": 3, "seed": 5, "n_classes": 3}
+RECOVERY = {"n": 300, "tasks": 12, "alts": 3, "seed": 13, "n_classes": 3}
 CLASS_COEF = [
     [0.2, 0.0, -0.3, 0.0, -0.3, 0.0, 0.5, 0.0, -0.2, -4.0],
     [0.0, 0.0, -2.0, 0.3, -1.8, 0.3, 0.0, 0.0, -0.8, -0.8],

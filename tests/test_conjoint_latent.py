@@ -44,7 +44,8 @@ DATA = {
     "n_classes": 3,
     "class_coef": CLASS_COEF,
 }
-SEED = 5
+#: Data seed 13: not one of the seeds (1-12) on which the share tolerance below was measured.
+SEED = 13
 SMALL = {"n_respondents": 80, "n_tasks": 8, "n_alternatives": 3, "n_classes": 2}
 
 
@@ -110,23 +111,34 @@ def test_pickle_round_trip(fitted) -> None:  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------------------------------------
-# Recovery of planted classes (reference EM, 10 starts: ARI 1.0, class coefficients within
-# 0.26, shares within 0.002; ARI 0.96-1.0 over data seeds 1-5)
+# Recovery of planted classes. Reference EM (benchmarks/latent_class.py --recovery, 10 starts)
+# on this seed: ARI 0.98, class coefficients within 0.17, shares within 0.0012. segmint's EM
+# equals the NumPy EM to 1e-8 (tests/test_conjoint_reference_numpy.py), so these thresholds
+# are about the data, not the implementation: over data seeds 1-12, ARI 0.96-1.0, shares
+# within 0.0076 and every coefficient within 2.8 of its standard errors.
 
 
 def test_recovers_planted_classes(fitted) -> None:  # type: ignore[no-untyped-def]
     model, _data, truth = fitted
     labels = model.labels_
     ari = adjusted_rand_score(truth.classes.loc[labels.index], labels)
-    assert ari >= 0.9, ari
+    # reference: planted classes (ARI vs truth; 0.95 allows 1-2 % misclassified respondents)
+    assert ari >= 0.95, ari
     mapping = _matching(labels, truth.classes)
     assert sorted(mapping.values()) == [0, 1, 2]
+    # Coefficients within z standard errors (class_se_, itself checked against the OPG of the
+    # NumPy likelihood): z = 3.6 is the Bonferroni normal quantile for a family-wise 1 % over
+    # the 30 coefficients, not a tuned number.
+    z = 3.6
     for fitted_class, planted_class in mapping.items():
         est = model.class_coef_.loc[fitted_class, truth.parameter_names].to_numpy()
+        se = model.class_se_.loc[fitted_class, truth.parameter_names].to_numpy()
         true = truth.class_coef.loc[planted_class].to_numpy()
-        assert np.abs(est - true).max() < 0.6, (fitted_class, np.round(est - true, 2))
+        # reference: planted class coefficients
+        assert (np.abs(est - true) < z * se).all(), (fitted_class, np.round((est - true) / se, 2))
+        # reference: planted shares (the realised proportions of the planted classes)
         assert model.class_shares_[fitted_class] == pytest.approx(
-            truth.class_shares[planted_class], abs=0.05
+            truth.class_shares[planted_class], abs=0.015
         )
 
 
@@ -141,8 +153,9 @@ def test_loglik_never_decreases(fitted) -> None:  # type: ignore[no-untyped-def]
 
 def test_bic_picks_planted_number_of_classes(planted) -> None:  # type: ignore[no-untyped-def]
     data, _truth = planted
-    # Reference EM (10 starts): BIC 5602, 4754, 3754, 3785 for 1-4 classes with n =
-    # respondents (5627, 4806, 3834, 3892 with n = tasks); CAIC also picks 3.
+    # reference: NumPy EM (benchmarks/latent_class.py --recovery, 10 starts): BIC 5788, 4797,
+    # 3807, 3834 for 1-4 classes with n = respondents (5813, 4849, 3886, 3941 with n = tasks);
+    # CAIC also picks 3.
     table = select_classes(data, n_classes=range(1, 5), **FIT)
     assert list(table.index) == [1, 2, 3, 4]
     assert {"loglik", "n_parameters", "aic", "bic", "caic"} <= set(table.columns)
