@@ -4,8 +4,10 @@ From the same explicit starting prototypes, ``update="online"`` runs the same de
 algorithm as ``kmodes.KPrototypes`` (points visited in order, a prototype moves as soon as a
 point changes cluster, the mode rule "most frequent, smallest code on ties", the stopping rule
 "no move or the cost did not decrease"), so labels, cost, iterations and prototypes must agree.
-``update="batch"`` is checked against a Lloyd-style NumPy reference written out below, against
-the expanded data for integer weights, and against planted truth.
+``update="batch"`` is checked against scikit-learn's Lloyd k-means where the two coincide
+(gamma = 0, or numeric-only data), against a Lloyd-style NumPy reference of the documented rules
+written out below (mixed data), against the expanded data for integer weights, and against
+planted truth.
 
 Notes on the reference:
 
@@ -30,6 +32,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from sklearn.cluster import KMeans as SkKMeans
 from sklearn.metrics import adjusted_rand_score
 
 import segmint
@@ -471,6 +474,41 @@ def test_batch_equals_numpy_reference(n, p, q, levels, k, data_seed, weighted):
     np.testing.assert_array_equal(centres[categorical].to_numpy(dtype=object), ref_modes)
 
 
+@pytest.mark.parametrize(
+    ("data_seed", "weighted", "numeric_only"),
+    [(70, False, False), (71, True, False), (72, False, True), (73, True, True)],
+)
+def test_batch_is_scikit_learn_lloyd_on_the_numeric_part(data_seed, weighted, numeric_only):
+    # reference: scikit-learn's KMeans(algorithm="lloyd", tol=0) from the same numeric
+    # prototypes. With gamma = 0 the categorical columns do not enter the assignment, and on
+    # numeric-only data there are none: the batch update is then Lloyd's algorithm on the
+    # numeric columns. Same labels; means relative 1e-9 (+ 1e-9 absolute); cost = inertia,
+    # relative 1e-9 (sums in a different order). (The iteration counts are not compared:
+    # scikit-learn counts its final assignment pass differently.)
+    df, _ = _planted(1500, 3, 2, [4, 3], 5, data_seed, spread=2.0)
+    numeric, categorical = _split(df)
+    num, labels, _ = _init_rows(df, 5, 3, categorical)
+    w = None
+    if weighted:
+        w = np.random.default_rng(data_seed).integers(1, 6, size=len(df)).astype(np.float64)
+    if numeric_only:
+        model = segmint.KPrototypes(
+            5, init=(num, np.empty((5, 0), dtype=object)), update="batch", n_init=1
+        ).fit(df[numeric], sample_weight=w)
+    else:
+        model = segmint.KPrototypes(
+            5, init=(num, labels), update="batch", n_init=1, gamma=0.0
+        ).fit(df, sample_weight=w)
+    ref = SkKMeans(5, init=num, n_init=1, algorithm="lloyd", tol=0.0, max_iter=300)
+    ref.fit(df[numeric].to_numpy(), sample_weight=w)
+    assert ref.n_iter_ >= 3  # the run moves rows for several passes
+    np.testing.assert_array_equal(model.labels_.to_numpy(), ref.labels_)
+    np.testing.assert_allclose(
+        model.cluster_centers_[numeric].to_numpy(), ref.cluster_centers_, rtol=RTOL, atol=1e-9
+    )
+    assert model.cost_ == pytest.approx(ref.inertia_, rel=RTOL)
+
+
 @pytest.mark.parametrize("seed", [50, 51])
 def test_batch_integer_weights_equal_expanded_data(seed):
     # Frequency weights: weight w on a row is the same as w copies of it (same start, same
@@ -563,7 +601,10 @@ def test_same_seed_identical_with_one_or_two_threads(update, init):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_kmeanspp_best_cost_at_least_as_good_as_kmodes_huang(seed):
+def test_kmeanspp_best_cost_not_above_kmodes_huang_on_seeds_0_to_3(seed):
+    # What this shows: on these four data seeds, segmint's k-means++ start reaches a cost no
+    # higher than kmodes' Huang start (reference: kmodes.KPrototypes, its own cost_). It is NOT
+    # a claim that segmint is at least as good in general (see the seeds where it is not, below).
     # Best of n_init=5 runs each: segmint's D²-weighted seeding vs kmodes' Huang init, on planted
     # mixed data (4 groups, 3 numeric + 3 categorical columns). Measured (cost equal to 1e-15;
     # ARI to the planted truth, segmint / kmodes): seed 0: 0.9927 / 0.9927, 1: 1.0 / 1.0,
