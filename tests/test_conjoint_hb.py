@@ -131,6 +131,9 @@ def small():  # type: ignore[no-untyped-def]
 
 
 def test_fitted_attributes(small) -> None:  # type: ignore[no-untyped-def]
+    # reference: NumPy summaries of segmint's own draws (means of draws_, alpha_draws_), shapes and
+    # the effects-coding sum-to-zero; accuracy against the NumPy sampler is in
+    # test_conjoint_reference_numpy.py
     model, _data, truth = small
     names = truth.parameter_names
     n, k, kept = SMALL["n_respondents"], len(names), _n_kept(SMALL_FIT)
@@ -170,6 +173,9 @@ def test_fitted_attributes(small) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_diagnostics_are_sane(recovery) -> None:  # type: ignore[no-untyped-def]
+    # reference: ranges only; the values are checked from the draws in
+    # test_conjoint_reference_numpy.py (test_hb_rlh_certainty_and_trace_from_the_draws,
+    # test_hb_ess_equals_direct_computation)
     model, _data, _truth = recovery
     diag = model.diagnostics_
     assert ((diag["rlh"] > 1 / 3) & (diag["rlh"] < 1)).all(), diag
@@ -179,6 +185,8 @@ def test_diagnostics_are_sane(recovery) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_pickle_round_trip(small) -> None:  # type: ignore[no-untyped-def]
+    # reference: segmint itself under a change that must not matter (pickle) — an invariance check,
+    # not accuracy
     model, _data, _truth = small
     clone = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(clone.draws_, model.draws_)
@@ -255,6 +263,7 @@ def test_chains_agree_rhat(mixing) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_rhat_is_split_rhat_of_alpha_draws(mixing) -> None:  # type: ignore[no-untyped-def]
+    # reference: split-R-hat (BDA3) written in the test on alpha_draws_, relative 1e-6
     model, truth = mixing
     chains = model.alpha_draws_
     half = chains.shape[1] // 2
@@ -285,6 +294,7 @@ def monotone():  # type: ignore[no-untyped-def]
 
 
 def test_monotone_constraints_hold_in_every_draw(monotone) -> None:  # type: ignore[no-untyped-def]
+    # reference: the constraints themselves, checked on every draw in NumPy
     model, truth = monotone
     names = truth.parameter_names
     # The planted coefficients violate the constraints often, so they must be enforced.
@@ -340,6 +350,8 @@ def test_covariates_recover_delta(with_covariates) -> None:  # type: ignore[no-u
 
 
 def test_same_seed_identical_draws(small) -> None:  # type: ignore[no-untyped-def]
+    # reference: segmint itself under a change that must not matter (same random_state) — an
+    # invariance check, not accuracy
     model, data, _truth = small
     again = ChoiceModel(method="hb", random_state=5, **SMALL_FIT).fit(data, **FIT)
     np.testing.assert_array_equal(again.draws_, model.draws_)
@@ -375,6 +387,8 @@ print(h.hexdigest())
 
 def test_bit_identical_across_rayon_num_threads(stdout_with_threads) -> None:  # type: ignore[no-untyped-def]
     # The pool reads RAYON_NUM_THREADS once per process: one fresh interpreter per setting.
+    # reference: segmint itself under a change that must not matter (1 or 2 threads) — an
+    # invariance check, not accuracy
     one = stdout_with_threads(_THREADS_SCRIPT, 1)
     two = stdout_with_threads(_THREADS_SCRIPT, 2)
     assert len(one) == 64
@@ -432,6 +446,8 @@ def _products() -> pd.DataFrame:
 
 
 def test_simulator_shares_from_draws_and_means(recovery) -> None:  # type: ignore[no-untyped-def]
+    # reference: the logit of each respondent's mean coefficients computed by hand in NumPy
+    # (relative 1e-9); shares sum to 100
     model, _data, truth = recovery
     sim = MarketSimulator(model)
     products = _products()
@@ -458,6 +474,8 @@ def test_simulator_shares_from_draws_and_means(recovery) -> None:  # type: ignor
 
 
 def test_wtp_per_respondent(recovery) -> None:  # type: ignore[no-untyped-def]
+    # reference: planted part-worths: −part-worth / price coefficient of the true β (correlation of
+    # medians > 0.95, signs)
     model, _data, truth = recovery
     values = wtp(model, price="price")
     assert isinstance(values, pd.DataFrame)
@@ -513,6 +531,8 @@ def test_segment_preferences_feed_profile_and_chaid(with_covariates) -> None:  #
     ],
 )
 def test_bad_parameters(params, match) -> None:  # type: ignore[no-untyped-def]
+    # reference: none numeric: API contract (errors name the parameter; input unmutated) checked
+    # directly
     data, _truth = make_choice_data(**SMALL)
     data0 = data.copy()
     settings = {"n_iter": 200, "burn_in": 100, **params}
@@ -522,6 +542,8 @@ def test_bad_parameters(params, match) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_bad_covariates() -> None:
+    # reference: none numeric: API contract (errors name covariates; input unmutated) checked
+    # directly
     data, truth = make_choice_data(**SMALL, covariates=2)
     data0, cov0 = data.copy(), truth.covariates.copy()
     missing = truth.covariates.drop(index=truth.covariates.index[3])

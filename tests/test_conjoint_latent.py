@@ -74,6 +74,8 @@ def _matching(labels: pd.Series, classes: pd.Series) -> dict:
 
 
 def test_fitted_attributes(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: the AIC / BIC / CAIC formulas written in the test (relative 1e-12) and the model's
+    # own memberships (rows sum to 1, labels = argmax)
     model, _data, truth = fitted
     names = truth.parameter_names
     k, n = len(names), DATA["n_respondents"]
@@ -104,6 +106,8 @@ def test_fitted_attributes(fitted) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_pickle_round_trip(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: segmint itself under a change that must not matter (pickle) — an invariance check,
+    # not accuracy
     model, _data, _truth = fitted
     clone = pickle.loads(pickle.dumps(model))
     pd.testing.assert_frame_equal(clone.class_coef_, model.class_coef_)
@@ -143,6 +147,7 @@ def test_recovers_planted_classes(fitted) -> None:  # type: ignore[no-untyped-de
 
 
 def test_loglik_never_decreases(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: the EM / BHHH property: the recorded log-likelihood never falls (relative 1e-9)
     model, _data, _truth = fitted
     history = np.asarray(model.loglik_history_, dtype=np.float64)
     assert len(history) >= 2
@@ -167,14 +172,17 @@ def test_bic_picks_planted_number_of_classes(planted) -> None:  # type: ignore[n
 
 
 def test_one_class_equals_mnl(planted) -> None:  # type: ignore[no-untyped-def]
+    # reference: the pooled conditional logit by Newton's method in NumPy
+    # (tests/reference_choice.mnl_newton): coefficients 1e-6, LL relative 1e-9.
+    from reference_choice import design_arrays, mnl_newton
+
     data, truth = planted
     one = ChoiceModel(method="latent_class", n_classes=1, random_state=0).fit(data, **FIT)
-    mnl = ChoiceModel(method="mnl").fit(data, **FIT)
-    names = truth.parameter_names
-    np.testing.assert_allclose(
-        one.class_coef_.iloc[0].loc[names].to_numpy(), mnl.coef_.loc[names].to_numpy(), atol=1e-6
-    )
-    assert one.loglik_ == pytest.approx(mnl.loglik_, rel=1e-9)
+    X, y, names, _ids, _ = design_arrays(data, ATTRIBUTES, ["price"])
+    coef, ll, _steps = mnl_newton(X, y)
+    assert names == truth.parameter_names
+    np.testing.assert_allclose(one.class_coef_.iloc[0].loc[names].to_numpy(), coef, atol=1e-6)
+    assert one.loglik_ == pytest.approx(ll, rel=1e-9)
     assert one.class_shares_.iloc[0] == pytest.approx(1.0)
     np.testing.assert_allclose(one.class_membership_.to_numpy(), 1.0)
 
@@ -184,6 +192,7 @@ def test_one_class_equals_mnl(planted) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_simulator_weights_class_shares(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: Σ_c π_c · logit shares under β_c computed by hand in NumPy, relative 1e-9
     model, _data, truth = fitted
     products = pd.DataFrame(
         {
@@ -224,6 +233,8 @@ def test_segment_preferences_are_the_classes(fitted) -> None:  # type: ignore[no
 
 
 def test_same_seed_same_fit() -> None:
+    # reference: segmint itself under a change that must not matter (same random_state) — an
+    # invariance check, not accuracy
     data, _truth = make_choice_data(**SMALL, random_state=1)
     a = ChoiceModel(method="latent_class", n_classes=2, n_starts=3, random_state=4).fit(
         data, **FIT
@@ -255,6 +266,8 @@ print(h.hexdigest())
 
 
 def test_bit_identical_across_rayon_num_threads(stdout_with_threads) -> None:  # type: ignore[no-untyped-def]
+    # reference: segmint itself under a change that must not matter (1 or 2 threads) — an
+    # invariance check, not accuracy
     one = stdout_with_threads(_THREADS_SCRIPT, 1)
     two = stdout_with_threads(_THREADS_SCRIPT, 2)
     assert len(one) == 64
@@ -274,6 +287,8 @@ def test_bit_identical_across_rayon_num_threads(stdout_with_threads) -> None:  #
     ],
 )
 def test_bad_parameters(params, match) -> None:  # type: ignore[no-untyped-def]
+    # reference: none numeric: API contract (errors name the parameter; input unmutated) checked
+    # directly
     data, _truth = make_choice_data(**SMALL, random_state=1)
     data0 = data.copy()
     with pytest.raises(InvalidInputError, match=match):

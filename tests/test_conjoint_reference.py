@@ -720,6 +720,8 @@ def test_tea_rating_conjoint_matches_statsmodels_and_r():
 
 
 def test_tea_importance_names_both_numbers():
+    # reference: each importance column sums to 100 by definition (1e-9); the two definitions
+    # differ by > 1 point on R's tea data
     table = _tea_model().importance()
     assert set(table.columns) >= {"respondent_mean", "pooled"}
     # the two numbers differ (the issue: name both), each sums to 100
@@ -767,6 +769,7 @@ def test_chocolate_rating_conjoint(ranks):
 
 
 def test_rating_fit_returns_self_and_does_not_mutate_inputs():
+    # reference: none numeric: API contract (fit returns self; inputs unmutated) checked directly
     profiles, ratings = tea_profiles(), tea_ratings()
     p0, r0 = profiles.copy(deep=True), ratings.copy(deep=True)
     est = RatingConjoint()
@@ -853,6 +856,7 @@ def test_share_of_preference_large_exponent_is_first_choice_and_stable():
 
 
 def test_first_choice_splits_exact_ties_equally():
+    # reference: by hand: exact ties split the respondent's choice equally
     tsimp = tea_simulation_products()
     # plain strings (not Categorical) on purpose: products are matched by level label
     products = pd.DataFrame(
@@ -871,6 +875,7 @@ def test_first_choice_splits_exact_ties_equally():
 
 
 def test_rfc_tends_to_first_choice_as_errors_vanish():
+    # reference: first-choice shares computed in the test from statsmodels part-worths
     products = tea_simulation_products()
     sim = MarketSimulator(_tea_model())
     first = sim.shares(products, rule="first_choice")

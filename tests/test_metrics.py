@@ -32,6 +32,8 @@ def blobs():
 )
 @pytest.mark.parametrize("case", ["blobs", "uniform", "wholesale", "labels-with-gaps"])
 def test_indices_equal_scikit_learn(ours, ref, case, blobs, wholesale_log_std):
+    # reference: scikit-learn silhouette_score / calinski_harabasz_score / davies_bouldin_score,
+    # relative 1e-9
     rng = np.random.default_rng(3)
     if case == "blobs":
         X, labels = blobs
@@ -51,6 +53,7 @@ def test_indices_equal_scikit_learn(ours, ref, case, blobs, wholesale_log_std):
 
 
 def test_silhouette_samples_and_sampling_equal_scikit_learn(blobs):
+    # reference: scikit-learn silhouette_samples (1e-9) and silhouette_score with sample_size
     X, y = blobs
     s = sg.silhouette_samples(X, y)
     np.testing.assert_allclose(s.to_numpy(), skm.silhouette_samples(X, y), rtol=1e-9, atol=1e-12)
@@ -60,6 +63,7 @@ def test_silhouette_samples_and_sampling_equal_scikit_learn(blobs):
 
 
 def test_silhouette_samples_keep_the_index():
+    # reference: by hand: a = 1, b = 10.5
     X = pd.DataFrame({"a": [0.0, 1.0, 10.0, 11.0]}, index=list("wxyz"))
     s = sg.silhouette_samples(X, pd.Series([0, 0, 1, 1], index=list("wxyz")))
     assert list(s.index) == list("wxyz")
@@ -90,12 +94,15 @@ def test_gap_statistic_finds_the_planted_k(blobs):
 
 
 def test_gap_statistic_sees_no_structure_in_uniform_data():
+    # reference: uniform data (no planted structure): the gap rule picks k = 1
     X = np.random.default_rng(0).uniform(size=(600, 2))
     table = select_k(X, range(1, 6), n_refs=10, random_state=1)
     assert table.index[table["recommended"]].tolist() == [1]
 
 
 def test_select_k_is_deterministic(blobs):
+    # reference: segmint itself under a change that must not matter (same random_state) — an
+    # invariance check, not accuracy
     X, _ = blobs
     a = select_k(X, [2, 3], n_refs=3, random_state=7)
     b = select_k(X, [2, 3], n_refs=3, random_state=7)
@@ -103,6 +110,8 @@ def test_select_k_is_deterministic(blobs):
 
 
 def test_stability_separates_real_from_arbitrary_segments(blobs):
+    # reference: planted blobs vs uniform noise (Hennig's thresholds); the Jaccard values
+    # themselves are checked in test_stability_equals_clusterboot_from_the_same_bootstrap_samples
     X, _ = blobs
     real = stability(sg.KMeans(5, n_init=3), X, n_boot=20, random_state=0)
     assert (real["jaccard"] > 0.95).all()
@@ -117,6 +126,8 @@ def test_stability_separates_real_from_arbitrary_segments(blobs):
 
 
 def test_stability_is_deterministic_and_thread_independent(blobs):
+    # reference: segmint itself under a change that must not matter (n_jobs) — an invariance check,
+    # not accuracy
     X, _ = blobs
     a = stability(sg.KMeans(4, n_init=2), X, n_boot=8, random_state=3, n_jobs=1)
     b = stability(sg.KMeans(4, n_init=2), X, n_boot=8, random_state=3, n_jobs=2)
@@ -125,6 +136,7 @@ def test_stability_is_deterministic_and_thread_independent(blobs):
 
 
 def test_jaccard_by_hand():
+    # reference: by hand: a six-row example, J = 2/3 for both clusters
     from segmint.metrics import _jaccard_by_cluster
 
     original = np.array([0, 0, 0, 1, 1, 1])

@@ -160,6 +160,8 @@ def fitted(request):  # type: ignore[no-untyped-def]
 
 
 def test_clone_has_the_parameters_and_refits_identically(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: segmint itself under a change that must not matter (clone and refit) — an
+    # invariance check, not accuracy
     _name, model, args, kwargs, _pipeable, results = fitted
     twin = clone(model)
     assert twin.get_params() == model.get_params()
@@ -169,6 +171,8 @@ def test_clone_has_the_parameters_and_refits_identically(fitted) -> None:  # typ
 
 @pytest.mark.parametrize("how", ["pickle", "joblib"])
 def test_round_trip_keeps_the_fitted_model(fitted, how, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # reference: segmint itself under a change that must not matter (pickle, joblib) — an
+    # invariance check, not accuracy
     _name, model, _args, _kwargs, _pipeable, results = fitted
     if how == "pickle":
         other = pickle.loads(pickle.dumps(model))
@@ -182,6 +186,8 @@ def test_round_trip_keeps_the_fitted_model(fitted, how, tmp_path) -> None:  # ty
 
 @pytest.mark.parametrize("name", [name for name, case in CASES.items() if case[2]])
 def test_last_step_of_a_pipeline(name: str) -> None:
+    # reference: segmint itself under a change that must not matter (a pass-through Pipeline step)
+    # — an invariance check, not accuracy
     est, data, _pipeable, results = CASES[name]
     args, kwargs = data()
     model = clone(est).fit(*args, **kwargs)

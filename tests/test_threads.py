@@ -59,6 +59,8 @@ print(digest(d), digest(p.summary, p.numeric, p.categorical, p.tests, p.personas
 
 
 def test_gower_profile_select_k_identical_with_one_or_two_rayon_threads(stdout_with_threads):
+    # reference: segmint itself under a change that must not matter (1 or 2 RAYON threads) — an
+    # invariance check, not accuracy
     one = stdout_with_threads(_SCRIPT, 1)
     two = stdout_with_threads(_SCRIPT, 2)
     assert len(one.split()) == 3
@@ -66,6 +68,8 @@ def test_gower_profile_select_k_identical_with_one_or_two_rayon_threads(stdout_w
 
 
 def test_gower_and_profile_identical_with_n_jobs_one_or_two():
+    # reference: segmint itself under a change that must not matter (n_jobs 1 or 2) — an invariance
+    # check, not accuracy
     namespace: dict = {}
     exec(_DATA, namespace)  # the same data as the script above
     df, labels = namespace["df"], namespace["labels"]
