@@ -223,6 +223,7 @@ def hb_numpy(
         zz_root = np.linalg.cholesky(zz_inv)
         proj = zz_inv @ Z.T
     kept_beta, kept_top, d_sum, acc_post = [], [], np.zeros((k, k)), []
+    avg_variance = []  # mean diagonal of each post-burn-in D draw (Sawtooth's "avg variance")
     cpu, wall = time.process_time(), time.perf_counter()
     for it in range(n_iter):
         # α | β, D (or Δ | β, D)
@@ -253,6 +254,7 @@ def hb_numpy(
         else:
             acc_post.append(rate)
             d_sum += D
+            avg_variance.append(float(np.trace(D)) / k)
             if (it - burn_in + 1) % thin == 0:
                 kept_beta.append(beta.astype(np.float32))
                 kept_top.append(top.copy())
@@ -263,6 +265,7 @@ def hb_numpy(
         "beta": np.stack(kept_beta),
         "top": np.stack(kept_top),
         "D": d_sum / max(n_iter - burn_in, 1),
+        "avg_variance": np.array(avg_variance),
         "rho": rho,
         "acceptance": float(np.mean(acc_post)) if acc_post else float("nan"),
         "acceptance_last": float(rate),

@@ -140,12 +140,29 @@ def test_hb_rlh_certainty_and_trace_from_the_draws(hb_pair) -> None:  # type: ig
         diag = model.diagnostics_.loc[c]
         assert diag["rlh"] == pytest.approx(np.exp(ll.mean() / n_tasks), rel=1e-5)
         assert diag["pct_certainty"] == pytest.approx(1 - ll.mean() / ll0, rel=1e-5)
-    # avg_variance: the mean over post-burn-in iterations of the mean diagonal of D; D_ is the
-    # mean of the D draws over the same iterations and chains (relative 1e-9, summation order).
+    # avg_variance: the mean over post-burn-in iterations of the mean diagonal of D (the trace
+    # records it per iteration; relative 1e-12); D_ is the mean of the same D draws over the
+    # same iterations and chains (relative 1e-9, summation order).
     k = len(names)
+    for c in range(2):
+        trace = model.trace_.loc[c, "avg_variance"].to_numpy()[HB_RUN["burn_in"] :]
+        assert model.diagnostics_.loc[c, "avg_variance"] == pytest.approx(trace.mean(), rel=1e-12)
     assert model.diagnostics_["avg_variance"].mean() == pytest.approx(
         np.trace(model.D_.to_numpy()) / k, rel=1e-9
     )
+
+
+def test_hb_avg_variance_agrees_with_numpy_sampler(hb_pair) -> None:  # type: ignore[no-untyped-def]
+    # reference: reference_choice.hb_numpy's mean diagonal of D per post-burn-in iteration
+    # (2 chains); the posterior mean of segmint's trace agrees within the batch-means MCSE of
+    # both (t quantile, two-sided 0.001, 78 df).
+    model, ref, *_ = hb_pair
+    burn_in = HB_RUN["burn_in"]
+    ours = [model.trace_.loc[c, "avg_variance"].to_numpy()[burn_in:] for c in range(2)]
+    sg_mean, sg_se = _mean_and_mcse(ours)
+    np_mean, np_se = _mean_and_mcse([r["avg_variance"] for r in ref])
+    z = (sg_mean - np_mean) / np.hypot(sg_se, np_se)
+    assert abs(z) < stats.t.isf(0.0005, df=2 * (N_BATCHES - 1)), (sg_mean, np_mean, z)
 
 
 def _ess_direct(chains: np.ndarray) -> np.ndarray:
