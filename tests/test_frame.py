@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from segmint import _frame
+from segmint._frame.measured import UNSEEN_CODE
 
 
 def test_categorical_codes_mark_missing_and_unseen_values():
@@ -13,7 +14,7 @@ def test_categorical_codes_mark_missing_and_unseen_values():
     assert table.codes[:, 0].tolist() == [1, _frame.MISSING_CODE, 0, 1]
     new = pd.DataFrame({"c": pd.Categorical(["a", "z", None], categories=["a", "z"])})
     coded = _frame.measured_table(new, encoding=table.encoding)
-    assert coded.codes[:, 0].tolist() == [0, _frame.UNSEEN_CODE, _frame.MISSING_CODE]
+    assert coded.codes[:, 0].tolist() == [0, UNSEEN_CODE, _frame.MISSING_CODE]
 
 
 def test_integer_targets_are_coded_in_sorted_order():
