@@ -235,6 +235,8 @@ def kaffee(chaid_data: Path) -> pd.DataFrame:
 
 @pytest.mark.parametrize("case", sorted(AUTO))
 def test_auto_trees_match_spss(chaid_data: Path, case: str) -> None:
+    # reference: R CHAID regression tests checked against IBM SPSS (regtest_SPSS.Rout.save): split
+    # variables, groups, node sizes, predicted class, error rate to R's 0.1 %
     auto = pd.read_csv(chaid_data / "auto.csv")
     cols, expected = AUTO[case]
     X = _frame(auto, cols, ordered=(T,))
@@ -244,6 +246,8 @@ def test_auto_trees_match_spss(chaid_data: Path, case: str) -> None:
 
 @pytest.mark.parametrize("case", sorted(KAFFEE))
 def test_kaffee_trees_match_spss(kaffee: pd.DataFrame, case: str) -> None:
+    # reference: R CHAID regression tests checked against IBM SPSS (regtest_SPSS.Rout.save): split
+    # variables, groups, node sizes, predicted class, error rate to R's 0.1 %
     cols, expected = KAFFEE[case]
     X = _frame(kaffee, cols, ordered=(E, P))
     model = segmint.CHAID(**R_DEFAULTS).fit(X, kaffee["treue"].astype(str))
@@ -252,6 +256,8 @@ def test_kaffee_trees_match_spss(kaffee: pd.DataFrame, case: str) -> None:
 
 @pytest.mark.parametrize("case", sorted(KREDIT))
 def test_kredit_trees_match_spss(chaid_data: Path, case: str) -> None:
+    # reference: R CHAID regression tests checked against IBM SPSS (regtest_SPSS.Rout.save): split
+    # variables, groups, node sizes, predicted class, error rate to R's 0.1 %
     kredit = pd.read_csv(chaid_data / "kredit.csv")
     cols, expected = KREDIT[case]
     model = segmint.CHAID(**R_DEFAULTS).fit(_frame(kredit, cols), kredit["kredit"].astype(str))
@@ -261,6 +267,8 @@ def test_kredit_trees_match_spss(chaid_data: Path, case: str) -> None:
 def test_auto_nutzung_beruf_matches_r(chaid_data: Path) -> None:
     """tmpauto10/11 ("passt nicht": SPSS differs from R at the second split). segmint gives R's
     tree; recorded so a change is noticed."""
+    # reference: R chaid()'s tree (regtest_SPSS.Rout.save; SPSS differs here, so this is R, not
+    # SPSS)
     auto = pd.read_csv(chaid_data / "auto.csv")
     expected = [
         ([(N, {1})], 293, "1", 1.4),

@@ -223,6 +223,8 @@ def test_simulator_weights_class_shares(fitted) -> None:  # type: ignore[no-unty
 
 
 def test_segment_preferences_are_the_classes(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: the model's own labels_ (segment_preferences on a latent-class model is defined as
+    # its classes)
     model, _data, _truth = fitted
     labels = segment_preferences(model)
     pd.testing.assert_series_equal(labels, model.labels_, check_names=False)

@@ -172,6 +172,8 @@ def _assert_gower_equal(ours, ref) -> None:
 
 
 def test_mixed_data_fixture_has_what_it_claims():
+    # reference: the fixture's own construction (dtypes, missing values) and the NumPy daisy
+    # formula (daisy_reference)
     X = _mixed(80, 0)
     assert X["employees"].dtype == "Int64" and X["employees"].isna().any()
     assert X["region"].map(lambda v: v is None).any()
@@ -185,6 +187,8 @@ def test_mixed_data_fixture_has_what_it_claims():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_matches_daisy_formula_with_missing_values(seed):
+    # reference: daisy_reference: R cluster::daisy's Gower formula in NumPy (itself checked against
+    # R's saved output), absolute 1e-12
     X = _mixed(80, seed)
     ours = segmint.gower_distances(X)
     _assert_gower_equal(ours, daisy_reference(X))
@@ -222,6 +226,7 @@ def test_columns_declared_categorical():
 
 @pytest.mark.parametrize("seed", [5, 6])
 def test_x_vs_y_ranges_over_both(seed):
+    # reference: daisy_reference with ranges over X ∪ Y, absolute 1e-12
     X = _mixed(50, seed)
     # Y reaches beyond X's ranges and holds categories X never saw (a mismatch with everything)
     Y = _mixed(35, seed + 100, shift=400.0, extra_levels=True)
@@ -241,6 +246,7 @@ def test_x_vs_y_ranges_over_both(seed):
 
 
 def test_x_vs_itself_as_y_equals_x_alone():
+    # reference: segmint itself under a change that must not matter (Y = X) — an invariance check
     X = _mixed(40, 7)
     np.testing.assert_array_equal(
         segmint.gower_distances(X, X).to_numpy(), segmint.gower_distances(X).to_numpy()
@@ -275,6 +281,7 @@ def test_frame_output_uses_x_and_y_index():
 
 
 def test_numeric_array_in_array_out():
+    # reference: daisy_reference on the numeric array, absolute 1e-12
     X = np.random.default_rng(11).normal(size=(30, 3))
     X[3, 1] = np.nan
     d = segmint.gower_distances(X)
@@ -283,6 +290,7 @@ def test_numeric_array_in_array_out():
 
 
 def test_input_is_not_modified():
+    # reference: none numeric: API contract (input unmutated) checked directly
     X = _mixed(30, 12)
     before = X.copy()
     segmint.gower_distances(X, weights={"revenue": 2.0}, categorical=["employees"])
@@ -306,6 +314,7 @@ def _r_input() -> pd.DataFrame:
     [(None, "gower_daisy_unweighted.csv"), ([2, 1, 0.5, 3, 1], "gower_daisy_weighted.csv")],
 )
 def test_matches_r_daisy(weights, oracle):
+    # reference: R cluster::daisy's saved output (gower_daisy_*.csv), absolute 1e-12
     x = _r_input()
     expected = pd.read_csv(DATA / oracle, index_col=0, na_values="NA")
     ours = segmint.gower_distances(x, weights=weights)
@@ -316,6 +325,7 @@ def test_matches_r_daisy(weights, oracle):
 
 
 def test_values_by_hand():
+    # reference: by hand: Gower distances of named pairs of the R input
     d = segmint.gower_distances(_r_input())
     spend, employees, size = 300.25 - 33.3, 500.0 - 3.0, 2.0  # ranges (size: small..large)
     # r01 vs r05: industry and region missing in r05; size equal
@@ -613,6 +623,7 @@ def test_gower_kmedoids_recovers_planted_segments(seed):
 
 
 def test_gower_kmedoids_weights_and_categorical_are_used():
+    # reference: KMedoids on daisy_reference's weighted matrix (same medoids, loss relative 1e-12)
     X, _ = _planted(1)
     w = {"revenue": 3.0, "industry": 0.5}
     model = segmint.KMedoids(4, weights=w, categorical=["orders"]).fit(X)
@@ -623,6 +634,8 @@ def test_gower_kmedoids_weights_and_categorical_are_used():
 
 
 def test_kmedoids_inertia_is_sum_of_distances_to_medoids():
+    # reference: daisy_reference's matrix: labels = nearest medoid, inertia = Σ distance to it
+    # (relative 1e-12)
     X, _ = _planted(2, n=300)
     model = segmint.KMedoids(4).fit(X)
     D = daisy_reference(X)

@@ -465,6 +465,8 @@ def _batch_reference(df, k, num0, labels0, gamma, max_iter=100, weights=None):
     ],
 )
 def test_batch_equals_numpy_reference(n, p, q, levels, k, data_seed, weighted):
+    # reference: _batch_reference above: a NumPy rewrite of the documented batch rules (not an
+    # outside package; see test_batch_is_scikit_learn_lloyd_on_the_numeric_part for that)
     df, _ = _planted(n, p, q, levels, k, data_seed)
     numeric, categorical = _split(df)
     w = None
