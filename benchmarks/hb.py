@@ -1,6 +1,7 @@
 """Hierarchical-Bayes choice model: segmint vs a vectorised NumPy sampler, side by side.
 
-The NumPy reference below is exactly the sampler of REFERENCES.md (Sawtooth CBC/HB as in R
+The NumPy reference (tests/reference_choice.py, shared with the tests that compare segmint with
+it) is exactly the sampler of REFERENCES.md (Sawtooth CBC/HB as in R
 ChoiceModelR): β_i ~ N(α, D), α flat, D ~ IW(ν₀ = K + prior_df, ν₀·v·V₀) with the
 effects-coding-aware V₀; each iteration draws α | β, D ~ N(mean β_i, D/N), then
 D | β, α ~ IW(ν₀ + N, ν₀vV₀ + Σ(β_i − α)(β_i − α)′), then every respondent's β_i by one
