@@ -2,9 +2,10 @@
 
 The NumPy reference (tests/reference_choice.py, shared with the tests) is plain EM for a finite
 mixture of conditional logits (REFERENCES.md): the E-step takes h_ic ∝ π_c Π_t P(y_it | β_c) in
-log space (log-sum-exp over alternatives, then over classes); the M-step sets π_c = mean_i h_ic and moves each class's β_c by up to three Newton
-steps on its h-weighted MNL log-likelihood (step halving, so the weighted log-likelihood and hence
-the marginal one never decrease: a generalised EM). A start is a random Dirichlet(1) membership
+log space (log-sum-exp over alternatives, then over classes); the M-step sets π_c = mean_i h_ic
+and moves each class's β_c by up to three Newton steps on its h-weighted MNL log-likelihood (step
+halving, so the weighted log-likelihood and hence the marginal one never decrease: a generalised
+EM). A start is a random Dirichlet(1) membership
 matrix followed by an M-step from β = 0; EM stops when the log-likelihood gains less than
 tol · |LL| (tol = 1e-8) or after max_iter iterations.
 
