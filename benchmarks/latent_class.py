@@ -5,9 +5,9 @@ mixture of conditional logits (REFERENCES.md): the E-step takes h_ic ∝ π_c Π
 log space (log-sum-exp over alternatives, then over classes); the M-step sets π_c = mean_i h_ic
 and moves each class's β_c by up to three Newton steps on its h-weighted MNL log-likelihood (step
 halving, so the weighted log-likelihood and hence the marginal one never decrease: a generalised
-EM). A start is a random Dirichlet(1) membership
-matrix followed by an M-step from β = 0; EM stops when the log-likelihood gains less than
-tol · |LL| (tol = 1e-8) or after max_iter iterations.
+EM). A start is a random Dirichlet(1) membership matrix followed by an M-step from β = 0; EM
+stops when the log-likelihood gains less than tol · |LL| (tol = 1e-8) or after max_iter
+iterations.
 
 NumPy's BLAS is limited to one thread (threadpoolctl) for the reference: multi-threaded OpenBLAS
 makes its tall-and-thin products several times slower on a 2-core machine.
