@@ -79,6 +79,13 @@ def to_pandas(X: Any, *, what: str = "X") -> pd.DataFrame | None:
         return None
     if isinstance(frame, nw.Series):
         raise InvalidInputError(f"{what}: expected a 2-dimensional table, got a series", what)
+    try:
+        # Through Arrow, column by column in native code (polars and pyarrow need pyarrow for
+        # this); polars' Enum arrives as an ordered categorical, Categorical as an unordered one.
+        return frame.to_pandas()
+    except ImportError:
+        pass
+    # Without pyarrow: one column at a time (text element by element).
     columns: dict[str, Any] = {}
     for name in frame.columns:
         s = frame[name]
