@@ -577,3 +577,53 @@ def test_inputs_are_not_mutated() -> None:
         design_efficiency(design, attributes)
     assert (attributes, prohibitions) == saved
     assert list(attributes) == ["b", "a", "c"]
+
+
+# --------------------------------------------------------------------------------------------
+# The catalogue of standard arrays (issue 16): L12, L18, L20, L24
+
+
+@pytest.mark.parametrize("name", ["L12", "L18", "L20", "L24"])
+def test_catalogue_arrays_are_orthogonal(name: str) -> None:
+    from segmint.conjoint.design import _CATALOGUE
+
+    array = _CATALOGUE[name]
+    # reference: strength 2 written out here: every pair of columns shows every pair of
+    # symbols equally often (N / (s_a s_b) times).
+    n = array.shape[0]
+    for a in range(array.shape[1]):
+        for b in range(a + 1, array.shape[1]):
+            sa, sb = array[:, a].max() + 1, array[:, b].max() + 1
+            pairs = pd.Series(list(zip(array[:, a], array[:, b], strict=True))).value_counts()
+            assert len(pairs) == sa * sb and (pairs == n // (sa * sb)).all(), (name, a, b)
+
+
+@pytest.mark.parametrize(
+    ("levels", "runs", "balanced"),
+    [
+        ([2] + [3] * 7, 18, True),
+        ([2] * 11, 12, True),
+        ([2] * 19, 20, True),
+        ([2] * 20, 24, True),
+        # the second 2-level attribute is a collapsed 3-level column: orthogonal, unbalanced
+        ([2] * 2 + [3] * 6, 18, False),
+    ],
+)
+def test_standard_arrays_before_the_construction(
+    levels: list[int], runs: int, balanced: bool
+) -> None:
+    """2^1 3^7 in 18 runs (L18, not 27), 2^11 in 12 (L12, not 16): the smallest standard
+    orthogonal plan (Kuhfeld's catalogue), orthogonal and balanced (D-efficiency 100)."""
+    attributes = {f"a{j}": list(range(n)) for j, n in enumerate(levels)}
+    plan = orthogonal_design(attributes, random_state=0)
+    assert len(plan) == runs
+    codes = np.column_stack([plan[f"a{j}"].to_numpy() for j in range(len(levels))])
+    # reference: proportional frequencies computed here for every pair of attributes.
+    for a in range(len(levels)):
+        for b in range(a + 1, len(levels)):
+            joint = pd.crosstab(codes[:, a], codes[:, b]).to_numpy()
+            expected = np.outer(joint.sum(axis=1), joint.sum(axis=0)) / runs
+            np.testing.assert_allclose(joint, expected)
+    assert plan.attrs["orthogonal"]
+    if balanced:
+        assert plan.attrs["d_efficiency"] == pytest.approx(100.0, abs=1e-9)
