@@ -530,7 +530,9 @@ def orthogonal_design(
     (expansive replacement, e.g. a 4-level factor from three 2-level columns) collapsed to L
     levels. Collapsing keeps proportional frequencies, so the plan stays orthogonal (zero
     correlation between the coded columns of different attributes) but is level-balanced only
-    when L divides p^m. The smallest run size wins, then the higher D-efficiency.
+    when L divides p^m. Standard arrays from Kuhfeld's catalogue fill the run sizes between
+    (Plackett–Burman L12, L20, L24 for 2-level attributes, Taguchi's L18 for 2^1 3^7): 2^1 3^7
+    takes 18 runs, 2^11 takes 12. The smallest run size wins, then the higher D-efficiency.
 
     Without `n_profiles`, orthogonal plans of up to ``2 p`` runs are considered, where
     ``p = 1 + sum(L_j - 1)`` is the number of main-effect parameters; failing that a D-optimal
