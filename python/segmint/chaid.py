@@ -15,7 +15,7 @@ import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -29,24 +29,7 @@ _TESTS = ("pearson", "likelihood_ratio")
 _MERGING = {0: "nominal", 1: "ordinal", 2: "floating"}
 
 
-def _check_alpha(value: Any, name: str) -> float:
-    if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
-        or not 0.0 < float(value) < 1.0
-    ):
-        raise InvalidInputError(f"{name}: must be a number in (0, 1), got {value!r}", name)
-    return float(value)
-
-
-def _check_size(value: Any, name: str) -> float:
-    if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
-        or not (math.isfinite(float(value)) and float(value) >= 0)
-    ):
-        raise InvalidInputError(f"{name}: must be a number >= 0, got {value!r}", name)
-    return float(value)
+_ALPHA = _validation.Interval(0.0, 1.0, closed="neither")
 
 
 def _py(v: Any) -> Any:
@@ -290,30 +273,35 @@ class CHAID(BaseEstimator):
 
     # --- fitting -------------------------------------------------------------------------------
 
+    _parameter_constraints: ClassVar[dict[str, _validation.Check]] = {
+        "alpha_merge": _ALPHA,
+        "alpha_split": _ALPHA,
+        "alpha_split_merged": _ALPHA,
+        "max_depth": _validation.Integer(0, optional=True),
+        "min_parent_size": _validation.Interval(0.0),
+        "min_child_size": _validation.Interval(0.0),
+        "max_bins": _validation.Integer(2),
+        "test": _validation.Options(_TESTS),
+        "target_type": _validation.Options(("auto", "categorical", "continuous")),
+        "n_jobs": _validation.Threads(),
+    }
+
     def fit(self, X: Any, y: Any, sample_weight: Any = None, case_weight: Any = None) -> CHAID:
         """Grow the tree on predictors `X` (a DataFrame) and target `y`."""
-        alpha_merge = _check_alpha(self.alpha_merge, "alpha_merge")
-        alpha_split = _check_alpha(self.alpha_split, "alpha_split")
-        alpha_split_merged = _check_alpha(self.alpha_split_merged, "alpha_split_merged")
-        max_depth = (
-            None
-            if self.max_depth is None
-            else _validation.check_int(self.max_depth, "max_depth", 0)
-        )
-        min_parent = _check_size(self.min_parent_size, "min_parent_size")
-        min_child = _check_size(self.min_child_size, "min_child_size")
-        max_bins = _validation.check_int(self.max_bins, "max_bins", 2)
-        if self.test not in _TESTS:
-            raise InvalidInputError(f"test: must be one of {_TESTS}, got {self.test!r}", "test")
+        p = _validation.validate_params(self)
+        alpha_merge, alpha_split = p["alpha_merge"], p["alpha_split"]
+        alpha_split_merged, max_depth = p["alpha_split_merged"], p["max_depth"]
+        min_parent, min_child = p["min_parent_size"], p["min_child_size"]
+        max_bins = p["max_bins"]
         ordinal = self.ordinal
         if isinstance(ordinal, str):
             ordinal = [ordinal]
         if ordinal is not None:
             ordinal = [str(c) for c in ordinal]
-        threads = _validation.n_threads(self.n_jobs)
+        threads = p["n_jobs"]
         data = _frame.measured_table(X, ordinal=ordinal)
         n = len(data.index)
-        target = _frame.target(y, n, target_type=self.target_type)
+        target = _frame.target(y, n, target_type=p["target_type"])
         freq = _frame.positive_weights(sample_weight, n, "sample_weight")
         case = _frame.positive_weights(case_weight, n, "case_weight")
         if case is not None and (case <= 0).any():
@@ -338,7 +326,7 @@ class CHAID(BaseEstimator):
             max_bins=max_bins,
             exhaustive=bool(self.exhaustive),
             split_merged=bool(self.split_merged),
-            statistic=self.test,
+            statistic=p["test"],
             n_threads=threads,
         )
         self._tree = _TreeArrays.from_core(tree)
@@ -909,8 +897,8 @@ def merge_table(
         np.ascontiguousarray(table, dtype=np.float64),
         ordinal=bool(ordinal),
         statistic=test,
-        alpha_merge=_check_alpha(alpha_merge, "alpha_merge"),
-        alpha_split_merged=_check_alpha(alpha_split_merged, "alpha_split_merged"),
+        alpha_merge=_ALPHA(alpha_merge, "alpha_merge"),
+        alpha_split_merged=_ALPHA(alpha_split_merged, "alpha_split_merged"),
         exhaustive=bool(exhaustive),
         split_merged=bool(split_merged),
         min_child_size=float(min_child_size),

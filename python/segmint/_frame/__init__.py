@@ -13,6 +13,7 @@ from .cluster import ClusterData, GowerData, cluster_table, gower_table, segment
 from .measured import CONTINUOUS, MeasuredTable, measured_table, target
 from .table import (
     MISSING_CODE,
+    MISSING_POLICIES,
     NumericData,
     check_features,
     frame,
@@ -27,6 +28,7 @@ from .table import (
 __all__ = [
     "CONTINUOUS",
     "MISSING_CODE",
+    "MISSING_POLICIES",
     "ClusterData",
     "GowerData",
     "MeasuredTable",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceCoding, ChoiceData, covariate_matrix
-from .._validation import check_int, check_positive, n_threads, seed
+from .._validation import (
+    Check,
+    Integer,
+    Positive,
+    RandomState,
+    Threads,
+    n_threads,
+    seed,
+    validate_params,
+)
 from ..errors import InvalidInputError
 from ._base import _ChoiceEstimator, document_roles
 from ._diagnostics import ess_bulk, ess_tail, rhat_rank
@@ -161,11 +170,18 @@ class HierarchicalBayes(_ChoiceEstimator):
 
     Examples
     --------
+    >>> import warnings
     >>> import segmint as sg
+    >>> from sklearn.exceptions import ConvergenceWarning
     >>> data, truth = sg.datasets.make_choice_data(60, 8, 3, random_state=0)
     >>> hb = sg.conjoint.HierarchicalBayes(
     ...     linear=["price"], n_iter=400, burn_in=200, thin=5, random_state=0
-    ... ).fit(data)
+    ... )
+    >>> with warnings.catch_warnings(record=True) as caught:  # far too short, on purpose
+    ...     warnings.simplefilter("always", ConvergenceWarning)
+    ...     hb = hb.fit(data)
+    >>> str(caught[0].message)[:51]
+    'HierarchicalBayes: the chains have not converged: R'
     >>> hb.coef_individual_.shape
     (60, 12)
     >>> hb.summary().columns.tolist()
@@ -199,24 +215,34 @@ class HierarchicalBayes(_ChoiceEstimator):
     ):
         self._store_params(locals())
 
+    _parameter_constraints: ClassVar[dict[str, Check]] = {
+        "n_iter": Integer(2),
+        "burn_in": Integer(0),
+        "thin": Integer(1),
+        "n_chains": Integer(1),
+        "prior_variance": Positive(),
+        "prior_df": Positive(),
+        "random_state": RandomState(),
+        "n_jobs": Threads(),
+    }
+
     def _check_params(self) -> dict[str, Any]:
-        n_iter = check_int(self.n_iter, "n_iter", 2)
-        burn_in = check_int(self.burn_in, "burn_in", 0)
+        p = validate_params(self)
+        n_iter, burn_in, thin = p["n_iter"], p["burn_in"], p["thin"]
         if burn_in >= n_iter:
             raise InvalidInputError(
                 f"burn_in: must be smaller than n_iter ({n_iter}), got {burn_in}", "burn_in"
             )
-        thin = check_int(self.thin, "thin", 1)
         if (n_iter - burn_in) // thin < 1:
             raise InvalidInputError("thin: keeps no draw after burn-in", "thin")
         return {
             "n_iter": n_iter,
             "burn_in": burn_in,
             "thin": thin,
-            "n_chains": check_int(self.n_chains, "n_chains", 1),
-            "prior_variance": check_positive(self.prior_variance, "prior_variance"),
-            "prior_df": check_positive(self.prior_df, "prior_df"),
-            "seed": seed(self.random_state),
+            "n_chains": p["n_chains"],
+            "prior_variance": p["prior_variance"],
+            "prior_df": p["prior_df"],
+            "seed": p["random_state"],
         }
 
     def _fit(self, cd: ChoiceData, params: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceData
-from .._validation import check_int, check_positive, n_threads, seed
+from .._validation import (
+    Check,
+    Integer,
+    Positive,
+    RandomState,
+    Threads,
+    validate_params,
+)
 from ..errors import InvalidInputError
 from ._base import ROLES, _ChoiceEstimator, document_roles
 
@@ -130,15 +137,25 @@ class LatentClassMNL(_ChoiceEstimator):
     ):
         self._store_params(locals())
 
+    _parameter_constraints: ClassVar[dict[str, Check]] = {
+        "n_classes": Integer(1),
+        "n_starts": Integer(1),
+        "max_iter": Integer(1),
+        "tol": Positive(),
+        "random_state": RandomState(),
+        "n_jobs": Threads(),
+    }
+
     def _check_params(self) -> dict[str, Any]:
+        p = validate_params(self)
         return {
-            "n_classes": check_int(self.n_classes, "n_classes", 1),
-            "n_starts": check_int(self.n_starts, "n_starts", 1),
-            "max_iter": check_int(self.max_iter, "max_iter", 1),
-            "tol": check_positive(self.tol, "tol"),
+            "n_classes": p["n_classes"],
+            "n_starts": p["n_starts"],
+            "max_iter": p["max_iter"],
+            "tol": p["tol"],
             "newton_steps": NEWTON_STEPS_PER_M_STEP,
-            "seed": seed(self.random_state),
-            "n_threads": n_threads(self.n_jobs),
+            "seed": p["random_state"],
+            "n_threads": p["n_jobs"],
         }
 
     def _fit(self, cd: ChoiceData, params: dict[str, Any]) -> None:
@@ -293,7 +310,7 @@ def select_classes(
     >>> import segmint as sg
     >>> data, truth = sg.datasets.make_choice_data(100, 8, 3, random_state=0)
     >>> table = sg.conjoint.select_classes(
-    ...     data, range(1, 3), model=sg.conjoint.LatentClassMNL(n_starts=2, random_state=0)
+    ...     data, range(1, 3), model=sg.conjoint.LatentClassMNL(n_starts=5, random_state=0)
     ... )
     >>> table.index.tolist()
     [1, 2]
