@@ -1,6 +1,7 @@
 //! segmint's Rust core. Algorithms work on plain arrays and know nothing of Python; the bindings
 //! live in `python` and are the only pyo3 code.
 
+pub mod cancel;
 pub mod chaid;
 pub mod cluster;
 pub mod conjoint;

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,3 +206,20 @@ def validate_params(estimator: Any) -> dict[str, Any]:
     converted, by name."""
     constraints: dict[str, Check] = type(estimator)._parameter_constraints
     return {name: check(getattr(estimator, name), name) for name, check in constraints.items()}
+
+
+def unfitted_on_error(fit: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator of `fit`: an error or an interrupt (Ctrl-C) leaves the estimator as it was
+    before the call (unfitted, or with its previous fit), never half-fitted."""
+
+    @functools.wraps(fit)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        before = dict(vars(self))
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    return wrapper

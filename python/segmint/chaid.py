@@ -286,6 +286,7 @@ class CHAID(BaseEstimator):
         "n_jobs": _validation.Threads(),
     }
 
+    @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any, sample_weight: Any = None, case_weight: Any = None) -> CHAID:
         """Grow the tree on predictors `X` (a DataFrame) and target `y`."""
         p = _validation.validate_params(self)

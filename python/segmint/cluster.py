@@ -136,6 +136,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         "n_jobs": _validation.Threads(),
     }
 
+    @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
         """Cluster `X` (a DataFrame or 2-D array of numbers)."""
         p = _validation.validate_params(self)
@@ -364,6 +365,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         "n_jobs": _validation.Threads(),
     }
 
+    @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KPrototypes:
         """Cluster the rows of `X` (a DataFrame with numeric and categorical columns)."""
         p = _validation.validate_params(self)
@@ -664,6 +666,7 @@ class KMedoids(ClusterMixin, BaseEstimator):
         "n_jobs": _validation.Threads(),
     }
 
+    @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any = None) -> KMedoids:
         p = _validation.validate_params(self)
         n_clusters, n_init, max_iter = p["n_clusters"], p["n_init"], p["max_iter"]
@@ -796,6 +799,7 @@ class Ward(ClusterMixin, BaseEstimator):
         "n_jobs": _validation.Threads(),
     }
 
+    @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any = None) -> Ward:
         p = _validation.validate_params(self)
         if (self.n_clusters is None) == (self.distance_threshold is None):

@@ -431,7 +431,7 @@ impl Grower<'_> {
             split: None,
             children: Vec::new(),
         });
-        if !self.may_split(depth, head.weight, head.pure) {
+        if !self.may_split(depth, head.weight, head.pure) || crate::cancel::requested() {
             return;
         }
         let Some(table) = table else { return };

@@ -666,6 +666,9 @@ fn kmeanspp(
     );
 
     for c in 1..k {
+        if crate::cancel::requested() {
+            break; // the caller discards the result
+        }
         let weighted = |i: usize| wt(i) * closest[i];
         let totals = chunk_totals(n, &weighted);
         let candidates: Vec<usize> = (0..trials)
@@ -795,6 +798,9 @@ fn lloyd(
     let mut labels = vec![u32::MAX; n];
     let mut n_iter = 0;
     for it in 0..max_iter {
+        if crate::cancel::requested() {
+            break;
+        }
         n_iter = it + 1;
         let packed = Packed::new(centres.view());
         let mut part = assign(
@@ -874,6 +880,9 @@ pub fn fit(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
     };
     let mut best: Option<KMeansFit> = None;
     for run in 0..n_init {
+        if run > 0 && crate::cancel::requested() {
+            break;
+        }
         let mut rng = Stream::new(p.seed, run as u64);
         let start = match &p.init {
             Init::KMeansPlusPlus => kmeanspp(x, mean, w, n, p.n_clusters, &mut rng),

@@ -91,6 +91,9 @@ fn build<T: Dissimilarity>(d: &ArrayView2<'_, T>, k: usize) -> Vec<usize> {
     let mut medoids = Vec::with_capacity(k);
     let mut is_medoid = vec![false; n];
     for _ in 0..k {
+        if crate::cancel::requested() {
+            break; // the caller discards the result
+        }
         // gain of each candidate, in a deterministic parallel fold over candidate chunks
         let best = fold_rows(
             n,
@@ -145,6 +148,9 @@ fn fasterpam<T: Dissimilarity>(
         n_iter += 1;
         let mut swapped = false;
         for x in 0..n {
+            if x % 256 == 0 && crate::cancel::requested() {
+                break 'passes;
+            }
             if x == last_swap {
                 // A whole cycle of candidates since the last swap brought nothing.
                 break 'passes;
@@ -267,11 +273,18 @@ pub fn fit<T: Dissimilarity>(d: ArrayView2<'_, T>, params: &KMedoidsParams) -> R
     };
     let mut best: Option<KMedoidsFit> = None;
     for run in 0..runs {
+        if run > 0 && crate::cancel::requested() {
+            break; // the caller discards the result
+        }
         let start = match &params.init {
             MedoidInit::Build => build(&d, k),
             MedoidInit::Random => Stream::new(params.seed, run as u64).distinct(n, k, None),
             MedoidInit::Given(m) => m.clone(),
         };
+        if start.len() != k {
+            // BUILD stopped early: the computation was interrupted (see crate::cancel).
+            return Err(Error::invalid("fit", "interrupted"));
+        }
         let fit = fasterpam(&d, start, params.max_iter);
         if best.as_ref().is_none_or(|b| fit.cost < b.cost) {
             best = Some(fit);

@@ -391,7 +391,7 @@ fn run_online(
     let mut labels = vec![u32::MAX; data.n];
     let mut cost = assign(data, &protos, gamma, &mut labels, false).cost;
     let mut n_iter = 0;
-    while n_iter < max_iter {
+    while n_iter < max_iter && !crate::cancel::requested() {
         n_iter += 1;
         let mut moves = 0usize;
         for i in 0..data.n {
@@ -496,7 +496,7 @@ fn run_batch(
     let mut labels = vec![u32::MAX; data.n];
     let mut stats = assign(data, &protos, gamma, &mut labels, true);
     let mut n_iter = 0;
-    while n_iter < max_iter {
+    while n_iter < max_iter && !crate::cancel::requested() {
         n_iter += 1;
         let mut next = protos.clone();
         for c in 0..k {
@@ -647,13 +647,17 @@ pub fn fit(table: &Table<'_>, params: &KPrototypesParams) -> Result<KPrototypesF
             Update::Batch => run_batch(&data, start, gamma, params.max_iter),
         }
     };
+    // Runs after an interrupt are skipped (the first always runs, so there is a result; the
+    // caller discards it).
+    let guarded = |run: usize| (run == 0 || !crate::cancel::requested()).then(|| one_run(run));
     let runs: Vec<_> = match params.update {
         // Online runs are sequential inside: run them side by side.
-        Update::Online => (0..n_init).into_par_iter().map(one_run).collect(),
-        Update::Batch => (0..n_init).map(one_run).collect(),
+        Update::Online => (0..n_init).into_par_iter().map(guarded).collect(),
+        Update::Batch => (0..n_init).map(guarded).collect(),
     };
     let best = runs
         .into_iter()
+        .flatten()
         .reduce(|b, r| if r.2 < b.2 { r } else { b })
         .expect("n_init >= 1");
     let (protos, labels, cost, n_iter) = best;

@@ -405,7 +405,7 @@ impl HbSampler {
         };
         let (data, params) = (&self.data, &self.params);
         self.chains.par_iter_mut().for_each(|chain| {
-            while chain.iter < target {
+            while chain.iter < target && !crate::cancel::requested() {
                 step(chain, data, params, &upper);
             }
         });

@@ -1177,7 +1177,7 @@ fn em(ds: &Design, start: Vec<f64>, params: &LcParams) -> Run {
             gain = ll - loglik;
             loglik = ll;
             let done = history.len() > 1 && exact && gain <= params.tol * (1.0 + ll.abs());
-            if done || history.len() > params.max_iter {
+            if done || history.len() > params.max_iter || crate::cancel::requested() {
                 break;
             }
             steps_left = params.newton_steps.max(1);
@@ -1229,7 +1229,9 @@ pub fn fit(d: &ChoiceData, respondents: &[usize], params: LcParams) -> Result<Lc
     let streams = Stream::many(params.seed, params.n_starts);
     let runs: Vec<Run> = streams
         .into_par_iter()
-        .map(|mut s| {
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || !crate::cancel::requested()) // interrupted: discarded
+        .map(|(_, mut s)| {
             let mut h = vec![0.0; n * c];
             for hi in h.chunks_exact_mut(c) {
                 // Random soft memberships leaning on one class.
@@ -1280,6 +1282,9 @@ pub fn fit(d: &ChoiceData, respondents: &[usize], params: LcParams) -> Result<Lc
     let mut at = scores_at(&coef, &shares);
     let mut covariance = Vec::new();
     for it in 0.. {
+        if crate::cancel::requested() {
+            break; // the caller discards the result
+        }
         let Ok(l) = linalg::cholesky(&at.opg, p) else {
             break;
         };

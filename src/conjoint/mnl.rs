@@ -405,7 +405,7 @@ pub fn fit(
     let mut s = loglik_stats_with(d, &cols, &beta, true);
     let mut n_iter = 0;
     let mut converged = false;
-    while n_iter < params.max_iter {
+    while n_iter < params.max_iter && !crate::cancel::requested() {
         let l =
             linalg::cholesky(&s.information, k).map_err(|j| unidentified(names, j, n_iter == 0))?;
         let mut step = s.gradient.clone();

@@ -6,7 +6,9 @@ pub mod conjoint;
 pub mod profile;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -14,6 +16,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
+use crate::cancel;
 use crate::error::Error;
 
 static INVALID_INPUT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -64,27 +67,81 @@ fn pool(n_threads: usize) -> Result<Arc<ThreadPool>, String> {
     Ok(built)
 }
 
+/// How often a waiting call checks for a pending signal (Ctrl-C).
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// What a detached computation ended with.
+enum Outcome<T> {
+    Done(Result<T, Error>),
+    Panicked(String),
+    Interrupted(PyErr),
+}
+
 /// Runs a core computation with the interpreter detached, on a pool of `n_threads` threads,
 /// turning errors and (defensively) panics into Python exceptions.
+///
+/// The computation runs on a helper thread while the calling thread waits and, every
+/// `SIGNAL_POLL`, lets Python check for signals: on Ctrl-C (or any signal handler that raises)
+/// the core is asked to stop ([`crate::cancel`]), its partial result is discarded once it has
+/// returned, and the handler's exception (`KeyboardInterrupt`) is raised.
 pub(crate) fn run<T, F>(py: Python<'_>, n_threads: usize, f: F) -> PyResult<T>
 where
     T: Send,
     F: FnOnce() -> Result<T, Error> + Send,
 {
     let outcome = py.detach(|| {
-        let pool = pool(n_threads)?;
-        catch_unwind(AssertUnwindSafe(|| pool.install(f))).map_err(|panic| {
-            let msg = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            format!("internal error in segmint's core (please report it): {msg}")
+        let pool = match pool(n_threads) {
+            Ok(pool) => pool,
+            Err(message) => return Outcome::Panicked(message),
+        };
+        std::thread::scope(|scope| {
+            let (tx, rx) = mpsc::channel();
+            let worker = scope.spawn(move || {
+                let result = catch_unwind(AssertUnwindSafe(|| pool.install(f)));
+                // The receiver outlives this thread (the scope joins it first).
+                let _ = tx.send(result);
+            });
+            let finished = |result: std::thread::Result<Result<T, Error>>| match result {
+                Ok(value) => Outcome::Done(value),
+                Err(panic) => Outcome::Panicked(panic_message(panic)),
+            };
+            loop {
+                match rx.recv_timeout(SIGNAL_POLL) {
+                    Ok(result) => return finished(result),
+                    Err(RecvTimeoutError::Timeout) => {
+                        if let Err(err) = Python::attach(|py| py.check_signals()) {
+                            cancel::request();
+                            let _ = rx.recv();
+                            cancel::clear();
+                            return Outcome::Interrupted(err);
+                        }
+                    }
+                    Err(RecvTimeoutError::Disconnected) => {
+                        let message =
+                            worker.join().err().map(panic_message).unwrap_or_else(|| {
+                                "the worker thread ended without a result".into()
+                            });
+                        return Outcome::Panicked(message);
+                    }
+                }
+            }
         })
     });
     match outcome {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(err)) => Err(to_py_err(py, err)),
-        Err(message) => Err(internal_error(py, message)),
+        Outcome::Done(Ok(value)) => Ok(value),
+        Outcome::Done(Err(err)) => Err(to_py_err(py, err)),
+        Outcome::Panicked(message) => Err(internal_error(
+            py,
+            format!("internal error in segmint's core (please report it): {message}"),
+        )),
+        Outcome::Interrupted(err) => Err(err),
     }
+}
+
+fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .._frame.conjoint import ChoiceCoding, ChoiceData, choice_data, profiles_frame
+from .._validation import unfitted_on_error
 from ..errors import InvalidInputError
 
 __all__ = ["ROLES", "document_roles", "part_worths"]
@@ -94,6 +95,7 @@ class _ChoiceEstimator(BaseEstimator):
             if name not in ("self", "__class__"):
                 setattr(self, name, value)
 
+    @unfitted_on_error
     def fit(self, data: Any, y: None = None, **roles: Any) -> Self:
         """Fit the model to long choice data.
 

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceCoding, attribute_levels, profiles_frame, rating_matrix
-from .._validation import n_threads
+from .._validation import n_threads, unfitted_on_error
 from ..errors import InvalidInputError
 
 __all__ = ["RatingConjoint"]
