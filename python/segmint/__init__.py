@@ -10,9 +10,10 @@ from importlib.metadata import PackageNotFoundError, version
 from . import conjoint, datasets
 from .chaid import CHAID
 from .cluster import KMeans, KMedoids, KPrototypes, Ward, gower_distances
-from .criteria import Criteria
 from .conjoint import ChoiceModel, MarketSimulator, RatingConjoint
+from .criteria import Criteria
 from .errors import InternalError, InvalidInputError, InvalidTypeError, SegmintError
+from .market import MarketMap, MarketMapDisplay, market_map
 from .metrics import (
     calinski_harabasz_score,
     davies_bouldin_score,
@@ -21,7 +22,6 @@ from .metrics import (
     silhouette_score,
     stability,
 )
-from .market import MarketMap, MarketMapDisplay, market_map
 from .profile import Migration, SegmentProfile, SmallSegmentWarning, migration, profile
 from .report import Report, report
 

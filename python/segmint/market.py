@@ -132,9 +132,8 @@ def _score(model: Any, X: Any, what: str) -> _Scored:
 
 
 def _rule(model: Any) -> str:
-    centres = (
-        model.__class__.__name__ in ("KPrototypes", "KMedoids")
-        or (hasattr(model, "cluster_centers_") and hasattr(model, "transform"))
+    centres = model.__class__.__name__ in ("KPrototypes", "KMedoids") or (
+        hasattr(model, "cluster_centers_") and hasattr(model, "transform")
     )
     if centres:
         return "distance"
@@ -270,11 +269,21 @@ class MarketMapDisplay:
         ax.set_ylabel("potential (prospects × mean value)" if has_value else "prospects")
         ax.set_xlim(-5, 105)
         ax.set_ylim(bottom=0, top=max(float(np.nanmax(y)) * 1.2, 1.0))
+        ax.yaxis.set_major_formatter(_readable)
         ax.set_title("Where to grow: potential vs penetration (bubble area: customers)")
         ax.grid(alpha=0.3)
         fig.tight_layout()
         self.figure_, self.ax_ = fig, ax
         return self
+
+
+def _readable(v: float, _pos: Any = None) -> str:
+    """Axis numbers without an offset: 1.5M, 250k, 40."""
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:g}M"
+    if abs(v) >= 1e3:
+        return f"{v / 1e3:g}k"
+    return f"{v:g}"
 
 
 def _value(value: Any, customers: Any) -> pd.Series | None:
@@ -288,9 +297,7 @@ def _value(value: Any, customers: Any) -> pd.Series | None:
         if isinstance(customers, pd.DataFrame):
             missing = customers.index.difference(value.index)
             if len(missing):
-                raise InvalidInputError(
-                    f"value: no value for customer {missing[0]!r}", "value"
-                )
+                raise InvalidInputError(f"value: no value for customer {missing[0]!r}", "value")
             series = value.reindex(customers.index)
         else:
             series = value

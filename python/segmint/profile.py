@@ -182,7 +182,7 @@ class SegmentProfile:
         are the segments and "overall"."""
         sizes = self.summary[["size", "share"]].T
         sizes["overall"] = [self.summary["size"].sum(), 1.0]
-        keys = [("segment", "size"), ("segment", "share")]
+        keys: list[tuple[str, ...]] = [("segment", "size"), ("segment", "share")]
         if self.numeric.index.nlevels == 3 or self.categorical.index.nlevels == 3:
             keys = [("segment", *k) for k in keys]
         sizes.index = pd.MultiIndex.from_tuples(keys)
