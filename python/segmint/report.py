@@ -102,7 +102,7 @@ def _p(v: Any) -> str:
     x = float(v)
     if not math.isfinite(x):
         return "–"
-    return "< 0.001" if x < 0.001 else f"{x:.3f}"
+    return "&lt; 0.001" if x < 0.001 else f"{x:.3f}"
 
 
 def _heat_colour(index: float) -> str:
@@ -393,7 +393,7 @@ def _stability(stab: pd.DataFrame, names: pd.Series) -> str:
     return (
         "<p>How well each segment survives resampling (Hennig's clusterboot): mean Jaccard "
         "similarity with its best match in bootstrap fits. ≥ 0.75 stable, ≥ 0.85 highly "
-        f"stable, < 0.5 dissolved.{note}</p>"
+        f"stable, &lt; 0.5 dissolved.{note}</p>"
         + _table(frame[keep], text_columns=("name", "verdict"))
     )
 
