@@ -406,21 +406,21 @@ def _plain_condition(c: Any) -> str:
     name = c.column
     if c.continuous:
         if not c.labels:
-            text = f"{name} is missing"
+            text = f"{name} missing"
         elif c.low == -math.inf and c.high == math.inf:
-            text = f"{name} has any value"
+            text = f"any {name}"
         elif c.low == -math.inf:
-            text = f"{name} is at most {_plain_number(c.high)}"
+            text = f"{name} at most {_plain_number(c.high)}"
         elif c.high == math.inf:
-            text = f"{name} is above {_plain_number(c.low)}"
+            text = f"{name} above {_plain_number(c.low)}"
         else:
-            text = f"{name} is between {_plain_number(c.low)} and {_plain_number(c.high)}"
+            text = f"{name} above {_plain_number(c.low)} up to {_plain_number(c.high)}"
     else:
         seen = [str(v) for v in c.seen]
         if not seen:
-            return f"{name} is missing" if c.missing_seen else f"{name} is another value"
+            return f"{name} missing" if c.missing_seen else f"another {name}"
         listed = seen[0] if len(seen) == 1 else ", ".join(seen[:-1]) + " or " + seen[-1]
-        text = f"{name} is {listed}"
+        text = f"{name} {listed}"
     if c.missing and c.missing_seen and c.labels:
         text += " (or missing)"
     return text
@@ -441,7 +441,7 @@ def _rules(tree: Any, prof: SegmentProfile) -> str:
         by_segment.setdefault(pred, []).append(
             (
                 n,
-                f"<li>Customers whose {_esc(rule)}: {_num(n)} customers, {share:.0f}% of them "
+                f"<li>Customers with {_esc(rule)}: {_num(n)} customers, {share:.0f}% of them "
                 "in this segment.</li>",
             )
         )
