@@ -45,8 +45,8 @@ def read_table(path: str, *, sep: str = ",") -> pd.DataFrame:
     >>> try:
     ...     read_table(str(p))
     ... except CliError as e:
-    ...     print(e)  # doctest: +ELLIPSIS
-    ...empty.csv: the file is empty
+    ...     print(str(e).endswith("empty.csv: the file is empty"))
+    True
     """
     p = Path(path)
     if not p.exists():
