@@ -328,11 +328,21 @@ def _onedim(args: argparse.Namespace) -> int:
     abc = onedim.abc(summary["monetary"])
     out["abc"] = abc.labels_
     rfm = onedim.rfm(summary)
-    rfm_table = rfm if isinstance(rfm, pd.DataFrame) else getattr(rfm, "labels_", None)
-    if isinstance(rfm_table, pd.DataFrame):
-        out = out.join(rfm_table.add_prefix("rfm_"))
-    elif isinstance(rfm_table, pd.Series):
-        out["rfm_segment"] = rfm_table
+    # An RFM result is a table, or an object with score / segment tables or series.
+    parts = (
+        [rfm]
+        if isinstance(rfm, pd.DataFrame | pd.Series)
+        else [
+            getattr(rfm, name)
+            for name in ("scores_", "segments_", "labels_")
+            if hasattr(rfm, name)
+        ]
+    )
+    for part in parts:
+        if isinstance(part, pd.DataFrame):
+            out = out.join(part.add_prefix("rfm_"), rsuffix="_dup")
+        elif isinstance(part, pd.Series):
+            out[f"rfm_{part.name or 'segment'}"] = part
     print(f"{len(out):,} customers")
     print(out["abc"].value_counts().sort_index().rename("customers").to_string())
     if args.out is not None:

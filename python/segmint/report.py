@@ -162,6 +162,13 @@ class Report:
     ----------
     title : str
     sections : list of (anchor, heading, HTML body)
+    subtitle : str
+        The line under the title (customers and segments).
+
+    Notes
+    -----
+    ``to_html()`` is the full document, ``save(path)`` writes it, and ``_repr_html_`` shows it
+    in Jupyter inside an iframe (so that its stylesheet leaves the notebook alone).
 
     Examples
     --------
@@ -209,7 +216,12 @@ class Report:
         )
 
     def _repr_html_(self) -> str:
-        return f"<div class='segmint-report'><style>{_CSS}</style>{self._body()}</div>"
+        # In an iframe, so that the report's stylesheet does not restyle the notebook.
+        doc = html.escape(self.to_html(), quote=True)
+        return (
+            f"<iframe class='segmint-report' title='{_esc(self.title)}' srcdoc=\"{doc}\" "
+            "style='width:100%;height:820px;border:1px solid #d9e2ec'></iframe>"
+        )
 
     def save(self, path: str | Path) -> Path:
         """Write the report to `path` (one HTML file) and return the path.
