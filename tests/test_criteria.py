@@ -310,3 +310,19 @@ def test_rename_and_name_labels(profiles, wholesale):
         plain.rename({9: "x"})
     with pytest.raises(sg.InvalidInputError, match="expected 4"):
         plain.rename(["a"])
+
+
+def test_names_of_generic_categories_carry_their_variable():
+    # Segment 0: exporters in region "Other" with high volume; segment 1: the rest.
+    seg = np.repeat([0, 1], 100)
+    df = pd.DataFrame(
+        {
+            "exporter": np.where(seg == 0, "yes", "no"),
+            "region": np.where(seg == 0, "Other", "North"),
+            "volume": np.where(seg == 0, 50.0, 10.0) + np.tile(np.linspace(-1, 1, 100), 2),
+        }
+    )
+    names = sg.profile(df, seg).names_
+    # Two category terms (a category comes before a number), each with its variable.
+    assert names[0] == "Exporter yes, region Other"  # first letter capitalised
+    assert names[1] == "Exporter no, North"

@@ -87,11 +87,14 @@ class SegmentProfile:
         mean with index ≥ 125 gives "high <variable>", one with index ≤ 80 "low <variable>".
         Category terms come first (by criteria family when criteria were given, then by
         strength of deviation), numeric terms after them (by strength, the absolute log of the
-        index). The name joins the first two terms: "Retail, high Detergents Paper". A segment
-        with no term is "Average". Where two segments would share a name, each of them takes
+        index). The name joins the first two terms with commas: "Retail, high Detergents
+        Paper". A label that says little on its own (a number, yes / no / true / false, other,
+        unknown, none) is preceded by its variable: "Region Other". A segment with no term is
+        "Average". Where two segments would share a name, each of them takes
         its next term (up to four); if they still coincide the segment id is appended.
-        Underscores in variable names become spaces. The result depends only on the profile,
-        so it is deterministic; :meth:`rename` overrides it.
+        Underscores in variable names become spaces and the first letter is capitalised. The
+        result depends only on the profile, so it is deterministic; :meth:`rename` overrides
+        it.
 
         Examples
         --------
@@ -303,6 +306,17 @@ def _persona(
     return f"{share:.0%} of customers: {body}"
 
 
+_GENERIC_LABELS = {"other", "others", "yes", "no", "true", "false", "unknown", "none", "n/a", ""}
+
+
+def _generic(level: Any) -> bool:
+    """A category label that needs its variable's name to mean something."""
+    if isinstance(level, bool | np.bool_ | numbers.Number):
+        return True
+    text = str(level).strip().lower()
+    return text in _GENERIC_LABELS or text.replace(".", "", 1).isdigit()
+
+
 def _segment_names(
     segments: pd.Index,
     distinguishing: dict[Any, pd.DataFrame],
@@ -335,15 +349,15 @@ def _segment_names(
             else:
                 if index < 120 or categorical.loc[(var, level), seg] < 0.5:
                     continue
-                terms.append((False, family_rank.get(var, 0), len(terms), str(level)))
+                text = str(level)
+                if _generic(level):
+                    text = f"{label} {text}"
+                terms.append((False, family_rank.get(var, 0), len(terms), text))
             used.add(var)
         candidates[seg] = sorted(terms)  # categories (by family, strength), then numbers
 
     def name(terms: list[tuple[bool, int, int, str]], n: int) -> str:
-        chosen = terms[:n]
-        cats = " ".join(t[3] for t in chosen if not t[0])
-        nums = ", ".join(t[3] for t in chosen if t[0])
-        text = ", ".join(x for x in (cats, nums) if x) or "Average"
+        text = ", ".join(t[3] for t in terms[:n]) or "Average"
         return text[0].upper() + text[1:]
 
     n_terms = dict.fromkeys(segments, 2)
