@@ -143,6 +143,12 @@ def test_report_from_a_model_and_errors(parts):
     assert "segmint-report" in rep._repr_html_()
     with pytest.raises(sg.InvalidInputError, match="labels"):
         sg.report(prof, data=df, tree=True)
+    # A profile made without criteria is profiled again with them when the labels are given.
+    plain = sg.profile(df, km.labels_)
+    with pytest.raises(sg.InvalidInputError, match="criteria"):
+        sg.report(plain, data=df, criteria=CRITERIA)
+    regrouped = sg.report(plain, data=df, criteria=CRITERIA, labels=km.labels_)
+    assert ">Organisational<" in regrouped.to_html()
     with pytest.raises(sg.InvalidInputError, match="data"):
         sg.report(prof, data=df.to_numpy())
     with pytest.raises(sg.InvalidInputError, match="profile_or_model"):

@@ -623,6 +623,14 @@ def report(
                 if not isinstance(labels, pd.Series)
                 else labels
             )
+        if criteria is not None and prof.criteria != criteria:
+            if labels is None:
+                raise InvalidInputError(
+                    "criteria: the profile was made with other criteria; pass labels= to "
+                    "profile again, or build it with profile(..., criteria=)",
+                    "criteria",
+                )
+            prof = profile(data, labels, criteria=criteria, alpha=prof.alpha)
     else:
         labels = labels if labels is not None else _labels_of(profile_or_model, data)
         prof = profile(data, labels, criteria=criteria)
