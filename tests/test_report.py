@@ -200,6 +200,18 @@ def test_renders_in_headless_chromium(full_report, tmp_path):
     )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert [line for line in dom.stderr.splitlines() if "CONSOLE" in line] == []
+    # It prints: Chromium's PDF output (print stylesheet applied) has several pages.
+    pdf = tmp_path / "report.pdf"
+    printed = subprocess.run(
+        [*common, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", path.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 3
     rendered = dom.stdout
     assert "<h1>Wholesale &lt;customers&gt; &amp; co</h1>" in rendered
     for seg, name in prof.names_.items():
