@@ -44,6 +44,7 @@ def profiles(wholesale, criteria):
 
 
 def test_families_order_and_other(criteria):
+    # reference: the order of the families as written in the call (invariance of construction)
     assert list(criteria.families) == ["environmental", "organisational", "individual"]
     assert criteria.family_of("Milk") == "individual"
     assert criteria.family_of("Unknown") == "other"
@@ -89,6 +90,7 @@ def test_pickle_and_equality():
 
 
 def test_select_and_order(wholesale):
+    # reference: the input columns themselves (pandas), the order given in the call
     df, _ = wholesale
     c = sg.Criteria(organisational={"Region": ["Other", "Oporto", "Lisbon"]}, individual=["Milk"])
     org = c.select(df, "organisational")
@@ -138,6 +140,8 @@ def _expected_families(variables, criteria):
 
 @pytest.mark.parametrize("table", ["numeric", "categorical", "category_index", "tests"])
 def test_grouped_tables_equal_the_ungrouped_reindexed(profiles, criteria, table):
+    # reference: the ungrouped profile (itself tested against scipy / pandas in test_profile.py)
+    # re-indexed with pandas .loc; exact equality
     plain, grouped = (getattr(p, table) for p in profiles)
     assert grouped.index.names[0] == "family"
     inner = grouped.index.droplevel("family")
@@ -157,6 +161,7 @@ def test_grouped_tables_equal_the_ungrouped_reindexed(profiles, criteria, table)
 
 
 def test_tests_order_follows_the_criteria(profiles):
+    # reference: the column order of the Criteria given
     _, grouped = profiles
     assert list(grouped.tests.index.get_level_values("variable")) == [
         "Channel",
@@ -166,6 +171,8 @@ def test_tests_order_follows_the_criteria(profiles):
 
 
 def test_distinguishing_grouped(profiles, criteria):
+    # reference: the ungrouped distinguishing tables (same rows, exact), family ranks of the
+    # Criteria
     plain, grouped = profiles
     rank = {f: i for i, f in enumerate(criteria.families)}
     for seg, table in grouped.distinguishing.items():
@@ -187,6 +194,7 @@ def test_distinguishing_grouped(profiles, criteria):
 
 
 def test_personas_mention_families_in_order(profiles, criteria):
+    # reference: the ungrouped personas (same facts) and the Criteria's family order
     plain, grouped = profiles
     titles = [sg.Criteria.title(f) for f in criteria.families]
     n_two = 0
@@ -208,6 +216,7 @@ def test_personas_mention_families_in_order(profiles, criteria):
 
 
 def test_persona_family_is_that_of_each_fact(profiles, criteria):
+    # reference: Criteria.family_of of each variable named in a persona
     _, grouped = profiles
     for text in grouped.personas:
         for part in text.split(": ", 1)[1].split(" · "):
@@ -218,6 +227,7 @@ def test_persona_family_is_that_of_each_fact(profiles, criteria):
 
 
 def test_other_family_and_ordinal_order(wholesale):
+    # reference: pandas crosstab(normalize='columns') shares, relative 1e-12; the order given
     df, labels = wholesale
     c = sg.Criteria(organisational={"Region": ["Other", "Oporto", "Lisbon"]}, individual=["Milk"])
     prof = sg.profile(df, labels, criteria=c)
@@ -237,6 +247,7 @@ def test_other_family_and_ordinal_order(wholesale):
 
 
 def test_grouped_profile_outputs_render(profiles):
+    # reference: the ungrouped heatmap's row count (6 spend variables + 5 categories)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -254,6 +265,7 @@ def test_grouped_profile_outputs_render(profiles):
 
 
 def test_names_follow_the_documented_rule(wholesale, profiles):
+    # reference: pandas crosstab shares and group means (the documented naming thresholds)
     df, labels = wholesale
     plain, grouped = profiles
     names = plain.names_
@@ -277,6 +289,7 @@ def test_names_follow_the_documented_rule(wholesale, profiles):
 
 
 def test_names_are_made_distinct():
+    # reference: planted truth: two segments share their first two terms
     # Two segments with the same dominant category and the same high variable.
     rng = np.random.default_rng(0)
     n = 300
@@ -293,6 +306,7 @@ def test_names_are_made_distinct():
 
 
 def test_rename_and_name_labels(profiles, wholesale):
+    # reference: the names passed in; pandas boolean selection on the labels
     _, labels = wholesale
     plain, _ = profiles
     renamed = plain.rename({0: "Key accounts"})
@@ -313,6 +327,7 @@ def test_rename_and_name_labels(profiles, wholesale):
 
 
 def test_names_of_generic_categories_carry_their_variable():
+    # reference: planted truth: each segment is all one category of each column
     # Segment 0: exporters in region "Other" with high volume; segment 1: the rest.
     seg = np.repeat([0, 1], 100)
     df = pd.DataFrame(

@@ -47,6 +47,7 @@ def mm(km, market_data):
 
 
 def test_assignments_equal_predict(km, mm, market_data):
+    # reference: KMeans.predict of the same rows (exact)
     _, customers, prospects, _ = market_data
     pd.testing.assert_series_equal(
         mm.prospects["segment"], km.predict(prospects), check_names=False
@@ -58,6 +59,8 @@ def test_assignments_equal_predict(km, mm, market_data):
 
 
 def test_fit_score_is_the_distance_to_the_nearest_centre(km, mm, market_data):
+    # reference: scipy.spatial.distance.cdist to the centres (relative 1e-9), numpy.quantile of the
+    # customers' own distances
     _, customers, prospects, _ = market_data
     # scipy reference: Euclidean distances to the centres; nearest = the assigned segment
     d = cdist(prospects.to_numpy(), km.cluster_centers_.to_numpy())
@@ -72,6 +75,8 @@ def test_fit_score_is_the_distance_to_the_nearest_centre(km, mm, market_data):
 
 
 def test_planted_outliers_are_flagged_ordinary_rows_are_not(km, mm, market_data):
+    # reference: planted truth: rows 8 SD away in every direction, rows halfway between customers
+    # and their centre, the centres
     _, customers, _prospects, value = market_data
     assert not mm.prospects.loc[["OUT1", "OUT2", "OUT3"], "fits"].any()
     # Ordinary rows, inside the customers' own cloud (halfway between each customer and its
@@ -94,6 +99,7 @@ def test_planted_outliers_are_flagged_ordinary_rows_are_not(km, mm, market_data)
 
 
 def test_segment_table_equals_pandas(km, mm, market_data):
+    # reference: pandas value_counts / groupby mean of the predictions, relative 1e-12
     _, customers, prospects, value = market_data
     c_seg = km.predict(customers)
     p_seg = km.predict(prospects)
@@ -121,6 +127,7 @@ def test_segment_table_equals_pandas(km, mm, market_data):
 
 
 def test_former_customers_and_value_by_column(km, market_data):
+    # reference: pandas value_counts / groupby mean of KMeans.predict, relative 1e-12
     _df, customers, prospects, value = market_data
     former = customers.iloc[:30]
     m = sg.market_map(
@@ -137,6 +144,7 @@ def test_former_customers_and_value_by_column(km, market_data):
 
 
 def test_chaid_uses_the_posterior(market_data, km):
+    # reference: CHAID.predict and predict_proba read with pandas .loc, relative 1e-12
     _df, customers, prospects, _ = market_data
     segments = km.predict(customers)
     tree = sg.CHAID(max_depth=3, min_parent_size=30, min_child_size=15).fit(customers, segments)
@@ -153,6 +161,8 @@ def test_chaid_uses_the_posterior(market_data, km):
 
 
 def test_kprototypes_dissimilarity(market_data):
+    # reference: NumPy: squared Euclidean to the numeric centres + gamma_ × mismatches, relative
+    # 1e-9
     df, customers, prospects, _ = market_data
     mixed_c = customers.assign(Channel=df.loc[customers.index, "Channel"])
     others = prospects.drop(index=["OUT1", "OUT2", "OUT3"])
@@ -178,6 +188,7 @@ def test_kprototypes_dissimilarity(market_data):
 
 
 def test_kmedoids_gower_flags_outliers(market_data):
+    # reference: KMedoids.predict; the medoids are at distance 0 (absolute 1e-12); planted outliers
     _df, customers, prospects, _ = market_data
     km = sg.KMedoids(3, metric="gower").fit(customers)
     m = sg.market_map(km, customers, prospects)
@@ -193,6 +204,7 @@ def test_kmedoids_gower_flags_outliers(market_data):
 
 
 def test_model_without_scores():
+    # reference: hand count: segment 1 has customers of value 20 and 40, one prospect
     class Fixed:
         def predict(self, X):
             return pd.Series(np.asarray(X["x"] > 0, dtype=int), index=X.index)
@@ -226,6 +238,7 @@ def test_errors(km, market_data):
 
 
 def test_plot_display(mm):
+    # reference: the segment table drawn (penetration × 100, potential)
     import matplotlib
 
     matplotlib.use("Agg")

@@ -58,6 +58,7 @@ def full_report(parts, tmp_path_factory):
 
 
 def test_html_parses_without_errors(full_report):
+    # reference: html5lib's strict HTML5 parser (no parse error)
     _, _, path = full_report
     text = path.read_text(encoding="utf-8")
     parser = html5lib.HTMLParser(strict=True)
@@ -81,6 +82,7 @@ def test_self_contained_and_printable(full_report):
 
 
 def test_sections_and_content(full_report, parts):
+    # reference: pandas value_counts of the labels for the sizes; the profile's names and personas
     rep, prof, path = full_report
     km = parts[1]
     headings = [h for _, h, _ in rep.sections]
@@ -114,6 +116,7 @@ def test_sections_and_content(full_report, parts):
 
 
 def test_chaid_rules_cover_every_leaf(parts):
+    # reference: the tree's own node table (tree_: leaf sizes and class shares)
     df, km, prof, *_ = parts
     tree = sg.CHAID(max_depth=2, min_parent_size=60, min_child_size=30).fit(df, km.labels_)
     rep = sg.report(prof, data=df, tree=tree)
@@ -128,6 +131,7 @@ def test_chaid_rules_cover_every_leaf(parts):
 
 
 def test_report_from_a_model_and_errors(parts):
+    # reference: pandas value_counts of KMeans.labels_ for the sizes
     df, km, prof, *_ = parts
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sg.SmallSegmentWarning)
@@ -164,6 +168,7 @@ def _chromium():
 
 
 def test_renders_in_headless_chromium(full_report, tmp_path):
+    # reference: Chromium's rendered DOM, its console log and its PDF output
     chromium = _chromium()
     _, prof, path = full_report
     shot = tmp_path / "report.png"
