@@ -41,6 +41,8 @@ def fitted() -> tuple[segmint.CHAID, pd.DataFrame, pd.Series]:
 
 
 def test_tree_structure_and_outputs(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: planted structure (response depends on region first) and the tree's own
+    # bookkeeping (children partition their parent, counted from the data)
     model, X, _ = fitted
     t = model.tree_
     assert t.at[0, "split"] == "region"
@@ -76,6 +78,7 @@ def test_tree_structure_and_outputs(fitted) -> None:  # type: ignore[no-untyped-
 
 
 def test_training_predictions_equal_leaf_majority(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: pandas: leaf sizes, majority class and class shares counted from the data per leaf
     model, X, y = fitted
     leaves = model.apply(X)
     assert leaves.index.equals(X.index)
@@ -96,6 +99,7 @@ def test_training_predictions_equal_leaf_majority(fitted) -> None:  # type: igno
 
 
 def test_pandas_rules_select_exactly_the_leaf_rows(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: pandas DataFrame.query running the rules, vs apply
     model, X, _ = fitted
     leaves = model.apply(X)
     rules = model.rules("pandas")
@@ -108,7 +112,45 @@ def test_pandas_rules_select_exactly_the_leaf_rows(fitted) -> None:  # type: ign
     assert sql.str.contains('"region" IN').any() or sql.str.contains('"region" NOT IN').any()
 
 
+def _sqlite_leaves(rules: pd.Series, X: pd.DataFrame) -> pd.Series:
+    """Run every SQL rule as ``SELECT ... WHERE <rule>`` in SQLite (stdlib ``sqlite3``) on X
+    stored as a table (categories as text, missing values as NULL); the leaf of every row."""
+    import sqlite3
+
+    table = pd.DataFrame({"row_id": np.arange(len(X))})
+    for c in X.columns:
+        values = X[c].astype(object) if isinstance(X[c].dtype, pd.CategoricalDtype) else X[c]
+        table[c] = values.to_numpy(dtype=object)
+        table.loc[X[c].isna().to_numpy(), c] = None
+    with sqlite3.connect(":memory:") as con:
+        table.to_sql("customers", con, index=False)
+        leaf = np.full(len(X), -1)
+        for v, rule in rules.items():
+            rows = [r for (r,) in con.execute(f"SELECT row_id FROM customers WHERE {rule}")]
+            assert (leaf[rows] == -1).all(), f"rows in two leaves: {rule}"
+            leaf[rows] = v
+    con.close()
+    return pd.Series(leaf, index=X.index)
+
+
+def test_sql_rules_run_in_sqlite_select_the_leaf_rows(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: SQLite (stdlib sqlite3) executing the rules against the data, vs CHAID.apply;
+    # on the training rows and on new rows with unseen labels and missing values.
+    model, X, _ = fitted
+    rules = model.rules("sql")
+    new = X.head(60).copy()
+    new["region"] = new["region"].astype(object)
+    new.iloc[:10, 0] = "atlantis"  # never seen
+    new.iloc[10:20, 0] = np.nan
+    new.iloc[20:30, 2] = np.nan  # revenue missing
+    for data in (X, new):
+        got = _sqlite_leaves(rules, data)
+        assert (got >= 0).all(), "rows in no leaf"
+        pd.testing.assert_series_equal(got, model.apply(data), check_names=False)
+
+
 def test_new_data_unseen_categories_and_missing_are_routed(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: pandas DataFrame.query running the rules on new rows, vs apply
     model, X, _ = fitted
     new = X.head(50).copy()
     new["region"] = new["region"].astype(object)
@@ -124,6 +166,8 @@ def test_new_data_unseen_categories_and_missing_are_routed(fitted) -> None:  # t
 
 
 def test_gains_table(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: pandas: counts and buyer totals from the data; cumulative shares end at 100 by
+    # definition
     model, X, y = fitted
     g = model.gains(target_class="buyer")
     assert g["n"].sum() == len(X)
@@ -136,6 +180,7 @@ def test_gains_table(fitted) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_continuous_target_predicts_leaf_means() -> None:
+    # reference: pandas: the mean of y per leaf (relative 1e-9); planted split on region
     X, _ = _customers(3000, seed=1)
     y = (
         X["revenue"].fillna(0) * 0
@@ -154,6 +199,8 @@ def test_continuous_target_predicts_leaf_means() -> None:
 
 
 def test_exhaustive_and_split_merged_and_g2_run(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: planted structure (root split on region); the options' numbers are checked against
+    # an independent implementation in test_chaid_options_reference.py
     _, X, y = fitted
     for params in (
         {"exhaustive": True},
@@ -165,6 +212,8 @@ def test_exhaustive_and_split_merged_and_g2_run(fitted) -> None:  # type: ignore
 
 
 def test_deterministic_picklable_and_unmutated(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: segmint itself under a change that must not matter (refit, pickle; inputs
+    # unmutated) — an invariance check, not accuracy
     model, X, y = fitted
     X0, y0 = X.copy(), y.copy()
     again = segmint.CHAID(max_depth=3, n_jobs=1).fit(X, y)
@@ -176,6 +225,9 @@ def test_deterministic_picklable_and_unmutated(fitted) -> None:  # type: ignore[
 
 
 def test_case_weights_and_frequency_weights() -> None:
+    # reference: SPSS's rule that constant case weights cancel in the expected counts (m_ij = α_i
+    # β_j / w̄): same tree as without weights; non-constant weights are checked against NumPy IPF
+    # in test_chaid_options_reference.py
     X, y = _customers(2000, seed=2)
     w = np.ones(len(X))
     base = segmint.CHAID().fit(X, y)
@@ -222,6 +274,8 @@ def test_bad_data() -> None:
 
 
 def test_numpy_input_and_huge_statistics_do_not_underflow() -> None:
+    # reference: planted: p underflows to 0 at this size, so log p must be finite and far below
+    # −10,000
     rng = np.random.default_rng(5)
     n = 200_000
     x = rng.integers(0, 3, n)
@@ -249,6 +303,8 @@ def test_partition_tables_drive_the_same_splits_as_the_tree() -> None:
     """The exposed kernels are the tree's own sufficient statistics: tables built on two row
     partitions and summed, then merged, reproduce the fitted tree's root split and its first
     level's splits (predictor, groups, adjusted p) — what a Dask driver would do."""
+    # reference: the tree's own split decisions reproduced from the exposed kernels on row
+    # partitions (consistency of the Dask path, not accuracy)
     from segmint.chaid import merge_table, node_tables
 
     rng = np.random.default_rng(4)

@@ -133,6 +133,7 @@ CHOICE_ATTRS: dict[str, list[Any]] = {
 
 
 def test_full_factorial_order_levels_and_index() -> None:
+    # reference: itertools-style product of the levels written in the test
     attributes: dict[str, list[Any]] = {
         "size": ["S", "L"],
         "colour": ["red", "blue", "green"],
@@ -150,6 +151,7 @@ def test_full_factorial_order_levels_and_index() -> None:
 
 @pytest.mark.parametrize("counts", [[2], [2, 2], [3, 4, 2], [5, 2, 2, 3]])
 def test_full_factorial_sizes(counts: list[int]) -> None:
+    # reference: the product of the level counts
     plan = full_factorial(pattern(counts))
     assert plan.shape == (math.prod(counts), len(counts))
     assert not plan.duplicated().any()
@@ -174,6 +176,8 @@ ORTHOGONAL_CASES = [
 def test_orthogonal_plans(
     label: str, attributes: dict[str, list[Any]], runs: int, balanced: bool
 ) -> None:
+    # reference: orthogonality and level balance computed in NumPy from the plan (cross-
+    # correlations < 1e-12, proportional frequencies)
     plan = orthogonal_design(attributes, random_state=7)
     assert len(plan) == runs, label
     assert plan.attrs["orthogonal"] is True
@@ -198,6 +202,8 @@ def test_orthogonal_plans(
 
 def test_d_efficiency_of_orthogonal_balanced_plans() -> None:
     # 2-level attributes: 100; 3-level: 100 * 3^(-1/p) per attribute with effects coding as is.
+    # reference: closed form for balanced orthogonal plans (100 for 2 levels, 100·3^(−1/p) per
+    # 3-level attribute), relative 1e-12
     assert orthogonal_design(pattern([2] * 7), random_state=0).attrs["d_efficiency_raw"] == (
         pytest.approx(100.0, rel=1e-12)
     )
@@ -206,6 +212,7 @@ def test_d_efficiency_of_orthogonal_balanced_plans() -> None:
 
 
 def test_orthogonal_with_n_profiles_replicates() -> None:
+    # reference: orthogonality and level counts computed from the plan
     attributes = pattern([3, 3, 3, 3])
     plan = orthogonal_design(attributes, n_profiles=18, random_state=3)
     assert len(plan) == 18
@@ -215,6 +222,7 @@ def test_orthogonal_with_n_profiles_replicates() -> None:
 
 
 def test_n_profiles_without_orthogonal_plan_is_d_optimal() -> None:
+    # reference: D-efficiency computed directly in NumPy from the model matrix
     attributes = pattern([2, 2, 2])
     plan = orthogonal_design(attributes, n_profiles=6, random_state=0)
     assert len(plan) == 6
@@ -225,6 +233,7 @@ def test_n_profiles_without_orthogonal_plan_is_d_optimal() -> None:
 
 
 def test_d_optimal_fallback_beats_random_plans() -> None:
+    # reference: D-efficiency computed directly in NumPy; random plans as the baseline
     attributes = {"a": levels_of(5), "b": levels_of(3), "c": levels_of(2)}
     plan = orthogonal_design(attributes, n_profiles=12, random_state=0)
     assert len(plan) == 12
@@ -243,6 +252,7 @@ def test_d_optimal_fallback_beats_random_plans() -> None:
 
 
 def test_default_size_without_orthogonal_plan() -> None:
+    # reference: rank of the model matrix in NumPy
     attributes = {"a": levels_of(5), "b": levels_of(3), "c": levels_of(2)}
     plan = orthogonal_design(attributes, random_state=0)
     # p = 8 parameters; no orthogonal plan within 2p runs (25-run OA, 30-run factorial).
@@ -252,6 +262,8 @@ def test_default_size_without_orthogonal_plan() -> None:
 
 
 def test_orthogonal_design_is_deterministic() -> None:
+    # reference: segmint itself under a change that must not matter (same random_state) — an
+    # invariance check, not accuracy
     for attributes, n in [(TEA, None), (pattern([5, 3, 2]), 12)]:
         a = orthogonal_design(attributes, n_profiles=n, random_state=11)
         b = orthogonal_design(attributes, n_profiles=n, random_state=11)
@@ -259,9 +271,11 @@ def test_orthogonal_design_is_deterministic() -> None:
         assert a.attrs == b.attrs
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12, deadline=None, derandomize=True, database=None)
 @given(st.lists(st.integers(min_value=2, max_value=5), min_size=1, max_size=5))
 def test_orthogonal_flag_and_efficiency_property(counts: list[int]) -> None:
+    # reference: orthogonality, rank and D-efficiency computed directly in NumPy (hypothesis,
+    # derandomized)
     attributes = pattern(counts)
     plan = orthogonal_design(attributes, random_state=0)
     p = 1 + sum(n - 1 for n in counts)
@@ -293,6 +307,8 @@ def assert_distinct_within_tasks(design: pd.DataFrame, names: list[str]) -> None
 
 @pytest.mark.parametrize("method", METHODS)
 def test_choice_design_shape_and_blocks(method: str) -> None:
+    # reference: none numeric: API contract (layout of versions, tasks, alternatives) checked
+    # directly
     design = choice_design(CHOICE_ATTRS, 8, 3, n_versions=3, method=method, random_state=5)
     assert list(design.columns) == ["version", "task", "alternative", *CHOICE_ATTRS]
     assert design.shape == (3 * 8 * 3, 3 + len(CHOICE_ATTRS))
@@ -315,6 +331,7 @@ def test_random_tasks_distinct_when_few_profiles() -> None:
 
 @pytest.mark.parametrize("method", ["balanced_overlap", "d_efficient"])
 def test_level_balance_and_minimal_overlap(method: str) -> None:
+    # reference: level counts and overlaps counted from the design
     design = choice_design(CHOICE_ATTRS, 10, 3, n_versions=2, method=method, random_state=9)
     for _, version in design.groupby("version"):
         for name in CHOICE_ATTRS:
@@ -357,6 +374,8 @@ def prohibited_rows(design: pd.DataFrame, prohibitions: list[dict[str, Any]]) ->
 
 @pytest.mark.parametrize("method", METHODS)
 def test_prohibitions_are_respected(method: str) -> None:
+    # reference: prohibited profiles counted from the design (and found in a design without
+    # prohibitions)
     rules = copy.deepcopy(PROHIBITIONS)
     design = choice_design(
         CHOICE_ATTRS, 12, 4, n_versions=3, method=method, prohibitions=rules, random_state=1
@@ -370,6 +389,7 @@ def test_prohibitions_are_respected(method: str) -> None:
 
 
 def test_none_alternative() -> None:
+    # reference: none numeric: API contract (the none rows) checked directly
     design = choice_design(
         CHOICE_ATTRS, 5, 2, n_versions=2, method="d_efficient", none=True, random_state=0
     )
@@ -386,6 +406,8 @@ def test_none_alternative() -> None:
 
 @pytest.mark.parametrize("method", METHODS)
 def test_choice_design_is_deterministic(method: str) -> None:
+    # reference: segmint itself under a change that must not matter (same random_state) — an
+    # invariance check, not accuracy
     kwargs: dict[str, Any] = {"n_versions": 2, "method": method, "none": True}
     a = choice_design(CHOICE_ATTRS, 6, 3, random_state=123, **kwargs)
     b = choice_design(CHOICE_ATTRS, 6, 3, random_state=123, **kwargs)
@@ -396,6 +418,7 @@ def test_choice_design_is_deterministic(method: str) -> None:
 
 def test_d_efficient_beats_random_and_balanced() -> None:
     # The size named in the brief: 20 tasks x 3 alternatives x 6 attributes x 4 versions.
+    # reference: D-error computed directly in NumPy for random and balanced-overlap designs
     errors = {
         method: design_efficiency(
             choice_design(CHOICE_ATTRS, 20, 3, n_versions=4, method=method, random_state=0)
@@ -421,6 +444,7 @@ def test_unidentifiable_choice_design_raises() -> None:
 @pytest.mark.parametrize("none", [False, True])
 @pytest.mark.parametrize("method", METHODS)
 def test_d_error_matches_direct_computation(method: str, none: bool) -> None:
+    # reference: D-error computed directly in NumPy from the MNL information matrix, relative 1e-10
     attributes: dict[str, list[Any]] = {
         "brand": ["A", "B", "C"],
         "price": [1, 2, 3, 4],
@@ -440,6 +464,7 @@ def test_d_error_matches_direct_computation(method: str, none: bool) -> None:
 
 def test_d_error_of_a_hand_made_design() -> None:
     # Two tasks, one 2-level attribute: x = +1 / -1 in each task, I_s = 1, D-error 1.
+    # reference: by hand: two tasks, x = ±1, information 1, D-error 1
     design = pd.DataFrame(
         {"task": [1, 1, 2, 2], "alternative": [1, 2, 1, 2], "a": ["x", "y", "y", "x"]}
     )
@@ -449,6 +474,7 @@ def test_d_error_of_a_hand_made_design() -> None:
 
 
 def test_unidentified_attributes_are_named() -> None:
+    # reference: by hand: constructed designs with a constant / confounded attribute
     design = pd.DataFrame(
         {
             "task": [1, 1, 2, 2, 3, 3],
@@ -468,6 +494,8 @@ def test_unidentified_attributes_are_named() -> None:
 
 
 def test_design_efficiency_bad_input() -> None:
+    # reference: none numeric: API contract (errors name the column; input unmutated) checked
+    # directly
     design = choice_design({"a": [1, 2, 3], "b": ["x", "y"]}, 4, 2, random_state=0)
     with pytest.raises(InvalidInputError, match="'b'") as info:
         design_efficiency(design, {"a": [1, 2, 3], "b": ["x", "z"]})
@@ -527,6 +555,7 @@ SMALL: dict[str, list[Any]] = {"a": [1, 2, 3], "b": ["x", "y"]}
     ],
 )
 def test_bad_input_names_the_parameter(call: Any, what: str, match: str) -> None:
+    # reference: none numeric: API contract (errors name the parameter) checked directly
     with pytest.raises(InvalidInputError, match=match) as info:
         call()
     assert info.value.what == what
@@ -534,6 +563,7 @@ def test_bad_input_names_the_parameter(call: Any, what: str, match: str) -> None
 
 
 def test_inputs_are_not_mutated() -> None:
+    # reference: none numeric: API contract (inputs unmutated) checked directly
     attributes: dict[str, list[Any]] = {"b": ["z", "a", "m"], "a": [3, 1, 2], "c": ["x", "y"]}
     prohibitions: list[dict[str, Any]] = [{"b": "z", "a": 3}]
     saved = copy.deepcopy((attributes, prohibitions))
@@ -547,3 +577,53 @@ def test_inputs_are_not_mutated() -> None:
         design_efficiency(design, attributes)
     assert (attributes, prohibitions) == saved
     assert list(attributes) == ["b", "a", "c"]
+
+
+# --------------------------------------------------------------------------------------------
+# The catalogue of standard arrays (issue 16): L12, L18, L20, L24
+
+
+@pytest.mark.parametrize("name", ["L12", "L18", "L20", "L24"])
+def test_catalogue_arrays_are_orthogonal(name: str) -> None:
+    from segmint.conjoint.design import _CATALOGUE
+
+    array = _CATALOGUE[name]
+    # reference: strength 2 written out here: every pair of columns shows every pair of
+    # symbols equally often (N / (s_a s_b) times).
+    n = array.shape[0]
+    for a in range(array.shape[1]):
+        for b in range(a + 1, array.shape[1]):
+            sa, sb = array[:, a].max() + 1, array[:, b].max() + 1
+            pairs = pd.Series(list(zip(array[:, a], array[:, b], strict=True))).value_counts()
+            assert len(pairs) == sa * sb and (pairs == n // (sa * sb)).all(), (name, a, b)
+
+
+@pytest.mark.parametrize(
+    ("levels", "runs", "balanced"),
+    [
+        ([2] + [3] * 7, 18, True),
+        ([2] * 11, 12, True),
+        ([2] * 19, 20, True),
+        ([2] * 20, 24, True),
+        # the second 2-level attribute is a collapsed 3-level column: orthogonal, unbalanced
+        ([2] * 2 + [3] * 6, 18, False),
+    ],
+)
+def test_standard_arrays_before_the_construction(
+    levels: list[int], runs: int, balanced: bool
+) -> None:
+    """2^1 3^7 in 18 runs (L18, not 27), 2^11 in 12 (L12, not 16): the smallest standard
+    orthogonal plan (Kuhfeld's catalogue), orthogonal and balanced (D-efficiency 100)."""
+    attributes = {f"a{j}": list(range(n)) for j, n in enumerate(levels)}
+    plan = orthogonal_design(attributes, random_state=0)
+    assert len(plan) == runs
+    codes = np.column_stack([plan[f"a{j}"].to_numpy() for j in range(len(levels))])
+    # reference: proportional frequencies computed here for every pair of attributes.
+    for a in range(len(levels)):
+        for b in range(a + 1, len(levels)):
+            joint = pd.crosstab(codes[:, a], codes[:, b]).to_numpy()
+            expected = np.outer(joint.sum(axis=1), joint.sum(axis=0)) / runs
+            np.testing.assert_allclose(joint, expected)
+    assert plan.attrs["orthogonal"]
+    if balanced:
+        assert plan.attrs["d_efficiency"] == pytest.approx(100.0, abs=1e-9)

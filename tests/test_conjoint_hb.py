@@ -2,9 +2,13 @@
 
 Data come from ``segmint.datasets.make_choice_data``: β_i ~ N(α, D) with known α, D and β_i,
 effects-coded attributes and a linear price, Gumbel errors. Every data set's size and chain
-length below was checked with the NumPy reference sampler of ``benchmarks/hb.py`` (the same
+length below was checked with the NumPy reference sampler (tests/reference_choice.py, the same
 algorithm, REFERENCES.md): ``python benchmarks/hb.py --recovery`` prints the figures it reaches
-on these data (quoted next to each threshold). Fitted models are cached per module.
+on these data. segmint's posterior means equal that sampler's within Monte-Carlo error
+(tests/test_conjoint_reference_numpy.py), so the thresholds here are about the data and the
+model, not the implementation. Data seeds: recovery 8, mixing 10, covariates 11 — none of them
+among the seeds on which the thresholds were measured (recovery 3-7, mixing 2-9, covariates
+7-10). Fitted models are cached per module.
 
 Notes on the design:
 
@@ -18,15 +22,15 @@ Notes on the design:
   R-hat < 1.05 for α would need chains well beyond 20,000 iterations there. R-hat is checked on
   a smaller design (5 parameters, moderate part-worths) where 6,000 iterations per chain give
   R-hat <= 1.006 with the reference sampler (<= 1.02 over 3 data seeds x 2 chain-seed pairs).
-* α's posterior mean is compared with the planted α within 2 posterior SDs per parameter: for a
-  random data seed all 10 parameters pass with probability ~0.6 (the sample mean of β_i itself
-  deviates from α by about one posterior SD), so the seed is one where the reference sampler
-  leaves a margin (largest |z| quoted below).
+* α's posterior mean is compared with the planted α within z posterior SDs per parameter,
+  z = 3.29 the Bonferroni normal quantile for a family-wise 1 % over 10 parameters (not tuned;
+  over recovery seeds 3-7 the largest |z| was 1.5-3.2).
 """
 
 from __future__ import annotations
 
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,19 +38,24 @@ import pandas as pd
 import pytest
 
 import segmint
-from segmint._frame.conjoint import choice_data
 from segmint.conjoint import MarketSimulator, segment_preferences, wtp
 from segmint.datasets import make_choice_data
 from segmint.errors import InvalidInputError
 
 ChoiceModel = segmint.ChoiceModel
 
+# These fits run chains far shorter than the defaults to keep the suite fast, so the
+# convergence warning (tested in test_conjoint_estimators.py) is expected here.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:HierarchicalBayes. the chains have not converged:sklearn.exceptions.ConvergenceWarning"
+)
+
 ATTRIBUTES = ["brand", "support", "delivery", "contract", "warranty"]
 FIT = {"attributes": ATTRIBUTES, "linear": ["price"]}
 
 # Recovery data set: 300 respondents x 20 tasks x 3 alternatives, K = 10 (benchmarks/hb.py
 # RECOVERY mirrors these numbers).
-RECOVERY = {"n_respondents": 300, "n_tasks": 20, "n_alternatives": 3, "random_state": 3}
+RECOVERY = {"n_respondents": 300, "n_tasks": 20, "n_alternatives": 3, "random_state": 8}
 RECOVERY_FIT = {"n_iter": 6000, "burn_in": 2000, "thin": 5, "n_chains": 2, "random_state": 1}
 # Mixing data set for R-hat: 200 x 12 x 3, two 3-level attributes + price (K = 5).
 MIXING_ATTRIBUTES = {
@@ -59,15 +68,19 @@ MIXING = {
     "n_alternatives": 3,
     "attributes": MIXING_ATTRIBUTES,
     "alpha": [0.25, 0.0, -0.4, 0.05, -0.6],
-    "random_state": 2,
+    "random_state": 10,
 }
 MIXING_FIT = {"n_iter": 6000, "burn_in": 2000, "thin": 5, "n_chains": 2, "random_state": 2}
 # Upper-level covariates: 400 x 12 x 3, covariates log_employees and manufacturing.
-COVARIATES = {"n_respondents": 400, "n_tasks": 12, "n_alternatives": 3, "random_state": 7}
+COVARIATES = {"n_respondents": 400, "n_tasks": 12, "n_alternatives": 3, "random_state": 11}
 COVARIATES_FIT = {"n_iter": 4000, "burn_in": 1500, "thin": 5, "n_chains": 1, "random_state": 3}
 # Small data for determinism, threads, pickling and verbose output.
 SMALL = {"n_respondents": 40, "n_tasks": 8, "n_alternatives": 3, "random_state": 4}
 SMALL_FIT = {"n_iter": 300, "burn_in": 100, "thin": 2, "n_chains": 2}
+
+
+#: Bonferroni normal quantile, family-wise 1 % over 10 parameters (two-sided).
+Z_ALPHA = 3.29
 
 
 def _n_kept(fit: dict) -> int:
@@ -125,6 +138,9 @@ def small():  # type: ignore[no-untyped-def]
 
 
 def test_fitted_attributes(small) -> None:  # type: ignore[no-untyped-def]
+    # reference: NumPy summaries of segmint's own draws (means of draws_, alpha_draws_), shapes and
+    # the effects-coding sum-to-zero; accuracy against the NumPy sampler is in
+    # test_conjoint_reference_numpy.py
     model, _data, truth = small
     names = truth.parameter_names
     n, k, kept = SMALL["n_respondents"], len(names), _n_kept(SMALL_FIT)
@@ -164,6 +180,9 @@ def test_fitted_attributes(small) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_diagnostics_are_sane(recovery) -> None:  # type: ignore[no-untyped-def]
+    # reference: ranges only; the values are checked from the draws in
+    # test_conjoint_reference_numpy.py (test_hb_rlh_certainty_and_trace_from_the_draws,
+    # test_hb_ess_equals_direct_computation)
     model, _data, _truth = recovery
     diag = model.diagnostics_
     assert ((diag["rlh"] > 1 / 3) & (diag["rlh"] < 1)).all(), diag
@@ -173,6 +192,8 @@ def test_diagnostics_are_sane(recovery) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_pickle_round_trip(small) -> None:  # type: ignore[no-untyped-def]
+    # reference: segmint itself under a change that must not matter (pickle) — an invariance check,
+    # not accuracy
     model, _data, _truth = small
     clone = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(clone.draws_, model.draws_)
@@ -193,13 +214,14 @@ def test_verbose_reports_progress(capfd) -> None:  # type: ignore[no-untyped-def
 # benchmarks/hb.py --recovery)
 
 
-def test_alpha_within_two_posterior_sds(recovery) -> None:  # type: ignore[no-untyped-def]
+def test_alpha_within_bonferroni_posterior_sds(recovery) -> None:  # type: ignore[no-untyped-def]
     model, _data, truth = recovery
     names = truth.parameter_names
     draws = model.alpha_draws_.reshape(-1, len(names))
     sd = draws.std(axis=0, ddof=1)
     z = (model.alpha_.loc[names].to_numpy() - truth.alpha.to_numpy()) / sd
-    assert np.all(np.abs(z) < 2), pd.Series(z, index=names).round(2).to_dict()
+    # reference: planted α; Z_ALPHA posterior SDs
+    assert np.all(np.abs(z) < Z_ALPHA), pd.Series(z, index=names).round(2).to_dict()
 
 
 def test_intervals_cover_true_betas(recovery) -> None:  # type: ignore[no-untyped-def]
@@ -207,7 +229,8 @@ def test_intervals_cover_true_betas(recovery) -> None:  # type: ignore[no-untype
     true_beta = truth.beta.loc[model.respondents_, truth.parameter_names].to_numpy()
     lo, hi = np.quantile(model.draws_.astype(np.float64), [0.05, 0.95], axis=0)
     coverage = ((lo <= true_beta) & (true_beta <= hi)).mean()
-    assert 0.85 <= coverage <= 0.95, coverage
+    # reference: planted β_i; nominal 90 % (measured 0.898-0.907 over recovery seeds 3-7)
+    assert 0.87 <= coverage <= 0.93, coverage
 
 
 def test_individual_coefficients_correlate_with_truth(recovery) -> None:  # type: ignore[no-untyped-def]
@@ -217,6 +240,8 @@ def test_individual_coefficients_correlate_with_truth(recovery) -> None:  # type
     true_beta = truth.beta.loc[model.respondents_, names].to_numpy()
     corr = np.corrcoef(est.ravel(), true_beta.ravel())[0, 1]
     per_parameter = [np.corrcoef(est[:, j], true_beta[:, j])[0, 1] for j in range(len(names))]
+    # reference: planted β_i (measured 0.913-0.917 pooled, per parameter min 0.39-0.56 over
+    # recovery seeds 3-7)
     assert corr >= 0.9, (corr, np.round(per_parameter, 2))
     # Each parameter on its own is noisier but clearly informative.
     assert min(per_parameter) >= 0.4, np.round(per_parameter, 2)
@@ -234,24 +259,30 @@ def test_acceptance_ends_near_30_percent(recovery, mixing) -> None:  # type: ign
 def test_chains_agree_rhat(mixing) -> None:  # type: ignore[no-untyped-def]
     model, truth = mixing
     assert model.alpha_draws_.shape[0] == 2
-    # Reference sampler: split-R-hat <= 1.006 here (<= 1.02 over 6 data/chain seeds).
-    assert (model.rhat_ < 1.05).all(), model.rhat_.round(3).to_dict()
-    # α also recovered on these data (reference: largest |z| 1.4).
+    # reference: split-R-hat of exactly converged chains is 1; NumPy sampler <= 1.02 over 6
+    # data/chain seeds, segmint 1.006-1.026 over mixing data seeds 2-9.
+    assert (model.rhat_ < 1.03).all(), model.rhat_.round(3).to_dict()
+    # reference: planted α (Z_ALPHA posterior SDs)
     names = truth.parameter_names
     sd = model.alpha_draws_.reshape(-1, len(names)).std(axis=0, ddof=1)
     z = (model.alpha_.loc[names].to_numpy() - truth.alpha.to_numpy()) / sd
-    assert np.all(np.abs(z) < 2), np.round(z, 2)
+    assert np.all(np.abs(z) < Z_ALPHA), np.round(z, 2)
 
 
-def test_rhat_is_split_rhat_of_alpha_draws(mixing) -> None:  # type: ignore[no-untyped-def]
-    model, truth = mixing
+def test_rhat_and_ess_equal_arviz(mixing) -> None:  # type: ignore[no-untyped-def]
+    """reference: ArviZ's rank-normalised split-R̂ and bulk / tail ESS (Vehtari et al. 2021)
+    on the same stored α draws, to 1e-6."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ArviZ announces its refactor on import
+        import arviz as az
+
+    model, _truth = mixing
     chains = model.alpha_draws_
-    half = chains.shape[1] // 2
-    parts = np.concatenate([chains[:, :half], chains[:, chains.shape[1] - half :]], axis=0)
-    w = parts.var(axis=1, ddof=1).mean(axis=0)
-    b = half * parts.mean(axis=1).var(axis=0, ddof=1)
-    rhat = np.sqrt(((half - 1) / half * w + b / half) / w)
-    np.testing.assert_allclose(model.rhat_.loc[truth.parameter_names].to_numpy(), rhat, rtol=1e-6)
+    for j, name in enumerate(model.alpha_.index):
+        x = chains[:, :, j]
+        assert model.rhat_[name] == pytest.approx(az.rhat(x, method="rank"), rel=1e-6)
+        assert model.ess_bulk_[name] == pytest.approx(az.ess(x, method="bulk"), rel=1e-6)
+        assert model.ess_tail_[name] == pytest.approx(az.ess(x, method="tail"), rel=1e-6)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,6 +305,7 @@ def monotone():  # type: ignore[no-untyped-def]
 
 
 def test_monotone_constraints_hold_in_every_draw(monotone) -> None:  # type: ignore[no-untyped-def]
+    # reference: the constraints themselves, checked on every draw in NumPy
     model, truth = monotone
     names = truth.parameter_names
     # The planted coefficients violate the constraints often, so they must be enforced.
@@ -312,11 +344,16 @@ def test_covariates_recover_delta(with_covariates) -> None:  # type: ignore[no-u
     planted = true[1:] != 0
     assert np.all(np.sign(est[1:][planted]) == np.sign(true[1:][planted]))
     # The intercept absorbs the (uncentred) covariate means; the implied population mean of
-    # β_i is what is identified (reference: largest error 0.2-0.42 over chain seeds, mostly the
-    # price coefficient: one chain drifts slowly along the overall scale).
-    z = np.column_stack([np.ones(len(truth.covariates)), truth.covariates.to_numpy()])
-    implied = (z @ est).mean(axis=0)
-    np.testing.assert_allclose(implied, truth.alpha.to_numpy(), atol=0.6)
+    # β_i, Δ′z̄, is what is identified. alpha_draws_ are its draws (checked: alpha_ equals the
+    # implied mean computed here from delta_ to 1e-12).
+    zc = np.column_stack([np.ones(len(truth.covariates)), truth.covariates.to_numpy()])
+    implied = (zc @ est).mean(axis=0)
+    np.testing.assert_allclose(model.alpha_.loc[names].to_numpy(), implied, rtol=0, atol=1e-12)
+    # reference: planted α within Z_ALPHA posterior SDs (over covariate seeds 7-10 the largest
+    # |z| was 2.2-3.0: one chain of 4,000 iterations mixes slowly along the price scale).
+    sd = model.alpha_draws_.reshape(-1, len(names)).std(axis=0, ddof=1)
+    z = (implied - truth.alpha.to_numpy()) / sd
+    assert np.all(np.abs(z) < Z_ALPHA), np.round(z, 2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -324,6 +361,8 @@ def test_covariates_recover_delta(with_covariates) -> None:  # type: ignore[no-u
 
 
 def test_same_seed_identical_draws(small) -> None:  # type: ignore[no-untyped-def]
+    # reference: segmint itself under a change that must not matter (same random_state) — an
+    # invariance check, not accuracy
     model, data, _truth = small
     again = ChoiceModel(method="hb", random_state=5, **SMALL_FIT).fit(data, **FIT)
     np.testing.assert_array_equal(again.draws_, model.draws_)
@@ -359,6 +398,8 @@ print(h.hexdigest())
 
 def test_bit_identical_across_rayon_num_threads(stdout_with_threads) -> None:  # type: ignore[no-untyped-def]
     # The pool reads RAYON_NUM_THREADS once per process: one fresh interpreter per setting.
+    # reference: segmint itself under a change that must not matter (1 or 2 threads) — an
+    # invariance check, not accuracy
     one = stdout_with_threads(_THREADS_SCRIPT, 1)
     two = stdout_with_threads(_THREADS_SCRIPT, 2)
     assert len(one) == 64
@@ -416,6 +457,8 @@ def _products() -> pd.DataFrame:
 
 
 def test_simulator_shares_from_draws_and_means(recovery) -> None:  # type: ignore[no-untyped-def]
+    # reference: the logit of each respondent's mean coefficients computed by hand in NumPy
+    # (relative 1e-9); shares sum to 100
     model, _data, truth = recovery
     sim = MarketSimulator(model)
     products = _products()
@@ -442,6 +485,8 @@ def test_simulator_shares_from_draws_and_means(recovery) -> None:  # type: ignor
 
 
 def test_wtp_per_respondent(recovery) -> None:  # type: ignore[no-untyped-def]
+    # reference: planted part-worths: −part-worth / price coefficient of the true β (correlation of
+    # medians > 0.95, signs)
     model, _data, truth = recovery
     values = wtp(model, price="price")
     assert isinstance(values, pd.DataFrame)
@@ -461,6 +506,8 @@ def test_wtp_per_respondent(recovery) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_segment_preferences_feed_profile_and_chaid(with_covariates) -> None:  # type: ignore[no-untyped-def]
+    # reference: planted covariate effects: the need segments differ in firmographics (Holm p <
+    # 1e-3 from profile, itself checked against scipy / statsmodels); determinism for the same seed
     model, _data, truth = with_covariates
     labels = segment_preferences(model, 3, random_state=0)
     assert isinstance(labels, pd.Series)
@@ -497,6 +544,8 @@ def test_segment_preferences_feed_profile_and_chaid(with_covariates) -> None:  #
     ],
 )
 def test_bad_parameters(params, match) -> None:  # type: ignore[no-untyped-def]
+    # reference: none numeric: API contract (errors name the parameter; input unmutated) checked
+    # directly
     data, _truth = make_choice_data(**SMALL)
     data0 = data.copy()
     settings = {"n_iter": 200, "burn_in": 100, **params}
@@ -506,6 +555,8 @@ def test_bad_parameters(params, match) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_bad_covariates() -> None:
+    # reference: none numeric: API contract (errors name covariates; input unmutated) checked
+    # directly
     data, truth = make_choice_data(**SMALL, covariates=2)
     data0, cov0 = data.copy(), truth.covariates.copy()
     missing = truth.covariates.drop(index=truth.covariates.index[3])
@@ -536,31 +587,39 @@ def test_sampler_loglik_matches_numpy_on_uneven_tasks() -> None:
     model = ChoiceModel(method="hb", n_iter=200, burn_in=100, thin=10, n_chains=1, random_state=3)
     model.fit(data, **FIT)
     last = model.draws_[-1].astype(np.float64)  # (respondents, k) at the final iteration
-    cd = choice_data(
-        data,
-        respondent="respondent",
-        task="task",
-        chosen="chosen",
-        attributes=ATTRIBUTES,
-        linear=["price"],
-        alternative=None,
-        asc_reference=None,
-        none=None,
-    )
-    assert (np.diff(cd.starts) == 2).any() and (np.diff(cd.starts) == 3).any()
+    # reference: effects coding written here from the parameter names ("attr[level]" for all
+    # levels but the attribute's last, which is coded -1), price linear; then a direct NumPy
+    # log-sum-exp per task.
+    names = list(model.parameter_names_)
+    data = data.sort_values(["respondent", "task"], kind="stable")
+    x = np.zeros((len(data), len(names)))
+    for j, name in enumerate(names):
+        if name == "price":
+            x[:, j] = data["price"].to_numpy(dtype=np.float64)
+            continue
+        attribute, level = name[:-1].split("[")
+        coded = [n[len(attribute) + 1 : -1] for n in names if n.startswith(attribute + "[")]
+        values = data[attribute].astype(str).to_numpy()
+        last_level = [v for v in pd.unique(values) if v not in coded]
+        assert len(last_level) == 1
+        x[:, j] = (values == level).astype(float) - (values == last_level[0])
+    respondent_row = pd.Index(model.respondents_).get_indexer(data["respondent"])
+    tasks = data.groupby(["respondent", "task"], sort=False).indices
+    sizes = np.array([len(rows) for rows in tasks.values()])
+    assert (sizes == 2).any() and (sizes == 3).any()
+    chosen = data["chosen"].to_numpy(dtype=bool)
 
     def loglik(beta: np.ndarray) -> float:
         ll = 0.0
-        for i in range(len(cd.respondent_starts) - 1):
-            for t in range(cd.respondent_starts[i], cd.respondent_starts[i + 1]):
-                u = cd.x[cd.starts[t] : cd.starts[t + 1]] @ beta[i]
-                m = u.max()
-                ll += u[cd.chosen[t] - cd.starts[t]] - m - np.log(np.exp(u - m).sum())
+        for rows in tasks.values():
+            u = x[rows] @ beta[respondent_row[rows[0]]]
+            m = u.max()
+            ll += u[chosen[rows]][0] - m - np.log(np.exp(u - m).sum())
         return ll
 
     ll = loglik(last)
     sampler_ll = model.trace_.loc[(0, 199), "loglik"]
     assert abs(sampler_ll - ll) < 1e-4 * abs(ll), (sampler_ll, ll)
     # loglik_ is the log-likelihood at the respondents' posterior means (float64).
-    at_means = loglik(model.coef_individual_.to_numpy())
+    at_means = loglik(model.coef_individual_.loc[:, names].to_numpy())
     assert model.loglik_ == pytest.approx(at_means, rel=1e-10)

@@ -44,7 +44,8 @@ DATA = {
     "n_classes": 3,
     "class_coef": CLASS_COEF,
 }
-SEED = 5
+#: Data seed 13: not one of the seeds (1-12) on which the share tolerance below was measured.
+SEED = 13
 SMALL = {"n_respondents": 80, "n_tasks": 8, "n_alternatives": 3, "n_classes": 2}
 
 
@@ -73,6 +74,8 @@ def _matching(labels: pd.Series, classes: pd.Series) -> dict:
 
 
 def test_fitted_attributes(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: the AIC / BIC / CAIC formulas written in the test (relative 1e-12) and the model's
+    # own memberships (rows sum to 1, labels = argmax)
     model, _data, truth = fitted
     names = truth.parameter_names
     k, n = len(names), DATA["n_respondents"]
@@ -103,6 +106,8 @@ def test_fitted_attributes(fitted) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_pickle_round_trip(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: segmint itself under a change that must not matter (pickle) — an invariance check,
+    # not accuracy
     model, _data, _truth = fitted
     clone = pickle.loads(pickle.dumps(model))
     pd.testing.assert_frame_equal(clone.class_coef_, model.class_coef_)
@@ -110,27 +115,39 @@ def test_pickle_round_trip(fitted) -> None:  # type: ignore[no-untyped-def]
 
 
 # ---------------------------------------------------------------------------------------------
-# Recovery of planted classes (reference EM, 10 starts: ARI 1.0, class coefficients within
-# 0.26, shares within 0.002; ARI 0.96-1.0 over data seeds 1-5)
+# Recovery of planted classes. Reference EM (benchmarks/latent_class.py --recovery, 10 starts)
+# on this seed: ARI 0.98, class coefficients within 0.17, shares within 0.0012. segmint's EM
+# equals the NumPy EM to 1e-8 (tests/test_conjoint_reference_numpy.py), so these thresholds
+# are about the data, not the implementation: over data seeds 1-12, ARI 0.96-1.0, shares
+# within 0.0076 and every coefficient within 2.8 of its standard errors.
 
 
 def test_recovers_planted_classes(fitted) -> None:  # type: ignore[no-untyped-def]
     model, _data, truth = fitted
     labels = model.labels_
     ari = adjusted_rand_score(truth.classes.loc[labels.index], labels)
-    assert ari >= 0.9, ari
+    # reference: planted classes (ARI vs truth; 0.95 allows 1-2 % misclassified respondents)
+    assert ari >= 0.95, ari
     mapping = _matching(labels, truth.classes)
     assert sorted(mapping.values()) == [0, 1, 2]
+    # Coefficients within z standard errors (class_se_, itself checked against the OPG of the
+    # NumPy likelihood): z = 3.6 is the Bonferroni normal quantile for a family-wise 1 % over
+    # the 30 coefficients, not a tuned number.
+    z = 3.6
     for fitted_class, planted_class in mapping.items():
         est = model.class_coef_.loc[fitted_class, truth.parameter_names].to_numpy()
+        se = model.class_se_.loc[fitted_class, truth.parameter_names].to_numpy()
         true = truth.class_coef.loc[planted_class].to_numpy()
-        assert np.abs(est - true).max() < 0.6, (fitted_class, np.round(est - true, 2))
+        # reference: planted class coefficients
+        assert (np.abs(est - true) < z * se).all(), (fitted_class, np.round((est - true) / se, 2))
+        # reference: planted shares (the realised proportions of the planted classes)
         assert model.class_shares_[fitted_class] == pytest.approx(
-            truth.class_shares[planted_class], abs=0.05
+            truth.class_shares[planted_class], abs=0.015
         )
 
 
 def test_loglik_never_decreases(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: the EM / BHHH property: the recorded log-likelihood never falls (relative 1e-9)
     model, _data, _truth = fitted
     history = np.asarray(model.loglik_history_, dtype=np.float64)
     assert len(history) >= 2
@@ -139,10 +156,16 @@ def test_loglik_never_decreases(fitted) -> None:  # type: ignore[no-untyped-def]
     assert model.loglik_ >= history.max() - 1e-9 * abs(history.max())
 
 
+# Four classes on three-class data: the starts end in different optima, which the model
+# rightly reports as a local-optimum hint.
+@pytest.mark.filterwarnings(
+    "ignore:LatentClassMNL. only 1 of:sklearn.exceptions.ConvergenceWarning"
+)
 def test_bic_picks_planted_number_of_classes(planted) -> None:  # type: ignore[no-untyped-def]
     data, _truth = planted
-    # Reference EM (10 starts): BIC 5602, 4754, 3754, 3785 for 1-4 classes with n =
-    # respondents (5627, 4806, 3834, 3892 with n = tasks); CAIC also picks 3.
+    # reference: NumPy EM (benchmarks/latent_class.py --recovery, 10 starts): BIC 5788, 4797,
+    # 3807, 3834 for 1-4 classes with n = respondents (5813, 4849, 3886, 3941 with n = tasks);
+    # CAIC also picks 3.
     table = select_classes(data, n_classes=range(1, 5), **FIT)
     assert list(table.index) == [1, 2, 3, 4]
     assert {"loglik", "n_parameters", "aic", "bic", "caic"} <= set(table.columns)
@@ -154,14 +177,17 @@ def test_bic_picks_planted_number_of_classes(planted) -> None:  # type: ignore[n
 
 
 def test_one_class_equals_mnl(planted) -> None:  # type: ignore[no-untyped-def]
+    # reference: the pooled conditional logit by Newton's method in NumPy
+    # (tests/reference_choice.mnl_newton): coefficients 1e-6, LL relative 1e-9.
+    from reference_choice import design_arrays, mnl_newton
+
     data, truth = planted
     one = ChoiceModel(method="latent_class", n_classes=1, random_state=0).fit(data, **FIT)
-    mnl = ChoiceModel(method="mnl").fit(data, **FIT)
-    names = truth.parameter_names
-    np.testing.assert_allclose(
-        one.class_coef_.iloc[0].loc[names].to_numpy(), mnl.coef_.loc[names].to_numpy(), atol=1e-6
-    )
-    assert one.loglik_ == pytest.approx(mnl.loglik_, rel=1e-9)
+    X, y, names, _ids, _ = design_arrays(data, ATTRIBUTES, ["price"])
+    coef, ll, _steps = mnl_newton(X, y)
+    assert names == truth.parameter_names
+    np.testing.assert_allclose(one.class_coef_.iloc[0].loc[names].to_numpy(), coef, atol=1e-6)
+    assert one.loglik_ == pytest.approx(ll, rel=1e-9)
     assert one.class_shares_.iloc[0] == pytest.approx(1.0)
     np.testing.assert_allclose(one.class_membership_.to_numpy(), 1.0)
 
@@ -171,6 +197,7 @@ def test_one_class_equals_mnl(planted) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_simulator_weights_class_shares(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: Σ_c π_c · logit shares under β_c computed by hand in NumPy, relative 1e-9
     model, _data, truth = fitted
     products = pd.DataFrame(
         {
@@ -201,6 +228,8 @@ def test_simulator_weights_class_shares(fitted) -> None:  # type: ignore[no-unty
 
 
 def test_segment_preferences_are_the_classes(fitted) -> None:  # type: ignore[no-untyped-def]
+    # reference: the model's own labels_ (segment_preferences on a latent-class model is defined as
+    # its classes)
     model, _data, _truth = fitted
     labels = segment_preferences(model)
     pd.testing.assert_series_equal(labels, model.labels_, check_names=False)
@@ -211,6 +240,8 @@ def test_segment_preferences_are_the_classes(fitted) -> None:  # type: ignore[no
 
 
 def test_same_seed_same_fit() -> None:
+    # reference: segmint itself under a change that must not matter (same random_state) — an
+    # invariance check, not accuracy
     data, _truth = make_choice_data(**SMALL, random_state=1)
     a = ChoiceModel(method="latent_class", n_classes=2, n_starts=3, random_state=4).fit(
         data, **FIT
@@ -242,6 +273,8 @@ print(h.hexdigest())
 
 
 def test_bit_identical_across_rayon_num_threads(stdout_with_threads) -> None:  # type: ignore[no-untyped-def]
+    # reference: segmint itself under a change that must not matter (1 or 2 threads) — an
+    # invariance check, not accuracy
     one = stdout_with_threads(_THREADS_SCRIPT, 1)
     two = stdout_with_threads(_THREADS_SCRIPT, 2)
     assert len(one) == 64
@@ -261,6 +294,8 @@ def test_bit_identical_across_rayon_num_threads(stdout_with_threads) -> None:  #
     ],
 )
 def test_bad_parameters(params, match) -> None:  # type: ignore[no-untyped-def]
+    # reference: none numeric: API contract (errors name the parameter; input unmutated) checked
+    # directly
     data, _truth = make_choice_data(**SMALL, random_state=1)
     data0 = data.copy()
     with pytest.raises(InvalidInputError, match=match):

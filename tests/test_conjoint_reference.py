@@ -590,6 +590,8 @@ def _assert_close(got, want, tol, what: str, names=None) -> None:
 
 
 def test_reference_tea_matches_published_r_output():
+    # reference: R conjoint's printed output (caUtilities, caModel, caImportance) for the
+    # statsmodels-based reference of this file, to R's printed decimals
     ref = _rating_reference("tea", False)
     pub = [3.55336207, 0.24022989, -0.14311494, -0.09711494, 0.61488506, 0.03488506]
     pub += [-0.64977011, 0.13688506, -0.88977011, 0.75288506, 0.41077586, -0.41077586]
@@ -617,6 +619,8 @@ def test_reference_tea_matches_published_r_output():
 
 
 def test_reference_chocolate_matches_published_r_output():
+    # reference: R conjoint's printed output for the chocolate data (caUtilities, caImportance), to
+    # R's printed decimals
     raw = _rating_reference("chocolate", False)  # R's documented usage: cprefm as scores
     pub = [8.68487, -1.08908, -0.73276, -0.92241, -0.57088, 0.11877, -0.02874, -0.16858]
     pub += [0.17337, -0.64655]
@@ -644,6 +648,8 @@ def test_reference_chocolate_matches_published_r_output():
 
 
 def test_reference_r_simulators_match_published_output():
+    # reference: R conjoint's printed simulator output (TotalUtility, MaxUtility, BTLmodel,
+    # LogitModel) for the reference simulator written in this file
     sym = tea_simulation_products()
     levels = _levels(tea_profiles())
     for a in TEA_ATTRS:  # R codes sym by the levels present in sym: all of them must be
@@ -658,6 +664,8 @@ def test_reference_r_simulators_match_published_output():
 
 
 def test_reference_mnl_solvers_agree_with_greene_and_each_other():
+    # reference: Greene Table 21.11, R mlogit's SEs, statsmodels ConditionalLogit and xlogit
+    # against this file's NumPy Newton MNL (the references agree with each other)
     ref = greene_reference()
     _assert_close(ref["coef"], GREENE_COEF, GREENE_COEF_TOL, "Greene coefficients", GREENE_PARAMS)
     _assert_close(ref["se"], GREENE_SE, 5e-7 + 1e-12, "mlogit SEs", GREENE_PARAMS)
@@ -705,6 +713,8 @@ def _check_rating_model(model: RatingConjoint, ref: dict, respondents: pd.Index)
 
 
 def test_tea_rating_conjoint_matches_statsmodels_and_r():
+    # reference: statsmodels OLS per respondent (absolute 1e-4: OLS_TOL); R's printed pooled
+    # intercept / part-worth (4 decimals) and importances (0.005)
     model = _tea_model()
     ref = _rating_reference("tea", False)
     _check_rating_model(model, ref, tea_ratings().index)
@@ -720,6 +730,8 @@ def test_tea_rating_conjoint_matches_statsmodels_and_r():
 
 
 def test_tea_importance_names_both_numbers():
+    # reference: each importance column sums to 100 by definition (1e-9); the two definitions
+    # differ by > 1 point on R's tea data
     table = _tea_model().importance()
     assert set(table.columns) >= {"respondent_mean", "pooled"}
     # the two numbers differ (the issue: name both), each sums to 100
@@ -729,6 +741,7 @@ def test_tea_importance_names_both_numbers():
 
 
 def test_tea_predict_equals_total_utility():
+    # reference: statsmodels OLS fitted values (1e-4) and R's printed TotalUtility
     model = _tea_model()
     ref = _rating_reference("tea", False)
     pred = model.predict(tea_profiles())
@@ -740,6 +753,7 @@ def test_tea_predict_equals_total_utility():
 
 
 def test_tea_long_ratings_equal_wide():
+    # reference: statsmodels OLS per respondent (1e-4), from long-format ratings in shuffled order
     long = tea_ratings_long().sample(frac=1.0, random_state=3)  # any row order
     model = RatingConjoint().fit(
         tea_profiles(), long, respondent="who", profile="card", rating="stars"
@@ -755,6 +769,8 @@ def test_tea_long_ratings_equal_wide():
 def test_chocolate_rating_conjoint(ranks):
     """ranks=False is R's documented use of cprefm (scores as given); ranks=True scores
     n + 1 - rank (R's caRankToScore)."""
+    # reference: statsmodels OLS per respondent (1e-4); R's printed pooled intercept (5 decimals)
+    # and importances (0.005)
     model = RatingConjoint(ranks=ranks).fit(chocolate_profiles(), chocolate_ranks())
     ref = _rating_reference("chocolate", ranks)
     _check_rating_model(model, ref, chocolate_ranks().index)
@@ -767,6 +783,7 @@ def test_chocolate_rating_conjoint(ranks):
 
 
 def test_rating_fit_returns_self_and_does_not_mutate_inputs():
+    # reference: none numeric: API contract (fit returns self; inputs unmutated) checked directly
     profiles, ratings = tea_profiles(), tea_ratings()
     p0, r0 = profiles.copy(deep=True), ratings.copy(deep=True)
     est = RatingConjoint()
@@ -786,6 +803,8 @@ def test_rating_fit_returns_self_and_does_not_mutate_inputs():
 
 @pytest.mark.parametrize("rule", ["first_choice", "btl", "logit"])
 def test_simulator_compat_r_reproduces_conjoint_package(rule):
+    # reference: R conjoint's simulators re-implemented in this file on statsmodels part-worths
+    # (1e-6) and R's printed shares (0.005)
     products = tea_simulation_products()
     shares = MarketSimulator(_tea_model()).shares(products, rule=rule, compat="R")
     want = _r_simulations(_rating_reference("tea", False), products)[rule]
@@ -819,6 +838,7 @@ def _softmax(U: np.ndarray, exponent: float) -> np.ndarray:
 
 @pytest.mark.parametrize("exponent", [1.0, 0.5, 2.0])
 def test_share_of_preference_with_exponent(exponent):
+    # reference: the logit of statsmodels-based utilities × exponent computed in NumPy (1e-6)
     products = tea_simulation_products()
     sim = MarketSimulator(_tea_model())
     want = _softmax(_utilities(products), exponent)
@@ -853,6 +873,7 @@ def test_share_of_preference_large_exponent_is_first_choice_and_stable():
 
 
 def test_first_choice_splits_exact_ties_equally():
+    # reference: by hand: exact ties split the respondent's choice equally
     tsimp = tea_simulation_products()
     # plain strings (not Categorical) on purpose: products are matched by level label
     products = pd.DataFrame(
@@ -871,6 +892,7 @@ def test_first_choice_splits_exact_ties_equally():
 
 
 def test_rfc_tends_to_first_choice_as_errors_vanish():
+    # reference: first-choice shares computed in the test from statsmodels part-worths
     products = tea_simulation_products()
     sim = MarketSimulator(_tea_model())
     first = sim.shares(products, rule="first_choice")
@@ -893,6 +915,7 @@ def test_rfc_tends_to_first_choice_as_errors_vanish():
 
 
 def test_shares_sum_to_100_for_every_rule():
+    # reference: shares sum to 100 by definition (1e-9)
     products = tea_simulation_products()
     sim = MarketSimulator(_tea_model())
     for rule in ("share_of_preference", "first_choice", "rfc"):
@@ -922,6 +945,8 @@ def _fit_greene(**kwargs) -> ChoiceModel:
 
 
 def test_mnl_greene_travel_mode():
+    # reference: statsmodels ConditionalLogit (1e-6), this file's analytic Hessian SEs (1e-7),
+    # Greene Table 21.11 coefficients, R mlogit SEs, LL −199.128
     model = _fit_greene()
     ref = greene_reference()
     coef = _values(model.coef_, GREENE_PARAMS)
@@ -938,6 +963,8 @@ def test_mnl_greene_travel_mode():
 
 
 def test_mnl_greene_fit_statistics():
+    # reference: LL(β = 0) = −210·log 4, ρ², AIC, BIC computed from the NumPy Newton
+    # reference's LL; the covariance and robust SEs from this file's NumPy reference
     model = _fit_greene()
     ref = greene_reference()
     k, ll, ll0 = 6, ref["loglik"], -210 * np.log(4)
@@ -961,6 +988,7 @@ def test_mnl_greene_fit_statistics():
 
 
 def test_mnl_asc_reference_defaults_to_last_label():
+    # reference: the NumPy Newton reference on Greene's data (1e-6)
     d = greene_data().copy()
     d["mode"] = pd.Categorical(d["mode"], categories=["air", "train", "bus", "car"])
     model = ChoiceModel(method="mnl").fit(
@@ -978,6 +1006,8 @@ def test_mnl_asc_reference_defaults_to_last_label():
 
 @pytest.mark.parametrize("dataset", ["electricity", "camera"])
 def test_mnl_matches_xlogit(dataset):
+    # reference: xlogit's coefficients, SEs and LL (1e-6); robust SEs from this file's NumPy
+    # sandwich
     if dataset == "electricity":
         d, names, ref = electricity(), ELEC_VARS, electricity_reference()
         frame = d[["id", "chid", "choice", *names]]
@@ -1004,6 +1034,8 @@ def test_mnl_matches_xlogit(dataset):
 
 
 def test_mnl_effects_coded_attributes_match_conditional_logit():
+    # reference: statsmodels ConditionalLogit with effects coding written in this file (1e-6);
+    # part-worths from the reference coefficients
     model = _fit_synthetic()
     ref = synthetic_reference()
     coef = _values(model.coef_, SYN_PARAMS)
@@ -1022,6 +1054,8 @@ def test_mnl_effects_coded_attributes_match_conditional_logit():
 
 
 def test_mnl_default_attributes_and_row_order():
+    # reference: segmint itself under a change that must not matter (default attributes, shuffled
+    # rows) — an invariance check
     d = synthetic()
     explicit = _fit_synthetic(d)
     implicit = ChoiceModel(method="mnl").fit(
@@ -1039,6 +1073,7 @@ def test_mnl_default_attributes_and_row_order():
 
 
 def test_mnl_bool_chosen_and_no_mutation():
+    # reference: the NumPy Newton reference (1e-6) with a bool chosen column; input unmutated
     d = synthetic()
     d["chosen"] = d["chosen"].astype(bool)
     d0 = d.copy(deep=True)
@@ -1053,6 +1088,7 @@ def test_mnl_bool_chosen_and_no_mutation():
 
 
 def test_wtp_is_minus_part_worth_over_price_coefficient():
+    # reference: −part-worth / price coefficient from the NumPy Newton reference (1e-5)
     model = _fit_synthetic()
     w = wtp(model, price="price")
     pw = model.part_worths_
@@ -1067,6 +1103,7 @@ def test_wtp_is_minus_part_worth_over_price_coefficient():
 
 
 def test_mnl_share_of_preference_is_logit_of_utilities():
+    # reference: the logit of utilities from the NumPy Newton reference's coefficients
     model = _fit_synthetic()
     ref = synthetic_reference()["coef"]
     products = pd.DataFrame(

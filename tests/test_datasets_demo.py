@@ -25,6 +25,7 @@ def raw(wholesale_csv):
 
 
 def test_shape_and_columns(raw):
+    # reference: the raw UCI CSV read with pandas
     df = load_wholesale()
     assert len(df) == 440 == len(raw)
     assert list(df.columns) == ["Channel", "Region", *SPEND_COLUMNS]
@@ -32,6 +33,7 @@ def test_shape_and_columns(raw):
 
 
 def test_categoricals(raw):
+    # reference: the raw UCI CSV's codes and their documented meanings
     df = load_wholesale()
     for col, names in (("Channel", CHANNELS), ("Region", REGIONS)):
         assert isinstance(df[col].dtype, pd.CategoricalDtype), col
@@ -48,6 +50,7 @@ def test_categoricals(raw):
 
 def test_channel_counts_by_hand(raw):
     # The published counts of the UCI file (298 Horeca, 142 Retail), confirmed on the raw CSV.
+    # reference: the published UCI counts (298 Horeca, 142 Retail), confirmed on the raw CSV
     assert (raw["Channel"] == 1).sum() == 298
     assert (raw["Channel"] == 2).sum() == 142
     counts = load_wholesale()["Channel"].value_counts()
@@ -56,6 +59,7 @@ def test_channel_counts_by_hand(raw):
 
 
 def test_spend_matches_raw_file(raw):
+    # reference: the raw UCI CSV read with pandas
     df = load_wholesale()
     np.testing.assert_array_equal(df[SPEND_COLUMNS].to_numpy(), raw[SPEND_COLUMNS].to_numpy())
     assert (df[SPEND_COLUMNS] > 0).all().all()  # log spend is defined
@@ -108,6 +112,7 @@ def _segment_shares(stdout):
     ids=["default", "5"],
 )
 def test_demo_runs_and_sizes_sum_to_440(raw, args, segments):
+    # reference: the data's row count (440); the demo's output is parsed
     stdout = _run_demo(*args)
     assert stdout.startswith("440 wholesale customers")
     if segments is None:  # the k flagged as recommended in the printed "Choosing k" table
@@ -126,6 +131,7 @@ def test_demo_runs_and_sizes_sum_to_440(raw, args, segments):
 
 
 def test_demo_requires_a_command():
+    # reference: none numeric: API contract (argparse usage error) checked directly
     out = subprocess.run(
         [sys.executable, "-m", "segmint"], capture_output=True, text=True, timeout=60, check=False
     )

@@ -8,6 +8,7 @@ from segmint._frame.measured import UNSEEN_CODE
 
 
 def test_categorical_codes_mark_missing_and_unseen_values():
+    # reference: by hand: the codes of a four-row table
     col = pd.Series(pd.Categorical(["b", None, "a", "b"], categories=["a", "b"]))
     table = _frame.measured_table(pd.DataFrame({"c": col}))
     assert table.codes[:, 0].tolist() == [1, _frame.MISSING_CODE, 0, 1]
@@ -17,6 +18,7 @@ def test_categorical_codes_mark_missing_and_unseen_values():
 
 
 def test_integer_targets_are_coded_in_sorted_order():
+    # reference: by hand: sorted integer labels
     y = pd.Series(np.array([7, 3, 3, 10, 7], dtype=np.int64))
     t = _frame.target(y, 5)
     assert t.classes == [3, 7, 10]

@@ -172,6 +172,8 @@ def _assert_gower_equal(ours, ref) -> None:
 
 
 def test_mixed_data_fixture_has_what_it_claims():
+    # reference: the fixture's own construction (dtypes, missing values) and the NumPy daisy
+    # formula (daisy_reference)
     X = _mixed(80, 0)
     assert X["employees"].dtype == "Int64" and X["employees"].isna().any()
     assert X["region"].map(lambda v: v is None).any()
@@ -185,6 +187,8 @@ def test_mixed_data_fixture_has_what_it_claims():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_matches_daisy_formula_with_missing_values(seed):
+    # reference: daisy_reference: R cluster::daisy's Gower formula in NumPy (itself checked against
+    # R's saved output), absolute 1e-12
     X = _mixed(80, seed)
     ours = segmint.gower_distances(X)
     _assert_gower_equal(ours, daisy_reference(X))
@@ -222,6 +226,7 @@ def test_columns_declared_categorical():
 
 @pytest.mark.parametrize("seed", [5, 6])
 def test_x_vs_y_ranges_over_both(seed):
+    # reference: daisy_reference with ranges over X ∪ Y, absolute 1e-12
     X = _mixed(50, seed)
     # Y reaches beyond X's ranges and holds categories X never saw (a mismatch with everything)
     Y = _mixed(35, seed + 100, shift=400.0, extra_levels=True)
@@ -241,6 +246,7 @@ def test_x_vs_y_ranges_over_both(seed):
 
 
 def test_x_vs_itself_as_y_equals_x_alone():
+    # reference: segmint itself under a change that must not matter (Y = X) — an invariance check
     X = _mixed(40, 7)
     np.testing.assert_array_equal(
         segmint.gower_distances(X, X).to_numpy(), segmint.gower_distances(X).to_numpy()
@@ -248,6 +254,7 @@ def test_x_vs_itself_as_y_equals_x_alone():
 
 
 def test_float32_output_is_the_float64_result_rounded():
+    # reference: the float64 result rounded with NumPy's astype(float32)
     X = _mixed(60, 8)
     d64 = segmint.gower_distances(X)
     d32 = segmint.gower_distances(X, dtype="float32")
@@ -262,6 +269,7 @@ def test_float32_output_is_the_float64_result_rounded():
 
 
 def test_frame_output_uses_x_and_y_index():
+    # reference: none numeric: API contract (index and columns of the result) checked directly
     X = _mixed(12, 9)
     Y = _mixed(5, 10).set_axis(pd.Index(list("vwxyz"), name="prospect"))
     d = segmint.gower_distances(X, Y)
@@ -273,6 +281,7 @@ def test_frame_output_uses_x_and_y_index():
 
 
 def test_numeric_array_in_array_out():
+    # reference: daisy_reference on the numeric array, absolute 1e-12
     X = np.random.default_rng(11).normal(size=(30, 3))
     X[3, 1] = np.nan
     d = segmint.gower_distances(X)
@@ -281,6 +290,7 @@ def test_numeric_array_in_array_out():
 
 
 def test_input_is_not_modified():
+    # reference: none numeric: API contract (input unmutated) checked directly
     X = _mixed(30, 12)
     before = X.copy()
     segmint.gower_distances(X, weights={"revenue": 2.0}, categorical=["employees"])
@@ -304,6 +314,7 @@ def _r_input() -> pd.DataFrame:
     [(None, "gower_daisy_unweighted.csv"), ([2, 1, 0.5, 3, 1], "gower_daisy_weighted.csv")],
 )
 def test_matches_r_daisy(weights, oracle):
+    # reference: R cluster::daisy's saved output (gower_daisy_*.csv), absolute 1e-12
     x = _r_input()
     expected = pd.read_csv(DATA / oracle, index_col=0, na_values="NA")
     ours = segmint.gower_distances(x, weights=weights)
@@ -314,6 +325,7 @@ def test_matches_r_daisy(weights, oracle):
 
 
 def test_values_by_hand():
+    # reference: by hand: Gower distances of named pairs of the R input
     d = segmint.gower_distances(_r_input())
     spend, employees, size = 300.25 - 33.3, 500.0 - 3.0, 2.0  # ranges (size: small..large)
     # r01 vs r05: industry and region missing in r05; size equal
@@ -362,6 +374,7 @@ CAT_FEATURES = np.array([False, False, False, True, True, True])
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_matches_gower_package_on_complete_data(seed):
+    # reference: the gower PyPI package (float32), absolute 1e-6
     X = _complete(120, seed)
     # The gower package breaks on pandas 3 string columns: give it an object array.
     ref = gower.gower_matrix(X.to_numpy(dtype=object), cat_features=CAT_FEATURES)
@@ -375,6 +388,7 @@ def test_matches_gower_package_on_complete_data(seed):
 
 
 def test_matches_gower_package_x_vs_y():
+    # reference: the gower PyPI package (float32), absolute 1e-6
     X, Y = _complete(90, 2), _complete(40, 3)
     Y["revenue"] += 150.0  # beyond X's range: both take ranges over X ∪ Y
     ref = gower.gower_matrix(
@@ -482,6 +496,8 @@ def _assert_same_as_package(D, init, max_iter=100):
 
 @pytest.mark.parametrize("seed", range(8))
 def test_same_init_same_result_as_kmedoids_package_euclidean(seed):
+    # reference: kmedoids.fasterpam from the same medoids: medoids, labels, iterations, loss
+    # relative 1e-12
     D, _, init = _blobs_distances(seed)
     ours, ref = _assert_same_as_package(D, init)
     # continuous data: no ties, so the labels are identical too
@@ -503,6 +519,7 @@ def test_same_init_categorical_only_gower_many_ties():
     # between identical rows here) and segmint ignores (its guard: change < -1e-12 × loss).
     # So compare on the same matrix scaled by 3 (small integers): all sums are exact and both
     # must agree, and segmint's float result must equal its exact one.
+    # reference: kmedoids.fasterpam on the same (integer-scaled) matrix from the same medoids
     X = _complete(300, 21)[["industry", "region", "active"]]
     D = segmint.gower_distances(X).to_numpy()
     exact = np.rint(3 * D)
@@ -520,6 +537,7 @@ def test_same_init_categorical_only_gower_many_ties():
 
 
 def test_float32_matrix_same_result_as_kmedoids_package():
+    # reference: kmedoids.fasterpam on the float32 matrix: medoids, loss relative 1e-6
     D = _gower_matrix(22).astype(np.float32)
     init = np.random.default_rng(1).choice(len(D), size=4, replace=False)
     ref = kmedoids.fasterpam(D, init.copy(), n_cpu=1)
@@ -530,6 +548,7 @@ def test_float32_matrix_same_result_as_kmedoids_package():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_build_init_matches_kmedoids_package(seed):
+    # reference: kmedoids.fasterpam with BUILD init (loss 1e-12) and kmedoids.pam (within 1 %)
     D = _gower_matrix(30 + seed)
     k = 3 + seed
     ours = segmint.KMedoids(k, metric="precomputed", init="build").fit(D)
@@ -544,6 +563,8 @@ def test_build_init_matches_kmedoids_package(seed):
 
 
 def test_random_init_is_no_worse_than_one_random_start():
+    # reference: kmedoids.fasterpam restarted from segmint's medoids makes no swap (a FasterPAM
+    # local optimum), loss 1e-12
     D = _gower_matrix(40)
     best = segmint.KMedoids(5, metric="precomputed", init="random", n_init=8, random_state=3)
     best.fit(D)
@@ -589,6 +610,7 @@ def _planted(seed: int, n: int = 600) -> tuple[pd.DataFrame, np.ndarray]:
 
 @pytest.mark.parametrize("seed", [0, 3, 6])
 def test_gower_kmedoids_recovers_planted_segments(seed):
+    # reference: planted segments (ARI ≥ 0.9); and the precomputed-Gower fit (consistency)
     X, truth = _planted(seed)
     model = segmint.KMedoids(4).fit(X)
     ari = adjusted_rand_score(truth, model.labels_)
@@ -601,6 +623,7 @@ def test_gower_kmedoids_recovers_planted_segments(seed):
 
 
 def test_gower_kmedoids_weights_and_categorical_are_used():
+    # reference: KMedoids on daisy_reference's weighted matrix (same medoids, loss relative 1e-12)
     X, _ = _planted(1)
     w = {"revenue": 3.0, "industry": 0.5}
     model = segmint.KMedoids(4, weights=w, categorical=["orders"]).fit(X)
@@ -611,6 +634,8 @@ def test_gower_kmedoids_weights_and_categorical_are_used():
 
 
 def test_kmedoids_inertia_is_sum_of_distances_to_medoids():
+    # reference: daisy_reference's matrix: labels = nearest medoid, inertia = Σ distance to it
+    # (relative 1e-12)
     X, _ = _planted(2, n=300)
     model = segmint.KMedoids(4).fit(X)
     D = daisy_reference(X)
@@ -626,6 +651,7 @@ def _data_with_pandas_index(seed: int = 0, n: int = 300) -> np.ndarray:
 
 @pytest.mark.parametrize("distances", ["sklearn", "scipy"])
 def test_euclidean_equals_precomputed(distances):
+    # reference: the same fit on the precomputed Euclidean matrix (consistency, relative 1e-12)
     X = _data_with_pandas_index()
     D = pairwise_distances(X) if distances == "sklearn" else cdist(X, X)
     for init in ["build", np.array([3, 50, 200, 7])]:
@@ -637,6 +663,7 @@ def test_euclidean_equals_precomputed(distances):
 
 
 def test_predict_on_training_rows_gives_labels():
+    # reference: the fit's labels (predict on the training rows must give them)
     X, _ = _planted(4)
     for model in [
         segmint.KMedoids(4).fit(X),
@@ -675,6 +702,7 @@ def test_predict_new_rows_with_unseen_category():
 
 
 def test_cluster_centers_are_the_medoid_rows():
+    # reference: the medoid rows of X taken with pandas
     X, _ = _planted(7)
     model = segmint.KMedoids(4).fit(X)
     centers = model.cluster_centers_
@@ -693,6 +721,7 @@ def test_cluster_centers_are_the_medoid_rows():
 
 
 def test_precomputed_frame_keeps_its_labels():
+    # reference: none numeric: API contract (labels of a precomputed frame) checked directly
     X = _data_with_pandas_index(3, n=60)
     names = pd.Index([f"acct{i:02d}" for i in range(60)], name="account")
     D = pd.DataFrame(cdist(X, X), index=names, columns=names)
@@ -705,6 +734,7 @@ def test_precomputed_frame_keeps_its_labels():
 
 
 def test_euclidean_cluster_centers_are_rows_of_x():
+    # reference: the medoid rows of X taken with pandas
     X = pd.DataFrame(_data_with_pandas_index(2), columns=list("abcd"))
     X.index = pd.Index([f"r{i}" for i in range(len(X))])
     model = segmint.KMedoids(3, metric="euclidean").fit(X)
@@ -718,6 +748,8 @@ def test_euclidean_cluster_centers_are_rows_of_x():
 
 @pytest.mark.parametrize("init", ["build", "random"])
 def test_deterministic_and_thread_independent(init):
+    # reference: segmint itself under a change that must not matter (same random_state, 1 or 2
+    # threads) — an invariance check, not accuracy
     X, _ = _planted(8, n=400)
     fits = [
         segmint.KMedoids(4, init=init, n_init=3, random_state=11, n_jobs=j).fit(X)
@@ -730,6 +762,7 @@ def test_deterministic_and_thread_independent(init):
 
 
 def test_float32_kmedoids_close_to_float64():
+    # reference: the float64 fit (float32 rounding, relative 1e-5)
     X, _ = _planted(9, n=400)
     m64 = segmint.KMedoids(4).fit(X)
     m32 = segmint.KMedoids(4, dtype="float32").fit(X)
@@ -737,6 +770,7 @@ def test_float32_kmedoids_close_to_float64():
 
 
 def test_kmedoids_input_is_not_modified():
+    # reference: none numeric: API contract (input unmutated) checked directly
     X, _ = _planted(10, n=200)
     before = X.copy()
     model = segmint.KMedoids(3).fit(X)

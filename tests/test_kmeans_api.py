@@ -58,6 +58,7 @@ def test_sklearn_estimator_checks(estimator, check):
 def test_weights_are_repetitions_from_fixed_centres():
     # From fixed centres the algorithm is deterministic, so integer weights must act exactly as
     # repeated rows. Labels identical; inertia and centres up to summation order (rel 1e-9).
+    # reference: the same data with rows repeated by their integer weights
     X, _ = make_blobs(n_samples=600, n_features=3, centers=4, random_state=2)
     w = np.random.default_rng(0).integers(0, 4, size=len(X))
     init = X[[0, 1, 2, 3]]
@@ -124,6 +125,7 @@ def test_pandas_outputs(wholesale_log_std):
 
 
 def test_numpy_input_gives_numpy_transform_and_default_names():
+    # reference: none numeric: API contract (numpy in, numpy out, default names) checked directly
     X, _ = make_blobs(n_samples=200, n_features=3, centers=3, random_state=0)
     km = segmint.KMeans(n_clusters=3, random_state=0).fit(X)
     assert isinstance(km.labels_, pd.Series)
@@ -134,6 +136,8 @@ def test_numpy_input_gives_numpy_transform_and_default_names():
 
 
 def test_set_output_pandas_in_pipeline(wholesale_log_std):
+    # reference: scikit-learn's StandardScaler + set_output; the direct fit on the standardised
+    # frame
     X = wholesale_log_std * 3.0 + 1.0
     pipe = make_pipeline(StandardScaler(), segmint.KMeans(n_clusters=3, random_state=0))
     pipe.set_output(transform="pandas")
@@ -157,6 +161,8 @@ def test_set_output_pandas_in_pipeline(wholesale_log_std):
 
 
 def test_polars_input_same_labels_as_pandas(wholesale_log_std):
+    # reference: segmint itself under a change that must not matter (polars instead of pandas
+    # input) — an invariance check, not accuracy
     X = wholesale_log_std
     pl_frame = pl.from_pandas(X.reset_index(drop=True))
     a = segmint.KMeans(n_clusters=4, random_state=3).fit(X)
@@ -176,6 +182,8 @@ def _fitted(wholesale_log_std):
 
 
 def test_clone_refits_identically(wholesale_log_std):
+    # reference: segmint itself under a change that must not matter (clone and refit) — an
+    # invariance check, not accuracy
     km = _fitted(wholesale_log_std)
     twin = clone(km)
     assert twin.get_params() == km.get_params()
@@ -185,6 +193,7 @@ def test_clone_refits_identically(wholesale_log_std):
 
 
 def test_pipeline_predictions(wholesale_log_std):
+    # reference: scikit-learn's StandardScaler output fitted directly
     X = wholesale_log_std
     pipe = make_pipeline(StandardScaler(), segmint.KMeans(n_clusters=4, random_state=0)).fit(X)
     direct = segmint.KMeans(n_clusters=4, random_state=0).fit(StandardScaler().fit_transform(X))
@@ -195,6 +204,8 @@ def test_pipeline_predictions(wholesale_log_std):
 
 @pytest.mark.parametrize("how", ["pickle", "deepcopy", "joblib"])
 def test_round_trips(wholesale_log_std, tmp_path, how):
+    # reference: segmint itself under a change that must not matter (pickle, deepcopy, joblib) — an
+    # invariance check, not accuracy
     X = wholesale_log_std
     km = _fitted(X)
     if how == "pickle":
@@ -226,6 +237,7 @@ def _exercise(km, X, w):
 
 
 def test_dataframe_and_weights_not_mutated(wholesale_log_std):
+    # reference: none numeric: API contract (inputs unmutated) checked directly
     X = wholesale_log_std
     X.iloc[3, 2] = np.nan
     before = X.copy(deep=True)
@@ -430,6 +442,7 @@ BAD_INPUT = {
 
 @pytest.mark.parametrize("case", list(BAD_INPUT))
 def test_bad_input_raises_segmint_error(frame, case):
+    # reference: none numeric: API contract (errors name the parameter or column) checked directly
     make, error, pattern = BAD_INPUT[case]
     call = make(frame)
     with pytest.raises(error, match=pattern) as info:
@@ -492,6 +505,7 @@ def test_more_bad_input_raises_segmint_error(frame, case):
 def test_rust_side_errors_pickle_and_name_the_parameter(frame):
     # tol=inf passes the Python check and is rejected by the Rust core: the error is still a
     # segmint error naming the parameter, and it pickles.
+    # reference: none numeric: API contract (errors pickle and name the parameter) checked directly
     with pytest.raises(InvalidInputError) as info:
         segmint.KMeans(n_clusters=2, tol=float("inf")).fit(frame)
     err = info.value
@@ -523,6 +537,7 @@ def test_errors_are_catchable_as_builtin_exceptions(frame):
 
 
 def test_error_pickles_with_default_what():
+    # reference: none numeric: API contract (errors pickle) checked directly
     for cls in (InvalidInputError, InvalidTypeError):
         err = cls("n_clusters: bad")
         back = pickle.loads(pickle.dumps(err))
@@ -536,6 +551,7 @@ def test_error_pickles_with_default_what():
 
 
 def test_missing_drop_equals_fit_on_complete_rows(wholesale_log_std):
+    # reference: the same fit on the complete rows only (pandas dropna)
     X = wholesale_log_std.copy()
     rng = np.random.default_rng(0)
     holes = rng.choice(len(X), size=25, replace=False)
@@ -612,6 +628,8 @@ def _fit_quietly(X, k, init, w, seed):
 @_SETTINGS
 @given(_problems(), st.integers(0, 2**32 - 1))
 def test_fit_properties(problem, seed):
+    # reference: the inertia formula Σ w‖x − c_label‖² computed in NumPy from the fit's labels
+    # and centres (hypothesis-generated problems); shapes and label range
     X, k, init, w = problem
     X_before = X.copy()
     km = _fit_quietly(X, k, init, w, seed)
@@ -632,6 +650,7 @@ def test_fit_properties(problem, seed):
 @_SETTINGS
 @given(_problems(), st.integers(0, 2**32 - 1))
 def test_predict_on_training_data_equals_labels(problem, seed):
+    # reference: the fit's labels (predict on the training rows must give them)
     X, k, init, w = problem
     km = _fit_quietly(X, k, init, w, seed)
     np.testing.assert_array_equal(km.predict(X).to_numpy(), km.labels_.to_numpy())

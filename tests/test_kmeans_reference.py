@@ -85,6 +85,8 @@ def test_blobs_same_start_same_result(stopping, seed):
 @pytest.mark.parametrize("stopping", STOPPING)
 def test_uniform_same_start_same_result(stopping):
     # No cluster structure: many iterations and many points near a boundary.
+    # reference: scikit-learn KMeans(algorithm='lloyd') from the same centres: labels, iterations,
+    # inertia and centres relative 1e-9
     X = _uniform()
     ours, ref = _fit_pair(X, _rows(X, 5, 3), **stopping)
     _assert_same_fit(ours, ref)
@@ -123,6 +125,7 @@ def test_textbook_example_by_hand():
     # Worked by hand: centres 0 and 10 on the points 0, 1, 2, 9, 11: the first step assigns
     # {0, 1, 2} and {9, 11}, moves the centres to 1 and 10, the second step changes nothing.
     # Inertia = (1 + 0 + 1) + (1 + 1) = 4. Exact in binary floating point, tolerance 1e-12.
+    # reference: by hand: centres 1 and 10, inertia 4
     X = np.array([[0.0], [1.0], [2.0], [9.0], [11.0]])
     km = segmint.KMeans(n_clusters=2, init=np.array([[0.0], [10.0]]), n_init=1).fit(X)
     assert km.labels_.tolist() == [0, 0, 0, 1, 1]
@@ -140,12 +143,15 @@ def _hard_blobs():
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_kmeanspp_at_least_as_good_as_sklearn(seed):
+def test_kmeanspp_not_worse_than_sklearn_on_seeds_0_to_5(seed):
+    # reference: scikit-learn's k-means++ best-of-n_init inertia on the same data (at most 1e-9
+    # relative above it, on these seeds)
     X, y = _hard_blobs()
     ours = segmint.KMeans(n_clusters=8, n_init=10, random_state=seed).fit(X)
     ref = sklearn.cluster.KMeans(n_clusters=8, n_init=10, random_state=seed).fit(X)
-    # Best of 10 greedy k-means++ runs: never worse than scikit-learn's best, up to rounding of
-    # the inertia sum (relative 1e-9).
+    # Best of 10 greedy k-means++ runs: on these six seeds not worse than scikit-learn's best, up
+    # to rounding of the inertia sum (relative 1e-9). A statement about these seeds, not a
+    # guarantee: the two seedings draw from different random streams.
     assert ours.inertia_ <= ref.inertia_ * (1 + 1e-9)
     # Agreement with the planted truth at least as good (1e-12: ARI rounding only).
     assert adjusted_rand_score(y, ours.labels_) >= adjusted_rand_score(y, ref.labels_) - 1e-12
@@ -164,6 +170,7 @@ def test_random_init_recovers_planted_blobs(seed):
     # 5!/5^5 ≈ 4 % but the Lloyd iterations repair most other starts (about half of single runs
     # reach the truth, measured with scikit-learn's random init too), so 10 restarts all miss
     # with probability ~0.5^10 < 0.1 %.
+    # reference: planted blobs (ARI)
     X, y = _separated_blobs()
     km = segmint.KMeans(n_clusters=5, init="random", n_init=10, random_state=seed).fit(X)
     assert adjusted_rand_score(y, km.labels_) > 0.95
@@ -171,6 +178,7 @@ def test_random_init_recovers_planted_blobs(seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_weighted_random_and_kmeanspp_recover_planted_blobs(seed):
+    # reference: planted blobs (ARI)
     X, y = _separated_blobs()
     w = np.random.default_rng(seed).integers(1, 6, size=len(X)).astype(np.float64)
     for init in ("random", "k-means++"):
@@ -192,11 +200,13 @@ def fitted_pair():
 
 
 def test_predict_matches_sklearn(fitted_pair):
+    # reference: scikit-learn KMeans.predict from the same fit
     ours, ref, X_new = fitted_pair
     np.testing.assert_array_equal(ours.predict(X_new).to_numpy(), ref.predict(X_new))
 
 
 def test_transform_matches_sklearn(fitted_pair):
+    # reference: scikit-learn KMeans.transform, relative 1e-9
     ours, ref, X_new = fitted_pair
     got = ours.transform(X_new)
     assert isinstance(got, np.ndarray)  # numpy in, numpy out
@@ -206,6 +216,7 @@ def test_transform_matches_sklearn(fitted_pair):
 
 def test_transform_by_hand():
     # Distances from (0, 0) and (3, 4) to centres (0, 0) and (6, 8): 0, 10 and 5, 5. Exact.
+    # reference: by hand: distances to centres 0 and 10
     X = np.array([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
     km = segmint.KMeans(n_clusters=2, init=np.array([[0.0, 0.0], [6.0, 8.0]]), n_init=1)
     km.fit(X[[0, 2]])
@@ -216,6 +227,7 @@ def test_transform_by_hand():
 
 @pytest.mark.parametrize("weighted", [False, True])
 def test_score_matches_sklearn(fitted_pair, weighted):
+    # reference: scikit-learn KMeans.score, relative 1e-9
     ours, ref, X_new = fitted_pair
     w = None
     if weighted:
@@ -226,6 +238,7 @@ def test_score_matches_sklearn(fitted_pair, weighted):
 
 
 def test_score_on_training_data_is_minus_inertia(fitted_pair):
+    # reference: scikit-learn's definition: score = −inertia on the training rows
     ours, _, _ = fitted_pair
     X = _blobs()
     np.testing.assert_allclose(ours.score(X), -ours.inertia_, rtol=RTOL, atol=0)
@@ -261,6 +274,8 @@ print(h.hexdigest())
 
 def test_bit_identical_across_rayon_num_threads(stdout_with_threads):
     # The pool reads RAYON_NUM_THREADS once per process: one fresh interpreter per setting.
+    # reference: segmint itself under a change that must not matter (1 or 2 threads) — an
+    # invariance check, not accuracy
     one = stdout_with_threads(_THREADS_SCRIPT, 1)
     two = stdout_with_threads(_THREADS_SCRIPT, 2)
     assert len(one) == 64
@@ -278,6 +293,8 @@ def _fingerprint(km: segmint.KMeans) -> tuple[bytes, bytes, bytes, int]:
 
 @pytest.mark.parametrize("init", ["k-means++", "random"])
 def test_bit_identical_across_n_jobs(init):
+    # reference: segmint itself under a change that must not matter (n_jobs) — an invariance check,
+    # not accuracy
     X, _ = make_blobs(n_samples=_N_ROWS, n_features=6, centers=8, cluster_std=3.0, random_state=1)
     X = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
     w = np.random.default_rng(1).integers(1, 6, size=len(X)).astype(np.float64)

@@ -4,8 +4,10 @@ From the same explicit starting prototypes, ``update="online"`` runs the same de
 algorithm as ``kmodes.KPrototypes`` (points visited in order, a prototype moves as soon as a
 point changes cluster, the mode rule "most frequent, smallest code on ties", the stopping rule
 "no move or the cost did not decrease"), so labels, cost, iterations and prototypes must agree.
-``update="batch"`` is checked against a Lloyd-style NumPy reference written out below, against
-the expanded data for integer weights, and against planted truth.
+``update="batch"`` is checked against scikit-learn's Lloyd k-means where the two coincide
+(gamma = 0, or numeric-only data), against a Lloyd-style NumPy reference of the documented rules
+written out below (mixed data), against the expanded data for integer weights, and against
+planted truth.
 
 Notes on the reference:
 
@@ -30,6 +32,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from sklearn.cluster import KMeans as SkKMeans
 from sklearn.metrics import adjusted_rand_score
 
 import segmint
@@ -187,6 +190,8 @@ SHAPES = [
 @pytest.mark.parametrize(("n", "p", "q", "levels", "k", "data_seed", "text"), SHAPES)
 @pytest.mark.parametrize("init_seed", [0, 1])
 def test_same_start_same_result_as_kmodes(n, p, q, levels, k, data_seed, text, init_seed):
+    # reference: kmodes.KPrototypes from the same prototypes: labels, iterations, modes; cost and
+    # means relative 1e-9
     df, _ = _planted(n, p, q, levels, k, data_seed, text=text)
     _, categorical = _split(df)
     num, labels, codes = _init_rows(df, k, 100 + init_seed, categorical)
@@ -201,6 +206,7 @@ def test_same_start_same_result_as_kmodes(n, p, q, levels, k, data_seed, text, i
 def test_runs_compared_with_kmodes_take_several_iterations():
     # Guard on the data above: the comparisons are only meaningful if the runs move points for
     # several passes (not 1-iteration fits).
+    # reference: kmodes.KPrototypes' iteration counts (the comparisons are not trivial)
     iters = []
     for n, p, q, levels, k, data_seed, text in (s.values for s in SHAPES):
         df, _ = _planted(n, p, q, levels, k, data_seed, text=text)
@@ -211,6 +217,7 @@ def test_runs_compared_with_kmodes_take_several_iterations():
 
 @pytest.mark.parametrize("gamma", [0.0, 0.3, 4.0])
 def test_explicit_gamma_same_result_as_kmodes(gamma):
+    # reference: kmodes.KPrototypes with the same gamma, same start
     df, _ = _planted(700, 3, 2, [4, 3], 4, 11)
     _, categorical = _split(df)
     num, labels, codes = _init_rows(df, 4, 7, categorical)
@@ -222,6 +229,7 @@ def test_explicit_gamma_same_result_as_kmodes(gamma):
 
 @pytest.mark.parametrize("max_iter", [1, 2])
 def test_max_iter_stops_like_kmodes(max_iter):
+    # reference: kmodes.KPrototypes with the same max_iter, same start
     df, _ = _planted(800, 3, 2, [4, 3], 4, 12)
     _, categorical = _split(df)
     num, labels, codes = _init_rows(df, 4, 3, categorical)
@@ -246,6 +254,7 @@ def test_integer_column_declared_categorical_same_result_as_kmodes():
 
 
 def test_gamma_default_equals_kmodes_on_columns_of_very_different_scales():
+    # reference: kmodes.KPrototypes' default gamma (0.5 · mean numeric SD) and its fit
     rng = np.random.default_rng(21)
     n = 400
     df = pd.DataFrame(
@@ -280,6 +289,7 @@ def test_gamma_default_equals_kmodes_on_columns_of_very_different_scales():
 )
 @given(data=st.data())
 def test_ties_broken_like_kmodes(data):
+    # reference: kmodes.KPrototypes on hypothesis-generated data with exact ties (derandomized)
     n = data.draw(st.integers(8, 40), label="n")
     p = data.draw(st.integers(1, 2), label="p")
     q = data.draw(st.integers(1, 2), label="q")
@@ -362,6 +372,8 @@ def test_weighted_online_equals_kmodes_with_its_weight_quirk_fixed(n, p, q, leve
     # do use the weight), so its weighted centroids are not weighted means and the runs differ
     # from segmint (which keeps weighted means) as soon as a weighted row moves. With that one
     # line fixed (monkeypatched), kmodes is the weighted Huang algorithm and must agree.
+    # reference: kmodes.KPrototypes with sample_weight (its weighted-mode quirk patched in the
+    # test)
     df, _ = _planted(n, p, q, levels, k, data_seed)
     _, categorical = _split(df)
     w = np.random.default_rng(data_seed).integers(1, 6, size=n).astype(np.float64)
@@ -377,6 +389,8 @@ def test_weighted_online_equals_kmodes_with_its_weight_quirk_fixed(n, p, q, leve
 
 
 def test_unit_weights_equal_no_weights():
+    # reference: segmint itself under a change that must not matter (unit weights) — an invariance
+    # check, not accuracy
     df, _ = _planted(500, 3, 2, [4, 3], 3, 32)
     num, labels, _ = _init_rows(df, 3, 2, _split(df)[1])
     a = _segmint_fit(df, 3, num, labels)
@@ -451,6 +465,8 @@ def _batch_reference(df, k, num0, labels0, gamma, max_iter=100, weights=None):
     ],
 )
 def test_batch_equals_numpy_reference(n, p, q, levels, k, data_seed, weighted):
+    # reference: _batch_reference above: a NumPy rewrite of the documented batch rules (not an
+    # outside package; see test_batch_is_scikit_learn_lloyd_on_the_numeric_part for that)
     df, _ = _planted(n, p, q, levels, k, data_seed)
     numeric, categorical = _split(df)
     w = None
@@ -471,12 +487,49 @@ def test_batch_equals_numpy_reference(n, p, q, levels, k, data_seed, weighted):
     np.testing.assert_array_equal(centres[categorical].to_numpy(dtype=object), ref_modes)
 
 
+@pytest.mark.parametrize(
+    ("data_seed", "weighted", "numeric_only"),
+    [(70, False, False), (71, True, False), (72, False, True), (73, True, True)],
+)
+def test_batch_is_scikit_learn_lloyd_on_the_numeric_part(data_seed, weighted, numeric_only):
+    # reference: scikit-learn's KMeans(algorithm="lloyd", tol=0) from the same numeric
+    # prototypes. With gamma = 0 the categorical columns do not enter the assignment, and on
+    # numeric-only data there are none: the batch update is then Lloyd's algorithm on the
+    # numeric columns. Same labels; means relative 1e-9 (+ 1e-9 absolute); cost = inertia,
+    # relative 1e-9 (sums in a different order). (The iteration counts are not compared:
+    # scikit-learn counts its final assignment pass differently.)
+    df, _ = _planted(1500, 3, 2, [4, 3], 5, data_seed, spread=2.0)
+    numeric, categorical = _split(df)
+    num, labels, _ = _init_rows(df, 5, 3, categorical)
+    w = None
+    if weighted:
+        w = np.random.default_rng(data_seed).integers(1, 6, size=len(df)).astype(np.float64)
+    if numeric_only:
+        model = segmint.KPrototypes(
+            5, init=(num, np.empty((5, 0), dtype=object)), update="batch", n_init=1
+        ).fit(df[numeric], sample_weight=w)
+    else:
+        model = segmint.KPrototypes(
+            5, init=(num, labels), update="batch", n_init=1, gamma=0.0
+        ).fit(df, sample_weight=w)
+    ref = SkKMeans(5, init=num, n_init=1, algorithm="lloyd", tol=0.0, max_iter=300)
+    ref.fit(df[numeric].to_numpy(), sample_weight=w)
+    assert ref.n_iter_ >= 3  # the run moves rows for several passes
+    np.testing.assert_array_equal(model.labels_.to_numpy(), ref.labels_)
+    np.testing.assert_allclose(
+        model.cluster_centers_[numeric].to_numpy(), ref.cluster_centers_, rtol=RTOL, atol=1e-9
+    )
+    assert model.cost_ == pytest.approx(ref.inertia_, rel=RTOL)
+
+
 @pytest.mark.parametrize("seed", [50, 51])
 def test_batch_integer_weights_equal_expanded_data(seed):
     # Frequency weights: weight w on a row is the same as w copies of it (same start, same
     # gamma). Labels repeat; cost, means: relative 1e-9 (Σ w·x vs x + x + ...).
     # gamma is given: its default is computed from the unweighted rows, as kmodes does (checked
     # below), so it differs between the weighted and the expanded table.
+    # reference: the same data with rows repeated by their integer weights (cost, means relative
+    # 1e-9); kmodes' default gamma formula
     df, _ = _planted(800, 3, 2, [4, 3], 4, seed)
     numeric, categorical = _split(df)
     w = np.random.default_rng(seed).integers(1, 5, size=len(df))
@@ -520,6 +573,7 @@ def test_batch_cost_never_above_its_starting_point(seed):
     # Starting points of any quality (random rows, or all prototypes from one planted group):
     # the final cost is at most the cost of the initial assignment, computed here by hand
     # (relative 1e-9 for summation order).
+    # reference: the cost of the initial assignment computed by hand in NumPy
     df, truth = _separated(seed=seed)
     numeric, categorical = ["budget", "volume", "frequency"], ["industry", "size"]
     x, cats = df[numeric].to_numpy(), df[categorical].to_numpy(dtype=object)
@@ -538,6 +592,8 @@ def test_batch_cost_never_above_its_starting_point(seed):
 @pytest.mark.parametrize("init", ["k-means++", "random", "huang"])
 def test_same_seed_identical_with_one_or_two_threads(update, init):
     # 5,000 rows: several 1024-row chunks, merged in a fixed order whatever the thread count.
+    # reference: segmint itself under a change that must not matter (1 or 2 threads) — an
+    # invariance check, not accuracy
     df, _ = _planted(5000, 3, 3, [4, 5, 3], 5, 60, spread=2.0)
     w = np.random.default_rng(60).integers(1, 4, size=len(df)).astype(np.float64)
     prints = []
@@ -563,7 +619,10 @@ def test_same_seed_identical_with_one_or_two_threads(update, init):
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_kmeanspp_best_cost_at_least_as_good_as_kmodes_huang(seed):
+def test_kmeanspp_best_cost_not_above_kmodes_huang_on_seeds_0_to_3(seed):
+    # What this shows: on these four data seeds, segmint's k-means++ start reaches a cost no
+    # higher than kmodes' Huang start (reference: kmodes.KPrototypes, its own cost_). It is NOT
+    # a claim that segmint is at least as good in general (see the seeds where it is not, below).
     # Best of n_init=5 runs each: segmint's D²-weighted seeding vs kmodes' Huang init, on planted
     # mixed data (4 groups, 3 numeric + 3 categorical columns). Measured (cost equal to 1e-15;
     # ARI to the planted truth, segmint / kmodes): seed 0: 0.9927 / 0.9927, 1: 1.0 / 1.0,
@@ -594,6 +653,7 @@ def test_kmeanspp_best_cost_at_least_as_good_as_kmodes_huang(seed):
 def test_every_init_recovers_well_separated_groups(init, update, seed):
     # 10 restarts (the default) on well-separated groups: ARI to the planted truth >= 0.95
     # (measured: 0.99+ for every combination).
+    # reference: planted groups (ARI ≥ 0.95)
     df, truth = _separated(seed=seed)
     m = segmint.KPrototypes(4, init=init, update=update, random_state=seed).fit(df)
     assert adjusted_rand_score(truth, m.labels_) >= 0.95
@@ -633,6 +693,7 @@ def b2b_model():
 
 
 def test_labels_are_a_series_on_the_callers_index(b2b_model):
+    # reference: none numeric: API contract (labels on the caller's index) checked directly
     df, m = b2b_model
     assert isinstance(m.labels_, pd.Series)
     assert m.labels_.name == "segment"
@@ -641,6 +702,7 @@ def test_labels_are_a_series_on_the_callers_index(b2b_model):
 
 
 def test_cluster_centers_means_and_modes_in_the_callers_column_order(b2b_model):
+    # reference: pandas: means and modes of each cluster's members
     df, m = b2b_model
     centres = m.cluster_centers_
     assert isinstance(centres, pd.DataFrame)
@@ -667,6 +729,7 @@ def test_cluster_centers_means_and_modes_in_the_callers_column_order(b2b_model):
 
 
 def test_categorical_none_detects_category_text_string_and_bool_columns(b2b_model):
+    # reference: none numeric: API contract (column kinds detected) checked directly
     df, m = b2b_model
     explicit = segmint.KPrototypes(3, categorical=TEXTLIKE, random_state=0).fit(df)
     assert m.labels_.equals(explicit.labels_)
@@ -683,6 +746,7 @@ def test_categorical_by_position_equals_by_name(b2b_model):
 
 
 def test_integer_column_declared_categorical_is_matched_not_averaged():
+    # reference: pandas: the modes of the declared column
     df = _b2b()
     m = segmint.KPrototypes(3, categorical=[*TEXTLIKE, "orders"], random_state=0).fit(df)
     centres = m.cluster_centers_
@@ -721,6 +785,7 @@ def _by_hand(m: segmint.KPrototypes, X: pd.DataFrame) -> np.ndarray:
 
 
 def test_predict_matches_hand_computation_including_unseen_categories(b2b_model):
+    # reference: distances computed by hand in NumPy (squared Euclidean + gamma × mismatches)
     _, m = b2b_model
     new = _b2b(n=200, seed=5)
     rng = np.random.default_rng(5)
@@ -739,6 +804,7 @@ def test_predict_unseen_category_counts_one_mismatch_against_every_mode(b2b_mode
     # nearest on the other columns: a prototype itself with an unknown industry is at distance
     # gamma from its own prototype and at least that from every other one, so it goes back to
     # its own segment (the groups are 10 apart on budget: no tie).
+    # reference: by hand: an unseen category mismatches every mode
     df, m = b2b_model
     centres = m.cluster_centers_
     categories = {c: df[c].dtype for c in ["size_class", "exporter", "reach"]}
@@ -757,6 +823,7 @@ def test_predict_on_the_training_rows_gives_labels(b2b_model):
 
 
 def test_predict_on_training_rows_gives_labels_for_other_fits():
+    # reference: the fit's labels (predict on the training rows must give them)
     for update in ("online", "batch"):
         df, _ = _planted(1500, 3, 2, [4, 3], 4, 70, spread=2.0)
         m = segmint.KPrototypes(4, update=update, random_state=1, n_init=3).fit(df)
@@ -764,6 +831,8 @@ def test_predict_on_training_rows_gives_labels_for_other_fits():
 
 
 def test_pickle_round_trip_predicts_identically(b2b_model):
+    # reference: segmint itself under a change that must not matter (pickle) — an invariance check,
+    # not accuracy
     _, m = b2b_model
     clone = pickle.loads(pickle.dumps(m))
     new = _b2b(n=100, seed=9)
@@ -775,6 +844,7 @@ def test_pickle_round_trip_predicts_identically(b2b_model):
 def test_missing_drop_leaves_rows_out_and_fits_the_rest():
     # missing="drop": rows with a missing value get label -1; the others are clustered exactly
     # as the complete rows alone (same explicit start).
+    # reference: the same fit on the complete rows only (pandas dropna)
     df = _b2b()
     holes = _with(_with(df, "budget", 4, np.nan), "industry", 7, None)
     complete = holes.drop(index=holes.index[[4, 7]])
@@ -909,6 +979,7 @@ BAD_FIT = [
 
 @pytest.mark.parametrize(("make", "error", "what"), BAD_FIT)
 def test_bad_input_raises_a_clear_error(make, error, what):
+    # reference: none numeric: API contract (errors name the parameter or column) checked directly
     df, params = make(_b2b())
     params = {"n_clusters": 4, "random_state": 0, **params}
     before = df.copy(deep=True)
@@ -925,6 +996,7 @@ def test_bad_input_raises_a_clear_error(make, error, what):
 def test_init_with_one_categorical_column_takes_flat_modes_and_checks_their_number():
     # One categorical column: the modes may be a flat list (one label per prototype); a flat
     # list of the wrong length is a segmint error naming init, like any other wrong shape.
+    # reference: none numeric: API contract (init shapes) checked directly
     df = pd.DataFrame({"a": np.arange(10.0), "c": pd.Categorical(list("xyxyxyxyxy"))})
     centres = np.array([[0.0], [9.0]])
     flat = segmint.KPrototypes(2, init=(centres, ["x", "y"])).fit(df)
@@ -940,6 +1012,7 @@ def test_init_with_one_categorical_column_takes_flat_modes_and_checks_their_numb
 
 
 def test_predict_with_a_missing_column_names_it(b2b_model):
+    # reference: none numeric: API contract (errors name the column) checked directly
     df, m = b2b_model
     with pytest.raises(segmint.InvalidInputError) as info:
         m.predict(df.drop(columns="exporter"))
@@ -948,6 +1021,7 @@ def test_predict_with_a_missing_column_names_it(b2b_model):
 
 
 def test_nothing_mutated_by_fit_and_predict():
+    # reference: none numeric: API contract (inputs unmutated) checked directly
     df = _b2b()
     before = df.copy(deep=True)
     num = _INIT_NUM[:3].copy()

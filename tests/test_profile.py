@@ -28,6 +28,8 @@ def prof(wholesale):
 
 
 def test_numeric_tests_equal_scipy(wholesale, prof):
+    # reference: scipy.stats.f_oneway and kruskal (statistics relative 1e-9, p 1e-6); η² computed
+    # in NumPy
     df, labels = wholesale
     for col in sg.datasets.SPEND_COLUMNS:
         groups = [df[col][labels == g] for g in range(4)]
@@ -48,6 +50,7 @@ def test_numeric_tests_equal_scipy(wholesale, prof):
 
 
 def test_categorical_tests_equal_scipy(wholesale, prof):
+    # reference: scipy.stats.chi2_contingency (χ² 1e-9, p 1e-6); Cramér's V computed in NumPy
     df, labels = wholesale
     for col in ["Channel", "Region"]:
         table = pd.crosstab(labels, df[col])
@@ -61,11 +64,13 @@ def test_categorical_tests_equal_scipy(wholesale, prof):
 
 
 def test_holm_equals_statsmodels(prof):
+    # reference: statsmodels multipletests(method='holm'), relative 1e-12
     expected = multipletests(prof.tests["p_value"], method="holm")[1]
     np.testing.assert_allclose(prof.tests["p_holm"], expected, rtol=1e-12)
 
 
 def test_group_statistics_equal_pandas(wholesale, prof):
+    # reference: pandas groupby means / medians / SDs / shares, relative 1e-12
     df, labels = wholesale
     grouped = df[sg.datasets.SPEND_COLUMNS].groupby(labels)
     for col in sg.datasets.SPEND_COLUMNS:
@@ -85,6 +90,7 @@ def test_group_statistics_equal_pandas(wholesale, prof):
 
 
 def test_missing_values_are_left_out_per_variable():
+    # reference: scipy.stats.f_oneway / chi2_contingency on each variable's complete rows
     rng = np.random.default_rng(0)
     df = pd.DataFrame({"x": rng.normal(size=200), "c": rng.choice(["a", "b", "c"], 200)})
     df.loc[::7, "x"] = np.nan
@@ -101,6 +107,7 @@ def test_missing_values_are_left_out_per_variable():
 
 
 def test_small_segments_warn_and_are_flagged(wholesale):
+    # reference: segment sizes counted from the labels
     df, labels = wholesale
     sizes = labels.value_counts()
     smallest = sizes.idxmin()
@@ -115,6 +122,7 @@ def test_small_segments_warn_and_are_flagged(wholesale):
 
 
 def test_personas_name_the_dominant_category_and_indices(wholesale, prof):
+    # reference: pandas: shares and indices per segment; Holm p from the tests table
     df, labels = wholesale
     for seg, text in prof.personas.items():
         share = (labels == seg).mean()
@@ -130,6 +138,7 @@ def test_personas_name_the_dominant_category_and_indices(wholesale, prof):
 
 
 def test_outputs_render(prof):
+    # reference: the data's row count (440)
     html = prof._repr_html_()
     assert "Segment profile" in html and "Fresh" in html
     wide = prof.to_frame()
@@ -138,6 +147,8 @@ def test_outputs_render(prof):
 
 
 def test_labels_by_column_name_and_errors(wholesale):
+    # reference: segmint itself under a change that must not matter (labels given as a column name)
+    # — an invariance check, not accuracy
     df, labels = wholesale
     with_labels = df.assign(segment=labels)
     a = sg.profile(with_labels, "segment")
@@ -155,6 +166,7 @@ def test_labels_by_column_name_and_errors(wholesale):
 
 
 def test_migration_counts_and_ari():
+    # reference: by hand: a nine-customer example (share moved 1/9)
     ids = [f"C{i}" for i in range(10)]
     before = pd.Series([0, 0, 0, 0, 1, 1, 1, 2, 2, 2], index=ids)
     after = pd.Series(["a", "a", "a", "b", "b", "b", "b", "c", "c"], index=ids[:9])
@@ -172,6 +184,7 @@ def test_migration_counts_and_ari():
 
 
 def test_plot_returns_a_heatmap_of_the_indices(prof):
+    # reference: pandas: log2 of the index (segment mean / overall mean × 100)
     import matplotlib
 
     matplotlib.use("Agg")

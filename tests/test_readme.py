@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 
 
 def test_readme_example_runs():
+    # reference: none numeric: API contract (the README example runs) checked directly
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     code = re.search(r"```python\n(.*?)```", readme, re.DOTALL).group(1)
     namespace: dict = {}

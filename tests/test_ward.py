@@ -63,6 +63,8 @@ def case(request):
 
 
 def test_linkage_matrix_equals_scipy(case):
+    # reference: scipy.cluster.hierarchy.linkage(X, 'ward'): merges and sizes exactly, heights
+    # relative 1e-9
     X, Z, model = case
     ours = model.linkage_matrix_
     assert ours.shape == Z.shape == (len(X) - 1, 4)
@@ -76,6 +78,7 @@ def test_linkage_matrix_equals_scipy(case):
 
 @pytest.mark.parametrize("k", [1, 2, 3, 7, 25])
 def test_n_clusters_cut_equals_fcluster_maxclust(case, k):
+    # reference: scipy fcluster(criterion='maxclust') on SciPy's linkage (ARI 1)
     X, Z, _ = case
     model = segmint.Ward(n_clusters=k).fit(X)
     ref = fcluster(Z, k, criterion="maxclust")
@@ -88,6 +91,7 @@ def test_n_clusters_cut_equals_fcluster_maxclust(case, k):
 
 
 def test_n_clusters_equal_to_n_gives_singletons():
+    # reference: by hand: n clusters of n rows are singletons
     X = _data(30, 2, "uniform", 9)
     model = segmint.Ward(n_clusters=30).fit(X)
     np.testing.assert_array_equal(model.labels_.to_numpy(), np.arange(30))
@@ -103,6 +107,8 @@ def _thresholds(Z: np.ndarray) -> list[float]:
 
 
 def test_distance_threshold_equals_sklearn(case):
+    # reference: scikit-learn AgglomerativeClustering(distance_threshold) and scipy
+    # fcluster('distance')
     X, Z, _ = case
     for t in _thresholds(Z):
         ref = AgglomerativeClustering(n_clusters=None, distance_threshold=t, linkage="ward").fit(X)
@@ -115,6 +121,7 @@ def test_distance_threshold_equals_sklearn(case):
 
 def test_distance_threshold_at_a_merge_height_does_not_make_that_merge():
     # scikit-learn's rule: clusters are not merged at a linkage distance >= the threshold.
+    # reference: scikit-learn's rule (no merge at a distance ≥ the threshold), heights from SciPy
     X = _data(200, 3, "blobs", 11)
     Z = segmint.Ward(n_clusters=1).fit(X).linkage_matrix_
     for i in (1, 2, 5):
@@ -126,6 +133,7 @@ def test_distance_threshold_at_a_merge_height_does_not_make_that_merge():
 
 def test_heights_by_hand():
     # 0 and 1 merge at √(2·1·1/2)·1 = 1; then {0, 1} (centroid 0.5) and 10 at √(2·2·1/3)·9.5
+    # reference: by hand: Ward heights 1 and √(4/3)·9.5
     model = segmint.Ward(n_clusters=2).fit(np.array([[0.0], [1.0], [10.0]]))
     Z = model.linkage_matrix_
     np.testing.assert_array_equal(Z[:, [0, 1, 3]], [[0, 1, 2], [2, 3, 3]])
@@ -134,6 +142,7 @@ def test_heights_by_hand():
 
 
 def test_dendrogram_draws_it(case):
+    # reference: scipy.cluster.hierarchy.dendrogram of SciPy's linkage
     X, Z, model = case
     ours = dendrogram(model.linkage_matrix_, no_plot=True)
     ref = dendrogram(Z, no_plot=True)
@@ -143,6 +152,7 @@ def test_dendrogram_draws_it(case):
 
 
 def test_pandas_in_pandas_out():
+    # reference: none numeric: API contract (labels on the caller's index) checked directly
     X = pd.DataFrame(
         _data(120, 3, "blobs", 12),
         columns=["spend", "orders", "tenure"],
@@ -161,6 +171,8 @@ def test_pandas_in_pandas_out():
 
 
 def test_thread_count_does_not_change_the_result():
+    # reference: segmint itself under a change that must not matter (n_jobs) — an invariance check,
+    # not accuracy
     X = _data(800, 4, "blobs", 13)
     z1 = segmint.Ward(n_clusters=5, n_jobs=1).fit(X).linkage_matrix_
     z2 = segmint.Ward(n_clusters=5, n_jobs=2).fit(X).linkage_matrix_
@@ -171,6 +183,7 @@ def test_ties_give_a_valid_monotone_tree():
     # Integer grid with duplicates: the hierarchy is not unique, but it must be a valid
     # linkage with non-decreasing heights, the same total merge cost as SciPy's, and as many
     # merges at height 0 (the duplicates).
+    # reference: scipy is_valid_linkage and SciPy's total merge cost (relative 1e-9)
     rng = np.random.default_rng(14)
     X = rng.integers(0, 4, size=(300, 2)).astype(np.float64)
     ours = segmint.Ward(n_clusters=3).fit(X).linkage_matrix_

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -83,3 +85,122 @@ def n_threads(n_jobs: Any) -> int:
     cpus = os.cpu_count() or 1
     jobs = int(n_jobs)
     return jobs if jobs > 0 else max(1, cpus + 1 + jobs)
+
+
+# --- Parameter constraints, declared once per estimator ------------------------------------
+#
+# An estimator lists `_parameter_constraints = {name: check, ...}` (the idea of scikit-learn's
+# `_parameter_constraints`, in our own small code); `validate_params(estimator)` checks every
+# listed parameter and returns the converted values, so `fit` starts from one call instead of
+# checks spread over its body. Checks that involve the data (k <= n) stay in `fit`.
+
+
+class Check:
+    """A parameter check: called with the value and the parameter's name, returns the value
+    converted for the core or raises `InvalidInputError` naming the parameter."""
+
+    def __call__(self, value: Any, name: str) -> Any:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Integer(Check):
+    """An integer in [low, high]; None allowed when `optional`."""
+
+    low: int
+    high: int | None = None
+    optional: bool = False
+
+    def __call__(self, value: Any, name: str) -> Any:
+        if value is None and self.optional:
+            return None
+        return check_int(value, name, self.low, self.high)
+
+
+@dataclass(frozen=True)
+class Interval(Check):
+    """A finite real number in an interval (open or closed at each end); None allowed when
+    `optional`."""
+
+    low: float = -math.inf
+    high: float = math.inf
+    closed: str = "both"  # "both", "left", "right", "neither"
+    optional: bool = False
+
+    def __call__(self, value: Any, name: str) -> Any:
+        if value is None and self.optional:
+            return None
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+        v = float(value) if ok else math.nan
+        if ok and math.isfinite(v):
+            left = v >= self.low if self.closed in ("both", "left") else v > self.low
+            right = v <= self.high if self.closed in ("both", "right") else v < self.high
+            if left and right:
+                return v
+        raise InvalidInputError(f"{name}: must be {self.describe()}, got {value!r}", name)
+
+    def describe(self) -> str:
+        lo = "[" if self.closed in ("both", "left") else "("
+        hi = "]" if self.closed in ("both", "right") else ")"
+        if math.isinf(self.high):
+            return f"a number {'>=' if lo == '[' else '>'} {self.low:g}"
+        if math.isinf(self.low):
+            return f"a number {'<=' if hi == ']' else '<'} {self.high:g}"
+        return f"a number in {lo}{self.low:g}, {self.high:g}{hi}"
+
+
+@dataclass(frozen=True)
+class Positive(Check):
+    """A finite positive number."""
+
+    def __call__(self, value: Any, name: str) -> float:
+        return check_positive(value, name)
+
+
+@dataclass(frozen=True)
+class Options(Check):
+    """One of a fixed set of values."""
+
+    choices: tuple[Any, ...]
+
+    def __call__(self, value: Any, name: str) -> Any:
+        try:
+            found = value in self.choices
+        except TypeError:  # unhashable
+            found = False
+        if not found:
+            raise InvalidInputError(f"{name}: must be one of {self.choices}, got {value!r}", name)
+        return value
+
+
+@dataclass(frozen=True)
+class RandomState(Check):
+    """`random_state` as the u64 seed of the core."""
+
+    def __call__(self, value: Any, name: str) -> int:
+        return seed(value)
+
+
+@dataclass(frozen=True)
+class Threads(Check):
+    """`n_jobs` as the number of threads of the core's pool."""
+
+    def __call__(self, value: Any, name: str) -> int:
+        return n_threads(value)
+
+
+@dataclass(frozen=True)
+class Flag(Check):
+    """A boolean (numpy booleans accepted)."""
+
+    def __call__(self, value: Any, name: str) -> bool:
+        if not isinstance(value, bool | np.bool_):
+            raise InvalidInputError(f"{name}: must be True or False, got {value!r}", name)
+        return bool(value)
+
+
+def validate_params(estimator: Any) -> dict[str, Any]:
+    """Every parameter in the estimator class's `_parameter_constraints`, checked and
+    converted, by name."""
+    constraints: dict[str, Check] = type(estimator)._parameter_constraints
+    return {name: check(getattr(estimator, name), name) for name, check in constraints.items()}

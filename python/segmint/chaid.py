@@ -15,7 +15,7 @@ import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -29,24 +29,7 @@ _TESTS = ("pearson", "likelihood_ratio")
 _MERGING = {0: "nominal", 1: "ordinal", 2: "floating"}
 
 
-def _check_alpha(value: Any, name: str) -> float:
-    if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
-        or not 0.0 < float(value) < 1.0
-    ):
-        raise InvalidInputError(f"{name}: must be a number in (0, 1), got {value!r}", name)
-    return float(value)
-
-
-def _check_size(value: Any, name: str) -> float:
-    if (
-        not isinstance(value, numbers.Real)
-        or isinstance(value, bool)
-        or not (math.isfinite(float(value)) and float(value) >= 0)
-    ):
-        raise InvalidInputError(f"{name}: must be a number >= 0, got {value!r}", name)
-    return float(value)
+_ALPHA = _validation.Interval(0.0, 1.0, closed="neither")
 
 
 def _py(v: Any) -> Any:
@@ -153,6 +136,16 @@ class _Condition:
         else:
             expr = f"{c} IN ({', '.join(lit(v) for v in self.labels)})"
         return f"({expr} OR {c} IS NULL)" if self.missing else f"({expr})"
+
+
+def _class_array(classes: Sequence[Any]) -> np.ndarray:
+    """The classes as a 1-D array: numeric classes keep their dtype (as scikit-learn does), so
+    that `predict` returns numbers as numbers; anything else as objects."""
+    arr = np.asarray(list(classes))
+    if arr.ndim != 1 or arr.dtype.kind not in "biuf":
+        arr = np.empty(len(classes), dtype=object)
+        arr[:] = list(classes)
+    return arr
 
 
 @dataclass(frozen=True)
@@ -280,30 +273,35 @@ class CHAID(BaseEstimator):
 
     # --- fitting -------------------------------------------------------------------------------
 
+    _parameter_constraints: ClassVar[dict[str, _validation.Check]] = {
+        "alpha_merge": _ALPHA,
+        "alpha_split": _ALPHA,
+        "alpha_split_merged": _ALPHA,
+        "max_depth": _validation.Integer(0, optional=True),
+        "min_parent_size": _validation.Interval(0.0),
+        "min_child_size": _validation.Interval(0.0),
+        "max_bins": _validation.Integer(2),
+        "test": _validation.Options(_TESTS),
+        "target_type": _validation.Options(("auto", "categorical", "continuous")),
+        "n_jobs": _validation.Threads(),
+    }
+
     def fit(self, X: Any, y: Any, sample_weight: Any = None, case_weight: Any = None) -> CHAID:
         """Grow the tree on predictors `X` (a DataFrame) and target `y`."""
-        alpha_merge = _check_alpha(self.alpha_merge, "alpha_merge")
-        alpha_split = _check_alpha(self.alpha_split, "alpha_split")
-        alpha_split_merged = _check_alpha(self.alpha_split_merged, "alpha_split_merged")
-        max_depth = (
-            None
-            if self.max_depth is None
-            else _validation.check_int(self.max_depth, "max_depth", 0)
-        )
-        min_parent = _check_size(self.min_parent_size, "min_parent_size")
-        min_child = _check_size(self.min_child_size, "min_child_size")
-        max_bins = _validation.check_int(self.max_bins, "max_bins", 2)
-        if self.test not in _TESTS:
-            raise InvalidInputError(f"test: must be one of {_TESTS}, got {self.test!r}", "test")
+        p = _validation.validate_params(self)
+        alpha_merge, alpha_split = p["alpha_merge"], p["alpha_split"]
+        alpha_split_merged, max_depth = p["alpha_split_merged"], p["max_depth"]
+        min_parent, min_child = p["min_parent_size"], p["min_child_size"]
+        max_bins = p["max_bins"]
         ordinal = self.ordinal
         if isinstance(ordinal, str):
             ordinal = [ordinal]
         if ordinal is not None:
             ordinal = [str(c) for c in ordinal]
-        threads = _validation.n_threads(self.n_jobs)
+        threads = p["n_jobs"]
         data = _frame.measured_table(X, ordinal=ordinal)
         n = len(data.index)
-        target = _frame.target(y, n, target_type=self.target_type)
+        target = _frame.target(y, n, target_type=p["target_type"])
         freq = _frame.positive_weights(sample_weight, n, "sample_weight")
         case = _frame.positive_weights(case_weight, n, "case_weight")
         if case is not None and (case <= 0).any():
@@ -328,22 +326,61 @@ class CHAID(BaseEstimator):
             max_bins=max_bins,
             exhaustive=bool(self.exhaustive),
             split_merged=bool(self.split_merged),
-            statistic=self.test,
+            statistic=p["test"],
             n_threads=threads,
         )
         self._tree = _TreeArrays.from_core(tree)
         self._encoding = data.encoding
         self._target_name = target.name or "y"
         self._continuous = target.values is not None
-        self.classes_ = np.asarray(target.classes, dtype=object)
-        self.n_features_in_ = len(data.encoding.columns)
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray(data.encoding.columns, dtype=object)
+        self.classes_ = _class_array(target.classes)
+        _frame.check_features(self, X, reset=True)
         self._build_summary()
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "_tree")
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        # Missing predictor values are a category of their own (nominal) or float (ordinal).
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy of `predict` for a categorical target, R² for a continuous one.
+
+        Parameters
+        ----------
+        X : DataFrame or array of shape (n_samples, n_features)
+            Predictors.
+        y : array-like of shape (n_samples,)
+            True target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights.
+
+        Returns
+        -------
+        float
+            ``accuracy_score`` (categorical target) or ``r2_score`` (continuous target).
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> X, y = customers.drop(columns="Channel"), customers["Channel"]
+        >>> tree = sg.CHAID(max_depth=2).fit(X, y)
+        >>> round(tree.score(X, y), 3)
+        0.889
+        """
+        from sklearn.metrics import accuracy_score, r2_score
+
+        check_is_fitted(self)
+        pred = self.predict(X).to_numpy()
+        truth = np.asarray(y)
+        if self._continuous:
+            return float(r2_score(truth, pred, sample_weight=sample_weight))
+        return float(accuracy_score(truth, pred, sample_weight=sample_weight))
 
     # --- structure -------------------------------------------------------------------------------
 
@@ -542,6 +579,7 @@ class CHAID(BaseEstimator):
 
     def _data(self, X: Any) -> _frame.MeasuredTable:
         check_is_fitted(self)
+        _frame.check_features(self, X, reset=False, by_name=True)
         return _frame.measured_table(X, encoding=self._encoding)
 
     def _leaves(self, data: _frame.MeasuredTable) -> np.ndarray:
@@ -575,6 +613,7 @@ class CHAID(BaseEstimator):
 
     def predict_proba(self, X: Any) -> pd.DataFrame:
         """Class shares of each row's leaf (columns: the classes), on X's index."""
+        check_is_fitted(self)
         if self._continuous:
             raise InvalidInputError("predict_proba: the target is continuous", "y")
         data = self._data(X)
@@ -858,8 +897,8 @@ def merge_table(
         np.ascontiguousarray(table, dtype=np.float64),
         ordinal=bool(ordinal),
         statistic=test,
-        alpha_merge=_check_alpha(alpha_merge, "alpha_merge"),
-        alpha_split_merged=_check_alpha(alpha_split_merged, "alpha_split_merged"),
+        alpha_merge=_ALPHA(alpha_merge, "alpha_merge"),
+        alpha_split_merged=_ALPHA(alpha_split_merged, "alpha_split_merged"),
         exhaustive=bool(exhaustive),
         split_merged=bool(split_merged),
         min_child_size=float(min_child_size),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -126,15 +126,21 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             raise InvalidInputError("init: the initial centres contain NaN or inf", "init")
         return "array", centres
 
+    _parameter_constraints: ClassVar[dict[str, _validation.Check]] = {
+        "n_clusters": _validation.Integer(1, _U32),
+        "n_init": _validation.Integer(1, _U32),
+        "max_iter": _validation.Integer(1, _U32),
+        "tol": _validation.Interval(0.0),
+        "missing": _validation.Options(_frame.MISSING_POLICIES),
+        "random_state": _validation.RandomState(),
+        "n_jobs": _validation.Threads(),
+    }
+
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
         """Cluster `X` (a DataFrame or 2-D array of numbers)."""
-        n_clusters = _validation.check_int(self.n_clusters, "n_clusters", 1, _U32)
-        n_init = _validation.check_int(self.n_init, "n_init", 1, _U32)
-        max_iter = _validation.check_int(self.max_iter, "max_iter", 1, _U32)
-        if not isinstance(self.tol, numbers.Real) or not self.tol >= 0:
-            raise InvalidInputError(f"tol: must be a number >= 0, got {self.tol!r}", "tol")
-        threads = _validation.n_threads(self.n_jobs)
-        seed = _validation.seed(self.random_state)
+        p = _validation.validate_params(self)
+        n_clusters, n_init, max_iter = p["n_clusters"], p["n_init"], p["max_iter"]
+        threads, seed = p["n_jobs"], p["random_state"]
         data = _frame.numeric_input(self, X, reset=True, missing=self.missing)
         n_samples = data.values.shape[0]
         if n_samples < n_clusters:
@@ -152,7 +158,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             init_centers=centres,
             n_init=n_init,
             max_iter=max_iter,
-            tol=float(self.tol),
+            tol=p["tol"],
             seed=seed,
             n_threads=threads,
         )
@@ -347,18 +353,26 @@ class KPrototypes(ClusterMixin, BaseEstimator):
             codes[:, a] = found
         return "given", centres, codes
 
+    _parameter_constraints: ClassVar[dict[str, _validation.Check]] = {
+        "n_clusters": _validation.Integer(1, _U32),
+        "gamma": _validation.Interval(0.0, optional=True),
+        "update": _validation.Options(("online", "batch")),
+        "n_init": _validation.Integer(1, _U32),
+        "max_iter": _validation.Integer(1, _U32),
+        "missing": _validation.Options(_frame.MISSING_POLICIES),
+        "random_state": _validation.RandomState(),
+        "n_jobs": _validation.Threads(),
+    }
+
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KPrototypes:
         """Cluster the rows of `X` (a DataFrame with numeric and categorical columns)."""
-        n_clusters = _validation.check_int(self.n_clusters, "n_clusters", 1, _U32)
-        n_init = _validation.check_int(self.n_init, "n_init", 1, _U32)
-        max_iter = _validation.check_int(self.max_iter, "max_iter", 1, _U32)
-        if self.update not in ("online", "batch"):
-            raise InvalidInputError(
-                f"update: must be 'online' or 'batch', got {self.update!r}", "update"
-            )
-        gamma = self.gamma
-        if gamma is not None and (not isinstance(gamma, numbers.Real) or not gamma >= 0):
-            raise InvalidInputError(f"gamma: must be a number >= 0, got {gamma!r}", "gamma")
+        p = _validation.validate_params(self)
+        n_clusters, n_init, max_iter, gamma = (
+            p["n_clusters"],
+            p["n_init"],
+            p["max_iter"],
+            p["gamma"],
+        )
         data = _frame.cluster_table(X, categorical=self.categorical, missing=self.missing)
         n = len(data.numeric)
         if n < n_clusters:
@@ -373,23 +387,21 @@ class KPrototypes(ClusterMixin, BaseEstimator):
             n_levels=[int(v) for v in data.n_levels],
             sample_weight=weights,
             n_clusters=n_clusters,
-            gamma=None if gamma is None else float(gamma),
+            gamma=gamma,
             init=init,
             init_numeric=centres,
             init_modes=modes,
-            update=self.update,
+            update=p["update"],
             n_init=n_init,
             max_iter=max_iter,
-            seed=_validation.seed(self.random_state),
-            n_threads=_validation.n_threads(self.n_jobs),
+            seed=p["random_state"],
+            n_threads=p["n_jobs"],
         )
         self._numeric, self._modes, self._encoding = numeric, codes, data.encoding
         self._n_levels = [int(v) for v in data.n_levels]
         self.labels_ = _frame.labels_series(labels, data)
         self.cost_, self.n_iter_, self.gamma_ = float(cost), int(n_iter), float(gamma_used)
-        self.n_features_in_ = len(data.encoding.columns)
-        if data.is_frame:
-            self.feature_names_in_ = np.asarray(data.encoding.columns, dtype=object)
+        _frame.check_features(self, X, reset=True)
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
@@ -416,6 +428,7 @@ class KPrototypes(ClusterMixin, BaseEstimator):
     def predict(self, X: Any) -> pd.Series:
         """Nearest prototype of each row (a Series on X's index)."""
         check_is_fitted(self)
+        _frame.check_features(self, X, reset=False, by_name=True)
         data = _frame.cluster_table(X, encoding=self._encoding, missing=self.missing)
         labels, _ = _core.kprototypes_predict(
             data.numeric,
@@ -640,16 +653,20 @@ class KMedoids(ClusterMixin, BaseEstimator):
             "metric",
         )
 
+    _parameter_constraints: ClassVar[dict[str, _validation.Check]] = {
+        "n_clusters": _validation.Integer(1, _U32),
+        "metric": _validation.Options(("gower", "euclidean", "precomputed")),
+        "method": _validation.Options(("fasterpam",)),
+        "n_init": _validation.Integer(1, _U32),
+        "max_iter": _validation.Integer(1, _U32),
+        "dtype": _validation.Options(("float64", "float32")),
+        "random_state": _validation.RandomState(),
+        "n_jobs": _validation.Threads(),
+    }
+
     def fit(self, X: Any, y: Any = None) -> KMedoids:
-        n_clusters = _validation.check_int(self.n_clusters, "n_clusters", 1, _U32)
-        n_init = _validation.check_int(self.n_init, "n_init", 1, _U32)
-        max_iter = _validation.check_int(self.max_iter, "max_iter", 1, _U32)
-        if self.method != "fasterpam":
-            raise InvalidInputError(f"method: only 'fasterpam', got {self.method!r}", "method")
-        if self.dtype not in ("float64", "float32"):
-            raise InvalidInputError(
-                f"dtype: must be 'float64' or 'float32', got {self.dtype!r}", "dtype"
-            )
+        p = _validation.validate_params(self)
+        n_clusters, n_init, max_iter = p["n_clusters"], p["n_init"], p["max_iter"]
         d, index, data = self._distances(X)
         if len(d) < n_clusters:
             raise InvalidInputError(
@@ -675,8 +692,8 @@ class KMedoids(ClusterMixin, BaseEstimator):
             medoids=medoids,
             n_init=n_init,
             max_iter=max_iter,
-            seed=_validation.seed(self.random_state),
-            n_threads=_validation.n_threads(self.n_jobs),
+            seed=p["random_state"],
+            n_threads=p["n_jobs"],
         )
         medoid_rows, labels, cost, n_iter, _ = result
         self.medoid_indices_ = np.asarray(medoid_rows, dtype=np.int64)
@@ -690,10 +707,17 @@ class KMedoids(ClusterMixin, BaseEstimator):
         else:
             centers = pd.DataFrame(np.asarray(X)[self.medoid_indices_])
         self._centers = centers.set_axis(pd.RangeIndex(n_clusters, name="segment"), axis=0)
+        _frame.check_features(self, X, reset=True)
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "medoid_indices_")
+
+    def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
+        tags = super().__sklearn_tags__()
+        # Gower distances skip missing values pair by pair.
+        tags.input_tags.allow_nan = self.metric == "gower"
+        return tags
 
     @property
     def cluster_centers_(self) -> pd.DataFrame:
@@ -705,6 +729,8 @@ class KMedoids(ClusterMixin, BaseEstimator):
         """Nearest medoid of each row. With metric='precomputed', X holds the distances of the
         new rows to the training rows."""
         check_is_fitted(self)
+        if self.metric != "precomputed":
+            _frame.check_features(self, X, reset=False, by_name=self.metric == "gower")
         d: Any
         if self.metric == "precomputed":
             d = np.asarray(X, dtype=np.float64)[:, self.medoid_indices_]
@@ -764,7 +790,14 @@ class Ward(ClusterMixin, BaseEstimator):
         self.distance_threshold = distance_threshold
         self.n_jobs = n_jobs
 
+    _parameter_constraints: ClassVar[dict[str, _validation.Check]] = {
+        "n_clusters": _validation.Integer(1, _U32, optional=True),
+        "distance_threshold": _validation.Interval(0.0, optional=True),
+        "n_jobs": _validation.Threads(),
+    }
+
     def fit(self, X: Any, y: Any = None) -> Ward:
+        p = _validation.validate_params(self)
         if (self.n_clusters is None) == (self.distance_threshold is None):
             raise InvalidInputError(
                 "n_clusters: give exactly one of n_clusters and distance_threshold",
@@ -772,16 +805,13 @@ class Ward(ClusterMixin, BaseEstimator):
             )
         data = _frame.numeric_input(self, X, reset=True)
         n = len(data.values)
-        z = _core.ward_linkage(data.values, n_threads=_validation.n_threads(self.n_jobs))
-        if self.distance_threshold is not None:
-            t = self.distance_threshold
-            if not isinstance(t, numbers.Real) or not t >= 0:
-                raise InvalidInputError(
-                    f"distance_threshold: must be a number >= 0, got {t!r}", "distance_threshold"
-                )
-            k = n - int(np.count_nonzero(z[:, 2] < t))
+        if n < 2:
+            raise InvalidInputError(f"X: Ward needs at least 2 rows, got n_samples={n}", "X")
+        z = _core.ward_linkage(data.values, n_threads=p["n_jobs"])
+        if p["distance_threshold"] is not None:
+            k = n - int(np.count_nonzero(z[:, 2] < p["distance_threshold"]))
         else:
-            k = _validation.check_int(self.n_clusters, "n_clusters", 1, _U32)
+            k = p["n_clusters"]
             if k > n:
                 raise InvalidInputError(
                     f"n_clusters: n_samples={n} should be >= n_clusters={k}", "n_clusters"

@@ -218,10 +218,16 @@ mod tests {
         assert!((d[[1, 2]] - 0.5).abs() < 1e-15);
         assert_eq!(d[[1, 1]], 0.0);
         assert_eq!(d[[0, 1]], d[[1, 0]]);
-        // Weights: the categorical counts 3 times.
-        let w = array![1.0, 1.0, 3.0];
+        // Weights: the first numeric counts twice, the categorical 3 times. Every pair mixes
+        // components that differ, so the weights change each distance that has two of them.
+        let w = array![2.0, 1.0, 3.0];
         let d: Array2<f64> = gower(rows, rows, &r, w.view()).unwrap();
-        assert!((d[[0, 1]] - (1.0 + 3.0) / 4.0).abs() < 1e-15);
+        // (0,1): 2·1 (numeric) + 3·1 (categorical) over 2 + 3 = 1 (both components are 1).
+        assert!((d[[0, 1]] - 1.0).abs() < 1e-15);
+        // (0,2): (2·0.5 + 1·1) / (2 + 1) = 2/3 (unweighted: 0.75).
+        assert!((d[[0, 2]] - 2.0 / 3.0).abs() < 1e-15);
+        // (1,2): only the first numeric: (2·0.5) / 2 = 0.5.
+        assert!((d[[1, 2]] - 0.5).abs() < 1e-15);
     }
 
     #[test]

@@ -13,7 +13,9 @@ from .cluster import ClusterData, GowerData, cluster_table, gower_table, segment
 from .measured import CONTINUOUS, MeasuredTable, measured_table, target
 from .table import (
     MISSING_CODE,
+    MISSING_POLICIES,
     NumericData,
+    check_features,
     frame,
     labels_series,
     numeric,
@@ -26,10 +28,12 @@ from .table import (
 __all__ = [
     "CONTINUOUS",
     "MISSING_CODE",
+    "MISSING_POLICIES",
     "ClusterData",
     "GowerData",
     "MeasuredTable",
     "NumericData",
+    "check_features",
     "cluster_table",
     "frame",
     "gower_table",

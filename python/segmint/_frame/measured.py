@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError, InvalidTypeError
-from .table import MISSING_CODE, py_scalar, quote, to_pandas
+from .table import MISSING_CODE, check_shape, plain_array, py_scalar, quote, to_pandas
 
 #: Code of a category that was not seen when fitting (any code >= n_levels other than missing).
 UNSEEN_CODE = MISSING_CODE - 1
@@ -65,8 +65,15 @@ def is_text(dtype: Any) -> bool:
     return pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
 
 
-def sorted_labels(values: pd.Series) -> list[Any]:
-    uniq = pd.unique(values.dropna())
+def sorted_labels(values: pd.Series, name: Any = None, what: str = "X") -> list[Any]:
+    try:
+        uniq = pd.unique(values.dropna())
+    except TypeError as e:  # unhashable cells (lists, dicts)
+        raise InvalidTypeError(
+            f"{what}: column {name!r} holds values that cannot be category labels ({e}); "
+            "argument must be a string or a number",
+            str(name),
+        ) from e
     try:
         return sorted(uniq.tolist())
     except TypeError:  # mixed types: keep the order of first appearance
@@ -120,22 +127,13 @@ def measured_table(
     """
     frame = to_pandas(X, what=what)
     if frame is None:
-        arr = np.asarray(X)
-        if arr.ndim != 2:
-            raise InvalidInputError(
-                f"{what}: Expected a 2-dimensional array, got {arr.ndim} dimension(s)", what
-            )
+        arr = plain_array(X, what)
         frame = pd.DataFrame(arr, columns=[f"x{j}" for j in range(arr.shape[1])])
         if arr.dtype == object:  # numbers stored as objects are numbers, not categories
             frame = frame.infer_objects()
     n, p = frame.shape
-    if n == 0:
-        raise InvalidInputError(f"{what}: Found array with 0 sample(s) (shape=({n}, {p}))", what)
+    check_shape(n, p if encoding is None else max(p, 1), what)
     if encoding is None:
-        if p == 0:
-            raise InvalidInputError(
-                f"{what}: Found array with 0 feature(s) (shape=({n}, 0))", what
-            )
         columns = [str(c) for c in frame.columns]
         if len(set(columns)) != len(columns):
             raise InvalidInputError(f"{what}: column names must be unique", what)
@@ -166,7 +164,7 @@ def measured_table(
             elif isinstance(col.dtype, pd.CategoricalDtype):
                 labels.append(list(col.cat.categories))
             else:
-                labels.append(sorted_labels(col))
+                labels.append(sorted_labels(col, name, what))
         encoding = MixedEncoding(columns, levels, labels)
         series = [frame.iloc[:, j] for j in range(p)]
     else:
@@ -278,6 +276,6 @@ def target(y: Any, n_rows: int, *, target_type: str = "auto") -> TargetData:
         codes = raw.astype(np.uint32)
     if len(classes) < 2:
         raise InvalidInputError(
-            f"y: has a single class ({classes[0]!r}); CHAID needs at least two", "y"
+            f"y: has a single class ({classes[0]!r}), 1 class; CHAID needs at least two", "y"
         )
     return TargetData(np.ascontiguousarray(codes), None, classes, name)

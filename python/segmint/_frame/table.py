@@ -79,6 +79,13 @@ def to_pandas(X: Any, *, what: str = "X") -> pd.DataFrame | None:
         return None
     if isinstance(frame, nw.Series):
         raise InvalidInputError(f"{what}: expected a 2-dimensional table, got a series", what)
+    try:
+        # Through Arrow, column by column in native code (polars and pyarrow need pyarrow for
+        # this); polars' Enum arrives as an ordered categorical, Categorical as an unordered one.
+        return frame.to_pandas()
+    except ImportError:
+        pass
+    # Without pyarrow: one column at a time (text element by element).
     columns: dict[str, Any] = {}
     for name in frame.columns:
         s = frame[name]
@@ -119,7 +126,25 @@ def _numeric_column(col: pd.Series, name: Any, what: str) -> np.ndarray:
     )
 
 
-def _array_to_float(X: Any, what: str) -> np.ndarray:
+def check_shape(n: int, p: int, what: str) -> None:
+    """At least one row and one column, in scikit-learn's words."""
+    if n == 0:
+        raise InvalidInputError(
+            f"{what}: Found array with 0 sample(s) (shape=({n}, {p})) while a minimum of 1 "
+            "is required.",
+            what,
+        )
+    if p == 0:
+        raise InvalidInputError(
+            f"{what}: Found array with 0 feature(s) (shape=({n}, 0)) while a minimum of 1 is "
+            "required.",
+            what,
+        )
+
+
+def plain_array(X: Any, what: str) -> np.ndarray:
+    """A non-frame input as a 2-D numpy array (any dtype), refusing sparse matrices, complex
+    numbers and other shapes with the messages scikit-learn users know."""
     if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
         raise InvalidTypeError(
             f"{what}: sparse input is not supported; pass a dense array (X.toarray())", what
@@ -127,17 +152,9 @@ def _array_to_float(X: Any, what: str) -> np.ndarray:
     try:
         arr = np.asarray(X)
     except ValueError as e:
-        raise InvalidInputError(f"{what}: not a rectangular table of numbers ({e})", what) from e
+        raise InvalidInputError(f"{what}: not a rectangular table ({e})", what) from e
     if np.iscomplexobj(arr):
         raise InvalidInputError(f"{what}: Complex data not supported", what)
-    if arr.dtype.kind in "USO" and arr.dtype != object:
-        raise InvalidTypeError(
-            f"{what}: the array holds text ({arr.dtype}); this method needs numbers", what
-        )
-    try:
-        arr = arr.astype(np.float64, copy=False)
-    except (TypeError, ValueError) as e:
-        raise InvalidTypeError(f"{what}: {e}", what) from e
     if arr.ndim != 2:
         raise InvalidInputError(
             f"{what}: Expected a 2-dimensional array, got {arr.ndim} dimension(s). "
@@ -146,6 +163,18 @@ def _array_to_float(X: Any, what: str) -> np.ndarray:
             what,
         )
     return arr
+
+
+def _array_to_float(X: Any, what: str) -> np.ndarray:
+    arr = plain_array(X, what)
+    if arr.dtype.kind in "USO" and arr.dtype != object:
+        raise InvalidTypeError(
+            f"{what}: the array holds text ({arr.dtype}); this method needs numbers", what
+        )
+    try:
+        return arr.astype(np.float64, copy=False)
+    except (TypeError, ValueError) as e:
+        raise InvalidTypeError(f"{what}: {e}", what) from e
 
 
 def numeric(X: Any, *, what: str = "X", missing: str = "raise") -> NumericData:
@@ -174,18 +203,7 @@ def numeric(X: Any, *, what: str = "X", missing: str = "raise") -> NumericData:
         columns = [f"x{j}" for j in range(p)]
         # Rust reads the array only; make it contiguous without touching the caller's copy.
         values = np.ascontiguousarray(values)
-    if n == 0:
-        raise InvalidInputError(
-            f"{what}: Found array with 0 sample(s) (shape=({n}, {p})) while a minimum of 1 "
-            "is required.",
-            what,
-        )
-    if p == 0:
-        raise InvalidInputError(
-            f"{what}: Found array with 0 feature(s) (shape=({n}, 0)) while a minimum of 1 is "
-            "required.",
-            what,
-        )
+    check_shape(n, p, what)
     kept: np.ndarray | None = None
     # The sum is finite iff every value is (barring overflow, which the slow path handles).
     with np.errstate(over="ignore", invalid="ignore"):
@@ -222,13 +240,33 @@ def numeric_input(
     """`numeric` plus scikit-learn's bookkeeping of `n_features_in_` / `feature_names_in_`
     (set when `reset`, checked otherwise)."""
     data = numeric(X, what=what, missing=missing)
+    check_features(estimator, X, reset=reset, what=what)
+    return data
+
+
+def check_features(
+    estimator: Any, X: Any, *, reset: bool, by_name: bool = False, what: str = "X"
+) -> None:
+    """scikit-learn's bookkeeping of `n_features_in_` / `feature_names_in_`: set when `reset`,
+    checked against the fit otherwise. Inputs that are not 2-D tables are left to the
+    conversion, which says how to reshape them. `by_name`: the estimator takes a frame's
+    columns by name (mixed tables; any order, extra columns ignored, a missing one named by
+    the conversion), so only arrays are checked, by their number of columns."""
+    if by_name and not reset and hasattr(X, "columns"):
+        return
+    if not hasattr(X, "columns") and not hasattr(X, "tocsr"):
+        try:
+            ndim = len(X.shape) if hasattr(X, "shape") else np.asarray(X).ndim
+        except (TypeError, ValueError):
+            return
+        if ndim != 2:
+            return
     try:
         validate_data(estimator, X, reset=reset, skip_check_array=True)
     except ValueError as e:
         raise InvalidInputError(f"{what}: {e}", what) from e
     except TypeError as e:  # e.g. column names of mixed types
         raise InvalidTypeError(f"{what}: {e}", what) from e
-    return data
 
 
 def sample_weight(weights: Any, data: Rows) -> np.ndarray | None:

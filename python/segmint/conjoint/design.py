@@ -318,6 +318,68 @@ def _oa_builder(
     return build
 
 
+# --------------------------------------------------------------------------------------------
+# Catalogue of standard orthogonal arrays that the GF(p) construction does not give
+# --------------------------------------------------------------------------------------------
+
+
+def _plackett_burman(generator: str) -> IntArray:
+    """The Plackett–Burman array OA(N, N - 1, 2, 2): the N - 1 cyclic shifts of the generator
+    row (+ = level 1) and a row of level 0."""
+    g = np.array([c == "+" for c in generator], dtype=np.int64)
+    return np.vstack([np.roll(g, k) for k in range(len(g))] + [np.zeros(len(g), np.int64)])
+
+
+#: Taguchi's L18 = OA(18, 2^1 3^7, 2) (Kuhfeld's table of orthogonal arrays, ``2 ** 1 3 ** 7``).
+_L18 = np.array(
+    [
+        [int(c) - 1 for c in row]
+        for row in (
+            "11111111 11222222 11333333 12112233 12223311 12331122 13121323 13232131 13313212 "
+            "21133221 21211332 21322113 22123132 22231213 22312321 23132312 23213123 23321231"
+        ).split()
+    ],
+    dtype=np.int64,
+)
+
+#: Standard arrays (Kuhfeld's list) between the prime-power run sizes: the Plackett–Burman
+#: L12, L20, L24 (2-level) and L18 (2^1 3^7). tests/test_conjoint_design.py checks each is
+#: orthogonal (strength 2).
+_CATALOGUE: dict[str, IntArray] = {
+    "L12": _plackett_burman("++-+++---+-"),
+    "L18": _L18,
+    "L20": _plackett_burman("++--++++-+-+----++-"),
+    "L24": _plackett_burman("+++++-+-++--++--+-+----"),
+}
+
+
+def _catalogue_builder(
+    levels: Sequence[int], array: IntArray
+) -> Callable[[np.random.Generator], IntArray] | None:
+    """A builder of the plan for `levels` from a catalogue array (None when it has too few
+    columns with enough symbols): attributes with the most levels first, each on an unused
+    column with the fewest symbols >= its levels, collapsed like `_oa_builder` does."""
+    symbols = [int(array[:, j].max()) + 1 for j in range(array.shape[1])]
+    free = set(range(array.shape[1]))
+    columns: dict[int, int] = {}
+    for i in sorted(range(len(levels)), key=lambda i: -levels[i]):
+        fits = [j for j in free if symbols[j] >= levels[i]]
+        if not fits:
+            return None
+        j = min(fits, key=lambda j: (symbols[j], j))
+        columns[i] = j
+        free.remove(j)
+
+    def build(rng: np.random.Generator) -> IntArray:
+        codes = np.empty((array.shape[0], len(levels)), dtype=np.int64)
+        for i, n_levels in enumerate(levels):
+            j = columns[i]
+            codes[:, i] = rng.permutation(symbols[j])[array[:, j]] % n_levels
+        return codes
+
+    return build
+
+
 def _orthogonal_candidates(
     levels: Sequence[int], accept: Callable[[int], bool], max_runs: int
 ) -> list[tuple[int, Callable[[np.random.Generator], IntArray]]]:
@@ -336,6 +398,12 @@ def _orthogonal_candidates(
                 if builder is not None:
                     found.append((p**t, builder))
             t += 1
+    for array in _CATALOGUE.values():
+        runs = array.shape[0]
+        if runs != n_ff and runs <= max_runs and accept(runs):
+            builder = _catalogue_builder(levels, array)
+            if builder is not None:
+                found.append((runs, builder))
     return found
 
 
@@ -462,7 +530,9 @@ def orthogonal_design(
     (expansive replacement, e.g. a 4-level factor from three 2-level columns) collapsed to L
     levels. Collapsing keeps proportional frequencies, so the plan stays orthogonal (zero
     correlation between the coded columns of different attributes) but is level-balanced only
-    when L divides p^m. The smallest run size wins, then the higher D-efficiency.
+    when L divides p^m. Standard arrays from Kuhfeld's catalogue fill the run sizes between
+    (Plackett–Burman L12, L20, L24 for 2-level attributes, Taguchi's L18 for 2^1 3^7): 2^1 3^7
+    takes 18 runs, 2^11 takes 12. The smallest run size wins, then the higher D-efficiency.
 
     Without `n_profiles`, orthogonal plans of up to ``2 p`` runs are considered, where
     ``p = 1 + sum(L_j - 1)`` is the number of main-effect parameters; failing that a D-optimal

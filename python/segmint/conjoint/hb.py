@@ -4,19 +4,39 @@ sampler, with convergence diagnostics."""
 from __future__ import annotations
 
 import sys
-from typing import Any
+import warnings
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceCoding, ChoiceData, covariate_matrix
-from .._validation import check_int, check_positive, n_threads, seed
+from .._validation import (
+    Check,
+    Integer,
+    Positive,
+    RandomState,
+    Threads,
+    n_threads,
+    seed,
+    validate_params,
+)
 from ..errors import InvalidInputError
 from ._base import _ChoiceEstimator, document_roles
+from ._diagnostics import ess_bulk, ess_tail, rhat_rank
 
-__all__ = ["HierarchicalBayes", "ess", "prior_structure", "split_rhat"]
+__all__ = ["HierarchicalBayes", "prior_structure"]
+
+#: A parameter has not converged when its rank-normalised R̂ exceeds this (Vehtari et al. 2021
+#: recommend 1.01 for final results; 1.05 flags chains that plainly disagree).
+RHAT_WARN = 1.05
+#: ... or when its bulk effective sample size is below this many draws per chain.
+ESS_PER_CHAIN_WARN = 100
+#: Respondents whose β draws are checked for R̂ (a seeded sample when there are more).
+BETA_RHAT_SAMPLE = 1000
 
 DIRECTIONS = ("increasing", "decreasing")
 
@@ -64,51 +84,6 @@ def _constraints(monotone: Any, coding: ChoiceCoding) -> list[tuple[str, list[in
                 f"({[*coding.attributes, *coding.linear]!r})",
                 "monotone",
             )
-    return out
-
-
-def split_rhat(draws: np.ndarray) -> np.ndarray:
-    """Split-R̂ (Gelman et al., BDA3 §11.4) of (chains, draws, parameters)."""
-    n = draws.shape[1]
-    half = n // 2
-    if half < 2:
-        return np.full(draws.shape[2], np.nan)
-    seqs = np.concatenate([draws[:, :half], draws[:, n - half :]], axis=0)
-    m = seqs.shape[1]
-    means = seqs.mean(axis=1)
-    w = seqs.var(axis=1, ddof=1).mean(axis=0)
-    b = m * means.var(axis=0, ddof=1)
-    var_plus = (m - 1) / m * w + b / m
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt(var_plus / w)
-
-
-def ess(draws: np.ndarray) -> np.ndarray:
-    """Effective sample size of (chains, draws, parameters) by BDA3's formula with Geyer's
-    initial positive sequence on the combined autocorrelations."""
-    c, n, p = draws.shape
-    out = np.empty(p)
-    for j in range(p):
-        x = draws[:, :, j] - draws[:, :, j].mean(axis=1, keepdims=True)
-        f = np.fft.rfft(x, n=2 * n, axis=1)
-        acov = np.fft.irfft(f * np.conj(f), axis=1)[:, :n] / n
-        w = acov[:, 0].mean() * n / (n - 1) if n > 1 else 0.0
-        means = draws[:, :, j].mean(axis=1)
-        b = n * means.var(ddof=1) if c > 1 else 0.0
-        var_plus = (n - 1) / n * w + b / n
-        if not var_plus > 0:
-            out[j] = np.nan
-            continue
-        rho = 1.0 - (w - acov.mean(axis=0)) / var_plus
-        total = 0.0
-        t = 1
-        while t + 1 < n:
-            pair = rho[t] + rho[t + 1]
-            if pair < 0:
-                break
-            total += pair
-            t += 2
-        out[j] = c * n / (1.0 + 2.0 * total)
     return out
 
 
@@ -171,8 +146,16 @@ class HierarchicalBayes(_ChoiceEstimator):
         Per chain after burn-in: RLH, percent certainty, acceptance, average variance, final ρ.
     trace_ : DataFrame
         Per chain and iteration: log-likelihood, acceptance, ρ, average variance.
-    rhat_, ess_ : Series
-        Split-R̂ and effective sample size of every α parameter.
+    rhat_ : Series
+        Rank-normalised split-R̂ of every α parameter (Vehtari et al. 2021; equals ArviZ's
+        ``rhat(method="rank")``). With two or more chains, a ``ConvergenceWarning`` names the
+        parameters whose R̂ exceeds 1.05 or whose bulk ESS is below 100 per chain.
+    ess_bulk_, ess_tail_ : Series
+        Bulk and tail effective sample sizes of every α parameter (ArviZ's ``ess``);
+        ``ess_`` is the bulk one.
+    beta_rhat_ : DataFrame
+        R̂ of the respondents' β draws per parameter over respondents: median, 95th percentile
+        and maximum (at most 1,000 respondents, a seeded sample).
 
     See Also
     --------
@@ -187,15 +170,22 @@ class HierarchicalBayes(_ChoiceEstimator):
 
     Examples
     --------
+    >>> import warnings
     >>> import segmint as sg
+    >>> from sklearn.exceptions import ConvergenceWarning
     >>> data, truth = sg.datasets.make_choice_data(60, 8, 3, random_state=0)
     >>> hb = sg.conjoint.HierarchicalBayes(
     ...     linear=["price"], n_iter=400, burn_in=200, thin=5, random_state=0
-    ... ).fit(data)
+    ... )
+    >>> with warnings.catch_warnings(record=True) as caught:  # far too short, on purpose
+    ...     warnings.simplefilter("always", ConvergenceWarning)
+    ...     hb = hb.fit(data)
+    >>> str(caught[0].message)[:51]
+    'HierarchicalBayes: the chains have not converged: R'
     >>> hb.coef_individual_.shape
     (60, 12)
     >>> hb.summary().columns.tolist()
-    ['mean', 'sd', 'q05', 'q95', 'rhat', 'ess']
+    ['mean', 'sd', 'q05', 'q95', 'rhat', 'ess_bulk', 'ess_tail']
     """
 
     method = "hb"
@@ -225,24 +215,34 @@ class HierarchicalBayes(_ChoiceEstimator):
     ):
         self._store_params(locals())
 
+    _parameter_constraints: ClassVar[dict[str, Check]] = {
+        "n_iter": Integer(2),
+        "burn_in": Integer(0),
+        "thin": Integer(1),
+        "n_chains": Integer(1),
+        "prior_variance": Positive(),
+        "prior_df": Positive(),
+        "random_state": RandomState(),
+        "n_jobs": Threads(),
+    }
+
     def _check_params(self) -> dict[str, Any]:
-        n_iter = check_int(self.n_iter, "n_iter", 2)
-        burn_in = check_int(self.burn_in, "burn_in", 0)
+        p = validate_params(self)
+        n_iter, burn_in, thin = p["n_iter"], p["burn_in"], p["thin"]
         if burn_in >= n_iter:
             raise InvalidInputError(
                 f"burn_in: must be smaller than n_iter ({n_iter}), got {burn_in}", "burn_in"
             )
-        thin = check_int(self.thin, "thin", 1)
         if (n_iter - burn_in) // thin < 1:
             raise InvalidInputError("thin: keeps no draw after burn-in", "thin")
         return {
             "n_iter": n_iter,
             "burn_in": burn_in,
             "thin": thin,
-            "n_chains": check_int(self.n_chains, "n_chains", 1),
-            "prior_variance": check_positive(self.prior_variance, "prior_variance"),
-            "prior_df": check_positive(self.prior_df, "prior_df"),
-            "seed": seed(self.random_state),
+            "n_chains": p["n_chains"],
+            "prior_variance": p["prior_variance"],
+            "prior_df": p["prior_df"],
+            "seed": p["random_state"],
         }
 
     def _fit(self, cd: ChoiceData, params: dict[str, Any]) -> None:
@@ -361,8 +361,64 @@ class HierarchicalBayes(_ChoiceEstimator):
         names = self.alpha_.index
         self.diagnostics_ = pd.DataFrame(rows, index=pd.RangeIndex(n_chains, name="chain"))
         self.trace_ = pd.concat(traces, ignore_index=True).set_index(["chain", "iteration"])
-        self.rhat_ = pd.Series(split_rhat(self.alpha_draws_), index=names, name="rhat")
-        self.ess_ = pd.Series(ess(self.alpha_draws_), index=names, name="ess")
+        self.rhat_ = pd.Series(rhat_rank(self.alpha_draws_), index=names, name="rhat")
+        self.ess_bulk_ = pd.Series(ess_bulk(self.alpha_draws_), index=names, name="ess_bulk")
+        self.ess_tail_ = pd.Series(ess_tail(self.alpha_draws_), index=names, name="ess_tail")
+        self.ess_ = self.ess_bulk_.rename("ess")
+        self.beta_rhat_ = self._beta_rhat(n_chains)
+        self._warn_unconverged(n_chains)
+
+    def _beta_rhat(self, n_chains: int) -> pd.DataFrame:
+        """R̂ of the respondents' β draws, summarised per parameter over respondents (median,
+        95th percentile, maximum); at most `BETA_RHAT_SAMPLE` respondents, a seeded sample."""
+        draws = self.draws_
+        n = draws.shape[1]
+        rows = np.arange(n)
+        if n > BETA_RHAT_SAMPLE:
+            rows = np.sort(
+                np.random.default_rng(seed(self.random_state) ^ 0x5EED).choice(
+                    n, BETA_RHAT_SAMPLE, replace=False
+                )
+            )
+        k = draws.shape[2]
+        chains = draws[:, rows].reshape(n_chains, -1, len(rows) * k)
+        r = rhat_rank(chains).reshape(len(rows), k)
+        return pd.DataFrame(
+            {
+                "median": np.median(r, axis=0),
+                "q95": np.quantile(r, 0.95, axis=0),
+                "max": r.max(axis=0),
+            },
+            index=self.alpha_.index,
+        )
+
+    def _warn_unconverged(self, n_chains: int) -> None:
+        bad_rhat = self.rhat_.index[~(self.rhat_ <= RHAT_WARN)].tolist()
+        low = ~(self.ess_bulk_ >= ESS_PER_CHAIN_WARN * n_chains)
+        bad_ess = self.ess_bulk_.index[low].tolist()
+        if n_chains < 2 or not (bad_rhat or bad_ess):
+            return
+        parts = []
+        if bad_rhat:
+            parts.append(
+                f"R-hat above {RHAT_WARN} for {len(bad_rhat)} parameter(s) "
+                f"({', '.join(bad_rhat[:5])}{', ...' if len(bad_rhat) > 5 else ''}; "
+                f"max {self.rhat_.max():.3f})"
+            )
+        if bad_ess:
+            parts.append(
+                f"bulk ESS below {ESS_PER_CHAIN_WARN} per chain for {len(bad_ess)} parameter(s) "
+                f"({', '.join(bad_ess[:5])}{', ...' if len(bad_ess) > 5 else ''}; min "
+                f"{self.ess_bulk_.min():.0f})"
+            )
+        warnings.warn(
+            "HierarchicalBayes: the chains have not converged: "
+            + "; ".join(parts)
+            + ". Run longer chains (n_iter, burn_in) or keep more draws (thin); see rhat_, "
+            "ess_bulk_ and summary().",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
 
     # -- what the simulator and wtp use ----------------------------------------------------------
 
@@ -371,6 +427,35 @@ class HierarchicalBayes(_ChoiceEstimator):
         check_is_fitted(self, "draws_")
         return self.draws_ if use_draws else self.coef_individual_.to_numpy()[None]
 
+    def to_arviz(self) -> Any:
+        """The kept draws as an ArviZ ``InferenceData`` (needs the optional ``arviz``).
+
+        Returns
+        -------
+        arviz.InferenceData
+            ``posterior`` with ``alpha`` (chain, draw, parameter) and ``beta`` (chain, draw,
+            respondent, parameter).
+
+        Raises
+        ------
+        ImportError
+            When ArviZ is not installed (``pip install segmint[arviz]``).
+        """
+        check_is_fitted(self, "alpha_draws_")
+        try:
+            import arviz as az
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "to_arviz needs ArviZ: pip install 'segmint[arviz]' (or arviz)"
+            ) from e
+        chains, kept, k = self.alpha_draws_.shape
+        beta = self.draws_.reshape(chains, kept, self.draws_.shape[1], k)
+        return az.from_dict(
+            posterior={"alpha": self.alpha_draws_, "beta": beta},
+            coords={"parameter": list(self.alpha_.index), "respondent": list(self.respondents_)},
+            dims={"alpha": ["parameter"], "beta": ["respondent", "parameter"]},
+        )
+
     def summary(self) -> pd.DataFrame:
         """Posterior summary of the population means α, with convergence diagnostics.
 
@@ -378,8 +463,9 @@ class HierarchicalBayes(_ChoiceEstimator):
         -------
         DataFrame
             One row per parameter: posterior ``mean``, ``sd``, 5 % and 95 % quantiles
-            (``q05``, ``q95``), split-R̂ (``rhat``) and effective sample size (``ess``) over all
-            chains' kept draws. ``attrs["rlh"]`` and ``attrs["pct_certainty"]`` hold the
+            (``q05``, ``q95``), rank-normalised split-R̂ (``rhat``), bulk and tail effective
+            sample sizes (``ess_bulk``, ``ess_tail``) over all chains' kept draws.
+            ``attrs["rlh"]`` and ``attrs["pct_certainty"]`` hold the
             chains' mean root likelihood and percent certainty after burn-in.
         """
         check_is_fitted(self, "alpha_draws_")
@@ -392,7 +478,8 @@ class HierarchicalBayes(_ChoiceEstimator):
                 "q05": np.quantile(flat, 0.05, axis=0),
                 "q95": np.quantile(flat, 0.95, axis=0),
                 "rhat": self.rhat_.to_numpy(),
-                "ess": self.ess_.to_numpy(),
+                "ess_bulk": self.ess_bulk_.to_numpy(),
+                "ess_tail": self.ess_tail_.to_numpy(),
             },
             index=self.alpha_.index,
         )

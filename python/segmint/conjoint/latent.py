@@ -3,22 +3,34 @@ number of classes."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceData
-from .._validation import check_int, check_positive, n_threads, seed
+from .._validation import (
+    Check,
+    Integer,
+    Positive,
+    RandomState,
+    Threads,
+    validate_params,
+)
 from ..errors import InvalidInputError
 from ._base import ROLES, _ChoiceEstimator, document_roles
 
 __all__ = ["LatentClassMNL", "select_classes"]
+
+#: Starts agree on the maximum when their log-likelihoods differ by at most this × (1 + |LL|).
+START_AGREEMENT = 1e-6
 
 #: Newton steps per class and M-step: one, taken with the next E-step in one fused pass.
 NEWTON_STEPS_PER_M_STEP = 1
@@ -74,6 +86,11 @@ class LatentClassMNL(_ChoiceEstimator):
     start_logliks_ : ndarray
         Final log-likelihood of every start.
     n_em_iter_ : int
+    diagnostics_ : Series
+        ``n_starts``, ``n_starts_at_best`` (starts whose log-likelihood is within
+        1e-6 · (1 + |LL|) of the best), ``best_loglik``, ``n_em_iter``, ``hit_max_iter``. A
+        ``ConvergenceWarning`` says when EM hit ``max_iter`` and when only one of several starts
+        reached the best log-likelihood (a local-optimum hint).
 
     See Also
     --------
@@ -120,15 +137,25 @@ class LatentClassMNL(_ChoiceEstimator):
     ):
         self._store_params(locals())
 
+    _parameter_constraints: ClassVar[dict[str, Check]] = {
+        "n_classes": Integer(1),
+        "n_starts": Integer(1),
+        "max_iter": Integer(1),
+        "tol": Positive(),
+        "random_state": RandomState(),
+        "n_jobs": Threads(),
+    }
+
     def _check_params(self) -> dict[str, Any]:
+        p = validate_params(self)
         return {
-            "n_classes": check_int(self.n_classes, "n_classes", 1),
-            "n_starts": check_int(self.n_starts, "n_starts", 1),
-            "max_iter": check_int(self.max_iter, "max_iter", 1),
-            "tol": check_positive(self.tol, "tol"),
+            "n_classes": p["n_classes"],
+            "n_starts": p["n_starts"],
+            "max_iter": p["max_iter"],
+            "tol": p["tol"],
             "newton_steps": NEWTON_STEPS_PER_M_STEP,
-            "seed": seed(self.random_state),
-            "n_threads": n_threads(self.n_jobs),
+            "seed": p["random_state"],
+            "n_threads": p["n_jobs"],
         }
 
     def _fit(self, cd: ChoiceData, params: dict[str, Any]) -> None:
@@ -140,6 +167,7 @@ class LatentClassMNL(_ChoiceEstimator):
             )
         out = _core.latent_class_fit(cd.x, cd.starts, cd.chosen, cd.respondent_starts, **params)
         self._set_fit(cd, out, n_classes)
+        self._diagnose(params["max_iter"])
 
     def _set_fit(self, cd: ChoiceData, out: _core.LatentClassFit, n_classes: int) -> None:
         names = pd.Index(cd.coding.names, name="parameter")
@@ -180,6 +208,39 @@ class LatentClassMNL(_ChoiceEstimator):
             self.class_se_ = pd.DataFrame(se, index=classes, columns=names)
         else:
             self.class_se_ = pd.DataFrame(np.nan, index=classes, columns=names)
+
+    def _diagnose(self, max_iter: int) -> None:
+        """`diagnostics_` and the warnings of an EM that may not have found the maximum."""
+        best = float(self.start_logliks_.max())
+        tol = START_AGREEMENT * (1.0 + abs(best))
+        at_best = int((self.start_logliks_ >= best - tol).sum())
+        hit_max = self.n_em_iter_ >= max_iter
+        self.diagnostics_ = pd.Series(
+            {
+                "n_starts": len(self.start_logliks_),
+                "n_starts_at_best": at_best,
+                "best_loglik": best,
+                "n_em_iter": self.n_em_iter_,
+                "hit_max_iter": hit_max,
+            },
+            name="diagnostics",
+            dtype=object,
+        )
+        if hit_max:
+            warnings.warn(
+                f"LatentClassMNL: EM stopped at max_iter={max_iter} iterations before the "
+                "log-likelihood settled; raise max_iter",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        if len(self.start_logliks_) > 1 and at_best == 1:
+            warnings.warn(
+                f"LatentClassMNL: only 1 of {len(self.start_logliks_)} starts reached the best "
+                f"log-likelihood ({best:.4f}); it may be a local optimum: raise n_starts and "
+                "check that more starts agree (diagnostics_)",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
 
     # -- what the simulator and wtp use ----------------------------------------------------------
 
@@ -249,7 +310,7 @@ def select_classes(
     >>> import segmint as sg
     >>> data, truth = sg.datasets.make_choice_data(100, 8, 3, random_state=0)
     >>> table = sg.conjoint.select_classes(
-    ...     data, range(1, 3), model=sg.conjoint.LatentClassMNL(n_starts=2, random_state=0)
+    ...     data, range(1, 3), model=sg.conjoint.LatentClassMNL(n_starts=5, random_state=0)
     ... )
     >>> table.index.tolist()
     [1, 2]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceData
-from .._validation import check_int, check_positive, n_threads
+from .._validation import Check, Integer, Positive, Threads, validate_params
 from ._base import _ChoiceEstimator, document_roles, part_worths
 
 __all__ = ["MNL"]
@@ -99,12 +99,15 @@ class MNL(_ChoiceEstimator):
     ):
         self._store_params(locals())
 
+    _parameter_constraints: ClassVar[dict[str, Check]] = {
+        "max_iter": Integer(1),
+        "tol": Positive(),
+        "n_jobs": Threads(),
+    }
+
     def _check_params(self) -> dict[str, Any]:
-        return {
-            "max_iter": check_int(self.max_iter, "max_iter", 1),
-            "tol": check_positive(self.tol, "tol"),
-            "n_threads": n_threads(self.n_jobs),
-        }
+        p = validate_params(self)
+        return {"max_iter": p["max_iter"], "tol": p["tol"], "n_threads": p["n_jobs"]}
 
     def _fit(self, cd: ChoiceData, params: dict[str, Any]) -> None:
         out = _core.mnl_fit(
