@@ -5,7 +5,7 @@ MATURIN   := VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin
 # cargo test / clippy use their own target dir so they and maturin do not rebuild each other.
 TEST_TARGET := CARGO_TARGET_DIR=target/test
 
-.PHONY: demo test rust-test lint py-test bench install install-release clean
+.PHONY: demo test rust-test lint py-test bench install install-release clean chromium
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -35,8 +35,13 @@ lint: install
 	$(PY) -m mypy
 	$(PY) -m mypy.stubtest segmint._core
 
-py-test: install
+py-test: install chromium
 	$(PY) -m pytest -q
+
+# Headless Chromium renders the HTML report in tests/test_report.py (Debian package `chromium`).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 
 test: rust-test lint py-test
 

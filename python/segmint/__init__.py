@@ -11,7 +11,9 @@ from . import conjoint, datasets
 from .chaid import CHAID
 from .cluster import KMeans, KMedoids, KPrototypes, Ward, gower_distances
 from .conjoint import ChoiceModel, MarketSimulator, RatingConjoint
+from .criteria import Criteria
 from .errors import InternalError, InvalidInputError, InvalidTypeError, SegmintError
+from .market import MarketMap, MarketMapDisplay, market_map
 from .metrics import (
     calinski_harabasz_score,
     davies_bouldin_score,
@@ -21,6 +23,7 @@ from .metrics import (
     stability,
 )
 from .profile import Migration, SegmentProfile, SmallSegmentWarning, migration, profile
+from .report import Report, report
 
 try:
     __version__ = version("segmint")
@@ -30,15 +33,19 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "CHAID",
     "ChoiceModel",
+    "Criteria",
     "InternalError",
     "InvalidInputError",
     "InvalidTypeError",
     "KMeans",
     "KMedoids",
     "KPrototypes",
+    "MarketMap",
+    "MarketMapDisplay",
     "MarketSimulator",
     "Migration",
     "RatingConjoint",
+    "Report",
     "SegmentProfile",
     "SegmintError",
     "SmallSegmentWarning",
@@ -49,8 +56,10 @@ __all__ = [
     "datasets",
     "davies_bouldin_score",
     "gower_distances",
+    "market_map",
     "migration",
     "profile",
+    "report",
     "select_k",
     "silhouette_samples",
     "silhouette_score",

@@ -1,8 +1,9 @@
-"""`python -m segmint demo`: segment the bundled wholesale customers end to end."""
+"""`python -m segmint demo`: segment the bundled wholesale customers end to end.
+
+The command line itself (demo, segment, onedim) is in segmint.cli."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 import warnings
 
@@ -83,15 +84,10 @@ def demo(n_segments: int | None = None, seed: int = 0) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m segmint", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="segment the bundled wholesale customer sample")
-    p.add_argument("--segments", type=int, default=None, help="default: the gap statistic's k")
-    p.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        demo(args.segments, args.seed)
-    return 0
+    """The command line (subcommands demo, segment, onedim): see segmint.cli."""
+    from segmint.cli import main as cli_main
+
+    return cli_main(argv)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ warnings, and migration between two segmentations."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import numbers
 import warnings
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core, _frame, _validation
+from .criteria import Criteria
 from .errors import InvalidInputError
 
 
@@ -55,6 +57,11 @@ class SegmentProfile:
     distinguishing : per segment, the variables that set it apart most (significant tests,
         largest deviations from the overall profile)
     personas : Series of one-paragraph descriptions
+    criteria : Criteria or None
+        The criteria families given to :func:`profile`. With criteria, the tables above carry a
+        leading index level ``family`` (``distinguishing``: a ``family`` column), rows grouped
+        by family in the criteria's order; personas read "Environmental: … · Individual: …".
+    names_ : Series of short, distinct segment names (see :meth:`names_`)
     """
 
     summary: pd.DataFrame
@@ -66,13 +73,122 @@ class SegmentProfile:
     personas: pd.Series
     alpha: float = 0.05
     _segments: pd.Index = field(default_factory=pd.Index, repr=False)
+    criteria: Criteria | None = None
+    _names: pd.Series | None = field(default=None, repr=False)
+
+    @property
+    def names_(self) -> pd.Series:
+        """A short, distinct name per segment, derived from the data (a Series indexed by
+        segment, named "name").
+
+        The rule: a segment's candidate terms come from its distinguishing features
+        (Holm-significant variables, one term per variable). A category held by at least half
+        of the segment and over-represented (index ≥ 120) gives its label ("Retail"); a numeric
+        mean with index ≥ 125 gives "high <variable>", one with index ≤ 80 "low <variable>".
+        Category terms come first (by criteria family when criteria were given, then by
+        strength of deviation), numeric terms after them (by strength, the absolute log of the
+        index). The name joins the first two terms with commas: "Retail, high Detergents
+        Paper". A label that says little on its own (a number, yes / no / true / false, other,
+        unknown, none) is preceded by its variable: "Region Other". A segment with no term is
+        "Average". Where two segments would share a name, each of them takes
+        its next term (up to four); if they still coincide the segment id is appended.
+        Underscores in variable names become spaces and the first letter is capitalised. The
+        result depends only on the profile, so it is deterministic; :meth:`rename` overrides
+        it.
+
+        Examples
+        --------
+        >>> import numpy as np, segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> spend = np.log(customers[sg.datasets.SPEND_COLUMNS])
+        >>> km = sg.KMeans(3, random_state=0).fit((spend - spend.mean()) / spend.std())
+        >>> names = sg.profile(customers, km.labels_).names_
+        >>> names.is_unique
+        True
+        """
+        if self._names is None:
+            return pd.Series(
+                [str(s) for s in self.summary.index], index=self.summary.index, name="name"
+            )
+        return self._names.copy()
+
+    def rename(self, names: Any) -> SegmentProfile:
+        """A copy of the profile with other segment names.
+
+        Parameters
+        ----------
+        names : dict, Series, list or callable
+            New names by segment (segments left out keep theirs), one name per segment in
+            order, or a function of (segment, current name).
+
+        Returns
+        -------
+        SegmentProfile
+
+        Raises
+        ------
+        InvalidInputError
+            Unknown segment, wrong number of names, or names that are not distinct.
+
+        Examples
+        --------
+        >>> import numpy as np, segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> spend = np.log(customers[sg.datasets.SPEND_COLUMNS])
+        >>> km = sg.KMeans(2, random_state=0).fit((spend - spend.mean()) / spend.std())
+        >>> prof = sg.profile(customers, km.labels_).rename({0: "Shops", 1: "Kitchens"})
+        >>> prof.names_.tolist()
+        ['Shops', 'Kitchens']
+        """
+        current = self.names_
+        if callable(names):
+            new = pd.Series(
+                [str(names(s, n)) for s, n in current.items()], index=current.index, name="name"
+            )
+        elif isinstance(names, dict | pd.Series):
+            given = dict(names.items())
+            unknown = [s for s in given if s not in current.index]
+            if unknown:
+                raise InvalidInputError(f"names: no segment {unknown[0]!r}", "names")
+            new = current.copy()
+            for s, n in given.items():
+                new[s] = str(n)
+        else:
+            listed = [str(n) for n in names]
+            if len(listed) != len(current):
+                raise InvalidInputError(
+                    f"names: expected {len(current)} names, got {len(listed)}", "names"
+                )
+            new = pd.Series(listed, index=current.index, name="name")
+        if not new.is_unique:
+            dup = new[new.duplicated()].iloc[0]
+            raise InvalidInputError(f"names: {dup!r} names two segments", "names")
+        return dataclasses.replace(self, _names=new)
+
+    def name_labels(self, labels: Any) -> pd.Series:
+        """Segment labels (e.g. a model's ``labels_``) mapped to the segments' names.
+
+        Examples
+        --------
+        >>> import pandas as pd, segmint as sg
+        >>> df = pd.DataFrame({"x": [1.0, 2, 3, 10, 11, 12]})
+        >>> prof = sg.profile(df, [0, 0, 0, 1, 1, 1]).rename(["small", "big"])
+        >>> prof.name_labels(pd.Series([1, 0])).tolist()
+        ['big', 'small']
+        """
+        names = self.names_
+        series = labels if isinstance(labels, pd.Series) else pd.Series(labels)
+        return series.map(names.to_dict()).rename("name")
 
     def to_frame(self) -> pd.DataFrame:
         """One wide table: size and share, numeric means and indices, category shares; columns
         are the segments and "overall"."""
         sizes = self.summary[["size", "share"]].T
         sizes["overall"] = [self.summary["size"].sum(), 1.0]
-        sizes.index = pd.MultiIndex.from_tuples([("segment", "size"), ("segment", "share")])
+        keys: list[tuple[str, ...]] = [("segment", "size"), ("segment", "share")]
+        if self.numeric.index.nlevels == 3 or self.categorical.index.nlevels == 3:
+            keys = [("segment", *k) for k in keys]
+        sizes.index = pd.MultiIndex.from_tuples(keys)
         parts = [sizes]
         if len(self.numeric):
             parts.append(self.numeric)
@@ -109,11 +225,13 @@ class SegmentProfile:
             raise ImportError("plot() needs matplotlib: pip install 'segmint[plot]'") from e
         rows = []
         if len(self.numeric):
-            idx = self.numeric.xs("index", level=1).drop(columns="overall")
+            idx = self.numeric.xs("index", level=-1).drop(columns="overall")
+            if idx.index.nlevels > 1:
+                idx.index = idx.index.get_level_values(-1)
             rows.append(idx)
         if len(self.category_index):
             ci = self.category_index.drop(columns="overall")
-            ci.index = [f"{v} = {c}" for v, c in ci.index]
+            ci.index = [f"{t[-2]} = {t[-1]}" for t in ci.index]
             rows.append(ci)
         data = pd.concat(rows) if rows else pd.DataFrame()
         if ax is None:
@@ -122,7 +240,9 @@ class SegmentProfile:
             fig = ax.figure
         values = np.log2(np.clip(data.to_numpy(dtype=float), 1, None) / 100.0)
         image = ax.imshow(values, cmap="RdBu_r", vmin=-2, vmax=2, aspect="auto")
-        ax.set_xticks(range(data.shape[1]), [str(c) for c in data.columns])
+        names = self.names_
+        ticks = [f"{c}: {names.get(c, c)}" if self._names is not None else str(c) for c in data]
+        ax.set_xticks(range(data.shape[1]), ticks, rotation=30, ha="right")
         ax.set_yticks(range(len(data)), [str(i) for i in data.index])
         for (i, j), v in np.ndenumerate(data.to_numpy(dtype=float)):
             if np.isfinite(v):
@@ -142,24 +262,25 @@ def _persona(
     cat_index: pd.DataFrame,
     tests: pd.DataFrame,
     alpha: float,
+    criteria: Criteria | None = None,
 ) -> str:
-    parts: list[str] = []
+    parts: list[tuple[Any, str]] = []  # (variable, text)
     significant = set(tests.index[tests["p_holm"] <= alpha])
-    cats: list[tuple[float, str]] = []
+    cats: list[tuple[float, Any, str]] = []
     for var in dict.fromkeys(v for v, _ in cat_share.index):
         if var not in significant:
             continue
         shares = cat_share.loc[var, segment]
         top = shares.idxmax()
         if shares[top] >= 0.5:
-            cats.append((shares[top], f"mostly {top} ({var}: {shares[top]:.0%})"))
+            cats.append((shares[top], var, f"mostly {top} ({var}: {shares[top]:.0%})"))
         else:
             idx = cat_index.loc[var, segment]
             over = idx.idxmax()
             if idx[over] >= 130:
-                cats.append((shares[over], f"often {over} ({var}: {shares[over]:.0%})"))
+                cats.append((shares[over], var, f"often {over} ({var}: {shares[over]:.0%})"))
     cats.sort(key=lambda t: -t[0])
-    parts.extend(text for _, text in cats[:3])
+    parts.extend((var, text) for _, var, text in cats[:3])
     if len(numeric):
         idx = numeric.xs("index", level=1)[segment]
         idx = idx[[v in significant for v in idx.index]].dropna()
@@ -169,10 +290,109 @@ def _persona(
         for i in order[:3]:
             v = idx.iloc[i]
             if v >= 120 or v <= 80:
-                nums.append(f"{idx.index[i]} index {v:.0f}")
+                nums.append((idx.index[i], f"{idx.index[i]} index {v:.0f}"))
         parts.extend(nums)
-    body = "; ".join(parts) if parts else "close to the average on every variable"
+    if not parts:
+        body = "close to the average on every variable"
+    elif criteria is None:
+        body = "; ".join(text for _, text in parts)
+    else:  # "Environmental: mostly Retail … · Individual: Milk index 182, …"
+        groups = criteria.group(dict.fromkeys(var for var, _ in parts))
+        body = " · ".join(
+            f"{Criteria.title(family)}: "
+            + ", ".join(text for var, text in parts if var in set(columns))
+            for family, columns in groups.items()
+        )
     return f"{share:.0%} of customers: {body}"
+
+
+_GENERIC_LABELS = {"other", "others", "yes", "no", "true", "false", "unknown", "none", "n/a", ""}
+
+
+def _generic(level: Any) -> bool:
+    """A category label that needs its variable's name to mean something."""
+    if isinstance(level, bool | np.bool_ | numbers.Number):
+        return True
+    text = str(level).strip().lower()
+    return text in _GENERIC_LABELS or text.replace(".", "", 1).isdigit()
+
+
+def _segment_names(
+    segments: pd.Index,
+    distinguishing: dict[Any, pd.DataFrame],
+    categorical: pd.DataFrame,
+    criteria: Criteria | None,
+) -> pd.Series:
+    """Short distinct names from the distinguishing features (rule in SegmentProfile.names_)."""
+    family_rank: dict[Any, int] = {}
+    if criteria is not None:
+        for rank, columns in enumerate(criteria.group(categorical.index.unique(0)).values()):
+            family_rank.update(dict.fromkeys(columns, rank))
+    candidates: dict[Any, list[tuple[bool, int, int, str]]] = {}
+    for seg in segments:
+        terms: list[tuple[bool, int, int, str]] = []  # (numeric?, family rank, strength, text)
+        used: set[Any] = set()
+        for var, level, index in distinguishing[seg][["variable", "level", "index"]].itertuples(
+            index=False
+        ):
+            if var in used or not np.isfinite(index):
+                continue
+            label = str(var).replace("_", " ")
+            if level == "mean":
+                if index >= 125:
+                    text = f"high {label}"
+                elif index <= 80:
+                    text = f"low {label}"
+                else:
+                    continue
+                terms.append((True, 0, len(terms), text))
+            else:
+                if index < 120 or categorical.loc[(var, level), seg] < 0.5:
+                    continue
+                text = str(level)
+                if _generic(level):
+                    text = f"{label} {text}"
+                terms.append((False, family_rank.get(var, 0), len(terms), text))
+            used.add(var)
+        candidates[seg] = sorted(terms)  # categories (by family, strength), then numbers
+
+    def name(terms: list[tuple[bool, int, int, str]], n: int) -> str:
+        text = ", ".join(t[3] for t in terms[:n]) or "Average"
+        return text[0].upper() + text[1:]
+
+    n_terms = dict.fromkeys(segments, 2)
+    names = {seg: name(candidates[seg], 2) for seg in segments}
+    for _ in range(2):  # lengthen the names that collide, up to four terms
+        counts = pd.Series(names).value_counts()
+        clash = [s for s in segments if counts[names[s]] > 1]
+        if not clash:
+            break
+        for seg in clash:
+            n_terms[seg] += 1
+            names[seg] = name(candidates[seg], n_terms[seg])
+    counts = pd.Series(names).value_counts()
+    for seg in segments:
+        if counts[names[seg]] > 1:
+            names[seg] = f"{names[seg]} ({seg})"
+    return pd.Series([names[s] for s in segments], index=segments, name="name")
+
+
+def _by_family(frame: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
+    """The rows of a table indexed by variable (first level), grouped by family: a leading
+    "family" level, families and variables in the criteria's order."""
+    variables = frame.index.unique(0) if frame.index.nlevels > 1 else frame.index
+    groups = criteria.group(variables)
+    family = {v: f for f, columns in groups.items() for v in columns}
+    order = [v for columns in groups.values() for v in columns]
+    position = {v: i for i, v in enumerate(order)}
+    first = frame.index.get_level_values(0)
+    rows = np.argsort([position[v] for v in first], kind="stable")
+    out = frame.iloc[rows]
+    keys = [out.index.get_level_values(i) for i in range(out.index.nlevels)]
+    names = ["family", *(out.index.names if out.index.nlevels > 1 else [out.index.name])]
+    fam = [family[v] for v in out.index.get_level_values(0)]
+    out.index = pd.MultiIndex.from_arrays([fam, *keys], names=names)
+    return out
 
 
 def profile(
@@ -184,6 +404,7 @@ def profile(
     sample_weight: Any = None,
     alpha: float = 0.05,
     n_jobs: int | None = None,
+    criteria: Criteria | None = None,
 ) -> SegmentProfile:
     """Profile segments: per-segment statistics, tests of difference and buyer personas.
 
@@ -194,9 +415,33 @@ def profile(
     one-way ANOVA F with η² (and Kruskal–Wallis H when ``kruskal``), categorical ones a Pearson
     χ² with Cramér's V; p-values are Holm-adjusted over all variables. Statistics are computed
     in Rust, one column per thread.
+
+    With ``criteria`` (a :class:`Criteria`), ordinal columns take the order given there, the
+    tables gain a leading ``family`` index level (rows grouped by family in the criteria's
+    order; the numbers are those of the ungrouped profile), the distinguishing tables a
+    ``family`` column, and personas are grouped by family ("Environmental: mostly Retail
+    (Channel: 80%) · Individual: Grocery index 240"). Columns no family names form "other".
+
+    Examples
+    --------
+    >>> import numpy as np, segmint as sg
+    >>> customers = sg.datasets.load_wholesale()
+    >>> spend = np.log(customers[sg.datasets.SPEND_COLUMNS])
+    >>> km = sg.KMeans(3, random_state=0).fit((spend - spend.mean()) / spend.std())
+    >>> crit = sg.Criteria(environmental=["Channel"], organisational=["Region"],
+    ...                    individual=sg.datasets.SPEND_COLUMNS)
+    >>> prof = sg.profile(customers, km.labels_, criteria=crit)
+    >>> prof.tests.index.names
+    FrozenList(['family', 'variable'])
+    >>> prof.tests.index.get_level_values("family").unique().tolist()
+    ['environmental', 'organisational', 'individual']
     """
+    if criteria is not None and not isinstance(criteria, Criteria):
+        raise InvalidInputError("criteria: expected a segmint.Criteria", "criteria")
     if isinstance(labels, str) and hasattr(X, "columns") and labels in X.columns:
         labels, X = X[labels], X.drop(columns=labels)
+    if criteria is not None and isinstance(X, pd.DataFrame):
+        X = criteria.apply_order(X)
     table = _frame.measured_table(X)
     index = table.index
     codes, segments, has = _frame.segment_codes(labels, index, negative_is_none=True)
@@ -318,7 +563,32 @@ def profile(
             category_index,
             tests,
             alpha,
+            criteria,
         )
+    names = _segment_names(segments, distinguishing, categorical_frame, criteria)
+    if criteria is not None:
+        numeric_frame = (
+            _by_family(numeric_frame, criteria) if len(numeric_frame) else numeric_frame
+        )
+        if len(categorical_frame):
+            categorical_frame = _by_family(categorical_frame, criteria)
+            category_index = _by_family(category_index, criteria)
+        tests = _by_family(tests, criteria)
+        family_of = dict(
+            zip(
+                tests.index.get_level_values("variable"),
+                tests.index.get_level_values("family"),
+                strict=True,
+            )
+        )
+        family_rank = {f: i for i, f in enumerate(dict.fromkeys(family_of.values()))}
+        for seg, frame in distinguishing.items():
+            # Families in the criteria's order; within a family the rows keep their strength order.
+            fam = [family_of[v] for v in frame["variable"]]
+            rows = np.argsort([family_rank[f] for f in fam], kind="stable")
+            grouped = frame.iloc[rows].reset_index(drop=True)
+            grouped.insert(0, "family", [fam[i] for i in rows])
+            distinguishing[seg] = grouped
     return SegmentProfile(
         summary=summary,
         numeric=numeric_frame,
@@ -329,6 +599,8 @@ def profile(
         personas=pd.Series(personas, name="persona").rename_axis("segment"),
         alpha=alpha,
         _segments=segments,
+        criteria=criteria,
+        _names=names,
     )
 
 
