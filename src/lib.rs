@@ -4,6 +4,7 @@
 pub mod chaid;
 pub mod cluster;
 pub mod conjoint;
+pub mod discriminant;
 pub mod error;
 pub mod linalg;
 pub mod parallel;
@@ -29,6 +30,8 @@ mod _core {
     use crate::python::conjoint::{
         latent_class_fit, mnl_fit, mnl_stats, rating_fit, respondent_logliks, HbSampler,
     };
+    #[pymodule_export]
+    use crate::python::discriminant::{discriminant_fit, discriminant_proba, DiscriminantFit};
     #[pymodule_export]
     use crate::python::profile::profile_stats;
 }

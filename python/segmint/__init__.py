@@ -11,6 +11,7 @@ from . import conjoint, datasets
 from .chaid import CHAID
 from .cluster import KMeans, KMedoids, KPrototypes, Ward, gower_distances
 from .conjoint import ChoiceModel, MarketSimulator, RatingConjoint
+from .discriminant import DiscriminantAnalysis
 from .errors import InternalError, InvalidInputError, InvalidTypeError, SegmintError
 from .metrics import (
     calinski_harabasz_score,
@@ -30,6 +31,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "CHAID",
     "ChoiceModel",
+    "DiscriminantAnalysis",
     "InternalError",
     "InvalidInputError",
     "InvalidTypeError",
