@@ -29,6 +29,10 @@ def _labels(y: Any, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """Segment labels -> (codes 0..g-1, classes). A Series is aligned on `index`; categories
     keep their order (observed ones only), other labels are sorted as ``np.unique`` does."""
     categories = None
+    if y is None:
+        raise InvalidInputError(
+            "y: DiscriminantAnalysis requires y to be passed, but the target y is None", "y"
+        )
     if isinstance(y, pd.Series):
         if not y.index.equals(index):
             if not y.index.is_unique or not index.isin(y.index).all():
@@ -54,10 +58,12 @@ def _labels(y: Any, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     missing = pd.isna(values)
     if missing.any():
         raise InvalidInputError(
-            f"y: {int(missing.sum())} row(s) have no segment (missing label); leave them out "
-            "of the fit and score them with predict_proba",
+            f"y: Input y contains NaN: {int(missing.sum())} row(s) have no segment (missing "
+            "label); leave them out of the fit and score them with predict_proba",
             "y",
         )
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        raise InvalidInputError("y: Input y contains infinity", "y")
     if categories is None:
         kind = type_of_target(values)
         if kind not in ("binary", "multiclass"):
@@ -509,8 +515,9 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
             return d
         return self._out(d, data, self.classes_)
 
-    def predict(self, X: Any) -> pd.Series:
-        """Segment of largest posterior probability for each row (a Series on X's index)."""
+    def predict(self, X: Any) -> Any:
+        """Segment of largest posterior probability for each row: a Series on X's index for a
+        data frame, else an array."""
         data = self._new_data(X)
         p = _core.discriminant_proba(
             data.values,
@@ -518,7 +525,10 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
             intercept=self._class_const,
             n_threads=_validation.n_threads(self.n_jobs),
         )
-        return pd.Series(self.classes_[p.argmax(axis=1)], index=data.index, name="segment")
+        labels = self.classes_[p.argmax(axis=1)]
+        if data.is_frame:
+            return pd.Series(labels, index=data.index, name="segment")
+        return labels
 
     def transform(self, X: Any) -> Any:
         """Canonical discriminant scores (the first ``n_components`` functions).
