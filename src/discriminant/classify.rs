@@ -16,7 +16,7 @@ use super::canonical::sub;
 use super::ClassStats;
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::parallel::fold_rows_mut;
+use crate::parallel::{dispatch_avx2, fold_rows_mut, Isa};
 
 fn rows_of<'a>(x: &'a ArrayView2<f64>, owned: &'a mut Option<Array2<f64>>) -> &'a [f64] {
     if let Some(s) = x.as_slice() {
@@ -123,6 +123,113 @@ pub fn predict(x: ArrayView2<f64>, coef: &Array2<f64>, intercept: &[f64]) -> Res
     Ok(out)
 }
 
+/// What the leave-one-out kernel needs besides the rows.
+struct Loo<'a> {
+    xs: &'a [f64],
+    p: usize,
+    sel: &'a [usize],
+    labels: &'a [u32],
+    /// L⁻¹ transposed, zero-padded to sp × sp (sp = s rounded up to 8): row k holds L⁻¹[i, k]
+    /// for i ≥ k at column i.
+    lt: Vec<f64>,
+    sp: usize,
+    /// Class means on the selected variables, g × s.
+    means: Vec<f64>,
+    /// δ_ch = L⁻¹(m_c − m_h), g × g × s, and ‖δ_ch‖², g × g.
+    delta: Vec<f64>,
+    delta2: Vec<f64>,
+    counts: &'a [u64],
+    ln_prior: Vec<f64>,
+    dfe: f64,
+    g: usize,
+}
+
+/// Rows per sub-block of the leave-one-out kernel (a multiple of 4).
+const SUB: usize = 64;
+
+#[inline(always)]
+fn loo_rows_imp<I: Isa>(ctx: &Loo<'_>, first: usize, out: &mut [u32]) {
+    let s = ctx.sel.len();
+    let sp = ctx.sp;
+    let g = ctx.g;
+    let mut xc = vec![0.0; SUB * sp];
+    let mut u = vec![0.0; SUB * sp];
+    let mut sc = vec![0.0; g];
+    for (b, outb) in out.chunks_mut(SUB).enumerate() {
+        let start = first + b * SUB;
+        let m = outb.len();
+        let m4 = m.div_ceil(4) * 4;
+        xc.iter_mut().for_each(|v| *v = 0.0);
+        for r in 0..m {
+            let i = start + r;
+            let row = &ctx.xs[i * ctx.p..(i + 1) * ctx.p];
+            let c = ctx.labels[i] as usize;
+            let mc = &ctx.means[c * s..(c + 1) * s];
+            let dst = &mut xc[r * sp..r * sp + s];
+            for t in 0..s {
+                dst[t] = row[ctx.sel[t]] - mc[t];
+            }
+        }
+        // U = Xc L⁻ᵀ in 4 × 8 register blocks; L⁻ᵀ is upper triangular (rows k ≤ column i).
+        for rb in (0..m4).step_by(4) {
+            for ib in (0..sp).step_by(8) {
+                let mut acc = [[0.0f64; 8]; 4];
+                for k in 0..(ib + 8).min(sp) {
+                    let l = &ctx.lt[k * sp + ib..k * sp + ib + 8];
+                    let xa = [
+                        xc[rb * sp + k],
+                        xc[(rb + 1) * sp + k],
+                        xc[(rb + 2) * sp + k],
+                        xc[(rb + 3) * sp + k],
+                    ];
+                    for a in 0..4 {
+                        for bb in 0..8 {
+                            acc[a][bb] = I::madd(xa[a], l[bb], acc[a][bb]);
+                        }
+                    }
+                }
+                for a in 0..4 {
+                    u[(rb + a) * sp + ib..(rb + a) * sp + ib + 8].copy_from_slice(&acc[a]);
+                }
+            }
+        }
+        for (r, dst) in outb.iter_mut().enumerate() {
+            let i = start + r;
+            let c = ctx.labels[i] as usize;
+            let u = &u[r * sp..r * sp + s];
+            let uu = linalg::dot(u, u);
+            let k = ctx.counts[c] as f64 / (ctx.counts[c] as f64 - 1.0);
+            let denom = 1.0 - k * uu;
+            for h in 0..g {
+                let d = if h == c {
+                    if denom <= 1e-12 {
+                        f64::INFINITY
+                    } else {
+                        k * k * uu / denom
+                    }
+                } else {
+                    let base = (c * g + h) * s;
+                    let ud = linalg::dot(u, &ctx.delta[base..base + s]);
+                    let a = uu + 2.0 * ud + ctx.delta2[c * g + h];
+                    let dot = uu + ud;
+                    if denom <= 1e-12 {
+                        a
+                    } else {
+                        a + k * dot * dot / denom
+                    }
+                };
+                sc[h] = ctx.ln_prior[h] - 0.5 * ctx.dfe * d;
+            }
+            *dst = argmax(&sc);
+        }
+    }
+}
+
+dispatch_avx2! {
+    /// Leave-one-out classes of rows `first..first + out.len()`.
+    fn loo_rows => generic loo_rows_imp; (ctx: &Loo<'_>, first: usize, out: &mut [u32]) -> ()
+}
+
 /// Leave-one-out classification of every row on the variables `sel` (see the module docs).
 pub fn leave_one_out(
     x: ArrayView2<f64>,
@@ -138,68 +245,55 @@ pub fn leave_one_out(
     let l = linalg::cholesky(&sub(w, sel), s)
         .map_err(|_| Error::invalid("X", "the within-group scatter is singular"))?;
     let li = linalg::lower_inverse(&l, s);
-    let whiten = |v: &[f64], out: &mut [f64]| {
-        for i in 0..s {
-            out[i] = linalg::dot(&li[i * s..i * s + i + 1], &v[..i + 1]);
+    let sp = s.div_ceil(8) * 8;
+    let mut lt = vec![0.0; sp * sp];
+    for i in 0..s {
+        for k in 0..=i {
+            lt[k * sp + i] = li[i * s + k];
         }
-    };
-    let mut mu = vec![0.0; g * s];
-    for c in 0..g {
-        let m: Vec<f64> = sel.iter().map(|&j| stats.means[[c, j]]).collect();
-        whiten(&m, &mut mu[c * s..(c + 1) * s]);
     }
-    let ln_prior: Vec<f64> = priors.iter().map(|p| p.ln()).collect();
-    let dfe = n as f64 - 1.0 - g as f64;
+    let mut means = vec![0.0; g * s];
+    for c in 0..g {
+        for t in 0..s {
+            means[c * s + t] = stats.means[[c, sel[t]]];
+        }
+    }
+    let mut delta = vec![0.0; g * g * s];
+    let mut delta2 = vec![0.0; g * g];
+    for c in 0..g {
+        for h in 0..g {
+            let base = (c * g + h) * s;
+            for i in 0..s {
+                delta[base + i] = (0..=i)
+                    .map(|k| li[i * s + k] * (means[c * s + k] - means[h * s + k]))
+                    .sum();
+            }
+            delta2[c * g + h] = linalg::dot(&delta[base..base + s], &delta[base..base + s]);
+        }
+    }
     let mut owned = None;
     let xs = rows_of(&x, &mut owned);
     let labels = labels.to_vec();
+    let ctx = Loo {
+        xs,
+        p,
+        sel,
+        labels: &labels,
+        lt,
+        sp,
+        means,
+        delta,
+        delta2,
+        counts: &stats.counts,
+        ln_prior: priors.iter().map(|p| p.ln()).collect(),
+        dfe: n as f64 - 1.0 - g as f64,
+        g,
+    };
     let mut out = vec![0u32; n];
     fold_rows_mut(
         &mut out,
         1,
-        |rows, o| {
-            let (mut xv, mut y) = (vec![0.0; s], vec![0.0; s]);
-            let mut sc = vec![0.0; g];
-            let mut dots = vec![0.0; g];
-            let mut a = vec![0.0; g];
-            for (i, dst) in rows.zip(o.iter_mut()) {
-                let row = &xs[i * p..(i + 1) * p];
-                for (v, &j) in xv.iter_mut().zip(sel) {
-                    *v = row[j];
-                }
-                whiten(&xv, &mut y);
-                let c = labels[i] as usize;
-                let k = stats.counts[c] as f64 / (stats.counts[c] as f64 - 1.0);
-                let uc = &mu[c * s..(c + 1) * s];
-                for h in 0..g {
-                    let mh = &mu[h * s..(h + 1) * s];
-                    let (mut ah, mut dh) = (0.0, 0.0);
-                    for t in 0..s {
-                        let e = y[t] - mh[t];
-                        ah += e * e;
-                        dh += (y[t] - uc[t]) * e;
-                    }
-                    a[h] = ah;
-                    dots[h] = dh;
-                }
-                let denom = 1.0 - k * a[c];
-                for h in 0..g {
-                    let d = if denom <= 1e-12 {
-                        if h == c {
-                            f64::INFINITY
-                        } else {
-                            a[h]
-                        }
-                    } else if h == c {
-                        k * k * a[c] / denom
-                    } else {
-                        a[h] + k * dots[h] * dots[h] / denom
-                    };
-                    sc[h] = ln_prior[h] - 0.5 * dfe * d;
-                }
-                *dst = argmax(&sc);
-            }
-        },
+        |rows, o| loo_rows(&ctx, rows.start, o),
         |_, _| (),
     );
     Ok(out)
