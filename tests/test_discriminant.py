@@ -52,9 +52,7 @@ class Ref:
         self.eig = evals[order]
         # scipy normalises v' W v = 1; SPSS wants v' S_p v = 1.
         self.v = evecs[:, order] * np.sqrt(n - g)
-        self.priors = (
-            np.full(g, 1 / g) if priors == "equal" else self.counts / self.counts.sum()
-        )
+        self.priors = np.full(g, 1 / g) if priors == "equal" else self.counts / self.counts.sum()
         self.coef = np.linalg.solve(self.Sp, self.means.T)
         self.const = -0.5 * np.einsum("gp,pg->g", self.means, self.coef) + np.log(self.priors)
 
@@ -73,7 +71,7 @@ def case(request):  # type: ignore[no-untyped-def]
 
 
 def test_eigenvalues_and_canonical_correlations(case) -> None:  # type: ignore[no-untyped-def]
-    X, y, da, ref = case
+    _X, _y, da, ref = case
     # Reference: scipy.linalg.eigh(B, W), the generalized symmetric eigenproblem.
     np.testing.assert_allclose(da.eigenvalues_["eigenvalue"], ref.eig, rtol=TOL)
     np.testing.assert_allclose(
@@ -120,11 +118,11 @@ def test_wilks_against_manova_and_bartlett(case) -> None:  # type: ignore[no-unt
         assert row["chi-square"] == pytest.approx(chi2, rel=TOL)
         assert row["df"] == df_
         assert row["p"] == pytest.approx(scipy.stats.chi2.sf(chi2, df_), rel=TOL, abs=1e-300)
-    assert list(da.wilks_.index)[0] == f"1 through {len(ref.eig)}"
+    assert next(iter(da.wilks_.index)) == f"1 through {len(ref.eig)}"
 
 
 def test_univariate_against_scipy(case) -> None:  # type: ignore[no-untyped-def]
-    X, y, da, ref = case
+    X, _y, da, ref = case
     for j, col in enumerate(X.columns):
         groups = [ref.x[ref.codes == c, j] for c in range(ref.g)]
         # Reference: scipy.stats.f_oneway; Wilks' lambda = SSW / SST written out.
@@ -137,7 +135,7 @@ def test_univariate_against_scipy(case) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_box_m_written_out(case) -> None:  # type: ignore[no-untyped-def]
-    X, y, da, ref = case
+    _X, _y, da, ref = case
     n, p, g = ref.n, ref.p, ref.g
     # Reference: Box (1949) M and F approximation as in SPSS's algorithms, written out here.
     covs = [np.cov(ref.x[ref.codes == c].T) for c in range(g)]
@@ -151,13 +149,15 @@ def test_box_m_written_out(case) -> None:  # type: ignore[no-untyped-def]
     assert c2 > c1**2
     df2 = (df1 + 2) / (c2 - c1**2)
     F = M / (df1 / (1 - c1 - df1 / df2))
-    np.testing.assert_allclose(da.box_m_[["Box's M", "F", "df1", "df2"]], [M, F, df1, df2], rtol=TOL)
+    np.testing.assert_allclose(
+        da.box_m_[["Box's M", "F", "df1", "df2"]], [M, F, df1, df2], rtol=TOL
+    )
     assert da.box_m_["p"] == pytest.approx(scipy.stats.f.sf(F, df1, df2), rel=1e-5, abs=1e-300)
     np.testing.assert_allclose(da.log_determinants_["log determinant"], [*logs, lp], rtol=TOL)
 
 
 def test_coefficients_structure_centroids(case) -> None:  # type: ignore[no-untyped-def]
-    X, y, da, ref = case
+    X, _y, da, ref = case
     sd = np.sqrt(np.diag(ref.Sp))
     std = da.standardized_coef_.loc[list(X.columns)].to_numpy()
     # Reference: scipy eigenvectors scaled to unit pooled within-group variance (sign free).
@@ -187,7 +187,7 @@ def test_coefficients_structure_centroids(case) -> None:  # type: ignore[no-unty
 
 
 def test_fisher_functions(case) -> None:  # type: ignore[no-untyped-def]
-    X, y, da, ref = case
+    X, _y, da, ref = case
     cf = da.classification_functions_
     # Reference: S_p^-1 m_g and -1/2 m_g' S_p^-1 m_g + ln prior, with numpy.linalg.solve.
     np.testing.assert_allclose(cf.loc[list(X.columns)], ref.coef, rtol=TOL)
@@ -210,7 +210,7 @@ def _loo_brute(ref: Ref) -> np.ndarray:
 
 
 def test_leave_one_out_equals_refits(case) -> None:  # type: ignore[no-untyped-def]
-    X, y, da, ref = case
+    _X, _y, da, ref = case
     # Reference: n refits without each row (numpy), then the actual x predicted table.
     pred = _loo_brute(ref)
     g = ref.g
@@ -372,7 +372,7 @@ def test_stepwise_removes_redundant_variable() -> None:
     x1 = a + b + 0.5 * rng.normal(size=n)
     X = pd.DataFrame({"sum": x1, "a": a, "b": b})
     da = sg.DiscriminantAnalysis(method="wilks").fit(X, codes)
-    sel, hist, lam = _stepwise_ref(X.to_numpy(), codes)
+    _sel, hist, lam = _stepwise_ref(X.to_numpy(), codes)
     # Reference: the rules written out; planted: "sum" enters first and leaves once a and b
     # are in.
     assert list(zip(da.steps_["action"], da.steps_["variable"], strict=True)) == [

@@ -5,6 +5,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "DiscriminantFit",
     "HbSampler",
     "calinski_harabasz_score",
     "chaid_apply",
@@ -12,6 +13,8 @@ __all__ = [
     "chaid_merge_table",
     "chaid_node_tables",
     "davies_bouldin_score",
+    "discriminant_fit",
+    "discriminant_proba",
     "euclidean_matrix",
     "gower_matrix",
     "kmeans_fit",

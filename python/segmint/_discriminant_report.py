@@ -37,8 +37,10 @@ def _tables(da: Any) -> list[tuple[str, Any]]:
         ("Canonical discriminant function coefficients (unstandardized)", da.raw_coef_),
         ("Functions at group centroids", da.centroids_),
         ("Prior probabilities", da.priors_.to_frame()),
-        ("Classification function coefficients (Fisher's linear discriminant)",
-         da.classification_functions_),
+        (
+            "Classification function coefficients (Fisher's linear discriminant)",
+            da.classification_functions_,
+        ),
         ("Classification results", da.classification_table_),
         ("Hit rate", da.hit_rate_.to_frame()),
     ]

@@ -78,7 +78,9 @@ def _labels(y: Any, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
         try:
             classes, codes = np.unique(values, return_inverse=True)
         except TypeError as e:
-            raise InvalidInputError(f"y: labels of mixed types cannot be ordered ({e})", "y") from e
+            raise InvalidInputError(
+                f"y: labels of mixed types cannot be ordered ({e})", "y"
+            ) from e
     else:
         cat = pd.Categorical(values, categories=categories)
         present = np.bincount(cat.codes, minlength=len(categories)) > 0
@@ -347,8 +349,7 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         q = len(res.eigenvalues)
         if n_components is not None and n_components > q:
             raise InvalidInputError(
-                f"n_components: at most min(n_features, n_classes - 1) = {q}, got "
-                f"{n_components}",
+                f"n_components: at most min(n_features, n_classes - 1) = {q}, got {n_components}",
                 "n_components",
             )
         self.classes_ = classes
@@ -409,9 +410,7 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         )
         var = pd.Index(self.variables_, name="variable")
         self.standardized_coef_ = pd.DataFrame(res.standardized, index=var, columns=fn)
-        structure = pd.DataFrame(
-            res.structure, index=pd.Index(cols, name="variable"), columns=fn
-        )
+        structure = pd.DataFrame(res.structure, index=pd.Index(cols, name="variable"), columns=fn)
         a = np.abs(np.nan_to_num(structure.to_numpy(), nan=-1.0))
         best = a.argmax(axis=1)
         order = np.lexsort((-a[np.arange(len(a)), best], best))
