@@ -541,3 +541,30 @@ def test_thread_count_does_not_change_results() -> None:
 @parametrize_with_checks([sg.DiscriminantAnalysis()])
 def test_sklearn_compatible(estimator, check) -> None:  # type: ignore[no-untyped-def]
     check(estimator)
+
+
+def test_iris_scatter_matches_published_sscp() -> None:
+    # SAS/STAT PROC STEPDISC example 1 (support.sas.com, statug stepdisc example 1) prints the
+    # between-class and total-sample SSCP matrices of the iris data in mm (first row):
+    # between 6321.21333, -1995.26667, 16524.84000, 7127.93333;
+    # total 10216.83333, -632.26667, 18987.30000, 7692.43333. In cm they are 1/100 of that.
+    from segmint import _core
+
+    X, y = _data("iris")
+    codes = np.unique(y.to_numpy(), return_inverse=True)[1].astype(np.int64)
+    res = _core.discriminant_fit(
+        np.ascontiguousarray(X.to_numpy()),
+        codes,
+        n_groups=3,
+        priors=[1 / 3] * 3,
+        stepwise=False,
+        f_in=3.84,
+        f_out=2.71,
+        tolerance=0.001,
+        cross_validate=False,
+        n_threads=0,
+    )
+    between = np.array([6321.21333, -1995.26667, 16524.84000, 7127.93333]) / 100
+    total = np.array([10216.83333, -632.26667, 18987.30000, 7692.43333]) / 100
+    np.testing.assert_allclose(res.between[0], between, atol=5e-8)
+    np.testing.assert_allclose(res.between[0] + res.within[0], total, atol=5e-8)

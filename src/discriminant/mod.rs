@@ -168,3 +168,58 @@ pub fn fit(x: ArrayView2<f64>, labels: ArrayView1<u32>, g: usize, params: &Param
         loo,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array1;
+
+    fn params(g: usize, method: Method) -> Params {
+        Params {
+            priors: vec![1.0 / g as f64; g],
+            method,
+            f_in: 3.84,
+            f_out: 2.71,
+            tolerance: 0.001,
+            cross_validate: true,
+        }
+    }
+
+    fn data(n: usize, p: usize, g: usize) -> (Array2<f64>, Array1<u32>) {
+        let labels = Array1::from_shape_fn(n, |i| (i % g) as u32);
+        let x = Array2::from_shape_fn((n, p), |(i, j)| {
+            let noise = ((i * 7919 + j * 104729) as f64).sin() * 0.5;
+            noise + if j < 2 { (i % g) as f64 * 0.3 } else { 0.0 }
+        });
+        (x, labels)
+    }
+
+    #[test]
+    fn one_member_segment_is_named() {
+        let (x, mut labels) = data(30, 3, 3);
+        labels[0] = 3;
+        let err = fit(x.view(), labels.view(), 4, &params(4, Method::Direct)).unwrap_err();
+        assert!(err.to_string().contains("segment 3 has 1 member"), "{err}");
+    }
+
+    #[test]
+    fn first_step_f_is_the_univariate_f() {
+        let (x, labels) = data(300, 4, 3);
+        let f = fit(x.view(), labels.view(), 3, &params(3, Method::Wilks)).expect("fit");
+        let first = &f.steps[0];
+        assert!(first.entered && first.exact);
+        let uni = f.univariate[[first.variable, 1]];
+        assert!((first.f - uni).abs() < 1e-9 * uni);
+        assert!((first.f_change - uni).abs() < 1e-9 * uni);
+    }
+
+    #[test]
+    fn constant_column_is_excluded() {
+        let (mut x, labels) = data(90, 3, 3);
+        x.column_mut(1).fill(2.5);
+        let f = fit(x.view(), labels.view(), 3, &params(3, Method::Direct)).expect("fit");
+        assert_eq!(f.excluded, vec![1]);
+        assert_eq!(f.selected, vec![0, 2]);
+        assert_eq!(f.loo.as_ref().map(|v| v.len()), Some(90));
+    }
+}
