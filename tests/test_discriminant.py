@@ -265,6 +265,13 @@ def test_predict_proba_equals_sklearn_eigen(name: str, priors: str) -> None:
     for k in range(z.shape[1]):
         r = np.corrcoef(z[:, k], zs[:, k])[0, 1]
         assert abs(r) == pytest.approx(1.0, abs=1e-9)
+    if priors == "size":
+        # Plain sklearn (covariance W / n): ours = ±sqrt((n - g) / n) x its scores + constant.
+        zp = X.to_numpy() @ plain.scalings_[:, : z.shape[1]]
+        zp = zp - zp.mean(0)
+        zc = z - z.mean(0)
+        sign = np.sign((zc * zp).sum(0))
+        np.testing.assert_allclose(zc, sign * np.sqrt((n - g) / n) * zp, rtol=1e-7, atol=1e-9)
 
 
 def test_decision_function_and_score() -> None:

@@ -109,7 +109,7 @@ class DiscriminantDisplay:
         if ax is None:
             _, ax = plt.subplots()
         c = self.centroids.to_numpy()
-        two = c.shape[1] >= 2
+        two = c.shape[1] >= 2 and (self.scores is None or self.scores.shape[1] >= 2)
         share = self.eigenvalues["% of variance"].to_numpy()
         cmap = plt.get_cmap("tab10")
         for k, seg in enumerate(self.centroids.index):

@@ -129,7 +129,8 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         Canonical functions returned by ``transform`` (None: all, min(p, g − 1)).
     cross_validate : bool, default False
         Also classify every row by the functions fitted without it (leave-one-out, computed by
-        a closed-form downdate, not n refits).
+        a closed-form downdate of its class mean and the within-group scatter, not n refits;
+        the priors stay those of the whole sample).
     n_jobs : int or None, default None
         Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
 
@@ -192,6 +193,10 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
+    Box's M needs every segment's covariance to be non-singular (at least as many members as
+    variables in the analysis, plus one); otherwise that segment's log determinant and the test
+    are NaN.
+
     ``predict_proba`` equals scikit-learn's ``LinearDiscriminantAnalysis(solver="eigen")`` when
     that is given the same priors and the pooled within-group covariance (divisor n − g);
     scikit-learn's own default weights the class covariances by the priors and divides by
@@ -538,14 +543,15 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         """
         data = self._new_data(X)
         k = self._n_out
-        z = data.values[:, self._selected] @ self._raw[:, :k] + self._raw_const[:k]
-        return self._out(z, data, _function_names(self._q)[:k])
+        return self._out(self._scores(data, k), data, _function_names(self._q)[:k])
+
+    def _scores(self, data: _frame.NumericData, k: int) -> np.ndarray:
+        return data.values[:, self._selected] @ self._raw[:, :k] + self._raw_const[:k]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """Names of the canonical functions returned by `transform`."""
         check_is_fitted(self)
-        prefix = self.__class__.__name__.lower()
-        return np.asarray([f"{prefix}{k}" for k in range(self._n_out)], dtype=object)
+        return np.asarray(_function_names(self._q)[: self._n_out], dtype=object)
 
     # ----------------------------------------------------------------- reports
     def summary(self) -> str:
@@ -585,8 +591,7 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         scores = labels = None
         if X is not None:
-            z = self.transform(X)
-            scores = np.asarray(z)
+            scores = self._scores(self._new_data(X), self._q)
             labels = np.asarray(self.predict(X) if y is None else y)
         return DiscriminantDisplay(
             centroids=self.centroids_, scores=scores, labels=labels, eigenvalues=self.eigenvalues_
