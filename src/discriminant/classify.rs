@@ -10,6 +10,8 @@
 
 #![allow(clippy::needless_range_loop)]
 
+use std::ops::Range;
+
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use super::canonical::sub;
@@ -26,13 +28,81 @@ fn rows_of<'a>(x: &'a ArrayView2<f64>, owned: &'a mut Option<Array2<f64>>) -> &'
     owned.as_ref().and_then(|a| a.as_slice()).unwrap_or(&[])
 }
 
-/// Scores of one row: intercept + coefᵀ x (coef given transposed, g × p row-major).
-#[inline]
-fn scores(row: &[f64], coef_t: &[f64], intercept: &[f64], out: &mut [f64]) {
-    let p = row.len();
-    for (h, o) in out.iter_mut().enumerate() {
-        *o = intercept[h] + linalg::dot(row, &coef_t[h * p..(h + 1) * p]);
+/// Classification function coefficients zero-padded to g rounded up to 8 columns (p × gp).
+struct Coef {
+    c: Vec<f64>,
+    gp: usize,
+}
+
+fn padded_coef(coef: &Array2<f64>) -> Coef {
+    let (p, g) = coef.dim();
+    let gp = g.div_ceil(8) * 8;
+    let mut c = vec![0.0; p * gp];
+    for k in 0..p {
+        for h in 0..g {
+            c[k * gp + h] = coef[[k, h]];
+        }
     }
+    Coef { c, gp }
+}
+
+/// intercept + x′ coef for the rows `rows` of `xs` (p columns) into `out` (g per row), four
+/// rows × eight classes at a time in registers.
+#[inline(always)]
+fn scores_imp<I: Isa>(
+    xs: &[f64],
+    p: usize,
+    rows: Range<usize>,
+    coef: &Coef,
+    intercept: &[f64],
+    out: &mut [f64],
+) {
+    let g = intercept.len();
+    let gp = coef.gp;
+    let (start, end) = (rows.start, rows.end);
+    let mut i = start;
+    while i < end {
+        let r: [usize; 4] = [
+            i,
+            (i + 1).min(end - 1),
+            (i + 2).min(end - 1),
+            (i + 3).min(end - 1),
+        ];
+        for jb in (0..gp).step_by(8) {
+            let mut acc = [[0.0f64; 8]; 4];
+            for k in 0..p {
+                let l = &coef.c[k * gp + jb..k * gp + jb + 8];
+                let xa = [
+                    xs[r[0] * p + k],
+                    xs[r[1] * p + k],
+                    xs[r[2] * p + k],
+                    xs[r[3] * p + k],
+                ];
+                for a in 0..4 {
+                    for b in 0..8 {
+                        acc[a][b] = I::madd(xa[a], l[b], acc[a][b]);
+                    }
+                }
+            }
+            for a in 0..4.min(end - i) {
+                let dst = &mut out[(i + a - start) * g..(i + a - start + 1) * g];
+                for b in 0..8 {
+                    let h = jb + b;
+                    if h < g {
+                        dst[h] = acc[a][b] + intercept[h];
+                    }
+                }
+            }
+        }
+        i += 4;
+    }
+}
+
+dispatch_avx2! {
+    /// See [`scores_imp`].
+    fn scores => generic scores_imp; (
+        xs: &[f64], p: usize, rows: Range<usize>, coef: &Coef, intercept: &[f64], out: &mut [f64]
+    ) -> ()
 }
 
 fn check(x: &ArrayView2<f64>, coef: &Array2<f64>, intercept: &[f64]) -> Result<()> {
@@ -50,10 +120,6 @@ fn check(x: &ArrayView2<f64>, coef: &Array2<f64>, intercept: &[f64]) -> Result<(
     Ok(())
 }
 
-fn transposed(coef: &Array2<f64>) -> Vec<f64> {
-    coef.t().iter().copied().collect()
-}
-
 /// Posterior probabilities (n × g) of the classes from the classification functions
 /// `coef` (p × g) and `intercept` (g, with ln prior).
 pub fn proba(x: ArrayView2<f64>, coef: &Array2<f64>, intercept: &[f64]) -> Result<Array2<f64>> {
@@ -62,15 +128,15 @@ pub fn proba(x: ArrayView2<f64>, coef: &Array2<f64>, intercept: &[f64]) -> Resul
     let g = intercept.len();
     let mut owned = None;
     let xs = rows_of(&x, &mut owned);
-    let ct = transposed(coef);
+    let ct = padded_coef(coef);
     let mut out = crate::parallel::zeroed::<f64>(n * g);
     if n > 0 {
         fold_rows_mut(
             &mut out,
             g,
             |rows, o| {
-                for (i, dst) in rows.zip(o.chunks_exact_mut(g)) {
-                    scores(&xs[i * p..(i + 1) * p], &ct, intercept, dst);
+                scores(xs, p, rows, &ct, intercept, o);
+                for dst in o.chunks_exact_mut(g) {
                     let mx = dst.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                     let mut sum = 0.0;
                     for v in dst.iter_mut() {
@@ -104,17 +170,17 @@ pub fn predict(x: ArrayView2<f64>, coef: &Array2<f64>, intercept: &[f64]) -> Res
     let g = intercept.len();
     let mut owned = None;
     let xs = rows_of(&x, &mut owned);
-    let ct = transposed(coef);
+    let ct = padded_coef(coef);
     let mut out = vec![0u32; n];
     if n > 0 {
         fold_rows_mut(
             &mut out,
             1,
             |rows, o| {
-                let mut sc = vec![0.0; g];
-                for (i, dst) in rows.zip(o.iter_mut()) {
-                    scores(&xs[i * p..(i + 1) * p], &ct, intercept, &mut sc);
-                    *dst = argmax(&sc);
+                let mut sc = vec![0.0; rows.len() * g];
+                scores(xs, p, rows, &ct, intercept, &mut sc);
+                for (dst, row) in o.iter_mut().zip(sc.chunks_exact(g)) {
+                    *dst = argmax(row);
                 }
             },
             |_, _| (),
