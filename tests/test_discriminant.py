@@ -72,7 +72,7 @@ def case(request):  # type: ignore[no-untyped-def]
 
 def test_eigenvalues_and_canonical_correlations(case) -> None:  # type: ignore[no-untyped-def]
     _X, _y, da, ref = case
-    # Reference: scipy.linalg.eigh(B, W), the generalized symmetric eigenproblem.
+    # reference: scipy.linalg.eigh(B, W), the generalized symmetric eigenproblem.
     np.testing.assert_allclose(da.eigenvalues_["eigenvalue"], ref.eig, rtol=TOL)
     np.testing.assert_allclose(
         da.eigenvalues_["canonical correlation"], np.sqrt(ref.eig / (1 + ref.eig)), rtol=TOL
@@ -83,7 +83,7 @@ def test_eigenvalues_and_canonical_correlations(case) -> None:  # type: ignore[n
 
 
 def test_iris_matches_published_candisc() -> None:
-    # SAS/STAT PROC CANDISC, Example "Fisher (1936) Iris Data" (support.sas.com, statug
+    # reference: SAS/STAT PROC CANDISC, Example "Fisher (1936) Iris Data" (support.sas.com, statug
     # candisc example 1): eigenvalues 32.1919, 0.2854; canonical correlations 0.984821,
     # 0.471197 (printed to 4 / 6 decimals; the data are in mm there, which these do not see).
     X, y = _data("iris")
@@ -101,13 +101,13 @@ def test_wilks_against_manova_and_bartlett(case) -> None:  # type: ignore[no-unt
     df["group"] = y.to_numpy()
     mv = MANOVA.from_formula(" + ".join(df.columns[:-1]) + " ~ group", data=df).mv_test()
     stat = mv.results["group"]["stat"]
-    # Reference: statsmodels MANOVA (Wilks' lambda and Pillai's trace of the group effect).
+    # reference: statsmodels MANOVA (Wilks' lambda and Pillai's trace of the group effect).
     assert da.wilks_["Wilks' lambda"].iloc[0] == pytest.approx(
         stat.loc["Wilks' lambda", "Value"], rel=TOL
     )
     eig = da.eigenvalues_["eigenvalue"].to_numpy()
     assert (eig / (1 + eig)).sum() == pytest.approx(stat.loc["Pillai's trace", "Value"], rel=TOL)
-    # Reference: Bartlett's chi-square written out, p from scipy.stats.chi2.
+    # reference: Bartlett's chi-square written out, p from scipy.stats.chi2.
     n, p, g = ref.n, ref.p, ref.g
     for k in range(len(ref.eig)):
         lam = np.prod(1 / (1 + ref.eig[k:]))
@@ -125,7 +125,7 @@ def test_univariate_against_scipy(case) -> None:  # type: ignore[no-untyped-def]
     X, _y, da, ref = case
     for j, col in enumerate(X.columns):
         groups = [ref.x[ref.codes == c, j] for c in range(ref.g)]
-        # Reference: scipy.stats.f_oneway; Wilks' lambda = SSW / SST written out.
+        # reference: scipy.stats.f_oneway; Wilks' lambda = SSW / SST written out.
         res = scipy.stats.f_oneway(*groups)
         row = da.univariate_.loc[col]
         assert row["F"] == pytest.approx(res.statistic, rel=TOL)
@@ -137,7 +137,7 @@ def test_univariate_against_scipy(case) -> None:  # type: ignore[no-untyped-def]
 def test_box_m_written_out(case) -> None:  # type: ignore[no-untyped-def]
     _X, _y, da, ref = case
     n, p, g = ref.n, ref.p, ref.g
-    # Reference: Box (1949) M and F approximation as in SPSS's algorithms, written out here.
+    # reference: Box (1949) M and F approximation as in SPSS's algorithms, written out here.
     covs = [np.cov(ref.x[ref.codes == c].T) for c in range(g)]
     nc = ref.counts
     logs = [np.linalg.slogdet(s)[1] for s in covs]
@@ -160,7 +160,7 @@ def test_coefficients_structure_centroids(case) -> None:  # type: ignore[no-unty
     X, _y, da, ref = case
     sd = np.sqrt(np.diag(ref.Sp))
     std = da.standardized_coef_.loc[list(X.columns)].to_numpy()
-    # Reference: scipy eigenvectors scaled to unit pooled within-group variance (sign free).
+    # reference: scipy eigenvectors scaled to unit pooled within-group variance (sign free).
     np.testing.assert_allclose(std, _sign_align(std, ref.v * sd[:, None]), rtol=TOL, atol=TOL)
     raw = da.raw_coef_.loc[list(X.columns)].to_numpy()
     v = _sign_align(raw, ref.v)
@@ -189,7 +189,7 @@ def test_coefficients_structure_centroids(case) -> None:  # type: ignore[no-unty
 def test_fisher_functions(case) -> None:  # type: ignore[no-untyped-def]
     X, _y, da, ref = case
     cf = da.classification_functions_
-    # Reference: S_p^-1 m_g and -1/2 m_g' S_p^-1 m_g + ln prior, with numpy.linalg.solve.
+    # reference: S_p^-1 m_g and -1/2 m_g' S_p^-1 m_g + ln prior, with numpy.linalg.solve.
     np.testing.assert_allclose(cf.loc[list(X.columns)], ref.coef, rtol=TOL)
     np.testing.assert_allclose(cf.loc["(constant)"], ref.const, rtol=TOL)
 
@@ -211,7 +211,7 @@ def _loo_brute(ref: Ref) -> np.ndarray:
 
 def test_leave_one_out_equals_refits(case) -> None:  # type: ignore[no-untyped-def]
     _X, _y, da, ref = case
-    # Reference: n refits without each row (numpy), then the actual x predicted table.
+    # reference: n refits without each row (numpy), then the actual x predicted table.
     pred = _loo_brute(ref)
     g = ref.g
     table = np.bincount(ref.codes * g + pred, minlength=g * g).reshape(g, g)
@@ -253,10 +253,10 @@ def test_predict_proba_equals_sklearn_eigen(name: str, priors: str) -> None:
     lda = LinearDiscriminantAnalysis(
         solver="eigen", priors=pr, covariance_estimator=_Pooled(factor)
     ).fit(X.to_numpy(), y.to_numpy())
-    # Reference: scikit-learn's eigen solver with the same priors and the pooled covariance.
+    # reference: scikit-learn's eigen solver with the same priors and the pooled covariance.
     np.testing.assert_allclose(da.predict_proba(X), lda.predict_proba(X.to_numpy()), atol=1e-9)
     np.testing.assert_array_equal(da.predict(X), lda.predict(X.to_numpy()))
-    # Plain scikit-learn (its own covariance): the same predicted segments on these data.
+    # reference: plain scikit-learn (its own covariance): the same segments on these data.
     plain = LinearDiscriminantAnalysis(solver="eigen", priors=pr).fit(X.to_numpy(), y.to_numpy())
     assert np.mean(da.predict(X).to_numpy() == plain.predict(X.to_numpy())) >= 0.99
     # transform: sklearn's X @ scalings_ up to sign, the scale of its covariance, and a shift.
@@ -266,7 +266,8 @@ def test_predict_proba_equals_sklearn_eigen(name: str, priors: str) -> None:
         r = np.corrcoef(z[:, k], zs[:, k])[0, 1]
         assert abs(r) == pytest.approx(1.0, abs=1e-9)
     if priors == "size":
-        # Plain sklearn (covariance W / n): ours = ±sqrt((n - g) / n) x its scores + constant.
+        # reference: plain sklearn (covariance W / n); ours = ±sqrt((n - g) / n) x its scores
+        # + a constant.
         zp = X.to_numpy() @ plain.scalings_[:, : z.shape[1]]
         zp = zp - zp.mean(0)
         zc = z - z.mean(0)
@@ -279,7 +280,7 @@ def test_decision_function_and_score() -> None:
     da = sg.DiscriminantAnalysis().fit(X, y)
     d = da.decision_function(X)
     assert list(d.columns) == list(da.classes_)
-    # Reference: argmax of the decision values is the prediction; accuracy computed here.
+    # reference: argmax of the decision values is the prediction; accuracy computed here.
     np.testing.assert_array_equal(da.classes_[d.to_numpy().argmax(1)], da.predict(X))
     assert da.score(X, y) == pytest.approx(np.mean(da.predict(X) == y))
 
@@ -352,9 +353,9 @@ def test_stepwise_planted_noise_never_enters() -> None:
     )
     y = pd.Series(np.array(list("ABCD"))[codes])
     da = sg.DiscriminantAnalysis(method="wilks").fit(X, y)
-    # Planted truth: the three signal variables enter, no noise variable does.
+    # reference: planted truth, the three signal variables enter, no noise variable does.
     assert set(da.variables_) == {"s1", "s2", "s3"}
-    # Reference: the stepwise rules written out with determinants.
+    # reference: the stepwise rules written out with determinants.
     sel, hist, lam = _stepwise_ref(X.to_numpy(), codes)
     assert da.variables_ == [X.columns[j] for j in sel]
     assert list(zip(da.steps_["action"], da.steps_["variable"], strict=True)) == [
@@ -380,7 +381,7 @@ def test_stepwise_removes_redundant_variable() -> None:
     X = pd.DataFrame({"sum": x1, "a": a, "b": b})
     da = sg.DiscriminantAnalysis(method="wilks").fit(X, codes)
     _sel, hist, lam = _stepwise_ref(X.to_numpy(), codes)
-    # Reference: the rules written out; planted: "sum" enters first and leaves once a and b
+    # reference: the rules written out; planted: "sum" enters first and leaves once a and b
     # are in.
     assert list(zip(da.steps_["action"], da.steps_["variable"], strict=True)) == [
         (act, X.columns[j]) for act, j in hist
@@ -400,7 +401,7 @@ def test_rao_f_approximation() -> None:
     X, y = _data("wine")
     da = sg.DiscriminantAnalysis(method="wilks").fit(X, y)
     n, g = len(X), 3
-    # Reference: Rao's F written out for every step (exact when min(q, g - 1) <= 2).
+    # reference: Rao's F written out for every step (exact when min(q, g - 1) <= 2).
     for _, row in da.steps_.iterrows():
         q, lam = row["number of variables"], row["Wilks' lambda"]
         a, b = q, g - 1
@@ -435,7 +436,7 @@ def test_constant_and_collinear_variables_excluded() -> None:
     X2 = X.assign(const=1.0, dup=X.iloc[:, 0] + X.iloc[:, 1])
     before = X2.copy()
     da = sg.DiscriminantAnalysis().fit(X2, y)
-    # Planted: the constant and the exact sum fail the tolerance test and are reported.
+    # reference: planted, the constant and the exact sum fail the tolerance test and are reported.
     assert da.excluded_ == ["const", "dup"]
     assert da.variables_ == list(X.columns)
     ref = sg.DiscriminantAnalysis().fit(X, y)
@@ -495,7 +496,7 @@ def test_labels_of_any_type_and_kmeans_output() -> None:
     da = sg.DiscriminantAnalysis(priors={"class_0": 0.2, "class_1": 0.5, "class_2": 0.3}).fit(
         X, cat
     )
-    # Category order is kept; labels come back as given.
+    # reference: the labels and priors given here (category order kept, labels as given).
     assert list(da.classes_) == ["class_2", "class_0", "class_1"]
     assert da.priors_["class_1"] == 0.5
     assert set(da.predict(X)) <= set(cat)
@@ -510,6 +511,7 @@ def test_labels_of_any_type_and_kmeans_output() -> None:
 def test_pickle_roundtrip_and_summary() -> None:
     X, y = _data("iris")
     da = sg.DiscriminantAnalysis(cross_validate=True).fit(X, y)
+    # reference: segmint itself before pickling (invariance).
     back = pickle.loads(pickle.dumps(da))
     pd.testing.assert_frame_equal(back.predict_proba(X), da.predict_proba(X))
     pd.testing.assert_frame_equal(back.classification_table_, da.classification_table_)
@@ -540,7 +542,7 @@ def test_thread_count_does_not_change_results() -> None:
     x = rng.normal(size=(n, 13)) + codes[:, None] * np.linspace(0, 1, 13)
     a = sg.DiscriminantAnalysis(n_jobs=1, cross_validate=True).fit(x, codes)
     b = sg.DiscriminantAnalysis(n_jobs=2, cross_validate=True).fit(x, codes)
-    # Bit-identical (fixed chunks merged in order).
+    # reference: segmint itself on 1 thread (invariance: fixed chunks merged in order).
     pd.testing.assert_frame_equal(a.standardized_coef_, b.standardized_coef_, check_exact=True)
     pd.testing.assert_frame_equal(a.box_m_.to_frame(), b.box_m_.to_frame(), check_exact=True)
 
@@ -551,8 +553,8 @@ def test_sklearn_compatible(estimator, check) -> None:  # type: ignore[no-untype
 
 
 def test_iris_scatter_matches_published_sscp() -> None:
-    # SAS/STAT PROC STEPDISC example 1 (support.sas.com, statug stepdisc example 1) prints the
-    # between-class and total-sample SSCP matrices of the iris data in mm (first row):
+    # reference: SAS/STAT PROC STEPDISC example 1 (support.sas.com, statug stepdisc example 1)
+    # prints the between-class and total-sample SSCP matrices of the iris data in mm (first row):
     # between 6321.21333, -1995.26667, 16524.84000, 7127.93333;
     # total 10216.83333, -632.26667, 18987.30000, 7692.43333. In cm they are 1/100 of that.
     from segmint import _core
