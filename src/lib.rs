@@ -5,6 +5,7 @@ pub mod cancel;
 pub mod chaid;
 pub mod cluster;
 pub mod conjoint;
+pub mod discriminant;
 pub mod error;
 pub mod linalg;
 pub mod parallel;
@@ -33,6 +34,8 @@ mod _core {
         latent_class_fit, mnl_fit, mnl_stats, rating_fit, respondent_logliks, HbSampler,
         LatentClassFit, MnlFit, RatingFit,
     };
+    #[pymodule_export]
+    use crate::python::discriminant::{discriminant_fit, discriminant_proba, DiscriminantFit};
     #[pymodule_export]
     use crate::python::profile::profile_stats;
 }

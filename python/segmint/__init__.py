@@ -12,6 +12,7 @@ from .chaid import CHAID
 from .cluster import KMeans, KMedoids, KPrototypes, Ward, gower_distances
 from .conjoint import ChoiceModel, MarketSimulator, RatingConjoint
 from .criteria import Criteria
+from .discriminant import DiscriminantAnalysis
 from .errors import InternalError, InvalidInputError, InvalidTypeError, SegmintError
 from .market import MarketMap, MarketMapDisplay, market_map
 from .metrics import (
@@ -34,6 +35,7 @@ __all__ = [
     "CHAID",
     "ChoiceModel",
     "Criteria",
+    "DiscriminantAnalysis",
     "InternalError",
     "InvalidInputError",
     "InvalidTypeError",

@@ -82,6 +82,15 @@ def demo(n_segments: int | None = None, seed: int = 0) -> None:
     print("\nNeeds-based segments (k-means on standardised part-worths), mean part-worths:")
     print(conjoint.part_worths_.groupby(needs).mean().round(2).to_string())
 
+    # Discriminant analysis: which spend criteria separate the k-means segments, how well?
+    da = sg.DiscriminantAnalysis(cross_validate=True).fit(X, km.labels_)
+    print("\nDiscriminant analysis of the k-means segments (log spend): functions")
+    print(da.eigenvalues_.join(da.wilks_.set_index(da.eigenvalues_.index)).round(3).to_string())
+    print("\nStructure matrix (correlation of each spend category with the functions):")
+    print(da.structure_.round(2).to_string())
+    hits = (100 * da.hit_rate_).round(1)
+    print(f"Hit rate: {hits['original']} % (leave-one-out {hits['cross-validated']} %)")
+
 
 def main(argv: list[str] | None = None) -> int:
     """The command line (subcommands demo, segment, onedim): see segmint.cli."""

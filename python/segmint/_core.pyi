@@ -6,6 +6,7 @@ import numpy.typing as npt
 
 __all__ = [
     "ChaidTree",
+    "DiscriminantFit",
     "HbSampler",
     "LatentClassFit",
     "MergedTable",
@@ -17,6 +18,8 @@ __all__ = [
     "chaid_merge_table",
     "chaid_node_tables",
     "davies_bouldin_score",
+    "discriminant_fit",
+    "discriminant_proba",
     "euclidean_matrix",
     "gower_matrix",
     "kmeans_fit",
@@ -421,3 +424,71 @@ def chaid_merge_table(
     split_merged: bool,
     min_child_size: float,
 ) -> MergedTable | None: ...
+
+# --- discriminant analysis -------------------------------------------------------------------
+
+@final
+class DiscriminantFit:
+    @property
+    def counts(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def means(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def within(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def between(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def selected(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def excluded(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def eigenvalues(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def wilks(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def univariate(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def box_m(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def log_dets(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def raw_coef(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def raw_const(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def standardized(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def structure(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def centroids(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def class_coef(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def class_const(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def steps(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def predicted(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def loo(self) -> npt.NDArray[np.int64] | None: ...
+
+def discriminant_fit(
+    x: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    *,
+    n_groups: int,
+    priors: list[float],
+    stepwise: bool,
+    f_in: float,
+    f_out: float,
+    tolerance: float,
+    cross_validate: bool,
+    n_threads: int,
+) -> DiscriminantFit: ...
+def discriminant_proba(
+    x: npt.NDArray[np.float64],
+    *,
+    coef: npt.NDArray[np.float64],
+    intercept: npt.NDArray[np.float64],
+    n_threads: int,
+) -> npt.NDArray[np.float64]: ...

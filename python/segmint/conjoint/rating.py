@@ -71,6 +71,7 @@ class RatingConjoint(BaseEstimator):
 
     # -- fitting --------------------------------------------------------------------------------
 
+    @unfitted_on_error
     def fit(
         self,
         profiles: Any,
