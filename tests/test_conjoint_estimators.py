@@ -164,3 +164,15 @@ def test_hb_short_chains_warn_and_convert_to_arviz() -> None:
     # reference: ArviZ on the converted InferenceData.
     np.testing.assert_allclose(hb.rhat_.to_numpy(), rhat, rtol=1e-6)
     assert idata.posterior["beta"].shape == (2, 100, 300, 10)
+
+
+def test_choice_model_in_a_pipeline(data: pd.DataFrame) -> None:
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    pipe = Pipeline(
+        [("keep", FunctionTransformer()), ("mnl", MNL(attributes=ATTRIBUTES, linear=["price"]))]
+    ).fit(data)
+    # reference: the same model fitted directly (bit-identical expected).
+    direct = MNL(attributes=ATTRIBUTES, linear=["price"]).fit(data)
+    pd.testing.assert_series_equal(pipe.named_steps["mnl"].coef_, direct.coef_)
