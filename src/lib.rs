@@ -9,6 +9,7 @@ pub mod linalg;
 pub mod parallel;
 pub mod profile;
 pub mod random;
+pub mod simd;
 pub mod stats;
 pub mod table;
 

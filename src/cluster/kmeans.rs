@@ -13,6 +13,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use crate::error::{Error, Result};
 use crate::parallel::{fold_rows, fold_rows_mut};
 use crate::random::Stream;
+use crate::simd::{dispatch_avx2, Isa};
 use crate::table::{Missing, Table};
 
 /// How the first centres are chosen.
@@ -237,15 +238,6 @@ impl Partial {
     }
 }
 
-#[inline(always)]
-fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
-    if FMA {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
-}
-
 /// Nearest centre (min of ‖c‖² − 2 x·c, first index on ties) for a block of 4 centred rows:
 /// the portable version.
 #[inline(always)]
@@ -336,10 +328,19 @@ fn nearest_block_avx2<const V: usize>(rows: [&[f64]; ROWS], c: &Packed) -> [u32;
     arg
 }
 
-/// Assigns rows `rows` to their nearest centre, writing `labels` (one per row) and adding to
-/// `part`. `FMA`: fused multiply-add (and AVX2) are available.
+dispatch_avx2! {
+    /// Assigns rows `rows` to their nearest centre, writing `labels` (one per row) and adding to
+    /// `part` (the AVX2 + FMA build when the CPU has it).
+    fn assign_chunk => generic assign_chunk_impl; (
+        p: &Pass<'_>,
+        rows: std::ops::Range<usize>,
+        labels: &mut [u32],
+        part: &mut Partial,
+    ) -> ()
+}
+
 #[inline(always)]
-fn assign_chunk<const FMA: bool>(
+fn assign_chunk_impl<M: Isa>(
     p: &Pass<'_>,
     rows: std::ops::Range<usize>,
     labels: &mut [u32],
@@ -361,7 +362,7 @@ fn assign_chunk<const FMA: bool>(
             }
         }
         let block_rows = [&buf[..d], &buf[d..2 * d], &buf[2 * d..3 * d], &buf[3 * d..]];
-        let arg = nearest(FMA, block_rows, c);
+        let arg = nearest::<M>(block_rows, c);
         for (r, row) in buf.chunks_exact(d).enumerate().take(nb) {
             let i = start + r0 + r;
             let label = arg[r];
@@ -376,7 +377,7 @@ fn assign_chunk<const FMA: bool>(
             if p.accumulate {
                 let sums = &mut part.sums[l * d..(l + 1) * d];
                 for (s, &v) in sums.iter_mut().zip(row) {
-                    *s = madd::<FMA>(w, v, *s);
+                    *s = M::madd(w, v, *s);
                 }
                 part.weights[l] += w;
             }
@@ -385,7 +386,7 @@ fn assign_chunk<const FMA: bool>(
                 let mut e = 0.0;
                 for (&v, &cv) in row.iter().zip(centre) {
                     let diff = v - cv;
-                    e = madd::<FMA>(diff, diff, e);
+                    e = M::madd(diff, diff, e);
                 }
                 part.inertia += w * e;
             }
@@ -395,10 +396,10 @@ fn assign_chunk<const FMA: bool>(
 }
 
 #[inline(always)]
-fn nearest(simd: bool, rows: [&[f64]; ROWS], c: &Packed) -> [u32; ROWS] {
+fn nearest<M: Isa>(rows: [&[f64]; ROWS], c: &Packed) -> [u32; ROWS] {
     #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: `simd` is only true when the CPU has AVX2 and FMA (see `assign_dispatch`).
+    if M::AVX2 {
+        // SAFETY: `M::AVX2` holds only in the build that runs on CPUs with AVX2 and FMA.
         return unsafe {
             if c.width == 4 {
                 nearest_block_avx2::<1>(rows, c)
@@ -407,37 +408,11 @@ fn nearest(simd: bool, rows: [&[f64]; ROWS], c: &Packed) -> [u32; ROWS] {
             }
         };
     }
-    let _ = simd;
     if c.width == 4 {
         nearest_block_portable::<4>(rows, c)
     } else {
         nearest_block_portable::<8>(rows, c)
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn assign_chunk_avx2(
-    p: &Pass<'_>,
-    rows: std::ops::Range<usize>,
-    labels: &mut [u32],
-    part: &mut Partial,
-) {
-    assign_chunk::<true>(p, rows, labels, part)
-}
-
-fn assign_dispatch(
-    p: &Pass<'_>,
-    rows: std::ops::Range<usize>,
-    labels: &mut [u32],
-    part: &mut Partial,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::parallel::has_avx2_fma() {
-        // SAFETY: the CPU supports the features the function was compiled for.
-        return unsafe { assign_chunk_avx2(p, rows, labels, part) };
-    }
-    assign_chunk::<false>(p, rows, labels, part)
 }
 
 /// One parallel pass: labels every row, returns the merged partial statistics.
@@ -448,7 +423,7 @@ fn assign(p: Pass<'_>, labels: &mut [u32]) -> Partial {
         1,
         |rows, out| {
             let mut part = Partial::new(k, d, p.accumulate);
-            assign_dispatch(&p, rows, out, &mut part);
+            assign_chunk(&p, rows, out, &mut part);
             part
         },
         Partial::merge,

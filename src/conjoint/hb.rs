@@ -23,8 +23,8 @@ use super::kernel;
 use super::lanes::{LaneGroups, LANES, V};
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::parallel::{dispatch_avx2, Isa};
 use crate::random::{Lanes, Stream};
+use crate::simd::{dispatch_avx2, Isa};
 
 /// A monotone constraint on part of the parameter vector.
 #[derive(Debug, Clone, PartialEq)]
@@ -352,7 +352,7 @@ impl HbSampler {
             let mut v = vec![[0.0; LANES]; lanes.max_rows()];
             let ll: Vec<V> = (0..n_groups)
                 .map(|g| {
-                    lanes.loglik::<crate::parallel::Portable>(g, &beta[g * k..(g + 1) * k], &mut v)
+                    lanes.loglik::<crate::simd::Portable>(g, &beta[g * k..(g + 1) * k], &mut v)
                 })
                 .collect();
             chains.push(Chain {

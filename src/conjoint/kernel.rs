@@ -1,6 +1,6 @@
 //! The inner loop shared by the choice models: the log-likelihood of a run of choice tasks.
 
-use crate::parallel::{Isa, Portable};
+use crate::simd::{Isa, Portable};
 
 /// The row-major model matrix `x` (`k` columns) rearranged run by run: for each run of tasks
 /// `runs[i]..runs[i + 1]`, its rows become a column-major block in place.
@@ -201,8 +201,8 @@ mod tests {
         // Both builds: the AVX2 one where the CPU has it (the Isa contract).
         type Exp = fn(f64) -> f64;
         let mut builds: Vec<(&str, Exp)> = vec![("portable", exp_clamped::<Portable>)];
-        if crate::parallel::has_avx2_fma() {
-            builds.push(("avx2", exp_clamped::<crate::parallel::Avx2>));
+        if crate::simd::has_avx2_fma() {
+            builds.push(("avx2", exp_clamped::<crate::simd::Avx2>));
         }
         for (name, f) in builds {
             let mut worst: f64 = 0.0;

@@ -31,8 +31,8 @@ use super::kernel;
 use super::mnl::ChoiceData;
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::parallel::{dispatch_avx2, Isa};
 use crate::random::Stream;
+use crate::simd::{dispatch_avx2, Isa};
 
 #[derive(Debug, Clone, Copy)]
 pub struct LcParams {

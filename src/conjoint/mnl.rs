@@ -8,7 +8,8 @@
 use super::kernel::{self, exp_nonpositive};
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::parallel::{dispatch_avx2, fold_rows, CHUNK_ROWS};
+use crate::parallel::{fold_rows, CHUNK_ROWS};
+use crate::simd::dispatch_avx2;
 
 /// Choice data in long form: one row of `x` (row-major, `k` columns) per alternative, the rows of
 /// task `t` are `starts[t]..starts[t + 1]`, `chosen[t]` is the absolute row of the chosen one.

@@ -11,7 +11,8 @@ use ndarray::{Array1, Array2, ArrayView2};
 
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::parallel::{dispatch_avx2, fold_rows_mut};
+use crate::parallel::fold_rows_mut;
+use crate::simd::dispatch_avx2;
 
 #[derive(Debug, Clone)]
 pub struct RatingFit {
