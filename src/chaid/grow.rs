@@ -48,7 +48,7 @@ struct Head {
 }
 
 /// Grows a CHAID (or Exhaustive CHAID) tree.
-pub fn fit(inputs: &Inputs<'_>, params: &ChaidParams) -> Result<Tree> {
+pub fn fit_chaid(inputs: &Inputs<'_>, params: &ChaidParams) -> Result<Tree> {
     params.check()?;
     let n = inputs.codes.nrows();
     if inputs.numeric.nrows() != n {
@@ -665,7 +665,7 @@ mod tests {
         let (codes, y) = planted(20_000);
         let numeric = Array2::<f64>::zeros((20_000, 0));
         let inputs = planted_inputs(&codes, &y, &numeric, false);
-        let tree = fit(&inputs, &ChaidParams::default()).unwrap();
+        let tree = fit_chaid(&inputs, &ChaidParams::default()).unwrap();
         let root = tree.nodes[0].split.as_ref().unwrap();
         assert_eq!(root.predictor, 0);
         assert_eq!(root.slot_child[..4], [0, 0, 1, 1]);
@@ -675,7 +675,7 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap()
-            .install(|| fit(&inputs, &ChaidParams::default()).unwrap());
+            .install(|| fit_chaid(&inputs, &ChaidParams::default()).unwrap());
         assert_eq!(tree, again);
     }
 
@@ -692,10 +692,10 @@ mod tests {
             ..ChaidParams::default()
         };
         let inputs = planted_inputs(&codes, &y, &numeric, true);
-        let plain = fit(&inputs, &params).unwrap();
+        let plain = fit_chaid(&inputs, &params).unwrap();
         assert!(plain.nodes.len() > 3, "{}", plain.nodes.len());
         let ones = Array1::<f64>::ones(20_000);
-        let weighted = fit(
+        let weighted = fit_chaid(
             &Inputs {
                 freq: Some(ones.view()),
                 ..inputs.clone()
@@ -707,7 +707,7 @@ mod tests {
         let mut fortran = Array2::<u32>::zeros((3, 20_000)).reversed_axes();
         fortran.assign(&codes);
         assert!(fortran.column(0).to_slice().is_some());
-        let again = fit(
+        let again = fit_chaid(
             &Inputs {
                 codes: fortran.view(),
                 ..inputs.clone()
@@ -725,7 +725,7 @@ mod tests {
         let mut w2 = Array1::<f64>::zeros(40_000);
         w2.slice_mut(ndarray::s![..20_000]).fill(1.0);
         let numeric2 = Array2::<f64>::zeros((40_000, 0));
-        let padded = fit(
+        let padded = fit_chaid(
             &Inputs {
                 codes: codes2.view(),
                 numeric: numeric2.view(),
@@ -748,7 +748,7 @@ mod tests {
         let numeric = Array2::<f64>::zeros((100, 0));
         let one = Array1::<u32>::zeros(100);
         let mut inputs = planted_inputs(&codes, &one, &numeric, false);
-        let err = fit(&inputs, &ChaidParams::default()).unwrap_err();
+        let err = fit_chaid(&inputs, &ChaidParams::default()).unwrap_err();
         assert!(err.to_string().contains("single class"), "{err}");
         inputs.target = Target::Classes {
             codes: y.view(),
@@ -758,9 +758,9 @@ mod tests {
             alpha_merge: 1.5,
             ..ChaidParams::default()
         };
-        assert!(fit(&inputs, &params).is_err());
+        assert!(fit_chaid(&inputs, &params).is_err());
         let nan = Array1::from_elem(100, f64::NAN);
         inputs.target = Target::Continuous(nan.view());
-        assert!(fit(&inputs, &ChaidParams::default()).is_err());
+        assert!(fit_chaid(&inputs, &ChaidParams::default()).is_err());
     }
 }

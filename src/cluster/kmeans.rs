@@ -833,7 +833,7 @@ fn lloyd(
 
 /// Fits k-means: `n_init` runs from independent seeded streams, the lowest inertia wins (the
 /// first one on ties).
-pub fn fit(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
+pub fn fit_kmeans(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
     let p = &params.0;
     let (n, d) = table.numeric.dim();
     let x = slice_of(&table.numeric)?;
@@ -864,14 +864,14 @@ pub fn fit(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
 }
 
 /// Validates the table and parameters, then fits.
-pub fn fit_checked(
+pub fn fit_kmeans_checked(
     x: ArrayView2<'_, f64>,
     weights: Option<ArrayView1<'_, f64>>,
     params: KMeansParams,
 ) -> Result<KMeansFit> {
     let table = Table::numeric(x, weights, Missing::Forbid)?;
     let params = params.check(&table)?;
-    fit(&table, &params)
+    fit_kmeans(&table, &params)
 }
 
 #[cfg(test)]
@@ -934,7 +934,7 @@ mod tests {
             [5.0, 20.0],
         ];
         let (x, y) = blobs(300, &truth, 2.0, 3);
-        let fit = fit_checked(x.view(), None, params(5, Init::KMeansPlusPlus)).unwrap();
+        let fit = fit_kmeans_checked(x.view(), None, params(5, Init::KMeansPlusPlus)).unwrap();
         assert_recovers(&y, &fit, 5);
     }
 
@@ -947,7 +947,7 @@ mod tests {
             n_init: 20,
             ..params(3, Init::Random)
         };
-        let fit = fit_checked(x.view(), None, p).unwrap();
+        let fit = fit_kmeans_checked(x.view(), None, p).unwrap();
         assert_recovers(&y, &fit, 3);
     }
 
@@ -956,7 +956,7 @@ mod tests {
         // Worked by hand: centres (0) and (10) on 1-D points; one step assigns {0,1,2} and {9,11}.
         let x = array![[0.0], [1.0], [2.0], [9.0], [11.0]];
         let init = Init::Centers(array![[0.0], [10.0]]);
-        let fit = fit_checked(x.view(), None, params(2, init)).unwrap();
+        let fit = fit_kmeans_checked(x.view(), None, params(2, init)).unwrap();
         assert_eq!(fit.labels.to_vec(), vec![0, 0, 0, 1, 1]);
         assert!((fit.centers()[[0, 0]] - 1.0).abs() < 1e-12);
         assert!((fit.centers()[[1, 0]] - 10.0).abs() < 1e-12);
@@ -969,7 +969,7 @@ mod tests {
         let x = array![[0.0], [1.0], [5.0], [6.0]];
         let w = array![3.0, 1.0, 1.0, 1.0];
         let init = Init::Centers(array![[0.0], [6.0]]);
-        let fit = fit_checked(x.view(), Some(w.view()), params(2, init)).unwrap();
+        let fit = fit_kmeans_checked(x.view(), Some(w.view()), params(2, init)).unwrap();
         assert!((fit.centers()[[0, 0]] - 0.25).abs() < 1e-12);
         assert!((fit.centers()[[1, 0]] - 5.5).abs() < 1e-12);
         // 3·0.25² + 0.75² + 2·0.5²
@@ -981,7 +981,7 @@ mod tests {
         // The third centre is far from everything and loses all points in the first step.
         let x = array![[0.0], [0.1], [5.0], [5.1], [20.0]];
         let init = Init::Centers(array![[0.0], [5.0], [100.0]]);
-        let fit = fit_checked(x.view(), None, params(3, init)).unwrap();
+        let fit = fit_kmeans_checked(x.view(), None, params(3, init)).unwrap();
         assert_eq!(fit.labels.to_vec(), vec![0, 0, 1, 1, 2]);
         assert!((fit.centers()[[2, 0]] - 20.0).abs() < 1e-12);
     }
@@ -994,7 +994,9 @@ mod tests {
                 .num_threads(t)
                 .build()
                 .unwrap()
-                .install(|| fit_checked(x.view(), None, params(6, Init::KMeansPlusPlus)).unwrap())
+                .install(|| {
+                    fit_kmeans_checked(x.view(), None, params(6, Init::KMeansPlusPlus)).unwrap()
+                })
         };
         let (a, b) = (run(1), run(3));
         assert_eq!(a.labels, b.labels);
@@ -1005,7 +1007,7 @@ mod tests {
     #[test]
     fn predict_transform_and_stats_agree() {
         let (x, _) = blobs(500, &[[0.0, 0.0], [8.0, 8.0]], 3.0, 1);
-        let fit = fit_checked(x.view(), None, params(2, Init::KMeansPlusPlus)).unwrap();
+        let fit = fit_kmeans_checked(x.view(), None, params(2, Init::KMeansPlusPlus)).unwrap();
         let table = Table::numeric(x.view(), None, Missing::Forbid).unwrap();
         let (labels, inertia) = predict(&table, fit.centered.view(), fit.offset.view()).unwrap();
         assert_eq!(labels, fit.labels);
@@ -1035,7 +1037,7 @@ mod tests {
     #[test]
     fn bad_parameters_are_errors_not_panics() {
         let x = array![[0.0], [1.0]];
-        let bad = |p: KMeansParams| fit_checked(x.view(), None, p).unwrap_err();
+        let bad = |p: KMeansParams| fit_kmeans_checked(x.view(), None, p).unwrap_err();
         assert!(bad(params(3, Init::KMeansPlusPlus))
             .to_string()
             .contains("n_samples=2"));

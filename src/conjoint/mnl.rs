@@ -315,7 +315,7 @@ fn unidentified(names: &[String], j: usize, at_start: bool) -> Error {
 }
 
 /// Maximum likelihood for the conditional logit from `start` (zeros if `None`).
-pub fn fit(
+pub fn fit_mnl(
     d: &ChoiceData,
     start: Option<&[f64]>,
     params: MnlParams,
@@ -443,7 +443,7 @@ mod tests {
             weights: None,
         };
         let names: Vec<String> = (0..k).map(|i| format!("b{i}")).collect();
-        let f = fit(
+        let f = fit_mnl(
             &d,
             None,
             MnlParams {
@@ -564,7 +564,7 @@ mod tests {
             weights: None,
         };
         let names = vec!["a".to_string(), "price".to_string()];
-        let e = fit(
+        let e = fit_mnl(
             &d,
             None,
             MnlParams {

@@ -235,7 +235,7 @@ impl Rows<'_> {
 /// Fits every respondent. `design`: profiles × (1 + Σ(L−1)), intercept column first; `ratings`:
 /// respondents × profiles; `levels`: level count of each attribute; `names`: parameter names for
 /// error messages.
-pub fn fit(
+pub fn fit_rating(
     design: ArrayView2<f64>,
     ratings: ArrayView2<f64>,
     levels: &[usize],
@@ -243,7 +243,7 @@ pub fn fit(
 ) -> Result<RatingFit> {
     let width = 2 + levels.iter().sum::<usize>() + levels.len();
     let mut block = vec![0.0; ratings.nrows() * width];
-    let pooled = fit_into(design, ratings, levels, names, &mut block)?;
+    let pooled = fit_rating_into(design, ratings, levels, names, &mut block)?;
     let per_respondent = Array2::from_shape_vec((ratings.nrows(), width), block)
         .map_err(|e| Error::invalid("ratings", e.to_string()))?;
     Ok(RatingFit {
@@ -253,16 +253,16 @@ pub fn fit(
     })
 }
 
-/// The width of a respondent's row in the per-respondent block of [`fit_into`].
+/// The width of a respondent's row in the per-respondent block of [`fit_rating_into`].
 pub fn block_width(levels: &[usize]) -> usize {
     2 + levels.iter().sum::<usize>() + levels.len()
 }
 
-/// As [`fit`], writing the per-respondent block (respondents × [`block_width`], layout as in
+/// As [`fit_rating`], writing the per-respondent block (respondents × [`block_width`], layout as in
 /// [`RatingFit::per_respondent`]) into `out`, which the caller allocates (e.g. as a NumPy array,
 /// whose allocator asks for huge pages: a million respondents' results then cost a few page
 /// faults instead of thousands). Returns the pooled fit.
-pub fn fit_into(
+pub fn fit_rating_into(
     design: ArrayView2<f64>,
     ratings: ArrayView2<f64>,
     levels: &[usize],
@@ -436,7 +436,7 @@ mod tests {
         let names: Vec<String> = ["(Intercept)", "a[0]", "a[1]", "b[0]"]
             .map(String::from)
             .to_vec();
-        let f = fit(x.view(), ratings.view(), &levels, &names).unwrap();
+        let f = fit_rating(x.view(), ratings.view(), &levels, &names).unwrap();
         let want = array![1.0, -0.5, -0.5, 0.75, -0.75];
         assert!((&f.part_worths().row(0) - &want)
             .iter()
@@ -451,7 +451,7 @@ mod tests {
             .into_owned()
             .reversed_axes();
         assert!(!fortran.is_standard_layout());
-        let g = fit(x.view(), fortran.view(), &levels, &names).unwrap();
+        let g = fit_rating(x.view(), fortran.view(), &levels, &names).unwrap();
         assert_eq!(g.per_respondent, f.per_respondent);
         // Pooled = mean of the two respondents = 1.5 × planted.
         assert!((f.pooled.part_worths[0] - 1.5).abs() < 1e-12);

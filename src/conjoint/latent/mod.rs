@@ -322,7 +322,7 @@ fn check(d: &ChoiceData, respondents: &[usize], params: &LcParams) -> Result<usi
 
 /// Fits the latent-class MNL. The tasks of respondent i are `respondents[i]..respondents[i + 1]`
 /// (contiguous).
-pub fn fit(d: &ChoiceData, respondents: &[usize], params: LcParams) -> Result<LcFit> {
+pub fn fit_latent_class(d: &ChoiceData, respondents: &[usize], params: LcParams) -> Result<LcFit> {
     let n = check(d, respondents, &params)?;
     let c = params.n_classes;
     let ds = Design::new(d, respondents);

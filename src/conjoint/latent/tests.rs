@@ -254,7 +254,9 @@ fn recovers_planted_classes_the_same_on_any_thread_count() {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()
-            .map(|pool| pool.install(|| fit(&data.choice(), &data.respondents, params(3))))
+            .map(|pool| {
+                pool.install(|| fit_latent_class(&data.choice(), &data.respondents, params(3)))
+            })
     };
     let (Ok(Ok(a)), Ok(Ok(b))) = (run(1), run(3)) else {
         panic!("fit failed");
@@ -296,9 +298,9 @@ fn recovers_planted_classes_the_same_on_any_thread_count() {
 fn one_class_is_the_mnl() {
     let data = Data::planted(60, &[6], &[3, 2], &CLASSES, 12);
     let d = data.choice();
-    let lc = fit(&d, &data.respondents, params(1)).unwrap();
+    let lc = fit_latent_class(&d, &data.respondents, params(1)).unwrap();
     let names: Vec<String> = (0..d.k).map(|j| format!("b{j}")).collect();
-    let m = mnl::fit(
+    let m = mnl::fit_mnl(
         &d,
         None,
         mnl::MnlParams {
@@ -383,7 +385,7 @@ fn timing() {
             n_starts: 1,
             ..params(3)
         };
-        let f = fit(&d, &data.respondents, one).unwrap();
+        let f = fit_latent_class(&d, &data.respondents, one).unwrap();
         eprintln!("EM iterations {}, {} in all", f.n_em, f.history.len());
         for threads in [1, 2] {
             let pool = rayon::ThreadPoolBuilder::new()
@@ -393,7 +395,7 @@ fn timing() {
             let mut best = f64::INFINITY;
             for _ in 0..20 {
                 let t = std::time::Instant::now();
-                let f = pool.install(|| fit(&d, &data.respondents, one));
+                let f = pool.install(|| fit_latent_class(&d, &data.respondents, one));
                 best = best.min(t.elapsed().as_secs_f64());
                 std::hint::black_box(f.ok());
             }
