@@ -3,10 +3,10 @@
 //!
 //! With x̃_j = x_j − x_chosen, log P(chosen) = −log(1 + Σ_{j ≠ chosen} exp(x̃_j′β)): the chosen
 //! row drops out. Both samplers of respondent-level likelihoods store their tasks that way, in
-//! the layouts their kernels read: the hierarchical model per respondent
-//! ([`super::kernel::Differences`], regrouped into SIMD lanes by [`super::lanes::LaneGroups`]),
-//! latent classes per block of respondents (`latent::design::Design`). Both are written by
-//! [`ChoiceData::differences`].
+//! the layouts their kernels read: the hierarchical model per respondent (`kernel::Differences`,
+//! regrouped into SIMD lanes by `lanes::LaneGroups`), latent classes per block of respondents
+//! (`latent::design::Design`). Both are written by [`ChoiceData::differences`], so this module
+//! sits below both and imports neither.
 
 use crate::error::{Error, Result};
 

@@ -163,7 +163,7 @@ impl Differences {
 
     /// Σ_t log P(chosen_t | β) over respondent `i`'s tasks, exactly for any utilities: per task
     /// −(m + log(e^{−m} + Σ_s e^{ṽ_s − m})) with m = max(0, ṽ). `v` is scratch of at least
-    /// [`Differences::max_rows`]. (The sampler's fast path is [`super::lanes::LaneGroups`],
+    /// [`Differences::max_rows`]. (The sampler's fast path is `lanes::LaneGroups`,
     /// which falls back on this.)
     pub fn loglik(&self, i: usize, beta: &[f64], v: &mut [f64]) -> f64 {
         let (r0, r1) = (self.rows[i], self.rows[i + 1]);
