@@ -274,6 +274,69 @@ struct Chain {
     work: Vec<V>,
 }
 
+impl Chain {
+    /// A chain at β = 0, D = I, Δ = 0, ρ = 0.1: `streams` are its upper level's stream then one
+    /// per respondent (each lane's generator is seeded from its respondent's stream; ghost
+    /// lanes from the upper-level stream).
+    fn new(data: &HbData, mut streams: Vec<Stream>, n_kept: usize) -> Chain {
+        let (k, q, n) = (data.k, data.q, data.n_respondents());
+        let lanes = &data.lanes;
+        let n_groups = lanes.n_groups();
+        let mut upper = streams.remove(0);
+        let mut d = vec![0.0; k * k];
+        for i in 0..k {
+            d[i * k + i] = 1.0;
+        }
+        // Each lane's generator is seeded from its respondent's stream; ghost lanes from
+        // the chain's upper-level stream.
+        let rngs: Vec<Lanes> = (0..n_groups)
+            .map(|g| {
+                let mut seeds: Vec<Stream> = (0..LANES)
+                    .map(|l| {
+                        let slot = g * LANES + l;
+                        if lanes.real[g][l] > 0.0 {
+                            streams[lanes.source[slot]].clone()
+                        } else {
+                            let s = upper.clone();
+                            upper.uniform();
+                            s
+                        }
+                    })
+                    .collect();
+                Lanes::new(&mut seeds)
+            })
+            .collect();
+        let beta = vec![[0.0; LANES]; n_groups * k];
+        let mut v = vec![[0.0; LANES]; lanes.max_rows()];
+        let ll: Vec<V> = (0..n_groups)
+            .map(|g| lanes.loglik::<crate::simd::Portable>(g, &beta[g * k..(g + 1) * k], &mut v))
+            .collect();
+        Chain {
+            tied: beta.clone(),
+            beta,
+            ll,
+            rngs,
+            upper,
+            delta: vec![0.0; q * k],
+            chol_d: d.clone(),
+            d,
+            rho: 0.1,
+            log_rho: (0.0, 0),
+            iter: 0,
+            trace: Trace::default(),
+            draws: Vec::with_capacity(n_kept * n * k),
+            delta_draws: Vec::with_capacity(n_kept * q * k),
+            d_sum: vec![0.0; k * k],
+            n_kept: 0,
+            partials: vec![0.0; n_groups.div_ceil(GROUPS_PER_BLOCK) * BlockSums::len(k, q)],
+            work: vec![
+                [0.0; LANES];
+                n_groups.div_ceil(GROUPS_PER_BLOCK) * work_len(k, q, lanes.max_rows())
+            ],
+        }
+    }
+}
+
 /// A set of chains advanced together; [`HbSampler::run`] can be called repeatedly (the Python
 /// side reports progress between calls).
 #[derive(Debug, Clone)]
@@ -326,65 +389,10 @@ impl HbSampler {
         let mut all = Stream::many(params.seed, params.n_chains * (n + 1));
         let n_kept = (params.n_iter - params.burn_in) / params.thin;
         let mut chains = Vec::with_capacity(params.n_chains);
-        let lanes = &data.lanes;
-        let n_groups = lanes.n_groups();
         for _ in 0..params.n_chains {
             let rest = all.split_off(n + 1);
-            let mut streams = std::mem::replace(&mut all, rest);
-            let mut upper = streams.remove(0);
-            let mut d = vec![0.0; k * k];
-            for i in 0..k {
-                d[i * k + i] = 1.0;
-            }
-            // Each lane's generator is seeded from its respondent's stream; ghost lanes from
-            // the chain's upper-level stream.
-            let rngs: Vec<Lanes> = (0..n_groups)
-                .map(|g| {
-                    let mut seeds: Vec<Stream> = (0..LANES)
-                        .map(|l| {
-                            let slot = g * LANES + l;
-                            if lanes.real[g][l] > 0.0 {
-                                streams[lanes.source[slot]].clone()
-                            } else {
-                                let s = upper.clone();
-                                upper.uniform();
-                                s
-                            }
-                        })
-                        .collect();
-                    Lanes::new(&mut seeds)
-                })
-                .collect();
-            let beta = vec![[0.0; LANES]; n_groups * k];
-            let mut v = vec![[0.0; LANES]; lanes.max_rows()];
-            let ll: Vec<V> = (0..n_groups)
-                .map(|g| {
-                    lanes.loglik::<crate::simd::Portable>(g, &beta[g * k..(g + 1) * k], &mut v)
-                })
-                .collect();
-            chains.push(Chain {
-                tied: beta.clone(),
-                beta,
-                ll,
-                rngs,
-                upper,
-                delta: vec![0.0; q * k],
-                chol_d: d.clone(),
-                d,
-                rho: 0.1,
-                log_rho: (0.0, 0),
-                iter: 0,
-                trace: Trace::default(),
-                draws: Vec::with_capacity(n_kept * n * k),
-                delta_draws: Vec::with_capacity(n_kept * q * k),
-                d_sum: vec![0.0; k * k],
-                n_kept: 0,
-                partials: vec![0.0; n_groups.div_ceil(GROUPS_PER_BLOCK) * BlockSums::len(k, q)],
-                work: vec![
-                    [0.0; LANES];
-                    n_groups.div_ceil(GROUPS_PER_BLOCK) * work_len(k, q, lanes.max_rows())
-                ],
-            });
+            let streams = std::mem::replace(&mut all, rest);
+            chains.push(Chain::new(&data, streams, n_kept));
         }
         Ok(HbSampler {
             data,
