@@ -1,5 +1,18 @@
 //! segmint's Rust core. Algorithms work on plain arrays and know nothing of Python; the bindings
 //! live in `python` and are the only pyo3 code.
+//!
+//! Modules import only modules listed before them (no import cycles):
+//!
+//! 1. `error` (the one error type), `simd` (CPU features, `dispatch_avx2!`, the `Isa` trait) and
+//!    `parallel` (fixed-chunk reductions merged in order, huge-page buffers) import nothing else;
+//! 2. `random` (seeded streams, SIMD lanes of generators, the ziggurat) and `linalg` (Cholesky,
+//!    reproducible dots, sums and Gram matrices) import `simd` only;
+//! 3. `stats` (distributions and tests), then `table` (user data as arrays: error, parallel);
+//! 4. the algorithms, each on the layers above and never on one another: `chaid` (error,
+//!    parallel, stats, table), `cluster` (error, parallel, random, simd, table), `conjoint`
+//!    (error, linalg, parallel, random, simd; inside it `data` → `kernel` → `lanes` →
+//!    `mnl`, `rating`, `hb`, `latent`), `profile` (error, stats, table);
+//! 5. `python`, the bindings over all of them.
 
 pub mod cancel;
 pub mod chaid;
@@ -11,6 +24,7 @@ pub mod linalg;
 pub mod parallel;
 pub mod profile;
 pub mod random;
+pub mod simd;
 pub mod stats;
 pub mod table;
 

@@ -1,9 +1,12 @@
-//! Seeded random streams: one explicit seed, one independent stream per restart / chunk / unit.
+//! Seeded random streams: one explicit seed, one independent stream per restart / chunk / unit;
+//! lanes of four generators for the SIMD kernels; normals by the ziggurat.
+//!
+//! Depends on `simd` only (the four-lane generator step).
 
 use rand_core::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use crate::parallel::Isa;
+use crate::simd::{xoshiro_step, Isa};
 
 /// A stream of random numbers, the `index`-th of those derived from `seed`. Streams are 2^128
 /// draws apart (xoshiro256++ jumps), so they never overlap in practice.
@@ -198,23 +201,6 @@ pub struct Lanes {
 /// Lanes per [`Lanes`].
 const L: usize = 4;
 
-/// One xoshiro256++ step (Blackman & Vigna) of lane `l` of a word-major state `s[w][lane]`.
-#[inline(always)]
-pub(crate) fn xoshiro_step(s: &mut [[u64; L]; 4], l: usize) -> u64 {
-    let out = s[0][l]
-        .wrapping_add(s[3][l])
-        .rotate_left(23)
-        .wrapping_add(s[0][l]);
-    let t = s[1][l] << 17;
-    s[2][l] ^= s[0][l];
-    s[3][l] ^= s[1][l];
-    s[1][l] ^= s[2][l];
-    s[0][l] ^= s[3][l];
-    s[2][l] ^= t;
-    s[3][l] = s[3][l].rotate_left(45);
-    out
-}
-
 // Lane loops index several arrays in step.
 #[allow(clippy::needless_range_loop)]
 impl Lanes {
@@ -390,7 +376,7 @@ mod tests {
             if i % 2 == 0 {
                 batch.iter_mut().flatten().for_each(|z| *z = s.normal());
             } else {
-                lanes.normals::<crate::parallel::Portable>(&mut batch);
+                lanes.normals::<crate::simd::Portable>(&mut batch);
             }
             for &z in batch.iter().flatten() {
                 counts[edges.partition_point(|&e| e <= z)] += 1;
@@ -428,9 +414,9 @@ mod tests {
         let (mut a, mut b) = (lanes.s, lanes.s);
         for _ in 0..100 {
             let want: Vec<u64> = reference.iter_mut().map(|r| r.next_u64()).collect();
-            assert_eq!(crate::parallel::Portable::xoshiro4(&mut a).to_vec(), want);
-            if crate::parallel::has_avx2_fma() {
-                assert_eq!(crate::parallel::Avx2::xoshiro4(&mut b).to_vec(), want);
+            assert_eq!(crate::simd::Portable::xoshiro4(&mut a).to_vec(), want);
+            if crate::simd::has_avx2_fma() {
+                assert_eq!(crate::simd::Avx2::xoshiro4(&mut b).to_vec(), want);
             }
         }
     }

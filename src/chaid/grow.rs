@@ -48,188 +48,29 @@ struct Head {
 }
 
 /// Grows a CHAID (or Exhaustive CHAID) tree.
-pub fn fit(inputs: &Inputs<'_>, params: &ChaidParams) -> Result<Tree> {
-    params.check()?;
-    let n = inputs.codes.nrows();
-    if inputs.numeric.nrows() != n {
-        return Err(Error::invalid(
-            "codes",
-            format!("has {n} rows, the numeric block {}", inputs.numeric.nrows()),
-        ));
-    }
-    if inputs.n_levels.len() != inputs.codes.ncols() {
-        return Err(Error::invalid(
-            "n_levels",
-            format!(
-                "has {} entries for {} columns",
-                inputs.n_levels.len(),
-                inputs.codes.ncols()
-            ),
-        ));
-    }
-    if n == 0 {
-        return Err(Error::invalid("X", "has no rows (n_samples=0)"));
-    }
-    if inputs.codes.ncols() + inputs.numeric.ncols() == 0 {
-        return Err(Error::invalid("X", "has no predictors"));
-    }
-    if n > u32::MAX as usize {
-        return Err(Error::invalid("X", format!("{n} rows; at most 2^32 - 1")));
-    }
-    check_numeric(inputs.numeric, Missing::Allow)?;
-    if let Some(w) = inputs.freq {
-        check_weights(w, n)?;
-    }
-    let p_cat = inputs.codes.ncols();
-    let p_num = inputs.numeric.ncols();
-    if inputs.scales.len() != p_cat {
-        return Err(Error::invalid(
-            "scales",
-            format!("has {} entries for {p_cat} columns", inputs.scales.len()),
-        ));
-    }
-    if let Some(&l) = inputs.n_levels.iter().find(|&&l| l >= 1 << 24) {
-        return Err(Error::invalid(
-            "X",
-            format!("a categorical column has {l} categories; at most 2^24 are supported"),
-        ));
-    }
-    let rank: Vec<usize> = match inputs.rank {
-        Some(r) if r.len() == p_cat + p_num => r.to_vec(),
-        Some(r) => {
-            return Err(Error::invalid(
-                "rank",
-                format!("has {} entries for {} predictors", r.len(), p_cat + p_num),
-            ))
-        }
-        None => (0..p_cat + p_num).collect(),
-    };
+pub fn fit_chaid(inputs: &Inputs<'_>, params: &ChaidParams) -> Result<Tree> {
+    let (n, rank) = check_inputs(inputs, params)?;
     let freq_owned = inputs.freq.map(|w| w.to_vec());
     let freq = freq_owned.as_deref();
-    let case_owned = match inputs.case {
-        Some(c) => {
-            check_weights(c, n).map_err(|e| rename(e, "case_weight"))?;
-            if let Some(v) = c.iter().find(|&&v| v <= 0.0) {
-                return Err(Error::invalid(
-                    "case_weight",
-                    format!("must be positive, found {v}"),
-                ));
-            }
-            Some(c.to_vec())
-        }
-        None => None,
-    };
+    let case_owned = case_weights(inputs.case, n)?;
     let case = case_owned.as_deref();
-    let weight = |i: usize| freq.map_or(1.0, |w| w[i]);
-
-    // Target.
-    let (response, classes_owned, values, y_offset) = match &inputs.target {
-        Target::Classes { codes, n_classes } => {
-            if codes.len() != n {
-                return Err(Error::invalid(
-                    "y",
-                    format!("has {} entries for {n} rows", codes.len()),
-                ));
-            }
-            let mut seen = vec![0.0; *n_classes];
-            for (i, &c) in codes.iter().enumerate() {
-                if c == MISSING_CODE {
-                    return Err(Error::invalid("y", "contains missing values"));
-                }
-                if c as usize >= *n_classes {
-                    return Err(Error::invalid(
-                        "y",
-                        format!("class code {c} is outside 0..{n_classes}"),
-                    ));
-                }
-                seen[c as usize] += weight(i);
-            }
-            if seen.iter().filter(|&&w| w > 0.0).count() < 2 {
-                return Err(Error::invalid(
-                    "y",
-                    "has a single class; CHAID needs at least two target classes",
-                ));
-            }
-            (
-                Response::Classes {
-                    n_classes: *n_classes,
-                    case: case.is_some(),
-                },
-                Some(columns::contiguous(codes.view())),
-                None,
-                0.0,
-            )
-        }
-        Target::Continuous(y) => {
-            if y.len() != n {
-                return Err(Error::invalid(
-                    "y",
-                    format!("has {} entries for {n} rows", y.len()),
-                ));
-            }
-            if let Some(v) = y.iter().find(|v| !v.is_finite()) {
-                return Err(Error::invalid(
-                    "y",
-                    format!("must be finite (no missing values), found {v}"),
-                ));
-            }
-            let (mut sw, mut swy) = (0.0, 0.0);
-            for (i, &v) in y.iter().enumerate() {
-                let w = weight(i) * case.map_or(1.0, |c| c[i]);
-                sw += w;
-                swy += w * v;
-            }
-            let mean = swy / sw;
-            let centred: Vec<f64> = y.iter().map(|v| v - mean).collect();
-            (Response::Continuous, None, Some(centred), mean)
-        }
-    };
-
+    let TargetColumn {
+        response,
+        classes_owned,
+        values,
+        y_offset,
+    } = target(&inputs.target, n, freq, case)?;
     // Rows with zero frequency weight take no part; the rest are kept in input order.
     let keep = freq;
     let kept = keep.map_or(n, |w| w.iter().filter(|&&v| v > 0.0).count());
-    // Predictors: categorical columns as they are, continuous ones binned.
-    let code_cols: Vec<std::borrow::Cow<'_, [u32]>> = (0..p_cat)
-        .map(|j| columns::contiguous(inputs.codes.column(j)))
-        .collect();
-    let checked: Vec<std::result::Result<(), CodeError>> = code_cols
-        .par_iter()
-        .zip(inputs.n_levels)
-        .map(|(c, &l)| columns::check_codes(c, l, keep))
-        .collect();
-    if let Some((j, c)) = checked.iter().enumerate().find_map(|(j, r)| match r {
-        Err(CodeError::Outside(c)) => Some((j, *c)),
-        _ => None,
-    }) {
-        return Err(Error::invalid(
-            format!("categorical column {j}"),
-            format!("code {c} is outside 0..{}", inputs.n_levels[j]),
-        ));
-    }
-    if let Some(j) = checked.iter().position(|r| r.is_err()) {
-        return Err(Error::invalid(
-            format!("categorical column {j}"),
-            "all values are missing",
-        ));
-    }
-    let mut ordinal: Vec<bool> = inputs.scales.iter().map(|&s| s == Scale::Ordinal).collect();
-    let mut n_slots: Vec<usize> = inputs.n_levels.iter().map(|&l| l as usize + 1).collect();
-    let binned: Vec<Result<(Vec<u32>, Vec<f64>)>> = (0..p_num)
-        .into_par_iter()
-        .map(|j| {
-            let col = inputs.numeric.column(j);
-            bin::bin_column(col, freq, params.max_bins, || format!("numeric column {j}"))
-        })
-        .collect();
-    let mut bins = Vec::with_capacity(p_num);
-    let mut breaks = Vec::with_capacity(p_num);
-    for r in binned {
-        let (slots, b) = r?;
-        n_slots.push(b.len() + 1);
-        ordinal.push(true);
-        bins.push(slots);
-        breaks.push(b);
-    }
+    let Predictors {
+        code_cols,
+        ordinal,
+        n_slots,
+        bins,
+        breaks,
+    } = predictors(inputs, params, freq)?;
+    let p_cat = inputs.codes.ncols();
     // Every predictor's slot and the class, packed.
     let mut sources: Vec<(&[u32], u32)> = code_cols
         .iter()
@@ -305,6 +146,239 @@ pub fn fit(inputs: &Inputs<'_>, params: &ChaidParams) -> Result<Tree> {
             Response::Classes { n_classes, .. } => n_classes,
             Response::Continuous => 0,
         },
+    })
+}
+
+/// Checks the shapes and parameters; returns the number of rows and the predictors' rank order.
+fn check_inputs(inputs: &Inputs<'_>, params: &ChaidParams) -> Result<(usize, Vec<usize>)> {
+    params.check()?;
+    let n = inputs.codes.nrows();
+    if inputs.numeric.nrows() != n {
+        return Err(Error::invalid(
+            "codes",
+            format!("has {n} rows, the numeric block {}", inputs.numeric.nrows()),
+        ));
+    }
+    if inputs.n_levels.len() != inputs.codes.ncols() {
+        return Err(Error::invalid(
+            "n_levels",
+            format!(
+                "has {} entries for {} columns",
+                inputs.n_levels.len(),
+                inputs.codes.ncols()
+            ),
+        ));
+    }
+    if n == 0 {
+        return Err(Error::invalid("X", "has no rows (n_samples=0)"));
+    }
+    if inputs.codes.ncols() + inputs.numeric.ncols() == 0 {
+        return Err(Error::invalid("X", "has no predictors"));
+    }
+    if n > u32::MAX as usize {
+        return Err(Error::invalid("X", format!("{n} rows; at most 2^32 - 1")));
+    }
+    check_numeric(inputs.numeric, Missing::Allow)?;
+    if let Some(w) = inputs.freq {
+        check_weights(w, n)?;
+    }
+    let p_cat = inputs.codes.ncols();
+    let p_num = inputs.numeric.ncols();
+    if inputs.scales.len() != p_cat {
+        return Err(Error::invalid(
+            "scales",
+            format!("has {} entries for {p_cat} columns", inputs.scales.len()),
+        ));
+    }
+    if let Some(&l) = inputs.n_levels.iter().find(|&&l| l >= 1 << 24) {
+        return Err(Error::invalid(
+            "X",
+            format!("a categorical column has {l} categories; at most 2^24 are supported"),
+        ));
+    }
+    let rank: Vec<usize> = match inputs.rank {
+        Some(r) if r.len() == p_cat + p_num => r.to_vec(),
+        Some(r) => {
+            return Err(Error::invalid(
+                "rank",
+                format!("has {} entries for {} predictors", r.len(), p_cat + p_num),
+            ))
+        }
+        None => (0..p_cat + p_num).collect(),
+    };
+    Ok((n, rank))
+}
+
+/// The case weights, checked (positive, one per row).
+fn case_weights(case: Option<ndarray::ArrayView1<'_, f64>>, n: usize) -> Result<Option<Vec<f64>>> {
+    Ok(match case {
+        Some(c) => {
+            check_weights(c, n).map_err(|e| rename(e, "case_weight"))?;
+            if let Some(v) = c.iter().find(|&&v| v <= 0.0) {
+                return Err(Error::invalid(
+                    "case_weight",
+                    format!("must be positive, found {v}"),
+                ));
+            }
+            Some(c.to_vec())
+        }
+        None => None,
+    })
+}
+
+/// The target as the tree grows on it.
+struct TargetColumn<'a> {
+    response: Response,
+    /// The class codes (categorical target).
+    classes_owned: Option<std::borrow::Cow<'a, [u32]>>,
+    /// The values, centred on `y_offset`, their weighted mean (continuous target).
+    values: Option<Vec<f64>>,
+    y_offset: f64,
+}
+
+/// Checks the target and lays it out.
+fn target<'a>(
+    target: &'a Target<'_>,
+    n: usize,
+    freq: Option<&[f64]>,
+    case: Option<&[f64]>,
+) -> Result<TargetColumn<'a>> {
+    let weight = |i: usize| freq.map_or(1.0, |w| w[i]);
+    let (response, classes_owned, values, y_offset) = match target {
+        Target::Classes { codes, n_classes } => {
+            if codes.len() != n {
+                return Err(Error::invalid(
+                    "y",
+                    format!("has {} entries for {n} rows", codes.len()),
+                ));
+            }
+            let mut seen = vec![0.0; *n_classes];
+            for (i, &c) in codes.iter().enumerate() {
+                if c == MISSING_CODE {
+                    return Err(Error::invalid("y", "contains missing values"));
+                }
+                if c as usize >= *n_classes {
+                    return Err(Error::invalid(
+                        "y",
+                        format!("class code {c} is outside 0..{n_classes}"),
+                    ));
+                }
+                seen[c as usize] += weight(i);
+            }
+            if seen.iter().filter(|&&w| w > 0.0).count() < 2 {
+                return Err(Error::invalid(
+                    "y",
+                    "has a single class; CHAID needs at least two target classes",
+                ));
+            }
+            (
+                Response::Classes {
+                    n_classes: *n_classes,
+                    case: case.is_some(),
+                },
+                Some(columns::contiguous(codes.view())),
+                None,
+                0.0,
+            )
+        }
+        Target::Continuous(y) => {
+            if y.len() != n {
+                return Err(Error::invalid(
+                    "y",
+                    format!("has {} entries for {n} rows", y.len()),
+                ));
+            }
+            if let Some(v) = y.iter().find(|v| !v.is_finite()) {
+                return Err(Error::invalid(
+                    "y",
+                    format!("must be finite (no missing values), found {v}"),
+                ));
+            }
+            let (mut sw, mut swy) = (0.0, 0.0);
+            for (i, &v) in y.iter().enumerate() {
+                let w = weight(i) * case.map_or(1.0, |c| c[i]);
+                sw += w;
+                swy += w * v;
+            }
+            let mean = swy / sw;
+            let centred: Vec<f64> = y.iter().map(|v| v - mean).collect();
+            (Response::Continuous, None, Some(centred), mean)
+        }
+    };
+
+    Ok(TargetColumn {
+        response,
+        classes_owned,
+        values,
+        y_offset,
+    })
+}
+
+/// The predictors: categorical columns as they are (their codes checked), continuous ones
+/// binned.
+struct Predictors<'a> {
+    code_cols: Vec<std::borrow::Cow<'a, [u32]>>,
+    ordinal: Vec<bool>,
+    /// Slots per predictor (categories or bins, then missing).
+    n_slots: Vec<usize>,
+    bins: Vec<Vec<u32>>,
+    breaks: Vec<Vec<f64>>,
+}
+
+fn predictors<'a>(
+    inputs: &'a Inputs<'_>,
+    params: &ChaidParams,
+    freq: Option<&[f64]>,
+) -> Result<Predictors<'a>> {
+    let keep = freq;
+    let (p_cat, p_num) = (inputs.codes.ncols(), inputs.numeric.ncols());
+    let code_cols: Vec<std::borrow::Cow<'_, [u32]>> = (0..p_cat)
+        .map(|j| columns::contiguous(inputs.codes.column(j)))
+        .collect();
+    let checked: Vec<std::result::Result<(), CodeError>> = code_cols
+        .par_iter()
+        .zip(inputs.n_levels)
+        .map(|(c, &l)| columns::check_codes(c, l, keep))
+        .collect();
+    if let Some((j, c)) = checked.iter().enumerate().find_map(|(j, r)| match r {
+        Err(CodeError::Outside(c)) => Some((j, *c)),
+        _ => None,
+    }) {
+        return Err(Error::invalid(
+            format!("categorical column {j}"),
+            format!("code {c} is outside 0..{}", inputs.n_levels[j]),
+        ));
+    }
+    if let Some(j) = checked.iter().position(|r| r.is_err()) {
+        return Err(Error::invalid(
+            format!("categorical column {j}"),
+            "all values are missing",
+        ));
+    }
+    let mut ordinal: Vec<bool> = inputs.scales.iter().map(|&s| s == Scale::Ordinal).collect();
+    let mut n_slots: Vec<usize> = inputs.n_levels.iter().map(|&l| l as usize + 1).collect();
+    let binned: Vec<Result<(Vec<u32>, Vec<f64>)>> = (0..p_num)
+        .into_par_iter()
+        .map(|j| {
+            let col = inputs.numeric.column(j);
+            bin::bin_column(col, freq, params.max_bins, || format!("numeric column {j}"))
+        })
+        .collect();
+    let mut bins = Vec::with_capacity(p_num);
+    let mut breaks = Vec::with_capacity(p_num);
+    for r in binned {
+        let (slots, b) = r?;
+        n_slots.push(b.len() + 1);
+        ordinal.push(true);
+        bins.push(slots);
+        breaks.push(b);
+    }
+    Ok(Predictors {
+        code_cols,
+        ordinal,
+        n_slots,
+        bins,
+        breaks,
     })
 }
 
@@ -665,7 +739,7 @@ mod tests {
         let (codes, y) = planted(20_000);
         let numeric = Array2::<f64>::zeros((20_000, 0));
         let inputs = planted_inputs(&codes, &y, &numeric, false);
-        let tree = fit(&inputs, &ChaidParams::default()).unwrap();
+        let tree = fit_chaid(&inputs, &ChaidParams::default()).unwrap();
         let root = tree.nodes[0].split.as_ref().unwrap();
         assert_eq!(root.predictor, 0);
         assert_eq!(root.slot_child[..4], [0, 0, 1, 1]);
@@ -675,7 +749,7 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap()
-            .install(|| fit(&inputs, &ChaidParams::default()).unwrap());
+            .install(|| fit_chaid(&inputs, &ChaidParams::default()).unwrap());
         assert_eq!(tree, again);
     }
 
@@ -692,10 +766,10 @@ mod tests {
             ..ChaidParams::default()
         };
         let inputs = planted_inputs(&codes, &y, &numeric, true);
-        let plain = fit(&inputs, &params).unwrap();
+        let plain = fit_chaid(&inputs, &params).unwrap();
         assert!(plain.nodes.len() > 3, "{}", plain.nodes.len());
         let ones = Array1::<f64>::ones(20_000);
-        let weighted = fit(
+        let weighted = fit_chaid(
             &Inputs {
                 freq: Some(ones.view()),
                 ..inputs.clone()
@@ -707,7 +781,7 @@ mod tests {
         let mut fortran = Array2::<u32>::zeros((3, 20_000)).reversed_axes();
         fortran.assign(&codes);
         assert!(fortran.column(0).to_slice().is_some());
-        let again = fit(
+        let again = fit_chaid(
             &Inputs {
                 codes: fortran.view(),
                 ..inputs.clone()
@@ -725,7 +799,7 @@ mod tests {
         let mut w2 = Array1::<f64>::zeros(40_000);
         w2.slice_mut(ndarray::s![..20_000]).fill(1.0);
         let numeric2 = Array2::<f64>::zeros((40_000, 0));
-        let padded = fit(
+        let padded = fit_chaid(
             &Inputs {
                 codes: codes2.view(),
                 numeric: numeric2.view(),
@@ -748,7 +822,7 @@ mod tests {
         let numeric = Array2::<f64>::zeros((100, 0));
         let one = Array1::<u32>::zeros(100);
         let mut inputs = planted_inputs(&codes, &one, &numeric, false);
-        let err = fit(&inputs, &ChaidParams::default()).unwrap_err();
+        let err = fit_chaid(&inputs, &ChaidParams::default()).unwrap_err();
         assert!(err.to_string().contains("single class"), "{err}");
         inputs.target = Target::Classes {
             codes: y.view(),
@@ -758,9 +832,9 @@ mod tests {
             alpha_merge: 1.5,
             ..ChaidParams::default()
         };
-        assert!(fit(&inputs, &params).is_err());
+        assert!(fit_chaid(&inputs, &params).is_err());
         let nan = Array1::from_elem(100, f64::NAN);
         inputs.target = Target::Continuous(nan.view());
-        assert!(fit(&inputs, &ChaidParams::default()).is_err());
+        assert!(fit_chaid(&inputs, &ChaidParams::default()).is_err());
     }
 }

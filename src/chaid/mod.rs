@@ -20,7 +20,7 @@ use crate::stats::bonferroni::Merging;
 use crate::stats::contingency::Statistic;
 use crate::stats::TestResult;
 
-pub use grow::fit;
+pub use grow::fit_chaid;
 
 /// Measurement level of a categorical predictor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

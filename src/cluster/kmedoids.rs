@@ -221,7 +221,10 @@ fn fasterpam<T: Dissimilarity>(
 }
 
 /// Fits k-medoids to an n × n dissimilarity matrix (symmetric, zero diagonal, finite).
-pub fn fit<T: Dissimilarity>(d: ArrayView2<'_, T>, params: &KMedoidsParams) -> Result<KMedoidsFit> {
+pub fn fit_kmedoids<T: Dissimilarity>(
+    d: ArrayView2<'_, T>,
+    params: &KMedoidsParams,
+) -> Result<KMedoidsFit> {
     let n = d.nrows();
     let k = params.n_clusters;
     if d.ncols() != n {
@@ -324,7 +327,7 @@ mod tests {
             MedoidInit::Random,
             MedoidInit::Given(vec![0, 5]),
         ] {
-            let fit = fit(d.view(), &params(2, init.clone())).unwrap();
+            let fit = fit_kmedoids(d.view(), &params(2, init.clone())).unwrap();
             let mut m = fit.medoids.clone();
             m.sort();
             assert_eq!(m, vec![1, 4], "{init:?}");
@@ -349,7 +352,7 @@ mod tests {
                     }
                 }
             }
-            let fit = fit(d.view(), &params(3, MedoidInit::Random)).unwrap();
+            let fit = fit_kmedoids(d.view(), &params(3, MedoidInit::Random)).unwrap();
             // FasterPAM is a local search; with 5 random restarts on 9 points it should reach the
             // optimum here (checked for these seeds).
             assert!(
@@ -364,7 +367,7 @@ mod tests {
     fn one_medoid_is_the_most_central_row() {
         let d = line(&[0.0, 1.0, 2.0, 3.0, 100.0]);
         for init in [MedoidInit::Build, MedoidInit::Given(vec![4])] {
-            let fit = fit(d.view(), &params(1, init)).unwrap();
+            let fit = fit_kmedoids(d.view(), &params(1, init)).unwrap();
             assert_eq!(fit.medoids, vec![2]);
             assert!((fit.cost - (2.0 + 1.0 + 1.0 + 98.0)).abs() < 1e-12);
         }
@@ -373,12 +376,12 @@ mod tests {
     #[test]
     fn f32_matrices_work_and_errors_are_clear() {
         let d = line(&[0.0, 1.0, 5.0, 6.0]).mapv(|v| v as f32);
-        let fit = fit(d.view(), &params(2, MedoidInit::Build)).unwrap();
+        let fit = fit_kmedoids(d.view(), &params(2, MedoidInit::Build)).unwrap();
         assert!((fit.cost - 2.0).abs() < 1e-6);
-        assert!(super::fit(d.view(), &params(5, MedoidInit::Build)).is_err());
+        assert!(super::fit_kmedoids(d.view(), &params(5, MedoidInit::Build)).is_err());
         let mut bad = d.clone();
         bad[[0, 1]] = f32::NAN;
-        assert!(super::fit(bad.view(), &params(2, MedoidInit::Build)).is_err());
-        assert!(super::fit(d.view(), &params(2, MedoidInit::Given(vec![1, 1]))).is_err());
+        assert!(super::fit_kmedoids(bad.view(), &params(2, MedoidInit::Build)).is_err());
+        assert!(super::fit_kmedoids(d.view(), &params(2, MedoidInit::Given(vec![1, 1]))).is_err());
     }
 }

@@ -533,7 +533,7 @@ fn run_batch(
 }
 
 /// Fits k-prototypes on a validated table (numeric block and categorical codes).
-pub fn fit(table: &Table<'_>, params: &KPrototypesParams) -> Result<KPrototypesFit> {
+pub fn fit_kprototypes(table: &Table<'_>, params: &KPrototypesParams) -> Result<KPrototypesFit> {
     let (n, p) = table.numeric.dim();
     let q = table.codes.ncols();
     let k = params.n_clusters;
@@ -764,7 +764,7 @@ mod tests {
             ProtoInit::KMeansPlusPlus,
         ] {
             for update in [Update::Online, Update::Batch] {
-                let fit = fit(&table, &params(init.clone(), update)).unwrap();
+                let fit = fit_kprototypes(&table, &params(init.clone(), update)).unwrap();
                 let first = fit.labels[0];
                 let agree = fit
                     .labels
@@ -788,7 +788,7 @@ mod tests {
             ..params(ProtoInit::Random, Update::Batch)
         };
         // population sds 1 and 2: gamma = 0.5 · 1.5
-        assert!((fit(&table, &p).unwrap().gamma - 0.75).abs() < 1e-15);
+        assert!((fit_kprototypes(&table, &p).unwrap().gamma - 0.75).abs() < 1e-15);
     }
 
     #[test]
@@ -804,7 +804,7 @@ mod tests {
             gamma: Some(2.0),
             ..params(init, Update::Online)
         };
-        let f = fit(&table, &p).unwrap();
+        let f = fit_kprototypes(&table, &p).unwrap();
         // Initial assignment: row 1 → cluster 0 (1 + 2 = 3 < 81). Centres: 0.5 / mode 0 (tie
         // 1:1 → smallest code), 10 / 1. Cost = 0.25 + (0.25 + 2) + 0 = 2.5.
         assert_eq!(f.labels.to_vec(), vec![0, 0, 1]);
@@ -820,7 +820,7 @@ mod tests {
             gamma: Some(1.0),
             ..params(ProtoInit::Random, Update::Batch)
         };
-        let f = fit(&table, &p).unwrap();
+        let f = fit_kprototypes(&table, &p).unwrap();
         let (nx, nc) = (array![[1.0]], array![[MISSING_CODE]]);
         let new = Table::new(nx.view(), nc.view(), &[2], None, Missing::Allow).unwrap();
         let (labels, cost) = predict(&new, f.numeric.view(), f.modes.view(), 1.0).unwrap();

@@ -1,6 +1,7 @@
 //! The inner loop shared by the choice models: the log-likelihood of a run of choice tasks.
 
-use crate::parallel::{Isa, Portable};
+use super::data::ChoiceData;
+use crate::simd::{Isa, Portable};
 
 /// The row-major model matrix `x` (`k` columns) rearranged run by run: for each run of tasks
 /// `runs[i]..runs[i + 1]`, its rows become a column-major block in place.
@@ -91,9 +92,8 @@ pub fn exp_clamped<M: Isa>(x: f64) -> f64 {
     p * f64::from_bits(((e + 1023) as u64) << 52)
 }
 
-/// Choice tasks rewritten against their chosen alternative, for the per-respondent likelihoods
-/// of the hierarchical model. With x̃_j = x_j − x_chosen,
-/// log P(chosen) = −log(1 + Σ_{j ≠ chosen} exp(x̃_j′β)): the chosen row drops out.
+/// Choice tasks rewritten against their chosen alternative (see [`super::data`]), per respondent:
+/// the view of the hierarchical model's per-respondent likelihoods.
 ///
 /// Respondent i's difference rows are `rows[i]..rows[i + 1]`, stored column-major at
 /// `d[rows[i] * k..rows[i + 1] * k]`, slot-major within a column: row s·T + t is the s-th
@@ -114,12 +114,16 @@ impl Differences {
     /// From the row-major model matrix `x` (`k` columns), the task row offsets `starts`, the
     /// chosen rows and the respondents' task offsets.
     pub fn new(x: &[f64], k: usize, starts: &[usize], chosen: &[usize], tasks: &[usize]) -> Self {
+        let data = ChoiceData {
+            x,
+            k,
+            starts,
+            chosen,
+            weights: None,
+        };
         let mut rows = vec![0];
         for w in tasks.windows(2) {
-            let slots = (w[0]..w[1])
-                .map(|t| starts[t + 1] - starts[t] - 1)
-                .max()
-                .unwrap_or(0);
+            let slots = data.max_slots(w[0]..w[1]);
             rows.push(rows[rows.len() - 1] + slots * (w[1] - w[0]));
         }
         let total = rows[rows.len() - 1];
@@ -131,16 +135,10 @@ impl Differences {
             let slots = n.checked_div(n_tasks).unwrap_or(0);
             let block = &mut d[r0 * k..(r0 + n) * k];
             for (t, task) in (w[0]..w[1]).enumerate() {
-                let c = &x[chosen[task] * k..(chosen[task] + 1) * k];
-                let others = (starts[task]..starts[task + 1]).filter(|&r| r != chosen[task]);
-                let mut s = 0;
-                for r in others {
-                    for (col, (a, b)) in x[r * k..(r + 1) * k].iter().zip(c).enumerate() {
-                        block[col * n + s * n_tasks + t] = a - b;
-                    }
-                    s += 1;
-                }
-                for s in s..slots {
+                let filled = data.differences(task, |s, col, v| {
+                    block[col * n + s * n_tasks + t] = v;
+                });
+                for s in filled..slots {
                     mask[r0 + s * n_tasks + t] = 0.0;
                 }
             }
@@ -165,7 +163,7 @@ impl Differences {
 
     /// Σ_t log P(chosen_t | β) over respondent `i`'s tasks, exactly for any utilities: per task
     /// −(m + log(e^{−m} + Σ_s e^{ṽ_s − m})) with m = max(0, ṽ). `v` is scratch of at least
-    /// [`Differences::max_rows`]. (The sampler's fast path is [`super::lanes::LaneGroups`],
+    /// [`Differences::max_rows`]. (The sampler's fast path is `lanes::LaneGroups`,
     /// which falls back on this.)
     pub fn loglik(&self, i: usize, beta: &[f64], v: &mut [f64]) -> f64 {
         let (r0, r1) = (self.rows[i], self.rows[i + 1]);
@@ -201,8 +199,8 @@ mod tests {
         // Both builds: the AVX2 one where the CPU has it (the Isa contract).
         type Exp = fn(f64) -> f64;
         let mut builds: Vec<(&str, Exp)> = vec![("portable", exp_clamped::<Portable>)];
-        if crate::parallel::has_avx2_fma() {
-            builds.push(("avx2", exp_clamped::<crate::parallel::Avx2>));
+        if crate::simd::has_avx2_fma() {
+            builds.push(("avx2", exp_clamped::<crate::simd::Avx2>));
         }
         for (name, f) in builds {
             let mut worst: f64 = 0.0;

@@ -10,7 +10,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use super::kernel::{exp_clamped, Differences};
-use crate::parallel::Isa;
+use crate::simd::Isa;
 
 pub const LANES: usize = 4;
 
@@ -277,7 +277,7 @@ fn utility_tile<M: Isa, E: Elem, const W: usize>(beta: &[V], x: &[[E; LANES]], v
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parallel::{Avx2, Portable};
+    use crate::simd::{Avx2, Portable};
 
     /// Seven respondents of two shapes (3 tasks × 2 slots, and 2 tasks with a short task): the
     /// lanes' log-likelihoods equal the scalar ones, ghosts included, huge utilities included.
@@ -331,7 +331,7 @@ mod tests {
                     .collect();
                 let a = lanes.loglik::<Portable>(g, &beta, &mut v);
                 // The AVX2 build's arithmetic, where the CPU has it (the Isa contract).
-                let b = if crate::parallel::has_avx2_fma() {
+                let b = if crate::simd::has_avx2_fma() {
                     lanes.loglik::<Avx2>(g, &beta, &mut v)
                 } else {
                     a

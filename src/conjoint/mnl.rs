@@ -5,75 +5,12 @@
 //! statistics that add over tasks, so a partitioned data set gives the same numbers when the
 //! per-partition results are summed.
 
+pub use super::data::ChoiceData;
 use super::kernel::{self, exp_nonpositive};
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::parallel::{dispatch_avx2, fold_rows, CHUNK_ROWS};
-
-/// Choice data in long form: one row of `x` (row-major, `k` columns) per alternative, the rows of
-/// task `t` are `starts[t]..starts[t + 1]`, `chosen[t]` is the absolute row of the chosen one.
-#[derive(Debug, Clone, Copy)]
-pub struct ChoiceData<'a> {
-    pub x: &'a [f64],
-    pub k: usize,
-    pub starts: &'a [usize],
-    pub chosen: &'a [usize],
-    /// Optional weight per task (frequency weights, or class posteriors in latent-class EM).
-    pub weights: Option<&'a [f64]>,
-}
-
-impl ChoiceData<'_> {
-    pub fn n_tasks(&self) -> usize {
-        self.starts.len().saturating_sub(1)
-    }
-
-    /// Checks the shapes and values once, so the kernels can index freely.
-    pub fn validate(&self) -> Result<()> {
-        let n_rows = self.x.len().checked_div(self.k).unwrap_or(0);
-        if self.k == 0 || self.x.len() != n_rows * self.k {
-            return Err(Error::invalid("x", "needs at least one parameter column"));
-        }
-        if self.starts.len() < 2 {
-            return Err(Error::invalid("data", "has no choice tasks"));
-        }
-        if self.starts[0] != 0 || *self.starts.last().unwrap_or(&0) != n_rows {
-            return Err(Error::invalid(
-                "starts",
-                "must run from 0 to the number of rows",
-            ));
-        }
-        if self.chosen.len() != self.n_tasks() {
-            return Err(Error::invalid("chosen", "needs one chosen row per task"));
-        }
-        for t in 0..self.n_tasks() {
-            let (a, b) = (self.starts[t], self.starts[t + 1]);
-            if b < a + 2 {
-                return Err(Error::invalid(
-                    "task",
-                    format!("task {t} has fewer than two alternatives"),
-                ));
-            }
-            if !(a..b).contains(&self.chosen[t]) {
-                return Err(Error::invalid(
-                    "chosen",
-                    format!("task {t}: chosen row outside the task"),
-                ));
-            }
-        }
-        if let Some(w) = self.weights {
-            if w.len() != self.n_tasks() || w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
-                return Err(Error::invalid(
-                    "weights",
-                    "need one finite, non-negative weight per task",
-                ));
-            }
-        }
-        if self.x.iter().any(|v| !v.is_finite()) {
-            return Err(Error::invalid("x", "contains NaN or infinite values"));
-        }
-        Ok(())
-    }
-}
+use crate::parallel::{fold_rows, CHUNK_ROWS};
+use crate::simd::dispatch_avx2;
 
 /// Log-likelihood, gradient and information matrix (`k × k`, row-major) at `beta`.
 #[derive(Debug, Clone, PartialEq)]
@@ -144,14 +81,6 @@ pub fn task_score(
     }
 }
 
-fn symmetrize_lower(info: &mut [f64], k: usize) {
-    for i in 0..k {
-        for j in 0..i {
-            info[j * k + i] = info[i * k + j];
-        }
-    }
-}
-
 /// The sufficient statistics of the conditional logit at `beta`, summed over the tasks in a fixed
 /// chunk order (bit-identical on any number of threads). `hessian = false` skips the information.
 /// For repeated evaluations on the same data build [`Columns`] once and call
@@ -200,7 +129,7 @@ pub fn loglik_stats_with(d: &ChoiceData, cols: &Columns, beta: &[f64], hessian: 
         Stats::add,
     );
     if hessian {
-        symmetrize_lower(&mut s.information, k);
+        linalg::symmetrize(&mut s.information, k);
     }
     s
 }
@@ -386,7 +315,7 @@ fn unidentified(names: &[String], j: usize, at_start: bool) -> Error {
 }
 
 /// Maximum likelihood for the conditional logit from `start` (zeros if `None`).
-pub fn fit(
+pub fn fit_mnl(
     d: &ChoiceData,
     start: Option<&[f64]>,
     params: MnlParams,
@@ -514,7 +443,7 @@ mod tests {
             weights: None,
         };
         let names: Vec<String> = (0..k).map(|i| format!("b{i}")).collect();
-        let f = fit(
+        let f = fit_mnl(
             &d,
             None,
             MnlParams {
@@ -635,7 +564,7 @@ mod tests {
             weights: None,
         };
         let names = vec!["a".to_string(), "price".to_string()];
-        let e = fit(
+        let e = fit_mnl(
             &d,
             None,
             MnlParams {

@@ -1,6 +1,7 @@
 //! Conjoint analysis: part-worth utilities from ratings (OLS) and choices (conditional logit,
 //! hierarchical Bayes, latent classes).
 
+pub mod data;
 pub mod hb;
 pub mod kernel;
 pub mod lanes;

@@ -11,7 +11,8 @@ use ndarray::{Array1, Array2, ArrayView2};
 
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::parallel::{dispatch_avx2, fold_rows_mut};
+use crate::parallel::fold_rows_mut;
+use crate::simd::dispatch_avx2;
 
 #[derive(Debug, Clone)]
 pub struct RatingFit {
@@ -234,7 +235,7 @@ impl Rows<'_> {
 /// Fits every respondent. `design`: profiles × (1 + Σ(L−1)), intercept column first; `ratings`:
 /// respondents × profiles; `levels`: level count of each attribute; `names`: parameter names for
 /// error messages.
-pub fn fit(
+pub fn fit_rating(
     design: ArrayView2<f64>,
     ratings: ArrayView2<f64>,
     levels: &[usize],
@@ -242,7 +243,7 @@ pub fn fit(
 ) -> Result<RatingFit> {
     let width = 2 + levels.iter().sum::<usize>() + levels.len();
     let mut block = vec![0.0; ratings.nrows() * width];
-    let pooled = fit_into(design, ratings, levels, names, &mut block)?;
+    let pooled = fit_rating_into(design, ratings, levels, names, &mut block)?;
     let per_respondent = Array2::from_shape_vec((ratings.nrows(), width), block)
         .map_err(|e| Error::invalid("ratings", e.to_string()))?;
     Ok(RatingFit {
@@ -252,16 +253,89 @@ pub fn fit(
     })
 }
 
-/// The width of a respondent's row in the per-respondent block of [`fit_into`].
+/// G = (X′X)⁻¹ X′ (k × p) of the row-major design `x` (p × k); a parameter the profiles do not
+/// identify is named.
+fn hat_matrix(x: &[f64], k: usize, p: usize, names: &[String]) -> Result<Vec<f64>> {
+    let mut xtx = vec![0.0; k * k];
+    for row in x.chunks_exact(k) {
+        for i in 0..k {
+            for j in 0..k {
+                xtx[i * k + j] += row[i] * row[j];
+            }
+        }
+    }
+    let l = linalg::cholesky(&xtx, k).map_err(|j| {
+        Error::invalid(
+            names
+                .get(j)
+                .cloned()
+                .unwrap_or_else(|| format!("parameter {j}")),
+            "is not identified by the profiles (its level never varies independently)",
+        )
+    })?;
+    let mut g = vec![0.0; k * p];
+    let mut col = vec![0.0; k];
+    for q in 0..p {
+        col.copy_from_slice(&x[q * k..(q + 1) * k]);
+        linalg::cholesky_solve(&l, k, &mut col);
+        for i in 0..k {
+            g[i * p + q] = col[i];
+        }
+    }
+    Ok(g)
+}
+
+/// The pooled model (one set of part-worths for all `r` respondents) from the column sums of
+/// the ratings and their sum of squares.
+fn pooled(
+    x: &[f64],
+    g: &[f64],
+    levels: &[usize],
+    (col_sums, sum_sq): (&[f64], f64),
+    r: usize,
+) -> Pooled {
+    let (p, k) = (col_sums.len(), g.len() / col_sums.len());
+    let n_levels: usize = levels.iter().sum();
+    let mean: Vec<f64> = col_sums.iter().map(|s| s / r as f64).collect();
+    let pooled_coef: Vec<f64> = g
+        .chunks_exact(p)
+        .map(|gi| gi.iter().zip(&mean).map(|(a, b)| a * b).sum())
+        .collect();
+    let fbar: Vec<f64> = (0..p)
+        .map(|q| {
+            x[q * k..(q + 1) * k]
+                .iter()
+                .zip(&pooled_coef)
+                .map(|(a, b)| a * b)
+                .sum()
+        })
+        .collect();
+    let cross: f64 = fbar.iter().zip(col_sums).map(|(a, b)| a * b).sum();
+    let norm: f64 = fbar.iter().map(|v| v * v).sum();
+    let sse = (sum_sq - 2.0 * cross + r as f64 * norm).max(0.0);
+    let total: f64 = col_sums.iter().sum();
+    let n = (r * p) as f64;
+    let sst = sum_sq - total * total / n;
+    let mut pooled_pw = vec![0.0; n_levels];
+    expand(&pooled_coef[1..], levels, &mut pooled_pw);
+    Pooled {
+        coef: Array1::from(pooled_coef),
+        part_worths: Array1::from(pooled_pw),
+        r2: if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN },
+        sigma: (sse / (n - k as f64)).sqrt(),
+    }
+}
+
+/// The width of a respondent's row in the per-respondent block of [`fit_rating_into`].
 pub fn block_width(levels: &[usize]) -> usize {
     2 + levels.iter().sum::<usize>() + levels.len()
 }
 
-/// As [`fit`], writing the per-respondent block (respondents × [`block_width`], layout as in
+/// As [`fit_rating`], writing the per-respondent block (respondents × [`block_width`], layout as in
 /// [`RatingFit::per_respondent`]) into `out`, which the caller allocates (e.g. as a NumPy array,
 /// whose allocator asks for huge pages: a million respondents' results then cost a few page
 /// faults instead of thousands). Returns the pooled fit.
-pub fn fit_into(
+pub fn fit_rating_into(
     design: ArrayView2<f64>,
     ratings: ArrayView2<f64>,
     levels: &[usize],
@@ -292,33 +366,7 @@ pub fn fit_into(
         ));
     }
     let x: Vec<f64> = design.iter().cloned().collect();
-    let mut xtx = vec![0.0; k * k];
-    for row in x.chunks_exact(k) {
-        for i in 0..k {
-            for j in 0..k {
-                xtx[i * k + j] += row[i] * row[j];
-            }
-        }
-    }
-    let l = linalg::cholesky(&xtx, k).map_err(|j| {
-        Error::invalid(
-            names
-                .get(j)
-                .cloned()
-                .unwrap_or_else(|| format!("parameter {j}")),
-            "is not identified by the profiles (its level never varies independently)",
-        )
-    })?;
-    // G = (X'X)^-1 X', k × p.
-    let mut g = vec![0.0; k * p];
-    let mut col = vec![0.0; k];
-    for q in 0..p {
-        col.copy_from_slice(&x[q * k..(q + 1) * k]);
-        linalg::cholesky_solve(&l, k, &mut col);
-        for i in 0..k {
-            g[i * p + q] = col[i];
-        }
-    }
+    let g = hat_matrix(&x, k, p, names)?;
     let n_levels: usize = levels.iter().sum();
     let n_attr = levels.len();
     let width = 2 + n_levels + n_attr;
@@ -368,34 +416,7 @@ pub fn fit_into(
             (a, sa + sb)
         },
     );
-    let mean: Vec<f64> = col_sums.iter().map(|s| s / r as f64).collect();
-    let pooled_coef: Vec<f64> = g
-        .chunks_exact(p)
-        .map(|gi| gi.iter().zip(&mean).map(|(a, b)| a * b).sum())
-        .collect();
-    let fbar: Vec<f64> = (0..p)
-        .map(|q| {
-            x[q * k..(q + 1) * k]
-                .iter()
-                .zip(&pooled_coef)
-                .map(|(a, b)| a * b)
-                .sum()
-        })
-        .collect();
-    let cross: f64 = fbar.iter().zip(&col_sums).map(|(a, b)| a * b).sum();
-    let norm: f64 = fbar.iter().map(|v| v * v).sum();
-    let sse = (sum_sq - 2.0 * cross + r as f64 * norm).max(0.0);
-    let total: f64 = col_sums.iter().sum();
-    let n = (r * p) as f64;
-    let sst = sum_sq - total * total / n;
-    let mut pooled_pw = vec![0.0; n_levels];
-    expand(&pooled_coef[1..], levels, &mut pooled_pw);
-    Ok(Pooled {
-        coef: Array1::from(pooled_coef),
-        part_worths: Array1::from(pooled_pw),
-        r2: if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN },
-        sigma: (sse / (n - k as f64)).sqrt(),
-    })
+    Ok(pooled(&x, &g, levels, (&col_sums, sum_sq), r))
 }
 
 #[cfg(test)]
@@ -435,7 +456,7 @@ mod tests {
         let names: Vec<String> = ["(Intercept)", "a[0]", "a[1]", "b[0]"]
             .map(String::from)
             .to_vec();
-        let f = fit(x.view(), ratings.view(), &levels, &names).unwrap();
+        let f = fit_rating(x.view(), ratings.view(), &levels, &names).unwrap();
         let want = array![1.0, -0.5, -0.5, 0.75, -0.75];
         assert!((&f.part_worths().row(0) - &want)
             .iter()
@@ -450,7 +471,7 @@ mod tests {
             .into_owned()
             .reversed_axes();
         assert!(!fortran.is_standard_layout());
-        let g = fit(x.view(), fortran.view(), &levels, &names).unwrap();
+        let g = fit_rating(x.view(), fortran.view(), &levels, &names).unwrap();
         assert_eq!(g.per_respondent, f.per_respondent);
         // Pooled = mean of the two respondents = 1.5 × planted.
         assert!((f.pooled.part_worths[0] - 1.5).abs() < 1e-12);

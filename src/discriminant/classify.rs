@@ -18,7 +18,8 @@ use super::canonical::sub;
 use super::ClassStats;
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::parallel::{dispatch_avx2, fold_rows_mut, Isa};
+use crate::parallel::fold_rows_mut;
+use crate::simd::{dispatch_avx2, Isa};
 
 fn rows_of<'a>(x: &'a ArrayView2<f64>, owned: &'a mut Option<Array2<f64>>) -> &'a [f64] {
     if let Some(s) = x.as_slice() {

@@ -16,7 +16,8 @@ use std::ops::Range;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::error::{Error, Result};
-use crate::parallel::{dispatch_avx2, fold_rows, Isa};
+use crate::parallel::fold_rows;
+use crate::simd::{dispatch_avx2, Isa};
 
 /// Per-class sufficient statistics of the rows.
 #[derive(Debug, Clone)]

@@ -119,7 +119,7 @@ pub fn chaid_fit<'py>(
             case: case.map(|w| w.reborrow()),
             rank: rank.as_deref(),
         };
-        chaid::fit(&inputs, &params)
+        chaid::fit_chaid(&inputs, &params)
     })?;
     Ok(tree_arrays(py, &tree))
 }

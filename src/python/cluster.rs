@@ -65,7 +65,7 @@ pub fn kmeans_fit<'py>(
     let w = sample_weight.as_ref().map(|w| w.as_array());
     let fit = run(py, n_threads, || {
         let x = x.as_standard_layout();
-        kmeans::fit_checked(x.view(), w, params)
+        kmeans::fit_kmeans_checked(x.view(), w, params)
     })?;
     Ok((
         fit.centered.into_pyarray(py),
@@ -256,7 +256,7 @@ pub fn kprototypes_fit<'py>(
     let fit = run(py, n_threads, || {
         let (x, c) = (x.as_standard_layout(), c.as_standard_layout());
         let table = Table::new(x.view(), c.view(), &n_levels, w, Missing::Forbid)?;
-        kprototypes::fit(&table, &params)
+        kprototypes::fit_kprototypes(&table, &params)
     })?;
     Ok((
         fit.numeric.into_pyarray(py),
@@ -363,7 +363,7 @@ fn kmedoids_run<T: kmedoids::Dissimilarity>(
     params: &KMedoidsParams,
     n_threads: usize,
 ) -> PyResult<kmedoids::KMedoidsFit> {
-    run(py, n_threads, || kmedoids::fit(d, params))
+    run(py, n_threads, || kmedoids::fit_kmedoids(d, params))
 }
 
 /// FasterPAM on a square dissimilarity matrix (float64 or float32). `init`: "build", "random",

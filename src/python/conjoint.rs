@@ -87,7 +87,7 @@ pub fn rating_fit<'py>(
         .as_slice_mut()
         .map_err(|e| to_py_err(py, Error::invalid("out", e.to_string())))?;
     let pooled = run(py, n_threads, || {
-        rating::fit_into(x, y, &levels, &names, out)
+        rating::fit_rating_into(x, y, &levels, &names, out)
     })?;
     drop(guard);
     Ok(RatingFit {
@@ -159,7 +159,7 @@ pub fn mnl_fit<'py>(
                 "must run from 0 to the number of tasks",
             ));
         }
-        let f = mnl::fit(
+        let f = mnl::fit_mnl(
             &d,
             start.as_deref(),
             mnl::MnlParams { max_iter, tol },
@@ -426,7 +426,7 @@ pub fn latent_class_fit<'py>(
             chosen: &chosen,
             weights: None,
         };
-        latent::fit(
+        latent::fit_latent_class(
             &d,
             &resp,
             latent::LcParams {

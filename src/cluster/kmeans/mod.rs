@@ -7,8 +7,15 @@
 //!
 //! As scikit-learn does for accuracy, fitting works on data centred on the column means; the
 //! centring is done on the fly, row by row, so the input is never copied.
+//!
+//! Files: this one holds the parameters, the seeding, Lloyd's loop and the public kernels;
+//! [`assign`] the fused assignment pass and its distance kernels.
+
+mod assign;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+
+use self::assign::{assign, Packed, Partial, Pass};
 
 use crate::error::{Error, Result};
 use crate::parallel::{fold_rows, fold_rows_mut};
@@ -147,313 +154,6 @@ impl LloydStats {
 
 // ---------------------------------------------------------------------------------------------
 // The fused kernel
-
-/// Rows handled together by the register-blocked distance kernel.
-const ROWS: usize = 4;
-
-/// Centres laid out for the kernel: tiles of `width` centres, within a tile feature-major, so one
-/// feature of one row is multiplied against `width` contiguous centre coordinates.
-struct Packed {
-    k: usize,
-    d: usize,
-    width: usize,
-    tiles: usize,
-    /// tiles × d × width
-    coords: Vec<f64>,
-    /// ‖c‖² per padded centre; +inf for the padding so it never wins
-    norms: Vec<f64>,
-    /// k × d, row-major
-    rows: Vec<f64>,
-}
-
-impl Packed {
-    fn new(centers: ArrayView2<'_, f64>) -> Self {
-        let (k, d) = centers.dim();
-        let width = if k <= 4 { 4 } else { 8 };
-        let tiles = k.div_ceil(width);
-        let mut coords = vec![0.0; tiles * d * width];
-        let mut norms = vec![f64::INFINITY; tiles * width];
-        for (c, centre) in centers.outer_iter().enumerate() {
-            let (t, lane) = (c / width, c % width);
-            for (j, &v) in centre.iter().enumerate() {
-                coords[(t * d + j) * width + lane] = v;
-            }
-            norms[c] = centre.iter().map(|v| v * v).sum();
-        }
-        Packed {
-            k,
-            d,
-            width,
-            tiles,
-            coords,
-            norms,
-            rows: centers.iter().copied().collect(),
-        }
-    }
-}
-
-/// What one pass over the rows computes besides the labels.
-#[derive(Clone, Copy)]
-struct Pass<'a> {
-    x: &'a [f64],
-    offset: &'a [f64],
-    weights: Option<&'a [f64]>,
-    centres: &'a Packed,
-    accumulate: bool,
-    inertia: bool,
-}
-
-#[derive(Clone)]
-struct Partial {
-    sums: Vec<f64>,
-    weights: Vec<f64>,
-    inertia: f64,
-    changed: usize,
-}
-
-impl Partial {
-    fn new(k: usize, d: usize, accumulate: bool) -> Self {
-        let (ks, kd) = if accumulate { (k, k * d) } else { (0, 0) };
-        Partial {
-            sums: vec![0.0; kd],
-            weights: vec![0.0; ks],
-            inertia: 0.0,
-            changed: 0,
-        }
-    }
-
-    fn merge(mut self, other: Partial) -> Self {
-        self.sums
-            .iter_mut()
-            .zip(&other.sums)
-            .for_each(|(a, b)| *a += b);
-        self.weights
-            .iter_mut()
-            .zip(&other.weights)
-            .for_each(|(a, b)| *a += b);
-        self.inertia += other.inertia;
-        self.changed += other.changed;
-        self
-    }
-}
-
-#[inline(always)]
-fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
-    if FMA {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
-}
-
-/// Nearest centre (min of ‖c‖² − 2 x·c, first index on ties) for a block of 4 centred rows:
-/// the portable version.
-#[inline(always)]
-#[allow(clippy::needless_range_loop)]
-fn nearest_block_portable<const W: usize>(rows: [&[f64]; ROWS], c: &Packed) -> [u32; ROWS] {
-    let d = c.d;
-    let mut best = [f64::INFINITY; ROWS];
-    let mut arg = [0u32; ROWS];
-    for t in 0..c.tiles {
-        let tile = &c.coords[t * d * W..(t + 1) * d * W];
-        let norms = &c.norms[t * W..(t + 1) * W];
-        for r in 0..ROWS {
-            let mut acc = [0.0f64; W];
-            for (cs, &xv) in tile.chunks_exact(W).zip(rows[r]) {
-                for l in 0..W {
-                    acc[l] += xv * cs[l];
-                }
-            }
-            for l in 0..W {
-                let dist = norms[l] - 2.0 * acc[l];
-                if dist < best[r] {
-                    best[r] = dist;
-                    arg[r] = (t * W + l) as u32;
-                }
-            }
-        }
-    }
-    arg
-}
-
-/// The same with AVX2 + FMA: a 4-row × `4V`-centre register block, the multiply-adds over the
-/// features, then a vector argmin.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::needless_range_loop)] // register blocks read best as index loops
-fn nearest_block_avx2<const V: usize>(rows: [&[f64]; ROWS], c: &Packed) -> [u32; ROWS] {
-    use std::arch::x86_64::*;
-    let d = c.d;
-    let w = 4 * V;
-    debug_assert_eq!(c.width, w);
-    debug_assert!(rows.iter().all(|r| r.len() == d));
-    let mut best = [f64::INFINITY; ROWS];
-    let mut arg = [0u32; ROWS];
-    for t in 0..c.tiles {
-        let tile = &c.coords[t * d * w..(t + 1) * d * w];
-        let mut acc = [[_mm256_setzero_pd(); V]; ROWS];
-        for j in 0..d {
-            // SAFETY: `tile` holds d × w values and every row d values, so all reads are in
-            // bounds; unaligned loads are used throughout.
-            unsafe {
-                let mut cv = [_mm256_setzero_pd(); V];
-                for (v, cvv) in cv.iter_mut().enumerate() {
-                    *cvv = _mm256_loadu_pd(tile.as_ptr().add(j * w + 4 * v));
-                }
-                for r in 0..ROWS {
-                    let xb = _mm256_broadcast_sd(&*rows[r].as_ptr().add(j));
-                    for v in 0..V {
-                        acc[r][v] = _mm256_fmadd_pd(xb, cv[v], acc[r][v]);
-                    }
-                }
-            }
-        }
-        let two = _mm256_set1_pd(2.0);
-        for r in 0..ROWS {
-            let mut dist = [_mm256_setzero_pd(); V];
-            let mut m = _mm256_set1_pd(f64::INFINITY);
-            for v in 0..V {
-                // SAFETY: norms holds tiles × w values.
-                let norms = unsafe { _mm256_loadu_pd(c.norms.as_ptr().add(t * w + 4 * v)) };
-                // ‖x‖² is the same for every centre and left out of the argmin.
-                dist[v] = _mm256_fnmadd_pd(two, acc[r][v], norms);
-                m = _mm256_min_pd(m, dist[v]);
-            }
-            m = _mm256_min_pd(m, _mm256_permute2f128_pd(m, m, 1));
-            m = _mm256_min_pd(m, _mm256_permute_pd(m, 0b0101));
-            let mut mask = 0u32;
-            for v in 0..V {
-                let eq = _mm256_cmp_pd(dist[v], m, _CMP_EQ_OQ);
-                mask |= (_mm256_movemask_pd(eq) as u32) << (4 * v);
-            }
-            let min = _mm256_cvtsd_f64(m);
-            if min < best[r] {
-                best[r] = min;
-                arg[r] = (t * w) as u32 + mask.trailing_zeros();
-            }
-        }
-    }
-    arg
-}
-
-/// Assigns rows `rows` to their nearest centre, writing `labels` (one per row) and adding to
-/// `part`. `FMA`: fused multiply-add (and AVX2) are available.
-#[inline(always)]
-fn assign_chunk<const FMA: bool>(
-    p: &Pass<'_>,
-    rows: std::ops::Range<usize>,
-    labels: &mut [u32],
-    part: &mut Partial,
-) {
-    let c = p.centres;
-    let d = c.d;
-    // Centred rows of the current block, row-major: buf[r * d + j].
-    let mut buf = vec![0.0; d * ROWS];
-    let start = rows.start;
-    let n = rows.len();
-    let mut r0 = 0;
-    while r0 < n {
-        let nb = ROWS.min(n - r0);
-        let block = &p.x[(start + r0) * d..(start + r0 + nb) * d];
-        for (dst, src) in buf.chunks_exact_mut(d).zip(block.chunks_exact(d)) {
-            for ((b, &v), &o) in dst.iter_mut().zip(src).zip(p.offset) {
-                *b = v - o;
-            }
-        }
-        let block_rows = [&buf[..d], &buf[d..2 * d], &buf[2 * d..3 * d], &buf[3 * d..]];
-        let arg = nearest(FMA, block_rows, c);
-        for (r, row) in buf.chunks_exact(d).enumerate().take(nb) {
-            let i = start + r0 + r;
-            let label = arg[r];
-            let slot = &mut labels[r0 + r];
-            part.changed += usize::from(*slot != label);
-            *slot = label;
-            if !(p.accumulate || p.inertia) {
-                continue;
-            }
-            let w = p.weights.map_or(1.0, |w| w[i]);
-            let l = label as usize;
-            if p.accumulate {
-                let sums = &mut part.sums[l * d..(l + 1) * d];
-                for (s, &v) in sums.iter_mut().zip(row) {
-                    *s = madd::<FMA>(w, v, *s);
-                }
-                part.weights[l] += w;
-            }
-            if p.inertia {
-                let centre = &c.rows[l * d..(l + 1) * d];
-                let mut e = 0.0;
-                for (&v, &cv) in row.iter().zip(centre) {
-                    let diff = v - cv;
-                    e = madd::<FMA>(diff, diff, e);
-                }
-                part.inertia += w * e;
-            }
-        }
-        r0 += ROWS;
-    }
-}
-
-#[inline(always)]
-fn nearest(simd: bool, rows: [&[f64]; ROWS], c: &Packed) -> [u32; ROWS] {
-    #[cfg(target_arch = "x86_64")]
-    if simd {
-        // SAFETY: `simd` is only true when the CPU has AVX2 and FMA (see `assign_dispatch`).
-        return unsafe {
-            if c.width == 4 {
-                nearest_block_avx2::<1>(rows, c)
-            } else {
-                nearest_block_avx2::<2>(rows, c)
-            }
-        };
-    }
-    let _ = simd;
-    if c.width == 4 {
-        nearest_block_portable::<4>(rows, c)
-    } else {
-        nearest_block_portable::<8>(rows, c)
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn assign_chunk_avx2(
-    p: &Pass<'_>,
-    rows: std::ops::Range<usize>,
-    labels: &mut [u32],
-    part: &mut Partial,
-) {
-    assign_chunk::<true>(p, rows, labels, part)
-}
-
-fn assign_dispatch(
-    p: &Pass<'_>,
-    rows: std::ops::Range<usize>,
-    labels: &mut [u32],
-    part: &mut Partial,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if crate::parallel::has_avx2_fma() {
-        // SAFETY: the CPU supports the features the function was compiled for.
-        return unsafe { assign_chunk_avx2(p, rows, labels, part) };
-    }
-    assign_chunk::<false>(p, rows, labels, part)
-}
-
-/// One parallel pass: labels every row, returns the merged partial statistics.
-fn assign(p: Pass<'_>, labels: &mut [u32]) -> Partial {
-    let (k, d) = (p.centres.k, p.centres.d);
-    fold_rows_mut(
-        labels,
-        1,
-        |rows, out| {
-            let mut part = Partial::new(k, d, p.accumulate);
-            assign_dispatch(&p, rows, out, &mut part);
-            part
-        },
-        Partial::merge,
-    )
-}
 
 // ---------------------------------------------------------------------------------------------
 // Public kernels
@@ -625,15 +325,19 @@ fn chunk_totals(n: usize, weight: &(impl Fn(usize) -> f64 + Sync)) -> Vec<f64> {
     )
 }
 
-/// Greedy k-means++ on the centred data; returns centred centres (k × d).
-fn kmeanspp(
-    x: &[f64],
-    offset: &[f64],
-    w: Option<&[f64]>,
+/// The `n` rows of a fit (row-major), centred on the fly on `offset`, with their optional
+/// weights.
+#[derive(Clone, Copy)]
+struct Centred<'a> {
+    x: &'a [f64],
+    offset: &'a [f64],
+    w: Option<&'a [f64]>,
     n: usize,
-    k: usize,
-    rng: &mut Stream,
-) -> Array2<f64> {
+}
+
+/// Greedy k-means++ on the centred data; returns centred centres (k × d).
+fn kmeanspp(data: Centred<'_>, k: usize, rng: &mut Stream) -> Array2<f64> {
+    let Centred { x, offset, w, n } = data;
     let d = offset.len();
     let wt = |i: usize| w.map_or(1.0, |w| w[i]);
     let trials = 2 + (k as f64).ln() as usize;
@@ -710,14 +414,8 @@ fn kmeanspp(
 }
 
 /// k distinct rows drawn with probability proportional to weight, as centred centres.
-fn random_rows(
-    x: &[f64],
-    offset: &[f64],
-    w: Option<&[f64]>,
-    n: usize,
-    k: usize,
-    rng: &mut Stream,
-) -> Array2<f64> {
+fn random_rows(data: Centred<'_>, k: usize, rng: &mut Stream) -> Array2<f64> {
+    let Centred { x, offset, w, n } = data;
     let d = offset.len();
     let chosen = rng.distinct(n, k, w);
     let mut centres = Array2::zeros((k, d));
@@ -731,16 +429,14 @@ fn random_rows(
 
 /// Moves each empty cluster's centre to one of the rows farthest from their assigned centre
 /// (scikit-learn's rule; ties go to the lower row index).
-#[allow(clippy::too_many_arguments)]
 fn relocate_empty(
-    x: &[f64],
-    offset: &[f64],
-    w: Option<&[f64]>,
+    data: Centred<'_>,
     labels: &[u32],
     old: &Array2<f64>,
     sums: &mut [f64],
     weights: &mut [f64],
 ) {
+    let Centred { x, offset, w, .. } = data;
     let d = offset.len();
     let empty: Vec<usize> = (0..weights.len()).filter(|&c| weights[c] == 0.0).collect();
     if empty.is_empty() {
@@ -785,16 +481,10 @@ fn relocate_empty(
 }
 
 /// One run of Lloyd's algorithm from centred initial centres.
-fn lloyd(
-    x: &[f64],
-    offset: &[f64],
-    w: Option<&[f64]>,
-    mut centres: Array2<f64>,
-    max_iter: usize,
-    tol: f64,
-) -> KMeansFit {
-    let (k, d) = centres.dim();
-    let n = x.len() / d;
+fn lloyd(data: Centred<'_>, mut centres: Array2<f64>, max_iter: usize, tol: f64) -> KMeansFit {
+    let Centred { x, offset, w, n } = data;
+    let k = centres.nrows();
+    let d = offset.len();
     let mut labels = vec![u32::MAX; n];
     let mut n_iter = 0;
     for it in 0..max_iter {
@@ -814,15 +504,7 @@ fn lloyd(
             },
             &mut labels,
         );
-        relocate_empty(
-            x,
-            offset,
-            w,
-            &labels,
-            &centres,
-            &mut part.sums,
-            &mut part.weights,
-        );
+        relocate_empty(data, &labels, &centres, &mut part.sums, &mut part.weights);
         let mut new = Array2::from_shape_vec((k, d), part.sums).expect("k × d");
         for (mut row, &wc) in new.outer_iter_mut().zip(&part.weights) {
             if wc > 0.0 {
@@ -864,7 +546,7 @@ fn lloyd(
 
 /// Fits k-means: `n_init` runs from independent seeded streams, the lowest inertia wins (the
 /// first one on ties).
-pub fn fit(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
+pub fn fit_kmeans(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
     let p = &params.0;
     let (n, d) = table.numeric.dim();
     let x = slice_of(&table.numeric)?;
@@ -878,6 +560,12 @@ pub fn fit(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
     } else {
         p.n_init
     };
+    let data = Centred {
+        x,
+        offset: mean,
+        w,
+        n,
+    };
     let mut best: Option<KMeansFit> = None;
     for run in 0..n_init {
         if run > 0 && crate::cancel::requested() {
@@ -885,11 +573,11 @@ pub fn fit(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
         }
         let mut rng = Stream::new(p.seed, run as u64);
         let start = match &p.init {
-            Init::KMeansPlusPlus => kmeanspp(x, mean, w, n, p.n_clusters, &mut rng),
-            Init::Random => random_rows(x, mean, w, n, p.n_clusters, &mut rng),
+            Init::KMeansPlusPlus => kmeanspp(data, p.n_clusters, &mut rng),
+            Init::Random => random_rows(data, p.n_clusters, &mut rng),
             Init::Centers(c) => c - &ArrayView1::from(mean),
         };
-        let fit = lloyd(x, mean, w, start, p.max_iter, tol);
+        let fit = lloyd(data, start, p.max_iter, tol);
         if best.as_ref().is_none_or(|b| fit.inertia < b.inertia) {
             best = Some(fit);
         }
@@ -898,190 +586,15 @@ pub fn fit(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMeansFit> {
 }
 
 /// Validates the table and parameters, then fits.
-pub fn fit_checked(
+pub fn fit_kmeans_checked(
     x: ArrayView2<'_, f64>,
     weights: Option<ArrayView1<'_, f64>>,
     params: KMeansParams,
 ) -> Result<KMeansFit> {
     let table = Table::numeric(x, weights, Missing::Forbid)?;
     let params = params.check(&table)?;
-    fit(&table, &params)
+    fit_kmeans(&table, &params)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use ndarray::array;
-
-    fn blobs(per: usize, centres: &[[f64; 2]], spread: f64, seed: u64) -> (Array2<f64>, Vec<u32>) {
-        let mut rng = Stream::new(seed, 0);
-        let mut x = Array2::zeros((per * centres.len(), 2));
-        let mut y = Vec::new();
-        for (c, centre) in centres.iter().enumerate() {
-            for i in 0..per {
-                for j in 0..2 {
-                    x[[c * per + i, j]] = centre[j] + spread * (rng.uniform() - 0.5);
-                }
-                y.push(c as u32);
-            }
-        }
-        (x, y)
-    }
-
-    fn params(k: usize, init: Init) -> KMeansParams {
-        KMeansParams {
-            n_clusters: k,
-            init,
-            n_init: 3,
-            seed: 42,
-            ..KMeansParams::default()
-        }
-    }
-
-    fn assert_recovers(y: &[u32], fit: &KMeansFit, k: u32) {
-        // Every planted blob maps onto exactly one cluster.
-        for c in 0..k {
-            let got: std::collections::HashSet<u32> = y
-                .iter()
-                .zip(&fit.labels)
-                .filter(|(t, _)| **t == c)
-                .map(|(_, l)| *l)
-                .collect();
-            assert_eq!(got.len(), 1, "inertia {}", fit.inertia);
-        }
-        // Uniform noise of width 2 has variance 1/3 per coordinate: inertia ≈ n · 2/3.
-        let expected = y.len() as f64 * 2.0 / 3.0;
-        assert!(
-            (fit.inertia - expected).abs() < 0.1 * expected,
-            "{}",
-            fit.inertia
-        );
-    }
-
-    #[test]
-    fn kmeanspp_recovers_planted_blobs() {
-        let truth = [
-            [0.0, 0.0],
-            [10.0, 0.0],
-            [0.0, 10.0],
-            [10.0, 10.0],
-            [5.0, 20.0],
-        ];
-        let (x, y) = blobs(300, &truth, 2.0, 3);
-        let fit = fit_checked(x.view(), None, params(5, Init::KMeansPlusPlus)).unwrap();
-        assert_recovers(&y, &fit, 5);
-    }
-
-    #[test]
-    fn random_init_recovers_planted_blobs_given_restarts() {
-        // A random start hits all three blobs with probability 3!/3³ = 22 %; 20 restarts miss
-        // with probability < 1 %, and the seed is fixed.
-        let (x, y) = blobs(300, &[[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], 2.0, 3);
-        let p = KMeansParams {
-            n_init: 20,
-            ..params(3, Init::Random)
-        };
-        let fit = fit_checked(x.view(), None, p).unwrap();
-        assert_recovers(&y, &fit, 3);
-    }
-
-    #[test]
-    fn explicit_centres_give_the_textbook_lloyd_result() {
-        // Worked by hand: centres (0) and (10) on 1-D points; one step assigns {0,1,2} and {9,11}.
-        let x = array![[0.0], [1.0], [2.0], [9.0], [11.0]];
-        let init = Init::Centers(array![[0.0], [10.0]]);
-        let fit = fit_checked(x.view(), None, params(2, init)).unwrap();
-        assert_eq!(fit.labels.to_vec(), vec![0, 0, 0, 1, 1]);
-        assert!((fit.centers()[[0, 0]] - 1.0).abs() < 1e-12);
-        assert!((fit.centers()[[1, 0]] - 10.0).abs() < 1e-12);
-        assert!((fit.inertia - 4.0).abs() < 1e-12);
-        assert_eq!(fit.n_iter, 2);
-    }
-
-    #[test]
-    fn weights_act_as_repetitions() {
-        let x = array![[0.0], [1.0], [5.0], [6.0]];
-        let w = array![3.0, 1.0, 1.0, 1.0];
-        let init = Init::Centers(array![[0.0], [6.0]]);
-        let fit = fit_checked(x.view(), Some(w.view()), params(2, init)).unwrap();
-        assert!((fit.centers()[[0, 0]] - 0.25).abs() < 1e-12);
-        assert!((fit.centers()[[1, 0]] - 5.5).abs() < 1e-12);
-        // 3·0.25² + 0.75² + 2·0.5²
-        assert!((fit.inertia - (3.0 * 0.0625 + 0.5625 + 0.5)).abs() < 1e-12);
-    }
-
-    #[test]
-    fn an_empty_cluster_takes_the_farthest_point() {
-        // The third centre is far from everything and loses all points in the first step.
-        let x = array![[0.0], [0.1], [5.0], [5.1], [20.0]];
-        let init = Init::Centers(array![[0.0], [5.0], [100.0]]);
-        let fit = fit_checked(x.view(), None, params(3, init)).unwrap();
-        assert_eq!(fit.labels.to_vec(), vec![0, 0, 1, 1, 2]);
-        assert!((fit.centers()[[2, 0]] - 20.0).abs() < 1e-12);
-    }
-
-    #[test]
-    fn the_result_does_not_depend_on_threads() {
-        let (x, _) = blobs(3000, &[[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]], 4.0, 9);
-        let run = |t| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(t)
-                .build()
-                .unwrap()
-                .install(|| fit_checked(x.view(), None, params(6, Init::KMeansPlusPlus)).unwrap())
-        };
-        let (a, b) = (run(1), run(3));
-        assert_eq!(a.labels, b.labels);
-        assert_eq!(a.inertia.to_bits(), b.inertia.to_bits());
-        assert_eq!(a.centered, b.centered);
-    }
-
-    #[test]
-    fn predict_transform_and_stats_agree() {
-        let (x, _) = blobs(500, &[[0.0, 0.0], [8.0, 8.0]], 3.0, 1);
-        let fit = fit_checked(x.view(), None, params(2, Init::KMeansPlusPlus)).unwrap();
-        let table = Table::numeric(x.view(), None, Missing::Forbid).unwrap();
-        let (labels, inertia) = predict(&table, fit.centered.view(), fit.offset.view()).unwrap();
-        assert_eq!(labels, fit.labels);
-        assert!((inertia - fit.inertia).abs() <= 1e-9 * fit.inertia);
-        let dist = transform(&table, fit.centered.view(), fit.offset.view()).unwrap();
-        let direct: f64 = dist
-            .outer_iter()
-            .map(|r| r.iter().fold(f64::INFINITY, |a, &b| a.min(b)).powi(2))
-            .sum();
-        assert!((direct - fit.inertia).abs() <= 1e-9 * fit.inertia);
-        let stats = lloyd_stats(
-            &table,
-            fit.centers().view(),
-            ndarray::Array1::zeros(2).view(),
-        )
-        .unwrap();
-        assert_eq!(stats.weights.sum(), 1000.0);
-        // At convergence each centre is the mean of its points.
-        for c in 0..2 {
-            for j in 0..2 {
-                let mean = stats.sums[[c, j]] / stats.weights[c];
-                assert!((mean - fit.centers()[[c, j]]).abs() < 1e-9);
-            }
-        }
-    }
-
-    #[test]
-    fn bad_parameters_are_errors_not_panics() {
-        let x = array![[0.0], [1.0]];
-        let bad = |p: KMeansParams| fit_checked(x.view(), None, p).unwrap_err();
-        assert!(bad(params(3, Init::KMeansPlusPlus))
-            .to_string()
-            .contains("n_samples=2"));
-        assert!(bad(params(0, Init::Random))
-            .to_string()
-            .starts_with("n_clusters"));
-        let wrong = Init::Centers(array![[0.0, 1.0], [1.0, 1.0]]);
-        assert!(bad(params(2, wrong)).to_string().starts_with("init"));
-        let p = KMeansParams {
-            tol: f64::NAN,
-            ..params(1, Init::Random)
-        };
-        assert!(bad(p).to_string().starts_with("tol"));
-    }
-}
+mod tests;

@@ -1,0 +1,370 @@
+//! The Metropolis step of the hierarchical model: every respondent's β_i takes one random-walk
+//! step with proposal β_i + ρ·chol(D)·ε, four respondents side by side in SIMD lanes
+//! ([`LaneGroups`](crate::conjoint::lanes::LaneGroups)), blocks of lane groups in parallel. Each
+//! block also sums what the upper level's Gibbs draws need ([`BlockSums`]).
+
+// Loops over the lanes index several `[f64; LANES]` values in step.
+#![allow(clippy::needless_range_loop)]
+
+use rayon::prelude::*;
+
+use super::{tie_in_place, Chain, Constraint, HbData};
+use crate::conjoint::kernel;
+use crate::conjoint::lanes::{LANES, V};
+use crate::random::Lanes;
+use crate::simd::{dispatch_avx2, Isa};
+
+/// Groups of respondents per parallel task of the Metropolis step (fixed, so that the sums over
+/// blocks do not depend on the number of threads).
+pub(super) const GROUPS_PER_BLOCK: usize = 8;
+
+/// The layout of one block's sums in `Chain::partials`: accepted count, Σ log-likelihood,
+/// Σ r r′ (k × k, lower triangle) and Σ z r′ (q × k), with r_i = β_i − Δ′z_i at the Δ of the
+/// Metropolis step.
+pub(super) struct BlockSums;
+
+impl BlockSums {
+    pub(super) const fn len(k: usize, q: usize) -> usize {
+        2 + k * k + q * k
+    }
+}
+
+/// What the Metropolis step of one iteration needs (shared by all respondents).
+struct Metropolis<'a> {
+    data: &'a HbData,
+    /// chol(D) and its inverse, row-major lower triangles.
+    l: &'a [f64],
+    l_inv: &'a [f64],
+    delta: &'a [f64],
+    rho: f64,
+    constraints: &'a [Constraint],
+    k: usize,
+    q: usize,
+}
+
+dispatch_avx2! {
+    /// One Metropolis step for the groups `first..first + ll.len()`, writing the block's
+    /// [`BlockSums`] to `sums`. The AVX2/FMA build runs when the CPU has it.
+    fn metropolis_block => generic Metropolis::block_impl;
+        (ctx: &Metropolis, first: usize, block: Block) -> ()
+}
+
+/// One block's share of a chain's state: the groups `first..first + ll.len()`.
+struct Block<'a> {
+    beta: &'a mut [V],
+    tied: &'a mut [V],
+    ll: &'a mut [V],
+    rngs: &'a mut [Lanes],
+    /// Its [`BlockSums`].
+    sums: &'a mut [f64],
+    /// Scratch of [`work_len`].
+    work: &'a mut [V],
+}
+
+/// The scratch of one block of the Metropolis step (see `Metropolis::block_impl`).
+pub(super) fn work_len(k: usize, q: usize, max_rows: usize) -> usize {
+    6 * k + q + max_rows + 2 + k * k + q * k + GROUPS_PER_BLOCK * (k + q)
+}
+
+/// The Metropolis step of every respondent of `chain` at its current D, Δ and ρ; returns the
+/// blocks' [`BlockSums`] added in block order.
+pub(super) fn sweep(chain: &mut Chain, data: &HbData, constraints: &[Constraint]) -> Vec<f64> {
+    let (k, q) = (data.k, data.q);
+    let l_inv = crate::linalg::lower_inverse(&chain.chol_d, k);
+    let ctx = Metropolis {
+        data,
+        l: &chain.chol_d,
+        l_inv: &l_inv,
+        delta: &chain.delta,
+        rho: chain.rho,
+        constraints,
+        k,
+        q,
+    };
+    let stride = BlockSums::len(k, q);
+    let work = work_len(k, q, data.lanes.max_rows());
+    chain
+        .beta
+        .par_chunks_mut(GROUPS_PER_BLOCK * k)
+        .zip(chain.tied.par_chunks_mut(GROUPS_PER_BLOCK * k))
+        .zip(chain.ll.par_chunks_mut(GROUPS_PER_BLOCK))
+        .zip(chain.rngs.par_chunks_mut(GROUPS_PER_BLOCK))
+        .zip(chain.partials.par_chunks_mut(stride))
+        .zip(chain.work.par_chunks_mut(work))
+        .enumerate()
+        .for_each(|(b, (((((beta, tied), ll), rngs), sums), work))| {
+            let block = Block {
+                beta,
+                tied,
+                ll,
+                rngs,
+                sums,
+                work,
+            };
+            metropolis_block(&ctx, b * GROUPS_PER_BLOCK, block)
+        });
+    let mut total = vec![0.0; stride];
+    for part in chain.partials.chunks_exact(stride) {
+        total.iter_mut().zip(part).for_each(|(t, p)| *t += p);
+    }
+    total
+}
+
+/// y = A x and w = B e lane by lane, for row-major lower-triangular A and B, side by side so
+/// that the two chains of multiply-adds of a row run together.
+#[inline(always)]
+fn lower_mul_lanes<M: Isa>(
+    (a, x, y): (&[f64], &[V], &mut [V]),
+    (b, e, w): (&[f64], &[V], &mut [V]),
+    k: usize,
+) {
+    let rows = a.chunks_exact(k).zip(b.chunks_exact(k));
+    for (i, ((ra, rb), (yi, wi))) in rows.zip(y.iter_mut().zip(w.iter_mut())).enumerate() {
+        let (mut s, mut t) = ([0.0; LANES], [0.0; LANES]);
+        let terms = ra[..i + 1].iter().zip(&rb[..i + 1]).zip(x.iter().zip(e));
+        for ((&ap, &bp), (xp, ep)) in terms {
+            for l in 0..LANES {
+                s[l] = M::madd(ap, xp[l], s[l]);
+                t[l] = M::madd(bp, ep[l], t[l]);
+            }
+        }
+        *yi = s;
+        *wi = t;
+    }
+}
+
+/// The vectors of one group's step (one value per lane), carved from the block's scratch: the
+/// prior mean μ = Δ′z, r = β − μ, y = L⁻¹r, the normals ε, the proposal (and its tied copy),
+/// the covariates z and the utilities' scratch; `one` and `scratch` serve the constraints.
+struct Vectors<'a> {
+    mu: &'a mut [V],
+    r: &'a mut [V],
+    y: &'a mut [V],
+    eps: &'a mut [V],
+    prop: &'a mut [V],
+    prop_tied: &'a mut [V],
+    z: &'a mut [V],
+    v: &'a mut [V],
+    one: Vec<f64>,
+    scratch: Vec<f64>,
+}
+
+impl<'a> Vectors<'a> {
+    fn new(buf: &'a mut [V], k: usize, q: usize) -> Self {
+        let (mu, rest) = buf.split_at_mut(k);
+        let (r, rest) = rest.split_at_mut(k);
+        let (y, rest) = rest.split_at_mut(k);
+        let (eps, rest) = rest.split_at_mut(k);
+        let (prop, rest) = rest.split_at_mut(k);
+        let (prop_tied, rest) = rest.split_at_mut(k);
+        let (z, v) = rest.split_at_mut(q);
+        Vectors {
+            mu,
+            r,
+            y,
+            eps,
+            prop,
+            prop_tied,
+            z,
+            v,
+            one: vec![0.0; k],
+            scratch: Vec::new(),
+        }
+    }
+}
+
+impl Metropolis<'_> {
+    #[inline(always)]
+    fn block_impl<M: Isa>(ctx: &Self, first: usize, block: Block) {
+        let (k, q) = (ctx.k, ctx.q);
+        let lanes = &ctx.data.lanes;
+        let zero = [0.0; LANES];
+        // The block's scratch (no allocation per iteration): the step's vectors, the block's
+        // sums lane by lane until the end, and each group's r = β − μ (zero in ghost lanes) and
+        // z for the sums.
+        let n_groups = block.ll.len();
+        let (buf, rest) = block.work.split_at_mut(6 * k + q + lanes.max_rows());
+        let (acc, rest) = rest.split_at_mut(2 + k * k + q * k);
+        let (rs, zs) = rest.split_at_mut(GROUPS_PER_BLOCK * k);
+        acc[..2].fill(zero);
+        let mut s = Vectors::new(buf, k, q);
+        for (j, (((beta, tied), ll), rng)) in block
+            .beta
+            .chunks_exact_mut(k)
+            .zip(block.tied.chunks_exact_mut(k))
+            .zip(block.ll.iter_mut())
+            .zip(block.rngs.iter_mut())
+            .enumerate()
+        {
+            let g = first + j;
+            let real = lanes.real[g];
+            ctx.prior_mean::<M>(g, beta, &mut s);
+            ctx.propose::<M>(beta, rng, &mut s);
+            let prop_ll = ctx.proposal_loglik::<M>(g, &mut s);
+            let accept = ctx.accept::<M>(real, prop_ll, rng, (beta, tied, ll), &mut s);
+            for l in 0..LANES {
+                acc[0][l] += accept[l];
+                acc[1][l] = M::madd(real[l], ll[l], acc[1][l]);
+            }
+            rs[j * k..(j + 1) * k].copy_from_slice(s.r);
+            zs[j * q..(j + 1) * q].copy_from_slice(s.z);
+        }
+        cross_products::<M>(rs, zs, n_groups, k, q, &mut acc[2..]);
+        for (s, a) in block.sums.iter_mut().zip(acc.iter()) {
+            *s = (a[0] + a[1]) + (a[2] + a[3]);
+        }
+    }
+
+    /// Group g's covariates z, prior mean μ = Δ′z and r = β − μ.
+    #[inline(always)]
+    fn prior_mean<M: Isa>(&self, g: usize, beta: &[V], s: &mut Vectors) {
+        let (k, q) = (self.k, self.q);
+        let lanes = &self.data.lanes;
+        for (a, za) in s.z.iter_mut().enumerate() {
+            for l in 0..LANES {
+                za[l] = self.data.z[lanes.source[g * LANES + l] * q + a];
+            }
+        }
+        for (c, (m, (rc, b))) in s.mu.iter_mut().zip(s.r.iter_mut().zip(beta)).enumerate() {
+            let mut acc = [0.0; LANES];
+            for (za, da) in s.z.iter().zip(self.delta.chunks_exact(k)) {
+                for l in 0..LANES {
+                    acc[l] = M::madd(za[l], da[c], acc[l]);
+                }
+            }
+            *m = acc;
+            for l in 0..LANES {
+                rc[l] = b[l] - acc[l];
+            }
+        }
+    }
+
+    /// The proposal β + ρ·L·ε, and y = L⁻¹(β − μ): with it the proposal's prior term is
+    /// L⁻¹(β* − μ) = y + ρε.
+    #[inline(always)]
+    fn propose<M: Isa>(&self, beta: &[V], rng: &mut Lanes, s: &mut Vectors) {
+        rng.normals::<M>(s.eps);
+        lower_mul_lanes::<M>((self.l_inv, s.r, s.y), (self.l, s.eps, s.prop), self.k);
+        for (p, b) in s.prop.iter_mut().zip(beta) {
+            for l in 0..LANES {
+                p[l] = M::madd(self.rho, p[l], b[l]);
+            }
+        }
+    }
+
+    /// The lanes' log-likelihoods at the proposal (its tied copy under constraints).
+    #[inline(always)]
+    fn proposal_loglik<M: Isa>(&self, g: usize, s: &mut Vectors) -> V {
+        let lanes = &self.data.lanes;
+        if self.constraints.is_empty() {
+            return lanes.loglik::<M>(g, s.prop, s.v);
+        }
+        for l in 0..LANES {
+            for (o, p) in s.one.iter_mut().zip(s.prop.iter()) {
+                *o = p[l];
+            }
+            tie_in_place(&mut s.one, self.constraints, &mut s.scratch);
+            for (t, o) in s.prop_tied.iter_mut().zip(&s.one) {
+                t[l] = *o;
+            }
+        }
+        lanes.loglik::<M>(g, s.prop_tied, s.v)
+    }
+
+    /// Accepts the proposal where u < exp(min(log ratio, 0)), updating (β, tied β, ll) and
+    /// r = β − μ (zero in ghost lanes); returns the accepted real lanes (1.0 each).
+    #[inline(always)]
+    fn accept<M: Isa>(
+        &self,
+        real: V,
+        prop_ll: V,
+        rng: &mut Lanes,
+        (beta, tied, ll): (&mut [V], &mut [V], &mut V),
+        s: &mut Vectors,
+    ) -> V {
+        let zero = [0.0; LANES];
+        let (mut cur, mut new) = (zero, zero);
+        for (a, e) in s.y.iter().zip(s.eps.iter()) {
+            for l in 0..LANES {
+                let b = M::madd(self.rho, e[l], a[l]);
+                cur[l] = M::madd(a[l], a[l], cur[l]);
+                new[l] = M::madd(b, b, new[l]);
+            }
+        }
+        let u = rng.uniform::<M>();
+        // `keep` is an all-ones bit mask where the proposal is taken, so the updates below are
+        // branch-free selects.
+        let mut accept = [0.0; LANES];
+        let mut keep = [0u64; LANES];
+        for l in 0..LANES {
+            let log_ratio = prop_ll[l] - ll[l] - 0.5 * (new[l] - cur[l]);
+            // (A NaN ratio stays NaN and is rejected.)
+            let p = kernel::exp_clamped::<M>(if log_ratio >= 0.0 { 0.0 } else { log_ratio });
+            keep[l] = if u[l] < p { u64::MAX } else { 0 };
+            accept[l] = if u[l] < p { real[l] } else { 0.0 };
+        }
+        let select =
+            |new: f64, old: f64, m: u64| f64::from_bits((new.to_bits() & m) | (old.to_bits() & !m));
+        for l in 0..LANES {
+            ll[l] = select(prop_ll[l], ll[l], keep[l]);
+        }
+        let tied_src: &[V] = if self.constraints.is_empty() {
+            s.prop
+        } else {
+            s.prop_tied
+        };
+        for c in 0..self.k {
+            for l in 0..LANES {
+                beta[c][l] = select(s.prop[c][l], beta[c][l], keep[l]);
+                tied[c][l] = select(tied_src[c][l], tied[c][l], keep[l]);
+                // Ghost lanes contribute nothing to the sums.
+                s.r[c][l] = real[l] * (beta[c][l] - s.mu[c][l]);
+            }
+        }
+        accept
+    }
+}
+
+/// Σ r r′ (lower triangle, into `out[..k·k]`) and Σ z r′ (into `out[k·k..]`) over the block's
+/// `n_groups` groups, one output at a time with its sum in a register.
+#[inline(always)]
+fn cross_products<M: Isa>(rs: &[V], zs: &[V], n_groups: usize, k: usize, q: usize, out: &mut [V]) {
+    let zero = [0.0; LANES];
+    let (rr, zr) = out.split_at_mut(k * k);
+    for a in 0..k {
+        for b in 0..=a {
+            // Two partial sums (even and odd groups) halve the chain of dependent adds.
+            let (mut s, mut t) = (zero, zero);
+            let mut pairs = rs.chunks_exact(2 * k);
+            for pair in &mut pairs {
+                let (x, y) = (&pair[a], &pair[b]);
+                let (x2, y2) = (&pair[k + a], &pair[k + b]);
+                for l in 0..LANES {
+                    s[l] = M::madd(x[l], y[l], s[l]);
+                    t[l] = M::madd(x2[l], y2[l], t[l]);
+                }
+            }
+            let row = pairs.remainder();
+            if !row.is_empty() {
+                for l in 0..LANES {
+                    s[l] = M::madd(row[a][l], row[b][l], s[l]);
+                }
+            }
+            for l in 0..LANES {
+                rr[a * k + b][l] = s[l] + t[l];
+            }
+        }
+    }
+    for a in 0..q {
+        for c in 0..k {
+            let mut s = zero;
+            for g in 0..n_groups {
+                let (x, y) = (&zs[g * q + a], &rs[g * k + c]);
+                for l in 0..LANES {
+                    s[l] = M::madd(x[l], y[l], s[l]);
+                }
+            }
+            zr[a * k + c] = s;
+        }
+    }
+}

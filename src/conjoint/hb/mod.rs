@@ -1,0 +1,514 @@
+//! Hierarchical Bayes multinomial logit (the sampler of Sawtooth's CBC/HB, openly re-implemented
+//! in R's ChoiceModelR): β_i ~ N(Δ′z_i, D), D ~ IW(ν₀, ν₀·v·V₀), Δ flat.
+//!
+//! One iteration of a chain: every respondent's β_i takes one random-walk Metropolis step with
+//! proposal β_i + ρ·chol(D)·ε; then Δ | β, D and D | β, Δ are drawn by Gibbs from the chain's own
+//! stream, from sums over respondents that the Metropolis step accumulates (Σ r r′ and Σ z r′
+//! with r_i = β_i − Δ′z_i, per block of respondents, added in block order); during burn-in ρ grows by 10 % when more than 30 % of the
+//! respondents accepted, and shrinks by 10 % otherwise. Monotone constraints are applied to a
+//! tied copy of β_i that enters the likelihood (and is what is recorded); the upper level sees the
+//! unconstrained β_i.
+//!
+//! The Metropolis step runs four respondents side by side in SIMD lanes ([`LaneGroups`]): each
+//! lane has its own xoshiro generator seeded from its respondent's stream, blocks of lane groups
+//! run in parallel, and the blocks are fixed by the data, so the draws do not depend on the
+//! number of threads.
+//!
+//! Files: this one holds the data, the parameters, the constraints and the sampler's chains;
+//! [`metropolis`] the respondents' step, [`upper`] the Gibbs draws of Δ and D.
+
+// Loops over the lanes index several `[f64; LANES]` values in step.
+#![allow(clippy::needless_range_loop)]
+
+use rayon::prelude::*;
+
+mod metropolis;
+mod upper;
+
+use self::metropolis::{work_len, BlockSums, GROUPS_PER_BLOCK};
+use self::upper::{step, Upper};
+use super::kernel;
+use super::lanes::{LaneGroups, LANES, V};
+use crate::error::{Error, Result};
+use crate::linalg;
+use crate::random::{Lanes, Stream};
+
+/// A monotone constraint on part of the parameter vector.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Constraint {
+    /// A single coefficient ≥ 0 (`increasing = true`) or ≤ 0.
+    Sign { index: usize, increasing: bool },
+    /// The effects-coded parameters of one attribute (its first L−1 levels, the last level being
+    /// minus their sum): the L part-worths are non-decreasing (or non-increasing) along the levels.
+    Levels {
+        indices: Vec<usize>,
+        increasing: bool,
+    },
+}
+
+/// Pool-adjacent-violators: the non-decreasing sequence closest to `v` in least squares (equal
+/// weights), in place. It keeps the sum, so effects-coded part-worths still sum to zero.
+fn isotonic(v: &mut [f64]) {
+    let mut blocks: Vec<(f64, usize)> = Vec::with_capacity(v.len());
+    for &x in v.iter() {
+        blocks.push((x, 1));
+        while blocks.len() > 1 {
+            let (m2, n2) = blocks[blocks.len() - 1];
+            let (m1, n1) = blocks[blocks.len() - 2];
+            if m1 <= m2 {
+                break;
+            }
+            blocks.pop();
+            let n = n1 + n2;
+            *blocks.last_mut().unwrap_or(&mut (0.0, 0)) =
+                ((m1 * n1 as f64 + m2 * n2 as f64) / n as f64, n);
+        }
+    }
+    let mut i = 0;
+    for (m, n) in blocks {
+        for x in &mut v[i..i + n] {
+            *x = m;
+        }
+        i += n;
+    }
+}
+
+impl Constraint {
+    fn apply(&self, beta: &mut [f64], scratch: &mut Vec<f64>) {
+        match self {
+            Constraint::Sign { index, increasing } => {
+                let b = &mut beta[*index];
+                *b = if *increasing { b.max(0.0) } else { b.min(0.0) };
+            }
+            Constraint::Levels {
+                indices,
+                increasing,
+            } => {
+                scratch.clear();
+                let mut sum = 0.0;
+                for &i in indices {
+                    scratch.push(beta[i]);
+                    sum += beta[i];
+                }
+                scratch.push(-sum);
+                if *increasing {
+                    isotonic(scratch);
+                } else {
+                    scratch.reverse();
+                    isotonic(scratch);
+                    scratch.reverse();
+                }
+                for (&i, &v) in indices.iter().zip(scratch.iter()) {
+                    beta[i] = v;
+                }
+            }
+        }
+    }
+}
+
+/// The data of a hierarchical model, owned (the sampler outlives the caller's arrays).
+#[derive(Debug, Clone)]
+pub struct HbData {
+    /// Model matrix, row-major, `k` columns; rows of a task contiguous, tasks of a respondent
+    /// contiguous. Released once [`HbSampler::new`] has built `lanes` from it.
+    pub x: Vec<f64>,
+    pub k: usize,
+    /// Row offsets of the tasks (n_tasks + 1).
+    pub starts: Vec<usize>,
+    /// Chosen row (absolute) of each task.
+    pub chosen: Vec<usize>,
+    /// Task offsets of the respondents (n_respondents + 1).
+    pub respondents: Vec<usize>,
+    /// Upper-level covariates, n_respondents × q, row-major (a column of ones for the mean).
+    pub z: Vec<f64>,
+    pub q: usize,
+    /// The tasks against their chosen rows, respondents in SIMD lanes (filled by
+    /// [`HbSampler::new`]).
+    pub lanes: LaneGroups,
+}
+
+impl HbData {
+    pub fn n_respondents(&self) -> usize {
+        self.respondents.len() - 1
+    }
+
+    fn validate(&self) -> Result<()> {
+        let n_rows = self.x.len().checked_div(self.k).unwrap_or(0);
+        let n_tasks = self.starts.len().saturating_sub(1);
+        if self.k == 0 || n_rows * self.k != self.x.len() || n_tasks == 0 {
+            return Err(Error::invalid(
+                "data",
+                "has no choice tasks or no parameters",
+            ));
+        }
+        if self.starts[0] != 0 || self.starts[n_tasks] != n_rows || self.chosen.len() != n_tasks {
+            return Err(Error::invalid("starts", "inconsistent task offsets"));
+        }
+        for t in 0..n_tasks {
+            if self.starts[t + 1] < self.starts[t] + 2
+                || !(self.starts[t]..self.starts[t + 1]).contains(&self.chosen[t])
+            {
+                return Err(Error::invalid("task", format!("task {t} is malformed")));
+            }
+        }
+        let n = self.respondents.len().saturating_sub(1);
+        if n < 2 || self.respondents[0] != 0 || self.respondents[n] != n_tasks {
+            return Err(Error::invalid(
+                "respondent",
+                "a hierarchical model needs at least two respondents",
+            ));
+        }
+        if self.respondents.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Error::invalid(
+                "respondent",
+                "every respondent needs at least one task",
+            ));
+        }
+        if self.q == 0 || self.z.len() != n * self.q || self.z.iter().any(|v| !v.is_finite()) {
+            return Err(Error::invalid(
+                "covariates",
+                "need one finite row per respondent",
+            ));
+        }
+        if self.x.iter().any(|v| !v.is_finite()) {
+            return Err(Error::invalid("x", "contains NaN or infinite values"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HbParams {
+    pub n_iter: usize,
+    pub burn_in: usize,
+    pub thin: usize,
+    pub n_chains: usize,
+    pub prior_variance: f64,
+    pub prior_df: f64,
+    /// Prior structure V₀ (k × k): identity for linear parameters, (L−1)/L and −1/L blocks for
+    /// effects-coded attributes.
+    pub v0: Vec<f64>,
+    pub constraints: Vec<Constraint>,
+    pub seed: u64,
+}
+
+impl HbParams {
+    fn check(&self, k: usize) -> Result<()> {
+        if self.n_iter == 0 || self.burn_in >= self.n_iter {
+            return Err(Error::invalid("burn_in", "must be smaller than n_iter"));
+        }
+        if self.thin == 0 || (self.n_iter - self.burn_in) / self.thin == 0 {
+            return Err(Error::invalid(
+                "thin",
+                "must be ≥ 1 and keep at least one draw",
+            ));
+        }
+        if self.n_chains == 0 {
+            return Err(Error::invalid("n_chains", "must be ≥ 1"));
+        }
+        if !(self.prior_variance.is_finite() && self.prior_variance > 0.0) {
+            return Err(Error::invalid("prior_variance", "must be positive"));
+        }
+        if !(self.prior_df.is_finite() && self.prior_df > 0.0) {
+            return Err(Error::invalid("prior_df", "must be positive"));
+        }
+        if self.v0.len() != k * k || linalg::cholesky(&self.v0, k).is_err() {
+            return Err(Error::invalid(
+                "prior",
+                "V0 must be a positive definite k × k matrix",
+            ));
+        }
+        for c in &self.constraints {
+            let ok = match c {
+                Constraint::Sign { index, .. } => *index < k,
+                Constraint::Levels { indices, .. } => {
+                    !indices.is_empty() && indices.iter().all(|&i| i < k)
+                }
+            };
+            if !ok {
+                return Err(Error::invalid(
+                    "monotone",
+                    "constraint refers to an unknown parameter",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Per-iteration monitors of one chain.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    /// Σ_i log-likelihood at the current (tied) β_i.
+    pub loglik: Vec<f64>,
+    /// Share of respondents whose proposal was accepted.
+    pub acceptance: Vec<f64>,
+    pub rho: Vec<f64>,
+    /// Mean of the diagonal of D.
+    pub avg_variance: Vec<f64>,
+}
+
+/// The state of one chain. The respondents' state is kept lane by lane ([`LaneGroups`]):
+/// `beta[g * k + c][l]` is coefficient c of the respondent in lane l of group g.
+#[derive(Debug, Clone)]
+struct Chain {
+    beta: Vec<V>,
+    tied: Vec<V>,
+    ll: Vec<V>,
+    rngs: Vec<Lanes>,
+    upper: Stream,
+    delta: Vec<f64>,
+    d: Vec<f64>,
+    chol_d: Vec<f64>,
+    rho: f64,
+    /// Σ ln ρ and count over the end of burn-in (the frozen ρ is their geometric mean).
+    log_rho: (f64, usize),
+    iter: usize,
+    trace: Trace,
+    draws: Vec<f32>,
+    delta_draws: Vec<f64>,
+    d_sum: Vec<f64>,
+    n_kept: usize,
+    /// Per block of groups: the sums the upper level needs (see [`BlockSums`]) and scratch.
+    partials: Vec<f64>,
+    work: Vec<V>,
+}
+
+impl Chain {
+    /// A chain at β = 0, D = I, Δ = 0, ρ = 0.1: `streams` are its upper level's stream then one
+    /// per respondent (each lane's generator is seeded from its respondent's stream; ghost
+    /// lanes from the upper-level stream).
+    fn new(data: &HbData, mut streams: Vec<Stream>, n_kept: usize) -> Chain {
+        let (k, q, n) = (data.k, data.q, data.n_respondents());
+        let lanes = &data.lanes;
+        let n_groups = lanes.n_groups();
+        let mut upper = streams.remove(0);
+        let mut d = vec![0.0; k * k];
+        for i in 0..k {
+            d[i * k + i] = 1.0;
+        }
+        // Each lane's generator is seeded from its respondent's stream; ghost lanes from
+        // the chain's upper-level stream.
+        let rngs: Vec<Lanes> = (0..n_groups)
+            .map(|g| {
+                let mut seeds: Vec<Stream> = (0..LANES)
+                    .map(|l| {
+                        let slot = g * LANES + l;
+                        if lanes.real[g][l] > 0.0 {
+                            streams[lanes.source[slot]].clone()
+                        } else {
+                            let s = upper.clone();
+                            upper.uniform();
+                            s
+                        }
+                    })
+                    .collect();
+                Lanes::new(&mut seeds)
+            })
+            .collect();
+        let beta = vec![[0.0; LANES]; n_groups * k];
+        let mut v = vec![[0.0; LANES]; lanes.max_rows()];
+        let ll: Vec<V> = (0..n_groups)
+            .map(|g| lanes.loglik::<crate::simd::Portable>(g, &beta[g * k..(g + 1) * k], &mut v))
+            .collect();
+        Chain {
+            tied: beta.clone(),
+            beta,
+            ll,
+            rngs,
+            upper,
+            delta: vec![0.0; q * k],
+            chol_d: d.clone(),
+            d,
+            rho: 0.1,
+            log_rho: (0.0, 0),
+            iter: 0,
+            trace: Trace::default(),
+            draws: Vec::with_capacity(n_kept * n * k),
+            delta_draws: Vec::with_capacity(n_kept * q * k),
+            d_sum: vec![0.0; k * k],
+            n_kept: 0,
+            partials: vec![0.0; n_groups.div_ceil(GROUPS_PER_BLOCK) * BlockSums::len(k, q)],
+            work: vec![
+                [0.0; LANES];
+                n_groups.div_ceil(GROUPS_PER_BLOCK) * work_len(k, q, lanes.max_rows())
+            ],
+        }
+    }
+}
+
+/// A set of chains advanced together; [`HbSampler::run`] can be called repeatedly (the Python
+/// side reports progress between calls).
+#[derive(Debug, Clone)]
+pub struct HbSampler {
+    data: HbData,
+    params: HbParams,
+    chains: Vec<Chain>,
+    s0: Vec<f64>,
+    nu0: f64,
+    ztz: Vec<f64>,
+    ztz_chol: Vec<f64>,
+}
+
+impl HbSampler {
+    pub fn new(mut data: HbData, params: HbParams) -> Result<Self> {
+        data.validate()?;
+        data.lanes = LaneGroups::new(kernel::Differences::new(
+            &data.x,
+            data.k,
+            &data.starts,
+            &data.chosen,
+            &data.respondents,
+        ));
+        // The lanes hold the data from here on; the row-major matrix is not kept.
+        data.x = Vec::new();
+        let k = data.k;
+        params.check(k)?;
+        let n = data.n_respondents();
+        let q = data.q;
+        let mut ztz = vec![0.0; q * q];
+        for zi in data.z.chunks_exact(q) {
+            for a in 0..q {
+                for b in 0..q {
+                    ztz[a * q + b] += zi[a] * zi[b];
+                }
+            }
+        }
+        let ztz_chol = linalg::cholesky(&ztz, q).map_err(|j| {
+            Error::invalid(
+                "covariates",
+                format!("column {j} is constant or collinear with the others"),
+            )
+        })?;
+        let nu0 = k as f64 + params.prior_df;
+        let s0: Vec<f64> = params
+            .v0
+            .iter()
+            .map(|v| v * nu0 * params.prior_variance)
+            .collect();
+        let mut all = Stream::many(params.seed, params.n_chains * (n + 1));
+        let n_kept = (params.n_iter - params.burn_in) / params.thin;
+        let mut chains = Vec::with_capacity(params.n_chains);
+        for _ in 0..params.n_chains {
+            let rest = all.split_off(n + 1);
+            let streams = std::mem::replace(&mut all, rest);
+            chains.push(Chain::new(&data, streams, n_kept));
+        }
+        Ok(HbSampler {
+            data,
+            params,
+            chains,
+            s0,
+            nu0,
+            ztz,
+            ztz_chol,
+        })
+    }
+
+    pub fn iterations_done(&self) -> usize {
+        self.chains.first().map_or(0, |c| c.iter)
+    }
+
+    /// Advances every chain by up to `n` iterations (never past `n_iter`).
+    pub fn run(&mut self, n: usize) {
+        let target = (self.iterations_done() + n).min(self.params.n_iter);
+        let upper = Upper {
+            s0: &self.s0,
+            nu0: self.nu0,
+            ztz: &self.ztz,
+            ztz_chol: &self.ztz_chol,
+        };
+        let (data, params) = (&self.data, &self.params);
+        self.chains.par_iter_mut().for_each(|chain| {
+            while chain.iter < target && !crate::cancel::requested() {
+                step(chain, data, params, &upper);
+            }
+        });
+    }
+
+    pub fn params(&self) -> &HbParams {
+        &self.params
+    }
+
+    pub fn n_chains(&self) -> usize {
+        self.chains.len()
+    }
+
+    /// Kept (tied) respondent draws of chain `c`: n_kept × n_respondents × k, f32.
+    pub fn draws(&self, c: usize) -> &[f32] {
+        &self.chains[c].draws
+    }
+
+    /// Kept Δ draws of chain `c`: n_kept × q × k.
+    pub fn delta_draws(&self, c: usize) -> &[f64] {
+        &self.chains[c].delta_draws
+    }
+
+    /// Posterior mean of D over the kept iterations of chain `c`.
+    pub fn d_mean(&self, c: usize) -> Vec<f64> {
+        let ch = &self.chains[c];
+        let m = ch.n_kept.max(1) as f64;
+        ch.d_sum.iter().map(|v| v / m).collect()
+    }
+
+    pub fn trace(&self, c: usize) -> &Trace {
+        &self.chains[c].trace
+    }
+
+    pub fn n_kept(&self, c: usize) -> usize {
+        self.chains[c].n_kept
+    }
+
+    pub fn rho(&self, c: usize) -> f64 {
+        self.chains[c].rho
+    }
+}
+
+fn tie_in_place(beta: &mut [f64], constraints: &[Constraint], scratch: &mut Vec<f64>) {
+    for c in constraints {
+        c.apply(beta, scratch);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::needless_range_loop)]
+mod tests {
+    use super::upper::inverse_wishart;
+    use super::*;
+
+    #[test]
+    fn isotonic_pools_violators_and_keeps_the_sum() {
+        let mut v = vec![1.0, 3.0, 2.0, 0.0, 5.0];
+        isotonic(&mut v);
+        assert_eq!(v, vec![1.0, 5.0 / 3.0, 5.0 / 3.0, 5.0 / 3.0, 5.0]);
+        let c = Constraint::Levels {
+            indices: vec![0, 1],
+            increasing: false,
+        };
+        // Levels (0.5, 1.0, -1.5) must be non-increasing: pool the first two.
+        let mut beta = vec![0.5, 1.0, 7.0];
+        c.apply(&mut beta, &mut Vec::new());
+        assert_eq!(beta, vec![0.75, 0.75, 7.0]);
+    }
+
+    /// E[IW(ν, S)] = S / (ν − k − 1).
+    #[test]
+    fn inverse_wishart_has_the_right_mean() {
+        let k = 3;
+        let s = vec![2.0, 0.5, 0.0, 0.5, 1.0, 0.2, 0.0, 0.2, 1.5];
+        let nu = 12.0;
+        let mut st = Stream::new(4, 0);
+        let n = 40_000;
+        let mut mean = vec![0.0; k * k];
+        for _ in 0..n {
+            let d = inverse_wishart(&mut st, nu, &s, k).unwrap();
+            mean.iter_mut()
+                .zip(&d)
+                .for_each(|(m, v)| *m += v / n as f64);
+        }
+        for (m, v) in mean.iter().zip(&s) {
+            let want = v / (nu - k as f64 - 1.0);
+            assert!((m - want).abs() < 0.01 + 0.03 * want.abs(), "{mean:?}");
+        }
+    }
+}
