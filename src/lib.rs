@@ -39,9 +39,9 @@ mod _core {
     };
     #[pymodule_export]
     use crate::python::cluster::{
-        calinski_harabasz_score, davies_bouldin_score, euclidean_matrix, gower_matrix, kmeans_fit,
-        kmeans_lloyd_stats, kmeans_predict, kmeans_transform, kmedoids_fit, kprototypes_fit,
-        kprototypes_predict, silhouette_samples, ward_cut, ward_linkage,
+        cluster_index, euclidean_matrix, gower_matrix, kmeans_fit, kmeans_lloyd_stats,
+        kmeans_predict, kmeans_transform, kmedoids_fit, kprototypes_fit, kprototypes_predict,
+        silhouette_samples, ward_cut, ward_linkage,
     };
     #[pymodule_export]
     use crate::python::conjoint::{

@@ -1038,3 +1038,39 @@ def test_nothing_mutated_by_fit_and_predict():
     np.testing.assert_array_equal(num, num_before)
     np.testing.assert_array_equal(modes, modes_before)
     np.testing.assert_array_equal(w, w_before)
+
+
+@pytest.mark.parametrize("data_seed", [31, 32])
+def test_batch_is_kmodes_on_the_categorical_part_when_gamma_is_huge(data_seed):
+    # reference: the `kmodes` package's KModes (Huang's k-modes, Hamming dissimilarity) on the
+    # categorical columns alone, from the same initial modes. With gamma = 1e9 a category
+    # mismatch outweighs any numeric distance, so the batch update is k-modes on the
+    # categorical part (numbers only break ties). On planted groups with distinct modes both
+    # reach the same partition: identical labels and modes.
+    from kmodes.kmodes import KModes
+
+    df, truth = _planted(1200, 2, 4, [5, 5, 4, 4], 4, data_seed, spread=0.1, purity=0.85)
+    numeric, categorical = _split(df)
+    # one row of each planted group as the start (distinct modes, as k-modes needs)
+    rows = [int(np.flatnonzero(truth == g)[0]) for g in range(4)]
+    num = df[numeric].to_numpy(dtype=np.float64)[rows]
+    modes = df[categorical].to_numpy(dtype=object)[rows]
+    model = segmint.KPrototypes(4, init=(num, modes), update="batch", n_init=1, gamma=1e9).fit(df)
+    # kmodes takes its initial modes as codes: ranks among each column's sorted unique values
+    codes = np.column_stack(
+        [
+            np.searchsorted(np.unique(df[c].to_numpy(dtype=object)), modes[:, a])
+            for a, c in enumerate(categorical)
+        ]
+    )
+    ref = KModes(4, init=codes, n_init=1, max_iter=100).fit(df[categorical].to_numpy(dtype=object))
+    np.testing.assert_array_equal(
+        model.cluster_centers_[categorical].to_numpy(dtype=object), ref.cluster_centroids_
+    )
+    # Rows at equal Hamming distance from two modes are broken by the numbers in segmint and
+    # by the lower index in kmodes: compare the others (most rows).
+    cat = df[categorical].to_numpy(dtype=object)
+    hamming = (cat[:, None, :] != ref.cluster_centroids_[None, :, :]).sum(axis=2)
+    unique = (hamming == hamming.min(axis=1, keepdims=True)).sum(axis=1) == 1
+    assert unique.mean() > 0.85
+    np.testing.assert_array_equal(model.labels_.to_numpy()[unique], ref.labels_[unique])

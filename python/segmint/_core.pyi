@@ -12,12 +12,11 @@ __all__ = [
     "MergedTable",
     "MnlFit",
     "RatingFit",
-    "calinski_harabasz_score",
     "chaid_apply",
     "chaid_fit",
     "chaid_merge_table",
     "chaid_node_tables",
-    "davies_bouldin_score",
+    "cluster_index",
     "discriminant_fit",
     "discriminant_proba",
     "euclidean_matrix",
@@ -81,11 +80,8 @@ def kmeans_lloyd_stats(
 def silhouette_samples(
     x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], *, n_threads: int
 ) -> npt.NDArray[np.float64]: ...
-def calinski_harabasz_score(
-    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], *, n_threads: int
-) -> float: ...
-def davies_bouldin_score(
-    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], *, n_threads: int
+def cluster_index(
+    x: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], *, index: str, n_threads: int
 ) -> float: ...
 
 @final

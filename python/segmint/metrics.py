@@ -61,13 +61,13 @@ def silhouette_score(
 def calinski_harabasz_score(X: Any, labels: Any) -> float:
     """Calinski–Harabasz index (higher is better)."""
     data, codes = _prepare(X, labels)
-    return float(_core.calinski_harabasz_score(data.values, codes, n_threads=0))
+    return float(_core.cluster_index(data.values, codes, index="calinski_harabasz", n_threads=0))
 
 
 def davies_bouldin_score(X: Any, labels: Any) -> float:
     """Davies–Bouldin index (lower is better)."""
     data, codes = _prepare(X, labels)
-    return float(_core.davies_bouldin_score(data.values, codes, n_threads=0))
+    return float(_core.cluster_index(data.values, codes, index="davies_bouldin", n_threads=0))
 
 
 # ---------------------------------------------------------------------------------------------

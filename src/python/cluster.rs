@@ -174,28 +174,28 @@ fn numeric_index(
     })
 }
 
-/// Calinski–Harabasz index.
+/// A cluster validity index of numeric data: `index` is "calinski_harabasz" or
+/// "davies_bouldin".
 #[pyfunction]
-#[pyo3(signature = (x, labels, *, n_threads))]
-pub fn calinski_harabasz_score<'py>(
+#[pyo3(signature = (x, labels, *, index, n_threads))]
+pub fn cluster_index<'py>(
     py: Python<'py>,
     x: PyReadonlyArray2<'py, f64>,
     labels: PyReadonlyArray1<'py, i64>,
+    index: &str,
     n_threads: usize,
 ) -> PyResult<f64> {
-    numeric_index(py, x, labels, n_threads, metrics::calinski_harabasz)
-}
-
-/// Davies–Bouldin index.
-#[pyfunction]
-#[pyo3(signature = (x, labels, *, n_threads))]
-pub fn davies_bouldin_score<'py>(
-    py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    labels: PyReadonlyArray1<'py, i64>,
-    n_threads: usize,
-) -> PyResult<f64> {
-    numeric_index(py, x, labels, n_threads, metrics::davies_bouldin)
+    let f = match index {
+        "calinski_harabasz" => metrics::calinski_harabasz,
+        "davies_bouldin" => metrics::davies_bouldin,
+        other => {
+            return Err(to_py_err(
+                py,
+                Error::invalid("index", format!("unknown index {other:?}")),
+            ))
+        }
+    };
+    numeric_index(py, x, labels, n_threads, f)
 }
 
 /// Fits k-prototypes. `init` is "huang", "random" or "k-means++", or `init_numeric` and
