@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod conjoint;
 pub mod error;
 pub mod linalg;
+pub mod onedim;
 pub mod parallel;
 pub mod profile;
 pub mod random;
@@ -29,6 +30,8 @@ mod _core {
     use crate::python::conjoint::{
         latent_class_fit, mnl_fit, mnl_stats, rating_fit, respondent_logliks, HbSampler,
     };
+    #[pymodule_export]
+    use crate::python::onedim::{customer_summary, CustomerSummary};
     #[pymodule_export]
     use crate::python::profile::profile_stats;
 }

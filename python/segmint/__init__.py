@@ -7,7 +7,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import conjoint, datasets
+from . import conjoint, datasets, onedim
 from .chaid import CHAID
 from .cluster import KMeans, KMedoids, KPrototypes, Ward, gower_distances
 from .conjoint import ChoiceModel, MarketSimulator, RatingConjoint
@@ -20,6 +20,17 @@ from .metrics import (
     silhouette_score,
     stability,
 )
+from .onedim import (
+    ABCResult,
+    RFMResult,
+    abc,
+    abc_xyz,
+    customer_summary,
+    frequency_classes,
+    rfm,
+    usage_classes,
+    xyz,
+)
 from .profile import Migration, SegmentProfile, SmallSegmentWarning, migration, profile
 
 try:
@@ -29,6 +40,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "CHAID",
+    "ABCResult",
     "ChoiceModel",
     "InternalError",
     "InvalidInputError",
@@ -38,21 +50,30 @@ __all__ = [
     "KPrototypes",
     "MarketSimulator",
     "Migration",
+    "RFMResult",
     "RatingConjoint",
     "SegmentProfile",
     "SegmintError",
     "SmallSegmentWarning",
     "Ward",
     "__version__",
+    "abc",
+    "abc_xyz",
     "calinski_harabasz_score",
     "conjoint",
+    "customer_summary",
     "datasets",
     "davies_bouldin_score",
+    "frequency_classes",
     "gower_distances",
     "migration",
+    "onedim",
     "profile",
+    "rfm",
     "select_k",
     "silhouette_samples",
     "silhouette_score",
     "stability",
+    "usage_classes",
+    "xyz",
 ]

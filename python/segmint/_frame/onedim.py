@@ -1,0 +1,206 @@
+"""Transaction logs -> the integer codes and numbers of the customer summary, and back.
+
+Customer ids and invoice numbers are factorized once (pandas.factorize); dates become ticks of
+their own unit (local wall time for time-zone-aware columns, the zone is kept for the results);
+the amount is a float64 column or quantity x price. Nothing of the caller's frame is modified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InvalidInputError, InvalidTypeError
+from .table import to_pandas
+
+TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+
+
+@dataclass(frozen=True)
+class TransactionCodes:
+    """A transaction log ready for Rust, with what is needed to label the results."""
+
+    customer: np.ndarray  # int64 codes, -1 = no customer id
+    customers: pd.Index  # the customer ids of the codes
+    time: np.ndarray  # int64 ticks (wall time)
+    unit: str  # the ticks' unit: "s", "ms", "us" or "ns"
+    tz: Any  # time zone of the date column (None when naive)
+    amount: np.ndarray  # float64
+    invoice: np.ndarray | None  # int64 codes
+    cancelled: np.ndarray | None  # bool, lines the caller marks as cancellations
+
+    @property
+    def ticks_per_day(self) -> int:
+        return 86_400 * TICKS_PER_SECOND[self.unit]
+
+    def to_datetime(self, ticks: np.ndarray) -> pd.DatetimeIndex:
+        """Ticks back to datetimes in the caller's unit and time zone."""
+        out = pd.DatetimeIndex(np.asarray(ticks, dtype=np.int64).view(f"datetime64[{self.unit}]"))
+        if self.tz is not None:
+            out = out.tz_localize(self.tz, ambiguous="NaT", nonexistent="NaT")
+        return out
+
+    def to_ticks(self, when: Any, what: str) -> int:
+        """A timestamp (in the column's zone when naive) as ticks of wall time."""
+        try:
+            ts = pd.Timestamp(when)
+        except (TypeError, ValueError) as e:
+            raise InvalidInputError(f"{what}: not a date ({when!r})", what) from e
+        if ts is pd.NaT:
+            raise InvalidInputError(f"{what}: not a date ({when!r})", what)
+        if ts.tzinfo is not None:
+            if self.tz is None:
+                ts = ts.tz_localize(None)
+            else:
+                ts = ts.tz_convert(self.tz).tz_localize(None)
+        return int(np.datetime64(ts.to_datetime64(), self.unit).astype(np.int64))
+
+
+def _column(df: pd.DataFrame, name: Any, what: str) -> pd.Series:
+    if name not in df.columns:
+        raise InvalidInputError(
+            f"{what}: column {name!r} is not in the transactions "
+            f"(columns: {', '.join(map(repr, df.columns[:20]))})",
+            str(name),
+        )
+    col = df[name]
+    if isinstance(col, pd.DataFrame):
+        raise InvalidInputError(f"{what}: column name {name!r} is not unique", str(name))
+    return col
+
+
+def _numbers(col: pd.Series, name: Any) -> np.ndarray:
+    dtype = col.dtype
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+        raise InvalidTypeError(
+            f"column {name!r} must hold numbers, got {dtype}; convert it with pd.to_numeric",
+            str(name),
+        )
+    if pd.api.types.is_complex_dtype(dtype):
+        raise InvalidTypeError(f"column {name!r}: complex numbers are not amounts", str(name))
+    return col.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _dates(col: pd.Series, name: Any) -> tuple[np.ndarray, str, Any]:
+    if not isinstance(col.dtype, pd.DatetimeTZDtype) and not pd.api.types.is_datetime64_dtype(
+        col.dtype
+    ):
+        if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            raise InvalidTypeError(
+                f"column {name!r} must hold dates (datetimes or ISO strings), got {col.dtype}",
+                str(name),
+            )
+        try:
+            col = pd.to_datetime(col, format="ISO8601")
+        except (TypeError, ValueError) as e:
+            raise InvalidInputError(f"column {name!r}: not dates ({e})", str(name)) from e
+    tz = None
+    if isinstance(col.dtype, pd.DatetimeTZDtype):
+        tz = col.dtype.tz
+        col = col.dt.tz_localize(None)
+    values = col.to_numpy()
+    unit = np.datetime_data(values.dtype)[0]
+    if unit not in TICKS_PER_SECOND:
+        values = values.astype("datetime64[ns]")
+        unit = "ns"
+    return values.view(np.int64), unit, tz
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    try:
+        codes, uniques = pd.factorize(col, sort=True)
+    except TypeError:  # ids of mixed types: first-appearance order
+        codes, uniques = pd.factorize(col, sort=False)
+    return np.asarray(codes, dtype=np.int64), pd.Index(uniques, name=col.name)
+
+
+def transaction_codes(
+    transactions: Any,
+    *,
+    customer: Any,
+    date: Any,
+    amount: Any = None,
+    quantity: Any = None,
+    price: Any = None,
+    invoice: Any = None,
+    cancellations: str | Callable[[Any], bool] = "drop",
+) -> TransactionCodes:
+    """Validates a transaction log and converts it (see `segmint.onedim.customer_summary`)."""
+    df = to_pandas(transactions, what="transactions")
+    if df is None:
+        raise InvalidTypeError(
+            f"transactions: expected a data frame, got {type(transactions).__name__}",
+            "transactions",
+        )
+    if len(df) == 0:
+        raise InvalidInputError("transactions: the frame has no lines", "transactions")
+    cust = _column(df, customer, "customer")
+    time, unit, tz = _dates(_column(df, date, "date"), date)
+    if amount is not None:
+        if quantity is not None or price is not None:
+            raise InvalidInputError(
+                "amount: give either amount or quantity and price, not both", "amount"
+            )
+        values = _numbers(_column(df, amount, "amount"), amount)
+        value_names = [amount]
+    elif quantity is not None and price is not None:
+        q = _numbers(_column(df, quantity, "quantity"), quantity)
+        p = _numbers(_column(df, price, "price"), price)
+        values = q * p
+        value_names = [quantity, price]
+    else:
+        raise InvalidInputError(
+            "amount: give the amount column, or the quantity and price columns", "amount"
+        )
+    codes, customers = _codes(cust)
+    kept = codes >= 0
+    bad = ~np.isfinite(values)
+    if bad.any() and (bad & kept).any():
+        n_bad = int((bad & kept).sum())
+        names = " x ".join(map(repr, value_names))
+        raise InvalidInputError(
+            f"column {names}: {n_bad} lines with a customer id have a missing or infinite value",
+            str(value_names[0]),
+        )
+    nat = time == np.iinfo(np.int64).min
+    if nat.any() and (nat & kept).any():
+        raise InvalidInputError(
+            f"column {date!r}: {int((nat & kept).sum())} lines with a customer id have no date",
+            str(date),
+        )
+    inv_codes = None
+    cancelled = None
+    if invoice is not None:
+        inv_col = _column(df, invoice, "invoice")
+        inv_codes, inv_uniques = pd.factorize(inv_col)
+        inv_codes = np.asarray(inv_codes, dtype=np.int64)
+        if ((inv_codes < 0) & kept).any():
+            raise InvalidInputError(
+                f"column {invoice!r}: {int(((inv_codes < 0) & kept).sum())} lines with a "
+                "customer id have no invoice number",
+                str(invoice),
+            )
+        if callable(cancellations):
+            flags = np.fromiter(
+                (bool(cancellations(v)) for v in inv_uniques), dtype=bool, count=len(inv_uniques)
+            )
+            cancelled = flags[np.maximum(inv_codes, 0)]
+    elif callable(cancellations):
+        raise InvalidInputError(
+            "cancellations: a callable marks invoice numbers; give the invoice column",
+            "cancellations",
+        )
+    return TransactionCodes(
+        customer=codes,
+        customers=customers,
+        time=time,
+        unit=unit,
+        tz=tz,
+        amount=values,
+        invoice=inv_codes,
+        cancelled=cancelled,
+    )
