@@ -366,16 +366,12 @@ def computed_abc_points(values: np.ndarray) -> dict[str, tuple[int, float, float
     y = np.concatenate([[0.0], np.cumsum(v) / total])
     # Pareto point: the point of the curve closest to the ideal (0, 1); first one on ties.
     pareto = int(np.argmin(x**2 + (1 - y) ** 2))
-    # Break-even point: slope of the curve equal to 1. At point k the curve has slope
-    # n v_k / total to the left and n v_{k+1} / total to the right; take their mean (the
-    # central difference) and the last point where it is closest to 1.
-    slope = np.empty(n + 1)
-    seg = n * v / total
-    slope[0] = seg[0]
-    slope[n] = seg[-1]
-    slope[1:n] = 0.5 * (seg[:-1] + seg[1:])
-    dev = np.abs(slope - 1)
-    break_even = int(np.flatnonzero(dev == dev.min())[-1])
+    # Break-even point: where the slope of the curve is 1, the slope taken from the natural
+    # cubic spline through the curve's points (first point on ties).
+    from scipy.interpolate import CubicSpline
+
+    slope = CubicSpline(x, y, bc_type="natural")(x, 1)
+    break_even = int(np.argmin(np.abs(slope - 1)))
     # Submarginal point: closest to (x_B, 1), x_B the larger effort of the two points above.
     xb = x[max(pareto, break_even)]
     submarginal = int(np.argmin((x - xb) ** 2 + (1 - y) ** 2))
@@ -415,8 +411,10 @@ def abc(
         package ABCanalysis): A ends at the smaller-effort of the Pareto point (closest to
         (0, 1)) and the break-even point (slope 1); B ends at the submarginal point (closest to
         (x, 1), x the larger effort of those two). The points are computed on the empirical
-        curve (R's ABCanalysis interpolates a spline on a grid of 0.001 first, so its points
-        may differ by a few customers); they are returned in ``points_``.
+        curve, the slope from the natural cubic spline through its points (R's ABCanalysis
+        interpolates a spline on a grid of 0.001 first, so its points
+        may differ by a few customers; the points here are those of the Julia package
+        CalculatedABC.jl); they are returned in ``points_``.
     value : str, default "monetary"
         The column used when ``values`` is a summary frame.
 
