@@ -77,7 +77,9 @@ def abc_reference(values: pd.Series, cuts: tuple[float, float]) -> pd.Series:
     values decides the class."""
     v = values.to_numpy()
     above = (v[None, :] > v[:, None]).astype(float) @ v / v.sum()
-    return pd.Series(np.where(above < cuts[0], "A", np.where(above < cuts[1], "B", "C")), values.index)
+    return pd.Series(
+        np.where(above < cuts[0], "A", np.where(above < cuts[1], "B", "C")), values.index
+    )
 
 
 def rank_score(values: pd.Series, bins: int, higher_is_better: bool) -> pd.Series:
@@ -282,7 +284,9 @@ def test_usage_classes_equal_pandas_rank(cdnow: pd.DataFrame) -> None:
     assert (got.labels_.astype(str) == expected).all()
 
 
-def test_xyz_matches_numpy_cv(retail_summary: pd.DataFrame, online_retail_clean: pd.DataFrame) -> None:
+def test_xyz_matches_numpy_cv(
+    retail_summary: pd.DataFrame, online_retail_clean: pd.DataFrame
+) -> None:
     # Reference: numpy CV of the monthly demand matrix (pandas pivot) with population sd.
     ref = pandas_summary(online_retail_clean, "CustomerID", "InvoiceDate", "Amount", "InvoiceNo")
     cv = ref["demand_sd"] / ref["demand_mean"]
@@ -384,7 +388,9 @@ def test_callable_cancellations_and_time_zones() -> None:
 
 
 def test_one_customer_and_equal_values() -> None:
-    df = pd.DataFrame({"c": [1, 1], "d": pd.to_datetime(["2024-01-01", "2024-03-01"]), "a": [2.0, 2.0]})
+    df = pd.DataFrame(
+        {"c": [1, 1], "d": pd.to_datetime(["2024-01-01", "2024-03-01"]), "a": [2.0, 2.0]}
+    )
     s = sg.customer_summary(df, customer="c", date="d", amount="a")
     assert len(s) == 1 and s["frequency"].iloc[0] == 2
     with pytest.warns(UserWarning, match="equal"):
@@ -392,7 +398,9 @@ def test_one_customer_and_equal_values() -> None:
     assert set(r.labels_.astype(str)) == {"A"}
     with pytest.warns(UserWarning, match="no customer has"):
         rr = sg.rfm(
-            pd.DataFrame({"recency_days": [1.0, 1.0], "frequency": [1, 1], "monetary": [3.0, 3.0]}),
+            pd.DataFrame(
+                {"recency_days": [1.0, 1.0], "frequency": [1, 1], "monetary": [3.0, 3.0]}
+            ),
             segments=None,
         )
     assert (rr.scores_.to_numpy() == 1).all()
@@ -405,7 +413,11 @@ def test_one_customer_and_equal_values() -> None:
         ({"amount": "missing_column"}, InvalidInputError, "missing_column"),
         ({"amount": "amount", "period": "X"}, InvalidInputError, "period"),
         ({"amount": "amount", "cancellations": "keep"}, InvalidInputError, "cancellations"),
-        ({"amount": "amount", "reference_date": "2020-01-01"}, InvalidInputError, "reference_date"),
+        (
+            {"amount": "amount", "reference_date": "2020-01-01"},
+            InvalidInputError,
+            "reference_date",
+        ),
     ],
 )
 def test_errors_name_the_column(kwargs: dict, exc: type, name: str) -> None:

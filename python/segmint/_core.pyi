@@ -5,12 +5,14 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "CustomerSummary",
     "HbSampler",
     "calinski_harabasz_score",
     "chaid_apply",
     "chaid_fit",
     "chaid_merge_table",
     "chaid_node_tables",
+    "customer_summary",
     "davies_bouldin_score",
     "euclidean_matrix",
     "gower_matrix",
@@ -283,3 +285,67 @@ def chaid_merge_table(
     split_merged: bool,
     min_child_size: float,
 ) -> dict[str, Any] | None: ...
+
+# --- onedim: customer summary of a transaction log -------------------------------------------
+
+@final
+class CustomerSummary:
+    @property
+    def customer(self) -> npt.NDArray[np.uint32]: ...
+    @property
+    def first(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def last(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def recency_days(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def tenure_days(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def frequency(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def lines(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def monetary(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def mean_order_value(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def mean_interpurchase_days(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def active_periods(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def periods_observed(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def demand_mean(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def demand_sd(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def cancellations(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def cancelled_only(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def reference(self) -> int: ...
+    @property
+    def window(self) -> tuple[int, int]: ...
+    @property
+    def demand_row(self) -> npt.NDArray[np.uint32]: ...
+    @property
+    def demand_period(self) -> npt.NDArray[np.uint32]: ...
+    @property
+    def demand_value(self) -> npt.NDArray[np.float64]: ...
+
+def customer_summary(
+    customer: npt.NDArray[np.int64],
+    *,
+    n_customers: int,
+    time: npt.NDArray[np.int64],
+    ticks_per_day: int,
+    amount: npt.NDArray[np.float64],
+    invoice: npt.NDArray[np.int64] | None,
+    cancelled: npt.NDArray[np.bool_] | None,
+    reference: int | None,
+    period: str,
+    cancellations: str,
+    n_threads: int,
+) -> CustomerSummary: ...

@@ -120,7 +120,8 @@ def customer_summary(
     ... })
     >>> s = sg.customer_summary(lines, customer="customer", date="date", amount="amount",
     ...                         invoice="invoice")
-    >>> s[["frequency", "monetary", "recency_days", "active_periods"]]  # doctest: +NORMALIZE_WHITESPACE
+    >>> cols = ["frequency", "monetary", "recency_days", "active_periods"]
+    >>> s[cols]  # doctest: +NORMALIZE_WHITESPACE
               frequency  monetary  recency_days  active_periods
     customer
     a                 2      35.0           1.0               2

@@ -57,7 +57,8 @@ class TransactionCodes:
                 ts = ts.tz_localize(None)
             else:
                 ts = ts.tz_convert(self.tz).tz_localize(None)
-        return int(np.datetime64(ts.to_datetime64(), self.unit).astype(np.int64))
+        ns = int(ts.as_unit("ns").value)
+        return ns // (10**9 // TICKS_PER_SECOND[self.unit])
 
 
 def _column(df: pd.DataFrame, name: Any, what: str) -> pd.Series:
