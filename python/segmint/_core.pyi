@@ -343,6 +343,7 @@ def customer_summary(
     ticks_per_day: int,
     amount: npt.NDArray[np.float64],
     invoice: npt.NDArray[np.int64] | None,
+    n_invoices: int,
     cancelled: npt.NDArray[np.bool_] | None,
     reference: int | None,
     period: str,

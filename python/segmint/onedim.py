@@ -157,6 +157,7 @@ def customer_summary(
         ticks_per_day=codes.ticks_per_day,
         amount=codes.amount,
         invoice=codes.invoice,
+        n_invoices=codes.n_invoices,
         cancelled=codes.cancelled,
         reference=reference,
         period=period,

@@ -9,6 +9,7 @@
 //! customer and live in Python (numpy).
 
 pub mod calendar;
+mod dense;
 pub mod summary;
 
 pub use calendar::Period;

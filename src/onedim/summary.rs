@@ -48,8 +48,10 @@ pub struct Lines<'a> {
     pub time: ArrayView1<'a, i64>,
     /// Value of the line (negative for a cancellation).
     pub amount: ArrayView1<'a, f64>,
-    /// Invoice codes (non-negative); None counts every line as a purchase.
+    /// Invoice codes in `0..n_invoices`; None counts every line as a purchase.
     pub invoice: Option<ArrayView1<'a, i64>>,
+    /// The number of invoice codes (ignored without invoices).
+    pub n_invoices: usize,
     /// Lines the caller marks as cancellations (besides negative amounts).
     pub cancelled: Option<ArrayView1<'a, bool>>,
 }
@@ -100,7 +102,7 @@ pub struct Partial {
 /// Customers reduced per parallel task.
 const CUSTOMER_BLOCK: usize = 2048;
 
-fn slice<'a, 'b, T: Clone>(a: &'a ArrayView1<'b, T>) -> Cow<'a, [T]> {
+pub(super) fn slice<'a, 'b, T: Clone>(a: &'a ArrayView1<'b, T>) -> Cow<'a, [T]> {
     match a.as_slice() {
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(a.to_vec()),
@@ -234,7 +236,19 @@ fn reduce_customer(
 }
 
 /// Reduces invoice lines to per-customer aggregates.
+///
+/// Two paths give the same aggregates (sums up to rounding): the dense path (`super::dense`:
+/// row-chunk accumulators, invoice owners, a period x customer demand table) when the demand
+/// table is small and every invoice belongs to one customer, the sorted path otherwise.
 pub fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Partial> {
+    check_shapes(lines, params)?;
+    if let Some(p) = super::dense::partial(lines, params)? {
+        return Ok(p);
+    }
+    partial_sorted(lines, params)
+}
+
+fn check_shapes(lines: &Lines<'_>, params: &SummaryParams) -> Result<()> {
     let n = lines.customer.len();
     let k = params.n_customers;
     if lines.time.len() != n || lines.amount.len() != n {
@@ -260,6 +274,16 @@ pub fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Partial> {
             "more than 4,294,967,295 lines or customers",
         ));
     }
+    Ok(())
+}
+
+/// The sorted path of [`partial`]: rows grouped by customer with a stable counting sort, each
+/// customer reduced on its own (always applicable).
+pub fn partial_sorted(lines: &Lines<'_>, params: &SummaryParams) -> Result<Partial> {
+    check_shapes(lines, params)?;
+    let n = lines.customer.len();
+    let k = params.n_customers;
+    let _ = n;
     let customer = slice(&lines.customer);
     let time = slice(&lines.time);
     let amount = slice(&lines.amount);
@@ -618,6 +642,7 @@ mod tests {
             time: time.view(),
             amount: amount.view(),
             invoice: Some(invoice.view()),
+            n_invoices: 5,
             cancelled: None,
         };
         for mode in [
@@ -668,6 +693,7 @@ mod tests {
             time: time.view(),
             amount: amount.view(),
             invoice: Some(invoice.view()),
+            n_invoices: n / 3 + 1,
             cancelled: None,
         };
         let cut = 2999; // an invoice boundary (lines 2997..2999 share invoice 999)
@@ -676,6 +702,7 @@ mod tests {
             time: time.slice(ndarray::s![r.clone()]),
             amount: amount.slice(ndarray::s![r.clone()]),
             invoice: Some(invoice.slice(ndarray::s![r])),
+            n_invoices: n / 3 + 1,
             cancelled: None,
         };
         let pr = params(96, Cancellations::Net);
@@ -712,6 +739,7 @@ mod tests {
             time: time.view(),
             amount: amount.view(),
             invoice: None,
+            n_invoices: 0,
             cancelled: None,
         };
         assert!(partial(&lines, &params(2, Cancellations::Drop)).is_err());

@@ -120,7 +120,7 @@ impl CustomerSummary {
 
 /// The customer summary of invoice lines given as codes (see `crate::onedim::summary`).
 #[pyfunction]
-#[pyo3(signature = (customer, *, n_customers, time, ticks_per_day, amount, invoice, cancelled, reference, period, cancellations, n_threads))]
+#[pyo3(signature = (customer, *, n_customers, time, ticks_per_day, amount, invoice, n_invoices, cancelled, reference, period, cancellations, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn customer_summary<'py>(
     py: Python<'py>,
@@ -130,6 +130,7 @@ pub fn customer_summary<'py>(
     ticks_per_day: i64,
     amount: PyReadonlyArray1<'py, f64>,
     invoice: Option<PyReadonlyArray1<'py, i64>>,
+    n_invoices: usize,
     cancelled: Option<PyReadonlyArray1<'py, bool>>,
     reference: Option<i64>,
     period: &str,
@@ -141,6 +142,7 @@ pub fn customer_summary<'py>(
         time: time.as_array(),
         amount: amount.as_array(),
         invoice: invoice.as_ref().map(|a| a.as_array()),
+        n_invoices,
         cancelled: cancelled.as_ref().map(|a| a.as_array()),
     };
     let inner = run(py, n_threads, || {

@@ -31,6 +31,7 @@ class TransactionCodes:
     tz: Any  # time zone of the date column (None when naive)
     amount: np.ndarray  # float64
     invoice: np.ndarray | None  # int64 codes
+    n_invoices: int  # number of invoice codes
     cancelled: np.ndarray | None  # bool, lines the caller marks as cancellations
 
     @property
@@ -174,11 +175,13 @@ def transaction_codes(
             str(date),
         )
     inv_codes = None
+    n_invoices = 0
     cancelled = None
     if invoice is not None:
         inv_col = _column(df, invoice, "invoice")
         inv_codes, inv_uniques = pd.factorize(inv_col)
         inv_codes = np.asarray(inv_codes, dtype=np.int64)
+        n_invoices = len(inv_uniques)
         if ((inv_codes < 0) & kept).any():
             raise InvalidInputError(
                 f"column {invoice!r}: {int(((inv_codes < 0) & kept).sum())} lines with a "
@@ -203,5 +206,6 @@ def transaction_codes(
         tz=tz,
         amount=values,
         invoice=inv_codes,
+        n_invoices=n_invoices,
         cancelled=cancelled,
     )

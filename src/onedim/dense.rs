@@ -1,0 +1,432 @@
+//! The dense path of the customer summary: three streaming passes over the rows, run side by
+//! side, each touching only per-customer or per-invoice tables.
+//!
+//! - sums: the rows cut into a fixed number of chunks (a function of the row and customer
+//!   counts only), one accumulator table per chunk, tables added in chunk order;
+//! - invoices: the customer owning each invoice code; a purchase invoice counts once for its
+//!   owner. An invoice seen with two customers sends the whole summary to the sorted path;
+//! - demand: a period-major table (periods x customers) of sums, filled in row order. Logs are
+//!   in time order, so the rows of a period touch one stripe of the table.
+//!
+//! Every sum is accumulated in an order fixed by the data (chunk order, row order), never by
+//! the threads: the result is bit-identical on 1 or N threads.
+
+use rayon::prelude::*;
+
+use super::calendar::Period;
+use super::summary::{slice, Cancellations, DemandCell, Lines, Partial, SummaryParams};
+use crate::error::{Error, Result};
+use crate::parallel::{fold_rows, zeroed};
+
+/// At most this many accumulator chunks.
+const MAX_CHUNKS: usize = 16;
+
+struct Scan {
+    dropped: u64,
+    t_min: i64,
+    t_max: i64,
+    error: Option<Error>,
+}
+
+/// Checks the rows and finds the time range of the lines with a customer.
+fn scan(
+    customer: &[i64],
+    time: &[i64],
+    amount: &[f64],
+    invoice: Option<&[i64]>,
+    k: usize,
+    n_inv: usize,
+) -> Scan {
+    fold_rows(
+        customer.len(),
+        |rows| {
+            let mut s = Scan {
+                dropped: 0,
+                t_min: i64::MAX,
+                t_max: i64::MIN,
+                error: None,
+            };
+            for r in rows {
+                let c = customer[r];
+                if c < 0 {
+                    s.dropped += 1;
+                    continue;
+                }
+                let t = time[r];
+                let error = if c as u64 >= k as u64 {
+                    Some(Error::invalid(
+                        "customer",
+                        format!("code {c} at line {r} is not below n_customers = {k}"),
+                    ))
+                } else if t == i64::MIN {
+                    Some(Error::invalid("date", format!("missing date at line {r}")))
+                } else if !amount[r].is_finite() {
+                    Some(Error::invalid(
+                        "amount",
+                        format!("missing or infinite value at line {r}"),
+                    ))
+                } else if invoice.is_some_and(|inv| inv[r] < 0 || inv[r] as u64 >= n_inv as u64) {
+                    Some(Error::invalid(
+                        "invoice",
+                        format!("missing or out-of-range invoice code at line {r}"),
+                    ))
+                } else {
+                    None
+                };
+                if error.is_some() {
+                    s.error = error;
+                    return s;
+                }
+                s.t_min = s.t_min.min(t);
+                s.t_max = s.t_max.max(t);
+            }
+            s
+        },
+        |a, b| Scan {
+            dropped: a.dropped + b.dropped,
+            t_min: a.t_min.min(b.t_min),
+            t_max: a.t_max.max(b.t_max),
+            error: a.error.or(b.error),
+        },
+    )
+}
+
+/// Per-customer sums of one chunk of rows.
+struct Sums {
+    lines: Vec<u64>,
+    monetary: Vec<f64>,
+    first: Vec<i64>,
+    last: Vec<i64>,
+    cancelled_lines: Vec<u64>,
+    cancellations: Vec<u64>,
+}
+
+impl Sums {
+    fn new(k: usize) -> Self {
+        Sums {
+            lines: zeroed(k),
+            monetary: zeroed(k),
+            first: vec![i64::MAX; k],
+            last: vec![i64::MIN; k],
+            cancelled_lines: zeroed(k),
+            cancellations: zeroed(k),
+        }
+    }
+
+    fn add(&mut self, other: &Sums) {
+        for c in 0..self.lines.len() {
+            self.lines[c] += other.lines[c];
+            self.monetary[c] += other.monetary[c];
+            self.first[c] = self.first[c].min(other.first[c]);
+            self.last[c] = self.last[c].max(other.last[c]);
+            self.cancelled_lines[c] += other.cancelled_lines[c];
+            self.cancellations[c] += other.cancellations[c];
+        }
+    }
+}
+
+struct Cols<'a> {
+    customer: &'a [i64],
+    time: &'a [i64],
+    amount: &'a [f64],
+    invoice: Option<&'a [i64]>,
+    cancelled: Option<&'a [bool]>,
+}
+
+impl Cols<'_> {
+    #[inline]
+    fn is_cancel(&self, r: usize) -> bool {
+        self.amount[r] < 0.0 || self.cancelled.is_some_and(|c| c[r])
+    }
+}
+
+fn sums(cols: &Cols<'_>, k: usize, mode: Cancellations) -> Sums {
+    let n = cols.customer.len();
+    let n_chunks = (n / (8 * k).max(1 << 16)).clamp(1, MAX_CHUNKS);
+    let chunk = n.div_ceil(n_chunks);
+    let parts: Vec<Sums> = (0..n_chunks)
+        .into_par_iter()
+        .map(|i| {
+            let mut s = Sums::new(k);
+            for r in i * chunk..((i + 1) * chunk).min(n) {
+                let c = cols.customer[r];
+                if c < 0 {
+                    continue;
+                }
+                let c = c as usize;
+                let v = cols.amount[r];
+                if cols.is_cancel(r) {
+                    s.cancelled_lines[c] += 1;
+                    match mode {
+                        Cancellations::Net => s.monetary[c] += v,
+                        Cancellations::Count if cols.invoice.is_none() => s.cancellations[c] += 1,
+                        _ => {}
+                    }
+                    continue;
+                }
+                let t = cols.time[r];
+                s.lines[c] += 1;
+                s.monetary[c] += v;
+                s.first[c] = s.first[c].min(t);
+                s.last[c] = s.last[c].max(t);
+            }
+            s
+        })
+        .collect();
+    let mut parts = parts.into_iter();
+    let mut total = parts.next().unwrap_or_else(|| Sums::new(k));
+    for p in parts {
+        total.add(&p);
+    }
+    total
+}
+
+/// Distinct purchase (and, with `count`, cancellation) invoices per customer; None when an
+/// invoice has lines of two customers.
+fn invoices(
+    cols: &Cols<'_>,
+    inv: &[i64],
+    k: usize,
+    n_inv: usize,
+    count: bool,
+) -> Option<(Vec<u64>, Vec<u64>)> {
+    const NONE: u32 = u32::MAX;
+    let mut owner = vec![NONE; n_inv];
+    let mut cancel_owner = if count { vec![NONE; n_inv] } else { Vec::new() };
+    let mut freq = vec![0u64; k];
+    let mut cfreq = vec![0u64; k];
+    for (r, &c) in cols.customer.iter().enumerate() {
+        if c < 0 {
+            continue;
+        }
+        let c32 = c as u32;
+        let i = inv[r] as usize;
+        let (table, counter) = if cols.is_cancel(r) {
+            if !count {
+                continue;
+            }
+            (&mut cancel_owner, &mut cfreq)
+        } else {
+            (&mut owner, &mut freq)
+        };
+        let o = table[i];
+        if o == c32 {
+            continue;
+        }
+        if o != NONE {
+            return None;
+        }
+        table[i] = c32;
+        counter[c as usize] += 1;
+    }
+    Some((freq, cfreq))
+}
+
+/// Demand per period (period-major: `slot * k + customer`) and whether the customer bought in
+/// it (bit 1; bit 0: the cell has lines).
+fn demand(cols: &Cols<'_>, params: &SummaryParams, p0: i64, width: usize) -> (Vec<f64>, Vec<u8>) {
+    let k = params.n_customers;
+    let mut value: Vec<f64> = zeroed(width * k);
+    let mut flags: Vec<u8> = zeroed(width * k);
+    let (mut last_day, mut slot) = (i64::MIN, 0usize);
+    for (r, &c) in cols.customer.iter().enumerate() {
+        if c < 0 {
+            continue;
+        }
+        let purchase = !cols.is_cancel(r);
+        if !purchase && params.cancellations != Cancellations::Net {
+            continue;
+        }
+        let day = cols.time[r].div_euclid(params.ticks_per_day);
+        if day != last_day {
+            last_day = day;
+            slot = (params.period.of_day(day) - p0) as usize;
+        }
+        let cell = slot * k + c as usize;
+        value[cell] += cols.amount[r];
+        flags[cell] |= 1 | (u8::from(purchase) << 1);
+    }
+    (value, flags)
+}
+
+/// The dense path of `summary::partial`; None when it does not apply (a demand table larger
+/// than the input, or an invoice shared by two customers).
+pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Option<Partial>> {
+    let k = params.n_customers;
+    let n = lines.customer.len();
+    let customer = slice(&lines.customer);
+    let time = slice(&lines.time);
+    let amount = slice(&lines.amount);
+    let invoice = lines.invoice.as_ref().map(slice);
+    let cancelled = lines.cancelled.as_ref().map(slice);
+    let s = scan(
+        &customer,
+        &time,
+        &amount,
+        invoice.as_deref(),
+        k,
+        lines.n_invoices,
+    );
+    if let Some(e) = s.error {
+        return Err(e);
+    }
+    let (p0, width) = if s.t_min <= s.t_max {
+        let day = |t: i64| t.div_euclid(params.ticks_per_day);
+        let p0 = params.period.of_day(day(s.t_min));
+        (p0, (params.period.of_day(day(s.t_max)) - p0 + 1) as usize)
+    } else {
+        (0, 0)
+    };
+    // The demand table costs 9 bytes a cell: at most about the size of one input column.
+    if (width as u128) * (k as u128) > (n as u128) + (1 << 20) {
+        return Ok(None);
+    }
+    let cols = Cols {
+        customer: &customer,
+        time: &time,
+        amount: &amount,
+        invoice: invoice.as_deref(),
+        cancelled: cancelled.as_deref(),
+    };
+    let count = params.cancellations == Cancellations::Count;
+    let (sums, (owners, (value, flags))) = rayon::join(
+        || sums(&cols, k, params.cancellations),
+        || {
+            rayon::join(
+                || {
+                    cols.invoice
+                        .map(|inv| invoices(&cols, inv, k, lines.n_invoices, count))
+                },
+                || demand(&cols, params, p0, width),
+            )
+        },
+    );
+    let (frequency, cancellations) = match owners {
+        Some(Some((f, c))) => (f, c),
+        Some(None) => return Ok(None),
+        None => (sums.lines.clone(), sums.cancellations.clone()),
+    };
+    let mut cells = Vec::new();
+    for c in 0..k {
+        for slot in 0..width {
+            let cell = slot * k + c;
+            if flags[cell] != 0 {
+                cells.push(DemandCell {
+                    customer: c as u32,
+                    period: p0 + slot as i64,
+                    value: value[cell],
+                    purchased: flags[cell] & 2 != 0,
+                });
+            }
+        }
+    }
+    Ok(Some(Partial {
+        n_customers: k,
+        lines: sums.lines,
+        frequency,
+        monetary: sums.monetary,
+        first: sums.first,
+        last: sums.last,
+        cancellations,
+        cancelled_lines: sums.cancelled_lines,
+        demand: cells,
+        dropped: s.dropped,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::summary::{partial_sorted, Partial};
+    use super::*;
+    use ndarray::Array1;
+
+    fn assert_close(a: &Partial, b: &Partial) {
+        assert_eq!(a.lines, b.lines);
+        assert_eq!(a.frequency, b.frequency);
+        assert_eq!(a.first, b.first);
+        assert_eq!(a.last, b.last);
+        assert_eq!(a.cancellations, b.cancellations);
+        assert_eq!(a.cancelled_lines, b.cancelled_lines);
+        assert_eq!(a.dropped, b.dropped);
+        for (x, y) in a.monetary.iter().zip(&b.monetary) {
+            assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0));
+        }
+        assert_eq!(a.demand.len(), b.demand.len());
+        for (x, y) in a.demand.iter().zip(&b.demand) {
+            assert_eq!(
+                (x.customer, x.period, x.purchased),
+                (y.customer, y.period, y.purchased)
+            );
+            assert!((x.value - y.value).abs() <= 1e-9 * x.value.abs().max(1.0));
+        }
+    }
+
+    #[test]
+    fn dense_equals_sorted() {
+        let n = 300_000;
+        let k = 500;
+        let customer = Array1::from_iter((0..n).map(|i| ((i / 4 * 7919) % (k + 3)) as i64 - 3));
+        let day = 86_400i64;
+        let time = Array1::from_iter((0..n).map(|i| (i as i64 * 400 / n as i64) * day + 3600));
+        let amount = Array1::from_iter((0..n).map(|i| ((i * 13) % 50) as f64 - 3.0));
+        let invoice = Array1::from_iter((0..n).map(|i| (i / 4) as i64));
+        let flags = Array1::from_iter((0..n).map(|i| i % 97 == 0));
+        for mode in [
+            Cancellations::Drop,
+            Cancellations::Net,
+            Cancellations::Count,
+        ] {
+            for with_invoice in [true, false] {
+                let lines = Lines {
+                    customer: customer.view(),
+                    time: time.view(),
+                    amount: amount.view(),
+                    invoice: with_invoice.then(|| invoice.view()),
+                    n_invoices: n / 4,
+                    cancelled: Some(flags.view()),
+                };
+                let params = SummaryParams {
+                    n_customers: k,
+                    ticks_per_day: day,
+                    period: Period::Week,
+                    cancellations: mode,
+                };
+                let dense = partial(&lines, &params).unwrap().unwrap();
+                assert_close(&dense, &partial_sorted(&lines, &params).unwrap());
+                let threads = |t| {
+                    rayon::ThreadPoolBuilder::new()
+                        .num_threads(t)
+                        .build()
+                        .unwrap()
+                        .install(|| partial(&lines, &params).unwrap().unwrap())
+                };
+                assert_eq!(threads(1), threads(3));
+            }
+        }
+    }
+
+    #[test]
+    fn shared_invoice_falls_back() {
+        let customer = Array1::from(vec![0i64, 1]);
+        let time = Array1::from(vec![0i64, 0]);
+        let amount = Array1::from(vec![1.0, 2.0]);
+        let invoice = Array1::from(vec![0i64, 0]);
+        let lines = Lines {
+            customer: customer.view(),
+            time: time.view(),
+            amount: amount.view(),
+            invoice: Some(invoice.view()),
+            n_invoices: 1,
+            cancelled: None,
+        };
+        let params = SummaryParams {
+            n_customers: 2,
+            ticks_per_day: 86_400,
+            period: Period::Month,
+            cancellations: Cancellations::Drop,
+        };
+        assert!(partial(&lines, &params).unwrap().is_none());
+        let p = super::super::partial(&lines, &params).unwrap();
+        assert_eq!(p.frequency, vec![1, 1]);
+    }
+}
