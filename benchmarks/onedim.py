@@ -36,8 +36,9 @@ def synthetic(n_lines: int, n_customers: int, seed: int = 0) -> pd.DataFrame:
     weights = rng.lognormal(0.0, 1.2, n_customers)
     ids = rng.choice(10**6, n_customers, replace=False) + 10**6
     inv_customer = ids[
-        np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random(n_inv), side="right")
-        .clip(0, n_customers - 1)
+        np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random(n_inv), side="right").clip(
+            0, n_customers - 1
+        )
     ]
     line_inv = np.sort(rng.integers(0, n_inv, n_lines))
     start = np.datetime64("2022-01-01T00:00", "ns")
@@ -57,7 +58,9 @@ def synthetic(n_lines: int, n_customers: int, seed: int = 0) -> pd.DataFrame:
 def online_retail() -> pd.DataFrame | None:
     if not RETAIL_FILE.is_file():
         return None
-    df = pd.read_csv(RETAIL_FILE, dtype={"InvoiceNo": str, "StockCode": str}, parse_dates=["InvoiceDate"])
+    df = pd.read_csv(
+        RETAIL_FILE, dtype={"InvoiceNo": str, "StockCode": str}, parse_dates=["InvoiceDate"]
+    )
     return pd.DataFrame(
         {
             "invoice": df["InvoiceNo"],

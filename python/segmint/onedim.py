@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,17 @@ import pandas as pd
 
 from . import _core, _validation
 from ._frame.onedim import transaction_codes
+from ._onedim_base import (
+    OneDimDisplay,
+    axes,
+    check_cuts,
+    class_table,
+    count_above,
+    labelled,
+    share_above,
+    values_series,
+)
+from ._onedim_rfm import RFM_SEGMENTS, RFMResult, rfm
 from .errors import InvalidInputError, InvalidTypeError
 
 __all__ = [
@@ -199,99 +210,6 @@ def customer_summary(
     return out
 
 
-# --- helpers ------------------------------------------------------------------------------------
-
-
-def _values(values: Any, what: str, column: str | None = None) -> pd.Series:
-    """A float Series of one value per customer (finite), from a Series or a summary frame."""
-    if isinstance(values, pd.DataFrame):
-        if column is None or column not in values.columns:
-            raise InvalidInputError(
-                f"{what}: expected a Series or a frame with a {column!r} column", what
-            )
-        values = values[column]
-    if not isinstance(values, pd.Series):
-        values = pd.Series(np.asarray(values))
-    if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
-        raise InvalidTypeError(f"{what}: values must be numbers, got {values.dtype}", what)
-    arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
-    if len(arr) == 0:
-        raise InvalidInputError(f"{what}: no customers", what)
-    if not np.isfinite(arr).all():
-        raise InvalidInputError(
-            f"{what}: {int((~np.isfinite(arr)).sum())} missing or infinite values", what
-        )
-    return pd.Series(arr, index=values.index, name=values.name)
-
-
-def _cuts(cuts: Sequence[float], what: str, upper: float | None = 1.0) -> tuple[float, float]:
-    try:
-        a, b = (float(c) for c in cuts)
-    except (TypeError, ValueError) as e:
-        raise InvalidInputError(f"{what}: expected two numbers, got {cuts!r}", what) from e
-    if not (0 < a < b) or (upper is not None and b > upper):
-        bound = f" <= {upper}" if upper is not None else ""
-        raise InvalidInputError(f"{what}: need 0 < first < second{bound}, got {cuts!r}", what)
-    return a, b
-
-
-def _share_above(values: np.ndarray) -> np.ndarray:
-    """For each value, the share of the total held by strictly larger values."""
-    order = np.argsort(-values, kind="stable")
-    v = values[order]
-    total = v.sum()
-    cum = np.concatenate([[0.0], np.cumsum(v)])
-    # The first position of each value's tie group (values sorted descending).
-    first = np.searchsorted(-v, -v, side="left")
-    out = np.empty_like(values)
-    out[order] = cum[first] / total
-    return out
-
-
-def _count_above(values: np.ndarray) -> np.ndarray:
-    """For each value, the number of strictly larger values."""
-    s = np.sort(values)
-    return len(values) - np.searchsorted(s, values, side="right")
-
-
-def _labelled(codes: np.ndarray, names: Sequence[str], index: pd.Index) -> pd.Series:
-    cat = pd.Categorical.from_codes(codes, categories=list(names), ordered=True)
-    return pd.Series(cat, index=index)
-
-
-def _class_table(labels: pd.Series, values: pd.Series | None) -> pd.DataFrame:
-    counts = labels.value_counts(sort=False).reindex(labels.cat.categories, fill_value=0)
-    table = pd.DataFrame({"count": counts.astype(np.int64)})
-    table["customer_share"] = table["count"] / max(len(labels), 1)
-    if values is not None:
-        sums = values.groupby(labels, observed=False).sum().reindex(table.index, fill_value=0)
-        table["value"] = sums
-        total = values.sum()
-        table["value_share"] = sums / total if total != 0 else np.nan
-    table.index.name = "class"
-    return table
-
-
-@dataclass
-class OneDimDisplay:
-    """A drawn chart: ``figure_`` and ``ax_`` (matplotlib), scikit-learn style."""
-
-    figure_: Any
-    ax_: Any
-
-
-def _axes(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as e:  # pragma: no cover - optional extra
-        raise ImportError("plot() needs matplotlib: pip install 'segmint[plot]'") from e
-    if ax is None:
-        fig, ax = plt.subplots(figsize=size)
-    else:
-        fig = ax.figure
-    return fig, ax
-
-
 # --- ABC --------------------------------------------------------------------------------------
 
 
@@ -325,7 +243,7 @@ class ABCResult:
     def plot(self, ax: Any = None) -> OneDimDisplay:
         """The Pareto curve with the class boundaries (needs matplotlib); returns a
         :class:`OneDimDisplay`."""
-        fig, ax = _axes(ax, (5.5, 4.5))
+        fig, ax = axes(ax, (5.5, 4.5))
         x, y = self.lorenz_["customer_share"], self.lorenz_["value_share"]
         ax.plot(100 * x, 100 * y, color="C0", lw=2, label=f"customers (Gini {self.gini_:.3f})")
         ax.plot([0, 100], [0, 100], color="grey", lw=0.8, ls="--", label="equal values")
@@ -457,7 +375,7 @@ def abc(
         raise InvalidInputError(
             f"method: must be 'cumulative' or 'computed', got {method!r}", "method"
         )
-    s = _values(values, "values", value)
+    s = values_series(values, "values", value)
     v = s.to_numpy()
     if (v < 0).any():
         raise InvalidInputError(
@@ -485,8 +403,8 @@ def abc(
         )
         cut_pair = (c1, c2)
     else:
-        cut_pair = _cuts(cuts, "cuts")
-    above = _share_above(v)
+        cut_pair = check_cuts(cuts, "cuts")
+    above = share_above(v)
     codes = np.where(above < cut_pair[0], 0, np.where(above < cut_pair[1], 1, 2))
     if np.all(v == v[0]):
         warnings.warn(
@@ -494,8 +412,8 @@ def abc(
             UserWarning,
             stacklevel=2,
         )
-    labels = _labelled(codes, ["A", "B", "C"], s.index)
-    summary = _class_table(labels, s)
+    labels = labelled(codes, ["A", "B", "C"], s.index)
+    summary = class_table(labels, s)
     mins = s.groupby(labels, observed=False).min().reindex(summary.index)
     thresholds = pd.DataFrame(
         {"cut": [cut_pair[0], cut_pair[1], 1.0], "min_value": mins.to_numpy()},
@@ -572,7 +490,7 @@ def usage_classes(
     >>> sg.usage_classes(spend).labels_.astype(str).tolist()[:5]
     ['heavy', 'heavy', 'heavy', 'medium', 'medium']
     """
-    s = _values(summary, "summary", by)
+    s = values_series(summary, "summary", by)
     try:
         parts = [float(x) for x in shares]
     except (TypeError, ValueError) as e:
@@ -585,10 +503,10 @@ def usage_classes(
     users = v > 0
     codes = np.full(len(v), 3)
     if users.any():
-        above = _count_above(v[users]) / users.sum()
+        above = count_above(v[users]) / users.sum()
         codes[users] = np.where(above < parts[0], 0, np.where(above < parts[0] + parts[1], 1, 2))
-    labels = _labelled(codes, ["heavy", "medium", "light", "non-user"], s.index)
-    table = _class_table(labels, s)
+    labels = labelled(codes, ["heavy", "medium", "light", "non-user"], s.index)
+    table = class_table(labels, s)
     thresholds = s.groupby(labels, observed=False).min().rename("min_value")
     return ClassResult(labels, thresholds, table, s)
 
@@ -633,10 +551,10 @@ def frequency_classes(summary: pd.DataFrame, *, regular_share: float = 0.5) -> C
     observed = summary["periods_observed"].to_numpy(dtype=np.float64)
     ratio = active / np.maximum(observed, 1)
     codes = np.where(freq <= 1, 2, np.where(ratio >= share, 0, 1))
-    labels = _labelled(codes, ["regular", "occasional", "one-time"], summary.index)
+    labels = labelled(codes, ["regular", "occasional", "one-time"], summary.index)
     thresholds = pd.Series({"regular_share": share, "min_frequency_regular": 2})
     return ClassResult(
-        labels, thresholds, _class_table(labels, None), pd.Series(ratio, index=summary.index)
+        labels, thresholds, class_table(labels, None), pd.Series(ratio, index=summary.index)
     )
 
 
@@ -670,7 +588,7 @@ def xyz(summary_or_demand: pd.DataFrame, cuts: Sequence[float] = (0.5, 1.0)) -> 
             "summary_or_demand: expected a customer summary or a frame of demand per period",
             "summary_or_demand",
         )
-    c1, c2 = _cuts(cuts, "cuts", upper=None)
+    c1, c2 = check_cuts(cuts, "cuts", upper=None)
     df = summary_or_demand
     if {"demand_mean", "demand_sd"} <= set(df.columns):
         mean = df["demand_mean"].to_numpy(dtype=np.float64)
@@ -686,10 +604,10 @@ def xyz(summary_or_demand: pd.DataFrame, cuts: Sequence[float] = (0.5, 1.0)) -> 
     with np.errstate(divide="ignore", invalid="ignore"):
         cv = np.where(mean > 0, sd / mean, np.inf)
     codes = np.where(cv < c1, 0, np.where(cv <= c2, 1, 2))
-    labels = _labelled(codes, ["X", "Y", "Z"], df.index)
+    labels = labelled(codes, ["X", "Y", "Z"], df.index)
     thresholds = pd.Series({"X": c1, "Y": c2})
     score = pd.Series(np.where(np.isinf(cv), np.nan, cv), index=df.index, name="cv")
-    return ClassResult(labels, thresholds, _class_table(labels, None), score)
+    return ClassResult(labels, thresholds, class_table(labels, None), score)
 
 
 @dataclass
@@ -712,7 +630,7 @@ class ABCXYZResult:
 
     def plot(self, ax: Any = None) -> OneDimDisplay:
         """A heatmap of the value shares with the counts (needs matplotlib)."""
-        fig, ax = _axes(ax, (4.5, 4))
+        fig, ax = axes(ax, (4.5, 4))
         data = self.value_shares_.to_numpy(dtype=float)
         ax.imshow(data, cmap="Blues", vmin=0, vmax=max(float(data.max()), 1e-12))
         ax.set_xticks(range(3), list(self.value_shares_.columns))
@@ -759,7 +677,7 @@ def abc_xyz(
     counts = pd.crosstab(a.labels_, x.labels_, dropna=False).reindex(
         index=["A", "B", "C"], columns=["X", "Y", "Z"], fill_value=0
     )
-    v = _values(summary, "summary", value)
+    v = values_series(summary, "summary", value)
     sums = (
         v.groupby([a.labels_, x.labels_], observed=False)
         .sum()
@@ -770,199 +688,3 @@ def abc_xyz(
     for t in (counts, shares):
         t.index.name, t.columns.name = "ABC", "XYZ"
     return ABCXYZResult(labels, counts, shares, a, x)
-
-
-# --- RFM --------------------------------------------------------------------------------------
-
-#: The standard named RFM segments: score ranges (inclusive) of recency, frequency and
-#: monetary on five bins, first matching row wins. The ten rows of R's ``rfm::rfm_segment``
-#: defaults, plus "Hibernating" for the low cells that table leaves uncovered. Pass your own
-#: frame with the same columns to :func:`rfm`.
-RFM_SEGMENTS = pd.DataFrame(
-    [
-        ("Champions", 4, 5, 4, 5, 4, 5),
-        ("Loyal customers", 2, 5, 3, 5, 3, 5),
-        ("Potential loyalists", 3, 5, 1, 3, 1, 3),
-        ("New customers", 4, 5, 1, 1, 1, 1),
-        ("Promising", 3, 4, 1, 1, 1, 1),
-        ("Need attention", 2, 3, 2, 3, 2, 3),
-        ("About to sleep", 2, 3, 1, 2, 1, 2),
-        ("At risk", 1, 2, 2, 5, 2, 5),
-        ("Can't lose them", 1, 1, 4, 5, 4, 5),
-        ("Lost", 1, 2, 1, 2, 1, 2),
-        ("Hibernating", 1, 2, 1, 3, 1, 3),
-    ],
-    columns=["segment", "r_min", "r_max", "f_min", "f_max", "m_min", "m_max"],
-)
-
-
-@dataclass
-class RFMResult:
-    """The result of :func:`rfm`.
-
-    Attributes
-    ----------
-    scores_ : DataFrame of R, F, M scores (1 = worst .. bins = best) on the customer index
-    cell_ : Series of strings such as "545"
-    segment_ : Series of ordered categoricals (the rule table's segments, then "Other"), or
-        None without a rule table
-    thresholds_ : DataFrame indexed by score: the range of recency_days, frequency and monetary
-        of the customers with that score (recency: the largest number of days)
-    summary_ : DataFrame per segment (or per cell without segments): count, customer_share,
-        mean recency_days, frequency and monetary
-    segments_ : DataFrame, the rule table used
-    """
-
-    scores_: pd.DataFrame
-    cell_: pd.Series
-    segment_: pd.Series | None
-    thresholds_: pd.DataFrame
-    summary_: pd.DataFrame
-    segments_: pd.DataFrame | None = field(default=None)
-
-
-def rank_scores(values: np.ndarray, bins: int, higher_is_better: bool = True) -> np.ndarray:
-    """Scores 1 + floor(bins x (customers with a strictly worse value) / n)."""
-    n = len(values)
-    s = np.sort(values)
-    if higher_is_better:
-        worse = np.searchsorted(s, values, side="left")
-    else:
-        worse = n - np.searchsorted(s, values, side="right")
-    return (1 + (bins * worse) // n).astype(np.int64)
-
-
-def rfm(
-    summary: pd.DataFrame, *, bins: int = 5, segments: str | pd.DataFrame | None = "standard"
-) -> RFMResult:
-    """RFM scores and named segments.
-
-    Each of recency (fewer days is better), frequency and monetary value gets the score
-    ``1 + floor(bins * w / n)``, w the number of customers with a strictly worse value and n the
-    number of customers: ties share a score and the result never depends on row order. When
-    ties leave a score empty, a warning says so (never an exception).
-
-    Parameters
-    ----------
-    summary : DataFrame from :func:`customer_summary` (``recency_days``, ``frequency``,
-        ``monetary``)
-    bins : int, default 5
-    segments : "standard", a DataFrame or None
-        The rule table: columns ``segment``, ``r_min``, ``r_max``, ``f_min``, ``f_max``,
-        ``m_min``, ``m_max`` (inclusive score ranges, first matching row wins);
-        ``"standard"`` is :data:`RFM_SEGMENTS` (five bins only). Customers no rule covers are
-        "Other".
-
-    Returns
-    -------
-    RFMResult
-
-    Warns
-    -----
-    UserWarning
-        A score no customer has (ties); customers left as "Other" by the rules.
-
-    Examples
-    --------
-    >>> import pandas as pd, segmint as sg
-    >>> s = pd.DataFrame({"recency_days": [3.0, 40, 200, 10, 90, 25, 60, 5, 150, 33],
-    ...                   "frequency": [12, 3, 1, 8, 1, 2, 4, 6, 1, 2],
-    ...                   "monetary": [900.0, 200, 40, 500, 60, 120, 220, 650, 15, 90]})
-    >>> r = sg.rfm(s)
-    >>> r.cell_.tolist()
-    ['555', '333', '111', '454', '212', '423', '244', '545', '111', '322']
-    >>> r.segment_.value_counts().head(3)
-    Champions              3
-    Loyal customers        2
-    Potential loyalists    2
-    Name: count, dtype: int64
-    """
-    if not isinstance(summary, pd.DataFrame):
-        raise InvalidTypeError("summary: expected the frame of customer_summary()", "summary")
-    bins = _validation.check_int(bins, "bins", 2, 100)
-    cols = {"R": "recency_days", "F": "frequency", "M": "monetary"}
-    values = {k: _values(summary, "summary", c).to_numpy() for k, c in cols.items()}
-    scores = pd.DataFrame(
-        {k: rank_scores(v, bins, higher_is_better=(k != "R")) for k, v in values.items()},
-        index=summary.index,
-    )
-    rows = {}
-    for k, c in cols.items():
-        g = pd.Series(values[k]).groupby(scores[k].to_numpy())
-        rng = g.agg(["min", "max"]).reindex(range(1, bins + 1))
-        rows[(c, "min")] = rng["min"]
-        rows[(c, "max")] = rng["max"]
-        empty = [int(b) for b in rng.index[rng["min"].isna()]]
-        if empty:
-            warnings.warn(
-                f"rfm: no customer has {k} score {', '.join(map(str, empty))} (ties in {c})",
-                UserWarning,
-                stacklevel=2,
-            )
-    thresholds = pd.DataFrame(rows)
-    thresholds.index.name = "score"
-    cell = scores["R"].astype(str) + scores["F"].astype(str) + scores["M"].astype(str)
-    table = None
-    segment = None
-    if segments is not None:
-        if isinstance(segments, str):
-            if segments != "standard":
-                raise InvalidInputError(
-                    f"segments: must be 'standard', a DataFrame or None, got {segments!r}",
-                    "segments",
-                )
-            if bins != 5:
-                raise InvalidInputError(
-                    "segments: the standard table is for bins=5; pass your own table or None",
-                    "segments",
-                )
-            table = RFM_SEGMENTS
-        elif isinstance(segments, pd.DataFrame):
-            table = segments
-        else:
-            raise InvalidTypeError(
-                "segments: expected 'standard', a DataFrame or None", "segments"
-            )
-        need = ["segment", "r_min", "r_max", "f_min", "f_max", "m_min", "m_max"]
-        missing = [c for c in need if c not in table.columns]
-        if missing:
-            raise InvalidInputError(f"segments: missing columns {missing}", "segments")
-        r, f, m = (scores[k].to_numpy() for k in "RFM")
-        codes = np.full(len(scores), -1)
-        for i, row in enumerate(table.itertuples(index=False)):
-            hit = (
-                (codes < 0)
-                & (r >= row.r_min)
-                & (r <= row.r_max)
-                & (f >= row.f_min)
-                & (f <= row.f_max)
-                & (m >= row.m_min)
-                & (m <= row.m_max)
-            )
-            codes[hit] = i
-        names = [str(x) for x in table["segment"]]
-        if "Other" not in names:
-            names.append("Other")
-        other = names.index("Other")
-        n_other = int((codes < 0).sum())
-        codes[codes < 0] = other
-        segment = _labelled(codes, names, summary.index)
-        if n_other:
-            warnings.warn(
-                f"rfm: {n_other} customers match no segment rule and are 'Other'",
-                UserWarning,
-                stacklevel=2,
-            )
-    groups = segment if segment is not None else cell
-    frame = pd.DataFrame({c: values[k] for k, c in cols.items()}, index=summary.index)
-    agg = frame.groupby(groups, observed=False).mean()
-    counts = groups.value_counts(sort=False).reindex(agg.index, fill_value=0)
-    out_summary = pd.concat(
-        [
-            pd.DataFrame({"count": counts, "customer_share": counts / len(frame)}),
-            agg.add_prefix("mean_"),
-        ],
-        axis=1,
-    )
-    out_summary.index.name = "segment" if segment is not None else "cell"
-    return RFMResult(scores, cell, segment, thresholds, out_summary, table)

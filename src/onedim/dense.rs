@@ -13,7 +13,6 @@
 
 use rayon::prelude::*;
 
-use super::calendar::Period;
 use super::summary::{slice, Cancellations, DemandCell, Lines, Partial, SummaryParams};
 use crate::error::{Error, Result};
 use crate::parallel::{fold_rows, zeroed};
@@ -336,6 +335,7 @@ pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Optio
 
 #[cfg(test)]
 mod tests {
+    use super::super::calendar::Period;
     use super::super::summary::{partial_sorted, Partial};
     use super::*;
     use ndarray::Array1;

@@ -112,7 +112,38 @@ def _dates(col: pd.Series, name: Any) -> tuple[np.ndarray, str, Any]:
     return values.view(np.int64), unit, tz
 
 
+def _dense_integer_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Sorted codes of integer ids (in an int or float column, NaN = missing) by direct
+    indexing over their range: a few streaming passes instead of a hash table. None when the
+    ids are not integers or their range exceeds twice the number of lines."""
+    v = col.to_numpy() if isinstance(col.dtype, np.dtype) else None
+    if v is None or v.dtype.kind not in "iuf" or len(v) == 0:
+        return None
+    missing = np.isnan(v) if v.dtype.kind == "f" else None
+    known = v[~missing] if missing is not None and missing.any() else v
+    if len(known) == 0:
+        return None
+    lo, hi = known.min(), known.max()
+    if float(hi) - float(lo) > 2 * len(v) + 1024:
+        return None
+    if v.dtype.kind == "f" and not np.array_equal(known, np.floor(known)):
+        return None
+    offset = v - lo
+    if missing is not None:
+        offset[missing] = 0
+    offset = offset.astype(np.int64)
+    present = np.zeros(int(hi - lo) + 1, dtype=bool)
+    present[offset if missing is None else offset[~missing]] = True
+    codes = (np.cumsum(present, dtype=np.int64) - 1)[offset]
+    if missing is not None:
+        codes[missing] = -1
+    return codes, (np.flatnonzero(present) + lo).astype(v.dtype)
+
+
 def _codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    dense = _dense_integer_codes(col)
+    if dense is not None:
+        return dense[0], pd.Index(dense[1], name=col.name)
     try:
         codes, uniques = pd.factorize(col, sort=True)
     except TypeError:  # ids of mixed types: first-appearance order
@@ -179,8 +210,12 @@ def transaction_codes(
     cancelled = None
     if invoice is not None:
         inv_col = _column(df, invoice, "invoice")
-        inv_codes, inv_uniques = pd.factorize(inv_col)
-        inv_codes = np.asarray(inv_codes, dtype=np.int64)
+        dense = None if callable(cancellations) else _dense_integer_codes(inv_col)
+        if dense is not None:
+            inv_codes, inv_uniques = dense
+        else:
+            inv_codes, inv_uniques = pd.factorize(inv_col)
+            inv_codes = np.asarray(inv_codes, dtype=np.int64)
         n_invoices = len(inv_uniques)
         if ((inv_codes < 0) & kept).any():
             raise InvalidInputError(
