@@ -190,13 +190,13 @@ def rfm(
                 & (m <= row.m_max)
             )
             codes[hit] = i
-        names = [str(x) for x in table["segment"]]
-        if "Other" not in names:
-            names.append("Other")
-        other = names.index("Other")
+        segment_names = [str(x) for x in table["segment"]]
+        if "Other" not in segment_names:
+            segment_names.append("Other")
+        other = segment_names.index("Other")
         n_other = int((codes < 0).sum())
         codes[codes < 0] = other
-        segment = labelled(codes, names, summary.index)
+        segment = labelled(codes, segment_names, summary.index)
         if n_other:
             warnings.warn(
                 f"rfm: {n_other} customers match no segment rule and are 'Other'",

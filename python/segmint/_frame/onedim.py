@@ -140,14 +140,32 @@ def _dense_integer_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None
     return codes, (np.flatnonzero(present) + lo).astype(v.dtype)
 
 
+def _factorize(col: pd.Series, sort: bool) -> tuple[np.ndarray, Any]:
+    """pandas.factorize, applied to the heads of runs of equal values only when the values come
+    in runs (invoice lines are adjacent, logs are often sorted by customer): hashing text is the
+    slow part, comparing neighbours is not."""
+    v = col.to_numpy()
+    if v.dtype == object and len(v) > 1:
+        try:
+            change = np.empty(len(v), dtype=bool)
+            change[0] = True
+            np.not_equal(v[1:], v[:-1], out=change[1:])
+        except (TypeError, ValueError):  # values without a plain boolean != (pd.NA)
+            change = None
+        if change is not None and change.sum() < 0.5 * len(v):
+            codes, uniques = pd.factorize(v[change], sort=sort)
+            return codes[np.cumsum(change) - 1], uniques
+    return pd.factorize(col, sort=sort)
+
+
 def _codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
     dense = _dense_integer_codes(col)
     if dense is not None:
         return dense[0], pd.Index(dense[1], name=col.name)
     try:
-        codes, uniques = pd.factorize(col, sort=True)
+        codes, uniques = _factorize(col, sort=True)
     except TypeError:  # ids of mixed types: first-appearance order
-        codes, uniques = pd.factorize(col, sort=False)
+        codes, uniques = _factorize(col, sort=False)
     return np.asarray(codes, dtype=np.int64), pd.Index(uniques, name=col.name)
 
 
@@ -214,7 +232,7 @@ def transaction_codes(
         if dense is not None:
             inv_codes, inv_uniques = dense
         else:
-            inv_codes, inv_uniques = pd.factorize(inv_col)
+            inv_codes, inv_uniques = _factorize(inv_col, sort=False)
             inv_codes = np.asarray(inv_codes, dtype=np.int64)
         n_invoices = len(inv_uniques)
         if ((inv_codes < 0) & kept).any():
