@@ -31,7 +31,7 @@ mod _core {
         latent_class_fit, mnl_fit, mnl_stats, rating_fit, respondent_logliks, HbSampler,
     };
     #[pymodule_export]
-    use crate::python::onedim::{customer_summary, CustomerSummary};
+    use crate::python::onedim::{customer_summary, dense_codes, CustomerSummary, DenseCodes};
     #[pymodule_export]
     use crate::python::profile::profile_stats;
 }

@@ -6,6 +6,7 @@ import numpy.typing as npt
 
 __all__ = [
     "CustomerSummary",
+    "DenseCodes",
     "HbSampler",
     "calinski_harabasz_score",
     "chaid_apply",
@@ -14,6 +15,7 @@ __all__ = [
     "chaid_node_tables",
     "customer_summary",
     "davies_bouldin_score",
+    "dense_codes",
     "euclidean_matrix",
     "gower_matrix",
     "kmeans_fit",
@@ -350,3 +352,14 @@ def customer_summary(
     cancellations: str,
     n_threads: int,
 ) -> CustomerSummary: ...
+
+@final
+class DenseCodes:
+    @property
+    def codes(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def uniques(self) -> npt.NDArray[np.int64]: ...
+
+def dense_codes(
+    values: npt.NDArray[np.int64], *, missing: int, max_range: int, n_threads: int
+) -> DenseCodes | None: ...

@@ -156,6 +156,7 @@ def customer_summary(
         price=price,
         invoice=invoice,
         cancellations=cancellations,
+        n_threads=_validation.n_threads(n_jobs),
     )
     reference = (
         None if reference_date is None else codes.to_ticks(reference_date, "reference_date")

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::summary::{slice, Cancellations, DemandCell, Lines, Partial, SummaryParams};
 use crate::error::{Error, Result};
-use crate::parallel::{fold_rows, zeroed};
+use crate::parallel::fold_rows;
 
 /// At most this many accumulator chunks.
 const MAX_CHUNKS: usize = 16;
@@ -90,39 +90,25 @@ fn scan(
     )
 }
 
-/// Per-customer sums of one chunk of rows.
-struct Sums {
-    lines: Vec<u64>,
-    monetary: Vec<f64>,
-    first: Vec<i64>,
-    last: Vec<i64>,
-    cancelled_lines: Vec<u64>,
-    cancellations: Vec<u64>,
+/// One customer's sums in one chunk of rows: one cache line half per customer, so a row
+/// touches one line of the table.
+#[derive(Clone, Copy)]
+#[repr(C, align(32))]
+struct Acc {
+    monetary: f64,
+    first: i64,
+    last: i64,
+    lines: u32,
+    cancelled_lines: u32,
 }
 
-impl Sums {
-    fn new(k: usize) -> Self {
-        Sums {
-            lines: zeroed(k),
-            monetary: zeroed(k),
-            first: vec![i64::MAX; k],
-            last: vec![i64::MIN; k],
-            cancelled_lines: zeroed(k),
-            cancellations: zeroed(k),
-        }
-    }
-
-    fn add(&mut self, other: &Sums) {
-        for c in 0..self.lines.len() {
-            self.lines[c] += other.lines[c];
-            self.monetary[c] += other.monetary[c];
-            self.first[c] = self.first[c].min(other.first[c]);
-            self.last[c] = self.last[c].max(other.last[c]);
-            self.cancelled_lines[c] += other.cancelled_lines[c];
-            self.cancellations[c] += other.cancellations[c];
-        }
-    }
-}
+const EMPTY: Acc = Acc {
+    monetary: 0.0,
+    first: i64::MAX,
+    last: i64::MIN,
+    lines: 0,
+    cancelled_lines: 0,
+};
 
 struct Cols<'a> {
     customer: &'a [i64],
@@ -139,43 +125,47 @@ impl Cols<'_> {
     }
 }
 
-fn sums(cols: &Cols<'_>, k: usize, mode: Cancellations) -> Sums {
+fn sums(cols: &Cols<'_>, k: usize, mode: Cancellations) -> Vec<Acc> {
     let n = cols.customer.len();
     let n_chunks = (n / (8 * k).max(1 << 16)).clamp(1, MAX_CHUNKS);
     let chunk = n.div_ceil(n_chunks);
-    let parts: Vec<Sums> = (0..n_chunks)
+    let parts: Vec<Vec<Acc>> = (0..n_chunks)
         .into_par_iter()
         .map(|i| {
-            let mut s = Sums::new(k);
+            let mut s = vec![EMPTY; k];
             for r in i * chunk..((i + 1) * chunk).min(n) {
                 let c = cols.customer[r];
                 if c < 0 {
                     continue;
                 }
-                let c = c as usize;
+                let a = &mut s[c as usize];
                 let v = cols.amount[r];
                 if cols.is_cancel(r) {
-                    s.cancelled_lines[c] += 1;
-                    match mode {
-                        Cancellations::Net => s.monetary[c] += v,
-                        Cancellations::Count if cols.invoice.is_none() => s.cancellations[c] += 1,
-                        _ => {}
+                    a.cancelled_lines += 1;
+                    if mode == Cancellations::Net {
+                        a.monetary += v;
                     }
                     continue;
                 }
                 let t = cols.time[r];
-                s.lines[c] += 1;
-                s.monetary[c] += v;
-                s.first[c] = s.first[c].min(t);
-                s.last[c] = s.last[c].max(t);
+                a.lines += 1;
+                a.monetary += v;
+                a.first = a.first.min(t);
+                a.last = a.last.max(t);
             }
             s
         })
         .collect();
     let mut parts = parts.into_iter();
-    let mut total = parts.next().unwrap_or_else(|| Sums::new(k));
+    let mut total = parts.next().unwrap_or_else(|| vec![EMPTY; k]);
     for p in parts {
-        total.add(&p);
+        for (t, a) in total.iter_mut().zip(&p) {
+            t.monetary += a.monetary;
+            t.first = t.first.min(a.first);
+            t.last = t.last.max(a.last);
+            t.lines += a.lines;
+            t.cancelled_lines += a.cancelled_lines;
+        }
     }
     total
 }
@@ -221,12 +211,18 @@ fn invoices(
     Some((freq, cfreq))
 }
 
-/// Demand per period (period-major: `slot * k + customer`) and whether the customer bought in
-/// it (bit 1; bit 0: the cell has lines).
-fn demand(cols: &Cols<'_>, params: &SummaryParams, p0: i64, width: usize) -> (Vec<f64>, Vec<u8>) {
+/// Demand of one customer in one period: the sum, and bits 0 (lines) and 1 (a purchase).
+#[derive(Clone, Copy, Default)]
+#[repr(C)]
+struct Cell {
+    value: f64,
+    flags: u64,
+}
+
+/// Demand per period, period-major (`slot * k + customer`).
+fn demand(cols: &Cols<'_>, params: &SummaryParams, p0: i64, width: usize) -> Vec<Cell> {
     let k = params.n_customers;
-    let mut value: Vec<f64> = zeroed(width * k);
-    let mut flags: Vec<u8> = zeroed(width * k);
+    let mut table: Vec<Cell> = vec![Cell::default(); width * k];
     let (mut last_day, mut slot) = (i64::MIN, 0usize);
     for (r, &c) in cols.customer.iter().enumerate() {
         if c < 0 {
@@ -241,11 +237,11 @@ fn demand(cols: &Cols<'_>, params: &SummaryParams, p0: i64, width: usize) -> (Ve
             last_day = day;
             slot = (params.period.of_day(day) - p0) as usize;
         }
-        let cell = slot * k + c as usize;
-        value[cell] += cols.amount[r];
-        flags[cell] |= 1 | (u8::from(purchase) << 1);
+        let cell = &mut table[slot * k + c as usize];
+        cell.value += cols.amount[r];
+        cell.flags |= 1 | (u64::from(purchase) << 1);
     }
-    (value, flags)
+    table
 }
 
 /// The dense path of `summary::partial`; None when it does not apply (a demand table larger
@@ -276,7 +272,7 @@ pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Optio
     } else {
         (0, 0)
     };
-    // The demand table costs 9 bytes a cell: at most about the size of one input column.
+    // The demand table costs 16 bytes a cell: at most about the size of two input columns.
     if (width as u128) * (k as u128) > (n as u128) + (1 << 20) {
         return Ok(None);
     }
@@ -288,7 +284,7 @@ pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Optio
         cancelled: cancelled.as_deref(),
     };
     let count = params.cancellations == Cancellations::Count;
-    let (sums, (owners, (value, flags))) = rayon::join(
+    let (sums, (owners, table)) = rayon::join(
         || sums(&cols, k, params.cancellations),
         || {
             rayon::join(
@@ -300,34 +296,38 @@ pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Optio
             )
         },
     );
+    let lines_of: Vec<u64> = sums.iter().map(|a| u64::from(a.lines)).collect();
+    let cancelled_lines: Vec<u64> = sums.iter().map(|a| u64::from(a.cancelled_lines)).collect();
     let (frequency, cancellations) = match owners {
         Some(Some((f, c))) => (f, c),
         Some(None) => return Ok(None),
-        None => (sums.lines.clone(), sums.cancellations.clone()),
+        // Without invoices every line counts (and every cancellation line, with "count").
+        None if count => (lines_of.clone(), cancelled_lines.clone()),
+        None => (lines_of.clone(), vec![0; k]),
     };
     let mut cells = Vec::new();
     for c in 0..k {
         for slot in 0..width {
-            let cell = slot * k + c;
-            if flags[cell] != 0 {
+            let cell = table[slot * k + c];
+            if cell.flags != 0 {
                 cells.push(DemandCell {
                     customer: c as u32,
                     period: p0 + slot as i64,
-                    value: value[cell],
-                    purchased: flags[cell] & 2 != 0,
+                    value: cell.value,
+                    purchased: cell.flags & 2 != 0,
                 });
             }
         }
     }
     Ok(Some(Partial {
         n_customers: k,
-        lines: sums.lines,
+        lines: lines_of,
         frequency,
-        monetary: sums.monetary,
-        first: sums.first,
-        last: sums.last,
+        monetary: sums.iter().map(|a| a.monetary).collect(),
+        first: sums.iter().map(|a| a.first).collect(),
+        last: sums.iter().map(|a| a.last).collect(),
         cancellations,
-        cancelled_lines: sums.cancelled_lines,
+        cancelled_lines,
         demand: cells,
         dropped: s.dropped,
     }))

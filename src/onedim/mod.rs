@@ -9,6 +9,7 @@
 //! customer and live in Python (numpy).
 
 pub mod calendar;
+pub mod codes;
 mod dense;
 pub mod summary;
 

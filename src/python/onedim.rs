@@ -165,3 +165,39 @@ pub fn customer_summary<'py>(
     })?;
     Ok(CustomerSummary { inner })
 }
+
+/// Integer ids as codes (sorted order of the ids, -1 for `missing`).
+#[pyclass(frozen, module = "segmint._core")]
+pub struct DenseCodes {
+    inner: onedim::codes::DenseCodes,
+}
+
+#[pymethods]
+impl DenseCodes {
+    #[getter]
+    fn codes<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        arr(py, &self.inner.codes)
+    }
+    #[getter]
+    fn uniques<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        arr(py, &self.inner.uniques)
+    }
+}
+
+/// Codes of integer ids by direct indexing over their range; None when the range exceeds
+/// `max_range`.
+#[pyfunction]
+#[pyo3(signature = (values, *, missing, max_range, n_threads))]
+pub fn dense_codes<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, i64>,
+    missing: i64,
+    max_range: u64,
+    n_threads: usize,
+) -> PyResult<Option<DenseCodes>> {
+    let v = values.as_array();
+    let out = run(py, n_threads, || {
+        Ok(onedim::codes::dense_codes(v, missing, max_range))
+    })?;
+    Ok(out.map(|inner| DenseCodes { inner }))
+}

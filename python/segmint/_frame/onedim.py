@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _core
 from ..errors import InvalidInputError, InvalidTypeError
 from .table import to_pandas
 
@@ -112,32 +113,32 @@ def _dates(col: pd.Series, name: Any) -> tuple[np.ndarray, str, Any]:
     return values.view(np.int64), unit, tz
 
 
-def _dense_integer_codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+def _dense_integer_codes(col: pd.Series, n_threads: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Sorted codes of integer ids (in an int or float column, NaN = missing) by direct
-    indexing over their range: a few streaming passes instead of a hash table. None when the
-    ids are not integers or their range exceeds twice the number of lines."""
-    v = col.to_numpy() if isinstance(col.dtype, np.dtype) else None
-    if v is None or v.dtype.kind not in "iuf" or len(v) == 0:
+    indexing over their range in Rust: a few streaming passes instead of a hash table. None
+    when the ids are not integers or their range exceeds twice the number of lines."""
+    if not isinstance(col.dtype, np.dtype) or col.dtype.kind not in "iuf" or len(col) == 0:
         return None
-    missing = np.isnan(v) if v.dtype.kind == "f" else None
-    known = v[~missing] if missing is not None and missing.any() else v
-    if len(known) == 0:
+    v = col.to_numpy()
+    if v.dtype.kind == "u" and v.dtype.itemsize == 8:
         return None
-    lo, hi = known.min(), known.max()
-    if float(hi) - float(lo) > 2 * len(v) + 1024:
+    lowest = np.iinfo(np.int64).min
+    if v.dtype.kind == "f":
+        missing = np.isnan(v)
+        with np.errstate(invalid="ignore"):
+            ints = v.astype(np.int64)
+            exact = ints == v
+        if not (exact | missing).all() or (ints[~exact & ~missing] == lowest).any():
+            return None
+        ints[missing] = lowest
+    else:
+        ints = v.astype(np.int64, copy=False)
+        if (ints == lowest).any():
+            return None
+    d = _core.dense_codes(ints, missing=lowest, max_range=2 * len(v) + 1024, n_threads=n_threads)
+    if d is None:
         return None
-    if v.dtype.kind == "f" and not np.array_equal(known, np.floor(known)):
-        return None
-    offset = v - lo
-    if missing is not None:
-        offset[missing] = 0
-    offset = offset.astype(np.int64)
-    present = np.zeros(int(hi - lo) + 1, dtype=bool)
-    present[offset if missing is None else offset[~missing]] = True
-    codes = (np.cumsum(present, dtype=np.int64) - 1)[offset]
-    if missing is not None:
-        codes[missing] = -1
-    return codes, (np.flatnonzero(present) + lo).astype(v.dtype)
+    return d.codes, d.uniques.astype(v.dtype)
 
 
 def _factorize(col: pd.Series, sort: bool) -> tuple[np.ndarray, Any]:
@@ -158,8 +159,8 @@ def _factorize(col: pd.Series, sort: bool) -> tuple[np.ndarray, Any]:
     return pd.factorize(col, sort=sort)
 
 
-def _codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    dense = _dense_integer_codes(col)
+def _codes(col: pd.Series, n_threads: int) -> tuple[np.ndarray, pd.Index]:
+    dense = _dense_integer_codes(col, n_threads)
     if dense is not None:
         return dense[0], pd.Index(dense[1], name=col.name)
     try:
@@ -179,6 +180,7 @@ def transaction_codes(
     price: Any = None,
     invoice: Any = None,
     cancellations: str | Callable[[Any], bool] = "drop",
+    n_threads: int = 0,
 ) -> TransactionCodes:
     """Validates a transaction log and converts it (see `segmint.onedim.customer_summary`)."""
     df = to_pandas(transactions, what="transactions")
@@ -207,7 +209,7 @@ def transaction_codes(
         raise InvalidInputError(
             "amount: give the amount column, or the quantity and price columns", "amount"
         )
-    codes, customers = _codes(cust)
+    codes, customers = _codes(cust, n_threads)
     kept = codes >= 0
     bad = ~np.isfinite(values)
     if bad.any() and (bad & kept).any():
@@ -228,7 +230,7 @@ def transaction_codes(
     cancelled = None
     if invoice is not None:
         inv_col = _column(df, invoice, "invoice")
-        dense = None if callable(cancellations) else _dense_integer_codes(inv_col)
+        dense = None if callable(cancellations) else _dense_integer_codes(inv_col, n_threads)
         if dense is not None:
             inv_codes, inv_uniques = dense
         else:
