@@ -22,7 +22,12 @@ DATA = Path(__file__).parent / "data"
 
 
 def pandas_summary(
-    lines: pd.DataFrame, customer: str, date: str, amount: str, invoice: str | None
+    lines: pd.DataFrame,
+    customer: str,
+    date: str,
+    amount: str,
+    invoice: str | None,
+    period: str = "M",
 ) -> pd.DataFrame:
     """The customer summary as an idiomatic pandas group-by (the reference)."""
     ref_date = lines[date].max().normalize() + DAY
@@ -40,14 +45,14 @@ def pandas_summary(
     out["mean_interpurchase_days"] = (out["tenure_days"] / (out["frequency"] - 1)).where(
         out["frequency"] > 1
     )
-    month = lines[date].dt.to_period("M")
+    month = lines[date].dt.to_period(period)
     per = lines.groupby([lines[customer], month])[amount].sum().unstack(fill_value=0.0)
-    window = pd.period_range(month.min(), (ref_date - pd.Timedelta(1, "ns")).to_period("M"))
+    window = pd.period_range(month.min(), (ref_date - pd.Timedelta(1, "ns")).to_period(period))
     per = per.reindex(columns=window, fill_value=0.0)
     out["demand_mean"] = per.mean(axis=1)
     out["demand_sd"] = per.std(axis=1, ddof=0)
     out["active_periods"] = month.groupby(lines[customer]).nunique()
-    first_month = out["first_purchase"].dt.to_period("M")
+    first_month = out["first_purchase"].dt.to_period(period)
     out["periods_observed"] = [len(pd.period_range(m, window[-1])) for m in first_month]
     return out
 
@@ -248,11 +253,25 @@ def test_online_retail_raw_log_with_cancellations(shared_data: Path) -> None:
 # --- CDNOW ------------------------------------------------------------------------------------
 
 
-def test_cdnow_summary_equals_pandas(cdnow: pd.DataFrame) -> None:
-    # Reference: pandas group-by; no invoice column, so frequency counts lines.
-    s = sg.customer_summary(cdnow, customer="customer", date="date", amount="amount")
-    ref = pandas_summary(cdnow, "customer", "date", "amount", None)
+@pytest.mark.parametrize("period", ["M", "D", "W", "Q"])
+def test_cdnow_summary_equals_pandas(cdnow: pd.DataFrame, period: str) -> None:
+    # Reference: pandas group-by; no invoice column, so frequency counts lines. Daily periods
+    # take the sorted path of the Rust kernel (the demand table would be too large), the others
+    # the dense path.
+    s = sg.customer_summary(
+        cdnow, customer="customer", date="date", amount="amount", period=period
+    )
+    ref = pandas_summary(cdnow, "customer", "date", "amount", None, period)
     compare_summary(s, ref)
+
+
+@pytest.mark.parametrize("scale", [1, 1_000_003])
+def test_integer_ids_equal_pandas(cdnow: pd.DataFrame, scale: int) -> None:
+    # Integer ids: coded by direct indexing (scale 1) or hashed (a range too wide, scale 1e6);
+    # the reference is the same pandas group-by.
+    lines = cdnow.assign(customer=cdnow["customer"].astype(np.int64) * scale)
+    s = sg.customer_summary(lines, customer="customer", date="date", amount="amount")
+    compare_summary(s, pandas_summary(lines, "customer", "date", "amount", None))
 
 
 def test_cdnow_frequency_classes_equal_pandas(cdnow: pd.DataFrame) -> None:
@@ -445,10 +464,16 @@ def test_empty_frame_and_missing_values() -> None:
         sg.abc(pd.Series([1.0, -1.0]))
 
 
-def test_thread_count_independence(online_retail_clean: pd.DataFrame) -> None:
-    # Same input, 1 and 2 threads: bit-identical summaries.
+@pytest.mark.parametrize("period", ["W", "D"])
+def test_thread_count_independence(online_retail_clean: pd.DataFrame, period: str) -> None:
+    # Same input, 1 and 2 threads: bit-identical summaries (weeks: the dense path; days: the
+    # sorted path).
     kw = dict(
-        customer="CustomerID", date="InvoiceDate", amount="Amount", invoice="InvoiceNo", period="W"
+        customer="CustomerID",
+        date="InvoiceDate",
+        amount="Amount",
+        invoice="InvoiceNo",
+        period=period,
     )
     one = sg.customer_summary(online_retail_clean, n_jobs=1, **kw)
     two = sg.customer_summary(online_retail_clean, n_jobs=2, **kw)

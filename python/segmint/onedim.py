@@ -162,20 +162,23 @@ def customer_summary(
         None if reference_date is None else codes.to_ticks(reference_date, "reference_date")
     )
     mode = "drop" if callable(cancellations) else cancellations
-    s = _core.customer_summary(
-        codes.customer,
-        n_customers=len(codes.customers),
-        time=codes.time,
-        ticks_per_day=codes.ticks_per_day,
-        amount=codes.amount,
-        invoice=codes.invoice,
-        n_invoices=codes.n_invoices,
-        cancelled=codes.cancelled,
-        reference=reference,
-        period=period,
-        cancellations=mode,
-        n_threads=_validation.n_threads(n_jobs),
-    )
+    try:
+        s = _core.customer_summary(
+            codes.customer,
+            n_customers=len(codes.customers),
+            time=codes.time,
+            ticks_per_day=codes.ticks_per_day,
+            amount=codes.amount,
+            invoice=codes.invoice,
+            n_invoices=codes.n_invoices,
+            cancelled=codes.cancelled,
+            reference=reference,
+            period=period,
+            cancellations=mode,
+            n_threads=_validation.n_threads(n_jobs),
+        )
+    except InvalidInputError as e:
+        raise codes.column_error(e) from None
     index = codes.customers.take(s.customer)
     frequency = s.frequency.astype(np.int64)
     demand_mean, demand_sd = s.demand_mean, s.demand_sd

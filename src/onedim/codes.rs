@@ -5,7 +5,7 @@
 use ndarray::ArrayView1;
 use rayon::prelude::*;
 
-use crate::parallel::fold_rows;
+use crate::parallel::{fold_rows, zeroed};
 
 /// Codes in `0..uniques.len()` (in the sorted order of the ids); -1 for a missing id.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,31 +48,33 @@ pub fn dense_codes(
         return None;
     }
     let range = range as usize;
-    let mut present = vec![false; range];
+    // code + 1 of each id (0: absent), in the order of the ids.
+    let mut code: Vec<i64> = zeroed(range);
     for &x in values {
         if x != missing {
-            present[(x - lo) as usize] = true;
+            code[(x - lo) as usize] = 1;
         }
     }
-    let mut code = vec![-1i64; range];
     let mut uniques = Vec::new();
-    for (i, &p) in present.iter().enumerate() {
-        if p {
-            code[i] = uniques.len() as i64;
+    for (i, c) in code.iter_mut().enumerate() {
+        if *c != 0 {
             uniques.push(lo + i as i64);
+            *c = uniques.len() as i64;
         }
     }
-    let codes = values
-        .par_iter()
-        .with_min_len(1 << 14)
-        .map(|&x| {
-            if x == missing {
-                -1
-            } else {
-                code[(x - lo) as usize]
+    let mut codes: Vec<i64> = zeroed(n);
+    codes
+        .par_chunks_mut(1 << 16)
+        .zip(values.par_chunks(1 << 16))
+        .for_each(|(out, vals)| {
+            for (o, &x) in out.iter_mut().zip(vals) {
+                *o = if x == missing {
+                    -1
+                } else {
+                    code[(x - lo) as usize] - 1
+                };
             }
-        })
-        .collect();
+        });
     Some(DenseCodes { codes, uniques })
 }
 

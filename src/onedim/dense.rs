@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::summary::{slice, Cancellations, DemandCell, Lines, Partial, SummaryParams};
 use crate::error::{Error, Result};
-use crate::parallel::fold_rows;
+use crate::parallel::{fold_rows, zeroed};
 
 /// At most this many accumulator chunks.
 const MAX_CHUNKS: usize = 16;
@@ -90,9 +90,10 @@ fn scan(
     )
 }
 
-/// One customer's sums in one chunk of rows: one cache line half per customer, so a row
-/// touches one line of the table.
-#[derive(Clone, Copy)]
+/// One customer's sums in one chunk of rows: half a cache line per customer, so a row touches
+/// one line of the table. All zeros is the empty state (`first` and `last` mean nothing while
+/// `lines` is 0), so tables come from `zeroed` (huge pages).
+#[derive(Clone, Copy, Default)]
 #[repr(C, align(32))]
 struct Acc {
     monetary: f64,
@@ -101,14 +102,6 @@ struct Acc {
     lines: u32,
     cancelled_lines: u32,
 }
-
-const EMPTY: Acc = Acc {
-    monetary: 0.0,
-    first: i64::MAX,
-    last: i64::MIN,
-    lines: 0,
-    cancelled_lines: 0,
-};
 
 struct Cols<'a> {
     customer: &'a [i64],
@@ -132,7 +125,7 @@ fn sums(cols: &Cols<'_>, k: usize, mode: Cancellations) -> Vec<Acc> {
     let parts: Vec<Vec<Acc>> = (0..n_chunks)
         .into_par_iter()
         .map(|i| {
-            let mut s = vec![EMPTY; k];
+            let mut s: Vec<Acc> = zeroed(k);
             for r in i * chunk..((i + 1) * chunk).min(n) {
                 let c = cols.customer[r];
                 if c < 0 {
@@ -148,21 +141,31 @@ fn sums(cols: &Cols<'_>, k: usize, mode: Cancellations) -> Vec<Acc> {
                     continue;
                 }
                 let t = cols.time[r];
+                if a.lines == 0 {
+                    (a.first, a.last) = (t, t);
+                } else {
+                    a.first = a.first.min(t);
+                    a.last = a.last.max(t);
+                }
                 a.lines += 1;
                 a.monetary += v;
-                a.first = a.first.min(t);
-                a.last = a.last.max(t);
             }
             s
         })
         .collect();
     let mut parts = parts.into_iter();
-    let mut total = parts.next().unwrap_or_else(|| vec![EMPTY; k]);
+    let mut total = parts.next().unwrap_or_else(|| zeroed(k));
     for p in parts {
         for (t, a) in total.iter_mut().zip(&p) {
+            if a.lines > 0 {
+                if t.lines == 0 {
+                    (t.first, t.last) = (a.first, a.last);
+                } else {
+                    t.first = t.first.min(a.first);
+                    t.last = t.last.max(a.last);
+                }
+            }
             t.monetary += a.monetary;
-            t.first = t.first.min(a.first);
-            t.last = t.last.max(a.last);
             t.lines += a.lines;
             t.cancelled_lines += a.cancelled_lines;
         }
@@ -179,16 +182,17 @@ fn invoices(
     n_inv: usize,
     count: bool,
 ) -> Option<(Vec<u64>, Vec<u64>)> {
-    const NONE: u32 = u32::MAX;
-    let mut owner = vec![NONE; n_inv];
-    let mut cancel_owner = if count { vec![NONE; n_inv] } else { Vec::new() };
-    let mut freq = vec![0u64; k];
-    let mut cfreq = vec![0u64; k];
+    // Owner code + 1 per invoice, 0 = none yet.
+    const NONE: u32 = 0;
+    let mut owner: Vec<u32> = zeroed(n_inv);
+    let mut cancel_owner: Vec<u32> = if count { zeroed(n_inv) } else { Vec::new() };
+    let mut freq: Vec<u64> = zeroed(k);
+    let mut cfreq: Vec<u64> = zeroed(k);
     for (r, &c) in cols.customer.iter().enumerate() {
         if c < 0 {
             continue;
         }
-        let c32 = c as u32;
+        let c32 = c as u32 + 1;
         let i = inv[r] as usize;
         let (table, counter) = if cols.is_cancel(r) {
             if !count {
@@ -222,7 +226,7 @@ struct Cell {
 /// Demand per period, period-major (`slot * k + customer`).
 fn demand(cols: &Cols<'_>, params: &SummaryParams, p0: i64, width: usize) -> Vec<Cell> {
     let k = params.n_customers;
-    let mut table: Vec<Cell> = vec![Cell::default(); width * k];
+    let mut table: Vec<Cell> = zeroed(width * k);
     let (mut last_day, mut slot) = (i64::MIN, 0usize);
     for (r, &c) in cols.customer.iter().enumerate() {
         if c < 0 {
@@ -324,8 +328,14 @@ pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Optio
         lines: lines_of,
         frequency,
         monetary: sums.iter().map(|a| a.monetary).collect(),
-        first: sums.iter().map(|a| a.first).collect(),
-        last: sums.iter().map(|a| a.last).collect(),
+        first: sums
+            .iter()
+            .map(|a| if a.lines > 0 { a.first } else { i64::MAX })
+            .collect(),
+        last: sums
+            .iter()
+            .map(|a| if a.lines > 0 { a.last } else { i64::MIN })
+            .collect(),
         cancellations,
         cancelled_lines,
         demand: cells,

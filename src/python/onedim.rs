@@ -166,21 +166,23 @@ pub fn customer_summary<'py>(
     Ok(CustomerSummary { inner })
 }
 
-/// Integer ids as codes (sorted order of the ids, -1 for `missing`).
+/// Integer ids as codes (sorted order of the ids, -1 for `missing`). The arrays are handed
+/// to numpy without a copy.
 #[pyclass(frozen, module = "segmint._core")]
 pub struct DenseCodes {
-    inner: onedim::codes::DenseCodes,
+    codes: Py<PyArray1<i64>>,
+    uniques: Py<PyArray1<i64>>,
 }
 
 #[pymethods]
 impl DenseCodes {
     #[getter]
     fn codes<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
-        arr(py, &self.inner.codes)
+        self.codes.bind(py).clone()
     }
     #[getter]
     fn uniques<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
-        arr(py, &self.inner.uniques)
+        self.uniques.bind(py).clone()
     }
 }
 
@@ -199,5 +201,8 @@ pub fn dense_codes<'py>(
     let out = run(py, n_threads, || {
         Ok(onedim::codes::dense_codes(v, missing, max_range))
     })?;
-    Ok(out.map(|inner| DenseCodes { inner }))
+    Ok(out.map(|d| DenseCodes {
+        codes: PyArray1::from_vec(py, d.codes).unbind(),
+        uniques: PyArray1::from_vec(py, d.uniques).unbind(),
+    }))
 }

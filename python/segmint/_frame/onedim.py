@@ -25,6 +25,8 @@ TICKS_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 class TransactionCodes:
     """A transaction log ready for Rust, with what is needed to label the results."""
 
+    columns: dict[str, str]  # "amount" / "date" / "invoice" -> the caller's column(s), quoted
+
     customer: np.ndarray  # int64 codes, -1 = no customer id
     customers: pd.Index  # the customer ids of the codes
     time: np.ndarray  # int64 ticks (wall time)
@@ -34,6 +36,14 @@ class TransactionCodes:
     invoice: np.ndarray | None  # int64 codes
     n_invoices: int  # number of invoice codes
     cancelled: np.ndarray | None  # bool, lines the caller marks as cancellations
+
+    def column_error(self, err: InvalidInputError) -> InvalidInputError:
+        """An error of the Rust pass about "amount", "date" or "invoice", naming the column."""
+        what = err.what or ""
+        if what not in self.columns:
+            return err
+        message = str(err).split(": ", 1)[-1]
+        return InvalidInputError(f"column {self.columns[what]}: {message}", what)
 
     @property
     def ticks_per_day(self) -> int:
@@ -199,32 +209,17 @@ def transaction_codes(
                 "amount: give either amount or quantity and price, not both", "amount"
             )
         values = _numbers(_column(df, amount, "amount"), amount)
-        value_names = [amount]
+        value_names = f"{amount!r}"
     elif quantity is not None and price is not None:
         q = _numbers(_column(df, quantity, "quantity"), quantity)
         p = _numbers(_column(df, price, "price"), price)
         values = q * p
-        value_names = [quantity, price]
+        value_names = f"{quantity!r} x {price!r}"
     else:
         raise InvalidInputError(
             "amount: give the amount column, or the quantity and price columns", "amount"
         )
     codes, customers = _codes(cust, n_threads)
-    kept = codes >= 0
-    bad = ~np.isfinite(values)
-    if bad.any() and (bad & kept).any():
-        n_bad = int((bad & kept).sum())
-        names = " x ".join(map(repr, value_names))
-        raise InvalidInputError(
-            f"column {names}: {n_bad} lines with a customer id have a missing or infinite value",
-            str(value_names[0]),
-        )
-    nat = time == np.iinfo(np.int64).min
-    if nat.any() and (nat & kept).any():
-        raise InvalidInputError(
-            f"column {date!r}: {int((nat & kept).sum())} lines with a customer id have no date",
-            str(date),
-        )
     inv_codes = None
     n_invoices = 0
     cancelled = None
@@ -237,12 +232,6 @@ def transaction_codes(
             inv_codes, inv_uniques = _factorize(inv_col, sort=False)
             inv_codes = np.asarray(inv_codes, dtype=np.int64)
         n_invoices = len(inv_uniques)
-        if ((inv_codes < 0) & kept).any():
-            raise InvalidInputError(
-                f"column {invoice!r}: {int(((inv_codes < 0) & kept).sum())} lines with a "
-                "customer id have no invoice number",
-                str(invoice),
-            )
         if callable(cancellations):
             flags = np.fromiter(
                 (bool(cancellations(v)) for v in inv_uniques), dtype=bool, count=len(inv_uniques)
@@ -253,7 +242,10 @@ def transaction_codes(
             "cancellations: a callable marks invoice numbers; give the invoice column",
             "cancellations",
         )
+    # Missing values on lines with a customer id are found by the Rust pass; its errors name
+    # "amount", "date" and "invoice", mapped back to the caller's columns here.
     return TransactionCodes(
+        columns={"amount": value_names, "date": repr(date), "invoice": repr(invoice)},
         customer=codes,
         customers=customers,
         time=time,
