@@ -45,7 +45,7 @@ test: rust-test lint py-test
 bench: install-release
 	$(PY) -m pip install --quiet scikit-learn scipy kmodes gower kmedoids fastcluster CHAID xlogit
 	$(PY) benchmarks/kmeans.py
-	for b in metrics profile ward kmedoids kprototypes chaid conjoint hb latent_class; do $(PY) benchmarks/$$b.py --quick; done
+	for b in metrics profile ward kmedoids kprototypes chaid conjoint hb latent_class onedim; do $(PY) benchmarks/$$b.py --quick; done
 
 clean:
 	rm -rf target $(VENV)

@@ -130,12 +130,14 @@ def timed(name: str, df: pd.DataFrame, runs: int) -> dict[str, float]:
         times["segmint"].append(time.perf_counter() - t)
     a, b = statistics.median(times["pandas"]), statistics.median(times["segmint"])
     diff = float(np.max(np.abs(got[0]["monetary"] - ref[0]["monetary"])))
-    same = bool((got[1] == ref[1].loc[got[1].index]).all().all())
+    # Scores can differ where two customers' sums tie exactly in one summation order and not in
+    # the other (pandas adds with Kahan compensation, segmint in chunk order): count them.
+    n_diff = int((got[1] != ref[1].loc[got[1].index]).any(axis=1).sum())
     same_abc = bool((got[2].astype(str) == ref[2].loc[got[2].index].astype(str)).all())
     print(
         f"{name}: {len(df):,} lines, {len(got[0]):,} customers | pandas {a:.2f} s | "
         f"segmint {b:.2f} s | ratio {a / b:.1f}x | max |monetary diff| {diff:.1e} | "
-        f"RFM scores equal: {same} | ABC equal: {same_abc}"
+        f"RFM scores differ for {n_diff} customers | ABC equal: {same_abc}"
     )
     return {"pandas": a, "segmint": b}
 

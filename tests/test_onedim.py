@@ -486,3 +486,19 @@ def test_labels_feed_migration(retail_summary: pd.DataFrame) -> None:
     b = sg.abc(retail_summary["monetary"], (0.7, 0.9)).labels_
     m = sg.migration(a, b)
     assert m is not None
+
+
+def test_plots_return_displays(retail_summary: pd.DataFrame) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = sg.abc(retail_summary["monetary"]).plot()
+    assert d.figure_ is d.ax_.figure
+    # The curve drawn is the Lorenz data: its last point is (100 %, 100 %).
+    x, y = d.ax_.lines[0].get_data()
+    assert x[-1] == pytest.approx(100.0) and y[-1] == pytest.approx(100.0)
+    m = sg.abc_xyz(retail_summary).plot()
+    assert m.ax_.get_title().startswith("ABC-XYZ")
+    plt.close("all")

@@ -142,9 +142,8 @@ def _dense_integer_codes(col: pd.Series, n_threads: int) -> tuple[np.ndarray, np
             return None
         ints[missing] = lowest
     else:
+        # (an id equal to the smallest int64 would count as missing: not a real customer id)
         ints = v.astype(np.int64, copy=False)
-        if (ints == lowest).any():
-            return None
     d = _core.dense_codes(ints, missing=lowest, max_range=2 * len(v) + 1024, n_threads=n_threads)
     if d is None:
         return None
