@@ -46,23 +46,38 @@ def check_cuts(cuts: Sequence[float], what: str, upper: float | None = 1.0) -> t
     return a, b
 
 
+def _group_starts(sorted_values: np.ndarray) -> np.ndarray:
+    """For each position of a sorted array, the first position of its run of equal values."""
+    n = len(sorted_values)
+    new = np.empty(n, dtype=bool)
+    if n:
+        new[0] = True
+        np.not_equal(sorted_values[1:], sorted_values[:-1], out=new[1:])
+    return np.maximum.accumulate(np.where(new, np.arange(n), 0)) if n else np.zeros(0, np.int64)
+
+
+def count_below(values: np.ndarray) -> np.ndarray:
+    """For each value, the number of strictly smaller values (ties counted once, as
+    pandas' ``rank(method="min") - 1``)."""
+    order = np.argsort(values, kind="stable")
+    out = np.empty(len(values), dtype=np.int64)
+    out[order] = _group_starts(values[order])
+    return out
+
+
 def share_above(values: np.ndarray) -> np.ndarray:
     """For each value, the share of the total held by strictly larger values."""
     order = np.argsort(-values, kind="stable")
     v = values[order]
-    total = v.sum()
     cum = np.concatenate([[0.0], np.cumsum(v)])
-    # The first position of each value's tie group (values sorted descending).
-    first = np.searchsorted(-v, -v, side="left")
     out = np.empty_like(values)
-    out[order] = cum[first] / total
+    out[order] = cum[_group_starts(-v)] / cum[-1]
     return out
 
 
 def count_above(values: np.ndarray) -> np.ndarray:
     """For each value, the number of strictly larger values."""
-    s = np.sort(values)
-    return len(values) - np.searchsorted(s, values, side="right")
+    return count_below(-values)
 
 
 def labelled(codes: np.ndarray, names: Sequence[str], index: pd.Index) -> pd.Series:

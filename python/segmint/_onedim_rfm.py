@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validation
-from ._onedim_base import labelled, values_series
+from ._onedim_base import count_below, labelled, values_series
 from .errors import InvalidInputError, InvalidTypeError
 
 #: The standard named RFM segments: score ranges (inclusive) of recency, frequency and
@@ -62,11 +62,7 @@ class RFMResult:
 def rank_scores(values: np.ndarray, bins: int, higher_is_better: bool = True) -> np.ndarray:
     """Scores 1 + floor(bins x (customers with a strictly worse value) / n)."""
     n = len(values)
-    s = np.sort(values)
-    if higher_is_better:
-        worse = np.searchsorted(s, values, side="left")
-    else:
-        worse = n - np.searchsorted(s, values, side="right")
+    worse = count_below(values) if higher_is_better else count_below(-values)
     return (1 + (bins * worse) // n).astype(np.int64)
 
 
