@@ -502,3 +502,26 @@ def test_plots_return_displays(retail_summary: pd.DataFrame) -> None:
     m = sg.abc_xyz(retail_summary).plot()
     assert m.ax_.get_title().startswith("ABC-XYZ")
     plt.close("all")
+
+
+@pytest.mark.parametrize(
+    "recode",
+    [
+        lambda s: s,  # small non-negative integers: their own codes
+        lambda s: s + 10**9,  # a narrow range far from 0: coded by direct indexing
+        lambda s: s * 1000,  # a wide range: hashed
+    ],
+)
+def test_integer_invoices_equal_pandas_nunique(
+    online_retail_clean: pd.DataFrame, retail_summary: pd.DataFrame, recode
+) -> None:
+    # Reference: pandas nunique of the invoice numbers per customer.
+    lines = online_retail_clean.assign(
+        InvoiceNo=recode(online_retail_clean["InvoiceNo"].astype(np.int64))
+    )
+    s = sg.customer_summary(
+        lines, customer="CustomerID", date="InvoiceDate", amount="Amount", invoice="InvoiceNo"
+    )
+    ref = lines.groupby("CustomerID")["InvoiceNo"].nunique()
+    np.testing.assert_array_equal(s["frequency"].to_numpy(), ref.to_numpy())
+    np.testing.assert_allclose(s["monetary"], retail_summary["monetary"], rtol=1e-9)

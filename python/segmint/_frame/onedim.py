@@ -150,6 +150,20 @@ def _dense_integer_codes(col: pd.Series, n_threads: int) -> tuple[np.ndarray, np
     return d.codes, d.uniques.astype(v.dtype)
 
 
+def _small_integers(col: pd.Series) -> tuple[np.ndarray, int] | None:
+    """The column as int64 (without a copy) and one more than its largest value, when it holds
+    non-negative integers below about twice the number of lines; None otherwise."""
+    if not isinstance(col.dtype, np.dtype) or col.dtype.kind not in "iu" or len(col) == 0:
+        return None
+    if col.dtype.kind == "u" and col.dtype.itemsize == 8:
+        return None
+    v = col.to_numpy()
+    lo, hi = int(v.min()), int(v.max())
+    if lo < 0 or hi >= 2 * len(v) + 1024:
+        return None
+    return v.astype(np.int64, copy=False), hi + 1
+
+
 def _factorize(col: pd.Series, sort: bool) -> tuple[np.ndarray, Any]:
     """pandas.factorize, applied to the heads of runs of equal values only when the values come
     in runs (invoice lines are adjacent, logs are often sorted by customer): hashing text is the
@@ -224,13 +238,20 @@ def transaction_codes(
     cancelled = None
     if invoice is not None:
         inv_col = _column(df, invoice, "invoice")
-        dense = None if callable(cancellations) else _dense_integer_codes(inv_col, n_threads)
-        if dense is not None:
-            inv_codes, inv_uniques = dense
+        inv_uniques: Any = None
+        small = None if callable(cancellations) else _small_integers(inv_col)
+        if small is not None:
+            # Non-negative integers below twice the number of lines are their own codes: only
+            # equality and a table indexed by them are needed, no factorization.
+            inv_codes, n_invoices = small
         else:
-            inv_codes, inv_uniques = _factorize(inv_col, sort=False)
-            inv_codes = np.asarray(inv_codes, dtype=np.int64)
-        n_invoices = len(inv_uniques)
+            dense = None if callable(cancellations) else _dense_integer_codes(inv_col, n_threads)
+            if dense is not None:
+                inv_codes, inv_uniques = dense
+            else:
+                inv_codes, inv_uniques = _factorize(inv_col, sort=False)
+                inv_codes = np.asarray(inv_codes, dtype=np.int64)
+            n_invoices = len(inv_uniques)
         if callable(cancellations):
             flags = np.fromiter(
                 (bool(cancellations(v)) for v in inv_uniques), dtype=bool, count=len(inv_uniques)
