@@ -50,7 +50,7 @@ test: rust-test lint py-test
 bench: install-release
 	$(PY) -m pip install --quiet scikit-learn scipy kmodes gower kmedoids fastcluster CHAID xlogit polars pyarrow
 	$(PY) benchmarks/kmeans.py
-	for b in metrics profile ward kmedoids kprototypes chaid conjoint hb latent_class conversion discriminant; do $(PY) benchmarks/$$b.py --quick; done
+	for b in metrics profile ward kmedoids kprototypes chaid conjoint hb latent_class conversion discriminant onedim; do $(PY) benchmarks/$$b.py --quick; done
 
 clean:
 	rm -rf target $(VENV)

@@ -21,6 +21,7 @@ pub mod conjoint;
 pub mod discriminant;
 pub mod error;
 pub mod linalg;
+pub mod onedim;
 pub mod parallel;
 pub mod profile;
 pub mod random;
@@ -50,6 +51,8 @@ mod _core {
     };
     #[pymodule_export]
     use crate::python::discriminant::{discriminant_fit, discriminant_proba, DiscriminantFit};
+    #[pymodule_export]
+    use crate::python::onedim::{customer_summary, dense_codes, CustomerSummary, DenseCodes};
     #[pymodule_export]
     use crate::python::profile::profile_stats;
 }

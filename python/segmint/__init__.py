@@ -7,7 +7,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import conjoint, datasets
+from . import conjoint, datasets, onedim
 from .chaid import CHAID
 from .cluster import KMeans, KMedoids, KPrototypes, Ward, gower_distances
 from .conjoint import ChoiceModel, MarketSimulator, RatingConjoint
@@ -23,6 +23,17 @@ from .metrics import (
     silhouette_score,
     stability,
 )
+from .onedim import (
+    ABCResult,
+    RFMResult,
+    abc,
+    abc_xyz,
+    customer_summary,
+    frequency_classes,
+    rfm,
+    usage_classes,
+    xyz,
+)
 from .profile import Migration, SegmentProfile, SmallSegmentWarning, migration, profile
 from .report import Report, report
 
@@ -33,6 +44,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "CHAID",
+    "ABCResult",
     "ChoiceModel",
     "Criteria",
     "DiscriminantAnalysis",
@@ -46,6 +58,7 @@ __all__ = [
     "MarketMapDisplay",
     "MarketSimulator",
     "Migration",
+    "RFMResult",
     "RatingConjoint",
     "Report",
     "SegmentProfile",
@@ -53,17 +66,25 @@ __all__ = [
     "SmallSegmentWarning",
     "Ward",
     "__version__",
+    "abc",
+    "abc_xyz",
     "calinski_harabasz_score",
     "conjoint",
+    "customer_summary",
     "datasets",
     "davies_bouldin_score",
+    "frequency_classes",
     "gower_distances",
     "market_map",
     "migration",
+    "onedim",
     "profile",
     "report",
+    "rfm",
     "select_k",
     "silhouette_samples",
     "silhouette_score",
     "stability",
+    "usage_classes",
+    "xyz",
 ]

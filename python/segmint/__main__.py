@@ -90,6 +90,50 @@ def demo(n_segments: int | None = None, seed: int = 0) -> None:
     print(da.structure_.round(2).to_string())
     hits = (100 * da.hit_rate_).round(1)
     print(f"Hit rate: {hits['original']} % (leave-one-out {hits['cross-validated']} %)")
+    demo_onedim()
+
+
+def demo_onedim() -> None:
+    """One criterion at a time on invoice lines: ABC, RFM segments, frequency classes."""
+    lines = sg.datasets.load_online_retail_sample()
+    summary = sg.customer_summary(
+        lines,
+        customer="CustomerID",
+        date="InvoiceDate",
+        quantity="Quantity",
+        price="UnitPrice",
+        invoice="InvoiceNo",
+        cancellations="count",
+    )
+    print(
+        f"\nOnline Retail sample: {len(lines):,} invoice lines -> {len(summary):,} customers "
+        f"({summary.attrs['dropped']:,} lines without a customer id dropped, "
+        f"{summary.attrs['cancelled_only']} customers with cancellations only)"
+    )
+    abc = sg.abc(summary["monetary"])
+    top = float(abc.lorenz_["value_share"].iloc[int(0.2 * len(summary))])
+    print(
+        f"\nABC analysis of revenue (cuts 80 % / 95 %): the top 20 % of customers bring "
+        f"{100 * top:.1f} % of revenue, Gini {abc.gini_:.3f}"
+    )
+    print(abc.summary_.round(3).to_string())
+    computed = sg.abc(summary["monetary"], method="computed")
+    print(
+        "Computed ABC (Ultsch & Lotsch) cuts at "
+        + " / ".join(f"{100 * c:.1f} %" for c in computed.cuts_)
+        + " of revenue: "
+        + ", ".join(f"{k} {v}" for k, v in computed.summary_["count"].items())
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        rfm = sg.rfm(summary)
+    for w in caught:
+        print(f"Note: {w.message}")
+    print("\nRFM segments (scores 1-5 from ranks, the standard rule table):")
+    print(rfm.summary_[rfm.summary_["count"] > 0].round(2).to_string())
+    freq = sg.frequency_classes(summary)
+    print("\nPurchase-frequency classes (regular: bought in at least half the months):")
+    print(freq.summary_.round(3).to_string())
 
 
 def main(argv: list[str] | None = None) -> int:

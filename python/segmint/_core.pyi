@@ -6,6 +6,8 @@ import numpy.typing as npt
 
 __all__ = [
     "ChaidTree",
+    "CustomerSummary",
+    "DenseCodes",
     "DiscriminantFit",
     "HbSampler",
     "LatentClassFit",
@@ -17,6 +19,8 @@ __all__ = [
     "chaid_merge_table",
     "chaid_node_tables",
     "cluster_index",
+    "customer_summary",
+    "dense_codes",
     "discriminant_fit",
     "discriminant_proba",
     "euclidean_matrix",
@@ -488,3 +492,79 @@ def discriminant_proba(
     intercept: npt.NDArray[np.float64],
     n_threads: int,
 ) -> npt.NDArray[np.float64]: ...
+
+# --- onedim: customer summary of a transaction log -------------------------------------------
+
+@final
+class CustomerSummary:
+    @property
+    def customer(self) -> npt.NDArray[np.uint32]: ...
+    @property
+    def first(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def last(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def recency_days(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def tenure_days(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def frequency(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def lines(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def monetary(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def mean_order_value(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def mean_interpurchase_days(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def active_periods(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def periods_observed(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def demand_mean(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def demand_sd(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def cancellations(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def cancelled_only(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def reference(self) -> int: ...
+    @property
+    def window(self) -> tuple[int, int]: ...
+    @property
+    def demand_row(self) -> npt.NDArray[np.uint32]: ...
+    @property
+    def demand_period(self) -> npt.NDArray[np.uint32]: ...
+    @property
+    def demand_value(self) -> npt.NDArray[np.float64]: ...
+
+def customer_summary(
+    customer: npt.NDArray[np.int64],
+    *,
+    n_customers: int,
+    time: npt.NDArray[np.int64],
+    ticks_per_day: int,
+    amount: npt.NDArray[np.float64],
+    invoice: npt.NDArray[np.int64] | None,
+    n_invoices: int,
+    cancelled: npt.NDArray[np.bool_] | None,
+    reference: int | None,
+    period: str,
+    cancellations: str,
+    n_threads: int,
+) -> CustomerSummary: ...
+
+@final
+class DenseCodes:
+    @property
+    def codes(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def uniques(self) -> npt.NDArray[np.int64]: ...
+
+def dense_codes(
+    values: npt.NDArray[np.int64], *, missing: int, max_range: int, n_threads: int
+) -> DenseCodes | None: ...

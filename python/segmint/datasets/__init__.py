@@ -68,4 +68,40 @@ def load_tea() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return profiles, ratings, products
 
 
-__all__ = ["SPEND_COLUMNS", "TEA_LEVELS", "load_tea", "load_wholesale", "make_choice_data"]
+def load_online_retail_sample() -> pd.DataFrame:
+    """Invoice lines of 1,000 customers of a UK online wholesaler, 2010-12-01 to 2011-12-09.
+
+    A sample of the UCI "Online Retail" data: every line of 1,000 customers drawn at random
+    (seed 2011) plus 2,000 lines without a customer id, 102,136 lines in all. Columns
+    ``InvoiceNo`` (text; numbers starting with "C" are cancellations), ``StockCode``,
+    ``Quantity``, ``InvoiceDate`` (datetime), ``UnitPrice``, ``CustomerID`` (nullable integer)
+    and ``Country``; the product descriptions are left out.
+
+    Source: D. Chen (2012), "Online Retail", UCI Machine Learning Repository,
+    doi:10.24432/C5BW33, licensed CC BY 4.0.
+
+    Examples
+    --------
+    >>> from segmint.datasets import load_online_retail_sample
+    >>> lines = load_online_retail_sample()
+    >>> len(lines), lines["CustomerID"].nunique()
+    (102136, 1000)
+    """
+    with files(__package__).joinpath("online_retail_sample.csv.gz").open("rb") as f:
+        df = pd.read_csv(
+            f,
+            compression="gzip",
+            dtype={"InvoiceNo": str, "StockCode": str, "CustomerID": "Int64"},
+            parse_dates=["InvoiceDate"],
+        )
+    return df
+
+
+__all__ = [
+    "SPEND_COLUMNS",
+    "TEA_LEVELS",
+    "load_online_retail_sample",
+    "load_tea",
+    "load_wholesale",
+    "make_choice_data",
+]

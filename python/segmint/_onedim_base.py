@@ -1,0 +1,118 @@
+"""Shared pieces of the one-dimensional segmentations (segmint.onedim): value checks,
+rank arithmetic with ties kept together, class tables and the Display object of the plots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidInputError, InvalidTypeError
+
+
+def values_series(values: Any, what: str, column: str | None = None) -> pd.Series:
+    """A float Series of one value per customer (finite), from a Series or a summary frame."""
+    if isinstance(values, pd.DataFrame):
+        if column is None or column not in values.columns:
+            raise InvalidInputError(
+                f"{what}: expected a Series or a frame with a {column!r} column", what
+            )
+        values = values[column]
+    if not isinstance(values, pd.Series):
+        values = pd.Series(np.asarray(values))
+    if pd.api.types.is_bool_dtype(values.dtype) or not pd.api.types.is_numeric_dtype(values.dtype):
+        raise InvalidTypeError(f"{what}: values must be numbers, got {values.dtype}", what)
+    arr = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if len(arr) == 0:
+        raise InvalidInputError(f"{what}: no customers", what)
+    if not np.isfinite(arr).all():
+        raise InvalidInputError(
+            f"{what}: {int((~np.isfinite(arr)).sum())} missing or infinite values", what
+        )
+    return pd.Series(arr, index=values.index, name=values.name)
+
+
+def check_cuts(cuts: Sequence[float], what: str, upper: float | None = 1.0) -> tuple[float, float]:
+    try:
+        a, b = (float(c) for c in cuts)
+    except (TypeError, ValueError) as e:
+        raise InvalidInputError(f"{what}: expected two numbers, got {cuts!r}", what) from e
+    if not (0 < a < b) or (upper is not None and b > upper):
+        bound = f" <= {upper}" if upper is not None else ""
+        raise InvalidInputError(f"{what}: need 0 < first < second{bound}, got {cuts!r}", what)
+    return a, b
+
+
+def _group_starts(sorted_values: np.ndarray) -> np.ndarray:
+    """For each position of a sorted array, the first position of its run of equal values."""
+    n = len(sorted_values)
+    new = np.empty(n, dtype=bool)
+    if n:
+        new[0] = True
+        np.not_equal(sorted_values[1:], sorted_values[:-1], out=new[1:])
+    return np.maximum.accumulate(np.where(new, np.arange(n), 0)) if n else np.zeros(0, np.int64)
+
+
+def count_below(values: np.ndarray) -> np.ndarray:
+    """For each value, the number of strictly smaller values (ties counted once, as
+    pandas' ``rank(method="min") - 1``)."""
+    order = np.argsort(values, kind="stable")
+    out = np.empty(len(values), dtype=np.int64)
+    out[order] = _group_starts(values[order])
+    return out
+
+
+def share_above(values: np.ndarray) -> np.ndarray:
+    """For each value, the share of the total held by strictly larger values."""
+    order = np.argsort(-values, kind="stable")
+    v = values[order]
+    cum = np.concatenate([[0.0], np.cumsum(v)])
+    out = np.empty_like(values)
+    out[order] = cum[_group_starts(-v)] / cum[-1]
+    return out
+
+
+def count_above(values: np.ndarray) -> np.ndarray:
+    """For each value, the number of strictly larger values."""
+    return count_below(-values)
+
+
+def labelled(codes: np.ndarray, names: Sequence[str], index: pd.Index) -> pd.Series:
+    cat = pd.Categorical.from_codes(codes, categories=list(names), ordered=True)
+    return pd.Series(cat, index=index)
+
+
+def class_table(labels: pd.Series, values: pd.Series | None) -> pd.DataFrame:
+    counts = labels.value_counts(sort=False).reindex(labels.cat.categories, fill_value=0)
+    table = pd.DataFrame({"count": counts.astype(np.int64)})
+    table["customer_share"] = table["count"] / max(len(labels), 1)
+    if values is not None:
+        sums = values.groupby(labels, observed=False).sum().reindex(table.index, fill_value=0)
+        table["value"] = sums
+        total = values.sum()
+        table["value_share"] = sums / total if total != 0 else np.nan
+    table.index.name = "class"
+    return table
+
+
+@dataclass
+class OneDimDisplay:
+    """A drawn chart: ``figure_`` and ``ax_`` (matplotlib), scikit-learn style."""
+
+    figure_: Any
+    ax_: Any
+
+
+def axes(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as e:  # pragma: no cover - optional extra
+        raise ImportError("plot() needs matplotlib: pip install 'segmint[plot]'") from e
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size)
+    else:
+        fig = ax.figure
+    return fig, ax

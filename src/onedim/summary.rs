@@ -1,0 +1,747 @@
+//! The customer summary: one pass of per-customer reductions over invoice lines.
+//!
+//! Rows are grouped by customer with a stable counting sort (a permutation of row numbers, 4
+//! bytes a row), then every customer is reduced on its own, its rows in their original order.
+//! Customers are processed in parallel in fixed blocks whose results are concatenated in block
+//! order: each sum is accumulated in row order whatever the number of threads, so the result is
+//! bit-identical on 1 or N threads (and adds in the same order as a pandas group-by).
+
+use std::borrow::Cow;
+
+use ndarray::ArrayView1;
+use rayon::prelude::*;
+
+use super::calendar::Period;
+use crate::error::{Error, Result};
+
+/// What becomes of cancellation lines (negative amounts, or lines the caller marks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancellations {
+    /// Left out of every column.
+    Drop,
+    /// Subtracted from the monetary value and the demand of their period.
+    Net,
+    /// Left out of the monetary value, counted (distinct cancellation invoices) in a column.
+    Count,
+}
+
+impl Cancellations {
+    pub fn parse(code: &str) -> Result<Self> {
+        match code {
+            "drop" => Ok(Cancellations::Drop),
+            "net" => Ok(Cancellations::Net),
+            "count" => Ok(Cancellations::Count),
+            _ => Err(Error::invalid(
+                "cancellations",
+                format!("must be 'drop', 'net', 'count' or a callable, got {code:?}"),
+            )),
+        }
+    }
+}
+
+/// Invoice lines as integer codes and numbers, one entry per line.
+pub struct Lines<'a> {
+    /// Customer codes in `0..n_customers`; a negative code is a line without a customer id
+    /// (left out and counted in [`Partial::dropped`]).
+    pub customer: ArrayView1<'a, i64>,
+    /// Time of the line in ticks since 1970-01-01 (local wall time); `i64::MIN` is missing.
+    pub time: ArrayView1<'a, i64>,
+    /// Value of the line (negative for a cancellation).
+    pub amount: ArrayView1<'a, f64>,
+    /// Invoice codes in `0..n_invoices`; None counts every line as a purchase.
+    pub invoice: Option<ArrayView1<'a, i64>>,
+    /// The number of invoice codes (ignored without invoices).
+    pub n_invoices: usize,
+    /// Lines the caller marks as cancellations (besides negative amounts).
+    pub cancelled: Option<ArrayView1<'a, bool>>,
+}
+
+/// The parameters of [`partial`].
+#[derive(Debug, Clone, Copy)]
+pub struct SummaryParams {
+    pub n_customers: usize,
+    /// Ticks in a day (86_400 × 10⁹ for nanoseconds).
+    pub ticks_per_day: i64,
+    pub period: Period,
+    pub cancellations: Cancellations,
+}
+
+/// The demand of one customer in one period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DemandCell {
+    pub customer: u32,
+    pub period: i64,
+    pub value: f64,
+    /// Whether the customer bought in the period (a netted cancellation alone does not count).
+    pub purchased: bool,
+}
+
+/// Per-customer aggregates of a set of rows; [`merge`] adds two of them exactly (distinct
+/// invoice counts add up when no invoice has lines in both sets).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Partial {
+    pub n_customers: usize,
+    /// Purchase lines.
+    pub lines: Vec<u64>,
+    /// Distinct purchase invoices (purchase lines without invoices).
+    pub frequency: Vec<u64>,
+    pub monetary: Vec<f64>,
+    /// First and last purchase time (`i64::MAX` / `i64::MIN` when none).
+    pub first: Vec<i64>,
+    pub last: Vec<i64>,
+    /// Distinct cancellation invoices (cancellation lines without invoices).
+    pub cancellations: Vec<u64>,
+    /// Cancellation lines.
+    pub cancelled_lines: Vec<u64>,
+    /// Demand per customer and period, sorted by (customer, period).
+    pub demand: Vec<DemandCell>,
+    /// Lines without a customer id.
+    pub dropped: u64,
+}
+
+/// Customers reduced per parallel task.
+const CUSTOMER_BLOCK: usize = 2048;
+
+pub(super) fn slice<'a, 'b, T: Clone>(a: &'a ArrayView1<'b, T>) -> Cow<'a, [T]> {
+    match a.as_slice() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(a.to_vec()),
+    }
+}
+
+fn floor_day(t: i64, ticks_per_day: i64) -> i64 {
+    t.div_euclid(ticks_per_day)
+}
+
+struct Columns<'a> {
+    time: &'a [i64],
+    amount: &'a [f64],
+    invoice: Option<&'a [i64]>,
+    cancelled: Option<&'a [bool]>,
+}
+
+impl Columns<'_> {
+    #[inline]
+    fn is_cancel(&self, r: usize) -> bool {
+        self.amount[r] < 0.0 || self.cancelled.is_some_and(|c| c[r])
+    }
+}
+
+/// One customer's aggregates.
+#[derive(Default, Clone, Copy)]
+struct Agg {
+    lines: u64,
+    frequency: u64,
+    monetary: f64,
+    first: i64,
+    last: i64,
+    cancellations: u64,
+    cancelled_lines: u64,
+}
+
+/// Per-task scratch: demand per period of the customer being reduced, and invoice buffers.
+struct Scratch {
+    value: Vec<f64>,
+    flags: Vec<u8>,
+    touched: Vec<usize>,
+    invoices: Vec<i64>,
+    cancel_invoices: Vec<i64>,
+}
+
+fn distinct(buf: &mut Vec<i64>) -> u64 {
+    buf.sort_unstable();
+    buf.dedup();
+    let n = buf.len() as u64;
+    buf.clear();
+    n
+}
+
+fn reduce_customer(
+    c: u32,
+    rows: &[u32],
+    cols: &Columns<'_>,
+    params: &SummaryParams,
+    p0: i64,
+    s: &mut Scratch,
+    cells: &mut Vec<DemandCell>,
+) -> Agg {
+    let mut a = Agg {
+        first: i64::MAX,
+        last: i64::MIN,
+        ..Agg::default()
+    };
+    let period_slot =
+        |t: i64| (params.period.of_day(floor_day(t, params.ticks_per_day)) - p0) as usize;
+    let touch = |s: &mut Scratch, slot: usize, v: f64, purchased: bool| {
+        if s.flags[slot] == 0 {
+            s.touched.push(slot);
+        }
+        s.flags[slot] |= 1 | (u8::from(purchased) << 1);
+        s.value[slot] += v;
+    };
+    for &r in rows {
+        let r = r as usize;
+        let t = cols.time[r];
+        let v = cols.amount[r];
+        if cols.is_cancel(r) {
+            a.cancelled_lines += 1;
+            match params.cancellations {
+                Cancellations::Drop => {}
+                Cancellations::Net => {
+                    a.monetary += v;
+                    touch(s, period_slot(t), v, false);
+                }
+                Cancellations::Count => match cols.invoice {
+                    Some(inv) => {
+                        if s.cancel_invoices.last() != Some(&inv[r]) {
+                            s.cancel_invoices.push(inv[r]);
+                        }
+                    }
+                    None => a.cancellations += 1,
+                },
+            }
+            continue;
+        }
+        a.lines += 1;
+        a.monetary += v;
+        a.first = a.first.min(t);
+        a.last = a.last.max(t);
+        touch(s, period_slot(t), v, true);
+        match cols.invoice {
+            Some(inv) => {
+                if s.invoices.last() != Some(&inv[r]) {
+                    s.invoices.push(inv[r]);
+                }
+            }
+            None => a.frequency += 1,
+        }
+    }
+    if cols.invoice.is_some() {
+        a.frequency = distinct(&mut s.invoices);
+        a.cancellations += distinct(&mut s.cancel_invoices);
+    }
+    s.touched.sort_unstable();
+    for &slot in &s.touched {
+        cells.push(DemandCell {
+            customer: c,
+            period: p0 + slot as i64,
+            value: s.value[slot],
+            purchased: s.flags[slot] & 2 != 0,
+        });
+        s.value[slot] = 0.0;
+        s.flags[slot] = 0;
+    }
+    s.touched.clear();
+    a
+}
+
+/// Reduces invoice lines to per-customer aggregates.
+///
+/// Two paths give the same aggregates (sums up to rounding): the dense path (`super::dense`:
+/// row-chunk accumulators, invoice owners, a period x customer demand table) when the demand
+/// table is small and every invoice belongs to one customer, the sorted path otherwise.
+pub fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Partial> {
+    check_shapes(lines, params)?;
+    if let Some(p) = super::dense::partial(lines, params)? {
+        return Ok(p);
+    }
+    partial_sorted(lines, params)
+}
+
+fn check_shapes(lines: &Lines<'_>, params: &SummaryParams) -> Result<()> {
+    let n = lines.customer.len();
+    let k = params.n_customers;
+    if lines.time.len() != n || lines.amount.len() != n {
+        return Err(Error::invalid(
+            "transactions",
+            "customer, date and amount must have one entry per line",
+        ));
+    }
+    if lines.invoice.as_ref().is_some_and(|a| a.len() != n)
+        || lines.cancelled.as_ref().is_some_and(|a| a.len() != n)
+    {
+        return Err(Error::invalid(
+            "transactions",
+            "invoice and cancellation flags must have one entry per line",
+        ));
+    }
+    if params.ticks_per_day <= 0 {
+        return Err(Error::invalid("ticks_per_day", "must be positive"));
+    }
+    if n > u32::MAX as usize || k > u32::MAX as usize {
+        return Err(Error::invalid(
+            "transactions",
+            "more than 4,294,967,295 lines or customers",
+        ));
+    }
+    Ok(())
+}
+
+/// The sorted path of [`partial`]: rows grouped by customer with a stable counting sort, each
+/// customer reduced on its own (always applicable).
+pub fn partial_sorted(lines: &Lines<'_>, params: &SummaryParams) -> Result<Partial> {
+    check_shapes(lines, params)?;
+    let n = lines.customer.len();
+    let k = params.n_customers;
+    let _ = n;
+    let customer = slice(&lines.customer);
+    let time = slice(&lines.time);
+    let amount = slice(&lines.amount);
+    let invoice = lines.invoice.as_ref().map(slice);
+    let cancelled = lines.cancelled.as_ref().map(slice);
+    let cols = Columns {
+        time: &time,
+        amount: &amount,
+        invoice: invoice.as_deref(),
+        cancelled: cancelled.as_deref(),
+    };
+
+    // Counts per customer, checks, and the time range of the kept lines.
+    let mut start = vec![0u32; k + 1];
+    let (mut dropped, mut t_min, mut t_max) = (0u64, i64::MAX, i64::MIN);
+    for (r, &c) in customer.iter().enumerate() {
+        if c < 0 {
+            dropped += 1;
+            continue;
+        }
+        let cu = c as usize;
+        if cu >= k {
+            return Err(Error::invalid(
+                "customer",
+                format!("code {c} at line {r} is not below n_customers = {k}"),
+            ));
+        }
+        start[cu + 1] += 1;
+        let t = time[r];
+        if t == i64::MIN {
+            return Err(Error::invalid("date", format!("missing date at line {r}")));
+        }
+        if !amount[r].is_finite() {
+            return Err(Error::invalid(
+                "amount",
+                format!("missing or infinite value at line {r}"),
+            ));
+        }
+        if invoice.as_deref().is_some_and(|inv| inv[r] < 0) {
+            return Err(Error::invalid(
+                "invoice",
+                format!("missing invoice at line {r}"),
+            ));
+        }
+        t_min = t_min.min(t);
+        t_max = t_max.max(t);
+    }
+    for c in 0..k {
+        start[c + 1] += start[c];
+    }
+    // Stable scatter of row numbers: each customer's rows in their original order.
+    let mut next = start.clone();
+    let mut perm = vec![0u32; start[k] as usize];
+    for (r, &c) in customer.iter().enumerate() {
+        if c >= 0 {
+            let slot = &mut next[c as usize];
+            perm[*slot as usize] = r as u32;
+            *slot += 1;
+        }
+    }
+    let (p0, width) = if t_min <= t_max {
+        let p0 = params.period.of_day(floor_day(t_min, params.ticks_per_day));
+        let p1 = params.period.of_day(floor_day(t_max, params.ticks_per_day));
+        (p0, (p1 - p0 + 1) as usize)
+    } else {
+        (0, 0)
+    };
+
+    let blocks: Vec<(Vec<Agg>, Vec<DemandCell>)> = (0..k.div_ceil(CUSTOMER_BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let mut s = Scratch {
+                value: vec![0.0; width],
+                flags: vec![0; width],
+                touched: Vec::new(),
+                invoices: Vec::new(),
+                cancel_invoices: Vec::new(),
+            };
+            let mut cells = Vec::new();
+            let lo = b * CUSTOMER_BLOCK;
+            let hi = (lo + CUSTOMER_BLOCK).min(k);
+            let aggs = (lo..hi)
+                .map(|c| {
+                    let rows = &perm[start[c] as usize..start[c + 1] as usize];
+                    reduce_customer(c as u32, rows, &cols, params, p0, &mut s, &mut cells)
+                })
+                .collect();
+            (aggs, cells)
+        })
+        .collect();
+
+    let mut out = Partial {
+        n_customers: k,
+        lines: Vec::with_capacity(k),
+        frequency: Vec::with_capacity(k),
+        monetary: Vec::with_capacity(k),
+        first: Vec::with_capacity(k),
+        last: Vec::with_capacity(k),
+        cancellations: Vec::with_capacity(k),
+        cancelled_lines: Vec::with_capacity(k),
+        demand: Vec::new(),
+        dropped,
+    };
+    for (aggs, cells) in blocks {
+        for a in aggs {
+            out.lines.push(a.lines);
+            out.frequency.push(a.frequency);
+            out.monetary.push(a.monetary);
+            out.first.push(a.first);
+            out.last.push(a.last);
+            out.cancellations.push(a.cancellations);
+            out.cancelled_lines.push(a.cancelled_lines);
+        }
+        out.demand.extend(cells);
+    }
+    Ok(out)
+}
+
+/// Adds the aggregates of `b` (later rows) to those of `a`.
+pub fn merge(a: Partial, b: Partial) -> Result<Partial> {
+    if a.n_customers != b.n_customers {
+        return Err(Error::invalid(
+            "partials",
+            "aggregates of different customer codings cannot be merged",
+        ));
+    }
+    let add = |x: Vec<u64>, y: &[u64]| x.into_iter().zip(y).map(|(p, q)| p + q).collect();
+    let mut demand = Vec::with_capacity(a.demand.len() + b.demand.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.demand.len() || j < b.demand.len() {
+        let key = |c: &DemandCell| (c.customer, c.period);
+        match (a.demand.get(i), b.demand.get(j)) {
+            (Some(x), Some(y)) if key(x) == key(y) => {
+                demand.push(DemandCell {
+                    value: x.value + y.value,
+                    purchased: x.purchased || y.purchased,
+                    ..*x
+                });
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if key(x) < key(y) => {
+                demand.push(*x);
+                i += 1;
+            }
+            (Some(x), None) => {
+                demand.push(*x);
+                i += 1;
+            }
+            (_, Some(y)) => {
+                demand.push(*y);
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    Ok(Partial {
+        n_customers: a.n_customers,
+        lines: add(a.lines, &b.lines),
+        frequency: add(a.frequency, &b.frequency),
+        monetary: a
+            .monetary
+            .iter()
+            .zip(&b.monetary)
+            .map(|(p, q)| p + q)
+            .collect(),
+        first: a
+            .first
+            .iter()
+            .zip(&b.first)
+            .map(|(p, q)| *p.min(q))
+            .collect(),
+        last: a.last.iter().zip(&b.last).map(|(p, q)| *p.max(q)).collect(),
+        cancellations: add(a.cancellations, &b.cancellations),
+        cancelled_lines: add(a.cancelled_lines, &b.cancelled_lines),
+        demand,
+        dropped: a.dropped + b.dropped,
+    })
+}
+
+/// One row per customer with at least one purchase line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub customer: Vec<u32>,
+    pub first: Vec<i64>,
+    pub last: Vec<i64>,
+    pub recency_days: Vec<f64>,
+    pub tenure_days: Vec<f64>,
+    pub frequency: Vec<u64>,
+    pub lines: Vec<u64>,
+    pub monetary: Vec<f64>,
+    pub mean_order_value: Vec<f64>,
+    pub mean_interpurchase_days: Vec<f64>,
+    pub active_periods: Vec<u64>,
+    pub periods_observed: Vec<i64>,
+    pub demand_mean: Vec<f64>,
+    pub demand_sd: Vec<f64>,
+    pub cancellations: Vec<u64>,
+    /// Customers whose every line is a cancellation (not in the rows above).
+    pub cancelled_only: u64,
+    pub dropped: u64,
+    /// The reference time recency is measured to (ticks).
+    pub reference: i64,
+    /// The window of periods (first, last) demand is counted over.
+    pub window: (i64, i64),
+    /// Demand cells inside the window: row of the summary, period - window.0, value.
+    pub demand_row: Vec<u32>,
+    pub demand_period: Vec<u32>,
+    pub demand_value: Vec<f64>,
+}
+
+/// The parameters of [`finish`].
+#[derive(Debug, Clone, Copy)]
+pub struct FinishParams {
+    /// Recency is measured to this time (ticks); the window of periods ends with the period of
+    /// the tick before it. None: midnight after the day of the last purchase.
+    pub reference: Option<i64>,
+    pub ticks_per_day: i64,
+    pub period: Period,
+}
+
+/// The per-customer columns from (merged) aggregates.
+pub fn finish(p: &Partial, params: &FinishParams) -> Result<Summary> {
+    let tpd = params.ticks_per_day;
+    if tpd <= 0 {
+        return Err(Error::invalid("ticks_per_day", "must be positive"));
+    }
+    let buyers: Vec<usize> = (0..p.n_customers).filter(|&c| p.lines[c] > 0).collect();
+    if buyers.is_empty() {
+        return Err(Error::invalid(
+            "transactions",
+            "no purchase lines (every line lacks a customer id or is a cancellation)",
+        ));
+    }
+    let cancelled_only = (0..p.n_customers)
+        .filter(|&c| p.lines[c] == 0 && p.cancelled_lines[c] > 0)
+        .count() as u64;
+    let t_first = buyers.iter().map(|&c| p.first[c]).min().unwrap_or(0);
+    let t_last = buyers.iter().map(|&c| p.last[c]).max().unwrap_or(0);
+    let reference = params
+        .reference
+        .unwrap_or_else(|| (t_last.div_euclid(tpd) + 1).saturating_mul(tpd));
+    if reference <= t_last {
+        return Err(Error::invalid(
+            "reference_date",
+            "must be after the last purchase in the data",
+        ));
+    }
+    let period_of = |t: i64| params.period.of_day(t.div_euclid(tpd));
+    let (w0, w1) = (period_of(t_first), period_of(reference - 1));
+    let width = (w1 - w0 + 1) as f64;
+    let days = |ticks: i64| ticks as f64 / tpd as f64;
+
+    let mut row_of = vec![u32::MAX; p.n_customers];
+    for (i, &c) in buyers.iter().enumerate() {
+        row_of[c] = i as u32;
+    }
+    let m = buyers.len();
+    let mut active = vec![0u64; m];
+    let mut total = vec![0f64; m];
+    let (mut demand_row, mut demand_period, mut demand_value) = (vec![], vec![], vec![]);
+    for cell in &p.demand {
+        let row = row_of[cell.customer as usize];
+        if row == u32::MAX || cell.period < w0 || cell.period > w1 {
+            continue;
+        }
+        active[row as usize] += u64::from(cell.purchased);
+        total[row as usize] += cell.value;
+        demand_row.push(row);
+        demand_period.push((cell.period - w0) as u32);
+        demand_value.push(cell.value);
+    }
+    let mean: Vec<f64> = total.iter().map(|t| t / width).collect();
+    // Population variance over the window: the cells, plus the empty periods at zero.
+    let mut ss = vec![0f64; m];
+    let mut cells = vec![0u64; m];
+    for (&row, &v) in demand_row.iter().zip(&demand_value) {
+        let d = v - mean[row as usize];
+        ss[row as usize] += d * d;
+        cells[row as usize] += 1;
+    }
+    let sd: Vec<f64> = (0..m)
+        .map(|i| {
+            let empty = width - cells[i] as f64;
+            ((ss[i] + empty * mean[i] * mean[i]) / width).sqrt()
+        })
+        .collect();
+
+    let pick = |v: &Vec<u64>| buyers.iter().map(|&c| v[c]).collect::<Vec<_>>();
+    let frequency = pick(&p.frequency);
+    let monetary: Vec<f64> = buyers.iter().map(|&c| p.monetary[c]).collect();
+    let first: Vec<i64> = buyers.iter().map(|&c| p.first[c]).collect();
+    let last: Vec<i64> = buyers.iter().map(|&c| p.last[c]).collect();
+    let tenure: Vec<f64> = first.iter().zip(&last).map(|(f, l)| days(l - f)).collect();
+    Ok(Summary {
+        customer: buyers.iter().map(|&c| c as u32).collect(),
+        recency_days: last.iter().map(|&l| days(reference - l)).collect(),
+        mean_order_value: monetary
+            .iter()
+            .zip(&frequency)
+            .map(|(m, &f)| m / f as f64)
+            .collect(),
+        mean_interpurchase_days: tenure
+            .iter()
+            .zip(&frequency)
+            .map(|(t, &f)| if f > 1 { t / (f - 1) as f64 } else { f64::NAN })
+            .collect(),
+        periods_observed: first.iter().map(|&f| w1 - period_of(f) + 1).collect(),
+        tenure_days: tenure,
+        lines: pick(&p.lines),
+        cancellations: pick(&p.cancellations),
+        frequency,
+        monetary,
+        first,
+        last,
+        active_periods: active,
+        demand_mean: mean,
+        demand_sd: sd,
+        cancelled_only,
+        dropped: p.dropped,
+        reference,
+        window: (w0, w1),
+        demand_row,
+        demand_period,
+        demand_value,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array1;
+
+    const DAY: i64 = 86_400;
+
+    fn params(k: usize, cancellations: Cancellations) -> SummaryParams {
+        SummaryParams {
+            n_customers: k,
+            ticks_per_day: DAY,
+            period: Period::Month,
+            cancellations,
+        }
+    }
+
+    #[test]
+    fn small_log_by_hand() {
+        // Customer 0: invoices 0 and 1 (two lines in 0), a cancellation (invoice 2).
+        // Customer 1: one line. One line without a customer.
+        let customer = Array1::from(vec![0i64, 0, 1, 0, -1, 0]);
+        let day = |d: i64| d * DAY;
+        let time = Array1::from(vec![day(0), day(0), day(3), day(40), day(5), day(41)]);
+        let amount = Array1::from(vec![10.0, 5.0, 7.0, 20.0, 1.0, -5.0]);
+        let invoice = Array1::from(vec![0i64, 0, 3, 1, 4, 2]);
+        let lines = Lines {
+            customer: customer.view(),
+            time: time.view(),
+            amount: amount.view(),
+            invoice: Some(invoice.view()),
+            n_invoices: 5,
+            cancelled: None,
+        };
+        for mode in [
+            Cancellations::Drop,
+            Cancellations::Net,
+            Cancellations::Count,
+        ] {
+            let p = partial(&lines, &params(2, mode)).unwrap();
+            assert_eq!(p.dropped, 1);
+            assert_eq!(p.frequency, vec![2, 1]);
+            let s = finish(
+                &p,
+                &FinishParams {
+                    reference: Some(day(42)),
+                    ticks_per_day: DAY,
+                    period: Period::Month,
+                },
+            )
+            .unwrap();
+            let net = if mode == Cancellations::Net {
+                -5.0
+            } else {
+                0.0
+            };
+            assert_eq!(s.monetary, vec![35.0 + net, 7.0]);
+            assert_eq!(s.recency_days, vec![2.0, 39.0]);
+            assert_eq!(s.tenure_days, vec![40.0, 0.0]);
+            assert_eq!(s.mean_interpurchase_days[0], 40.0);
+            assert!(s.mean_interpurchase_days[1].is_nan());
+            assert_eq!(s.active_periods, vec![2, 1]);
+            assert_eq!(s.window.1 - s.window.0, 1);
+            assert_eq!(s.demand_mean[1], 3.5);
+            assert_eq!(s.demand_sd[1], 3.5);
+            let count = if mode == Cancellations::Count { 1 } else { 0 };
+            assert_eq!(s.cancellations, vec![count, 0]);
+        }
+    }
+
+    #[test]
+    fn merged_halves_equal_the_whole() {
+        let n = 5000;
+        let customer = Array1::from_iter((0..n).map(|i| ((i * 7919) % 97) as i64 - 1));
+        let time = Array1::from_iter((0..n).map(|i| ((i * 31) % 400) as i64 * DAY + 3600));
+        let amount = Array1::from_iter((0..n).map(|i| ((i * 13) % 50) as f64 - 5.0));
+        let invoice = Array1::from_iter((0..n).map(|i| (i / 3) as i64));
+        let whole = Lines {
+            customer: customer.view(),
+            time: time.view(),
+            amount: amount.view(),
+            invoice: Some(invoice.view()),
+            n_invoices: n / 3 + 1,
+            cancelled: None,
+        };
+        let cut = 2999; // an invoice boundary (lines 2997..2999 share invoice 999)
+        let part = |r: std::ops::Range<usize>| Lines {
+            customer: customer.slice(ndarray::s![r.clone()]),
+            time: time.slice(ndarray::s![r.clone()]),
+            amount: amount.slice(ndarray::s![r.clone()]),
+            invoice: Some(invoice.slice(ndarray::s![r])),
+            n_invoices: n / 3 + 1,
+            cancelled: None,
+        };
+        let pr = params(96, Cancellations::Net);
+        let all = partial(&whole, &pr).unwrap();
+        let merged = merge(
+            partial(&part(0..cut), &pr).unwrap(),
+            partial(&part(cut..n), &pr).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(all.lines, merged.lines);
+        assert_eq!(all.first, merged.first);
+        assert_eq!(all.dropped, merged.dropped);
+        assert_eq!(all.demand.len(), merged.demand.len());
+        for (a, b) in all.monetary.iter().zip(&merged.monetary) {
+            assert!((a - b).abs() < 1e-9);
+        }
+        let threads = |t| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(t)
+                .build()
+                .unwrap()
+                .install(|| partial(&whole, &pr).unwrap())
+        };
+        assert_eq!(threads(1), threads(3));
+    }
+
+    #[test]
+    fn bad_codes_are_errors() {
+        let customer = Array1::from(vec![0i64, 5]);
+        let time = Array1::from(vec![0i64, 0]);
+        let amount = Array1::from(vec![1.0, 1.0]);
+        let lines = Lines {
+            customer: customer.view(),
+            time: time.view(),
+            amount: amount.view(),
+            invoice: None,
+            n_invoices: 0,
+            cancelled: None,
+        };
+        assert!(partial(&lines, &params(2, Cancellations::Drop)).is_err());
+    }
+}
