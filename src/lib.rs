@@ -5,6 +5,7 @@ pub mod chaid;
 pub mod cluster;
 pub mod conjoint;
 pub mod error;
+pub mod factor;
 pub mod linalg;
 pub mod parallel;
 pub mod profile;
@@ -28,6 +29,11 @@ mod _core {
     #[pymodule_export]
     use crate::python::conjoint::{
         latent_class_fit, mnl_fit, mnl_stats, rating_fit, respondent_logliks, HbSampler,
+    };
+    #[pymodule_export]
+    use crate::python::factor::{
+        factor_bartlett, factor_correlation, factor_fit, factor_kmo, factor_score_weights,
+        BartlettResult, CorrelationPass, FactorFit, FitStats, KmoResult,
     };
     #[pymodule_export]
     use crate::python::profile::profile_stats;

@@ -3,6 +3,7 @@
 pub mod chaid;
 pub mod cluster;
 pub mod conjoint;
+pub mod factor;
 pub mod profile;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
