@@ -62,11 +62,7 @@ _OBLIMAX = (
     "rotate by oblimax"
 )
 XFAIL: dict[str, str] = {
-    **{
-        _id(c): _NO_DATA.format(c[0])
-        for c in CASES
-        if c[0] in ("test05", "test10")
-    },
+    **{_id(c): _NO_DATA.format(c[0]) for c in CASES if c[0] in ("test05", "test10")},
     "test15-principal-none-20": (
         "8 rows for 44 items: segmint refuses fewer rows than items (the issue asks for that "
         "error); psych factors the singular correlation matrix (communalities up to 2.1)"
@@ -338,13 +334,13 @@ def test_bad_input_is_named_and_nothing_is_mutated() -> None:
     X = _data("test03").iloc[:, :6].astype(float)
     before = X.copy()
     dup = X.assign(copy_of_info=X["info"])
-    with pytest.raises(InvalidInputError, match="'info'.*'copy_of_info'|singular"):
+    with pytest.raises(InvalidInputError, match=r"'info'.*'copy_of_info'|singular"):
         FactorAnalysis(2).fit(dup)
     with pytest.raises(InvalidInputError, match="degrees of freedom"):
         FactorAnalysis(4).fit(X)
-    with pytest.raises(InvalidInputError, match="'flat'.*constant"):
+    with pytest.raises(InvalidInputError, match=r"'flat'.*constant"):
         FactorAnalysis(2).fit(X.assign(flat=1.0))
-    with pytest.raises(InvalidInputError, match="'gone'.*missing"):
+    with pytest.raises(InvalidInputError, match=r"'gone'.*missing"):
         FactorAnalysis(2).fit(X.assign(gone=np.nan))
     with pytest.raises(InvalidInputError, match="rows"):
         FactorAnalysis(1).fit(X.iloc[:5])

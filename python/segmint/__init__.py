@@ -7,11 +7,12 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import conjoint, datasets
+from . import conjoint, datasets, factor
 from .chaid import CHAID
 from .cluster import KMeans, KMedoids, KPrototypes, Ward, gower_distances
 from .conjoint import ChoiceModel, MarketSimulator, RatingConjoint
 from .errors import InternalError, InvalidInputError, InvalidTypeError, SegmintError
+from .factor import FactorAnalysis, HeywoodWarning
 from .metrics import (
     calinski_harabasz_score,
     davies_bouldin_score,
@@ -30,6 +31,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "CHAID",
     "ChoiceModel",
+    "FactorAnalysis",
+    "HeywoodWarning",
     "InternalError",
     "InvalidInputError",
     "InvalidTypeError",
@@ -48,6 +51,7 @@ __all__ = [
     "conjoint",
     "datasets",
     "davies_bouldin_score",
+    "factor",
     "gower_distances",
     "migration",
     "profile",

@@ -653,9 +653,7 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
             b = _core.factor_bartlett(c.r, names=cols, n_obs=float(c.n_obs))
             self.bartlett_ = BartlettResult(float(b.chi2), int(b.df), float(b.p_value))
         heywood = [
-            cols[j]
-            for j in range(p)
-            if fit.communalities[j] >= 1.0 or fit.psi[j] <= 0.005 + 1e-9
+            cols[j] for j in range(p) if fit.communalities[j] >= 1.0 or fit.psi[j] <= 0.005 + 1e-9
         ]
         if heywood and self.method != "principal":
             warnings.warn(

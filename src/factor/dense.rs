@@ -10,7 +10,10 @@ use crate::error::{Error, Result};
 /// Eigenvalues (descending) and eigenvectors (columns) of a symmetric matrix.
 pub fn eigh_desc(a: ArrayView2<'_, f64>) -> Result<(Array1<f64>, Array2<f64>)> {
     if a.iter().any(|v| !v.is_finite()) {
-        return Err(Error::invalid("X", "the correlation matrix has non-finite entries"));
+        return Err(Error::invalid(
+            "X",
+            "the correlation matrix has non-finite entries",
+        ));
     }
     // Exact symmetry: average the triangles.
     let sym = (&a + &a.t()) * 0.5;
@@ -42,7 +45,10 @@ pub fn inverse(a: ArrayView2<'_, f64>) -> Option<Array2<f64>> {
     let n = a.nrows();
     let mut m = a.to_owned();
     let mut inv = Array2::<f64>::eye(n);
-    let scale = a.iter().fold(0.0f64, |s, v| s.max(v.abs())).max(f64::MIN_POSITIVE);
+    let scale = a
+        .iter()
+        .fold(0.0f64, |s, v| s.max(v.abs()))
+        .max(f64::MIN_POSITIVE);
     for c in 0..n {
         let (piv, best) = (c..n)
             .map(|r| (r, m[[r, c]].abs()))

@@ -140,7 +140,11 @@ pub fn minimize_box(
                 .map(|(a, b)| (a + t * b).clamp(lo, hi))
                 .collect();
             let (fnew, gnew) = fg(&xn)?;
-            let decrease: f64 = g.iter().zip(xn.iter().zip(&x)).map(|(gi, (a, b))| gi * (a - b)).sum();
+            let decrease: f64 = g
+                .iter()
+                .zip(xn.iter().zip(&x))
+                .map(|(gi, (a, b))| gi * (a - b))
+                .sum();
             if fnew.is_finite() && fnew <= f + 1e-4 * decrease {
                 accepted = Some((xn, fnew, gnew));
                 break;
@@ -191,7 +195,11 @@ fn norm(a: &[f64]) -> f64 {
 }
 
 /// Top-k eigenpairs of R − diag ψ as loadings V √max(λ, 0) (psych's `FAout.wls`).
-fn uls_loadings(r: ArrayView2<'_, f64>, psi: &[f64], k: usize) -> Result<(Array2<f64>, Array1<f64>)> {
+fn uls_loadings(
+    r: ArrayView2<'_, f64>,
+    psi: &[f64],
+    k: usize,
+) -> Result<(Array2<f64>, Array1<f64>)> {
     let mut s = r.to_owned();
     for (j, v) in psi.iter().enumerate() {
         s[[j, j]] -= v;
@@ -206,7 +214,11 @@ fn uls_loadings(r: ArrayView2<'_, f64>, psi: &[f64], k: usize) -> Result<(Array2
 
 /// ML loadings ψ^(1/2) V √max(e − 1, 0) of ψ^(−1/2) R ψ^(−1/2) (psych's `FAout`), and the
 /// eigenvalues e.
-fn ml_loadings(r: ArrayView2<'_, f64>, psi: &[f64], k: usize) -> Result<(Array2<f64>, Array1<f64>)> {
+fn ml_loadings(
+    r: ArrayView2<'_, f64>,
+    psi: &[f64],
+    k: usize,
+) -> Result<(Array2<f64>, Array1<f64>)> {
     let p = r.nrows();
     let sc: Vec<f64> = psi.iter().map(|v| 1.0 / v.sqrt()).collect();
     let sstar = Array2::from_shape_fn((p, p), |(i, j)| r[[i, j]] * sc[i] * sc[j]);

@@ -64,7 +64,10 @@ pub fn model_df(p: usize, k: usize) -> f64 {
 pub fn check_correlation(r: ArrayView2<'_, f64>, names: &[String], need_pd: bool) -> Result<()> {
     let p = r.nrows();
     if r.ncols() != p || p == 0 {
-        return Err(Error::invalid("X", "the correlation matrix must be square and non-empty"));
+        return Err(Error::invalid(
+            "X",
+            "the correlation matrix must be square and non-empty",
+        ));
     }
     for j in 0..p {
         if !r[[j, j]].is_finite() || (r[[j, j]] - 1.0).abs() > 1e-8 {
@@ -188,7 +191,11 @@ pub fn fit(r: ArrayView2<'_, f64>, names: &[String], params: &FaParams) -> Resul
     let ptp = pattern.t().dot(&pattern);
     let ev = phi.dot(&ptp);
     let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|&a, &b| ev[[b, b]].partial_cmp(&ev[[a, a]]).unwrap_or(std::cmp::Ordering::Equal));
+    order.sort_by(|&a, &b| {
+        ev[[b, b]]
+            .partial_cmp(&ev[[a, a]])
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     let loadings = Array2::from_shape_fn((p, k), |(i, c)| pattern[[i, order[c]]]);
     let rotation_matrix = Array2::from_shape_fn((k, k), |(i, c)| matrix[[i, order[c]]]);
     let phi = Array2::from_shape_fn((k, k), |(a, b)| phi[[order[a], order[b]]]);

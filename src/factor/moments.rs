@@ -339,7 +339,9 @@ mod tests {
     fn covariance_matches_two_pass() {
         for (n, p) in [(5, 1), (3000, 11), (2100, 17)] {
             let x = data(n, p);
-            let c = moments(x.view(), &default_shift(x.view())).unwrap().finish();
+            let c = moments(x.view(), &default_shift(x.view()))
+                .unwrap()
+                .finish();
             let want = naive(&x);
             for (a, b) in c.cov.iter().zip(want.iter()) {
                 assert!((a - b).abs() < 1e-10, "{a} {b}");
@@ -353,7 +355,9 @@ mod tests {
         for i in (0..2500).step_by(7) {
             x[[i, i % 6]] = f64::NAN;
         }
-        let c = moments(x.view(), &default_shift(x.view())).unwrap().finish();
+        let c = moments(x.view(), &default_shift(x.view()))
+            .unwrap()
+            .finish();
         for j in 0..6 {
             for k in 0..6 {
                 let rows: Vec<usize> = (0..2500)

@@ -202,7 +202,9 @@ fn gpa_oblq(a: &Array2<f64>, rot: Rotation, max_iter: usize) -> Result<Rotated> 
         let mut ttinv = tinv.clone();
         for _ in 0..=10 {
             let x = &t - &(&gp * al);
-            let v = x.map_axis(Axis(0), |c| 1.0 / c.iter().map(|z| z * z).sum::<f64>().sqrt());
+            let v = x.map_axis(Axis(0), |c| {
+                1.0 / c.iter().map(|z| z * z).sum::<f64>().sqrt()
+            });
             tt = &x * &v;
             ttinv = inv_or_err(&tt)?;
             l = a.dot(&ttinv.t());
@@ -236,13 +238,16 @@ pub fn varimax_stats(x: &Array2<f64>, normalize: bool) -> Result<Rotated> {
     } else {
         vec![1.0; p]
     };
-    let xn = Array2::from_shape_fn((p, k), |(i, j)| {
-        if sc[i] > 0.0 {
-            x[[i, j]] / sc[i]
-        } else {
-            0.0
-        }
-    });
+    let xn = Array2::from_shape_fn(
+        (p, k),
+        |(i, j)| {
+            if sc[i] > 0.0 {
+                x[[i, j]] / sc[i]
+            } else {
+                0.0
+            }
+        },
+    );
     let mut tt = Array2::<f64>::eye(k);
     let mut d = 0.0;
     let mut converged = false;
@@ -331,13 +336,16 @@ pub fn rotate(
     } else {
         vec![1.0; p]
     };
-    let an = Array2::from_shape_fn((p, k), |(i, j)| {
-        if h[i] > 0.0 {
-            a[[i, j]] / h[i]
-        } else {
-            0.0
-        }
-    });
+    let an = Array2::from_shape_fn(
+        (p, k),
+        |(i, j)| {
+            if h[i] > 0.0 {
+                a[[i, j]] / h[i]
+            } else {
+                0.0
+            }
+        },
+    );
     let mut out = match rot {
         Rotation::Promax { power } => promax(&an, power)?,
         r if r.is_oblique() => gpa_oblq(&an, r, max_iter)?,

@@ -6,9 +6,7 @@ use pyo3::prelude::*;
 
 use super::run;
 use crate::error::Error;
-use crate::factor::{
-    self, adequacy, moments, scores::ScoreMethod, FaParams, Method, Rotation,
-};
+use crate::factor::{self, adequacy, moments, scores::ScoreMethod, FaParams, Method, Rotation};
 
 type Matrix<'py> = Bound<'py, PyArray2<f64>>;
 type Vector<'py> = Bound<'py, PyArray1<f64>>;
@@ -100,7 +98,12 @@ fn parse_rotation(s: &str, gamma: f64, delta: f64, power: f64) -> Result<Rotatio
         "quartimin" => Rotation::Quartimin,
         "geomin" => Rotation::GeominQ { delta },
         "oblimax" => Rotation::Oblimax,
-        _ => return Err(Error::invalid("rotation", format!("unknown rotation {s:?}"))),
+        _ => {
+            return Err(Error::invalid(
+                "rotation",
+                format!("unknown rotation {s:?}"),
+            ))
+        }
     })
 }
 
@@ -336,7 +339,12 @@ pub fn factor_score_weights<'py>(
             "regression" => ScoreMethod::Regression,
             "bartlett" => ScoreMethod::Bartlett,
             "tenberge" => ScoreMethod::TenBerge,
-            _ => return Err(Error::invalid("scores", format!("unknown method {method:?}"))),
+            _ => {
+                return Err(Error::invalid(
+                    "scores",
+                    format!("unknown method {method:?}"),
+                ))
+            }
         };
         factor::scores::weights(
             r.as_standard_layout().view(),
