@@ -22,7 +22,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _core
-from ._frame.factor import Items, items
+from ._frame.factor import Items, check_variances, items
 from ._frame.table import quote
 from ._validation import check_int, n_threads, seed
 from .errors import InvalidInputError, InvalidTypeError
@@ -93,6 +93,8 @@ def _correlation(X: Any, missing: str, threads: int, *, what: str = "X") -> _Cor
             what,
         )
     cp = _core.factor_correlation(values, n_threads=threads)
+    count = np.asarray(cp.count)
+    check_variances(np.diag(np.asarray(cp.cov)), np.diag(count), data.columns, what)
     r = np.asarray(cp.cor)
     bad = np.argwhere(~np.isfinite(r))
     if len(bad):

@@ -67,6 +67,7 @@ pub fn minimize_box(
     let mut hist: Vec<(Vec<f64>, Vec<f64>, f64)> = Vec::new();
     let mut converged = false;
     let mut iters = 0;
+    let mut stalled = 0;
     let proj_grad = |x: &[f64], g: &[f64]| -> Vec<f64> {
         x.iter()
             .zip(g)
@@ -133,7 +134,9 @@ pub fn minimize_box(
         // Backtracking along the projected path.
         let mut t = 1.0;
         let mut accepted = None;
-        for _ in 0..60 {
+        // Rounding in f near the optimum: allow an "increase" of a few ulps of f.
+        let slack = 1e-14 * f.abs();
+        for _ in 0..40 {
             let xn: Vec<f64> = x
                 .iter()
                 .zip(&d)
@@ -145,7 +148,7 @@ pub fn minimize_box(
                 .zip(xn.iter().zip(&x))
                 .map(|(gi, (a, b))| gi * (a - b))
                 .sum();
-            if fnew.is_finite() && fnew <= f + 1e-4 * decrease {
+            if fnew.is_finite() && fnew <= f + 1e-4 * decrease + slack {
                 accepted = Some((xn, fnew, gnew));
                 break;
             }
@@ -169,10 +172,16 @@ pub fn minimize_box(
             .iter()
             .zip(&xn)
             .all(|(a, b)| (a - b).abs() <= 1e-15 * a.abs().max(1.0));
+        // Three steps in a row that change f by rounding only: as good as it gets.
+        stalled = if (f - fnew).abs() <= 1e-14 * f.abs() {
+            stalled + 1
+        } else {
+            0
+        };
         x = xn;
         f = fnew;
         g = gnew;
-        if small_step {
+        if small_step || stalled >= 3 {
             let pg = proj_grad(&x, &g);
             converged = pg.iter().fold(0.0f64, |m, v| m.max(v.abs())) < gtol.sqrt();
             break;

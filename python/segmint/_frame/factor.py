@@ -16,7 +16,7 @@ from .table import _array_to_float, _numeric_column, quote, to_pandas
 
 @dataclass(frozen=True)
 class Items:
-    values: np.ndarray  # (n, p) float64, C-contiguous, NaN = missing (a fresh copy)
+    values: np.ndarray  # (n, p) float64, C-contiguous, NaN = missing; read only by Rust
     index: pd.Index
     columns: list[str]
     is_frame: bool
@@ -24,7 +24,7 @@ class Items:
 
 def items(X: Any, *, what: str = "X") -> Items:
     """The numeric items of `X` (a data frame or a 2-D array) with NaN for missing values.
-    Infinite values are an error; the caller's data are copied, never modified."""
+    Infinite values are an error (naming the column); the caller's data are never modified."""
     frame = to_pandas(X, what=what)
     if frame is not None:
         n, p = frame.shape
@@ -35,28 +35,37 @@ def items(X: Any, *, what: str = "X") -> Items:
         columns = [str(c) for c in frame.columns]
         is_frame = True
     else:
-        values = np.array(_array_to_float(X, what), dtype=np.float64, order="C", copy=True)
+        # Rust only reads the block: a C-contiguous float64 array is used as is (no copy).
+        values = np.ascontiguousarray(_array_to_float(X, what))
         n, p = values.shape
         index = pd.RangeIndex(n)
         columns = [f"x{j}" for j in range(p)]
         is_frame = False
     if n == 0 or p == 0:
         raise InvalidInputError(f"{what}: empty table (shape=({n}, {p}))", what)
-    if np.isinf(values).any():
-        bad = [columns[j] for j in np.flatnonzero(np.isinf(values).any(axis=0))]
-        raise InvalidInputError(f"{what}: infinite values in columns {quote(bad)}", bad[0])
-    missing = np.isnan(values)
-    empty = [columns[j] for j in np.flatnonzero(missing.all(axis=0))]
+    # One pass: a column's sum is finite iff it has no NaN and no infinite value.
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = values.sum(axis=0)
+    for j in np.flatnonzero(~np.isfinite(sums)):
+        if np.isinf(values[:, j]).any():
+            raise InvalidInputError(
+                f"{what}: infinite values in column {columns[j]!r}", columns[j]
+            )
+    return Items(values=values, index=index, columns=columns, is_frame=is_frame)
+
+
+def check_variances(
+    variances: np.ndarray, counts: np.ndarray, columns: list[str], what: str
+) -> None:
+    """Names the entirely missing and the constant columns (from the correlation pass)."""
+    empty = [columns[j] for j in np.flatnonzero(counts == 0)]
     if empty:
         raise InvalidInputError(
             f"{what}: columns {quote(empty)} are entirely missing; drop them", empty[0]
         )
-    with np.errstate(invalid="ignore"):
-        spread = np.nanmax(values, axis=0) - np.nanmin(values, axis=0)
-    constant = [columns[j] for j in np.flatnonzero(spread == 0)]
+    constant = [columns[j] for j in np.flatnonzero(~(variances > 0))]
     if constant:
         raise InvalidInputError(
             f"{what}: columns {quote(constant)} are constant (no variance); drop them",
             constant[0],
         )
-    return Items(values=values, index=index, columns=columns, is_frame=is_frame)
