@@ -342,6 +342,8 @@ def test_bad_input_is_named_and_nothing_is_mutated() -> None:
         FactorAnalysis(2).fit(X.assign(flat=1.0))
     with pytest.raises(InvalidInputError, match=r"'gone'.*missing"):
         FactorAnalysis(2).fit(X.assign(gone=np.nan))
+    with pytest.raises(InvalidInputError, match=r"infinite.*'big'"):
+        FactorAnalysis(2).fit(X.assign(big=np.inf))
     with pytest.raises(InvalidInputError, match="rows"):
         FactorAnalysis(1).fit(X.iloc[:5])
     pd.testing.assert_frame_equal(X, before)

@@ -46,10 +46,10 @@ def items(X: Any, *, what: str = "X") -> Items:
     # One pass: a column's sum is finite iff it has no NaN and no infinite value.
     with np.errstate(over="ignore", invalid="ignore"):
         sums = values.sum(axis=0)
-    for j in np.flatnonzero(~np.isfinite(sums)):
-        if np.isinf(values[:, j]).any():
+    for col in np.flatnonzero(~np.isfinite(sums)).tolist():
+        if np.isinf(values[:, col]).any():
             raise InvalidInputError(
-                f"{what}: infinite values in column {columns[j]!r}", columns[j]
+                f"{what}: infinite values in column {columns[col]!r}", columns[col]
             )
     return Items(values=values, index=index, columns=columns, is_frame=is_frame)
 
