@@ -394,9 +394,11 @@ def factor_fit(
     power: float = 4.0,
     n_threads: int = 0,
 ) -> FactorFit: ...
-def factor_kmo(r: npt.NDArray[np.float64], *, names: list[str]) -> KmoResult: ...
+def factor_kmo(
+    r: npt.NDArray[np.float64], *, names: list[str], n_threads: int = 0
+) -> KmoResult: ...
 def factor_bartlett(
-    r: npt.NDArray[np.float64], *, names: list[str], n_obs: float
+    r: npt.NDArray[np.float64], *, names: list[str], n_obs: float, n_threads: int = 0
 ) -> BartlettResult: ...
 def factor_score_weights(
     r: npt.NDArray[np.float64],
@@ -404,4 +406,5 @@ def factor_score_weights(
     phi: npt.NDArray[np.float64],
     *,
     method: str,
+    n_threads: int = 0,
 ) -> npt.NDArray[np.float64]: ...

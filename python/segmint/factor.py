@@ -175,8 +175,9 @@ def kmo(X: Any, *, missing: str = "pairwise", n_jobs: int | None = None) -> KMOR
     >>> round(kmo(X).overall, 2)
     0.8
     """
-    c = _correlation(X, missing, n_threads(n_jobs))
-    res = _core.factor_kmo(c.r, names=c.data.columns)
+    threads = n_threads(n_jobs)
+    c = _correlation(X, missing, threads)
+    res = _core.factor_kmo(c.r, names=c.data.columns, n_threads=threads)
     return KMOResult(
         float(res.overall), pd.Series(np.asarray(res.per_item), index=c.data.columns, name="MSA")
     )
@@ -222,8 +223,9 @@ def bartlett_sphericity(
     >>> bartlett_sphericity(X).df
     3
     """
-    c = _correlation(X, missing, n_threads(n_jobs))
-    res = _core.factor_bartlett(c.r, names=c.data.columns, n_obs=float(c.n_obs))
+    threads = n_threads(n_jobs)
+    c = _correlation(X, missing, threads)
+    res = _core.factor_bartlett(c.r, names=c.data.columns, n_obs=float(c.n_obs), n_threads=threads)
     return BartlettResult(float(res.chi2), int(res.df), float(res.p_value))
 
 
@@ -649,10 +651,10 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
         )
         if self.method != "principal":
             self.kmo_ = KMOResult(
-                float((km := _core.factor_kmo(c.r, names=cols)).overall),
+                float((km := _core.factor_kmo(c.r, names=cols, n_threads=threads)).overall),
                 pd.Series(np.asarray(km.per_item), index=cols, name="MSA"),
             )
-            b = _core.factor_bartlett(c.r, names=cols, n_obs=float(c.n_obs))
+            b = _core.factor_bartlett(c.r, names=cols, n_obs=float(c.n_obs), n_threads=threads)
             self.bartlett_ = BartlettResult(float(b.chi2), int(b.df), float(b.p_value))
         heywood = [
             cols[j] for j in range(p) if fit.communalities[j] >= 1.0 or fit.psi[j] <= 0.005 + 1e-9
@@ -666,7 +668,9 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
                 stacklevel=2,
             )
         self.weights_ = _frame(
-            _core.factor_score_weights(c.r, P, Phi, method=self.scores), cols, names
+            _core.factor_score_weights(c.r, P, Phi, method=self.scores, n_threads=threads),
+            cols,
+            names,
         )
         self._mean = c.mean
         self._sd = np.sqrt(np.diag(c.cov))

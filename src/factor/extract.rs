@@ -51,9 +51,12 @@ pub fn smc(r: ArrayView2<'_, f64>) -> Result<Array1<f64>> {
 }
 
 /// Minimises `fg` (value and gradient) over the box [lo, hi]ⁿ: projected L-BFGS with an Armijo
-/// search along the projected path. Returns (x, f, iterations, converged).
+/// search along the projected path. `h0(x)` is a diagonal approximation of the inverse Hessian
+/// for the first step (before any curvature pair is known). Returns (x, f, iterations,
+/// converged).
 pub fn minimize_box(
     mut fg: impl FnMut(&[f64]) -> Result<(f64, Vec<f64>)>,
+    h0: impl Fn(&[f64]) -> Vec<f64>,
     x0: &[f64],
     lo: f64,
     hi: f64,
@@ -110,8 +113,11 @@ pub fn minimize_box(
                 }
             }
         } else {
-            let scale = 0.1 / pgmax.max(1e-300);
-            q.iter_mut().for_each(|v| *v *= scale.min(1.0));
+            // No curvature yet: the method's diagonal scaling (for minres and ml this makes the
+            // first step the principal-axis update of ψ).
+            for (v, h) in q.iter_mut().zip(h0(&x)) {
+                *v *= h;
+            }
         }
         for (i, (sv, yv, rho)) in hist.iter().enumerate() {
             let b = rho * dotm(yv, &q, &free);
@@ -258,11 +264,12 @@ pub fn minres(r: ArrayView2<'_, f64>, k: usize, max_iter: usize) -> Result<Extra
             let g = diag_residual(r, &l, psi).iter().map(|v| 2.0 * v).collect();
             Ok((f, g))
         },
+        |x| vec![0.5; x.len()],
         &start,
         PSI_LOWER,
         1.0,
         max_iter,
-        1e-10,
+        1e-9,
     )?;
     let (loadings, _) = uls_loadings(r, &psi, k)?;
     Ok(Extraction {
@@ -309,11 +316,12 @@ pub fn ml(r: ArrayView2<'_, f64>, k: usize, max_iter: usize) -> Result<Extractio
                 .collect();
             Ok((f, g))
         },
+        |x| x.iter().map(|v| v * v).collect(),
         &start,
         PSI_LOWER,
         1.0,
         max_iter,
-        1e-10,
+        1e-9,
     )?;
     let (loadings, _) = ml_loadings(r, &psi, k)?;
     Ok(Extraction {

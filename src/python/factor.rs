@@ -273,14 +273,15 @@ impl KmoResult {
 }
 
 #[pyfunction]
-#[pyo3(signature = (r, *, names))]
+#[pyo3(signature = (r, *, names, n_threads=0))]
 pub fn factor_kmo<'py>(
     py: Python<'py>,
     r: PyReadonlyArray2<'py, f64>,
     names: Vec<String>,
+    n_threads: usize,
 ) -> PyResult<KmoResult> {
     let r = r.as_array();
-    run(py, 1, || {
+    run(py, n_threads, || {
         let r = r.as_standard_layout();
         factor::check_correlation(r.view(), &names, true)?;
         let k = adequacy::kmo(r.view())?;
@@ -302,15 +303,16 @@ pub struct BartlettResult {
 }
 
 #[pyfunction]
-#[pyo3(signature = (r, *, names, n_obs))]
+#[pyo3(signature = (r, *, names, n_obs, n_threads=0))]
 pub fn factor_bartlett<'py>(
     py: Python<'py>,
     r: PyReadonlyArray2<'py, f64>,
     names: Vec<String>,
     n_obs: f64,
+    n_threads: usize,
 ) -> PyResult<BartlettResult> {
     let r = r.as_array();
-    run(py, 1, || {
+    run(py, n_threads, || {
         let r = r.as_standard_layout();
         factor::check_correlation(r.view(), &names, true)?;
         let b = adequacy::bartlett(r.view(), n_obs)?;
@@ -324,17 +326,18 @@ pub fn factor_bartlett<'py>(
 
 /// Factor score weights: scores = standardised data @ weights.
 #[pyfunction]
-#[pyo3(signature = (r, pattern, phi, *, method))]
+#[pyo3(signature = (r, pattern, phi, *, method, n_threads=0))]
 pub fn factor_score_weights<'py>(
     py: Python<'py>,
     r: PyReadonlyArray2<'py, f64>,
     pattern: PyReadonlyArray2<'py, f64>,
     phi: PyReadonlyArray2<'py, f64>,
     method: &str,
+    n_threads: usize,
 ) -> PyResult<Matrix<'py>> {
     let (r, pattern, phi) = (r.as_array(), pattern.as_array(), phi.as_array());
     let method = method.to_string();
-    let w = run(py, 1, || {
+    let w = run(py, n_threads, || {
         let m = match method.as_str() {
             "regression" => ScoreMethod::Regression,
             "bartlett" => ScoreMethod::Bartlett,

@@ -28,9 +28,13 @@ def items(X: Any, *, what: str = "X") -> Items:
     frame = to_pandas(X, what=what)
     if frame is not None:
         n, p = frame.shape
-        values = np.empty((n, p), dtype=np.float64)
-        for j, name in enumerate(frame.columns):
-            values[:, j] = _numeric_column(frame.iloc[:, j], name, what)
+        if all(isinstance(d, np.dtype) and d.kind in "fiub" for d in frame.dtypes):
+            # All plain numpy numbers: one conversion (a fresh C-contiguous copy).
+            values = np.ascontiguousarray(frame.to_numpy(dtype=np.float64))
+        else:
+            values = np.empty((n, p), dtype=np.float64)
+            for j, name in enumerate(frame.columns):
+                values[:, j] = _numeric_column(frame.iloc[:, j], name, what)
         index = frame.index
         columns = [str(c) for c in frame.columns]
         is_frame = True
