@@ -361,6 +361,12 @@ class FactorFit:
     def objective(self) -> float: ...
     @property
     def fit_stats(self) -> FitStats | None: ...
+    @property
+    def kmo(self) -> KmoResult | None: ...
+    @property
+    def bartlett(self) -> BartlettResult | None: ...
+    @property
+    def weights(self) -> npt.NDArray[np.float64]: ...
 
 @final
 class KmoResult:
@@ -389,6 +395,7 @@ def factor_fit(
     kaiser_normalize: bool,
     max_iter: int,
     n_obs: float,
+    scores: str = "regression",
     gamma: float = 0.0,
     delta: float = 0.01,
     power: float = 4.0,

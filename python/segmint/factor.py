@@ -605,6 +605,7 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
             kaiser_normalize=bool(self.kaiser_normalize),
             max_iter=int(self.max_iter),
             n_obs=float(c.n_obs),
+            scores=self.scores,
             n_threads=threads,
         )
         names = [f"{_PREFIX[self.method]}{i + 1}" for i in range(k)]
@@ -649,12 +650,11 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
                 "bic": stats.bic,
             }
         )
-        if self.method != "principal":
+        km, b = fit.kmo, fit.bartlett
+        if km is not None and b is not None:
             self.kmo_ = KMOResult(
-                float((km := _core.factor_kmo(c.r, names=cols, n_threads=threads)).overall),
-                pd.Series(np.asarray(km.per_item), index=cols, name="MSA"),
+                float(km.overall), pd.Series(np.asarray(km.per_item), index=cols, name="MSA")
             )
-            b = _core.factor_bartlett(c.r, names=cols, n_obs=float(c.n_obs), n_threads=threads)
             self.bartlett_ = BartlettResult(float(b.chi2), int(b.df), float(b.p_value))
         heywood = [
             cols[j] for j in range(p) if fit.communalities[j] >= 1.0 or fit.psi[j] <= 0.005 + 1e-9
@@ -667,11 +667,7 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
                 HeywoodWarning,
                 stacklevel=2,
             )
-        self.weights_ = _frame(
-            _core.factor_score_weights(c.r, P, Phi, method=self.scores, n_threads=threads),
-            cols,
-            names,
-        )
+        self.weights_ = _frame(fit.weights, cols, names)
         self._mean = c.mean
         self._sd = np.sqrt(np.diag(c.cov))
         return self

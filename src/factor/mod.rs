@@ -28,6 +28,7 @@ pub struct FaParams {
     pub max_iter: usize,
     /// Number of observations (for the fit statistics); 0 = unknown.
     pub n_obs: f64,
+    pub scores: scores::ScoreMethod,
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +52,11 @@ pub struct FaResult {
     pub rotation_converged: bool,
     pub objective: f64,
     pub fit: Option<adequacy::FitStats>,
+    /// KMO and Bartlett's test of R (factor methods; Bartlett needs n_obs).
+    pub kmo: Option<adequacy::Kmo>,
+    pub bartlett: Option<adequacy::Bartlett>,
+    /// Score weights for `FaParams::scores`.
+    pub weights: Array2<f64>,
 }
 
 /// Degrees of freedom of a k-factor model for p items: ((p − k)² − p − k) / 2.
@@ -216,7 +222,23 @@ pub fn fit(r: ArrayView2<'_, f64>, names: &[String], params: &FaParams) -> Resul
     } else {
         None
     };
+    let (kmo, bartlett) = if factor_method {
+        (
+            Some(adequacy::kmo(r)?),
+            if params.n_obs > 0.0 {
+                Some(adequacy::bartlett(r, params.n_obs)?)
+            } else {
+                None
+            },
+        )
+    } else {
+        (None, None)
+    };
+    let weights = scores::weights(r, loadings.view(), phi.view(), params.scores)?;
     Ok(FaResult {
+        kmo,
+        bartlett,
+        weights,
         loadings,
         unrotated,
         structure,

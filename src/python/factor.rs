@@ -176,6 +176,37 @@ impl FactorFit {
     fn fit_stats(&self) -> Option<FitStats> {
         self.inner.fit.map(|f| FitStats { inner: f })
     }
+    /// KMO of R (None for principal components).
+    #[getter]
+    fn kmo(&self) -> Option<KmoResult> {
+        self.inner.kmo.as_ref().map(|k| KmoResult {
+            overall: k.overall,
+            per_item: k.per_item.clone(),
+        })
+    }
+    /// Bartlett's test of sphericity (None for principal components or without n_obs).
+    #[getter]
+    fn bartlett(&self) -> Option<BartlettResult> {
+        self.inner.bartlett.map(|b| BartlettResult {
+            chi2: b.chi2,
+            df: b.df,
+            p_value: b.p_value,
+        })
+    }
+    /// Score weights for the requested method.
+    #[getter]
+    fn weights<'py>(&self, py: Python<'py>) -> Matrix<'py> {
+        mat(py, &self.inner.weights)
+    }
+}
+
+fn parse_scores(s: &str) -> Result<ScoreMethod, Error> {
+    Ok(match s {
+        "regression" => ScoreMethod::Regression,
+        "bartlett" => ScoreMethod::Bartlett,
+        "tenberge" => ScoreMethod::TenBerge,
+        _ => return Err(Error::invalid("scores", format!("unknown method {s:?}"))),
+    })
 }
 
 #[pyclass(frozen, module = "segmint._core")]
@@ -217,7 +248,7 @@ impl FitStats {
 
 /// Factor analysis of the correlation matrix `r` (items named by `names`).
 #[pyfunction]
-#[pyo3(signature = (r, *, names, n_factors, method, rotation, kaiser_normalize, max_iter, n_obs, gamma=0.0, delta=0.01, power=4.0, n_threads=0))]
+#[pyo3(signature = (r, *, names, n_factors, method, rotation, kaiser_normalize, max_iter, n_obs, scores="regression", gamma=0.0, delta=0.01, power=4.0, n_threads=0))]
 #[allow(clippy::too_many_arguments)]
 pub fn factor_fit<'py>(
     py: Python<'py>,
@@ -229,6 +260,7 @@ pub fn factor_fit<'py>(
     kaiser_normalize: bool,
     max_iter: usize,
     n_obs: f64,
+    scores: &str,
     gamma: f64,
     delta: f64,
     power: f64,
@@ -237,6 +269,7 @@ pub fn factor_fit<'py>(
     let r = r.as_array();
     let method = method.to_string();
     let rotation = rotation.to_string();
+    let scores = scores.to_string();
     run(py, n_threads, || {
         let params = FaParams {
             n_factors,
@@ -245,6 +278,7 @@ pub fn factor_fit<'py>(
             kaiser_normalize,
             max_iter,
             n_obs,
+            scores: parse_scores(&scores)?,
         };
         let r = r.as_standard_layout();
         Ok(FactorFit {
