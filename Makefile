@@ -5,7 +5,7 @@ MATURIN   := VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin
 # cargo test / clippy use their own target dir so they and maturin do not rebuild each other.
 TEST_TARGET := CARGO_TARGET_DIR=target/test
 
-.PHONY: demo test rust-test lint py-test bench install install-release clean chromium
+.PHONY: demo test rust-test lint py-test bench bench-factor install install-release clean chromium
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -51,6 +51,16 @@ bench: install-release
 	$(PY) -m pip install --quiet scikit-learn scipy kmodes gower kmedoids fastcluster CHAID xlogit polars pyarrow
 	$(PY) benchmarks/kmeans.py
 	for b in metrics profile ward kmedoids kprototypes chaid conjoint hb latent_class conversion discriminant onedim; do $(PY) benchmarks/$$b.py --quick; done
+	$(MAKE) bench-factor BENCH_ARGS=--quick
+
+# Factor analysis vs factor_analyzer 0.5.1, which needs scikit-learn < 1.8: its own environment
+# with segmint's release build in it (see benchmarks/factor.py).
+BENCH_VENV := .bench-venv
+bench-factor:
+	test -x $(BENCH_VENV)/bin/python || python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet factor_analyzer==0.5.1 "scikit-learn<1.8" "maturin>=1.9.4,<2"
+	VIRTUAL_ENV=$(abspath $(BENCH_VENV)) $(BENCH_VENV)/bin/maturin develop --release --quiet
+	$(BENCH_VENV)/bin/python benchmarks/factor.py $(BENCH_ARGS)
 
 clean:
 	rm -rf target $(VENV)

@@ -20,6 +20,7 @@ pub mod cluster;
 pub mod conjoint;
 pub mod discriminant;
 pub mod error;
+pub mod factor;
 pub mod linalg;
 pub mod onedim;
 pub mod parallel;
@@ -51,6 +52,11 @@ mod _core {
     };
     #[pymodule_export]
     use crate::python::discriminant::{discriminant_fit, discriminant_proba, DiscriminantFit};
+    #[pymodule_export]
+    use crate::python::factor::{
+        factor_bartlett, factor_correlation, factor_fit, factor_kmo, factor_score_weights,
+        BartlettResult, CorrelationPass, FactorFit, FitStats, KmoResult,
+    };
     #[pymodule_export]
     use crate::python::onedim::{customer_summary, dense_codes, CustomerSummary, DenseCodes};
     #[pymodule_export]

@@ -7,13 +7,14 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import conjoint, datasets, onedim
+from . import conjoint, datasets, factor, onedim
 from .chaid import CHAID
 from .cluster import KMeans, KMedoids, KPrototypes, Ward, gower_distances
 from .conjoint import ChoiceModel, MarketSimulator, RatingConjoint
 from .criteria import Criteria
 from .discriminant import DiscriminantAnalysis
 from .errors import InternalError, InvalidInputError, InvalidTypeError, SegmintError
+from .factor import FactorAnalysis, HeywoodWarning
 from .market import MarketMap, MarketMapDisplay, market_map
 from .metrics import (
     calinski_harabasz_score,
@@ -48,6 +49,8 @@ __all__ = [
     "ChoiceModel",
     "Criteria",
     "DiscriminantAnalysis",
+    "FactorAnalysis",
+    "HeywoodWarning",
     "InternalError",
     "InvalidInputError",
     "InvalidTypeError",
@@ -73,6 +76,7 @@ __all__ = [
     "customer_summary",
     "datasets",
     "davies_bouldin_score",
+    "factor",
     "frequency_classes",
     "gower_distances",
     "market_map",
