@@ -9,12 +9,13 @@ from importlib.metadata import PackageNotFoundError, version
 
 from . import conjoint, datasets, factor, onedim
 from .chaid import CHAID
-from .cluster import KMeans, KMedoids, KPrototypes, Ward, gower_distances
+from .cluster import KMeans, KMedoids, KPrototypes, Ward
 from .conjoint import ChoiceModel, MarketSimulator, RatingConjoint
 from .criteria import Criteria
 from .discriminant import DiscriminantAnalysis
 from .errors import InternalError, InvalidInputError, InvalidTypeError, SegmintError
 from .factor import FactorAnalysis, HeywoodWarning
+from .gower import gower_distances
 from .market import MarketMap, MarketMapDisplay, market_map
 from .metrics import (
     calinski_harabasz_score,

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import html
 import math
-import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 import numpy as np
@@ -23,6 +21,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core, _frame, _validation
+from ._chaid_tree import Condition, TreeArrays, class_array, fmt_num, py_value
 from .errors import InvalidInputError
 
 _TESTS = ("pearson", "likelihood_ratio")
@@ -30,152 +29,6 @@ _MERGING = {0: "nominal", 1: "ordinal", 2: "floating"}
 
 
 _ALPHA = _validation.Interval(0.0, 1.0, closed="neither")
-
-
-def _py(v: Any) -> Any:
-    return v.item() if isinstance(v, np.generic) else v
-
-
-def _fmt_num(v: float) -> str:
-    return f"{v:.10g}"
-
-
-class _Condition:
-    """The branch leading to a node: which values of its parent's split variable it takes."""
-
-    def __init__(
-        self,
-        column: str,
-        continuous: bool,
-        labels: list[Any],
-        others: list[Any],
-        low: float,
-        high: float,
-        missing: bool,
-        default: bool,
-        seen: list[Any] | None = None,
-        missing_seen: bool = False,
-    ) -> None:
-        self.column = column
-        self.continuous = continuous
-        self.labels = labels  # categorical: the known labels of this branch
-        self.others = others  # categorical: labels of the sibling branches
-        self.low, self.high = low, high  # continuous: (low, high]
-        self.missing = missing  # missing values take this branch
-        self.default = default  # unseen categories take this branch
-        self.seen = labels if seen is None else seen  # labels present in the parent node
-        self.missing_seen = missing_seen  # missing values were present in the parent node
-
-    def text(self) -> str:
-        """For people: the categories (or range) observed in the parent node."""
-        c = self.column
-        if self.continuous:
-            if not self.labels:
-                return f"{c} is missing"
-            if self.low == -math.inf and self.high == math.inf:
-                s = f"{c} any value"
-            elif self.low == -math.inf:
-                s = f"{c} <= {_fmt_num(self.high)}"
-            elif self.high == math.inf:
-                s = f"{c} > {_fmt_num(self.low)}"
-            else:
-                s = f"{_fmt_num(self.low)} < {c} <= {_fmt_num(self.high)}"
-        else:
-            if not self.seen:
-                return f"{c} is missing" if self.missing_seen else f"{c} is other"
-            s = f"{c} in {{{', '.join(str(_py(v)) for v in self.seen)}}}"
-        if self.missing and self.missing_seen:
-            s += " or missing"
-        return s
-
-    def pandas(self) -> str:
-        c = f"`{self.column}`"
-        nan = f"{c} != {c}"
-        if self.continuous:
-            parts = []
-            if self.low > -math.inf:
-                parts.append(f"{c} > {self.low!r}")
-            if self.high < math.inf:
-                parts.append(f"{c} <= {self.high!r}")
-            if self.low == -math.inf and self.high == math.inf:
-                parts.append(f"{c} == {c}")
-            expr = " and ".join(parts)
-            return f"({expr} or {nan})" if self.missing else f"({expr})"
-        if self.default:
-            expr = f"{c} not in {[_py(v) for v in self.others]!r}"
-            return f"({expr})" if self.missing else f"({expr} and {c} == {c})"
-        expr = f"{c} in {[_py(v) for v in self.labels]!r}"
-        return f"({expr} or {nan})" if self.missing else f"({expr})"
-
-    def sql(self) -> str:
-        c = '"' + self.column.replace('"', '""') + '"'
-
-        def lit(v: Any) -> str:
-            v = _py(v)
-            if isinstance(v, bool):
-                return "TRUE" if v else "FALSE"
-            if isinstance(v, numbers.Number):
-                return repr(v)
-            return "'" + str(v).replace("'", "''") + "'"
-
-        if self.continuous:
-            parts = []
-            if self.low > -math.inf:
-                parts.append(f"{c} > {lit(self.low)}")
-            if self.high < math.inf:
-                parts.append(f"{c} <= {lit(self.high)}")
-            if not parts:
-                parts.append(f"{c} IS NOT NULL")
-            expr = " AND ".join(parts)
-        elif self.default:
-            expr = (
-                f"{c} NOT IN ({', '.join(lit(v) for v in self.others)})"
-                if self.others
-                else f"{c} IS NOT NULL"
-            )
-        else:
-            expr = f"{c} IN ({', '.join(lit(v) for v in self.labels)})"
-        return f"({expr} OR {c} IS NULL)" if self.missing else f"({expr})"
-
-
-def _class_array(classes: Sequence[Any]) -> np.ndarray:
-    """The classes as a 1-D array: numeric classes keep their dtype (as scikit-learn does), so
-    that `predict` returns numbers as numbers; anything else as objects."""
-    arr = np.asarray(list(classes))
-    if arr.ndim != 1 or arr.dtype.kind not in "biuf":
-        arr = np.empty(len(classes), dtype=object)
-        arr[:] = list(classes)
-    return arr
-
-
-@dataclass(frozen=True)
-class _TreeArrays:
-    """A fitted tree as flat per-node arrays (from `_core.ChaidTree`)."""
-
-    parent: np.ndarray  # parent node (-1 at the root)
-    depth: np.ndarray  # depth of each node
-    n_rows: np.ndarray  # rows in each node
-    weight: np.ndarray  # weighted size of each node
-    value: np.ndarray  # class counts or (mean, sd) per node
-    split: np.ndarray  # predictor a node splits on (-1 at a leaf)
-    statistic: np.ndarray  # test statistic of the split
-    df1: np.ndarray  # its degrees of freedom
-    df2: np.ndarray  # its second degrees of freedom (F tests)
-    ln_p: np.ndarray  # log p of the split
-    ln_p_adj: np.ndarray  # log Bonferroni-adjusted p
-    n_categories: np.ndarray  # categories of the split predictor present in the node
-    merging: np.ndarray  # 0 nominal, 1 ordinal, 2 floating
-    default_child: np.ndarray  # child of unseen categories
-    map_offsets: np.ndarray  # offsets into map / present per node
-    map: np.ndarray  # child of each category slot
-    present: np.ndarray  # whether each category slot was present
-    breaks_offsets: np.ndarray  # offsets into breaks per continuous predictor
-    breaks: np.ndarray  # bin break points of the continuous predictors
-    n_classes: int
-
-    @classmethod
-    def from_core(cls, tree: _core.ChaidTree) -> _TreeArrays:
-        return cls(**{f.name: getattr(tree, f.name) for f in fields(cls)})
 
 
 class CHAID(BaseEstimator):
@@ -330,11 +183,11 @@ class CHAID(BaseEstimator):
             statistic=p["test"],
             n_threads=threads,
         )
-        self._tree = _TreeArrays.from_core(tree)
+        self._tree = TreeArrays.from_core(tree)
         self._encoding = data.encoding
         self._target_name = target.name or "y"
         self._continuous = target.values is not None
-        self.classes_ = _class_array(target.classes)
+        self.classes_ = class_array(target.classes)
         _frame.check_features(self, X, reset=True)
         self._build_summary()
         return self
@@ -401,7 +254,7 @@ class CHAID(BaseEstimator):
         off = self._tree.breaks_offsets
         return np.asarray(self._tree.breaks[off[k] : off[k + 1]])
 
-    def _condition(self, v: int) -> _Condition:
+    def _condition(self, v: int) -> Condition:
         t = self._tree
         u = int(t.parent[v])
         p = int(t.split[u])
@@ -418,23 +271,23 @@ class CHAID(BaseEstimator):
             breaks = self._breaks(p)
             bins = mine[(mine < n_slots - 1) & present[mine]]
             if len(bins) == 0:
-                return _Condition(
+                return Condition(
                     name, True, [], [], -math.inf, math.inf, missing, default, [], missing_seen
                 )
             bins = mine[mine < n_slots - 1]
             lo_bin, hi_bin = int(bins.min()), int(bins.max())
             low = -math.inf if lo_bin == 0 else float(breaks[lo_bin - 1])
             high = math.inf if hi_bin == len(breaks) - 1 else float(breaks[hi_bin])
-            return _Condition(
+            return Condition(
                 name, True, [True], [], low, high, missing, default, None, missing_seen
             )
         labels = self._encoding.labels[j] or []
         own = [labels[s] for s in mine if s < n_slots - 1]
         others = [labels[s] for s in range(n_slots - 1) if slots[s] != v]
         seen = [labels[s] for s in mine if s < n_slots - 1 and present[s]]
-        return _Condition(name, False, own, others, 0.0, 0.0, missing, default, seen, missing_seen)
+        return Condition(name, False, own, others, 0.0, 0.0, missing, default, seen, missing_seen)
 
-    def _path(self, v: int) -> list[_Condition]:
+    def _path(self, v: int) -> list[Condition]:
         out = []
         while int(self._tree.parent[v]) >= 0:
             out.append(self._condition(v))
@@ -476,7 +329,7 @@ class CHAID(BaseEstimator):
                 rows[f"%[{c}]"] = 100 * proba[:, k]
             rows["prediction"] = self.classes_[pred]
         # Each node's condition once (the groups, branches, categories and rules all use them).
-        conds: list[_Condition | None] = [None] + [self._condition(v) for v in range(1, n_nodes)]
+        conds: list[Condition | None] = [None] + [self._condition(v) for v in range(1, n_nodes)]
         texts = [None if c is None else c.text() for c in conds]
         split_names: list[str | None] = []
         groups: list[list[str] | None] = []
@@ -505,7 +358,7 @@ class CHAID(BaseEstimator):
         rows["categories"] = [
             None
             if c is None or c.continuous
-            else [_py(x) for x in c.seen] + ([None] if c.missing_seen else [])
+            else [py_value(x) for x in c.seen] + ([None] if c.missing_seen else [])
             for c in conds
         ]
         parent = t.parent.tolist()
@@ -727,7 +580,7 @@ class CHAID(BaseEstimator):
             pred = row["prediction"]
             err = 100 - row[f"%[{pred}]"]
             what = f"{pred} (err = {err:.1f}%)"
-        return f"{what}, n = {_fmt_num(row['weighted_n'])}"
+        return f"{what}, n = {fmt_num(row['weighted_n'])}"
 
     def export_text(self) -> str:
         """The tree as indented text: one line per node with its branch, the prediction, the
@@ -746,9 +599,9 @@ class CHAID(BaseEstimator):
             p = int(t.split[v])
             if p >= 0:
                 name = self._encoding.columns[self._predictor_column(p)]
-                df = _fmt_num(t.df1[v])
+                df = fmt_num(t.df1[v])
                 if self._continuous:
-                    df += f", {_fmt_num(t.df2[v])}"
+                    df += f", {fmt_num(t.df2[v])}"
                 padj = min(1.0, math.exp(t.ln_p_adj[v]))
                 line += (
                     f"  -> split on {name} ({stat} = {t.statistic[v]:.4g}, df = {df}, "

@@ -170,7 +170,7 @@ def _fit(method: str, X: pd.DataFrame, k_arg: str, k_max: int, seed: int) -> tup
         if method == "kmedoids":
             from sklearn.metrics import silhouette_score
 
-            from .cluster import gower_distances
+            from .gower import gower_distances
 
             d = np.asarray(gower_distances(X))
             best = max(

@@ -47,7 +47,7 @@ def _kprototypes_distances(model: Any, X: Any) -> np.ndarray:
 
 
 def _kmedoids_distances(model: Any, X: Any) -> np.ndarray:
-    from .cluster import _gower
+    from .gower import gower_block
 
     if model.metric == "precomputed":
         return np.asarray(X, dtype=np.float64)[:, model.medoid_indices_]
@@ -74,7 +74,7 @@ def _kmedoids_distances(model: Any, X: Any) -> np.ndarray:
         index=t.index[rows],
         is_frame=t.is_frame,
     )
-    d = _gower(g, m, model._ranges, model._weights, "float64", model.n_jobs)
+    d = gower_block(g, m, model._ranges, model._weights, "float64", model.n_jobs)
     return np.where(np.isnan(d), np.inf, np.asarray(d))
 
 

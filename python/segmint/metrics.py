@@ -152,7 +152,7 @@ def select_k(
         gower_rows = np.random.default_rng(seed).permutation(n_rows)[: sample_size or 2000]
         frame = _frame.to_pandas(X)
         sample = (frame if frame is not None else pd.DataFrame(np.asarray(X))).iloc[gower_rows]
-        from .cluster import gower_distances
+        from .gower import gower_distances
 
         gower = np.asarray(gower_distances(sample, categorical=base.get_params()["categorical"]))
     else:
