@@ -328,21 +328,10 @@ def _onedim(args: argparse.Namespace) -> int:
     abc = onedim.abc(summary["monetary"])
     out["abc"] = abc.labels_
     rfm = onedim.rfm(summary)
-    # An RFM result is a table, or an object with score / segment tables or series.
-    parts = (
-        [rfm]
-        if isinstance(rfm, pd.DataFrame | pd.Series)
-        else [
-            getattr(rfm, name)
-            for name in ("scores_", "segments_", "labels_")
-            if hasattr(rfm, name)
-        ]
-    )
-    for part in parts:
-        if isinstance(part, pd.DataFrame):
-            out = out.join(part.add_prefix("rfm_"), rsuffix="_dup")
-        elif isinstance(part, pd.Series):
-            out[f"rfm_{part.name or 'segment'}"] = part
+    out = out.join(rfm.scores_.add_prefix("rfm_"))
+    out["rfm_cell"] = rfm.cell_
+    if rfm.segment_ is not None:
+        out["rfm_segment"] = rfm.segment_
     print(f"{len(out):,} customers")
     print(out["abc"].value_counts().sort_index().rename("customers").to_string())
     if args.out is not None:
