@@ -6,9 +6,8 @@ The estimator lives here; the printed / HTML report and the plot are in `_discri
 
 from __future__ import annotations
 
-import numbers
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -249,25 +248,22 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         return tags
 
     # ----------------------------------------------------------------- parameters
+    _parameter_constraints: ClassVar[dict[str, _validation.Check]] = {
+        "method": _validation.Options(_METHODS),
+        "f_in": _validation.Positive(),
+        "f_out": _validation.Interval(0.0),
+        "tolerance": _validation.Interval(0.0, 1.0, closed="neither"),
+        "cross_validate": _validation.Flag(),
+        "n_jobs": _validation.Threads(),
+    }
+
     def _check_params(self) -> tuple[str, float, float, float]:
-        if self.method not in _METHODS:
-            raise InvalidInputError(
-                f"method: must be one of {_METHODS}, got {self.method!r}", "method"
-            )
-        f_in = _validation.check_positive(self.f_in, "f_in")
-        if not isinstance(self.f_out, numbers.Real) or not 0 <= float(self.f_out) <= f_in:
+        p = _validation.validate_params(self)
+        if p["f_out"] > p["f_in"]:
             raise InvalidInputError(
                 f"f_out: must be a number in [0, f_in], got {self.f_out!r}", "f_out"
             )
-        tol = self.tolerance
-        if not isinstance(tol, numbers.Real) or isinstance(tol, bool) or not 0 < tol < 1:
-            raise InvalidInputError(f"tolerance: must lie in (0, 1), got {tol!r}", "tolerance")
-        if not isinstance(self.cross_validate, bool | np.bool_):
-            raise InvalidInputError(
-                f"cross_validate: must be True or False, got {self.cross_validate!r}",
-                "cross_validate",
-            )
-        return self.method, f_in, float(self.f_out), float(tol)
+        return p["method"], p["f_in"], p["f_out"], p["tolerance"]
 
     def _priors(self, classes: np.ndarray, counts: np.ndarray) -> np.ndarray:
         pr = self.priors
@@ -303,6 +299,7 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         return values / values.sum()
 
     # ----------------------------------------------------------------- fit
+    @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any) -> DiscriminantAnalysis:
         """Fit the analysis of criteria `X` (DataFrame or 2-D array) on segment labels `y`.
 

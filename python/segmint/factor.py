@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _core
 from ._frame.factor import Items, check_variances, items
 from ._frame.table import quote
-from ._validation import check_int, n_threads, seed
+from ._validation import check_int, n_threads, seed, unfitted_on_error
 from .errors import InvalidInputError, InvalidTypeError
 
 __all__ = [
@@ -556,6 +556,7 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
         check_int(self.max_iter, "max_iter", 1)
         return rotation
 
+    @unfitted_on_error
     def fit(self, X: Any, y: Any = None) -> FactorAnalysis:
         """Fit the factor model to the items `X` (rows = respondents or firms).
 
