@@ -531,22 +531,18 @@ class KMedoids(ClusterMixin, BaseEstimator):
                 n_threads=_validation.n_threads(self.n_jobs),
             )
             return d, data.index, data
-        if self.metric == "gower":
-            g = _frame.gower_table(X, categorical=self.categorical)
-            check_memory(len(g.index), len(g.index), self.dtype, self.max_memory)
-            self._ranges, self._weights = gower_ranges(g.numeric), gower_weights(self.weights, g)
-            d = gower_block(g, g, self._ranges, self._weights, self.dtype, self.n_jobs)
-            if np.isnan(d).any():
-                raise InvalidInputError(
-                    "X: some pairs of rows share no non-missing column, so their Gower "
-                    "distance is undefined; drop rows that are (almost) all missing",
-                    "X",
-                )
-            return d, g.index, g
-        raise InvalidInputError(
-            f"metric: must be 'gower', 'euclidean' or 'precomputed', got {self.metric!r}",
-            "metric",
-        )
+        # metric == "gower" (the constraints table admits nothing else)
+        g = _frame.gower_table(X, categorical=self.categorical)
+        check_memory(len(g.index), len(g.index), self.dtype, self.max_memory)
+        self._ranges, self._weights = gower_ranges(g.numeric), gower_weights(self.weights, g)
+        d = gower_block(g, g, self._ranges, self._weights, self.dtype, self.n_jobs)
+        if np.isnan(d).any():
+            raise InvalidInputError(
+                "X: some pairs of rows share no non-missing column, so their Gower "
+                "distance is undefined; drop rows that are (almost) all missing",
+                "X",
+            )
+        return d, g.index, g
 
     _parameter_constraints: ClassVar[dict[str, _validation.Check]] = {
         "n_clusters": _validation.Integer(1, _U32),

@@ -6,14 +6,11 @@ The estimator lives here; the printed / HTML report and the plot are in `_discri
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
-from sklearn.exceptions import DataConversionWarning
-from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core, _frame, _validation
@@ -22,71 +19,6 @@ from .errors import InvalidInputError
 
 _PRIORS = ("equal", "size")
 _METHODS = ("direct", "wilks")
-
-
-def _labels(y: Any, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
-    """Segment labels -> (codes 0..g-1, classes). A Series is aligned on `index`; categories
-    keep their order (observed ones only), other labels are sorted as ``np.unique`` does."""
-    categories = None
-    if y is None:
-        raise InvalidInputError(
-            "y: DiscriminantAnalysis requires y to be passed, but the target y is None", "y"
-        )
-    if isinstance(y, pd.Series):
-        if not y.index.equals(index):
-            if not y.index.is_unique or not index.isin(y.index).all():
-                raise InvalidInputError("y: the Series' index does not cover the rows of X", "y")
-            y = y.reindex(index)
-        if isinstance(y.dtype, pd.CategoricalDtype):
-            categories = y.cat.categories
-        values = y.to_numpy()
-    else:
-        values = np.asarray(y)
-        if values.ndim == 2 and values.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected. Please change the "
-                "shape of y to (n_samples, ), for example using ravel().",
-                DataConversionWarning,
-                stacklevel=3,
-            )
-            values = values.ravel()
-    if values.ndim != 1 or len(values) != len(index):
-        raise InvalidInputError(
-            f"y: expected {len(index)} labels (one per row of X), got shape {values.shape}", "y"
-        )
-    missing = pd.isna(values)
-    if missing.any():
-        raise InvalidInputError(
-            f"y: Input y contains NaN: {int(missing.sum())} row(s) have no segment (missing "
-            "label); leave them out of the fit and score them with predict_proba",
-            "y",
-        )
-    if values.dtype.kind == "f" and not np.isfinite(values).all():
-        raise InvalidInputError("y: Input y contains infinity", "y")
-    if categories is None:
-        kind = type_of_target(values)
-        if kind not in ("binary", "multiclass"):
-            if kind == "unknown" and values.dtype == object:
-                pass
-            else:
-                raise InvalidInputError(
-                    f"y: Unknown label type: {kind!r}; discriminant analysis needs segment "
-                    "labels (classes), not a continuous target",
-                    "y",
-                )
-        try:
-            classes, codes = np.unique(values, return_inverse=True)
-        except TypeError as e:
-            raise InvalidInputError(
-                f"y: labels of mixed types cannot be ordered ({e})", "y"
-            ) from e
-    else:
-        cat = pd.Categorical(values, categories=categories)
-        present = np.bincount(cat.codes, minlength=len(categories)) > 0
-        classes = np.asarray(categories[present])
-        remap = np.cumsum(present) - 1
-        codes = remap[cat.codes]
-    return np.ascontiguousarray(codes, dtype=np.int64), classes
 
 
 def _function_names(q: int) -> list[str]:
@@ -317,7 +249,7 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         method, f_in, f_out, tol = self._check_params()
         threads = _validation.n_threads(self.n_jobs)
         data = _frame.numeric_input(self, X, reset=True)
-        codes, classes = _labels(y, data.index)
+        codes, classes = _frame.class_codes(y, data.index)
         g = len(classes)
         if g < 2:
             raise InvalidInputError(

@@ -9,7 +9,14 @@ polars and numpy dtypes.
 The estimators import the names below; each lives in the module named above.
 """
 
-from .cluster import ClusterData, GowerData, cluster_table, gower_table, segment_codes
+from .cluster import (
+    ClusterData,
+    GowerData,
+    class_codes,
+    cluster_table,
+    gower_table,
+    segment_codes,
+)
 from .measured import CONTINUOUS, MeasuredTable, measured_table, target
 from .table import (
     MISSING_CODE,
@@ -34,6 +41,7 @@ __all__ = [
     "MeasuredTable",
     "NumericData",
     "check_features",
+    "class_codes",
     "cluster_table",
     "frame",
     "gower_table",

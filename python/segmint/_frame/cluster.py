@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.multiclass import type_of_target
 
 from ..errors import InvalidInputError, InvalidTypeError
 from .measured import ORDINAL, UNSEEN_CODE, MixedEncoding, measured_table
@@ -192,27 +195,42 @@ def gower_table(
     )
 
 
+def aligned_labels(labels: Any, index: pd.Index, what: str) -> np.ndarray:
+    """One label per row of X: a Series aligned on `index` (it must cover every row), any other
+    sequence taken in order; the shape checked."""
+    if isinstance(labels, pd.Series):
+        if not labels.index.equals(index):
+            if not labels.index.is_unique or not index.isin(labels.index).all():
+                raise InvalidInputError(
+                    f"{what}: the Series' index does not cover the rows of X", what
+                )
+            labels = labels.reindex(index)
+        values = labels.to_numpy()
+    else:
+        values = np.asarray(labels)
+        if values.ndim == 2 and values.shape[1] == 1 and what == "y":
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change the "
+                "shape of y to (n_samples, ), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=5,  # aligned_labels, class_codes, fit, its wrapper, the caller
+            )
+            values = values.ravel()
+    if values.ndim != 1 or len(values) != len(index):
+        raise InvalidInputError(
+            f"{what}: expected {len(index)} labels (one per row of X), got shape {values.shape}",
+            what,
+        )
+    return values
+
+
 def segment_codes(
     labels: Any, index: pd.Index, *, negative_is_none: bool
 ) -> tuple[np.ndarray, pd.Index, np.ndarray]:
     """Segment labels -> codes 0..k-1 (sorted labels), the labels, and the mask of rows that
     have a segment. A Series is aligned on `index`; missing labels (and, with
     `negative_is_none`, negative integers such as the -1 of rows left out) mean "no segment"."""
-    if isinstance(labels, pd.Series):
-        if not labels.index.equals(index):
-            if not labels.index.is_unique or not index.isin(labels.index).all():
-                raise InvalidInputError(
-                    "labels: the Series' index does not cover the rows of X", "labels"
-                )
-            labels = labels.reindex(index)
-        values = labels.to_numpy()
-    else:
-        values = np.asarray(labels)
-    if values.ndim != 1 or len(values) != len(index):
-        raise InvalidInputError(
-            f"labels: expected {len(index)} labels (one per row of X), got shape {values.shape}",
-            "labels",
-        )
+    values = aligned_labels(labels, index, "labels")
     has = ~pd.isna(values)
     if negative_is_none and values.dtype.kind in "iu":
         has &= values >= 0
@@ -222,3 +240,50 @@ def segment_codes(
     codes = np.full(len(values), -1, dtype=np.int64)
     codes[has] = cat.codes
     return codes, pd.Index(cat.categories, name="segment"), has
+
+
+def class_codes(y: Any, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Class labels of a classifier's y -> (codes 0..g-1, classes); every row needs a class.
+    A Series is aligned on `index`; categories keep their order (observed ones only), other
+    labels are sorted as ``np.unique`` does."""
+    categories = None
+    if y is None:
+        raise InvalidInputError(
+            "y: DiscriminantAnalysis requires y to be passed, but the target y is None", "y"
+        )
+    if isinstance(y, pd.Series) and isinstance(y.dtype, pd.CategoricalDtype):
+        categories = y.cat.categories
+    values = aligned_labels(y, index, "y")
+    missing = pd.isna(values)
+    if missing.any():
+        raise InvalidInputError(
+            f"y: Input y contains NaN: {int(missing.sum())} row(s) have no segment (missing "
+            "label); leave them out of the fit and score them with predict_proba",
+            "y",
+        )
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        raise InvalidInputError("y: Input y contains infinity", "y")
+    if categories is None:
+        kind = type_of_target(values)
+        if kind not in ("binary", "multiclass"):
+            if kind == "unknown" and values.dtype == object:
+                pass
+            else:
+                raise InvalidInputError(
+                    f"y: Unknown label type: {kind!r}; discriminant analysis needs segment "
+                    "labels (classes), not a continuous target",
+                    "y",
+                )
+        try:
+            classes, codes = np.unique(values, return_inverse=True)
+        except TypeError as e:
+            raise InvalidInputError(
+                f"y: labels of mixed types cannot be ordered ({e})", "y"
+            ) from e
+    else:
+        cat = pd.Categorical(values, categories=categories)
+        present = np.bincount(cat.codes, minlength=len(categories)) > 0
+        classes = np.asarray(categories[present])
+        remap = np.cumsum(present) - 1
+        codes = remap[cat.codes]
+    return np.ascontiguousarray(codes, dtype=np.int64), classes

@@ -21,7 +21,6 @@ from .._validation import (
     RandomState,
     Threads,
     n_threads,
-    seed,
     validate_params,
 )
 from ..errors import InvalidInputError
@@ -265,8 +264,8 @@ class HierarchicalBayes(_ChoiceEstimator):
         )
         threads = n_threads(self.n_jobs)
         self._sample(sampler, params["n_iter"], threads, len(cd.chosen))
-        self._set_draws(sampler, cd, z, z_names)
-        self._set_diagnostics(sampler, cd, params["n_chains"], params["burn_in"], threads)
+        rhos = self._set_draws(sampler, cd, z, z_names)
+        self._set_diagnostics(sampler, cd, params, rhos, threads)
 
     def _sample(self, sampler: _core.HbSampler, n_iter: int, threads: int, n_tasks: int) -> None:
         """Runs the chains in slices, reporting progress when `verbose`."""
@@ -288,9 +287,10 @@ class HierarchicalBayes(_ChoiceEstimator):
 
     def _set_draws(
         self, sampler: _core.HbSampler, cd: ChoiceData, z: np.ndarray, z_names: list[str]
-    ) -> None:
+    ) -> list[float]:
+        """Sets the draws and posterior means; returns each chain's final proposal scale."""
         coding = cd.coding
-        draws, delta_draws, d_means, self._rhos = sampler.results()
+        draws, delta_draws, d_means, rhos = sampler.results()
         names = pd.Index(coding.names, name="parameter")
         k = len(names)
         alpha_draws = np.einsum("cdqk,q->cdk", delta_draws, z.mean(axis=0))
@@ -317,15 +317,17 @@ class HierarchicalBayes(_ChoiceEstimator):
             index=cd.respondents,
             columns=columns,
         )
+        return rhos
 
     def _set_diagnostics(
         self,
         sampler: _core.HbSampler,
         cd: ChoiceData,
-        n_chains: int,
-        burn_in: int,
+        params: dict[str, Any],
+        rhos: list[float],
         threads: int,
     ) -> None:
+        n_chains, burn_in = params["n_chains"], params["burn_in"]
         n_tasks = len(cd.chosen)
         ll0 = float(-np.log(np.diff(cd.starts)).sum())
         self.loglik_ = float(
@@ -349,7 +351,7 @@ class HierarchicalBayes(_ChoiceEstimator):
                     "pct_certainty": float(1.0 - post[:, 0].mean() / ll0),
                     "acceptance": float(post[:, 1].mean()),
                     "avg_variance": float(post[:, 3].mean()),
-                    "rho": float(self._rhos[c]),
+                    "rho": float(rhos[c]),
                 }
             )
             traces.append(
@@ -357,7 +359,6 @@ class HierarchicalBayes(_ChoiceEstimator):
                     chain=c, iteration=np.arange(len(t))
                 )
             )
-        del self._rhos
         names = self.alpha_.index
         self.diagnostics_ = pd.DataFrame(rows, index=pd.RangeIndex(n_chains, name="chain"))
         self.trace_ = pd.concat(traces, ignore_index=True).set_index(["chain", "iteration"])
@@ -365,18 +366,19 @@ class HierarchicalBayes(_ChoiceEstimator):
         self.ess_bulk_ = pd.Series(ess_bulk(self.alpha_draws_), index=names, name="ess_bulk")
         self.ess_tail_ = pd.Series(ess_tail(self.alpha_draws_), index=names, name="ess_tail")
         self.ess_ = self.ess_bulk_.rename("ess")
-        self.beta_rhat_ = self._beta_rhat(n_chains)
+        self.beta_rhat_ = self._beta_rhat(n_chains, params["seed"])
         self._warn_unconverged(n_chains)
 
-    def _beta_rhat(self, n_chains: int) -> pd.DataFrame:
+    def _beta_rhat(self, n_chains: int, chain_seed: int) -> pd.DataFrame:
         """R̂ of the respondents' β draws, summarised per parameter over respondents (median,
-        95th percentile, maximum); at most `BETA_RHAT_SAMPLE` respondents, a seeded sample."""
+        95th percentile, maximum); at most `BETA_RHAT_SAMPLE` respondents, a sample drawn from
+        the fit's own seed."""
         draws = self.draws_
         n = draws.shape[1]
         rows = np.arange(n)
         if n > BETA_RHAT_SAMPLE:
             rows = np.sort(
-                np.random.default_rng(seed(self.random_state) ^ 0x5EED).choice(
+                np.random.default_rng(chain_seed ^ 0x5EED).choice(
                     n, BETA_RHAT_SAMPLE, replace=False
                 )
             )
