@@ -230,24 +230,29 @@ fn gpa_oblq(a: &Array2<f64>, rot: Rotation, max_iter: usize) -> Result<Rotated> 
     })
 }
 
-/// R's `stats::varimax(x, normalize, eps = 1e-5)`.
-pub fn varimax_stats(x: &Array2<f64>, normalize: bool) -> Result<Rotated> {
+/// Kaiser normalisation: the rows of `x` divided by their lengths (rows of length 0 stay
+/// zero), with the lengths; with `normalize` false, `x` itself and lengths of 1.
+fn kaiser_normalized(x: &Array2<f64>, normalize: bool) -> (Array2<f64>, Vec<f64>) {
     let (p, k) = x.dim();
-    let sc: Vec<f64> = if normalize {
+    let lengths: Vec<f64> = if normalize {
         x.rows().into_iter().map(|r| r.dot(&r).sqrt()).collect()
     } else {
         vec![1.0; p]
     };
-    let xn = Array2::from_shape_fn(
-        (p, k),
-        |(i, j)| {
-            if sc[i] > 0.0 {
-                x[[i, j]] / sc[i]
-            } else {
-                0.0
-            }
-        },
-    );
+    let scaled = Array2::from_shape_fn((p, k), |(i, j)| {
+        if lengths[i] > 0.0 {
+            x[[i, j]] / lengths[i]
+        } else {
+            0.0
+        }
+    });
+    (scaled, lengths)
+}
+
+/// R's `stats::varimax(x, normalize, eps = 1e-5)`.
+pub fn varimax_stats(x: &Array2<f64>, normalize: bool) -> Result<Rotated> {
+    let (p, k) = x.dim();
+    let (xn, sc) = kaiser_normalized(x, normalize);
     let mut tt = Array2::<f64>::eye(k);
     let mut d = 0.0;
     let mut converged = false;
@@ -317,7 +322,7 @@ pub fn rotate(
     kaiser: bool,
     max_iter: usize,
 ) -> Result<Rotated> {
-    let (p, k) = a.dim();
+    let k = a.ncols();
     let a = a.to_owned();
     if k < 2 || rot == Rotation::None {
         return Ok(Rotated {
@@ -331,21 +336,7 @@ pub fn rotate(
     if rot == Rotation::Varimax {
         return varimax_stats(&a, kaiser);
     }
-    let h: Vec<f64> = if kaiser {
-        a.rows().into_iter().map(|r| r.dot(&r).sqrt()).collect()
-    } else {
-        vec![1.0; p]
-    };
-    let an = Array2::from_shape_fn(
-        (p, k),
-        |(i, j)| {
-            if h[i] > 0.0 {
-                a[[i, j]] / h[i]
-            } else {
-                0.0
-            }
-        },
-    );
+    let (an, h) = kaiser_normalized(&a, kaiser);
     let mut out = match rot {
         Rotation::Promax { power } => promax(&an, power)?,
         r if r.is_oblique() => gpa_oblq(&an, r, max_iter)?,
