@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceCoding, attribute_levels, profiles_frame, rating_matrix
-from .._validation import n_threads, unfitted_on_error
+from .._validation import Check, Flag, Options, Threads, unfitted_on_error, validate_params
 from ..errors import InvalidInputError
 
 __all__ = ["RatingConjoint"]
@@ -50,6 +50,12 @@ class RatingConjoint(BaseEstimator):
     """
 
     part_worths_: pd.DataFrame
+
+    _parameter_constraints: ClassVar[dict[str, Check]] = {
+        "coding": Options(("effects",)),
+        "ranks": Flag(),
+        "n_jobs": Threads(),
+    }
 
     def __init__(self, *, coding: str = "effects", ranks: bool = False, n_jobs: int | None = None):
         self.coding = coding
@@ -93,12 +99,7 @@ class RatingConjoint(BaseEstimator):
             respondent ids). Long: pass the column names ``respondent``, ``profile`` (values are
             labels of ``profiles.index``) and ``rating``.
         """
-        if self.coding != "effects":
-            raise InvalidInputError(
-                f"coding: only 'effects' is supported, got {self.coding!r}", "coding"
-            )
-        if not isinstance(self.ranks, bool | np.bool_):
-            raise InvalidInputError(f"ranks: must be True or False, got {self.ranks!r}", "ranks")
+        params = validate_params(self)
         prof = profiles_frame(profiles)
         if prof.index.has_duplicates:
             raise InvalidInputError("profiles: the row labels must be unique", "profiles")
@@ -107,7 +108,7 @@ class RatingConjoint(BaseEstimator):
         }
         design = self._design(prof, "profiles")
         y, respondents = rating_matrix(ratings, prof.index, respondent, profile, rating)
-        if self.ranks:
+        if params["ranks"]:
             y = len(prof) + 1 - y
         names = ["(Intercept)"] + [
             f"{a}[{lv}]" for a, levels in self.attributes_.items() for lv in levels[:-1]
@@ -118,7 +119,7 @@ class RatingConjoint(BaseEstimator):
             y if (y.flags.c_contiguous or y.flags.f_contiguous) else np.ascontiguousarray(y),
             levels=levels,
             names=names,
-            n_threads=n_threads(self.n_jobs),
+            n_threads=params["n_jobs"],
         )
         columns = self._coding().level_index()
         attrs = pd.Index(list(self.attributes_), name="attribute")
