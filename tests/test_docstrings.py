@@ -21,6 +21,7 @@ The sections each one needs (parsed with ``numpydoc.docscrape``):
   ``*args``/``**kwargs`` under their star names), unless it takes none; for a class the
   signature is that of ``__init__``; a class that is not an estimator (no ``fit``) may list
   its constructor's arguments under ``Attributes`` instead (result objects users do not build);
+  parameters starting with ``_`` (private fields of a result dataclass) are left out;
 * ``Returns`` (or ``Yields``) unless the function is annotated ``-> None``; not for classes;
 * ``Attributes`` for estimators (classes with a ``fit`` method);
 * ``Examples`` always, except for properties (documented by their summary and ``Returns``);
@@ -122,8 +123,8 @@ def _parameters(func: Any) -> list[str]:
         return []
     names = []
     for i, p in enumerate(signature.parameters.values()):
-        if i == 0 and p.name in ("self", "cls"):
-            continue
+        if (i == 0 and p.name in ("self", "cls")) or p.name.startswith("_"):
+            continue  # private fields of a result dataclass are not the user's to pass
         if p.kind is p.VAR_POSITIONAL:
             names.append(f"*{p.name}")
         elif p.kind is p.VAR_KEYWORD:
