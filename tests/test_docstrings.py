@@ -160,7 +160,9 @@ def problems(obj: Any) -> list[str]:
     if not (obj.__doc__ or "").strip():
         return ["docstring"]
     is_class = inspect.isclass(obj)
-    doc: NumpyDocString = ClassDoc(obj) if is_class else FunctionDoc(obj)
+    # show_class_members=False: do not let numpydoc fill "Attributes" from the properties.
+    config = {"show_class_members": False}
+    doc: NumpyDocString = ClassDoc(obj, config=config) if is_class else FunctionDoc(obj)
     missing = []
     if not doc["Summary"]:
         missing.append("Summary")
