@@ -1,18 +1,9 @@
 """Every public name of segmint has a numpydoc docstring with the sections it needs.
 
-The public API, precisely:
-
-* the modules: ``segmint`` and every submodule reached by walking the package whose dotted
-  name has no part starting with ``_`` (``segmint.cluster``, ``segmint.conjoint.hb``, ...);
-* in each module, the names in its ``__all__``, or, for a module without ``__all__``, the names
-  not starting with ``_`` whose object was defined in that module (``obj.__module__``);
-* of those, the classes and functions defined in segmint's own modules (constants such as
-  ``RFM_SEGMENTS`` have no docstring of their own; submodules listed in ``__all__`` are checked
-  as modules);
-* of each public class, every attribute not starting with ``_`` that is a function, a
-  classmethod / staticmethod or a property, found in the ``__dict__`` of the class or of one of
-  its bases defined in segmint (methods inherited from scikit-learn, such as ``get_params``,
-  are scikit-learn's to document).
+The public API is defined by docs/_api.py (the docs build lists the same objects): segmint and
+its submodules without a private part in their name; in each, the names of ``__all__`` (or the
+public names defined there) that are classes or functions of segmint's own; of each public
+class, its public methods and properties defined in segmint (not scikit-learn's mixins).
 
 The sections each one needs (parsed with ``numpydoc.docscrape``):
 
@@ -30,85 +21,22 @@ The sections each one needs (parsed with ``numpydoc.docscrape``):
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
-import types
-from collections.abc import Iterator
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from numpydoc.docscrape import ClassDoc, FunctionDoc, NumpyDocString
 
-import segmint
-
-
-def public_modules() -> list[types.ModuleType]:
-    """segmint and its submodules without a private part in their dotted name."""
-    modules = [segmint]
-    for info in pkgutil.walk_packages(segmint.__path__, prefix="segmint."):
-        parts = info.name.split(".")
-        if any(part.startswith("_") for part in parts):
-            continue
-        modules.append(importlib.import_module(info.name))
-    return modules
-
-
-def _own(obj: Any) -> bool:
-    module = getattr(obj, "__module__", None) or ""
-    return module == "segmint" or module.startswith("segmint.")
-
-
-def public_names(module: types.ModuleType) -> list[str]:
-    names = getattr(module, "__all__", None)
-    if names is not None:
-        return list(names)
-    return [
-        name
-        for name, obj in vars(module).items()
-        if not name.startswith("_") and getattr(obj, "__module__", None) == module.__name__
-    ]
-
-
-def public_objects() -> dict[str, Any]:
-    """Qualified name -> class or function, one entry per object (first name found wins)."""
-    found: dict[str, Any] = {}
-    seen: set[int] = set()
-    for module in public_modules():
-        for name in public_names(module):
-            obj = getattr(module, name)
-            if not (inspect.isclass(obj) or inspect.isfunction(obj)) or not _own(obj):
-                continue
-            if id(obj) in seen:
-                continue
-            seen.add(id(obj))
-            found[f"{module.__name__}.{name}"] = obj
-    return found
-
-
-def public_members(cls: type) -> Iterator[tuple[str, Any]]:
-    """(name, raw attribute) of the public methods and properties of a public class."""
-    names: dict[str, Any] = {}
-    for klass in reversed(cls.__mro__):
-        if not _own(klass):
-            continue
-        for name, attr in vars(klass).items():
-            if name.startswith("_"):
-                continue
-            if isinstance(attr, (types.FunctionType, classmethod, staticmethod, property)):
-                names[name] = attr
-            elif name in names:  # overridden by a non-callable: no longer a method
-                del names[name]
-    # An override outside segmint (e.g. a scikit-learn mixin later in the MRO) is not ours.
-    for name, attr in sorted(names.items()):
-        if inspect.getattr_static(cls, name) is attr:
-            yield name, attr
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
+from _api import own, public_members, public_objects
 
 
 def api() -> dict[str, Any]:
     """Qualified name -> object to check: public classes, functions, methods, properties."""
     out: dict[str, Any] = {}
-    for qualname, obj in public_objects().items():
+    for qualname, (_, obj) in public_objects().items():
         out[qualname] = obj
         if inspect.isclass(obj):
             for name, attr in public_members(obj):
@@ -191,7 +119,7 @@ def _init_owner(cls: type) -> dict[str, Any]:
     """``{"__init__": ...}`` when ``__init__`` comes from segmint (not ``object`` or Exception)."""
     for klass in cls.__mro__:
         if "__init__" in vars(klass):
-            return {"__init__": klass} if _own(klass) else {}
+            return {"__init__": klass} if own(klass) else {}
     return {}  # pragma: no cover
 
 
@@ -202,7 +130,7 @@ def test_public_api_is_found() -> None:
     # The walk reaches the top-level names, the submodules' names and the methods.
     assert "segmint.KMeans" in API
     assert "segmint.KMeans.fit" in API
-    assert "segmint.conjoint.hb.prior_structure" in API or "segmint.conjoint.prior_structure" in API
+    assert "segmint.conjoint.hb.prior_structure" in API
     assert "segmint.factor.kmo" in API
     assert not any(name.rsplit(".", 1)[-1].startswith("_") for name in API)
     assert not any(name.endswith(".get_params") for name in API)
