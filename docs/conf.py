@@ -145,11 +145,31 @@ def copy_notebooks() -> None:
         "",
     ]
     lines += [f"   {path.stem}" for path in notebooks]
+    lines += ["   figures"]
     (target / "index.rst").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def write_gallery() -> None:
+    """docs/examples/figures.rst: every figure saved in docs/_static (the README's picture and
+    the others the plot helpers draw), each captioned by its file name."""
+    figures = sorted((HERE / "_static").glob("*.png"))
+    lines = [
+        _title("Figures"),
+        "Pictures drawn by segmint's ``plot()`` methods on the bundled data (saved with the",
+        "repository; the notebooks show each in context).",
+        "",
+    ]
+    if not figures:
+        lines.append("No figure has been saved yet.")
+    for path in figures:
+        caption = path.stem.replace("_", " ").capitalize()
+        lines += [f".. figure:: /_static/{path.name}", "   :width: 90%", "", f"   {caption}", ""]
+    (HERE / "examples" / "figures.rst").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 write_api_pages()
 copy_notebooks()
+write_gallery()
 
 # nbformat warns about notebooks saved without cell ids (an nbformat 4.5 field); harmless here.
 warnings.filterwarnings("ignore", message="Cell is missing an id field")
