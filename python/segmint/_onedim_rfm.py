@@ -107,6 +107,7 @@ def rfm(
     summary : DataFrame from :func:`customer_summary` (``recency_days``, ``frequency``,
         ``monetary``)
     bins : int, default 5
+        Number of scores per criterion.
     segments : "standard", a DataFrame or None
         The rule table: columns ``segment``, ``r_min``, ``r_max``, ``f_min``, ``f_max``,
         ``m_min``, ``m_max`` (inclusive score ranges, first matching row wins);

@@ -62,29 +62,13 @@ class CHAID(BaseEstimator):
         Re-split a merged group of three or more categories when its best binary split has
         p ≤ ``alpha_split_merged``.
     alpha_split_merged : float, default 0.05
+        The p-value at which ``split_merged`` re-splits a merged group.
     test : {"pearson", "likelihood_ratio"}, default "pearson"
         The χ² statistic for a categorical target (no Yates correction).
     target_type : {"auto", "categorical", "continuous"}, default "auto"
         "auto": floats with a fractional part are continuous (ANOVA F), everything else classes.
     n_jobs : int or None
         Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
-
-    Notes
-    -----
-    Measurement levels: ordered categoricals and ``ordinal`` columns are ordinal, other
-    categoricals, text and booleans nominal (a missing value is one more category), numbers
-    continuous. Frequency weights (``sample_weight``) are counts: node sizes, degrees of freedom
-    and the size rules use them. Case weights (``case_weight``) enter the expected counts of the
-    χ² tests (SPSS's iterative proportional fitting) and the sums of squares of the F test; node
-    sizes and class distributions stay frequency-weighted.
-
-    New data is routed deterministically: a category present in the node goes where merging put
-    it; an ordinal category absent from the node (or a continuous value between bins) goes with
-    its nearest lower neighbour; a nominal category absent from the node, a label never seen in
-    training, and a missing value when the node had none go to the node's largest child.
-
-    p-values are compared in log space, ties broken by the larger statistic and then by column
-    order, so nothing underflows at a million rows.
 
     Attributes
     ----------
@@ -116,6 +100,23 @@ class CHAID(BaseEstimator):
     --------
     profile : statistics of every variable per segment.
     report : a report with the tree's rules.
+
+    Notes
+    -----
+    Measurement levels: ordered categoricals and ``ordinal`` columns are ordinal, other
+    categoricals, text and booleans nominal (a missing value is one more category), numbers
+    continuous. Frequency weights (``sample_weight``) are counts: node sizes, degrees of freedom
+    and the size rules use them. Case weights (``case_weight``) enter the expected counts of the
+    χ² tests (SPSS's iterative proportional fitting) and the sums of squares of the F test; node
+    sizes and class distributions stay frequency-weighted.
+
+    New data is routed deterministically: a category present in the node goes where merging put
+    it; an ordinal category absent from the node (or a continuous value between bins) goes with
+    its nearest lower neighbour; a nominal category absent from the node, a label never seen in
+    training, and a missing value when the node had none go to the node's largest child.
+
+    p-values are compared in log space, ties broken by the larger statistic and then by column
+    order, so nothing underflows at a million rows.
 
     References
     ----------

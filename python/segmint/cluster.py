@@ -423,7 +423,8 @@ class KPrototypes(ClusterMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_clusters : int
+    n_clusters : int, default 8
+        Number of segments.
     categorical : list of column names or positions, optional
         Default: every ``category``, text and bool column; the others must be numeric.
     gamma : float, optional
@@ -439,10 +440,8 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         changes cluster; same labels and cost as ``kmodes.KPrototypes`` from the same start;
         the ``n_init`` runs execute in parallel). "batch" recomputes all prototypes after each
         full pass, parallel over rows: the choice for millions of rows.
-    n_init, max_iter, random_state, n_jobs, missing : as in :class:`KMeans`.
-
-    Unseen categories at ``predict`` match no mode (they count as a mismatch against every
-    prototype) and never raise.
+    n_init, max_iter, random_state, n_jobs, missing
+        As in :class:`KMeans` (defaults 10, 100, None, None, "raise").
 
     Attributes
     ----------
@@ -462,6 +461,11 @@ class KPrototypes(ClusterMixin, BaseEstimator):
     --------
     KMeans : numeric data only.
     KMedoids : Gower distances, also for ordinal columns and missing values.
+
+    Notes
+    -----
+    Unseen categories at ``predict`` match no mode (they count as a mismatch against every
+    prototype) and never raise.
 
     References
     ----------

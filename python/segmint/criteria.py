@@ -207,6 +207,7 @@ class Criteria:
         Parameters
         ----------
         path : str or Path
+            The TOML file.
 
         Returns
         -------

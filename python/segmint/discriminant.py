@@ -651,6 +651,7 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         y : array-like, optional
             Their segments (default: predicted).
         ax : matplotlib Axes, optional
+            Axes to draw into; None makes a new figure.
 
         Returns
         -------

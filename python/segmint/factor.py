@@ -209,7 +209,9 @@ def kmo(X: Any, *, missing: str = "pairwise", n_jobs: int | None = None) -> KMOR
     Parameters
     ----------
     X : DataFrame or array of shape (n_samples, n_items)
+        Numeric items.
     missing : {"pairwise", "listwise"}, default "pairwise"
+        Correlations from pairwise-complete or complete rows.
     n_jobs : int or None
         Threads of the correlation pass.
 
@@ -261,8 +263,11 @@ def bartlett_sphericity(
     Parameters
     ----------
     X : DataFrame or array of shape (n_samples, n_items)
+        Numeric items.
     missing : {"pairwise", "listwise"}, default "pairwise"
+        Correlations from pairwise-complete or complete rows.
     n_jobs : int or None
+        Threads of the correlation pass.
 
     Returns
     -------
@@ -442,15 +447,20 @@ def parallel_analysis(
     Parameters
     ----------
     X : DataFrame or array of shape (n_samples, n_items)
+        Numeric items.
     n_iter : int, default 20
+        Simulated and resampled data sets.
     quantile : float in (0, 1) or None, default 0.95
         The threshold is this quantile of the simulated eigenvalues; None uses their mean
         (what ``fa.parallel`` does when ``quant`` is not given).
     method : {"minres", "ml", "pa"}, default "minres"
         Extraction for the factor eigenvalues.
     missing : {"pairwise", "listwise"}, default "pairwise"
+        Correlations from pairwise-complete or complete rows.
     random_state : int, Generator or None
+        Seed of the simulations and resamples.
     n_jobs : int or None
+        Threads.
 
     Returns
     -------
@@ -577,7 +587,7 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     loadings_ : DataFrame (items × factors), the pattern matrix
-    structure_ : DataFrame, pattern @ Φ (= loadings_ when orthogonal)
+    structure_ : DataFrame, pattern @ Φ (= ``loadings_`` when orthogonal)
     phi_ : DataFrame (factors × factors), factor correlations
     communalities_ : Series, diag(P Φ Pᵀ)
     uniquenesses_ : Series, 1 − communalities
@@ -587,7 +597,7 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
     eigenvalues_ : DataFrame, "original" (of R) and "reduced" (R with communalities on the
         diagonal; psych's ``values``)
     variance_ : DataFrame, SS loadings, proportion and cumulative proportion of variance
-    rotation_matrix_ : DataFrame, T with loadings_ = unrotated @ T
+    rotation_matrix_ : DataFrame, T with ``loadings_`` = unrotated @ T
     correlation_ : DataFrame, the correlation matrix analysed
     n_iter_ : int
     n_factors_ : int
@@ -595,7 +605,7 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
     fit_stats_ : dict or None, for ml and minres: objective, chi2, df, p_value, rmsea, tli, bic
     kmo_ : KMOResult
     bartlett_ : BartlettResult
-    weights_ : DataFrame, score weights (scores = standardised data @ weights_)
+    weights_ : DataFrame, score weights (scores = standardised data @ ``weights_``)
     n_features_in_, feature_names_in_ : as in scikit-learn
 
     Raises

@@ -536,9 +536,11 @@ def usage_classes(
     Parameters
     ----------
     summary : DataFrame (a :func:`customer_summary`) or Series
+        One row per customer.
     by : str, default "monetary"
         The column ranked.
     shares : three floats summing to 1, default (0.2, 0.3, 0.5)
+        Shares of the customers (with a positive value) that are heavy, medium and light users.
 
     Returns
     -------
@@ -583,7 +585,9 @@ def frequency_classes(summary: pd.DataFrame, *, regular_share: float = 0.5) -> C
     Parameters
     ----------
     summary : DataFrame from :func:`customer_summary`
+        Needs ``frequency``, ``active_periods`` and ``periods_observed``.
     regular_share : float in (0, 1], default 0.5
+        Smallest share of active periods of a regular customer.
 
     Returns
     -------
@@ -633,6 +637,7 @@ def xyz(summary_or_demand: pd.DataFrame, cuts: Sequence[float] = (0.5, 1.0)) -> 
         A :func:`customer_summary` (its ``demand_mean`` and ``demand_sd``), or a wide frame of
         demand with one row per customer and one column per period.
     cuts : (float, float), default (0.5, 1.0)
+        Coefficients of variation where X and Y end.
 
     Returns
     -------
@@ -753,8 +758,11 @@ def abc_xyz(
     Parameters
     ----------
     summary : DataFrame from :func:`customer_summary`
+        Needs ``value``, ``demand_mean`` and ``demand_sd``.
     value : str, default "monetary"
-    abc_cuts, xyz_cuts : the cuts of :func:`abc` and :func:`xyz`
+        The column classified by ABC.
+    abc_cuts, xyz_cuts : pair of float, defaults (0.8, 0.95) and (0.5, 1.0)
+        The cuts of :func:`abc` and :func:`xyz`.
 
     Returns
     -------

@@ -88,7 +88,7 @@ class LatentClassMNL(_ChoiceEstimator):
     n_em_iter_ : int
     diagnostics_ : Series
         ``n_starts``, ``n_starts_at_best`` (starts whose log-likelihood is within
-        1e-6 · (1 + |LL|) of the best), ``best_loglik``, ``n_em_iter``, ``hit_max_iter``. A
+        ``1e-6 · (1 + |LL|)`` of the best), ``best_loglik``, ``n_em_iter``, ``hit_max_iter``. A
         ``ConvergenceWarning`` says when EM hit ``max_iter`` and when only one of several starts
         reached the best log-likelihood (a local-optimum hint).
 
