@@ -73,6 +73,8 @@ SECTIONS = {
     "segmint.chaid": "CHAID building blocks: ``segmint.chaid``",
     "segmint.discriminant": "Discriminant analysis: ``segmint.discriminant``",
     "segmint.datasets": "Bundled data: ``segmint.datasets``",
+    "segmint.metrics": "Choosing k: ``segmint.metrics``",
+    "segmint.plot": "Plots: ``segmint.plot``",
     "segmint.cli": "Command line: ``segmint.cli``",
 }
 
