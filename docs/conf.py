@@ -75,6 +75,7 @@ SECTIONS = {
     "segmint.datasets": "Bundled data: ``segmint.datasets``",
     "segmint.metrics": "Choosing k: ``segmint.metrics``",
     "segmint.plot": "Plots: ``segmint.plot``",
+    "segmint.conjoint.hb": "Hierarchical Bayes prior: ``segmint.conjoint.hb``",
     "segmint.cli": "Command line: ``segmint.cli``",
 }
 
