@@ -85,6 +85,23 @@ class DiscriminantDisplay:
     ----------
     figure_ : matplotlib Figure
     ax_ : matplotlib Axes
+
+    See Also
+    --------
+    DiscriminantAnalysis.plot : builds and draws it.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> import matplotlib.pyplot as plt, segmint as sg
+    >>> iris = load_iris(as_frame=True)
+    >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+    >>> display = sg.discriminant.DiscriminantDisplay(
+    ...     centroids=da.centroids_, scores=None, labels=None, eigenvalues=da.eigenvalues_
+    ... ).plot()
+    >>> len(display.ax_.collections) > 0
+    True
+    >>> plt.close("all")
     """
 
     def __init__(
@@ -101,7 +118,29 @@ class DiscriminantDisplay:
         self.eigenvalues = eigenvalues
 
     def plot(self, ax: Any = None) -> DiscriminantDisplay:
-        """Draw on `ax` (a new figure when None); returns self."""
+        """Draw on `ax` (a new figure when None); returns self.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default None
+            Axes to draw into; None makes a new figure.
+
+        Returns
+        -------
+        DiscriminantDisplay
+            ``self``, with ``figure_`` and ``ax_`` set.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> import matplotlib.pyplot as plt, segmint as sg
+        >>> iris = load_iris(as_frame=True)
+        >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+        >>> display = da.plot()
+        >>> display.figure_ is display.ax_.figure
+        True
+        >>> plt.close("all")
+        """
         try:
             import matplotlib.pyplot as plt
         except ImportError as e:  # pragma: no cover - optional dependency

@@ -100,7 +100,27 @@ def class_table(labels: pd.Series, values: pd.Series | None) -> pd.DataFrame:
 
 @dataclass
 class OneDimDisplay:
-    """A drawn chart: ``figure_`` and ``ax_`` (matplotlib), scikit-learn style."""
+    """A drawn chart: ``figure_`` and ``ax_`` (matplotlib), scikit-learn style.
+
+    Attributes
+    ----------
+    figure_ : matplotlib Figure
+        The figure drawn into.
+    ax_ : matplotlib Axes
+        The axes drawn into.
+
+    See Also
+    --------
+    ABCResult.plot, ABCXYZResult.plot
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib.pyplot as plt, segmint as sg
+    >>> display = sg.abc(pd.Series([5.0, 3, 1, 1])).plot()
+    >>> type(display).__name__, display.figure_ is display.ax_.figure
+    ('OneDimDisplay', True)
+    >>> plt.close("all")
+    """
 
     figure_: Any
     ax_: Any

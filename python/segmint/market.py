@@ -163,6 +163,29 @@ class MarketMap:
         model's probability of the segment; a row fits when it is at least ``threshold``) or
         "none" (the model gives no score; every row fits).
     threshold : Series (per segment, "distance") or float ("posterior") or None
+
+    See Also
+    --------
+    market_map : builds it.
+    MarketMapDisplay : its chart.
+
+    Examples
+    --------
+    >>> import numpy as np, segmint as sg
+    >>> df = sg.datasets.load_wholesale()
+    >>> X = np.log(df[sg.datasets.SPEND_COLUMNS])
+    >>> ours = df["Region"] != "Other"
+    >>> km = sg.KMeans(3, random_state=0).fit(X[ours])
+    >>> market = sg.market_map(km, X[ours], X[~ours])
+    >>> counts = ["customers", "prospects", "prospects_no_fit"]
+    >>> market.segments[counts]  # doctest: +NORMALIZE_WHITESPACE
+             customers  prospects  prospects_no_fit
+    segment
+    0               32         81                 3
+    1               42        108                 8
+    2               50        110                 6
+    >>> market.rule, int(market.prospects["fits"].sum())
+    ('distance', 299)
     """
 
     segments: pd.DataFrame
@@ -178,12 +201,28 @@ class MarketMap:
         Parameters
         ----------
         ax : matplotlib Axes, optional
+            Axes to draw into; None makes a new figure.
         names : Series or dict, optional
             Segment names for the labels (e.g. ``SegmentProfile.names_``).
 
         Returns
         -------
         MarketMapDisplay
+            The display, with ``figure_`` and ``ax_``.
+
+        Examples
+        --------
+        >>> import numpy as np, segmint as sg
+        >>> df = sg.datasets.load_wholesale()
+        >>> X = np.log(df[sg.datasets.SPEND_COLUMNS])
+        >>> ours = df["Region"] != "Other"
+        >>> km = sg.KMeans(3, random_state=0).fit(X[ours])
+        >>> market = sg.market_map(km, X[ours], X[~ours])
+        >>> import matplotlib.pyplot as plt
+        >>> display = market.plot(names={0: "A", 1: "B", 2: "C"})
+        >>> display.ax_.get_ylabel()
+        'prospects'
+        >>> plt.close("all")
         """
         return MarketMapDisplay(self.segments, names=names).plot(ax=ax)
 
@@ -241,10 +280,30 @@ class MarketMapDisplay:
     def plot(self, ax: Any = None) -> MarketMapDisplay:
         """Draw the chart (on `ax`, or on a new figure) and return the display.
 
+        Parameters
+        ----------
+        ax : matplotlib Axes, default None
+            Axes to draw into; None makes a new figure.
+
+        Returns
+        -------
+        MarketMapDisplay
+            ``self``, with ``figure_`` and ``ax_`` set.
+
         Raises
         ------
         ImportError
             matplotlib is not installed (``pip install 'segmint[plot]'``).
+
+        Examples
+        --------
+        >>> import pandas as pd, matplotlib.pyplot as plt, segmint as sg
+        >>> table = pd.DataFrame({"customers": [10, 30], "prospects": [40, 5],
+        ...                       "penetration": [0.2, 0.86], "potential": [4e5, 2e4]})
+        >>> display = sg.MarketMapDisplay(table).plot()
+        >>> display.figure_ is display.ax_.figure
+        True
+        >>> plt.close("all")
         """
         try:
             import matplotlib.pyplot as plt
