@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import _core, _frame, _validation
 from .errors import InvalidInputError
+from .plot import Display
 
 #: Default quantile of the customers' own distances beyond which a prospect fits no segment.
 DEFAULT_QUANTILE = 0.99
@@ -198,7 +199,7 @@ class MarketMap:
         )
 
 
-class MarketMapDisplay:
+class MarketMapDisplay(Display):
     """Segments by the size of their potential and their penetration (matplotlib).
 
     Parameters
@@ -231,36 +232,20 @@ class MarketMapDisplay:
     'penetration (customers / market), %'
     """
 
-    figure_: Any
-    ax_: Any
+    _figsize = (6.4, 4.4)
 
     def __init__(self, segments: pd.DataFrame, *, names: Any = None) -> None:
         self.segments = segments
         self.names = names
 
-    def plot(self, ax: Any = None) -> MarketMapDisplay:
-        """Draw the chart (on `ax`, or on a new figure) and return the display.
-
-        Raises
-        ------
-        ImportError
-            matplotlib is not installed (``pip install 'segmint[plot]'``).
-        """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as e:  # pragma: no cover - optional extra
-            raise ImportError("plot() needs matplotlib: pip install 'segmint[plot]'") from e
+    def _draw(self, ax: Any, **kwargs: Any) -> None:
         seg = self.segments
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(6.4, 4.4))
-        else:
-            fig = ax.figure
         has_value = "potential" in seg and bool(np.isfinite(seg["potential"]).any())
         y = seg["potential"] if has_value else seg["prospects"]
         x = 100 * seg["penetration"]
         customers = seg["customers"].to_numpy(dtype=float)
         size = 60 + 1400 * customers / max(customers.max(), 1)
-        ax.scatter(x, y, s=size, alpha=0.55, color="#3b6ea8", edgecolor="#1d3b5e")
+        ax.scatter(x, y, s=size, alpha=0.55, color="#3b6ea8", edgecolor="#1d3b5e", **kwargs)
         names = self.names if self.names is not None else {}
         for s, xi, yi in zip(seg.index, x, y, strict=True):
             label = str(names.get(s, s)) if hasattr(names, "get") else str(s)
@@ -272,9 +257,6 @@ class MarketMapDisplay:
         ax.yaxis.set_major_formatter(_readable)
         ax.set_title("Where to grow: potential vs penetration (bubble area: customers)")
         ax.grid(alpha=0.3)
-        fig.tight_layout()
-        self.figure_, self.ax_ = fig, ax
-        return self
 
 
 def _readable(v: float, _pos: Any = None) -> str:
