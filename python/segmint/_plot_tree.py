@@ -24,7 +24,9 @@ _BOX_PAD, _EDGE_PAD = 0.35, 0.15
 
 
 def _num(v: float) -> str:
-    return f"{v:.4g}"
+    """A cut point or a mean: 4 significant digits, thousands written out (11,130 not
+    1.113e+04)."""
+    return f"{v:,.0f}" if 1e4 <= abs(v) < 1e15 else f"{v:.4g}"
 
 
 def _count(v: float) -> str:
@@ -121,7 +123,7 @@ def node_text(tree: Any, v: int, hidden: int) -> str:
         lines.append(f"mean = {_num(float(row['mean']))}")
     else:
         pred = row["prediction"]
-        lines.append(wrap(f"{pred}: {float(row[f'%[{pred}]']):.1f} %", 24, 2))
+        lines.append(f"{wrap(str(pred), 22, 2)}: {float(row[f'%[{pred}]']):.1f} %")
     if isinstance(row["split"], str):
         lines.append(wrap(f"split: {row['split']}", 24, 2))
     if hidden:

@@ -275,6 +275,8 @@ def index_ticks(norm: Any) -> list[float]:
     inside = [t for t in candidates if norm.vmin * 0.999 <= t <= norm.vmax * 1.001]
     if len(inside) > 5:
         inside = [t for t in inside if t not in (80.0, 125.0)]
+    if len(inside) > 7:
+        inside = [t for t in inside if t not in (33.0, 300.0)]
     return inside
 
 
