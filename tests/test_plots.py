@@ -353,3 +353,28 @@ def test_result_tables_keep_being_data_frames(X) -> None:
     np.testing.assert_allclose(heights, stab["jaccard"].to_numpy(), rtol=1e-12)
     levels = sorted(line.get_ydata()[0] for line in shown.ax_.lines if len(line.get_ydata()) == 2)
     assert [0.5, 0.75, 0.85] == [round(v, 2) for v in levels if v in (0.5, 0.75, 0.85)]
+
+
+def test_result_reprs_fit_on_one_screen(X, km, wholesale) -> None:
+    # reference: none numeric — the length of each console repr (one screen: 25 lines).
+    from segmint.factor import parallel_analysis
+
+    lines = sg.datasets.load_online_retail_sample()
+    summary = sg.customer_summary(
+        lines, customer="CustomerID", date="InvoiceDate", quantity="Quantity", price="UnitPrice"
+    )
+    ours = wholesale["Region"] != "Other"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rfm warns about ties and unmatched customers
+        results = [
+            sg.market_map(km, X[ours], X[~ours]),
+            parallel_analysis(X, random_state=0),
+            sg.abc(summary["monetary"]),
+            sg.rfm(summary),
+            sg.frequency_classes(summary),
+            sg.abc_xyz(summary),
+        ]
+    for result in results:
+        text = repr(result)
+        assert text.startswith(type(result).__name__ + ": ")
+        assert len(text.splitlines()) <= 25 and len(text) <= 2500, text

@@ -38,6 +38,16 @@ def shade(index: float, span: float = 4.0) -> str:
     return f"background-color: rgb{rgb}; color: {text}"
 
 
+def _number(v: Any) -> str:
+    """Readable numbers: 12,046 rather than 1.205e+04; 4 significant digits below 1,000."""
+    if not isinstance(v, int | float | np.number):
+        return str(v)
+    x = float(v)
+    if not np.isfinite(x):
+        return "–"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
+
+
 def _styler_ok() -> bool:
     try:
         import jinja2  # noqa: F401
@@ -137,7 +147,7 @@ def profile_html(prof: Any) -> str:
                 means,
                 "Numeric profile: segment means (shading: index vs overall, 100 = average)",
                 _shaded(means, index),
-                "{:,.4g}",
+                _number,
             )
         )
     if len(prof.categorical):
@@ -157,7 +167,9 @@ def profile_html(prof: Any) -> str:
         for c in ["test", "statistic", "df1", "df2", "p_holm", "effect", "effect_name"]
         if c in tests.columns
     ]
-    shown = tests[cols]
+    shown = tests[cols].copy()
+    if "df2" in shown:
+        shown.loc[shown["test"] != "anova", "df2"] = np.nan  # χ² has one df
 
     def test_style(styler: Any) -> Any:
         styler = styler.bar(subset=["effect"], color="#fdae6b", vmin=0, vmax=1)
@@ -266,6 +278,24 @@ def migration_repr(m: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Any result object: a headline, one small table, the attributes
+
+
+def short_repr(obj: Any, headline: str, table: pd.DataFrame | None = None) -> str:
+    """One line about the result, a small table when it fits (≤ 15 rows, ≤ 110 characters
+    wide), and the names of the attributes to look at."""
+    lines = [f"{type(obj).__name__}: {headline}"]
+    if table is not None and len(table) <= 15:
+        text = table.to_string(max_cols=8, float_format=_number)
+        if max(len(line) for line in text.splitlines()) <= 110:
+            lines.append(text)
+    names = [n for n in getattr(obj, "__dataclass_fields__", {}) if not n.startswith("_")]
+    if names:
+        lines.append("  (" + ", ".join(names) + ")")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
 # CHAID
 
 
@@ -323,7 +353,7 @@ def chaid_html(tree: Any) -> str:
     depth = t["depth"].reindex(nodes.index).to_numpy()
 
     def style(styler: Any) -> Any:
-        pad = [f"padding-left: {0.5 + 1.4 * d:.1f}em; text-align: left" for d in depth]
+        pad = [f"padding-left: {0.5 + 1.4 * d:.1f}em !important; text-align: left" for d in depth]
         styler = styler.apply(lambda _: pad, subset=["branch"], axis=0)
         return styler.bar(subset=["% of all"], color="#9ecae1", vmin=0, vmax=1)
 
@@ -353,4 +383,5 @@ __all__ = [
     "profile_html",
     "profile_repr",
     "shade",
+    "short_repr",
 ]

@@ -291,6 +291,15 @@ class ParallelAnalysis:
     n_factors: int
     n_components: int
 
+    def __repr__(self) -> str:
+        from ._views import short_repr
+
+        return short_repr(
+            self,
+            f"{self.n_factors} factors and {self.n_components} components suggested "
+            f"({len(self.table)} positions)",
+        )
+
     def plot(self, ax: Any = None, **kwargs: Any) -> ScreeDisplay:
         """Scree plot (needs matplotlib); returns the display with ``figure_`` and ``ax_``."""
         return ScreeDisplay(self.table).plot(ax, **kwargs)  # type: ignore[no-any-return]

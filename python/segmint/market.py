@@ -173,6 +173,19 @@ class MarketMap:
     rule: str
     threshold: Any
 
+    def __repr__(self) -> str:
+        from ._views import short_repr
+
+        no_fit = int((~self.prospects["fits"]).sum())
+        head = (
+            f"{len(self.segments)} segments, {len(self.customers):,} customers, "
+            f"{len(self.prospects):,} prospects ({no_fit:,} fit no segment; rule {self.rule})"
+        )
+        cols = [
+            c for c in ("customers", "prospects", "penetration", "potential") if c in self.segments
+        ]
+        return short_repr(self, head, self.segments[cols])
+
     def plot(self, ax: Any = None, *, names: Any = None) -> MarketMapDisplay:
         """Potential against penetration, one bubble per segment (see :class:`MarketMapDisplay`).
 
