@@ -61,7 +61,8 @@ _TABLE = [
     {"selector": "th, td", "props": "padding: 2px 8px; border-bottom: 1px solid #e5e5e5"},
     {
         "selector": "caption",
-        "props": "caption-side: top; text-align: left; font-weight: bold; padding: 4px 0",
+        "props": "caption-side: top; text-align: left; font-weight: bold; padding: 4px 0;"
+        " white-space: nowrap",
     },
 ]
 

@@ -81,6 +81,16 @@ class SelectKResult(pd.DataFrame):
     plain DataFrames. ``plot`` replaces ``DataFrame.plot`` for this table; ``pd.DataFrame(t)
     .plot`` still gives pandas' plotting.
 
+    Parameters
+    ----------
+    data : DataFrame
+        The table (as :func:`select_k` builds it).
+
+    Attributes
+    ----------
+    recommended_k : int
+        The k the gap statistic recommends.
+
     Examples
     --------
     >>> import numpy as np, segmint as sg
@@ -137,6 +147,11 @@ class StabilityResult(pd.DataFrame):
 
     Columns as documented in :func:`stability`; the mean ARI is in ``attrs["ari"]``. Frames
     derived from it are plain DataFrames.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The table (as :func:`stability` builds it).
 
     Examples
     --------

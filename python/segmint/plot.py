@@ -100,6 +100,11 @@ class Display:
     ``ax_`` set. Displays deliberately have no ``_repr_png_`` / ``_repr_html_``: the notebook
     shows the figure once, through matplotlib.
 
+    Parameters
+    ----------
+    None
+        The base class takes none; each subclass takes the data it draws.
+
     Attributes
     ----------
     figure_ : matplotlib Figure
@@ -508,8 +513,6 @@ from ._plot_charts import (  # noqa: E402
 from ._plot_tree import ChaidTreeDisplay  # noqa: E402
 
 __all__ = [
-    "DIVERGING_CMAP",
-    "STABILITY_LINES",
     "ChaidTreeDisplay",
     "DendrogramDisplay",
     "Display",
@@ -523,7 +526,6 @@ __all__ = [
     "index_norm",
     "index_ticks",
     "new_axes",
-    "pyplot",
     "segment_colors",
     "segment_map",
     "wrap",
