@@ -108,8 +108,9 @@ def test_chaid_tree_boxes_and_branch_labels_never_overlap(
         depths.append(int(tree.tree_["depth"].max()))
         shown = tree.plot()
         fig = shown.figure_
-        fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
+        for t in shown.node_texts_.values():  # what drawing does to a text's box
+            t.update_bbox_position_size(renderer)
         assert sorted(shown.node_texts_) == tree.tree_.index.tolist()
         assert sorted(shown.edge_texts_) == tree.tree_.index[1:].tolist()
         boxes = [
