@@ -74,7 +74,7 @@ def test_tree_structure_and_outputs(fitted) -> None:  # type: ignore[no-untyped-
     assert table.loc["overall %", "% correct"] == pytest.approx(100 * (1 - model.risk_))
     text = str(model)
     assert text.startswith("CHAID tree for response") and "split on region" in text
-    assert "<pre>" in model._repr_html_()
+    assert "CHAID tree for" in model._repr_html_()
 
 
 def test_training_predictions_equal_leaf_majority(fitted) -> None:  # type: ignore[no-untyped-def]
@@ -286,17 +286,17 @@ def test_numpy_input_and_huge_statistics_do_not_underflow() -> None:
     assert np.isfinite(root["log_p_adjusted"])
 
 
-def test_plot_returns_a_figure(fitted) -> None:  # type: ignore[no-untyped-def]
+def test_plot_returns_a_display(fitted) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("matplotlib")
     import matplotlib
 
     matplotlib.use("Agg")
     model, _, _ = fitted
-    fig = model.plot()
-    assert fig.axes
+    shown = model.plot()
+    assert shown.figure_.axes and shown.ax_ in shown.figure_.axes
     import matplotlib.pyplot as plt
 
-    plt.close(fig)
+    plt.close(shown.figure_)
 
 
 def test_partition_tables_drive_the_same_splits_as_the_tree() -> None:

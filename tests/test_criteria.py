@@ -254,10 +254,10 @@ def test_grouped_profile_outputs_render(profiles):
     _, grouped = profiles
     wide = grouped.to_frame()
     assert ("segment", "segment", "size") in wide.index
-    fig = grouped.plot()
+    shown = grouped.plot()
     # one heatmap row per numeric variable and one per category, as ungrouped
-    assert fig.axes[0].images[0].get_array().shape == (len(SPEND_COLUMNS) + 5, 4)
-    matplotlib.pyplot.close(fig)
+    assert shown.ax_.images[0].get_array().shape == (len(SPEND_COLUMNS) + 5, 4)
+    matplotlib.pyplot.close(shown.figure_)
     assert "Segment profile" in grouped._repr_html_()
 
 

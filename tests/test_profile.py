@@ -184,17 +184,19 @@ def test_migration_counts_and_ari():
 
 
 def test_plot_returns_a_heatmap_of_the_indices(prof):
-    # reference: pandas: log2 of the index (segment mean / overall mean × 100)
+    # reference: pandas: the index (segment mean / overall mean × 100), coloured on a log scale
     import matplotlib
 
     matplotlib.use("Agg")
-    fig = prof.plot()
-    ax = fig.axes[0]
-    image = ax.images[0].get_array()
+    shown = prof.plot()
+    ax = shown.ax_
+    image = ax.images[0]
     # one row per numeric variable plus one per category, one column per segment
     n_rows = len(sg.datasets.SPEND_COLUMNS) + len(prof.categorical)
-    assert image.shape == (n_rows, 4)
-    # the first cell is log2 of Fresh's index for segment 0
+    assert image.get_array().shape == (n_rows, 4)
+    # the first cell is Fresh's index for segment 0 (within the colour scale's range)
     fresh = prof.numeric.loc[("Fresh", "index"), 0]
-    assert image[0, 0] == pytest.approx(np.log2(fresh / 100))
-    matplotlib.pyplot.close(fig)
+    norm = image.norm
+    assert image.get_array()[0, 0] == pytest.approx(np.clip(fresh, norm.vmin, norm.vmax))
+    assert norm(fresh) == pytest.approx(np.log(fresh / norm.vmin) / np.log(norm.vmax / norm.vmin))
+    matplotlib.pyplot.close(shown.figure_)

@@ -20,3 +20,18 @@ def test_readme_example_runs():
     assert namespace["km"].labels_.index.equals(namespace["X"].index)
     assert len(namespace["profile"].personas) == 3
     assert namespace["tree"].n_leaves_ >= 2
+    # The seeded select_k keeps its recommendation (the README prints it: 3).
+    assert namespace["choice"].recommended_k == 3
+    # reference: pandas crosstab of the two label Series (customers in both) and the share
+    # of customers off their old segment's main successor, computed here — customers move.
+    import pandas as pd
+
+    before = namespace["rfm_km"].labels_
+    after = namespace["rfm_km"].predict(namespace["z"](namespace["year_end"]))
+    common = before.index.intersection(after.index)
+    expected = pd.crosstab(before[common], after[common])
+    moves = namespace["moves"]
+    assert (moves.table.to_numpy() == expected.to_numpy()).all()
+    share = 1 - expected.max(axis=1).sum() / expected.to_numpy().sum()
+    assert moves.share_moved == share
+    assert moves.share_moved > 0.3 and len(moves.new) == len(after.index.difference(before.index))

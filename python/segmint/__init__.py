@@ -7,7 +7,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import conjoint, datasets, factor, onedim
+from . import conjoint, datasets, factor, onedim, plot
 from .chaid import CHAID
 from .cluster import KMeans, KMedoids, KPrototypes, Ward
 from .conjoint import ChoiceModel, MarketSimulator, RatingConjoint
@@ -83,6 +83,7 @@ __all__ = [
     "market_map",
     "migration",
     "onedim",
+    "plot",
     "profile",
     "report",
     "rfm",

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .plot import Display, pyplot
+
 
 def _tables(da: Any) -> list[tuple[str, Any]]:
     out: list[tuple[str, Any]] = [
@@ -66,7 +68,7 @@ def html_report(da: Any) -> str:
     return "".join(parts)
 
 
-class DiscriminantDisplay:
+class DiscriminantDisplay(Display):
     """Plot of the first two canonical discriminant functions with group centroids
     (scikit-learn Display style: ``plot(ax=None)`` draws and returns self).
 
@@ -117,36 +119,8 @@ class DiscriminantDisplay:
         self.labels = labels
         self.eigenvalues = eigenvalues
 
-    def plot(self, ax: Any = None) -> DiscriminantDisplay:
-        """Draw on `ax` (a new figure when None); returns self.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes, default None
-            Axes to draw into; None makes a new figure.
-
-        Returns
-        -------
-        DiscriminantDisplay
-            ``self``, with ``figure_`` and ``ax_`` set.
-
-        Examples
-        --------
-        >>> from sklearn.datasets import load_iris
-        >>> import matplotlib.pyplot as plt, segmint as sg
-        >>> iris = load_iris(as_frame=True)
-        >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
-        >>> display = da.plot()
-        >>> display.figure_ is display.ax_.figure
-        True
-        >>> plt.close("all")
-        """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as e:  # pragma: no cover - optional dependency
-            raise ImportError("plot needs matplotlib: pip install 'segmint[plot]'") from e
-        if ax is None:
-            _, ax = plt.subplots()
+    def _draw(self, ax: Any, **kwargs: Any) -> None:
+        plt = pyplot()
         c = self.centroids.to_numpy()
         two = c.shape[1] >= 2 and (self.scores is None or self.scores.shape[1] >= 2)
         share = self.eigenvalues["% of variance"].to_numpy()
@@ -156,7 +130,7 @@ class DiscriminantDisplay:
             if self.scores is not None and self.labels is not None:
                 rows = self.labels == seg
                 ys = self.scores[rows, 1] if two else np.zeros(int(rows.sum()))
-                ax.scatter(self.scores[rows, 0], ys, s=8, alpha=0.4, color=colour)
+                ax.scatter(self.scores[rows, 0], ys, s=8, alpha=0.4, color=colour, **kwargs)
             ax.scatter(
                 c[k, 0],
                 c[k, 1] if two else 0.0,
@@ -169,6 +143,3 @@ class DiscriminantDisplay:
         ax.set_xlabel(f"function 1 ({share[0]:.1f} %)")
         ax.set_ylabel(f"function 2 ({share[1]:.1f} %)" if two else "")
         ax.legend(title="segment (centroid)")
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self

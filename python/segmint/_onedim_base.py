@@ -4,13 +4,13 @@ rank arithmetic with ties kept together, class tables and the Display object of 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import InvalidInputError, InvalidTypeError
+from .plot import Display, new_axes
 
 
 def values_series(values: Any, what: str, column: str | None = None) -> pd.Series:
@@ -98,41 +98,32 @@ def class_table(labels: pd.Series, values: pd.Series | None) -> pd.DataFrame:
     return table
 
 
-@dataclass
-class OneDimDisplay:
-    """A drawn chart: ``figure_`` and ``ax_`` (matplotlib), scikit-learn style.
+class OneDimDisplay(Display):
+    """A drawn chart of the one-dimensional segmentations (``figure_`` and ``ax_``),
+    scikit-learn style; the result objects' ``plot`` methods draw it.
 
-    Attributes
+    Parameters
     ----------
     figure_ : matplotlib Figure
-        The figure drawn into.
     ax_ : matplotlib Axes
-        The axes drawn into.
-
-    See Also
-    --------
-    ABCResult.plot, ABCXYZResult.plot
 
     Examples
     --------
-    >>> import pandas as pd, matplotlib.pyplot as plt, segmint as sg
-    >>> display = sg.abc(pd.Series([5.0, 3, 1, 1])).plot()
-    >>> type(display).__name__, display.figure_ is display.ax_.figure
-    ('OneDimDisplay', True)
-    >>> plt.close("all")
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import segmint as sg
+    >>> lines = sg.datasets.load_online_retail_sample()
+    >>> summary = sg.customer_summary(lines, customer="CustomerID", date="InvoiceDate",
+    ...                               quantity="Quantity", price="UnitPrice")
+    >>> shown = sg.abc(summary["monetary"]).plot()
+    >>> shown.ax_.get_title()
+    'ABC analysis (Pareto curve)'
     """
 
-    figure_: Any
-    ax_: Any
+    def __init__(self, figure_: Any, ax_: Any) -> None:
+        self.figure_ = figure_
+        self.ax_ = ax_
 
 
 def axes(ax: Any, size: tuple[float, float]) -> tuple[Any, Any]:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as e:  # pragma: no cover - optional extra
-        raise ImportError("plot() needs matplotlib: pip install 'segmint[plot]'") from e
-    if ax is None:
-        fig, ax = plt.subplots(figsize=size)
-    else:
-        fig = ax.figure
-    return fig, ax
+    """The figure and axes to draw on (see :func:`segmint.plot.new_axes`)."""
+    return new_axes(ax, size)

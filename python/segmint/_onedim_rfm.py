@@ -84,6 +84,12 @@ class RFMResult:
     summary_: pd.DataFrame
     segments_: pd.DataFrame | None = field(default=None)
 
+    def __repr__(self) -> str:
+        from ._views import short_repr
+
+        head = f"{len(self.scores_):,} customers, {len(self.summary_)} segments"
+        return short_repr(self, head, self.summary_)
+
 
 def rank_scores(values: np.ndarray, bins: int, higher_is_better: bool = True) -> np.ndarray:
     """Scores 1 + floor(bins x (customers with a strictly worse value) / n)."""

@@ -10,10 +10,9 @@ continuous predictors.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +22,9 @@ from sklearn.utils.validation import check_is_fitted
 from . import _core, _frame, _validation
 from ._chaid_tree import Condition, TreeArrays, class_array, fmt_num, py_value
 from .errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from .plot import ChaidTreeDisplay
 
 _TESTS = ("pearson", "likelihood_ratio")
 _MERGING = {0: "nominal", 1: "ordinal", 2: "floating"}
@@ -859,93 +861,111 @@ class CHAID(BaseEstimator):
         return self.export_text()
 
     def _repr_html_(self) -> str:
-        if not self.__sklearn_is_fitted__():
-            return f"<pre>{html.escape(repr(self))}</pre>"
-        return f"<pre>{html.escape(self.export_text())}</pre>"
+        """A compact tree (one row per node, indented by depth) and the parameters."""
+        from ._views import chaid_html
 
-    def plot(self, ax: Any = None, fontsize: float = 8) -> Any:
-        """A tree diagram (matplotlib): one box per node, branches labelled. Returns the
-        figure.
+        return chaid_html(self)
+
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        max_depth: int | None = None,
+        node_ids: Any = None,
+        fontsize: float = 8.0,
+        **kwargs: Any,
+    ) -> ChaidTreeDisplay:
+        """Draw the tree (matplotlib): a tidy tree whose boxes and branch labels never overlap.
+
+        Each box shows the node id, its size n with its share of all rows, the predicted
+        class with its percentage (or the mean of a continuous target) and the split
+        variable; each branch is labelled with the categories or the range it takes.
 
         Parameters
         ----------
-        ax : matplotlib Axes, default None
-            Axes to draw into; None makes a new figure.
+        ax : matplotlib Axes, optional
+            Draw here, scaled to fit; None makes a new figure sized to the tree.
+        max_depth : int, optional
+            Draw only this many levels below the top node drawn.
+        node_ids : int or list of int, optional
+            Draw the subtree of this node (several: their subtrees joined through their
+            lowest common ancestor).
         fontsize : float, default 8
-            Font size of the node boxes.
+            Text size (a wide tree on a new figure shrinks it to stay within 26 inches).
+        **kwargs
+            Passed to :meth:`ChaidTreeDisplay.plot` (``max_width``) and to ``Axes.plot`` for
+            the connectors.
 
         Returns
         -------
-        matplotlib Figure
-            The figure drawn into.
+        ChaidTreeDisplay
+            With ``figure_``, ``ax_``, ``node_texts_`` and ``edge_texts_``.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown node id or a negative ``max_depth``.
+        ImportError
+            matplotlib is not installed.
+
+        See Also
+        --------
+        export_graphviz : the same tree as Graphviz DOT text.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> tree = sg.CHAID(max_depth=3).fit(customers.drop(columns="Channel"),
+        ...                                  customers["Channel"])
+        >>> shown = tree.plot(max_depth=1)
+        >>> sorted(shown.node_texts_)[0], len(shown.edge_texts_) == len(shown.node_texts_) - 1
+        (0, True)
+        """
+        check_is_fitted(self)
+        from .plot import ChaidTreeDisplay
+
+        display = ChaidTreeDisplay(self, max_depth=max_depth, node_ids=node_ids)
+        return display.plot(ax=ax, fontsize=fontsize, **kwargs)
+
+    def export_graphviz(self, *, max_depth: int | None = None, node_ids: Any = None) -> str:
+        """The tree as Graphviz DOT text (render with ``dot -Tpng`` or the graphviz package).
+
+        Boxes carry the same text as :meth:`plot` (node, n and share, prediction, split);
+        edges are labelled with their branch.
+
+        Parameters
+        ----------
+        max_depth : int, optional
+            Only this many levels below the top node.
+        node_ids : int or list of int, optional
+            Only the subtree(s) of these nodes (see :meth:`plot`).
+
+        Returns
+        -------
+        str
+            A ``digraph`` with one statement per node and per edge.
+
+        Raises
+        ------
+        InvalidInputError
+            An unknown node id or a negative ``max_depth``.
 
         Examples
         --------
         >>> import segmint as sg
         >>> customers = sg.datasets.load_wholesale()
-        >>> X, y = customers.drop(columns="Channel"), customers["Channel"]
-        >>> tree = sg.CHAID(max_depth=2).fit(X, y)
-        >>> import matplotlib.pyplot as plt
-        >>> fig = tree.plot()
-        >>> plt.close("all")
+        >>> tree = sg.CHAID(max_depth=1).fit(customers.drop(columns="Channel"),
+        ...                                  customers["Channel"])
+        >>> dot = tree.export_graphviz()
+        >>> dot.splitlines()[0], dot.count("->") == len(tree.tree_) - 1
+        ('digraph CHAID {', True)
         """
         check_is_fitted(self)
-        import matplotlib.pyplot as plt
+        from ._plot_tree import export_graphviz
 
-        t = self._tree
-        n_nodes = self._n_nodes
-        x = np.zeros(n_nodes)
-        counter = [0.0]
-
-        def place(v: int) -> float:
-            kids = self._children(v)
-            if not kids:
-                x[v] = counter[0]
-                counter[0] += 1
-            else:
-                x[v] = float(np.mean([place(c) for c in kids]))
-            return float(x[v])
-
-        place(0)
-        depth = np.asarray(t.depth, dtype=float)
-        if ax is None:
-            width = max(6.0, 2.2 * max(counter[0], 1))
-            fig, ax = plt.subplots(figsize=(width, 1.8 * (depth.max() + 1) + 1))
-        else:
-            fig = ax.figure
-        for v in range(1, n_nodes):
-            u = int(t.parent[v])
-            ax.plot([x[u], x[v]], [-depth[u], -depth[v]], color="0.6", lw=1, zorder=1)
-            ax.text(
-                (x[u] + x[v]) / 2,
-                -(depth[u] + depth[v]) / 2,
-                self._condition(v).text(),
-                ha="center",
-                va="center",
-                fontsize=fontsize * 0.85,
-                color="0.25",
-                bbox={"boxstyle": "round", "fc": "white", "ec": "none", "alpha": 0.8},
-            )
-        for v in range(n_nodes):
-            label = f"Node {v}\n{self._node_label(v)}"
-            if int(t.split[v]) >= 0:
-                name = self._encoding.columns[self._predictor_column(int(t.split[v]))]
-                label += f"\nsplit: {name}"
-            ax.text(
-                x[v],
-                -depth[v],
-                label,
-                ha="center",
-                va="center",
-                fontsize=fontsize,
-                bbox={"boxstyle": "round", "fc": "#e8f0fb", "ec": "#4a6fa5"},
-                zorder=2,
-            )
-        ax.set_xlim(-0.7, max(counter[0] - 0.3, 0.7))
-        ax.set_ylim(-depth.max() - 0.6, 0.6)
-        ax.axis("off")
-        ax.set_title(f"CHAID tree for {self._target_name}")
-        return fig
+        return export_graphviz(self, max_depth=max_depth, node_ids=node_ids)
 
 
 # --- The sufficient statistics, for partitioned (group-by) builds -------------------------------

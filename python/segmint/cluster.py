@@ -1201,3 +1201,45 @@ class Ward(ClusterMixin, BaseEstimator):
         [0, 0, 0]
         """
         return self.fit(X).labels_
+
+    def dendrogram(self, ax: Any = None, *, p: int = 30, **kwargs: Any) -> Any:
+        """Draw the merge tree, cut into the fitted segments (needs matplotlib).
+
+        The cut height is a dashed line and the branches below it are coloured per segment;
+        with more than ``p`` customers the tree shows its last ``p`` merges (SciPy's
+        ``truncate_mode="lastp"``; leaf labels give the customers in parentheses).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Draw here (a new figure when None).
+        p : int, default 30
+            Leaves shown for a large tree.
+        **kwargs
+            Passed to ``scipy.cluster.hierarchy.dendrogram``.
+
+        Returns
+        -------
+        DendrogramDisplay
+            With ``figure_``, ``ax_`` and ``dendrogram_`` (SciPy's output).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ImportError
+            matplotlib is not installed.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import numpy as np, segmint as sg
+        >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+        >>> shown = sg.Ward(n_clusters=4).fit(X).dendrogram(p=20)
+        >>> len(shown.dendrogram_["leaves"])
+        20
+        """
+        check_is_fitted(self, "linkage_matrix_")
+        from .plot import DendrogramDisplay
+
+        return DendrogramDisplay(self.linkage_matrix_, self.n_clusters_).plot(ax=ax, p=p, **kwargs)

@@ -26,6 +26,7 @@ from ._frame.factor import Items, check_variances, items
 from ._frame.table import quote
 from ._validation import check_int, n_threads, seed, unfitted_on_error
 from .errors import InvalidInputError, InvalidTypeError
+from .plot import Display
 
 __all__ = [
     "BartlettResult",
@@ -305,31 +306,47 @@ def bartlett_sphericity(
 # Parallel analysis
 
 
-class ScreeDisplay:
-    """A scree plot of a :class:`ParallelAnalysis` (``figure_``, ``ax_``)."""
+class ScreeDisplay(Display):
+    """A scree plot of a :class:`ParallelAnalysis`: observed eigenvalues of components and
+    factors against their simulated thresholds.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :attr:`ParallelAnalysis.table`.
+
+    Attributes
+    ----------
+    figure_ : matplotlib Figure
+    ax_ : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from segmint.factor import ScreeDisplay
+    >>> t = pd.DataFrame({"pc_observed": [3.0, 1.2, 0.5], "pc_simulated": [1.3, 1.1, 0.9],
+    ...                   "fa_observed": [2.5, 0.7, 0.1], "fa_simulated": [0.4, 0.2, 0.1]},
+    ...                  index=[1, 2, 3])
+    >>> ScreeDisplay(t).plot().ax_.get_ylabel()
+    'eigenvalue'
+    """
 
     def __init__(self, table: pd.DataFrame) -> None:
         self.table = table
 
-    def plot(self, ax: Any = None) -> ScreeDisplay:
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
+    def _draw(self, ax: Any, **kwargs: Any) -> None:
         x = self.table.index.to_numpy()
         t = self.table
-        ax.plot(x, t["pc_observed"], "o-", label="components: data")
-        ax.plot(x, t["pc_simulated"], "--", label="components: simulated")
-        ax.plot(x, t["fa_observed"], "^-", label="factors: data")
-        ax.plot(x, t["fa_simulated"], ":", label="factors: simulated")
+        ax.plot(x, t["pc_observed"], "o-", label="components: data", **kwargs)
+        ax.plot(x, t["pc_simulated"], "--", label="components: simulated", **kwargs)
+        ax.plot(x, t["fa_observed"], "^-", label="factors: data", **kwargs)
+        ax.plot(x, t["fa_simulated"], ":", label="factors: simulated", **kwargs)
         ax.axhline(1.0, color="grey", lw=0.5)
         ax.set_xlabel("factor / component number")
         ax.set_ylabel("eigenvalue")
         ax.set_title("Parallel analysis scree plot")
         ax.legend()
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
 
 
 @dataclass(frozen=True)
@@ -378,7 +395,16 @@ class ParallelAnalysis:
     n_factors: int
     n_components: int
 
-    def plot(self, ax: Any = None) -> ScreeDisplay:
+    def __repr__(self) -> str:
+        from ._views import short_repr
+
+        return short_repr(
+            self,
+            f"{self.n_factors} factors and {self.n_components} components suggested "
+            f"({len(self.table)} positions)",
+        )
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> ScreeDisplay:
         """Scree plot (needs matplotlib); returns the display with ``figure_`` and ``ax_``.
 
         Parameters
@@ -402,7 +428,7 @@ class ParallelAnalysis:
         'eigenvalue'
         >>> plt.close("all")
         """
-        return ScreeDisplay(self.table).plot(ax)
+        return ScreeDisplay(self.table).plot(ax, **kwargs)  # type: ignore[no-any-return]
 
 
 def _eigen_pair(r: np.ndarray, method: str, threads: int) -> tuple[np.ndarray, np.ndarray]:

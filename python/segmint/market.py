@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import _core, _frame, _validation
 from .errors import InvalidInputError
+from .plot import Display
 
 #: Default quantile of the customers' own distances beyond which a prospect fits no segment.
 DEFAULT_QUANTILE = 0.99
@@ -195,6 +196,19 @@ class MarketMap:
     rule: str
     threshold: Any
 
+    def __repr__(self) -> str:
+        from ._views import short_repr
+
+        no_fit = int((~self.prospects["fits"]).sum())
+        head = (
+            f"{len(self.segments)} segments, {len(self.customers):,} customers, "
+            f"{len(self.prospects):,} prospects ({no_fit:,} fit no segment; rule {self.rule})"
+        )
+        cols = [
+            c for c in ("customers", "prospects", "penetration", "potential") if c in self.segments
+        ]
+        return short_repr(self, head, self.segments[cols])
+
     def plot(self, ax: Any = None, *, names: Any = None) -> MarketMapDisplay:
         """Potential against penetration, one bubble per segment (see :class:`MarketMapDisplay`).
 
@@ -237,7 +251,7 @@ class MarketMap:
         )
 
 
-class MarketMapDisplay:
+class MarketMapDisplay(Display):
     """Segments by the size of their potential and their penetration (matplotlib).
 
     Parameters
@@ -270,56 +284,20 @@ class MarketMapDisplay:
     'penetration (customers / market), %'
     """
 
-    figure_: Any
-    ax_: Any
+    _figsize = (6.4, 4.4)
 
     def __init__(self, segments: pd.DataFrame, *, names: Any = None) -> None:
         self.segments = segments
         self.names = names
 
-    def plot(self, ax: Any = None) -> MarketMapDisplay:
-        """Draw the chart (on `ax`, or on a new figure) and return the display.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes, default None
-            Axes to draw into; None makes a new figure.
-
-        Returns
-        -------
-        MarketMapDisplay
-            ``self``, with ``figure_`` and ``ax_`` set.
-
-        Raises
-        ------
-        ImportError
-            matplotlib is not installed (``pip install 'segmint[plot]'``).
-
-        Examples
-        --------
-        >>> import pandas as pd, matplotlib.pyplot as plt, segmint as sg
-        >>> table = pd.DataFrame({"customers": [10, 30], "prospects": [40, 5],
-        ...                       "penetration": [0.2, 0.86], "potential": [4e5, 2e4]})
-        >>> display = sg.MarketMapDisplay(table).plot()
-        >>> display.figure_ is display.ax_.figure
-        True
-        >>> plt.close("all")
-        """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as e:  # pragma: no cover - optional extra
-            raise ImportError("plot() needs matplotlib: pip install 'segmint[plot]'") from e
+    def _draw(self, ax: Any, **kwargs: Any) -> None:
         seg = self.segments
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(6.4, 4.4))
-        else:
-            fig = ax.figure
         has_value = "potential" in seg and bool(np.isfinite(seg["potential"]).any())
         y = seg["potential"] if has_value else seg["prospects"]
         x = 100 * seg["penetration"]
         customers = seg["customers"].to_numpy(dtype=float)
         size = 60 + 1400 * customers / max(customers.max(), 1)
-        ax.scatter(x, y, s=size, alpha=0.55, color="#3b6ea8", edgecolor="#1d3b5e")
+        ax.scatter(x, y, s=size, alpha=0.55, color="#3b6ea8", edgecolor="#1d3b5e", **kwargs)
         names = self.names if self.names is not None else {}
         for s, xi, yi in zip(seg.index, x, y, strict=True):
             label = str(names.get(s, s)) if hasattr(names, "get") else str(s)
@@ -331,9 +309,6 @@ class MarketMapDisplay:
         ax.yaxis.set_major_formatter(_readable)
         ax.set_title("Where to grow: potential vs penetration (bubble area: customers)")
         ax.grid(alpha=0.3)
-        fig.tight_layout()
-        self.figure_, self.ax_ = fig, ax
-        return self
 
 
 def _readable(v: float, _pos: Any = None) -> str:

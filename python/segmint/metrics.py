@@ -227,6 +227,139 @@ def davies_bouldin_score(X: Any, labels: Any) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
+# Result tables with a plot
+
+
+class SelectKResult(pd.DataFrame):
+    """The table of :func:`select_k` (a DataFrame indexed by k) with a :meth:`plot`.
+
+    Columns as documented in :func:`select_k`; frames derived from it (slices, copies) are
+    plain DataFrames. ``plot`` replaces ``DataFrame.plot`` for this table; ``pd.DataFrame(t)
+    .plot`` still gives pandas' plotting.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The table (as :func:`select_k` builds it).
+
+    Attributes
+    ----------
+    recommended_k : int
+        The k the gap statistic recommends.
+
+    Examples
+    --------
+    >>> import numpy as np, segmint as sg
+    >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+    >>> table = sg.select_k(X, range(2, 5), n_refs=3, random_state=0)
+    >>> type(table).__name__, table.recommended_k in (2, 3, 4)
+    ('SelectKResult', True)
+    """
+
+    @property
+    def _constructor(self) -> Any:
+        return pd.DataFrame
+
+    @property
+    def recommended_k(self) -> int:
+        """The k the gap statistic recommends (the row with ``recommended`` True)."""
+        return int(self.index[self["recommended"].to_numpy(dtype=bool)][0])
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Draw the criteria against k (see :class:`segmint.plot.SelectKDisplay`).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or sequence of six Axes, optional
+            Where to draw (one Axes is split into the six panels); a new figure when None.
+        **kwargs
+            Passed to ``Axes.plot`` for the curves.
+
+        Returns
+        -------
+        SelectKDisplay
+
+        Raises
+        ------
+        ImportError
+            matplotlib is not installed.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import numpy as np, segmint as sg
+        >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+        >>> shown = sg.select_k(X, range(2, 5), n_refs=3, random_state=0).plot()
+        >>> len(shown.ax_)
+        6
+        """
+        from .plot import SelectKDisplay
+
+        return SelectKDisplay(pd.DataFrame(self)).plot(ax=ax, **kwargs)
+
+
+class StabilityResult(pd.DataFrame):
+    """The table of :func:`stability` (a DataFrame indexed by segment) with a :meth:`plot`.
+
+    Columns as documented in :func:`stability`; the mean ARI is in ``attrs["ari"]``. Frames
+    derived from it are plain DataFrames.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The table (as :func:`stability` builds it).
+
+    Examples
+    --------
+    >>> import numpy as np, segmint as sg
+    >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+    >>> table = sg.stability(sg.KMeans(3, n_init=2), X, n_boot=5, random_state=0)
+    >>> type(table).__name__, list(table.columns[:2])
+    ('StabilityResult', ['size', 'jaccard'])
+    """
+
+    @property
+    def _constructor(self) -> Any:
+        return pd.DataFrame
+
+    def plot(self, ax: Any = None, *, names: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Bars of the mean Jaccard per segment with Hennig's 0.5 / 0.75 / 0.85 lines (see
+        :class:`segmint.plot.StabilityDisplay`).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        names : dict or Series, optional
+            Segment names for the axis (e.g. ``SegmentProfile.names_``).
+        **kwargs
+            Passed to ``Axes.bar``.
+
+        Returns
+        -------
+        StabilityDisplay
+
+        Raises
+        ------
+        ImportError
+            matplotlib is not installed.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import numpy as np, segmint as sg
+        >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+        >>> table = sg.stability(sg.KMeans(3, n_init=2), X, n_boot=5, random_state=0)
+        >>> len(table.plot().ax_.patches)
+        3
+        """
+        from .plot import StabilityDisplay
+
+        frame = pd.DataFrame(self)
+        frame.attrs = dict(self.attrs)
+        return StabilityDisplay(frame, names=names).plot(ax=ax, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
 # Choosing k
 
 
@@ -272,7 +405,7 @@ def select_k(
     n_refs: int = 10,
     sample_size: int | None = None,
     random_state: Any = None,
-) -> pd.DataFrame:
+) -> SelectKResult:
     """Fit one model per k and tabulate the criteria for choosing the number of segments.
 
     Columns: ``inertia`` (within-cluster sum of squares; the cost for k-prototypes),
@@ -406,7 +539,7 @@ def select_k(
             pick = i
             break
     table["recommended"] = [i == pick for i in range(len(ks))]
-    return table
+    return SelectKResult(table)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,7 +586,7 @@ def stability(
     n_boot: int = 100,
     random_state: Any = None,
     n_jobs: int | None = None,
-) -> pd.DataFrame:
+) -> StabilityResult:
     """Hennig's clusterboot: how well each segment survives resampling.
 
     The estimator is fitted on X, then on ``n_boot`` bootstrap samples (rows drawn with
@@ -569,10 +702,14 @@ def stability(
         index=pd.RangeIndex(k, name="segment"),
     )
     out.attrs["ari"] = float(np.mean([r[1] for r in results]))
-    return out
+    result = StabilityResult(out)
+    result.attrs = dict(out.attrs)
+    return result
 
 
 __all__ = [
+    "SelectKResult",
+    "StabilityResult",
     "calinski_harabasz_score",
     "davies_bouldin_score",
     "select_k",

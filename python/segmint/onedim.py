@@ -267,6 +267,13 @@ class ABCResult:
     cuts_: tuple[float, float]
     points_: pd.DataFrame | None = None
 
+    def __repr__(self) -> str:
+        from ._views import short_repr
+
+        head = f"{len(self.labels_):,} customers, {len(self.summary_)} classes"
+        head += f", Gini {self.gini_:.3f}"
+        return short_repr(self, head, self.summary_)
+
     def plot(self, ax: Any = None) -> OneDimDisplay:
         """The Pareto curve with the class boundaries (needs matplotlib); returns a
         :class:`OneDimDisplay`.
@@ -522,6 +529,12 @@ class ClassResult:
     summary_: pd.DataFrame
     score_: pd.Series | None = None
 
+    def __repr__(self) -> str:
+        from ._views import short_repr
+
+        head = f"{len(self.labels_):,} customers in {len(self.summary_)} classes"
+        return short_repr(self, head, self.summary_)
+
 
 def usage_classes(
     summary: Any, *, by: str = "monetary", shares: Sequence[float] = (0.2, 0.3, 0.5)
@@ -710,6 +723,11 @@ class ABCXYZResult:
     value_shares_: pd.DataFrame
     abc_: ABCResult
     xyz_: ClassResult
+
+    def __repr__(self) -> str:
+        from ._views import short_repr
+
+        return short_repr(self, f"{len(self.labels_):,} customers; counts:", self.counts_)
 
     def plot(self, ax: Any = None) -> OneDimDisplay:
         """A heatmap of the value shares with the counts (needs matplotlib).

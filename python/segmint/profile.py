@@ -4,11 +4,10 @@ warnings, and migration between two segmentations."""
 from __future__ import annotations
 
 import dataclasses
-import html
 import numbers
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,9 @@ import pandas as pd
 from . import _core, _frame, _validation
 from .criteria import Criteria
 from .errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from .plot import ProfileDisplay
 
 
 class SmallSegmentWarning(UserWarning):
@@ -285,83 +287,57 @@ class SegmentProfile:
         return pd.concat(parts)
 
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<li><b>{html.escape(str(s))}</b>: {html.escape(text)}</li>"
-            for s, text in self.personas.items()
-        )
-        small = self.summary.index[self.summary["small"]].tolist()
-        warn = (
-            f"<p style='color:#b00'>Segments below min_size: {html.escape(str(small))}</p>"
-            if small
-            else ""
-        )
-        return (
-            "<div><h4>Segment profile</h4>"
-            + warn
-            + self.summary.to_html(float_format=lambda v: f"{v:.3g}")
-            + f"<ul>{rows}</ul>"
-            + self.tests.to_html(float_format=lambda v: f"{v:.3g}")
-            + "</div>"
-        )
+        """Styled tables: segments with names, sizes and personas; numeric means and category
+        shares shaded by their index; tests with effect sizes."""
+        from ._views import profile_html
 
-    def plot(self, ax: Any = None) -> Any:
-        """Heatmap of the indices (segment ÷ overall × 100) of numeric means and category
-        shares; returns the matplotlib Figure (needs the `plot` extra).
+        return profile_html(self)
+
+    def __repr__(self) -> str:
+        from ._views import profile_repr
+
+        return profile_repr(self)
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> ProfileDisplay:
+        """Heatmap of the indices (segment ÷ overall × 100) of the numeric means and category
+        shares.
+
+        Colours diverge from white at 100 on a log scale (the colour bar reads in index
+        points), each number is printed in black or white for contrast, rows are grouped
+        (numeric variables, then each categorical variable), column labels carry the segment
+        names and sizes, and segments below ``min_size`` are marked "small".
 
         Parameters
         ----------
-        ax : matplotlib Axes, default None
-            Axes to draw into; None makes a new figure.
+        ax : matplotlib Axes, optional
+            Draw here (a new figure when None).
+        **kwargs
+            ``fontsize`` (default 8.5) and ``cmap`` (default "RdBu_r").
 
         Returns
         -------
-        matplotlib Figure
-            The figure drawn into.
+        ProfileDisplay
+            With ``figure_``, ``ax_`` and ``colorbar_``.
+
+        Raises
+        ------
+        ImportError
+            matplotlib is not installed (``pip install 'segmint[plot]'``).
 
         Examples
         --------
+        >>> import matplotlib; matplotlib.use("Agg")
         >>> import numpy as np, segmint as sg
         >>> customers = sg.datasets.load_wholesale()
         >>> spend = np.log(customers[sg.datasets.SPEND_COLUMNS])
         >>> km = sg.KMeans(3, random_state=0).fit((spend - spend.mean()) / spend.std())
-        >>> prof = sg.profile(customers, km.labels_)
-        >>> import matplotlib.pyplot as plt
-        >>> fig = prof.plot()
-        >>> plt.close("all")
+        >>> shown = sg.profile(customers, km.labels_).plot()
+        >>> shown.data.shape
+        (11, 3)
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as e:  # pragma: no cover - optional extra
-            raise ImportError("plot() needs matplotlib: pip install 'segmint[plot]'") from e
-        rows = []
-        if len(self.numeric):
-            idx = self.numeric.xs("index", level=-1).drop(columns="overall")
-            if idx.index.nlevels > 1:
-                idx.index = idx.index.get_level_values(-1)
-            rows.append(idx)
-        if len(self.category_index):
-            ci = self.category_index.drop(columns="overall")
-            ci.index = [f"{t[-2]} = {t[-1]}" for t in ci.index]
-            rows.append(ci)
-        data = pd.concat(rows) if rows else pd.DataFrame()
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(1.2 + 0.9 * data.shape[1], 0.9 + 0.32 * len(data)))
-        else:
-            fig = ax.figure
-        values = np.log2(np.clip(data.to_numpy(dtype=float), 1, None) / 100.0)
-        image = ax.imshow(values, cmap="RdBu_r", vmin=-2, vmax=2, aspect="auto")
-        names = self.names_
-        ticks = [f"{c}: {names.get(c, c)}" if self._names is not None else str(c) for c in data]
-        ax.set_xticks(range(data.shape[1]), ticks, rotation=30, ha="right")
-        ax.set_yticks(range(len(data)), [str(i) for i in data.index])
-        for (i, j), v in np.ndenumerate(data.to_numpy(dtype=float)):
-            if np.isfinite(v):
-                ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=8)
-        ax.set_xlabel("segment")
-        ax.set_title("Index vs overall (100 = average)")
-        fig.colorbar(image, ax=ax, label="log2(index / 100)")
-        fig.tight_layout()
-        return fig
+        from .plot import ProfileDisplay
+
+        return ProfileDisplay(self).plot(ax=ax, **kwargs)
 
 
 def _persona(
@@ -804,13 +780,15 @@ class Migration:
     lost: pd.Index
 
     def _repr_html_(self) -> str:
-        return (
-            f"<div><h4>Segment migration</h4><p>moved: {self.share_moved:.1%}, ARI "
-            f"{self.ari:.3f}, new customers {len(self.new)}, lost {len(self.lost)}</p>"
-            + self.table.to_html()
-            + self.mapping.to_html(float_format=lambda v: f"{v:.3g}")
-            + "</div>"
-        )
+        """The crosstab shaded by row share, the main successors, share moved and ARI."""
+        from ._views import migration_html
+
+        return migration_html(self)
+
+    def __repr__(self) -> str:
+        from ._views import migration_repr
+
+        return migration_repr(self)
 
 
 def migration(before: pd.Series, after: pd.Series) -> Migration:

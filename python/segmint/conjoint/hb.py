@@ -504,6 +504,47 @@ class HierarchicalBayes(_ChoiceEstimator):
             dims={"alpha": ["parameter"], "beta": ["respondent", "parameter"]},
         )
 
+    def plot_trace(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Convergence at a glance: each chain's log-likelihood per iteration (burn-in
+        shaded) and the R̂ of every population mean with the 1.01 / 1.05 lines.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or sequence of two Axes, optional
+            Where to draw (one Axes is split in two); a new figure when None.
+        **kwargs
+            Passed to ``Axes.plot`` for the traces.
+
+        Returns
+        -------
+        HBTraceDisplay
+            With ``figure_`` and ``ax_`` (the two panels).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ImportError
+            matplotlib is not installed.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import warnings, segmint as sg
+        >>> data, _ = sg.datasets.make_choice_data(40, 6, 3, random_state=0)
+        >>> hb = sg.conjoint.HierarchicalBayes(linear=["price"], n_iter=200, burn_in=100,
+        ...                                    thin=5, random_state=0)
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")  # far too short to converge, on purpose
+        ...     hb = hb.fit(data)
+        >>> len(hb.plot_trace().ax_)
+        2
+        """
+        check_is_fitted(self, "trace_")
+        from ..plot import HBTraceDisplay
+
+        return HBTraceDisplay(self.trace_, self.rhat_, self.burn_in).plot(ax=ax, **kwargs)
+
     def summary(self) -> pd.DataFrame:
         """Posterior summary of the population means α, with convergence diagnostics.
 

@@ -331,6 +331,50 @@ class MarketSimulator:
         w = self._unit_weights(p.shape[0])
         return pd.Series(w @ p * 100.0, index=index, name="share")
 
+    def plot(self, products: Any, *, ax: Any = None, **kwargs: Any) -> Any:
+        """Bar chart of the simulated shares of ``products`` (needs matplotlib).
+
+        Parameters
+        ----------
+        products : DataFrame
+            The scenario, as for :meth:`shares`.
+        ax : matplotlib Axes, optional
+            Draw here (a new figure when None).
+        **kwargs
+            Passed to :meth:`shares` (``rule``, ``exponent``, ``none``, ``random_state``, ...).
+
+        Returns
+        -------
+        SharesDisplay
+            With ``figure_``, ``ax_`` and ``shares`` (the Series drawn).
+
+        Raises
+        ------
+        InvalidInputError
+            As :meth:`shares`; ``per_respondent`` cannot be drawn.
+        ImportError
+            matplotlib is not installed.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import segmint as sg
+        >>> profiles, ratings, products = sg.datasets.load_tea()
+        >>> ca = sg.RatingConjoint().fit(profiles, ratings)
+        >>> shown = sg.MarketSimulator(ca).plot(products, rule="first_choice")
+        >>> round(float(shown.shares.sum()), 6)
+        100.0
+        """
+        from ..plot import SharesDisplay
+
+        if kwargs.get("per_respondent"):
+            raise InvalidInputError(
+                "per_respondent: plot draws the total shares", "per_respondent"
+            )
+        shares = self.shares(products, **kwargs)
+        rule = kwargs.get("rule", "share_of_preference")
+        return SharesDisplay(shares, rule=rule).plot(ax=ax)
+
     # -- R conjoint's simulators ----------------------------------------------------------------
 
     def _shares_r(self, frame: pd.DataFrame, rule: str, compat: str) -> pd.Series:
