@@ -38,7 +38,8 @@ impl Reporter {
         })
     }
 
-    /// Calls the callback if the progress moved since the last call.
+    /// Calls the callback if the progress moved since the last call (and is not empty: a
+    /// computation that reports nothing calls nothing).
     pub(crate) fn report(&mut self, py: Python<'_>) -> PyResult<()> {
         let Progress {
             done,
@@ -46,7 +47,7 @@ impl Reporter {
             metric,
         } = progress::get();
         let key = (done, total, metric.to_bits());
-        if self.last == Some(key) {
+        if self.last == Some(key) || (done == 0 && total == 0 && metric.is_nan()) {
             return Ok(());
         }
         self.last = Some(key);
