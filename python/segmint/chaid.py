@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _core, _frame, _validation
 from ._chaid_tree import Condition, TreeArrays, class_array, fmt_num, py_value
+from ._progress import progress
 from .errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ class CHAID(BaseEstimator):
         "auto": floats with a fractional part are continuous (ANOVA F), everything else classes.
     n_jobs : int or None
         Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
+    verbose : bool, default False
+        Show a progress bar of the nodes grown.
 
     Attributes
     ----------
@@ -167,7 +170,9 @@ class CHAID(BaseEstimator):
         test: str = "pearson",
         target_type: str = "auto",
         n_jobs: int | None = None,
+        verbose: bool = False,
     ) -> None:
+        self.verbose = verbose
         self.alpha_merge = alpha_merge
         self.alpha_split = alpha_split
         self.max_depth = max_depth
@@ -248,29 +253,30 @@ class CHAID(BaseEstimator):
         case = _frame.positive_weights(case_weight, n, "case_weight")
         if case is not None and (case <= 0).any():
             raise InvalidInputError("case_weight: must be positive", "case_weight")
-        tree = _core.chaid_fit(
-            data.codes,
-            n_levels=data.n_levels,
-            ordinal=data.ordinal,
-            numeric=data.numeric,
-            y_codes=target.codes,
-            n_classes=len(target.classes),
-            y_values=target.values,
-            sample_weight=freq,
-            case_weight=case,
-            rank=data.rank,
-            alpha_merge=alpha_merge,
-            alpha_split=alpha_split,
-            alpha_split_merged=alpha_split_merged,
-            max_depth=max_depth,
-            min_parent_size=min_parent,
-            min_child_size=min_child,
-            max_bins=max_bins,
-            exhaustive=bool(self.exhaustive),
-            split_merged=bool(self.split_merged),
-            statistic=p["test"],
-            n_threads=threads,
-        )
+        with progress(self.verbose, "CHAID", None):
+            tree = _core.chaid_fit(
+                data.codes,
+                n_levels=data.n_levels,
+                ordinal=data.ordinal,
+                numeric=data.numeric,
+                y_codes=target.codes,
+                n_classes=len(target.classes),
+                y_values=target.values,
+                sample_weight=freq,
+                case_weight=case,
+                rank=data.rank,
+                alpha_merge=alpha_merge,
+                alpha_split=alpha_split,
+                alpha_split_merged=alpha_split_merged,
+                max_depth=max_depth,
+                min_parent_size=min_parent,
+                min_child_size=min_child,
+                max_bins=max_bins,
+                exhaustive=bool(self.exhaustive),
+                split_merged=bool(self.split_merged),
+                statistic=p["test"],
+                n_threads=threads,
+            )
         self._tree = TreeArrays.from_core(tree)
         self._encoding = data.encoding
         self._target_name = target.name or "y"

@@ -17,6 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core, _frame, _validation
+from ._progress import progress
 from .errors import InvalidInputError
 from .gower import check_memory, gower_block, gower_ranges, gower_weights
 
@@ -57,6 +58,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     missing : {"raise", "drop"}, default "raise"
         Rows with missing values: an error naming the columns, or left out of the fit (their
         label is -1 and their distances NaN).
+    verbose : bool, default False
+        Show a progress bar (runs × iterations, best inertia so far) on stderr, or a tqdm
+        widget in Jupyter when tqdm is installed.
 
     Attributes
     ----------
@@ -122,6 +126,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         random_state: Any = None,
         n_jobs: int | None = None,
         missing: str = "raise",
+        verbose: bool = False,
     ) -> None:
         self.n_clusters = n_clusters
         self.init = init
@@ -131,6 +136,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.random_state = random_state
         self.n_jobs = n_jobs
         self.missing = missing
+        self.verbose = verbose
 
     def __sklearn_tags__(self):  # type: ignore[no-untyped-def]
         tags = super().__sklearn_tags__()
@@ -218,18 +224,19 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             )
         weights = _frame.sample_weight(sample_weight, data)
         init, centres = self._init_args(data.values.shape[1])
-        centered, offset, labels, inertia, n_iter = _core.kmeans_fit(
-            data.values,
-            weights,
-            n_clusters=n_clusters,
-            init=init,
-            init_centers=centres,
-            n_init=n_init,
-            max_iter=max_iter,
-            tol=p["tol"],
-            seed=seed,
-            n_threads=threads,
-        )
+        with progress(self.verbose, "KMeans", "inertia"):
+            centered, offset, labels, inertia, n_iter = _core.kmeans_fit(
+                data.values,
+                weights,
+                n_clusters=n_clusters,
+                init=init,
+                init_centers=centres,
+                n_init=n_init,
+                max_iter=max_iter,
+                tol=p["tol"],
+                seed=seed,
+                n_threads=threads,
+            )
         self._centered, self._offset = centered, offset
         self._columns = data.columns
         self.labels_ = _frame.labels_series(labels, data)
@@ -440,8 +447,10 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         changes cluster; same labels and cost as ``kmodes.KPrototypes`` from the same start;
         the ``n_init`` runs execute in parallel). "batch" recomputes all prototypes after each
         full pass, parallel over rows: the choice for millions of rows.
-    n_init, max_iter, random_state, n_jobs, missing
-        As in :class:`KMeans` (defaults 10, 100, None, None, "raise").
+    n_init, max_iter, random_state, n_jobs, missing, verbose
+        As in :class:`KMeans` (defaults 10, 100, None, None, "raise", False; the bar shows the
+        lowest cost so far). Unseen categories at ``predict`` match no mode (they count as a
+        mismatch against every prototype) and never raise.
 
     Attributes
     ----------
@@ -505,7 +514,9 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         random_state: Any = None,
         n_jobs: int | None = None,
         missing: str = "raise",
+        verbose: bool = False,
     ) -> None:
+        self.verbose = verbose
         self.n_clusters = n_clusters
         self.categorical = categorical
         self.gamma = gamma
@@ -609,22 +620,23 @@ class KPrototypes(ClusterMixin, BaseEstimator):
             )
         weights = _frame.sample_weight(sample_weight, data)
         init, centres, modes = self._init_args(data)
-        numeric, codes, labels, cost, n_iter, gamma_used = _core.kprototypes_fit(
-            data.numeric,
-            data.codes,
-            n_levels=[int(v) for v in data.n_levels],
-            sample_weight=weights,
-            n_clusters=n_clusters,
-            gamma=gamma,
-            init=init,
-            init_numeric=centres,
-            init_modes=modes,
-            update=p["update"],
-            n_init=n_init,
-            max_iter=max_iter,
-            seed=p["random_state"],
-            n_threads=p["n_jobs"],
-        )
+        with progress(self.verbose, "KPrototypes", "cost"):
+            numeric, codes, labels, cost, n_iter, gamma_used = _core.kprototypes_fit(
+                data.numeric,
+                data.codes,
+                n_levels=[int(v) for v in data.n_levels],
+                sample_weight=weights,
+                n_clusters=n_clusters,
+                gamma=gamma,
+                init=init,
+                init_numeric=centres,
+                init_modes=modes,
+                update=p["update"],
+                n_init=n_init,
+                max_iter=max_iter,
+                seed=p["random_state"],
+                n_threads=p["n_jobs"],
+            )
         self._numeric, self._modes, self._encoding = numeric, codes, data.encoding
         self._n_levels = [int(v) for v in data.n_levels]
         self.labels_ = _frame.labels_series(labels, data)
@@ -1069,6 +1081,8 @@ class Ward(ClusterMixin, BaseEstimator):
         Cut where merges happen at a height of at least this; exactly one of the two is given.
     n_jobs : int or None
         Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
+    verbose : bool, default False
+        Show a progress bar of the merges and the last merge height.
 
     Attributes
     ----------
@@ -1118,10 +1132,12 @@ class Ward(ClusterMixin, BaseEstimator):
         *,
         distance_threshold: float | None = None,
         n_jobs: int | None = None,
+        verbose: bool = False,
     ) -> None:
         self.n_clusters = n_clusters
         self.distance_threshold = distance_threshold
         self.n_jobs = n_jobs
+        self.verbose = verbose
 
     _parameter_constraints: ClassVar[dict[str, _validation.Check]] = {
         "n_clusters": _validation.Integer(1, _U32, optional=True),
@@ -1163,7 +1179,8 @@ class Ward(ClusterMixin, BaseEstimator):
         n = len(data.values)
         if n < 2:
             raise InvalidInputError(f"X: Ward needs at least 2 rows, got n_samples={n}", "X")
-        z = _core.ward_linkage(data.values, n_threads=p["n_jobs"])
+        with progress(self.verbose, "Ward", "height"):
+            z = _core.ward_linkage(data.values, n_threads=p["n_jobs"])
         if p["distance_threshold"] is not None:
             k = n - int(np.count_nonzero(z[:, 2] < p["distance_threshold"]))
         else:

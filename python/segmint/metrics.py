@@ -8,9 +8,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from . import _core, _frame, _validation
+from ._progress import Bar
 from .errors import InvalidInputError
 
 
@@ -405,6 +407,7 @@ def select_k(
     n_refs: int = 10,
     sample_size: int | None = None,
     random_state: Any = None,
+    verbose: bool = False,
 ) -> SelectKResult:
     """Fit one model per k and tabulate the criteria for choosing the number of segments.
 
@@ -434,6 +437,8 @@ def select_k(
         Rows the silhouette is computed on (all when None).
     random_state : int, RandomState or None, default None
         Seed of the reference sets and the silhouette subset (and of the default estimator).
+    verbose : bool, default False
+        Show a progress bar of the fits (one per k and reference set) and the gap of the last k.
 
     Returns
     -------
@@ -505,9 +510,12 @@ def select_k(
         raise InvalidInputError(
             f"ks: k={ks[-1]} is larger than the number of rows ({n_rows})", "ks"
         )
+    base = _quiet(base, verbose)
+    bar = Bar(verbose, "select_k", "gap", len(ks) * (1 + n_refs))
     rows = []
     for k in ks:
         model, cost = _fit_score(clone(base).set_params(n_clusters=k), X)
+        bar.advance()
         labels = np.asarray(model.labels_)
         row: dict[str, Any] = {"k": k, "inertia": cost}
         if k >= 2 and mixed:
@@ -531,6 +539,8 @@ def select_k(
         row["gap"] = log_ref.mean() - np.log(cost)
         row["gap_se"] = log_ref.std() * np.sqrt(1 + 1 / n_refs)
         rows.append(row)
+        bar.advance(n_refs, row["gap"])
+    bar.close()
     table = pd.DataFrame(rows).set_index("k")
     gap, se = table["gap"].to_numpy(), table["gap_se"].to_numpy()
     pick = len(ks) - 1
@@ -579,6 +589,13 @@ def _jaccard_by_cluster(
     return best
 
 
+def _quiet(estimator: Any, verbose: Any) -> Any:
+    """The estimator without its own progress bar when the loop over fits shows one."""
+    if verbose and estimator.get_params().get("verbose"):
+        return clone(estimator).set_params(verbose=False)
+    return estimator
+
+
 def stability(
     estimator: Any,
     X: Any,
@@ -586,6 +603,7 @@ def stability(
     n_boot: int = 100,
     random_state: Any = None,
     n_jobs: int | None = None,
+    verbose: bool = False,
 ) -> StabilityResult:
     """Hennig's clusterboot: how well each segment survives resampling.
 
@@ -595,7 +613,7 @@ def stability(
     ≥ 0.6 patterns, ≥ 0.75 stable, ≥ 0.85 highly stable. ``ari`` is the mean adjusted Rand index
     between the original labels and each bootstrap model's labels for all rows. Bootstrap fits
     run in parallel threads (the Rust core releases the GIL); results depend only on
-    ``random_state``.
+    ``random_state``. ``verbose=True`` shows a progress bar of the fits and the mean ARI so far.
 
     Returns a DataFrame indexed by segment with ``size``, ``jaccard``, ``jaccard_sd``,
     ``dissolved`` (share of resamples with Jaccard < 0.5), ``verdict``; the overall mean ARI is
@@ -614,6 +632,8 @@ def stability(
         Seed of the resamples.
     n_jobs : int or None, default None
         Threads running bootstrap fits in parallel; None uses all cores.
+    verbose : bool, default False
+        Show a progress bar of the fits and the mean ARI so far.
 
     Returns
     -------
@@ -660,10 +680,12 @@ def stability(
     table: Any = frame if frame is not None else np.asarray(X)
     n = len(table)
     seed = _validation.seed(random_state)
-    base = clone(estimator)
+    base = _quiet(clone(estimator), verbose)
+    bar = Bar(verbose, "stability", "ARI", n_boot + 1)
     if "random_state" in base.get_params():
         base.set_params(random_state=seed)
     original_model = base.fit(X)
+    bar.advance()
     original = np.asarray(original_model.labels_)
     if (original < 0).any():
         raise InvalidInputError("X: stability needs every row clustered (no missing rows)", "X")
@@ -686,8 +708,12 @@ def stability(
         return jac, ari
 
     workers = _validation.n_threads(n_jobs) or (os.cpu_count() or 1)
+    results = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(one, range(n_boot)))
+        for r in pool.map(one, range(n_boot)):
+            results.append(r)
+            bar.advance(1, float(np.mean([a for _, a in results])))
+    bar.close()
     jac = np.array([r[0] for r in results])
     with np.errstate(invalid="ignore"):
         mean = np.nanmean(jac, axis=0)

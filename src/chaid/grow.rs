@@ -508,6 +508,7 @@ impl Grower<'_> {
             split: None,
             children: Vec::new(),
         });
+        crate::cancel::progress::step(nodes.len() as f64);
         if !self.may_split(depth, head.weight, head.pure) || crate::cancel::requested() {
             return;
         }

@@ -396,6 +396,7 @@ fn run_online(
     let mut n_iter = 0;
     while n_iter < max_iter && !crate::cancel::requested() {
         n_iter += 1;
+        crate::cancel::progress::advance(1);
         let mut moves = 0usize;
         for i in 0..data.n {
             let (to, _) = protos.nearest(data, gamma, i);
@@ -501,6 +502,7 @@ fn run_batch(
     let mut n_iter = 0;
     while n_iter < max_iter && !crate::cancel::requested() {
         n_iter += 1;
+        crate::cancel::progress::advance(1);
         let mut next = protos.clone();
         for c in 0..k {
             if stats.weights[c] > 0.0 {
@@ -645,11 +647,15 @@ pub fn fit_kprototypes(table: &Table<'_>, params: &KPrototypesParams) -> Result<
                 break start;
             }
         };
-        match params.update {
+        let fit = match params.update {
             Update::Online => run_online(&data, start, gamma, params.max_iter, &mut rng),
             Update::Batch => run_batch(&data, start, gamma, params.max_iter),
-        }
+        };
+        crate::cancel::progress::advance((params.max_iter - fit.3.min(params.max_iter)) as u64);
+        crate::cancel::progress::lower(fit.2);
+        fit
     };
+    crate::cancel::progress::total((n_init * params.max_iter) as u64);
     // Runs after an interrupt are skipped (the first always runs, so there is a result; the
     // caller discards it).
     let guarded = |run: usize| (run == 0 || !crate::cancel::requested()).then(|| one_run(run));

@@ -141,6 +141,7 @@ pub fn linkage(x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
     // Each merge: (slot a, slot b, height); the merged cluster keeps the lower slot.
     let mut merges: Vec<(usize, usize, f64)> = Vec::with_capacity(n - 1);
     let mut chain: Vec<usize> = Vec::with_capacity(n);
+    crate::cancel::progress::total((n - 1) as u64);
     while act.slot.len() > 1 {
         if chain.is_empty() {
             chain.push(*act.slot.iter().min().expect("an active cluster"));
@@ -171,6 +172,7 @@ pub fn linkage(x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
             act.size[plo] = na + nb;
             act.remove(hi);
             merges.push((lo, hi, height));
+            crate::cancel::progress::step(height);
         } else {
             chain.push(b);
         }

@@ -334,6 +334,8 @@ pub fn fit_mnl(
     let mut s = loglik_stats_with(d, &cols, &beta, true);
     let mut n_iter = 0;
     let mut converged = false;
+    crate::cancel::progress::total(params.max_iter as u64);
+    crate::cancel::progress::metric(s.loglik);
     while n_iter < params.max_iter && !crate::cancel::requested() {
         let l =
             linalg::cholesky(&s.information, k).map_err(|j| unidentified(names, j, n_iter == 0))?;
@@ -364,7 +366,9 @@ pub fn fit_mnl(
             t *= 0.5;
         }
         s = loglik_stats_with(d, &cols, &beta, true);
+        crate::cancel::progress::step(s.loglik);
     }
+    crate::cancel::progress::metric(s.loglik);
     let l = linalg::cholesky(&s.information, k).map_err(|j| unidentified(names, j, false))?;
     Ok(MnlFit {
         covariance: linalg::cholesky_inverse(&l, k),

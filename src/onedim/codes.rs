@@ -2,6 +2,8 @@
 //! and invoice numbers when they are integers of a modest range (the common case in ERP
 //! exports), a few streaming passes instead of a hash table.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use ndarray::ArrayView1;
 use rayon::prelude::*;
 
@@ -44,37 +46,50 @@ pub fn dense_codes(
         return None;
     }
     let range = (hi as i128 - lo as i128) as u128 + 1;
-    if range > u128::from(max_range) {
+    if range > u128::from(max_range) || range > u128::from(u32::MAX) {
         return None;
     }
     let range = range as usize;
+    // Which ids occur: one byte per id of the range, marked in parallel (every write stores
+    // the same 1, so the order of the writes does not matter).
+    let seen: Vec<AtomicU8> = {
+        let mut v = Vec::with_capacity(range);
+        v.resize_with(range, || AtomicU8::new(0));
+        v
+    };
+    values.par_chunks(1 << 16).for_each(|vals| {
+        for &x in vals {
+            if x != missing {
+                seen[(x - lo) as usize].store(1, Ordering::Relaxed);
+            }
+        }
+    });
     // code + 1 of each id (0: absent), in the order of the ids.
-    let mut code: Vec<i64> = zeroed(range);
-    for &x in values {
-        if x != missing {
-            code[(x - lo) as usize] = 1;
-        }
-    }
+    let mut code: Vec<u32> = zeroed(range);
     let mut uniques = Vec::new();
-    for (i, c) in code.iter_mut().enumerate() {
-        if *c != 0 {
+    for (i, (c, s)) in code.iter_mut().zip(&seen).enumerate() {
+        if s.load(Ordering::Relaxed) != 0 {
             uniques.push(lo + i as i64);
-            *c = uniques.len() as i64;
+            *c = uniques.len() as u32;
         }
     }
-    let mut codes: Vec<i64> = zeroed(n);
+    drop(seen);
+    let mut codes: Vec<i64> = Vec::with_capacity(n);
     codes
+        .spare_capacity_mut()
         .par_chunks_mut(1 << 16)
         .zip(values.par_chunks(1 << 16))
         .for_each(|(out, vals)| {
             for (o, &x) in out.iter_mut().zip(vals) {
-                *o = if x == missing {
+                o.write(if x == missing {
                     -1
                 } else {
-                    code[(x - lo) as usize] - 1
-                };
+                    i64::from(code[(x - lo) as usize]) - 1
+                });
             }
         });
+    // SAFETY: the chunks above wrote every one of the n entries.
+    unsafe { codes.set_len(n) };
     Some(DenseCodes { codes, uniques })
 }
 

@@ -7,6 +7,7 @@ pub mod discriminant;
 pub mod factor;
 pub mod onedim;
 pub mod profile;
+pub mod progress;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -86,12 +87,15 @@ enum Outcome<T> {
 /// The computation runs on a helper thread while the calling thread waits and, every
 /// `SIGNAL_POLL`, lets Python check for signals: on Ctrl-C (or any signal handler that raises)
 /// the core is asked to stop ([`crate::cancel`]), its partial result is discarded once it has
-/// returned, and the handler's exception (`KeyboardInterrupt`) is raised.
+/// returned, and the handler's exception (`KeyboardInterrupt`) is raised. With a progress
+/// callback registered ([`progress::set_progress_callback`]) each poll also hands it the core's
+/// progress, and a last call follows a successful return (an exception it raises interrupts).
 pub(crate) fn run<T, F>(py: Python<'_>, n_threads: usize, f: F) -> PyResult<T>
 where
     T: Send,
     F: FnOnce() -> Result<T, Error> + Send,
 {
+    let mut reporter = progress::Reporter::current(py);
     let outcome = py.detach(|| {
         let pool = match pool(n_threads) {
             Ok(pool) => pool,
@@ -112,7 +116,11 @@ where
                 match rx.recv_timeout(SIGNAL_POLL) {
                     Ok(result) => return finished(result),
                     Err(RecvTimeoutError::Timeout) => {
-                        if let Err(err) = Python::attach(|py| py.check_signals()) {
+                        let polled = Python::attach(|py| {
+                            py.check_signals()?;
+                            reporter.as_mut().map_or(Ok(()), |r| r.report(py))
+                        });
+                        if let Err(err) = polled {
                             cancel::request();
                             let _ = rx.recv();
                             cancel::clear();
@@ -131,7 +139,12 @@ where
         })
     });
     match outcome {
-        Outcome::Done(Ok(value)) => Ok(value),
+        Outcome::Done(Ok(value)) => {
+            if let Some(r) = reporter.as_mut() {
+                r.report(py)?;
+            }
+            Ok(value)
+        }
         Outcome::Done(Err(err)) => Err(to_py_err(py, err)),
         Outcome::Panicked(message) => Err(internal_error(
             py,

@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceData
+from .._progress import progress
 from .._validation import (
     Check,
     Integer,
@@ -61,6 +62,8 @@ class LatentClassMNL(_ChoiceEstimator):
         Seed of the starts.
     n_jobs : int or None, default=None
         Threads; None uses ``RAYON_NUM_THREADS`` or all cores. Results do not depend on it.
+    verbose : bool, default=False
+        Show a progress bar of the EM iterations (all starts) and the best log-likelihood.
 
     Attributes
     ----------
@@ -134,6 +137,7 @@ class LatentClassMNL(_ChoiceEstimator):
         tol: float = 1e-8,
         random_state: Any = None,
         n_jobs: int | None = None,
+        verbose: bool = False,
     ):
         self._store_params(locals())
 
@@ -165,7 +169,10 @@ class LatentClassMNL(_ChoiceEstimator):
                 f"n_classes: {n_classes} classes for {len(cd.respondents)} respondents",
                 "n_classes",
             )
-        out = _core.latent_class_fit(cd.x, cd.starts, cd.chosen, cd.respondent_starts, **params)
+        with progress(self.verbose, "LatentClassMNL", "LL"):
+            out = _core.latent_class_fit(
+                cd.x, cd.starts, cd.chosen, cd.respondent_starts, **params
+            )
         self._set_fit(cd, out, n_classes)
         self._diagnose(params["max_iter"])
 

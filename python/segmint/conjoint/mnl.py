@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceData
+from .._progress import progress
 from .._validation import Check, Integer, Positive, Threads, validate_params
 from ._base import _ChoiceEstimator, document_roles, part_worths
 
@@ -35,6 +36,8 @@ class MNL(_ChoiceEstimator):
         Newton stops when half the Newton decrement is below ``tol``, then takes one more step.
     n_jobs : int or None, default=None
         Threads; None uses ``RAYON_NUM_THREADS`` or all cores. Results do not depend on it.
+    verbose : bool, default=False
+        Show a progress bar of the Newton steps and the log-likelihood.
 
     Attributes
     ----------
@@ -96,6 +99,7 @@ class MNL(_ChoiceEstimator):
         max_iter: int = 500,
         tol: float = 1e-8,
         n_jobs: int | None = None,
+        verbose: bool = False,
     ):
         self._store_params(locals())
 
@@ -110,9 +114,10 @@ class MNL(_ChoiceEstimator):
         return {"max_iter": p["max_iter"], "tol": p["tol"], "n_threads": p["n_jobs"]}
 
     def _fit(self, cd: ChoiceData, params: dict[str, Any]) -> None:
-        out = _core.mnl_fit(
-            cd.x, cd.starts, cd.chosen, cd.respondent_starts, names=cd.coding.names, **params
-        )
+        with progress(self.verbose, "MNL", "LL"):
+            out = _core.mnl_fit(
+                cd.x, cd.starts, cd.chosen, cd.respondent_starts, names=cd.coding.names, **params
+            )
         if not out.converged:
             warnings.warn(
                 f"MNL: Newton did not converge in max_iter={params['max_iter']} steps",

@@ -492,6 +492,7 @@ fn lloyd(data: Centred<'_>, mut centres: Array2<f64>, max_iter: usize, tol: f64)
             break;
         }
         n_iter = it + 1;
+        crate::cancel::progress::advance(1);
         let packed = Packed::new(centres.view());
         let mut part = assign(
             Pass {
@@ -567,6 +568,7 @@ pub fn fit_kmeans(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMean
         n,
     };
     let mut best: Option<KMeansFit> = None;
+    crate::cancel::progress::total((n_init * p.max_iter) as u64);
     for run in 0..n_init {
         if run > 0 && crate::cancel::requested() {
             break;
@@ -578,6 +580,8 @@ pub fn fit_kmeans(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMean
             Init::Centers(c) => c - &ArrayView1::from(mean),
         };
         let fit = lloyd(data, start, p.max_iter, tol);
+        crate::cancel::progress::advance((p.max_iter - fit.n_iter) as u64);
+        crate::cancel::progress::lower(fit.inertia);
         if best.as_ref().is_none_or(|b| fit.inertia < b.inertia) {
             best = Some(fit);
         }

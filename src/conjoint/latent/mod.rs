@@ -211,6 +211,7 @@ fn em(ds: &Design, start: Vec<f64>, params: &LcParams) -> Run {
         if e_step {
             let ll = st.loglik;
             history.push(ll);
+            crate::cancel::progress::advance(1);
             h.copy_from_slice(&st.h);
             shares = column_means(&h, c);
             gain = ll - loglik;
@@ -327,11 +328,19 @@ pub fn fit_latent_class(d: &ChoiceData, respondents: &[usize], params: LcParams)
     let c = params.n_classes;
     let ds = Design::new(d, respondents);
     let streams = Stream::many(params.seed, params.n_starts);
+    // Progress: EM iterations (up to max_iter per start), then the best log-likelihood.
+    crate::cancel::progress::total((params.n_starts * (params.max_iter + 1)) as u64);
     let runs: Vec<Run> = streams
         .into_par_iter()
         .enumerate()
         .filter(|(i, _)| *i == 0 || !crate::cancel::requested()) // interrupted: discarded
-        .map(|(_, mut s)| em(&ds, random_start(&mut s, n, c), &params))
+        .map(|(_, mut s)| {
+            let run = em(&ds, random_start(&mut s, n, c), &params);
+            let used = run.history.len().min(params.max_iter + 1);
+            crate::cancel::progress::advance((params.max_iter + 1 - used) as u64);
+            crate::cancel::progress::higher(run.loglik);
+            run
+        })
         .collect();
     let start_logliks: Vec<f64> = runs.iter().map(|r| r.loglik).collect();
     let best = runs
@@ -348,6 +357,7 @@ pub fn fit_latent_class(d: &ChoiceData, respondents: &[usize], params: LcParams)
         covariance,
         history,
     } = bhhh(&ds, best, params.tol);
+    crate::cancel::progress::metric(at.loglik);
     Ok(LcFit {
         coef,
         shares,
