@@ -292,7 +292,6 @@ class ChaidTreeDisplay(Display):
         tree = self.tree
         parent = tree.tree_["parent"].to_numpy()
         depth_all = tree.tree_["depth"].to_numpy()
-        drawn = set(self.nodes)
         children: dict[int, list[int]] = {}
         all_children: dict[int, list[int]] = {}
         for v in range(len(parent)):
@@ -429,7 +428,6 @@ class ChaidTreeDisplay(Display):
         self.figure_, self.ax_ = fig, ax
         self.node_texts_ = {v: node_art[v] for v in self.nodes}
         self.edge_texts_ = {v: edge_art[v] for v in self.nodes if v in edge_art}
-        del drawn
         return self
 
 
