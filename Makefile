@@ -5,7 +5,7 @@ MATURIN   := VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin
 # cargo test / clippy use their own target dir so they and maturin do not rebuild each other.
 TEST_TARGET := CARGO_TARGET_DIR=target/test
 
-.PHONY: demo test rust-test lint py-test bench bench-factor install install-release clean chromium
+.PHONY: demo test rust-test lint py-test docs bench bench-factor install install-release clean chromium
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -43,7 +43,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }
 
-test: rust-test lint py-test
+test: rust-test lint py-test docs
 
 # k-means at full size; the others in their quick form (run each file without --quick for the
 # sizes quoted in the issues: some reference tools take minutes).
@@ -64,3 +64,9 @@ bench-factor:
 
 clean:
 	rm -rf target $(VENV)
+
+# API reference and user guide (Sphinx + numpydoc + pydata-sphinx-theme + myst-nb): HTML in
+# docs/_build/html; warnings are errors. The notebooks of examples/ are rendered as saved.
+docs: $(PY)
+	$(MATURIN) develop --extras test,docs --quiet
+	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html

@@ -87,6 +87,23 @@ class DiscriminantDisplay(Display):
     ----------
     figure_ : matplotlib Figure
     ax_ : matplotlib Axes
+
+    See Also
+    --------
+    DiscriminantAnalysis.plot : builds and draws it.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> import matplotlib.pyplot as plt, segmint as sg
+    >>> iris = load_iris(as_frame=True)
+    >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+    >>> display = sg.discriminant.DiscriminantDisplay(
+    ...     centroids=da.centroids_, scores=None, labels=None, eigenvalues=da.eigenvalues_
+    ... ).plot()
+    >>> len(display.ax_.collections) > 0
+    True
+    >>> plt.close("all")
     """
 
     def __init__(

@@ -49,6 +49,32 @@ class RFMResult:
     summary_ : DataFrame per segment (or per cell without segments): count, customer_share,
         mean recency_days, frequency and monetary
     segments_ : DataFrame, the rule table used
+
+    See Also
+    --------
+    rfm : builds it.
+
+    Examples
+    --------
+    >>> import pandas as pd, segmint as sg
+    >>> s = pd.DataFrame({"recency_days": [3.0, 40, 200, 10, 90, 25, 60, 5, 150, 33],
+    ...                   "frequency": [12, 3, 1, 8, 1, 2, 4, 6, 1, 2],
+    ...                   "monetary": [900.0, 200, 40, 500, 60, 120, 220, 650, 15, 90]})
+    >>> result = sg.rfm(s)
+    >>> result.scores_.head(3)
+       R  F  M
+    0  5  5  5
+    1  3  3  3
+    2  1  1  1
+    >>> result.thresholds_.round(1)  # doctest: +NORMALIZE_WHITESPACE
+          recency_days        frequency       monetary
+                   min    max       min   max      min    max
+    score
+    1            150.0  200.0       1.0   1.0     15.0   40.0
+    2             60.0   90.0       2.0   2.0     60.0   90.0
+    3             33.0   40.0       3.0   3.0    120.0  200.0
+    4             10.0   25.0       4.0   6.0    220.0  500.0
+    5              3.0    5.0       8.0  12.0    650.0  900.0
     """
 
     scores_: pd.DataFrame
@@ -87,6 +113,7 @@ def rfm(
     summary : DataFrame from :func:`customer_summary` (``recency_days``, ``frequency``,
         ``monetary``)
     bins : int, default 5
+        Number of scores per criterion.
     segments : "standard", a DataFrame or None
         The rule table: columns ``segment``, ``r_min``, ``r_max``, ``f_min``, ``f_max``,
         ``m_min``, ``m_max`` (inclusive score ranges, first matching row wins);

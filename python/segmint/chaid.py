@@ -64,12 +64,44 @@ class CHAID(BaseEstimator):
         Re-split a merged group of three or more categories when its best binary split has
         p ≤ ``alpha_split_merged``.
     alpha_split_merged : float, default 0.05
+        The p-value at which ``split_merged`` re-splits a merged group.
     test : {"pearson", "likelihood_ratio"}, default "pearson"
         The χ² statistic for a categorical target (no Yates correction).
     target_type : {"auto", "categorical", "continuous"}, default "auto"
         "auto": floats with a fractional part are continuous (ANOVA F), everything else classes.
     n_jobs : int or None
         Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
+
+    Attributes
+    ----------
+    tree_ : DataFrame
+        One row per node (index "node"): parent, depth, branch condition, size, prediction,
+        class shares or mean, the split's predictor, statistic, df and adjusted p.
+    n_leaves_ : int
+        Number of leaves.
+    classes_ : ndarray
+        The target's classes (categorical target).
+    risk_ : float
+        Misclassification rate (categorical target) or within-leaf variance (continuous
+        target) on the training data, as SPSS's risk table.
+    risk_std_error_ : float or None
+        Standard error of the misclassification rate (None for a continuous target).
+    feature_importances_ : ndarray of shape (n_features,)
+        Share of the impurity decrease achieved by splits on each feature.
+    classification_table_ : DataFrame
+        Observed × predicted counts on the training data (categorical target).
+    n_features_in_, feature_names_in_ : as in scikit-learn
+
+    Raises
+    ------
+    InvalidInputError
+        From ``fit``: a parameter out of range, a target with missing values, fewer than two
+        classes.
+
+    See Also
+    --------
+    profile : statistics of every variable per segment.
+    report : a report with the tree's rules.
 
     Notes
     -----
@@ -87,6 +119,30 @@ class CHAID(BaseEstimator):
 
     p-values are compared in log space, ties broken by the larger statistic and then by column
     order, so nothing underflows at a million rows.
+
+    References
+    ----------
+    .. [1] Kass, G. V. (1980). An exploratory technique for investigating large quantities of
+       categorical data. Applied Statistics, 29(2), 119-127.
+    .. [2] Biggs, D., de Ville, B. and Suen, E. (1991). A method of choosing multiway
+       partitions for classification and decision trees. Journal of Applied Statistics,
+       18(1), 49-62.
+    .. [3] IBM SPSS Statistics Algorithms: CHAID and Exhaustive CHAID algorithms.
+
+    Examples
+    --------
+    >>> import segmint as sg
+    >>> customers = sg.datasets.load_wholesale()
+    >>> X, y = customers.drop(columns="Channel"), customers["Channel"]
+    >>> tree = sg.CHAID(max_depth=2).fit(X, y)
+    >>> tree.n_leaves_, round(tree.risk_, 3)
+    (4, 0.111)
+    >>> for node, rule in tree.rules().items():
+    ...     print(node, rule)
+    1 Detergents_Paper <= 319
+    2 319 < Detergents_Paper <= 1480
+    4 Detergents_Paper > 1480 and Grocery <= 8906
+    5 Detergents_Paper > 1480 and Grocery > 8906
     """
 
     tree_: pd.DataFrame
@@ -143,7 +199,37 @@ class CHAID(BaseEstimator):
 
     @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any, sample_weight: Any = None, case_weight: Any = None) -> CHAID:
-        """Grow the tree on predictors `X` (a DataFrame) and target `y`."""
+        """Grow the tree on predictors `X` (a DataFrame) and target `y`.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Predictors: numbers (binned), categoricals, text, booleans; missing values allowed.
+        y : array-like of shape (n_samples,)
+            Target: classes, or numbers for a continuous target (see ``target_type``).
+        sample_weight : array-like of shape (n_samples,), default None
+            Frequency weights (counts).
+        case_weight : array-like of shape (n_samples,), default None
+            Case weights (enter the expected counts of the tests only).
+
+        Returns
+        -------
+        CHAID
+            The fitted estimator (``self``).
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> X, y = customers.drop(columns="Channel"), customers["Channel"]
+        >>> tree = sg.CHAID(max_depth=2).fit(X, y)
+        >>> tree.tree_[["depth", "n"]].head(3)  # doctest: +NORMALIZE_WHITESPACE
+              depth    n
+        node
+        0         0  440
+        1         1  132
+        2         1  132
+        """
         p = _validation.validate_params(self)
         alpha_merge, alpha_split = p["alpha_merge"], p["alpha_split"]
         alpha_split_merged, max_depth = p["alpha_split_merged"], p["max_depth"]
@@ -392,7 +478,13 @@ class CHAID(BaseEstimator):
     @property
     def feature_importances_(self) -> np.ndarray:
         """Share of the weighted impurity decrease (Gini for classes, sum of squares for a
-        continuous target) achieved by splits on each feature; sums to 1 when the tree splits."""
+        continuous target) achieved by splits on each feature; sums to 1 when the tree splits.
+
+        Returns
+        -------
+        ndarray of shape (n_features,)
+            One share per feature, in column order.
+        """
         check_is_fitted(self)
         t = self._tree
         value = np.asarray(t.value)
@@ -413,7 +505,19 @@ class CHAID(BaseEstimator):
     @property
     def classification_table_(self) -> pd.DataFrame:
         """Observed (rows) × predicted (columns) weighted counts on the training data, with the
-        percentage correct per class and overall (SPSS's classification table)."""
+        percentage correct per class and overall (SPSS's classification table).
+
+        Returns
+        -------
+        DataFrame
+            Rows the observed classes and "overall %", columns the predicted classes and
+            "% correct".
+
+        Raises
+        ------
+        InvalidInputError
+            The target is continuous.
+        """
         check_is_fitted(self)
         if self._continuous:
             raise InvalidInputError("classification_table_: the target is continuous", "y")
@@ -454,12 +558,52 @@ class CHAID(BaseEstimator):
         )
 
     def apply(self, X: Any) -> pd.Series:
-        """The leaf (node id) of each row, on X's index."""
+        """The leaf (node id) of each row, on X's index.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Predictors with the columns of the fit.
+
+        Returns
+        -------
+        Series
+            Node id of each row's leaf, named "node".
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> X, y = customers.drop(columns="Channel"), customers["Channel"]
+        >>> tree = sg.CHAID(max_depth=2).fit(X, y)
+        >>> tree.apply(X.head(3)).tolist()
+        [4, 5, 4]
+        """
         data = self._data(X)
         return pd.Series(self._leaves(data), index=data.index, name="node")
 
     def predict(self, X: Any) -> pd.Series:
-        """Majority class (ties: the first class) or mean of each row's leaf, on X's index."""
+        """Majority class (ties: the first class) or mean of each row's leaf, on X's index.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Predictors with the columns of the fit.
+
+        Returns
+        -------
+        Series
+            The prediction of each row, named like the target.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> X, y = customers.drop(columns="Channel"), customers["Channel"]
+        >>> tree = sg.CHAID(max_depth=2).fit(X, y)
+        >>> tree.predict(X.head(3)).tolist()
+        ['Horeca', 'Retail', 'Horeca']
+        """
         data = self._data(X)
         leaves = self._leaves(data)
         pred, _ = self._leaf_values()
@@ -468,7 +612,35 @@ class CHAID(BaseEstimator):
         return pd.Series(self.classes_[pred[leaves]], index=data.index, name=self._target_name)
 
     def predict_proba(self, X: Any) -> pd.DataFrame:
-        """Class shares of each row's leaf (columns: the classes), on X's index."""
+        """Class shares of each row's leaf (columns: the classes), on X's index.
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Predictors with the columns of the fit.
+
+        Returns
+        -------
+        DataFrame
+            One column per class; rows sum to 1.
+
+        Raises
+        ------
+        InvalidInputError
+            The target is continuous.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> X, y = customers.drop(columns="Channel"), customers["Channel"]
+        >>> tree = sg.CHAID(max_depth=2).fit(X, y)
+        >>> tree.predict_proba(X.head(3)).round(3)
+           Horeca  Retail
+        0   0.509   0.491
+        1   0.116   0.884
+        2   0.509   0.491
+        """
         check_is_fitted(self)
         if self._continuous:
             raise InvalidInputError("predict_proba: the target is continuous", "y")
@@ -479,7 +651,34 @@ class CHAID(BaseEstimator):
 
     def rules(self, fmt: str = "text") -> pd.Series:
         """One rule per leaf (index: node id): "text" for people, "pandas" for
-        ``DataFrame.query`` (selects exactly the leaf's rows), "sql" for a WHERE clause."""
+        ``DataFrame.query`` (selects exactly the leaf's rows), "sql" for a WHERE clause.
+
+        Parameters
+        ----------
+        fmt : {"text", "pandas", "sql"}, default "text"
+            The form of the rules.
+
+        Returns
+        -------
+        Series
+            One rule per leaf, indexed by node id, named "rule".
+
+        Raises
+        ------
+        InvalidInputError
+            Unknown ``fmt``.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> X, y = customers.drop(columns="Channel"), customers["Channel"]
+        >>> tree = sg.CHAID(max_depth=2).fit(X, y)
+        >>> rules = tree.rules(fmt="pandas")
+        >>> leaf = int(rules.index[0])
+        >>> leaf, len(X.query(rules[leaf])) == int((tree.apply(X) == leaf).sum())
+        (1, True)
+        """
         check_is_fitted(self)
         if fmt not in ("text", "pandas", "sql"):
             raise InvalidInputError(f"fmt: must be 'text', 'pandas' or 'sql', got {fmt!r}", "fmt")
@@ -502,6 +701,31 @@ class CHAID(BaseEstimator):
         last class), response % (share of `target_class` in the node), index % (response
         relative to the whole sample), and cumulative versions. Continuous target: node n and %,
         mean, index % (mean relative to the overall mean) and cumulative versions.
+
+        Parameters
+        ----------
+        target_class : object, default None
+            The class of interest (categorical target); None for the last class.
+
+        Returns
+        -------
+        DataFrame
+            One row per leaf, best first.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> X, y = customers.drop(columns="Channel"), customers["Channel"]
+        >>> tree = sg.CHAID(max_depth=2).fit(X, y)
+        >>> gains = tree.gains(target_class="Retail")
+        >>> gains.iloc[:, :4].round(1)  # doctest: +NORMALIZE_WHITESPACE
+                  n  node %  gain n  gain %
+        node
+        5     121.0    27.5   107.0    75.4
+        4      55.0    12.5    27.0    19.0
+        2     132.0    30.0     8.0     5.6
+        1     132.0    30.0     0.0     0.0
         """
         check_is_fitted(self)
         t = self._tree
@@ -586,7 +810,22 @@ class CHAID(BaseEstimator):
 
     def export_text(self) -> str:
         """The tree as indented text: one line per node with its branch, the prediction, the
-        size and, for inner nodes, the split test."""
+        size and, for inner nodes, the split test.
+
+        Returns
+        -------
+        str
+            The tree, one line per node.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> X, y = customers.drop(columns="Channel"), customers["Channel"]
+        >>> tree = sg.CHAID(max_depth=2).fit(X, y)
+        >>> print(tree.export_text().splitlines()[0])
+        CHAID tree for Channel: 6 nodes, 4 leaves
+        """
         check_is_fitted(self)
         t = self._tree
         stat = "F" if self._continuous else ("chi2" if self.test == "pearson" else "G2")
@@ -752,6 +991,48 @@ def node_tables(
     disjoint row partitions add up to the tables of all rows, so a distributed driver (e.g. Dask:
     one call per partition, then a sum) can grow the tree level by level and decide every split
     with :func:`merge_table` on the summed tables.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n_samples, n_predictors)
+        Integer category codes per predictor, negative for missing.
+    n_levels : sequence of int
+        Number of categories of each predictor.
+    y : ndarray of shape (n_samples,)
+        Class codes ``0..n_classes``.
+    n_classes : int
+        Number of classes.
+    nodes : ndarray of shape (n_samples,)
+        Each row's open node ``0..n_nodes``, negative when the row is in no open node.
+    n_nodes : int
+        Number of open nodes.
+    sample_weight : ndarray of shape (n_samples,), default None
+        Frequency weights.
+    n_jobs : int or None, default None
+        Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
+
+    Returns
+    -------
+    ndarray of shape (n_nodes, n_predictors, max(n_levels) + 1, n_classes)
+        Weighted counts.
+
+    See Also
+    --------
+    merge_table : the merge and the test of one predictor on a table.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segmint.chaid import node_tables
+    >>> codes = np.array([[0], [0], [1], [1], [-1]])
+    >>> y = np.array([0, 1, 1, 1, 0])
+    >>> t = node_tables(codes, [2], y, 2, np.zeros(5, dtype=np.int64), 1)
+    >>> t.shape
+    (1, 1, 3, 2)
+    >>> t[0, 0]
+    array([[1., 1.],
+           [0., 2.],
+           [1., 0.]])
     """
     c = np.asarray(codes)
     if c.ndim != 2:
@@ -785,7 +1066,46 @@ def merge_table(
     exactly as :class:`CHAID` does in a node: returns None (fewer than two categories, or all
     merged) or a dict with ``groups`` (lists of slots), ``statistic``, ``df``, ``ln_p``,
     ``ln_p_adjusted`` (Bonferroni, SPSS's multipliers) and ``merging``. The node splits on the
-    predictor with the smallest ``ln_p_adjusted`` if it is at most ``ln(alpha_split)``."""
+    predictor with the smallest ``ln_p_adjusted`` if it is at most ``ln(alpha_split)``.
+
+    Parameters
+    ----------
+    table : ndarray of shape (n_slots, n_classes)
+        Weighted counts per category (the last slot: missing values).
+    ordinal : bool, default False
+        Merge adjacent categories only (missing values float).
+    test : {"pearson", "likelihood_ratio"}, default "pearson"
+        The χ² statistic.
+    alpha_merge, alpha_split_merged : float, default 0.05
+        As in :class:`CHAID`.
+    exhaustive, split_merged : bool, default False
+        As in :class:`CHAID`.
+    min_child_size : float, default 0.0
+        Groups smaller than this merge with their most similar group.
+
+    Returns
+    -------
+    dict or None
+        The merged groups and the test, or None.
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown ``test``, an alpha outside (0, 1].
+
+    See Also
+    --------
+    node_tables : the tables, summed over row partitions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segmint.chaid import merge_table
+    >>> table = np.array([[40.0, 10], [38, 12], [10, 40], [0, 0]])
+    >>> result = merge_table(table)
+    >>> result["groups"], round(result["statistic"], 2), result["df"]
+    ([[0, 1], [2]], 46.24, 1.0)
+    """
     if test not in ("pearson", "likelihood_ratio"):
         raise InvalidInputError(
             f"test: must be 'pearson' or 'likelihood_ratio', got {test!r}", "test"

@@ -26,7 +26,21 @@ _DEMO_REPORT = Path(tempfile.gettempdir()) / "segmint-demo" / "wholesale_report.
 
 
 class CliError(Exception):
-    """An input problem to report on one line (exit code 2)."""
+    """An input problem to report on one line (exit code 2).
+
+    See Also
+    --------
+    main : prints it as ``segmint: error: ...`` and returns 2.
+
+    Examples
+    --------
+    >>> from segmint.cli import read_table, CliError
+    >>> try:
+    ...     read_table("no-such-file.csv")
+    ... except CliError as e:
+    ...     print(e)
+    no-such-file.csv: no such file
+    """
 
 
 # --- reading input -----------------------------------------------------------------------------
@@ -35,6 +49,23 @@ class CliError(Exception):
 def read_table(path: str, *, sep: str = ",") -> pd.DataFrame:
     """Read a CSV file (optionally gzip / zip / bz2 / xz compressed, by extension), or raise
     :class:`CliError` with one readable line.
+
+    Parameters
+    ----------
+    path : str
+        The file.
+    sep : str, default ","
+        Field separator.
+
+    Returns
+    -------
+    DataFrame
+        The table.
+
+    Raises
+    ------
+    CliError
+        No such file, an empty file, a file that is not CSV.
 
     Examples
     --------
@@ -352,13 +383,28 @@ def demo_report(path: str | Path, n_segments: int | None = None, seed: int = 0) 
     Parameters
     ----------
     path : str or Path
+        Where to write the HTML file.
     n_segments : int, optional
         Default: the gap statistic's k, as in the demo.
     seed : int, default 0
+        Seed of the clustering, the gap statistic and the stability resamples.
 
     Returns
     -------
     Path
+        The path written.
+
+    See Also
+    --------
+    segmint.report : reports of your own segmentations.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from segmint.cli import demo_report
+    >>> out = demo_report(pathlib.Path(tempfile.mkdtemp()) / "demo.html", n_segments=3)
+    >>> out.name, out.stat().st_size > 10_000
+    ('demo.html', True)
     """
     import segmint as sg
     from segmint.datasets import SPEND_COLUMNS, load_wholesale
@@ -411,7 +457,20 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``segmint`` command (every flag documented in ``--help``)."""
+    """The argument parser of the ``segmint`` command (every flag documented in ``--help``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser, with the subcommands ``demo``, ``segment`` and ``onedim``.
+
+    Examples
+    --------
+    >>> from segmint.cli import build_parser
+    >>> args = build_parser().parse_args(["segment", "customers.csv", "--k", "4"])
+    >>> args.command, args.file, args.k
+    ('segment', 'customers.csv', '4')
+    """
     parser = argparse.ArgumentParser(
         prog="segmint",
         description="B2B customer segmentation from the command line.",
@@ -527,10 +586,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``segmint`` command; returns the exit code.
 
+    Parameters
+    ----------
+    argv : sequence of str, default None
+        The arguments (None: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 for a usage or input error (one line on stderr), 1 for any other
+        failure, 130 when interrupted.
+
     Examples
     --------
     >>> from segmint.cli import main
-    >>> main(["segment", "no-such-file.csv"])  # doctest: +SKIP
+    >>> main(["segment", "no-such-file.csv"])
     2
     """
     parser = build_parser()

@@ -65,6 +65,43 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     inertia_ : float, sum of weighted squared distances to the closest centre
     n_iter_ : int, iterations of the best run
     n_features_in_, feature_names_in_ : as in scikit-learn
+
+    Raises
+    ------
+    InvalidInputError
+        From ``fit``: missing values with ``missing="raise"``, infinite values, fewer rows than
+        ``n_clusters``, a parameter out of range (the error names it).
+    InvalidTypeError
+        From ``fit``: a column that is not numeric.
+
+    See Also
+    --------
+    KPrototypes : numeric and categorical columns.
+    KMedoids : any dissimilarity, Gower's for mixed data.
+    select_k : choosing ``n_clusters``.
+    stability : bootstrap stability of the segments.
+
+    References
+    ----------
+    .. [1] Lloyd, S. P. (1982). Least squares quantization in PCM. IEEE Transactions on
+       Information Theory, 28(2), 129-137.
+    .. [2] Arthur, D. and Vassilvitskii, S. (2007). k-means++: the advantages of careful
+       seeding. Proceedings of SODA 2007, 1027-1035.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import segmint as sg
+    >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+    >>> km = sg.KMeans(n_clusters=3, random_state=0).fit(X)
+    >>> km.labels_.value_counts().sort_index().tolist()
+    [218, 76, 146]
+    >>> km.cluster_centers_.round(2).iloc[:, :3]  # doctest: +NORMALIZE_WHITESPACE
+             Fresh  Milk  Grocery
+    segment
+    0         9.00  7.41     7.63
+    1         6.84  8.58     9.19
+    2         9.32  8.95     9.26
     """
 
     labels_: pd.Series
@@ -138,7 +175,37 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
-        """Cluster `X` (a DataFrame or 2-D array of numbers)."""
+        """Cluster `X` (a DataFrame or 2-D array of numbers).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Numeric features; polars and pyarrow tables are accepted too.
+        y : None
+            Ignored (scikit-learn convention).
+        sample_weight : array-like of shape (n_samples,), default None
+            Non-negative weight of each row (e.g. a customer's revenue); None weighs rows
+            equally.
+
+        Returns
+        -------
+        KMeans
+            The fitted estimator (``self``).
+
+        Raises
+        ------
+        InvalidInputError
+            Missing or infinite values, fewer rows than ``n_clusters``, negative weights.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import segmint as sg
+        >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+        >>> km = sg.KMeans(n_clusters=3, random_state=0).fit(X)
+        >>> round(km.inertia_, 1)
+        2807.3
+        """
         p = _validation.validate_params(self)
         n_clusters, n_init, max_iter = p["n_clusters"], p["n_init"], p["max_iter"]
         threads, seed = p["n_jobs"], p["random_state"]
@@ -180,7 +247,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     @property
     def cluster_centers_(self) -> pd.DataFrame:
-        """Centres, one row per segment, in the units of the features."""
+        """Centres, one row per segment, in the units of the features.
+
+        Returns
+        -------
+        DataFrame
+            Shape (n_clusters, n_features), index named "segment", the features as columns.
+        """
         check_is_fitted(self)
         index = pd.RangeIndex(len(self._centered), name="segment")
         centers = self._centered + self._offset
@@ -194,7 +267,34 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return _frame.numeric_input(self, X, reset=False, missing=self.missing)
 
     def predict(self, X: Any, sample_weight: Any = None) -> pd.Series:
-        """Closest segment of each row (a Series on X's index)."""
+        """Closest segment of each row (a Series on X's index).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            New rows with the features (and feature names) of the fit.
+        sample_weight : None
+            Ignored; accepted for scikit-learn compatibility.
+
+        Returns
+        -------
+        Series
+            Segment of each row, named "segment", on X's index.
+
+        Raises
+        ------
+        InvalidInputError
+            Feature names that differ from the fit, missing or infinite values.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import segmint as sg
+        >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+        >>> km = sg.KMeans(n_clusters=3, random_state=0).fit(X)
+        >>> km.predict(X.head(4)).tolist()
+        [2, 2, 2, 0]
+        """
         data = self._new_data(X)
         # Same centred arithmetic as the fit's final assignment: predicting the training rows
         # gives labels_ exactly, even for (near-)duplicate centres.
@@ -208,11 +308,57 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return _frame.labels_series(labels, data)
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> pd.Series:
+        """Fit and return the segment of each training row (``fit(X).labels_``).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Numeric features.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default None
+            Weight of each row.
+
+        Returns
+        -------
+        Series
+            ``labels_``: the segment of each row, named "segment", on X's index.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import segmint as sg
+        >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+        >>> sg.KMeans(n_clusters=3, random_state=0).fit_predict(X).head(3).tolist()
+        [2, 2, 2]
+        """
         return self.fit(X, sample_weight=sample_weight).labels_
 
     def transform(self, X: Any) -> Any:
-        """Euclidean distance of every row to every centre: a DataFrame on X's index when X is
-        a data frame, else an array."""
+        """Euclidean distance of every row to every centre.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows with the features of the fit.
+
+        Returns
+        -------
+        DataFrame or ndarray of shape (n_samples, n_clusters)
+            A DataFrame on X's index (columns ``kmeans0``, ``kmeans1``, ...) when X is a data
+            frame, else an array.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import segmint as sg
+        >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+        >>> km = sg.KMeans(n_clusters=3, random_state=0).fit(X)
+        >>> km.transform(X.head(2)).round(2)
+           kmeans0  kmeans1  kmeans2
+        0     4.05     3.11     2.35
+        1     3.70     3.19     0.56
+        """
         data = self._new_data(X)
         dist = _core.kmeans_transform(
             data.values,
@@ -225,7 +371,31 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return data.expand(dist, np.nan)
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        """Opposite of the inertia of X for the fitted centres (higher is better)."""
+        """Opposite of the inertia of X for the fitted centres (higher is better).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows with the features of the fit.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default None
+            Weight of each row.
+
+        Returns
+        -------
+        float
+            ``-Σ w·‖x − c‖²`` over the rows, c the closest centre.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import segmint as sg
+        >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+        >>> km = sg.KMeans(n_clusters=3, random_state=0).fit(X)
+        >>> bool(np.isclose(km.score(X), -km.inertia_))
+        True
+        """
         data = self._new_data(X)
         weights = _frame.sample_weight(sample_weight, data)
         _, inertia = _core.kmeans_predict(
@@ -253,7 +423,8 @@ class KPrototypes(ClusterMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_clusters : int
+    n_clusters : int, default 8
+        Number of segments.
     categorical : list of column names or positions, optional
         Default: every ``category``, text and bool column; the others must be numeric.
     gamma : float, optional
@@ -269,10 +440,8 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         changes cluster; same labels and cost as ``kmodes.KPrototypes`` from the same start;
         the ``n_init`` runs execute in parallel). "batch" recomputes all prototypes after each
         full pass, parallel over rows: the choice for millions of rows.
-    n_init, max_iter, random_state, n_jobs, missing : as in :class:`KMeans`.
-
-    Unseen categories at ``predict`` match no mode (they count as a mismatch against every
-    prototype) and never raise.
+    n_init, max_iter, random_state, n_jobs, missing
+        As in :class:`KMeans` (defaults 10, 100, None, None, "raise").
 
     Attributes
     ----------
@@ -281,6 +450,41 @@ class KPrototypes(ClusterMixin, BaseEstimator):
     cost_ : float, Σ dissimilarity of each row to its prototype
     gamma_ : float, the gamma used
     n_iter_ : int
+
+    Raises
+    ------
+    InvalidInputError
+        From ``fit``: missing values with ``missing="raise"``, no categorical or no numeric
+        column, fewer rows than ``n_clusters``.
+
+    See Also
+    --------
+    KMeans : numeric data only.
+    KMedoids : Gower distances, also for ordinal columns and missing values.
+
+    Notes
+    -----
+    Unseen categories at ``predict`` match no mode (they count as a mismatch against every
+    prototype) and never raise.
+
+    References
+    ----------
+    .. [1] Huang, Z. (1998). Extensions to the k-means algorithm for clustering large data
+       sets with categorical values. Data Mining and Knowledge Discovery, 2(3), 283-304.
+
+    Examples
+    --------
+    >>> import segmint as sg
+    >>> customers = sg.datasets.load_wholesale()
+    >>> kp = sg.KPrototypes(3, random_state=0).fit(customers)
+    >>> kp.labels_.value_counts().sort_index().tolist()
+    [329, 51, 60]
+    >>> kp.cluster_centers_.iloc[:, :3].round(0)  # doctest: +NORMALIZE_WHITESPACE
+            Channel Region    Fresh
+    segment
+    0        Horeca  Other   8250.0
+    1        Retail  Other   8027.0
+    2        Horeca  Other  35941.0
     """
 
     labels_: pd.Series
@@ -367,7 +571,29 @@ class KPrototypes(ClusterMixin, BaseEstimator):
 
     @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KPrototypes:
-        """Cluster the rows of `X` (a DataFrame with numeric and categorical columns)."""
+        """Cluster the rows of `X` (a DataFrame with numeric and categorical columns).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Numeric and categorical columns (see ``categorical``).
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default None
+            Weight of each row.
+
+        Returns
+        -------
+        KPrototypes
+            The fitted estimator (``self``).
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> kp = sg.KPrototypes(3, random_state=0).fit(sg.datasets.load_wholesale())
+        >>> round(kp.gamma_, 1)
+        3493.8
+        """
         p = _validation.validate_params(self)
         n_clusters, n_init, max_iter, gamma = (
             p["n_clusters"],
@@ -412,7 +638,13 @@ class KPrototypes(ClusterMixin, BaseEstimator):
     @property
     def cluster_centers_(self) -> pd.DataFrame:
         """Prototypes: numeric means and categorical modes (labels), in the caller's column
-        order, one row per segment."""
+        order, one row per segment.
+
+        Returns
+        -------
+        DataFrame
+            Shape (n_clusters, n_features), index named "segment".
+        """
         check_is_fitted(self)
         enc = self._encoding
         columns: dict[str, Any] = {}
@@ -428,7 +660,26 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         return pd.DataFrame(columns, index=index)
 
     def predict(self, X: Any) -> pd.Series:
-        """Nearest prototype of each row (a Series on X's index)."""
+        """Nearest prototype of each row (a Series on X's index).
+
+        Parameters
+        ----------
+        X : DataFrame
+            Rows with the columns of the fit.
+
+        Returns
+        -------
+        Series
+            Segment of each row, named "segment", on X's index.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> kp = sg.KPrototypes(3, random_state=0).fit(customers)
+        >>> kp.predict(customers.head(4)).tolist()
+        [0, 0, 0, 0]
+        """
         check_is_fitted(self)
         _frame.check_features(self, X, reset=False, by_name=True)
         data = _frame.cluster_table(X, encoding=self._encoding, missing=self.missing)
@@ -444,6 +695,29 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         return _frame.labels_series(labels, data)
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> pd.Series:
+        """Fit and return the segment of each training row (``fit(X).labels_``).
+
+        Parameters
+        ----------
+        X : DataFrame of shape (n_samples, n_features)
+            Numeric and categorical columns.
+        y : None
+            Ignored.
+        sample_weight : array-like of shape (n_samples,), default None
+            Weight of each row.
+
+        Returns
+        -------
+        Series
+            ``labels_``.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> kp = sg.KPrototypes(3, random_state=0)
+        >>> kp.fit_predict(sg.datasets.load_wholesale()).head(3).tolist()
+        [0, 0, 0]
+        """
         return self.fit(X, sample_weight=sample_weight).labels_
 
 
@@ -462,19 +736,73 @@ class KMedoids(ClusterMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_clusters : int
-    metric : {"gower", "euclidean", "precomputed"}
-    method : {"fasterpam"}
-    init : {"build", "random"} or row positions
+    n_clusters : int, default 8
+        Number of segments.
+    metric : {"gower", "euclidean", "precomputed"}, default "gower"
+        Dissimilarity; "precomputed" takes an n × n distance matrix as ``X``.
+    method : {"fasterpam"}, default "fasterpam"
+        The swap algorithm (Schubert & Rousseeuw's FasterPAM).
+    init : {"build", "random"} or row positions, default "build"
         PAM's BUILD (greedy, deterministic), random rows (best of ``n_init``), or given medoids.
-    n_init, max_iter (passes over the candidates), random_state, n_jobs
-    categorical, weights : for Gower (see :func:`gower_distances`)
-    dtype : {"float64", "float32"}, max_memory : bytes or "4GiB"
+    n_init : int, default 1
+        Runs from random starts (with ``init="random"``); the lowest inertia is kept.
+    max_iter : int, default 100
+        Passes over the candidates.
+    categorical, weights : default None
+        For Gower: the categorical columns and the column weights (see
+        :func:`gower_distances`).
+    dtype : {"float64", "float32"}, default "float64"
+        Precision of the distance matrix (float32 halves its memory).
+    max_memory : int or str, default "4GiB"
+        Largest distance matrix built, in bytes or as text ("500MB", "4GiB").
+    random_state : int, RandomState or None
+        Seed of the random starts.
+    n_jobs : int or None
+        Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
 
     Attributes
     ----------
-    labels_ : Series "segment"; medoid_indices_ : row positions; medoids_ : the medoids' index
-    labels; cluster_centers_ : the medoid rows; inertia_ : Σ distance to the medoid; n_iter_
+    labels_ : Series
+        Segment of each training row, named "segment".
+    medoid_indices_ : ndarray
+        Row positions of the medoids.
+    medoids_ : Index
+        Index labels of the medoids.
+    cluster_centers_ : DataFrame
+        The medoid rows.
+    inertia_ : float
+        Σ distance of each row to its medoid.
+    n_iter_ : int
+        Swap passes made.
+
+    Raises
+    ------
+    InvalidInputError
+        From ``fit``: a distance matrix larger than ``max_memory`` (the message says how much
+        would be needed), a parameter out of range.
+
+    See Also
+    --------
+    gower_distances : the distance matrix itself.
+    KPrototypes : mixed data without an n × n matrix.
+
+    References
+    ----------
+    .. [1] Schubert, E. and Rousseeuw, P. J. (2021). Fast and eager k-medoids clustering:
+       O(k) runtime improvement of the PAM, CLARA, and CLARANS algorithms. Information
+       Systems, 101, 101804.
+    .. [2] Gower, J. C. (1971). A general coefficient of similarity and some of its
+       properties. Biometrics, 27(4), 857-871.
+
+    Examples
+    --------
+    >>> import segmint as sg
+    >>> customers = sg.datasets.load_wholesale()
+    >>> km = sg.KMedoids(3).fit(customers)
+    >>> km.labels_.value_counts().sort_index().tolist()
+    [224, 139, 77]
+    >>> km.medoids_.tolist()
+    [116, 416, 246]
     """
 
     labels_: pd.Series
@@ -557,6 +885,28 @@ class KMedoids(ClusterMixin, BaseEstimator):
 
     @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any = None) -> KMedoids:
+        """Compute the distances of the rows of `X` and find the medoids.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            The rows to cluster (numeric and categorical columns with ``metric="gower"``,
+            numbers with "euclidean"), or an n × n distance matrix with "precomputed".
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        KMedoids
+            The fitted estimator (``self``).
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> km = sg.KMedoids(3).fit(sg.datasets.load_wholesale())
+        >>> round(km.inertia_, 2)
+        22.93
+        """
         p = _validation.validate_params(self)
         n_clusters, n_init, max_iter = p["n_clusters"], p["n_init"], p["max_iter"]
         d, index, data = self._distances(X)
@@ -613,13 +963,38 @@ class KMedoids(ClusterMixin, BaseEstimator):
 
     @property
     def cluster_centers_(self) -> pd.DataFrame:
-        """The medoids: real rows of the training data, one per segment."""
+        """The medoids: real rows of the training data, one per segment.
+
+        Returns
+        -------
+        DataFrame
+            The medoid rows, index named "segment".
+        """
         check_is_fitted(self)
         return self._centers.copy()
 
     def predict(self, X: Any) -> pd.Series:
-        """Nearest medoid of each row. With metric='precomputed', X holds the distances of the
-        new rows to the training rows."""
+        """Nearest medoid of each row.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            New rows with the columns of the fit; with ``metric="precomputed"``, the distances
+            of the new rows to the training rows (n_new × n_train).
+
+        Returns
+        -------
+        Series
+            Segment of each row, named "segment", on X's index.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> km = sg.KMedoids(3).fit(customers)
+        >>> km.predict(customers.head(4)).tolist()
+        [1, 1, 1, 0]
+        """
         check_is_fitted(self)
         if self.metric != "precomputed":
             _frame.check_features(self, X, reset=False, by_name=self.metric == "gower")
@@ -655,6 +1030,26 @@ class KMedoids(ClusterMixin, BaseEstimator):
         return pd.Series(np.argmin(d, axis=1).astype(np.int64), index=index, name="segment")
 
     def fit_predict(self, X: Any, y: Any = None) -> pd.Series:
+        """Fit and return the segment of each training row (``fit(X).labels_``).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like
+            As in :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Series
+            ``labels_``.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> sg.KMedoids(3).fit_predict(sg.datasets.load_wholesale()).head(3).tolist()
+        [1, 1, 1]
+        """
         return self.fit(X).labels_
 
 
@@ -665,6 +1060,52 @@ class Ward(ClusterMixin, BaseEstimator):
     it; heights are SciPy's "ward" heights. ``labels_`` cuts the tree into ``n_clusters``
     segments, or — with ``distance_threshold`` — where merges happen at a height of at least
     the threshold (scikit-learn's rule). Labels are numbered in order of first appearance.
+
+    Parameters
+    ----------
+    n_clusters : int or None, default 2
+        Segments to cut the tree into; None when ``distance_threshold`` is given.
+    distance_threshold : float or None, default None
+        Cut where merges happen at a height of at least this; exactly one of the two is given.
+    n_jobs : int or None
+        Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
+
+    Attributes
+    ----------
+    labels_ : Series
+        Segment of each training row, named "segment".
+    linkage_matrix_ : ndarray of shape (n_samples - 1, 4)
+        The merges in SciPy's linkage format.
+    n_clusters_ : int
+        Number of segments of the cut.
+
+    Raises
+    ------
+    InvalidInputError
+        From ``fit``: both or neither of ``n_clusters`` and ``distance_threshold``, fewer than
+        two rows, missing values.
+
+    See Also
+    --------
+    KMeans : the usual next step, started from Ward's centres.
+
+    References
+    ----------
+    .. [1] Ward, J. H. (1963). Hierarchical grouping to optimize an objective function.
+       Journal of the American Statistical Association, 58(301), 236-244.
+    .. [2] Müllner, D. (2011). Modern hierarchical, agglomerative clustering algorithms.
+       arXiv:1109.2378.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import segmint as sg
+    >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+    >>> ward = sg.Ward(n_clusters=3).fit(X)
+    >>> ward.labels_.value_counts().sort_index().tolist()
+    [137, 208, 95]
+    >>> ward.linkage_matrix_.shape
+    (439, 4)
     """
 
     labels_: pd.Series
@@ -690,6 +1131,28 @@ class Ward(ClusterMixin, BaseEstimator):
 
     @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any = None) -> Ward:
+        """Build the Ward tree of the rows of `X` and cut it.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Numeric features.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Ward
+            The fitted estimator (``self``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import segmint as sg
+        >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+        >>> round(float(sg.Ward(n_clusters=3).fit(X).linkage_matrix_[-1, 2]), 2)
+        51.18
+        """
         p = _validation.validate_params(self)
         if (self.n_clusters is None) == (self.distance_threshold is None):
             raise InvalidInputError(
@@ -715,6 +1178,28 @@ class Ward(ClusterMixin, BaseEstimator):
         return self
 
     def fit_predict(self, X: Any, y: Any = None) -> pd.Series:
+        """Fit and return the segment of each training row (``fit(X).labels_``).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Numeric features.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Series
+            ``labels_``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import segmint as sg
+        >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+        >>> sg.Ward(n_clusters=3).fit_predict(X).head(3).tolist()
+        [0, 0, 0]
+        """
         return self.fit(X).labels_
 
     def dendrogram(self, ax: Any = None, *, p: int = 30, **kwargs: Any) -> Any:

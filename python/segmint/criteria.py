@@ -207,6 +207,7 @@ class Criteria:
         Parameters
         ----------
         path : str or Path
+            The TOML file.
 
         Returns
         -------
@@ -238,6 +239,16 @@ class Criteria:
     def family_of(self, column: str) -> str:
         """The family of a column (``"other"`` when no family names it).
 
+        Parameters
+        ----------
+        column : str
+            A column name.
+
+        Returns
+        -------
+        str
+            The family's name, or ``"other"``.
+
         Examples
         --------
         >>> import segmint as sg
@@ -253,6 +264,16 @@ class Criteria:
         """Split columns into families, in presentation order: the families as given, then
         ``"other"``; within a family the columns keep the family's order (``"other"``: the
         order of `columns`). Families without any of `columns` are left out.
+
+        Parameters
+        ----------
+        columns : iterable
+            Column names (e.g. ``df.columns``).
+
+        Returns
+        -------
+        dict of str to list
+            Family name → its columns among `columns`.
 
         Examples
         --------
@@ -280,6 +301,7 @@ class Criteria:
         Parameters
         ----------
         df : DataFrame
+            The data.
         family : str
             A family name, or ``"other"`` for the columns of `df` no family names.
 
@@ -323,6 +345,16 @@ class Criteria:
     def apply_order(self, df: pd.DataFrame) -> pd.DataFrame:
         """A copy of `df` whose ordinal columns (those given an order) are ordered categoricals.
 
+        Parameters
+        ----------
+        df : DataFrame
+            The data; columns without an order are copied unchanged.
+
+        Returns
+        -------
+        DataFrame
+            The copy.
+
         Raises
         ------
         InvalidInputError
@@ -360,6 +392,16 @@ class Criteria:
     @staticmethod
     def title(family: str) -> str:
         """A family's display name ("organisational" → "Organisational").
+
+        Parameters
+        ----------
+        family : str
+            A family name.
+
+        Returns
+        -------
+        str
+            Underscores as spaces, the first letter capitalised.
 
         Examples
         --------

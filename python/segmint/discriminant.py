@@ -245,6 +245,16 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         self : DiscriminantAnalysis
+            The fitted estimator.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> import segmint as sg
+        >>> iris = load_iris(as_frame=True)
+        >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+        >>> da.classes_.tolist()
+        [0, 1, 2]
         """
         method, f_in, f_out, tol = self._check_params()
         threads = _validation.n_threads(self.n_jobs)
@@ -416,11 +426,24 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows with the criteria of the fit.
 
         Returns
         -------
         DataFrame (columns ``classes_``, X's index) for a data frame, else ndarray
         (n_samples, n_classes).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> import segmint as sg
+        >>> iris = load_iris(as_frame=True)
+        >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+        >>> da.predict_proba(iris.data.iloc[[0, 60, 120]]).round(3)
+               0    1    2
+        0    1.0  0.0  0.0
+        60   0.0  1.0  0.0
+        120  0.0  0.0  1.0
         """
         data = self._new_data(X)
         p = _core.discriminant_proba(
@@ -432,13 +455,56 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         return self._out(p, data, self.classes_)
 
     def predict_log_proba(self, X: Any) -> Any:
-        """Natural logarithm of `predict_proba`."""
+        """Natural logarithm of `predict_proba`.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows with the criteria of the fit.
+
+        Returns
+        -------
+        DataFrame or ndarray of shape (n_samples, n_classes)
+            As `predict_proba`, logged (-inf for a zero probability).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> import segmint as sg
+        >>> iris = load_iris(as_frame=True)
+        >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+        >>> da.predict_log_proba(iris.data.iloc[[60]]).round(2)
+                0    1      2
+        60 -40.78 -0.0 -13.46
+        """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     def decision_function(self, X: Any) -> Any:
         """Fisher's classification function values (constant with ln prior) per segment; for
-        two segments the difference (second − first), positive for the second segment."""
+        two segments the difference (second − first), positive for the second segment.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows with the criteria of the fit.
+
+        Returns
+        -------
+        DataFrame, Series or ndarray
+            One column per segment (a Series named "decision" for two segments, given a data
+            frame), else an array.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> import segmint as sg
+        >>> iris = load_iris(as_frame=True)
+        >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+        >>> da.decision_function(iris.data.iloc[[0]]).round(1)
+              0     1    2
+        0  89.8  40.5 -5.9
+        """
         data = self._new_data(X)
         d = data.values @ self._class_coef + self._class_const
         if len(self.classes_) == 2:
@@ -450,7 +516,27 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
 
     def predict(self, X: Any) -> Any:
         """Segment of largest posterior probability for each row: a Series on X's index for a
-        data frame, else an array."""
+        data frame, else an array.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows with the criteria of the fit.
+
+        Returns
+        -------
+        Series or ndarray of shape (n_samples,)
+            The segment of each row (Series named "segment").
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> import segmint as sg
+        >>> iris = load_iris(as_frame=True)
+        >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+        >>> da.predict(iris.data.iloc[[0, 60, 120]]).tolist()
+        [0, 1, 2]
+        """
         data = self._new_data(X)
         p = _core.discriminant_proba(
             data.values,
@@ -466,9 +552,25 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> Any:
         """Canonical discriminant scores (the first ``n_components`` functions).
 
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Rows with the criteria of the fit.
+
         Returns
         -------
         DataFrame on X's index for a data frame, else ndarray (n_samples, n_components).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> import segmint as sg
+        >>> iris = load_iris(as_frame=True)
+        >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+        >>> da.transform(iris.data.iloc[[0, 60]]).round(3)
+            function 1  function 2
+        0       -8.062       0.300
+        60       1.194      -2.634
         """
         data = self._new_data(X)
         k = self._n_out
@@ -478,7 +580,27 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         return data.values[:, self._selected] @ self._raw[:, :k] + self._raw_const[:k]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Names of the canonical functions returned by `transform`."""
+        """Names of the canonical functions returned by `transform`.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (scikit-learn convention).
+
+        Returns
+        -------
+        ndarray of str
+            The function names.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> import segmint as sg
+        >>> iris = load_iris(as_frame=True)
+        >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+        >>> da.get_feature_names_out().tolist()
+        ['function 1', 'function 2']
+        """
         check_is_fitted(self)
         return np.asarray(_function_names(self._q)[: self._n_out], dtype=object)
 
@@ -489,6 +611,24 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         str
+            The tables: group statistics, eigenvalues, Wilks' lambda, coefficients, structure
+            matrix, centroids, classification results, Box's M.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> import segmint as sg
+        >>> iris = load_iris(as_frame=True)
+        >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+        >>> text = da.summary()  # doctest: +ELLIPSIS
+        Discriminant analysis
+        ...
+        Hit rate
+        --------
+                  hit rate
+        original      0.98
+        >>> "Box's M" in text
+        True
         """
         check_is_fitted(self)
         text = text_report(self)
@@ -511,11 +651,24 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         y : array-like, optional
             Their segments (default: predicted).
         ax : matplotlib Axes, optional
+            Axes to draw into; None makes a new figure.
 
         Returns
         -------
         DiscriminantDisplay
             With ``figure_`` and ``ax_``.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> import segmint as sg
+        >>> iris = load_iris(as_frame=True)
+        >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+        >>> import matplotlib.pyplot as plt
+        >>> display = da.plot(iris.data, iris.target)
+        >>> display.ax_.get_xlabel()[:10]
+        'function 1'
+        >>> plt.close("all")
         """
         check_is_fitted(self)
         scores = labels = None

@@ -59,7 +59,26 @@ _PREFIX = {"minres": "MR", "ml": "ML", "principal": "PC", "pa": "PA"}
 
 class HeywoodWarning(UserWarning):
     """A Heywood case: some items' communality reached 1 (their uniqueness hit the lower bound
-    0.005 or went below). The solution is improper for those items; the warning names them."""
+    0.005 or went below). The solution is improper for those items; the warning names them.
+
+    See Also
+    --------
+    FactorAnalysis : warns it from ``fit``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np, pandas as pd, segmint as sg
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(200, 1))
+    >>> X = pd.DataFrame(np.hstack([f, f + 0.01 * rng.normal(size=(200, 1)),
+    ...                             f + rng.normal(size=(200, 2))]), columns=list("abcd"))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     fa = sg.FactorAnalysis(1, method="ml").fit(X)
+    >>> sorted({w.category.__name__ for w in caught})
+    ['HeywoodWarning']
+    """
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,7 +138,30 @@ def _frame(values: np.ndarray, index: Any, columns: Any) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class KMOResult:
-    """Kaiser–Meyer–Olkin measure of sampling adequacy: ``overall`` and ``per_item`` (MSA)."""
+    """Kaiser–Meyer–Olkin measure of sampling adequacy: ``overall`` and ``per_item`` (MSA).
+
+    Attributes
+    ----------
+    overall : float
+        The overall KMO (above 0.6: factorable; above 0.8: good).
+    per_item : Series
+        Each item's measure of sampling adequacy, named "MSA".
+
+    See Also
+    --------
+    kmo : computes it.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from segmint.factor import kmo
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(500, 1))
+    >>> X = pd.DataFrame(f + rng.normal(size=(500, 4)), columns=list("abcd"))
+    >>> result = kmo(X)
+    >>> round(result.overall, 3), result.per_item.round(3).tolist()
+    (0.8, [0.804, 0.796, 0.79, 0.812])
+    """
 
     overall: float
     per_item: pd.Series
@@ -127,7 +169,32 @@ class KMOResult:
 
 @dataclass(frozen=True)
 class BartlettResult:
-    """Bartlett's test of sphericity: ``chi2`` on ``df`` degrees of freedom, ``p_value``."""
+    """Bartlett's test of sphericity: ``chi2`` on ``df`` degrees of freedom, ``p_value``.
+
+    Attributes
+    ----------
+    chi2 : float
+        The test statistic.
+    df : int
+        Degrees of freedom, p(p − 1)/2.
+    p_value : float
+        Upper-tail χ² probability.
+
+    See Also
+    --------
+    bartlett_sphericity : computes it.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from segmint.factor import bartlett_sphericity
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(500, 1))
+    >>> X = pd.DataFrame(f + rng.normal(size=(500, 4)), columns=list("abcd"))
+    >>> result = bartlett_sphericity(X)
+    >>> round(result.chi2, 1), result.df, result.p_value < 1e-10
+    (624.4, 6, True)
+    """
 
     chi2: float
     df: int
@@ -143,7 +210,9 @@ def kmo(X: Any, *, missing: str = "pairwise", n_jobs: int | None = None) -> KMOR
     Parameters
     ----------
     X : DataFrame or array of shape (n_samples, n_items)
+        Numeric items.
     missing : {"pairwise", "listwise"}, default "pairwise"
+        Correlations from pairwise-complete or complete rows.
     n_jobs : int or None
         Threads of the correlation pass.
 
@@ -195,8 +264,11 @@ def bartlett_sphericity(
     Parameters
     ----------
     X : DataFrame or array of shape (n_samples, n_items)
+        Numeric items.
     missing : {"pairwise", "listwise"}, default "pairwise"
+        Correlations from pairwise-complete or complete rows.
     n_jobs : int or None
+        Threads of the correlation pass.
 
     Returns
     -------
@@ -285,6 +357,38 @@ class ParallelAnalysis:
     (``pc_observed``) and of the reduced matrix of a one-factor solution (``fa_observed``)
     next to the thresholds from simulated normal data and column-resampled data; ``n_factors``
     and ``n_components`` are the suggested numbers.
+
+    Attributes
+    ----------
+    table : DataFrame
+        Observed eigenvalues and their simulated / resampled thresholds, one row per position.
+    n_factors : int
+        Suggested number of factors.
+    n_components : int
+        Suggested number of principal components.
+
+    See Also
+    --------
+    parallel_analysis : computes it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segmint.factor import parallel_analysis
+    >>> rng = np.random.default_rng(1)
+    >>> f = rng.normal(size=(400, 2))
+    >>> X = np.hstack([f[:, [0]] + 0.6 * rng.normal(size=(400, 4)),
+    ...                f[:, [1]] + 0.6 * rng.normal(size=(400, 4))])
+    >>> pa = parallel_analysis(X, random_state=0)
+    >>> pa.n_factors, pa.n_components
+    (2, 2)
+    >>> pc = ["pc_observed", "pc_simulated"]
+    >>> pa.table[pc].head(3).round(2)  # doctest: +NORMALIZE_WHITESPACE
+            pc_observed  pc_simulated
+    number
+    1              3.36          1.27
+    2              3.02          1.19
+    3              0.32          1.10
     """
 
     table: pd.DataFrame
@@ -301,7 +405,29 @@ class ParallelAnalysis:
         )
 
     def plot(self, ax: Any = None, **kwargs: Any) -> ScreeDisplay:
-        """Scree plot (needs matplotlib); returns the display with ``figure_`` and ``ax_``."""
+        """Scree plot (needs matplotlib); returns the display with ``figure_`` and ``ax_``.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default None
+            Axes to draw into; None makes a new figure.
+
+        Returns
+        -------
+        ScreeDisplay
+            The display, with ``figure_`` and ``ax_``.
+
+        Examples
+        --------
+        >>> import numpy as np, matplotlib.pyplot as plt
+        >>> from segmint.factor import parallel_analysis
+        >>> rng = np.random.default_rng(1)
+        >>> X = rng.normal(size=(200, 1)) + rng.normal(size=(200, 5))
+        >>> display = parallel_analysis(X, random_state=0).plot()
+        >>> display.ax_.get_ylabel()
+        'eigenvalue'
+        >>> plt.close("all")
+        """
         return ScreeDisplay(self.table).plot(ax, **kwargs)  # type: ignore[no-any-return]
 
 
@@ -347,15 +473,20 @@ def parallel_analysis(
     Parameters
     ----------
     X : DataFrame or array of shape (n_samples, n_items)
+        Numeric items.
     n_iter : int, default 20
+        Simulated and resampled data sets.
     quantile : float in (0, 1) or None, default 0.95
         The threshold is this quantile of the simulated eigenvalues; None uses their mean
         (what ``fa.parallel`` does when ``quant`` is not given).
     method : {"minres", "ml", "pa"}, default "minres"
         Extraction for the factor eigenvalues.
     missing : {"pairwise", "listwise"}, default "pairwise"
+        Correlations from pairwise-complete or complete rows.
     random_state : int, Generator or None
+        Seed of the simulations and resamples.
     n_jobs : int or None
+        Threads.
 
     Returns
     -------
@@ -482,7 +613,7 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     loadings_ : DataFrame (items × factors), the pattern matrix
-    structure_ : DataFrame, pattern @ Φ (= loadings_ when orthogonal)
+    structure_ : DataFrame, pattern @ Φ (= ``loadings_`` when orthogonal)
     phi_ : DataFrame (factors × factors), factor correlations
     communalities_ : Series, diag(P Φ Pᵀ)
     uniquenesses_ : Series, 1 − communalities
@@ -492,7 +623,7 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
     eigenvalues_ : DataFrame, "original" (of R) and "reduced" (R with communalities on the
         diagonal; psych's ``values``)
     variance_ : DataFrame, SS loadings, proportion and cumulative proportion of variance
-    rotation_matrix_ : DataFrame, T with loadings_ = unrotated @ T
+    rotation_matrix_ : DataFrame, T with ``loadings_`` = unrotated @ T
     correlation_ : DataFrame, the correlation matrix analysed
     n_iter_ : int
     n_factors_ : int
@@ -500,7 +631,7 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
     fit_stats_ : dict or None, for ml and minres: objective, chi2, df, p_value, rmsea, tli, bic
     kmo_ : KMOResult
     bartlett_ : BartlettResult
-    weights_ : DataFrame, score weights (scores = standardised data @ weights_)
+    weights_ : DataFrame, score weights (scores = standardised data @ ``weights_``)
     n_features_in_, feature_names_in_ : as in scikit-learn
 
     Raises
@@ -589,11 +720,27 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array of shape (n_samples, n_items)
+            Numeric items (missing values per ``missing``).
         y : ignored
+            scikit-learn convention.
 
         Returns
         -------
         self
+            The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from segmint import FactorAnalysis
+        >>> rng = np.random.default_rng(0)
+        >>> f = rng.normal(size=(300, 2))
+        >>> X = pd.DataFrame(np.hstack([f[:, [0]] + 0.5 * rng.normal(size=(300, 3)),
+        ...                             f[:, [1]] + 0.5 * rng.normal(size=(300, 3))]),
+        ...                  columns=["a1", "a2", "a3", "b1", "b2", "b3"])
+        >>> fa = FactorAnalysis(2, rotation="varimax").fit(X)
+        >>> fa.communalities_.round(2).tolist()
+        [0.83, 0.84, 0.79, 0.78, 0.77, 0.81]
         """
         rotation = self._check_params()
         threads = n_threads(self.n_jobs)
@@ -707,11 +854,28 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array of shape (n_samples, n_items)
+            Items with the columns of the fit.
 
         Returns
         -------
         DataFrame (n_samples × n_factors) on X's index, factor names as columns (numpy array
         for array input unless ``set_output(transform="pandas")``).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from segmint import FactorAnalysis
+        >>> rng = np.random.default_rng(0)
+        >>> f = rng.normal(size=(300, 2))
+        >>> X = pd.DataFrame(np.hstack([f[:, [0]] + 0.5 * rng.normal(size=(300, 3)),
+        ...                             f[:, [1]] + 0.5 * rng.normal(size=(300, 3))]),
+        ...                  columns=["a1", "a2", "a3", "b1", "b2", "b3"])
+        >>> fa = FactorAnalysis(2, rotation="varimax").fit(X)
+        >>> fa.transform(X.head(3)).round(2)
+            MR1   MR2
+        0 -0.24 -0.25
+        1  1.17 -0.34
+        2 -0.39  0.42
         """
         check_is_fitted(self, "loadings_")
         data = items(X)
@@ -727,7 +891,31 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
         return scores
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """The factor names (MR1, MR2, ... / ML1, ... / PC1, ... / PA1, ...)."""
+        """The factor names (MR1, MR2, ... / ML1, ... / PC1, ... / PA1, ...).
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (scikit-learn convention).
+
+        Returns
+        -------
+        ndarray of str
+            The factor names.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from segmint import FactorAnalysis
+        >>> rng = np.random.default_rng(0)
+        >>> f = rng.normal(size=(300, 2))
+        >>> X = pd.DataFrame(np.hstack([f[:, [0]] + 0.5 * rng.normal(size=(300, 3)),
+        ...                             f[:, [1]] + 0.5 * rng.normal(size=(300, 3))]),
+        ...                  columns=["a1", "a2", "a3", "b1", "b2", "b3"])
+        >>> fa = FactorAnalysis(2, rotation="varimax").fit(X)
+        >>> fa.get_feature_names_out().tolist()
+        ['MR1', 'MR2']
+        """
         check_is_fitted(self, "loadings_")
         return np.asarray(self.loadings_.columns, dtype=object)
 
@@ -746,8 +934,35 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
         Returns
         -------
         dict of DataFrames: "KMO and Bartlett's Test", "Communalities", "Total Variance
-        Explained", "Pattern Matrix" (or "Rotated Factor Matrix"), "Structure Matrix" and
+        Explained", "Pattern Matrix" (oblique; else "Factor Matrix"), "Structure Matrix" and
         "Factor Correlation Matrix" (oblique), "Goodness-of-fit Test" (ml / minres).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from segmint import FactorAnalysis
+        >>> rng = np.random.default_rng(0)
+        >>> f = rng.normal(size=(300, 2))
+        >>> X = pd.DataFrame(np.hstack([f[:, [0]] + 0.5 * rng.normal(size=(300, 3)),
+        ...                             f[:, [1]] + 0.5 * rng.normal(size=(300, 3))]),
+        ...                  columns=["a1", "a2", "a3", "b1", "b2", "b3"])
+        >>> fa = FactorAnalysis(2, rotation="varimax").fit(X)
+        >>> tables = fa.summary(cut=0.3)
+        >>> for name in tables:
+        ...     print(name)
+        KMO and Bartlett's Test
+        Communalities
+        Total Variance Explained
+        Factor Matrix
+        Goodness-of-fit Test
+        >>> tables["Factor Matrix"].round(2)
+             MR1   MR2
+        a1  0.91   NaN
+        a2  0.92   NaN
+        a3  0.89   NaN
+        b1   NaN  0.88
+        b2   NaN  0.88
+        b3   NaN  0.90
         """
         check_is_fitted(self, "loadings_")
         out: dict[str, pd.DataFrame] = {}

@@ -109,6 +109,57 @@ def gower_distances(
     named in ``categorical``) by simple matching; a missing value leaves that variable out of
     the pair's average. ``weights`` per column (array in column order or dict by name). A
     DataFrame indexed by X's rows with Y's rows as columns when X is a data frame, else an array.
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        Numeric, ordered categorical, categorical, text and bool columns; missing values
+        allowed.
+    Y : DataFrame or array-like of shape (n_other, n_features), default None
+        Rows to measure X against (the same columns); None for X against itself.
+    weights : array-like of shape (n_features,) or dict, default None
+        Weight of each column (in column order, or by name; missing names weigh 1).
+    categorical : list of column names or positions, default None
+        Columns to compare by simple matching even when they hold numbers.
+    dtype : {"float64", "float32"}, default "float64"
+        Precision of the result.
+    max_memory : int or str, default "4GiB"
+        Largest matrix built, in bytes or as text ("500MB", "4GiB").
+    n_jobs : int or None, default None
+        Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
+
+    Returns
+    -------
+    DataFrame or ndarray of shape (n_samples, n_other)
+        Distances in [0, 1].
+
+    Raises
+    ------
+    InvalidInputError
+        A matrix larger than ``max_memory``, an unknown ``dtype``, weights that are negative or
+        do not match the columns.
+
+    See Also
+    --------
+    KMedoids : k-medoids on these distances.
+
+    References
+    ----------
+    .. [1] Gower, J. C. (1971). A general coefficient of similarity and some of its
+       properties. Biometrics, 27(4), 857-871.
+    .. [2] Kaufman, L. and Rousseeuw, P. J. (1990). Finding Groups in Data. Wiley (R's
+       ``cluster::daisy``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import segmint as sg
+    >>> df = pd.DataFrame({"revenue": [10.0, 20.0, 40.0], "sector": ["retail", "retail", "b2b"]})
+    >>> sg.gower_distances(df).round(3)
+           0      1      2
+    0  0.000  0.167  1.000
+    1  0.167  0.000  0.833
+    2  1.000  0.833  0.000
     """
     if dtype not in ("float64", "float32"):
         raise InvalidInputError(f"dtype: must be 'float64' or 'float32', got {dtype!r}", "dtype")

@@ -164,6 +164,29 @@ class MarketMap:
         model's probability of the segment; a row fits when it is at least ``threshold``) or
         "none" (the model gives no score; every row fits).
     threshold : Series (per segment, "distance") or float ("posterior") or None
+
+    See Also
+    --------
+    market_map : builds it.
+    MarketMapDisplay : its chart.
+
+    Examples
+    --------
+    >>> import numpy as np, segmint as sg
+    >>> df = sg.datasets.load_wholesale()
+    >>> X = np.log(df[sg.datasets.SPEND_COLUMNS])
+    >>> ours = df["Region"] != "Other"
+    >>> km = sg.KMeans(3, random_state=0).fit(X[ours])
+    >>> market = sg.market_map(km, X[ours], X[~ours])
+    >>> counts = ["customers", "prospects", "prospects_no_fit"]
+    >>> market.segments[counts]  # doctest: +NORMALIZE_WHITESPACE
+             customers  prospects  prospects_no_fit
+    segment
+    0               32         81                 3
+    1               42        108                 8
+    2               50        110                 6
+    >>> market.rule, int(market.prospects["fits"].sum())
+    ('distance', 299)
     """
 
     segments: pd.DataFrame
@@ -192,12 +215,28 @@ class MarketMap:
         Parameters
         ----------
         ax : matplotlib Axes, optional
+            Axes to draw into; None makes a new figure.
         names : Series or dict, optional
             Segment names for the labels (e.g. ``SegmentProfile.names_``).
 
         Returns
         -------
         MarketMapDisplay
+            The display, with ``figure_`` and ``ax_``.
+
+        Examples
+        --------
+        >>> import numpy as np, segmint as sg
+        >>> df = sg.datasets.load_wholesale()
+        >>> X = np.log(df[sg.datasets.SPEND_COLUMNS])
+        >>> ours = df["Region"] != "Other"
+        >>> km = sg.KMeans(3, random_state=0).fit(X[ours])
+        >>> market = sg.market_map(km, X[ours], X[~ours])
+        >>> import matplotlib.pyplot as plt
+        >>> display = market.plot(names={0: "A", 1: "B", 2: "C"})
+        >>> display.ax_.get_ylabel()
+        'prospects'
+        >>> plt.close("all")
         """
         return MarketMapDisplay(self.segments, names=names).plot(ax=ax)
 

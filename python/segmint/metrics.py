@@ -25,7 +25,52 @@ def _prepare(X: Any, labels: Any) -> tuple[_frame.NumericData, np.ndarray]:
 
 
 def silhouette_samples(X: Any, labels: Any, *, n_jobs: int | None = None) -> pd.Series:
-    """Silhouette width of every row (exact Euclidean distances), on X's index."""
+    """Silhouette width of every row (exact Euclidean distances), on X's index.
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        Numeric features.
+    labels : array-like of shape (n_samples,)
+        Segment of each row (any labels; negative ones count as a cluster, as in
+        scikit-learn).
+    n_jobs : int or None, default None
+        Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
+
+    Returns
+    -------
+    Series
+        Silhouette width in [-1, 1] of each row, named "silhouette", on X's index.
+
+    Raises
+    ------
+    InvalidInputError
+        Missing labels, or labels not aligned with X.
+
+    See Also
+    --------
+    silhouette_score : their mean.
+
+    References
+    ----------
+    .. [1] Rousseeuw, P. J. (1987). Silhouettes: a graphical aid to the interpretation and
+       validation of cluster analysis. Journal of Computational and Applied Mathematics, 20,
+       53-65.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import segmint as sg
+    >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+    >>> labels = sg.KMeans(n_clusters=3, random_state=0).fit(X).labels_
+    >>> s = sg.silhouette_samples(X, labels)
+    >>> s.groupby(labels).mean().round(3)
+    segment
+    0    0.287
+    1    0.117
+    2    0.293
+    Name: silhouette, dtype: float64
+    """
     data, codes = _prepare(X, labels)
     s = _core.silhouette_samples(data.values, codes, n_threads=_validation.n_threads(n_jobs))
     return pd.Series(s, index=data.index, name="silhouette")
@@ -40,7 +85,54 @@ def silhouette_score(
     n_jobs: int | None = None,
 ) -> float:
     """Mean silhouette width. With `sample_size`, computed exactly on a random subset of rows
-    drawn as scikit-learn draws it (the same subset for the same `random_state`)."""
+    drawn as scikit-learn draws it (the same subset for the same `random_state`).
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        Numeric features.
+    labels : array-like of shape (n_samples,)
+        Segment of each row (any labels; negative ones count as a cluster, as in
+        scikit-learn).
+    sample_size : int or None, default None
+        Rows to compute it on (all when None).
+    random_state : int, RandomState or None, default None
+        Seed of the subset.
+    n_jobs : int or None, default None
+        Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
+
+    Returns
+    -------
+    float
+        Mean silhouette width in [-1, 1] (higher is better).
+
+    Raises
+    ------
+    InvalidInputError
+        ``sample_size`` below 2, missing labels.
+
+    See Also
+    --------
+    silhouette_samples : the width of every row.
+    select_k : this and the other criteria for a range of k.
+
+    References
+    ----------
+    .. [1] Rousseeuw, P. J. (1987). Silhouettes: a graphical aid to the interpretation and
+       validation of cluster analysis. Journal of Computational and Applied Mathematics, 20,
+       53-65.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import segmint as sg
+    >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+    >>> labels = sg.KMeans(n_clusters=3, random_state=0).fit(X).labels_
+    >>> round(sg.silhouette_score(X, labels), 3)
+    0.26
+    >>> round(sg.silhouette_score(X, labels, sample_size=200, random_state=0), 3)
+    0.258
+    """
     data, codes = _prepare(X, labels)
     values = data.values
     if sample_size is not None:
@@ -59,13 +151,77 @@ def silhouette_score(
 
 
 def calinski_harabasz_score(X: Any, labels: Any) -> float:
-    """Calinski–Harabasz index (higher is better)."""
+    """Calinski–Harabasz index (higher is better).
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        Numeric features.
+    labels : array-like of shape (n_samples,)
+        Segment of each row (any labels; negative ones count as a cluster, as in
+        scikit-learn).
+
+    Returns
+    -------
+    float
+        Between- over within-cluster dispersion, each divided by its degrees of freedom.
+
+    See Also
+    --------
+    davies_bouldin_score, silhouette_score, select_k
+
+    References
+    ----------
+    .. [1] Caliński, T. and Harabasz, J. (1974). A dendrite method for cluster analysis.
+       Communications in Statistics, 3(1), 1-27.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import segmint as sg
+    >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+    >>> labels = sg.KMeans(n_clusters=3, random_state=0).fit(X).labels_
+    >>> round(sg.calinski_harabasz_score(X, labels), 1)
+    155.2
+    """
     data, codes = _prepare(X, labels)
     return float(_core.cluster_index(data.values, codes, index="calinski_harabasz", n_threads=0))
 
 
 def davies_bouldin_score(X: Any, labels: Any) -> float:
-    """Davies–Bouldin index (lower is better)."""
+    """Davies–Bouldin index (lower is better).
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        Numeric features.
+    labels : array-like of shape (n_samples,)
+        Segment of each row (any labels; negative ones count as a cluster, as in
+        scikit-learn).
+
+    Returns
+    -------
+    float
+        Mean over clusters of the largest ratio of within- to between-cluster distance.
+
+    See Also
+    --------
+    calinski_harabasz_score, silhouette_score, select_k
+
+    References
+    ----------
+    .. [1] Davies, D. L. and Bouldin, D. W. (1979). A cluster separation measure. IEEE
+       Transactions on Pattern Analysis and Machine Intelligence, 1(2), 224-227.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import segmint as sg
+    >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+    >>> labels = sg.KMeans(n_clusters=3, random_state=0).fit(X).labels_
+    >>> round(sg.davies_bouldin_score(X, labels), 3)
+    1.317
+    """
     data, codes = _prepare(X, labels)
     return float(_core.cluster_index(data.values, codes, index="davies_bouldin", n_threads=0))
 
@@ -262,6 +418,59 @@ def select_k(
     Include k = 1 in ``ks`` to let the gap statistic say "no structure". For mixed data (an
     estimator with a ``categorical`` parameter, e.g. :class:`KPrototypes`) the reference tables
     draw numbers uniformly over their range and categories uniformly over their levels.
+
+    Parameters
+    ----------
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        The data to cluster (numeric, or mixed for an estimator such as :class:`KPrototypes`).
+    ks : iterable of int, default range(2, 11)
+        The numbers of segments to try.
+    estimator : estimator or None, default None
+        A clustering estimator with an ``n_clusters`` parameter, cloned for every k;
+        None uses ``KMeans(random_state=random_state)``.
+    n_refs : int, default 10
+        Reference data sets of the gap statistic (0 leaves ``gap`` out).
+    sample_size : int or None, default None
+        Rows the silhouette is computed on (all when None).
+    random_state : int, RandomState or None, default None
+        Seed of the reference sets and the silhouette subset (and of the default estimator).
+
+    Returns
+    -------
+    DataFrame
+        One row per k (index "k") with the columns described above.
+
+    Raises
+    ------
+    InvalidInputError
+        A k below 1 or above the number of rows, an estimator without ``n_clusters``.
+
+    See Also
+    --------
+    stability : how well the segments of the chosen k survive resampling.
+
+    References
+    ----------
+    .. [1] Tibshirani, R., Walther, G. and Hastie, T. (2001). Estimating the number of
+       clusters in a data set via the gap statistic. Journal of the Royal Statistical Society
+       B, 63(2), 411-423.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import segmint as sg
+    >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+    >>> table = sg.select_k(X, range(2, 6), n_refs=5, random_state=0)
+    >>> criteria = ["silhouette", "calinski_harabasz", "gap"]
+    >>> table[criteria].round(3)  # doctest: +NORMALIZE_WHITESPACE
+       silhouette  calinski_harabasz    gap
+    k
+    2       0.300            196.340  1.555
+    3       0.260            155.167  1.594
+    4       0.188            134.931  1.611
+    5       0.200            119.731  1.615
+    >>> table.index[table["recommended"]].tolist()
+    [4]
     """
     from sklearn.base import clone
 
@@ -391,6 +600,54 @@ def stability(
     Returns a DataFrame indexed by segment with ``size``, ``jaccard``, ``jaccard_sd``,
     ``dissolved`` (share of resamples with Jaccard < 0.5), ``verdict``; the overall mean ARI is
     in ``.attrs["ari"]``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        An unfitted clustering estimator (cloned; give it a ``random_state`` for repeatable
+        fits).
+    X : DataFrame or array-like of shape (n_samples, n_features)
+        The data to cluster.
+    n_boot : int, default 100
+        Bootstrap resamples.
+    random_state : int, RandomState or None, default None
+        Seed of the resamples.
+    n_jobs : int or None, default None
+        Threads running bootstrap fits in parallel; None uses all cores.
+
+    Returns
+    -------
+    DataFrame
+        One row per segment, as described above.
+
+    Raises
+    ------
+    InvalidInputError
+        ``n_boot`` below 1.
+
+    See Also
+    --------
+    select_k : choosing the number of segments.
+    migration : how labels of two fits correspond.
+
+    References
+    ----------
+    .. [1] Hennig, C. (2007). Cluster-wise assessment of cluster stability. Computational
+       Statistics & Data Analysis, 52(1), 258-271.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import segmint as sg
+    >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+    >>> km = sg.KMeans(n_clusters=3, n_init=3, random_state=0)
+    >>> table = sg.stability(km, X, n_boot=20, random_state=0)
+    >>> table[["size", "jaccard", "verdict"]].round(2)  # doctest: +NORMALIZE_WHITESPACE
+             size  jaccard   verdict
+    segment
+    0         141     0.73  patterns
+    1         218     0.82    stable
+    2          81     0.70  patterns
     """
     from concurrent.futures import ThreadPoolExecutor
 

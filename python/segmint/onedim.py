@@ -79,6 +79,8 @@ def customer_summary(
         ``attrs["dropped"]``.
     amount : column name, optional
         The value of the line. Or give ``quantity`` and ``price``: the value is their product.
+    quantity, price : column names, optional
+        Quantity and unit price of the line, when ``amount`` is not given.
     invoice : column name, optional
         Invoice numbers: ``frequency`` counts distinct invoices. Without it, every line counts.
     reference_date : date-like, optional
@@ -234,6 +236,27 @@ class ABCResult:
     cuts_ : tuple, the cumulative value shares used (computed with ``method="computed"``)
     points_ : DataFrame or None, with ``method="computed"``: the Pareto, break-even and
         submarginal points (customer_share, value_share) of the curve
+
+    See Also
+    --------
+    abc : builds it.
+    abc_xyz : ABC crossed with XYZ.
+
+    Examples
+    --------
+    >>> import pandas as pd, segmint as sg
+    >>> revenue = pd.Series([500.0, 300, 90, 50, 30, 20, 10], index=list("abcdefg"))
+    >>> result = sg.abc(revenue)
+    >>> result.labels_.tolist()
+    ['A', 'A', 'B', 'B', 'B', 'C', 'C']
+    >>> result.summary_.round(3)  # doctest: +NORMALIZE_WHITESPACE
+           count  customer_share  value  value_share
+    class
+    A          2           0.286  800.0         0.80
+    B          3           0.429  170.0         0.17
+    C          2           0.286   30.0         0.03
+    >>> round(result.gini_, 3)
+    0.597
     """
 
     labels_: pd.Series
@@ -253,7 +276,27 @@ class ABCResult:
 
     def plot(self, ax: Any = None) -> OneDimDisplay:
         """The Pareto curve with the class boundaries (needs matplotlib); returns a
-        :class:`OneDimDisplay`."""
+        :class:`OneDimDisplay`.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default None
+            Axes to draw into; None makes a new figure.
+
+        Returns
+        -------
+        OneDimDisplay
+            The figure and axes drawn into (``figure_``, ``ax_``).
+
+        Examples
+        --------
+        >>> import pandas as pd, matplotlib.pyplot as plt, segmint as sg
+        >>> revenue = pd.Series([500.0, 300, 90, 50, 30, 20, 10], index=list("abcdefg"))
+        >>> display = sg.abc(revenue).plot()
+        >>> display.ax_.get_xlabel()
+        'customers, largest first (%)'
+        >>> plt.close("all")
+        """
         fig, ax = axes(ax, (5.5, 4.5))
         x, y = self.lorenz_["customer_share"], self.lorenz_["value_share"]
         ax.plot(100 * x, 100 * y, color="C0", lw=2, label=f"customers (Gini {self.gini_:.3f})")
@@ -464,6 +507,21 @@ class ClassResult:
         where a value is classified)
     score_ : Series or None, the number classified (the coefficient of variation for XYZ, the
         share of active periods for frequency classes)
+
+    See Also
+    --------
+    xyz, frequency_classes, usage_classes : build it.
+
+    Examples
+    --------
+    >>> import pandas as pd, segmint as sg
+    >>> s = pd.DataFrame({"demand_mean": [10.0, 5, 1], "demand_sd": [2.0, 8, 1]},
+    ...                  index=list("abc"))
+    >>> result = sg.xyz(s)
+    >>> result.labels_.tolist()
+    ['X', 'Z', 'Y']
+    >>> result.score_.round(2).tolist()
+    [0.2, 1.6, 1.0]
     """
 
     labels_: pd.Series
@@ -491,9 +549,11 @@ def usage_classes(
     Parameters
     ----------
     summary : DataFrame (a :func:`customer_summary`) or Series
+        One row per customer.
     by : str, default "monetary"
         The column ranked.
     shares : three floats summing to 1, default (0.2, 0.3, 0.5)
+        Shares of the customers (with a positive value) that are heavy, medium and light users.
 
     Returns
     -------
@@ -538,7 +598,9 @@ def frequency_classes(summary: pd.DataFrame, *, regular_share: float = 0.5) -> C
     Parameters
     ----------
     summary : DataFrame from :func:`customer_summary`
+        Needs ``frequency``, ``active_periods`` and ``periods_observed``.
     regular_share : float in (0, 1], default 0.5
+        Smallest share of active periods of a regular customer.
 
     Returns
     -------
@@ -588,6 +650,7 @@ def xyz(summary_or_demand: pd.DataFrame, cuts: Sequence[float] = (0.5, 1.0)) -> 
         A :func:`customer_summary` (its ``demand_mean`` and ``demand_sd``), or a wide frame of
         demand with one row per customer and one column per period.
     cuts : (float, float), default (0.5, 1.0)
+        Coefficients of variation where X and Y end.
 
     Returns
     -------
@@ -637,6 +700,22 @@ class ABCXYZResult:
     counts_ : DataFrame, customers per cell (rows A, B, C; columns X, Y, Z)
     value_shares_ : DataFrame, share of the total value per cell
     abc_, xyz_ : the two classifications
+
+    See Also
+    --------
+    abc_xyz : builds it.
+
+    Examples
+    --------
+    >>> import pandas as pd, segmint as sg
+    >>> s = pd.DataFrame({"monetary": [100.0, 50, 10], "demand_mean": [10.0, 5, 1],
+    ...                   "demand_sd": [2.0, 8, 1]}, index=list("abc"))
+    >>> sg.abc_xyz(s).counts_  # doctest: +NORMALIZE_WHITESPACE
+    XYZ  X  Y  Z
+    ABC
+    A    1  0  1
+    B    0  1  0
+    C    0  0  0
     """
 
     labels_: pd.Series
@@ -651,7 +730,28 @@ class ABCXYZResult:
         return short_repr(self, f"{len(self.labels_):,} customers; counts:", self.counts_)
 
     def plot(self, ax: Any = None) -> OneDimDisplay:
-        """A heatmap of the value shares with the counts (needs matplotlib)."""
+        """A heatmap of the value shares with the counts (needs matplotlib).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default None
+            Axes to draw into; None makes a new figure.
+
+        Returns
+        -------
+        OneDimDisplay
+            The figure and axes drawn into (``figure_``, ``ax_``).
+
+        Examples
+        --------
+        >>> import pandas as pd, matplotlib.pyplot as plt, segmint as sg
+        >>> s = pd.DataFrame({"monetary": [100.0, 50, 10], "demand_mean": [10.0, 5, 1],
+        ...                   "demand_sd": [2.0, 8, 1]}, index=list("abc"))
+        >>> display = sg.abc_xyz(s).plot()
+        >>> display.ax_.get_title()
+        'ABC-XYZ: value share and customers'
+        >>> plt.close("all")
+        """
         fig, ax = axes(ax, (4.5, 4))
         data = self.value_shares_.to_numpy(dtype=float)
         ax.imshow(data, cmap="Blues", vmin=0, vmax=max(float(data.max()), 1e-12))
@@ -676,8 +776,11 @@ def abc_xyz(
     Parameters
     ----------
     summary : DataFrame from :func:`customer_summary`
+        Needs ``value``, ``demand_mean`` and ``demand_sd``.
     value : str, default "monetary"
-    abc_cuts, xyz_cuts : the cuts of :func:`abc` and :func:`xyz`
+        The column classified by ABC.
+    abc_cuts, xyz_cuts : pair of float, defaults (0.8, 0.95) and (0.5, 1.0)
+        The cuts of :func:`abc` and :func:`xyz`.
 
     Returns
     -------

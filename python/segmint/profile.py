@@ -21,7 +21,25 @@ if TYPE_CHECKING:
 
 
 class SmallSegmentWarning(UserWarning):
-    """A segment is smaller than the `min_size` given to :func:`profile`."""
+    """A segment is smaller than the `min_size` given to :func:`profile`.
+
+    See Also
+    --------
+    profile : where ``min_size`` is given.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd, segmint as sg
+    >>> df = pd.DataFrame({"x": [1.0, 2, 3, 4, 5, 6, 7, 50]})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     prof = sg.profile(df, [0, 0, 0, 0, 0, 0, 0, 1], min_size=2)
+    >>> [w.category.__name__ for w in caught]
+    ['SmallSegmentWarning']
+    >>> prof.summary["small"].tolist()
+    [False, True]
+    """
 
 
 def _holm(p: np.ndarray) -> np.ndarray:
@@ -64,6 +82,40 @@ class SegmentProfile:
         leading index level ``family`` (``distinguishing``: a ``family`` column), rows grouped
         by family in the criteria's order; personas read "Environmental: … · Individual: …".
     names_ : Series of short, distinct segment names (see :meth:`names_`)
+    alpha : float
+        The significance level given to :func:`profile`.
+
+    See Also
+    --------
+    profile : builds it.
+    Migration : how segments move between two segmentations.
+
+    Examples
+    --------
+    >>> import numpy as np, segmint as sg
+    >>> customers = sg.datasets.load_wholesale()
+    >>> spend = np.log(customers[sg.datasets.SPEND_COLUMNS])
+    >>> km = sg.KMeans(3, random_state=0).fit((spend - spend.mean()) / spend.std())
+    >>> prof = sg.profile(customers, km.labels_)
+    >>> prof.summary.round(3)  # doctest: +NORMALIZE_WHITESPACE
+              size  share  small
+    segment
+    0        146.0  0.332  False
+    1        213.0  0.484  False
+    2         81.0  0.184  False
+    >>> prof.tests[["test", "effect", "effect_name"]].round(3)  # doctest: +NORMALIZE_WHITESPACE
+                       test  effect effect_name
+    variable
+    Fresh             anova   0.147        eta2
+    Milk              anova   0.268        eta2
+    Grocery           anova   0.310        eta2
+    Frozen            anova   0.065        eta2
+    Detergents_Paper  anova   0.251        eta2
+    Delicatessen      anova   0.111        eta2
+    Channel            chi2   0.640   cramers_v
+    Region             chi2   0.061   cramers_v
+    >>> prof.names_.tolist()
+    ['Retail, high Delicatessen', 'Horeca, low Detergents Paper', 'Retail, low Frozen']
     """
 
     summary: pd.DataFrame
@@ -97,6 +149,11 @@ class SegmentProfile:
         Underscores in variable names become spaces and the first letter is capitalised. The
         result depends only on the profile, so it is deterministic; :meth:`rename` overrides
         it.
+
+        Returns
+        -------
+        Series
+            One name per segment, indexed by segment, named "name".
 
         Examples
         --------
@@ -170,6 +227,16 @@ class SegmentProfile:
     def name_labels(self, labels: Any) -> pd.Series:
         """Segment labels (e.g. a model's ``labels_``) mapped to the segments' names.
 
+        Parameters
+        ----------
+        labels : Series or array-like
+            Segment labels.
+
+        Returns
+        -------
+        Series
+            The name of each label's segment, on the labels' index, named "name".
+
         Examples
         --------
         >>> import pandas as pd, segmint as sg
@@ -184,7 +251,28 @@ class SegmentProfile:
 
     def to_frame(self) -> pd.DataFrame:
         """One wide table: size and share, numeric means and indices, category shares; columns
-        are the segments and "overall"."""
+        are the segments and "overall".
+
+        Returns
+        -------
+        DataFrame
+            Rows (table, variable, statistic or category), columns the segments and "overall".
+
+        Examples
+        --------
+        >>> import numpy as np, segmint as sg
+        >>> customers = sg.datasets.load_wholesale()
+        >>> spend = np.log(customers[sg.datasets.SPEND_COLUMNS])
+        >>> km = sg.KMeans(3, random_state=0).fit((spend - spend.mean()) / spend.std())
+        >>> prof = sg.profile(customers, km.labels_)
+        >>> wide = prof.to_frame()
+        >>> wide.loc[("Milk", "index")].round(1)
+        0          181.9
+        1           35.3
+        2          122.5
+        overall    100.0
+        Name: (Milk, index), dtype: float64
+        """
         sizes = self.summary[["size", "share"]].T
         sizes["overall"] = [self.summary["size"].sum(), 1.0]
         keys: list[tuple[str, ...]] = [("segment", "size"), ("segment", "share")]
@@ -420,6 +508,54 @@ def profile(
     ``family`` column, and personas are grouped by family ("Environmental: mostly Retail
     (Channel: 80%) · Individual: Grocery index 240"). Columns no family names form "other".
 
+    Parameters
+    ----------
+    X : DataFrame
+        The describing variables, one row per customer.
+    labels : Series, array-like or str
+        Segment of each row (negative labels: no segment), or the name of a column of X.
+    min_size : float or None, default None
+        Smallest segment worth acting on: a count (≥ 1) or a share (< 1); smaller segments are
+        flagged in ``summary["small"]`` and warned about.
+    kruskal : bool, default False
+        Add Kruskal–Wallis H tests for the numeric variables.
+    sample_weight : array-like of shape (n_samples,), default None
+        Weight of each row in the statistics.
+    alpha : float, default 0.05
+        Significance level of the distinguishing features (on Holm-adjusted p-values).
+    n_jobs : int or None, default None
+        Threads; None uses ``RAYON_NUM_THREADS`` or all cores.
+    criteria : Criteria or None, default None
+        Criteria families to group the tables and personas by.
+
+    Returns
+    -------
+    SegmentProfile
+        Sizes, numeric and categorical profiles, tests, distinguishing features, personas
+        and names.
+
+    Raises
+    ------
+    InvalidInputError
+        Fewer than two segments, labels not aligned with X, ``criteria`` that is not a
+        :class:`Criteria`.
+
+    Warns
+    -----
+    SmallSegmentWarning
+        A segment is smaller than ``min_size``.
+
+    See Also
+    --------
+    SegmentProfile : the result.
+    Criteria : segmentation-criteria families.
+    report : the profile as an HTML report.
+
+    References
+    ----------
+    .. [1] Holm, S. (1979). A simple sequentially rejective multiple test procedure.
+       Scandinavian Journal of Statistics, 6(2), 65-70.
+
     Examples
     --------
     >>> import numpy as np, segmint as sg
@@ -615,6 +751,25 @@ class Migration:
         successor
     ari : adjusted Rand index between the two segmentations
     new, lost : customers only in the new / only in the old segmentation
+
+    See Also
+    --------
+    migration : builds it.
+    stability : bootstrap stability of one segmentation.
+
+    Examples
+    --------
+    >>> import pandas as pd, segmint as sg
+    >>> before = pd.Series([0, 0, 0, 1, 1, 1], index=list("abcdef"))
+    >>> after = pd.Series([0, 0, 1, 1, 1, 1], index=list("abcdeg"))
+    >>> moves = sg.migration(before, after)
+    >>> moves.table  # doctest: +NORMALIZE_WHITESPACE
+    after   0  1
+    before
+    0       2  1
+    1       0  2
+    >>> moves.lost.tolist(), moves.new.tolist()
+    (['f'], ['g'])
     """
 
     table: pd.DataFrame
@@ -637,7 +792,52 @@ class Migration:
 
 
 def migration(before: pd.Series, after: pd.Series) -> Migration:
-    """Compare two segmentations of (partly) the same customers, aligned by index."""
+    """Compare two segmentations of (partly) the same customers, aligned by index.
+
+    Parameters
+    ----------
+    before : Series
+        Segment of each customer in the earlier segmentation, indexed by customer.
+    after : Series
+        Segment of each customer in the later one (customers may come and go).
+
+    Returns
+    -------
+    Migration
+        The crosstab, the main successor of each old segment, the share that moved, the
+        adjusted Rand index and the customers only in one of the two.
+
+    Raises
+    ------
+    InvalidInputError
+        Arguments that are not Series, duplicate customers, no customer in both.
+
+    See Also
+    --------
+    stability : how well segments survive resampling.
+
+    References
+    ----------
+    .. [1] Hubert, L. and Arabie, P. (1985). Comparing partitions. Journal of
+       Classification, 2(1), 193-218.
+
+    Examples
+    --------
+    >>> import numpy as np, segmint as sg
+    >>> customers = sg.datasets.load_wholesale()
+    >>> X = np.log(customers[sg.datasets.SPEND_COLUMNS])
+    >>> first = sg.KMeans(3, random_state=0).fit(X.iloc[:300]).predict(X)
+    >>> later = sg.KMeans(3, random_state=0).fit(X.iloc[140:]).predict(X)
+    >>> moves = sg.migration(first, later)
+    >>> moves.table  # doctest: +NORMALIZE_WHITESPACE
+    after     0   1    2
+    before
+    0        10  72    0
+    1       116   0  101
+    2         0  73   68
+    >>> round(moves.share_moved, 3), round(moves.ari, 3)
+    (0.407, 0.31)
+    """
     from sklearn.metrics import adjusted_rand_score
 
     for name, s in (("before", before), ("after", after)):

@@ -207,6 +207,13 @@ class Report:
         Returns
         -------
         str
+            The document.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> sg.Report("Empty").to_html()[:15]
+        '<!DOCTYPE html>'
         """
         return (
             "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
@@ -234,10 +241,12 @@ class Report:
         Parameters
         ----------
         path : str or Path
+            The file to write (overwritten).
 
         Returns
         -------
         Path
+            The path written.
 
         Examples
         --------

@@ -114,6 +114,23 @@ class _ChoiceEstimator(BaseEstimator):
         -------
         self
             The fitted estimator.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> data, truth = sg.datasets.make_choice_data(200, 8, 3, random_state=0)
+        >>> mnl = sg.conjoint.MNL(linear=["price"]).fit(data)
+        >>> mnl.coef_.round(2).head(3)
+        parameter
+        alternative[1]    0.00
+        alternative[2]   -0.09
+        brand[Acme]       0.49
+        Name: coef, dtype: float64
+        >>> truth.alpha.round(2).head(3)
+        brand[Acme]       1.00
+        brand[Globex]     0.25
+        support[email]   -2.00
+        Name: alpha, dtype: float64
         """
         params = self._check_params()
         cd = self._choice_data(data, roles)

@@ -427,6 +427,31 @@ def choice_design(
         (or every profile with some level), fewer allowed profiles than alternatives, or a
         design that does not identify the main effects (names the attributes, e.g. too few
         tasks).
+
+    See Also
+    --------
+    design_efficiency : the D-error of a design.
+    orthogonal_design : profiles for rating conjoint.
+
+    References
+    ----------
+    .. [1] Sawtooth Software (2017). The CBC System for Choice-Based Conjoint Analysis
+       (balanced overlap, complete enumeration).
+    .. [2] Huber, J. and Zwerina, K. (1996). The importance of utility balance in efficient
+       choice designs. Journal of Marketing Research, 33(3), 307-317.
+
+    Examples
+    --------
+    >>> from segmint.conjoint import choice_design
+    >>> attrs = {"price": [10, 20, 30], "brand": ["A", "B", "C"], "support": ["email", "phone"]}
+    >>> design = choice_design(attrs, n_tasks=8, n_alternatives=3, n_versions=2, random_state=0)
+    >>> design.shape
+    (48, 6)
+    >>> design.head(3)
+       version  task  alternative price brand support
+    0        1     1            1    20     A   email
+    1        1     1            2    30     B   email
+    2        1     1            3    10     C   phone
     """
     attrs = _check_attributes(attributes)
     for name in attrs:

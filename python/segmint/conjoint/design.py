@@ -575,6 +575,26 @@ def orthogonal_design(
     InvalidInputError
         Bad `attributes` (names the attribute), `n_profiles` not an integer or smaller than p,
         bad `random_state`.
+
+    See Also
+    --------
+    full_factorial : every profile.
+    choice_design : designs for choice-based conjoint.
+
+    References
+    ----------
+    .. [1] Kuhfeld, W. F. (2010). Marketing Research Methods in SAS: Experimental Design,
+       Choice, Conjoint, and Graphical Techniques. SAS Institute.
+    .. [2] Hedayat, A. S., Sloane, N. J. A. and Stufken, J. (1999). Orthogonal Arrays: Theory
+       and Applications. Springer.
+
+    Examples
+    --------
+    >>> from segmint.conjoint import orthogonal_design
+    >>> plan = orthogonal_design({"price": ["low", "mid", "high"], "brand": ["A", "B", "C"],
+    ...                           "support": ["email", "phone"]}, random_state=0)
+    >>> len(plan), plan.attrs["orthogonal"], round(plan.attrs["d_efficiency"], 1)
+    (9, True, 98.1)
     """
     attrs = _check_attributes(attributes)
     levels = [len(v) for v in attrs.values()]
@@ -677,6 +697,24 @@ def design_efficiency(
     InvalidInputError
         No ``task`` column, a missing attribute column, or a value (outside none rows) that is
         missing or not a level (names the attribute).
+
+    See Also
+    --------
+    choice_design : makes designs with a small D-error.
+
+    References
+    ----------
+    .. [1] Kuhfeld, W. F., Tobias, R. D. and Garratt, M. (1994). Efficient experimental design
+       with marketing research applications. Journal of Marketing Research, 31(4), 545-557.
+
+    Examples
+    --------
+    >>> from segmint.conjoint import choice_design, design_efficiency
+    >>> attrs = {"price": [10, 20, 30], "brand": ["A", "B", "C"], "support": ["email", "phone"]}
+    >>> design = choice_design(attrs, n_tasks=8, n_alternatives=3, random_state=0)
+    >>> eff = design_efficiency(design, attrs)
+    >>> round(eff["d_error"], 3), eff["identifiable"]
+    (1.908, True)
     """
     if not isinstance(design, pd.DataFrame):
         raise InvalidInputError(

@@ -43,7 +43,37 @@ DIRECTIONS = ("increasing", "decreasing")
 def prior_structure(coding: ChoiceCoding) -> np.ndarray:
     """V₀ of the inverse-Wishart prior: per effects-coded attribute with L levels a block with
     (L−1)/L on the diagonal and −1/L off it (the covariance the effects coding implies for
-    independent level utilities), identity for linear parameters, constants and NONE."""
+    independent level utilities), identity for linear parameters, constants and NONE.
+
+    Parameters
+    ----------
+    coding : ChoiceCoding
+        The fitted model's coding (``model.coding_``).
+
+    Returns
+    -------
+    ndarray of shape (K, K)
+        V₀.
+
+    See Also
+    --------
+    HierarchicalBayes : uses it with ``prior_variance`` and ``prior_df``.
+
+    References
+    ----------
+    .. [1] Sawtooth Software (2021). The CBC/HB System for Hierarchical Bayes Estimation.
+
+    Examples
+    --------
+    >>> import segmint as sg
+    >>> from segmint.conjoint.hb import prior_structure
+    >>> data, truth = sg.datasets.make_choice_data(30, 4, 3, random_state=0)
+    >>> mnl = sg.conjoint.MNL(linear=["price"]).fit(data)
+    >>> prior_structure(mnl.coding_)[:3, :3].round(3)
+    array([[ 0.667, -0.333,  0.   ],
+           [-0.333,  0.667,  0.   ],
+           [ 0.   ,  0.   ,  0.667]])
+    """
     k = len(coding.names)
     v0 = np.eye(k)
     j = 0
@@ -442,6 +472,22 @@ class HierarchicalBayes(_ChoiceEstimator):
         ------
         ImportError
             When ArviZ is not installed (``pip install segmint[arviz]``).
+
+        Examples
+        --------
+        >>> import warnings
+        >>> import segmint as sg
+        >>> from sklearn.exceptions import ConvergenceWarning
+        >>> data, truth = sg.datasets.make_choice_data(60, 8, 3, random_state=0)
+        >>> hb = sg.conjoint.HierarchicalBayes(
+        ...     linear=["price"], n_iter=400, burn_in=200, thin=5, random_state=0
+        ... )
+        >>> with warnings.catch_warnings():  # chains far too short for a real study
+        ...     warnings.simplefilter("ignore", ConvergenceWarning)
+        ...     hb = hb.fit(data)
+        >>> idata = hb.to_arviz()
+        >>> dict(idata.posterior["alpha"].sizes)
+        {'chain': 2, 'draw': 40, 'parameter': 12}
         """
         check_is_fitted(self, "alpha_draws_")
         try:
@@ -510,6 +556,24 @@ class HierarchicalBayes(_ChoiceEstimator):
             sample sizes (``ess_bulk``, ``ess_tail``) over all chains' kept draws.
             ``attrs["rlh"]`` and ``attrs["pct_certainty"]`` hold the
             chains' mean root likelihood and percent certainty after burn-in.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> import segmint as sg
+        >>> from sklearn.exceptions import ConvergenceWarning
+        >>> data, truth = sg.datasets.make_choice_data(60, 8, 3, random_state=0)
+        >>> hb = sg.conjoint.HierarchicalBayes(
+        ...     linear=["price"], n_iter=400, burn_in=200, thin=5, random_state=0
+        ... )
+        >>> with warnings.catch_warnings():  # chains far too short for a real study
+        ...     warnings.simplefilter("ignore", ConvergenceWarning)
+        ...     hb = hb.fit(data)
+        >>> table = hb.summary()
+        >>> table.columns.tolist()
+        ['mean', 'sd', 'q05', 'q95', 'rhat', 'ess_bulk', 'ess_tail']
+        >>> bool(table.loc["price", "mean"] < 0)
+        True
         """
         check_is_fitted(self, "alpha_draws_")
         k = self.alpha_draws_.shape[-1]

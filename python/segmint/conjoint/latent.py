@@ -88,7 +88,7 @@ class LatentClassMNL(_ChoiceEstimator):
     n_em_iter_ : int
     diagnostics_ : Series
         ``n_starts``, ``n_starts_at_best`` (starts whose log-likelihood is within
-        1e-6 · (1 + |LL|) of the best), ``best_loglik``, ``n_em_iter``, ``hit_max_iter``. A
+        ``1e-6 · (1 + |LL|)`` of the best), ``best_loglik``, ``n_em_iter``, ``hit_max_iter``. A
         ``ConvergenceWarning`` says when EM hit ``max_iter`` and when only one of several starts
         reached the best log-likelihood (a local-optimum hint).
 
@@ -260,6 +260,22 @@ class LatentClassMNL(_ChoiceEstimator):
         DataFrame
             Indexed by (class, parameter): ``coef``, ``se``, ``z``, ``p``;
             ``attrs["shares"]`` holds the class sizes.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> data, truth = sg.datasets.make_choice_data(120, 8, 3, random_state=0)
+        >>> lc = sg.conjoint.LatentClassMNL(
+        ...     n_classes=2, n_starts=3, linear=["price"], random_state=0
+        ... ).fit(data)
+        >>> table = lc.summary()
+        >>> table.xs("price", level=1).round(2)  # doctest: +NORMALIZE_WHITESPACE
+               coef    se     z    p
+        class
+        0     -1.10  0.20 -5.61  0.0
+        1     -1.37  0.14 -9.50  0.0
+        >>> {c: round(s, 3) for c, s in table.attrs["shares"].items()}
+        {0: 0.375, 1: 0.625}
         """
         check_is_fitted(self, "class_coef_")
         coef = self.class_coef_.stack()

@@ -146,6 +146,18 @@ class MNL(_ChoiceEstimator):
         -------
         DataFrame
             One row per parameter: ``coef``, ``se``, ``z``, ``p``, ``robust_se``.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> data, truth = sg.datasets.make_choice_data(200, 8, 3, random_state=0)
+        >>> mnl = sg.conjoint.MNL(linear=["price"]).fit(data)
+        >>> mnl.summary().round(3).tail(3)  # doctest: +NORMALIZE_WHITESPACE
+                           coef     se       z     p  robust_se
+        parameter
+        contract[annual]  0.051  0.046   1.104  0.27      0.053
+        warranty[1 year] -0.441  0.037 -11.976  0.00      0.044
+        price            -1.040  0.058 -17.895  0.00      0.059
         """
         check_is_fitted(self, "coef_")
         z = self.coef_ / self.se_

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceCoding, attribute_levels, profiles_frame, rating_matrix
-from .._validation import n_threads, unfitted_on_error
+from .._validation import Check, Flag, Options, Threads, unfitted_on_error, validate_params
 from ..errors import InvalidInputError
 
 __all__ = ["RatingConjoint"]
@@ -47,9 +47,52 @@ class RatingConjoint(BaseEstimator):
     pooled_part_worths_ : Series over (attribute, level)
     pooled_intercept_, pooled_r2_, pooled_sigma_ : float (residual standard error, df = N − K)
     attributes_ : dict attribute -> list of levels
+
+    Raises
+    ------
+    InvalidInputError
+        From ``fit``: a coding other than "effects", duplicate profile labels, ratings that do
+        not match the profiles, fewer profiles than parameters.
+
+    See Also
+    --------
+    MarketSimulator : shares of scenario products from the part-worths.
+    segmint.conjoint.MNL : choice-based conjoint.
+
+    References
+    ----------
+    .. [1] Green, P. E. and Srinivasan, V. (1978). Conjoint analysis in consumer research:
+       issues and outlook. Journal of Consumer Research, 5(2), 103-123.
+    .. [2] Bak, A. and Bartlomowicz, T. R package ``conjoint``.
+
+    Examples
+    --------
+    >>> import segmint as sg
+    >>> profiles, ratings, products = sg.datasets.load_tea()
+    >>> ca = sg.RatingConjoint().fit(profiles, ratings)
+    >>> ca.pooled_part_worths_.round(3).head(4)  # doctest: +NORMALIZE_WHITESPACE
+    attribute  level
+    price      low       0.240
+               medium   -0.143
+               high     -0.097
+    variety    black     0.615
+    Name: part_worth, dtype: float64
+    >>> ca.importance().round(2)  # doctest: +NORMALIZE_WHITESPACE
+               respondent_mean  pooled
+    attribute
+    price                24.76    9.32
+    variety              32.22   30.75
+    kind                 27.15   39.95
+    aroma                15.88   19.98
     """
 
     part_worths_: pd.DataFrame
+
+    _parameter_constraints: ClassVar[dict[str, Check]] = {
+        "coding": Options(("effects",)),
+        "ranks": Flag(),
+        "n_jobs": Threads(),
+    }
 
     def __init__(self, *, coding: str = "effects", ranks: bool = False, n_jobs: int | None = None):
         self.coding = coding
@@ -92,13 +135,23 @@ class RatingConjoint(BaseEstimator):
             Wide: respondents × profiles, columns in the order of the profiles' rows (index =
             respondent ids). Long: pass the column names ``respondent``, ``profile`` (values are
             labels of ``profiles.index``) and ``rating``.
+        respondent, profile, rating : str, default None
+            Column names of long ``ratings``.
+
+        Returns
+        -------
+        RatingConjoint
+            The fitted estimator (``self``).
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> profiles, ratings, products = sg.datasets.load_tea()
+        >>> ca = sg.RatingConjoint().fit(profiles, ratings)
+        >>> ca.part_worths_.shape, round(float(ca.r2_.mean()), 3)
+        ((100, 11), 0.785)
         """
-        if self.coding != "effects":
-            raise InvalidInputError(
-                f"coding: only 'effects' is supported, got {self.coding!r}", "coding"
-            )
-        if not isinstance(self.ranks, bool | np.bool_):
-            raise InvalidInputError(f"ranks: must be True or False, got {self.ranks!r}", "ranks")
+        params = validate_params(self)
         prof = profiles_frame(profiles)
         if prof.index.has_duplicates:
             raise InvalidInputError("profiles: the row labels must be unique", "profiles")
@@ -107,7 +160,7 @@ class RatingConjoint(BaseEstimator):
         }
         design = self._design(prof, "profiles")
         y, respondents = rating_matrix(ratings, prof.index, respondent, profile, rating)
-        if self.ranks:
+        if params["ranks"]:
             y = len(prof) + 1 - y
         names = ["(Intercept)"] + [
             f"{a}[{lv}]" for a, levels in self.attributes_.items() for lv in levels[:-1]
@@ -118,7 +171,7 @@ class RatingConjoint(BaseEstimator):
             y if (y.flags.c_contiguous or y.flags.f_contiguous) else np.ascontiguousarray(y),
             levels=levels,
             names=names,
-            n_threads=n_threads(self.n_jobs),
+            n_threads=params["n_jobs"],
         )
         columns = self._coding().level_index()
         attrs = pd.Index(list(self.attributes_), name="attribute")
@@ -146,7 +199,26 @@ class RatingConjoint(BaseEstimator):
     def importance(self) -> pd.DataFrame:
         """Attribute importance in percent, two ways: ``respondent_mean`` (the mean of each
         respondent's range share — R conjoint's ``caImportance``) and ``pooled`` (the range share
-        of the pooled part-worths)."""
+        of the pooled part-worths).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by attribute, columns ``respondent_mean`` and ``pooled`` (each sums to 100).
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> profiles, ratings, products = sg.datasets.load_tea()
+        >>> ca = sg.RatingConjoint().fit(profiles, ratings)
+        >>> ca.importance().round(1)  # doctest: +NORMALIZE_WHITESPACE
+                   respondent_mean  pooled
+        attribute
+        price                 24.8     9.3
+        variety               32.2    30.8
+        kind                  27.1    39.9
+        aroma                 15.9    20.0
+        """
         check_is_fitted(self, "part_worths_")
         pooled = self.pooled_part_worths_.groupby(level="attribute", sort=False).agg(
             lambda s: s.max() - s.min()
@@ -159,7 +231,31 @@ class RatingConjoint(BaseEstimator):
         return out
 
     def predict(self, profiles: Any) -> pd.DataFrame:
-        """Total utility of each profile for every respondent (respondents × profiles)."""
+        """Total utility of each profile for every respondent (respondents × profiles).
+
+        Parameters
+        ----------
+        profiles : DataFrame
+            Profiles with the attributes of the fit.
+
+        Returns
+        -------
+        DataFrame
+            Respondents × profiles.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> profiles, ratings, products = sg.datasets.load_tea()
+        >>> ca = sg.RatingConjoint().fit(profiles, ratings)
+        >>> ca.predict(products).mean().round(2)
+        product
+        product 1    2.19
+        product 2    3.69
+        product 3    3.10
+        product 4    3.59
+        dtype: float64
+        """
         check_is_fitted(self, "part_worths_")
         prof = profiles_frame(profiles)
         utilities = self._respondent_utilities(prof)

@@ -39,6 +39,43 @@ def segment_preferences(
     The labels line up with any respondent-level frame (firmographics): pass them to
     ``segmint.profile`` or as the target of ``segmint.CHAID`` to learn which characteristics
     predict the need segment.
+
+    Parameters
+    ----------
+    model : HierarchicalBayes, RatingConjoint or LatentClassMNL
+        A fitted model.
+    n_segments : int or None, default None
+        Number of segments (k-means); None for a latent-class model.
+    standardize : bool, default True
+        Centre and scale each respondent's part-worths first.
+    random_state : int, RandomState or None, default None
+        Seed of k-means.
+    n_init : int, default 10
+        k-means restarts.
+
+    Returns
+    -------
+    Series
+        Segment of each respondent, named "segment".
+
+    Raises
+    ------
+    InvalidInputError
+        An unsupported model, ``n_segments`` missing (or not ``n_classes`` for latent class).
+
+    See Also
+    --------
+    segmint.profile : describe the segments by firmographics.
+    segmint.select_k : choosing ``n_segments``.
+
+    Examples
+    --------
+    >>> import segmint as sg
+    >>> profiles, ratings, products = sg.datasets.load_tea()
+    >>> ca = sg.RatingConjoint().fit(profiles, ratings)
+    >>> segments = sg.conjoint.segment_preferences(ca, 3, random_state=0)
+    >>> segments.value_counts().sort_index().tolist()
+    [47, 18, 35]
     """
     if isinstance(model, LatentClassMNL):
         check_is_fitted(model, "labels_")

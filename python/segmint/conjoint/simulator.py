@@ -51,6 +51,50 @@ class MarketSimulator:
       over draws. As both errors go to 0 this is first choice; with ``attribute_error=0`` and
       ``product_error=1/exponent`` it converges to share of preference (the logit is the first
       choice under Gumbel errors).
+
+    Parameters
+    ----------
+    model : RatingConjoint, MNL, HierarchicalBayes or LatentClassMNL
+        A fitted conjoint model.
+
+    Attributes
+    ----------
+    model : estimator
+        The model.
+
+    Raises
+    ------
+    InvalidInputError
+        ``model`` is not a conjoint model.
+
+    See Also
+    --------
+    wtp : willingness to pay for each level.
+
+    References
+    ----------
+    .. [1] Huber, J., Orme, B. and Miller, R. (1999). Dealing with product similarity in
+       conjoint simulations. Sawtooth Software Conference Proceedings.
+
+    Examples
+    --------
+    >>> import segmint as sg
+    >>> profiles, ratings, products = sg.datasets.load_tea()
+    >>> sim = sg.MarketSimulator(sg.RatingConjoint().fit(profiles, ratings))
+    >>> sim.shares(products).round(2)
+    product
+    product 1    11.25
+    product 2    30.83
+    product 3    26.36
+    product 4    31.56
+    Name: share, dtype: float64
+    >>> sim.shares(products, rule="first_choice").round(2)
+    product
+    product 1    11.0
+    product 2    28.0
+    product 3    26.0
+    product 4    35.0
+    Name: share, dtype: float64
     """
 
     def __init__(self, model: Any):
@@ -76,7 +120,28 @@ class MarketSimulator:
 
     def utilities(self, products: Any, *, use_draws: bool = True) -> np.ndarray:
         """Utilities of the products: (units, products) where units are respondents, HB draws ×
-        respondents (flattened), latent classes, or a single aggregate row."""
+        respondents (flattened), latent classes, or a single aggregate row.
+
+        Parameters
+        ----------
+        products : DataFrame
+            Scenario products, one column per attribute.
+        use_draws : bool, default True
+            For hierarchical Bayes: every kept draw (False: the posterior means).
+
+        Returns
+        -------
+        ndarray of shape (n_units, n_products)
+            The utilities.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> profiles, ratings, products = sg.datasets.load_tea()
+        >>> sim = sg.MarketSimulator(sg.RatingConjoint().fit(profiles, ratings))
+        >>> sim.utilities(products).shape
+        (100, 4)
+        """
         frame = profiles_frame(products, "products")
         m = self.model
         if isinstance(m, RatingConjoint):
@@ -115,6 +180,60 @@ class MarketSimulator:
         utilities. ``compat="R"`` reproduces R ``conjoint``'s simulators on a ``RatingConjoint``
         (``rule`` one of ``"first_choice"`` = ``caMaxUtility``, ``"btl"`` = ``caBTL``,
         ``"logit"`` = ``caLogit``), quirks included.
+
+        Parameters
+        ----------
+        products : DataFrame
+            Scenario products, one column per attribute.
+        rule : {"share_of_preference", "first_choice", "rfc"}, default "share_of_preference"
+            The choice rule (see the class docstring).
+        exponent : float, default 1.0
+            Scale of the utilities in share of preference.
+        none : bool, default False
+            Include the "none" option (models with a NONE constant).
+        n_draws : int, default 1000
+            Draws of randomized first choice.
+        attribute_error, product_error : float, default 1.0 and 0.0
+            Gumbel error scales of randomized first choice.
+        random_state : int, RandomState or None, default None
+            Seed of randomized first choice.
+        compat : {"R"} or None, default None
+            Reproduce R ``conjoint``'s simulators (then ``rule`` is one of "first_choice",
+            "btl", "logit").
+        per_respondent : bool, default False
+            Respondents × products instead of the average.
+        use_draws : bool, default True
+            For hierarchical Bayes: average over every kept draw (False: posterior means).
+
+        Returns
+        -------
+        Series or DataFrame
+            Shares in percent (summing to 100), or respondents × products.
+
+        Raises
+        ------
+        InvalidInputError
+            Unknown rule, products with unknown levels, ``none`` for a model without NONE.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> profiles, ratings, products = sg.datasets.load_tea()
+        >>> sim = sg.MarketSimulator(sg.RatingConjoint().fit(profiles, ratings))
+        >>> sim.shares(products, rule="rfc", n_draws=200, random_state=0).round(1)
+        product
+        product 1    11.8
+        product 2    31.0
+        product 3    26.3
+        product 4    30.8
+        Name: share, dtype: float64
+        >>> sim.shares(products, rule="btl", compat="R").round(2)
+        product
+        product 1    18.85
+        product 2    28.96
+        product 3    30.14
+        product 4    22.06
+        Name: share, dtype: float64
         """
         frame = profiles_frame(products, "products")
         if compat is not None:
@@ -290,6 +409,41 @@ def wtp(model: Any, price: str = "price") -> pd.Series | pd.DataFrame:
     For an aggregate model a Series over (attribute, level); for hierarchical Bayes a DataFrame
     respondents × (attribute, level) of the per-respondent median over draws (take ``.median()``
     for the median respondent).
+
+    Parameters
+    ----------
+    model : MNL, HierarchicalBayes or LatentClassMNL
+        A fitted choice model with a linear price.
+    price : str, default "price"
+        The linear price attribute.
+
+    Returns
+    -------
+    Series or DataFrame
+        Money per level, over (attribute, level).
+
+    Raises
+    ------
+    InvalidInputError
+        Not a choice model, or ``price`` is not one of its linear attributes.
+
+    See Also
+    --------
+    MarketSimulator : shares of scenario products.
+
+    Examples
+    --------
+    >>> import segmint as sg
+    >>> cbc, truth = sg.datasets.make_choice_data(200, 10, 3, random_state=0)
+    >>> attrs = ["brand", "support", "delivery", "contract", "warranty", "price"]
+    >>> mnl = sg.conjoint.MNL(attributes=attrs, linear=["price"]).fit(cbc)
+    >>> sg.conjoint.wtp(mnl).round(2).head(4)  # doctest: +NORMALIZE_WHITESPACE
+    attribute  level
+    brand      Acme       0.47
+               Globex     0.17
+               Initech   -0.64
+    support    email     -0.97
+    Name: wtp, dtype: float64
     """
     if not isinstance(model, _ChoiceEstimator):
         raise InvalidInputError(

@@ -20,6 +20,29 @@ def load_wholesale() -> pd.DataFrame:
 
     Source: UCI Machine Learning Repository, "Wholesale customers" (M. Cardoso, 2013),
     doi:10.24432/C5030X, licensed CC BY 4.0. Column ``Delicassen`` renamed ``Delicatessen``.
+
+    Returns
+    -------
+    DataFrame
+        440 rows, 8 columns.
+
+    See Also
+    --------
+    SPEND_COLUMNS : the names of the six spend columns.
+
+    References
+    ----------
+    .. [1] Cardoso, M. (2013). Wholesale customers. UCI Machine Learning Repository.
+       doi:10.24432/C5030X.
+
+    Examples
+    --------
+    >>> from segmint.datasets import load_wholesale
+    >>> customers = load_wholesale()
+    >>> customers.shape
+    (440, 8)
+    >>> customers["Channel"].value_counts().to_dict()
+    {'Horeca': 298, 'Retail': 142}
     """
     with files(__package__).joinpath("wholesale_customers.csv").open("rb") as f:
         df = pd.read_csv(f)
@@ -45,6 +68,32 @@ def load_tea() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 
     Source: R package ``conjoint`` by A. Bak and T. Bartlomowicz, data ``tea`` (``tprof``,
     ``tprefm``, ``tsimp``, ``tlevn``); GPL-2 | GPL-3.
+
+    Returns
+    -------
+    profiles : DataFrame
+        13 profiles (index "profile", 1..13) × the 4 attributes.
+    ratings : DataFrame
+        100 respondents (index "respondent") × 13 profiles.
+    products : DataFrame
+        4 products (index "product") × the 4 attributes.
+
+    See Also
+    --------
+    segmint.RatingConjoint : the analysis of these data.
+
+    Examples
+    --------
+    >>> from segmint.datasets import load_tea
+    >>> profiles, ratings, products = load_tea()
+    >>> profiles.shape, ratings.shape, products.shape
+    ((13, 4), (100, 13), (4, 4))
+    >>> profiles.head(3)  # doctest: +NORMALIZE_WHITESPACE
+              price variety        kind aroma
+    profile
+    1          high   black        bags   yes
+    2           low   green        bags   yes
+    3        medium   green  granulated   yes
     """
 
     def read(name: str) -> pd.DataFrame:
@@ -79,6 +128,15 @@ def load_online_retail_sample() -> pd.DataFrame:
 
     Source: D. Chen (2012), "Online Retail", UCI Machine Learning Repository,
     doi:10.24432/C5BW33, licensed CC BY 4.0.
+
+    Returns
+    -------
+    DataFrame
+        102,136 invoice lines, 7 columns.
+
+    See Also
+    --------
+    segmint.customer_summary : one row per customer from these lines.
 
     Examples
     --------

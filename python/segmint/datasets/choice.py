@@ -134,6 +134,35 @@ def make_choice_data(
       N(0, 1.5²) full part-worths, and price coefficient α_price × exp(N(0, 0.6²)).
       ``truth.alpha`` is then the sample mean of β_i.
 
+    Parameters
+    ----------
+    n_respondents : int, default 300
+        Respondents.
+    n_tasks : int, default 12
+        Choice tasks per respondent.
+    n_alternatives : int, default 3
+        Product profiles per task (the none option not counted).
+    attributes : mapping of str to sequence, default None
+        ``{attribute: levels}``; None uses ``DEFAULT_ATTRIBUTES``.
+    price : bool or sequence of float, default True
+        The price points (True: ``DEFAULT_PRICES``; False: no price attribute).
+    alpha : array-like of shape (K,), default None
+        Population mean of β_i in the coded space (see above).
+    D : array-like of shape (K, K), default None
+        Covariance of β_i (see above).
+    covariates : int or DataFrame, default None
+        Upper-level covariates (see above).
+    delta : array-like or DataFrame, default None
+        Effects of the covariates on β_i (see above).
+    n_classes : int, default None
+        Latent-class data with this many classes (see above).
+    class_coef : array-like or DataFrame, default None
+        Coefficients of each class (see above).
+    none : bool, default False
+        Add a "none of these" option to every task.
+    random_state : int, Generator or None, default 0
+        Seed.
+
     Returns
     -------
     data : DataFrame, long format, one row per respondent × task × alternative: columns
@@ -147,6 +176,30 @@ def make_choice_data(
         (DataFrame) with covariates; ``classes`` (Series respondent -> class),
         ``class_coef`` (DataFrame) and ``class_shares`` (Series, sample shares) for
         latent-class data.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two alternatives or price points, an attribute with fewer than two distinct
+        levels, truth arrays of the wrong shape.
+
+    See Also
+    --------
+    segmint.conjoint.MNL, segmint.conjoint.HierarchicalBayes, segmint.conjoint.LatentClassMNL
+
+    Examples
+    --------
+    >>> from segmint.datasets import make_choice_data
+    >>> data, truth = make_choice_data(50, 8, 3, random_state=0)
+    >>> data.shape
+    (1200, 10)
+    >>> print(*data.columns)
+    respondent task alternative chosen brand support delivery contract warranty price
+    >>> truth.alpha.round(2).head(3)
+    brand[Acme]       1.00
+    brand[Globex]     0.25
+    support[email]   -2.00
+    Name: alpha, dtype: float64
     """
     rng = np.random.default_rng(random_state)
     n, n_t, n_alt = int(n_respondents), int(n_tasks), int(n_alternatives)
