@@ -374,6 +374,7 @@ def test_result_reprs_fit_on_one_screen(X, km, wholesale) -> None:
             sg.rfm(summary),
             sg.frequency_classes(summary),
             sg.abc_xyz(summary),
+            sg.report(km, data=wholesale),
         ]
     for result in results:
         text = repr(result)

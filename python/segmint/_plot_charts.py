@@ -290,6 +290,19 @@ class SelectKDisplay(Display):
         Returns
         -------
         SelectKDisplay
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> import numpy as np, segmint as sg
+        >>> from segmint.plot import SelectKDisplay
+        >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+        >>> table = sg.select_k(X, range(2, 4), n_refs=2, random_state=0)
+        >>> fig, ax = plt.subplots(figsize=(10, 6))
+        >>> shown = SelectKDisplay(table).plot(ax=ax)  # the axes' area split in six
+        >>> len(shown.ax_), shown.figure_ is fig
+        (6, True)
         """
         fig, axes = panels(ax, 2, 3, self._figsize)
         self.figure_, self.ax_ = fig, axes
@@ -676,6 +689,16 @@ class HBTraceDisplay(Display):
         Returns
         -------
         HBTraceDisplay
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import numpy as np, pandas as pd
+        >>> from segmint.plot import HBTraceDisplay
+        >>> index = pd.MultiIndex.from_product([[0], range(4)], names=["chain", "iteration"])
+        >>> trace = pd.DataFrame({"loglik": [-9.0, -7, -6, -6]}, index=index)
+        >>> len(HBTraceDisplay(trace, pd.Series({"a": 1.01}), 2).plot().ax_)
+        2
         """
         fig, axes = panels(ax, 1, 2, self._size())
         self.figure_, self.ax_ = fig, axes

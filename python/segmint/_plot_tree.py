@@ -287,12 +287,23 @@ class ChaidTreeDisplay(Display):
         Returns
         -------
         ChaidTreeDisplay
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import segmint as sg
+        >>> from segmint.plot import ChaidTreeDisplay
+        >>> customers = sg.datasets.load_wholesale()
+        >>> tree = sg.CHAID(max_depth=2).fit(customers.drop(columns="Channel"),
+        ...                                  customers["Channel"])
+        >>> shown = ChaidTreeDisplay(tree, max_depth=1).plot(fontsize=9)
+        >>> shown.node_texts_[0].get_fontsize()
+        9.0
         """
         plt = pyplot()
         tree = self.tree
         parent = tree.tree_["parent"].to_numpy()
         depth_all = tree.tree_["depth"].to_numpy()
-        drawn = set(self.nodes)
         children: dict[int, list[int]] = {}
         all_children: dict[int, list[int]] = {}
         for v in range(len(parent)):
@@ -323,6 +334,8 @@ class ChaidTreeDisplay(Display):
             ax = fig.add_axes((0, 0, 1, 1))
         else:
             fig = ax.figure
+            if fig.get_layout_engine() is not None:
+                fig.draw_without_rendering()  # settle the axes' size before fitting the tree
         ax.axis("off")
         node_art = {
             v: ax.text(
@@ -429,7 +442,6 @@ class ChaidTreeDisplay(Display):
         self.figure_, self.ax_ = fig, ax
         self.node_texts_ = {v: node_art[v] for v in self.nodes}
         self.edge_texts_ = {v: edge_art[v] for v in self.nodes if v in edge_art}
-        del drawn
         return self
 
 

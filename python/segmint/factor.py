@@ -411,6 +411,8 @@ class ParallelAnalysis:
         ----------
         ax : matplotlib Axes, default None
             Axes to draw into; None makes a new figure.
+        **kwargs
+            Passed to ``Axes.plot`` for the four curves.
 
         Returns
         -------

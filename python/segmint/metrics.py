@@ -264,7 +264,20 @@ class SelectKResult(pd.DataFrame):
 
     @property
     def recommended_k(self) -> int:
-        """The k the gap statistic recommends (the row with ``recommended`` True)."""
+        """The k the gap statistic recommends (the row with ``recommended`` True).
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> import numpy as np, segmint as sg
+        >>> X = np.log(sg.datasets.load_wholesale()[sg.datasets.SPEND_COLUMNS])
+        >>> table = sg.select_k(X, range(2, 5), n_refs=3, random_state=0)
+        >>> table.recommended_k == int(table.index[table["recommended"]][0])
+        True
+        """
         return int(self.index[self["recommended"].to_numpy(dtype=bool)][0])
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]

@@ -153,6 +153,17 @@ class Display:
         ------
         ImportError
             matplotlib is not installed.
+
+        Examples
+        --------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import matplotlib.pyplot as plt
+        >>> import pandas as pd
+        >>> from segmint.plot import SharesDisplay
+        >>> fig, (left, right) = plt.subplots(1, 2)
+        >>> shown = SharesDisplay(pd.Series({"A": 70.0, "B": 30.0})).plot(ax=right)
+        >>> shown.ax_ is right, shown.figure_ is fig
+        (True, True)
         """
         fig, ax = new_axes(ax, self._size())
         self.figure_, self.ax_ = fig, ax
@@ -173,6 +184,16 @@ class Display:
         ------
         AttributeError
             Nothing has been drawn yet (call :meth:`plot` first).
+
+        Examples
+        --------
+        >>> import io, matplotlib; matplotlib.use("Agg")
+        >>> import pandas as pd
+        >>> from segmint.plot import SharesDisplay
+        >>> buffer = io.BytesIO()
+        >>> SharesDisplay(pd.Series({"A": 70.0, "B": 30.0})).plot().savefig(buffer, format="png")
+        >>> buffer.getvalue()[:4]
+        b'\x89PNG'
         """
         kwargs.setdefault("bbox_inches", "tight")
         self.figure_.savefig(path, **kwargs)

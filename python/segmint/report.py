@@ -222,6 +222,11 @@ class Report:
             f"<body>{self._body()}</body></html>\n"
         )
 
+    def __repr__(self) -> str:
+        headings = ", ".join(h for _, h, _ in self.sections)
+        text = f"Report: {self.title!r}, {len(self.sections)} sections ({headings})"
+        return text if len(text) <= 200 else text[:199] + "…"
+
     def _repr_html_(self) -> str:
         # In an iframe, so that the report's stylesheet does not restyle the notebook.
         doc = html.escape(self.to_html(), quote=True)
