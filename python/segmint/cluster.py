@@ -143,6 +143,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         n_clusters, n_init, max_iter = p["n_clusters"], p["n_init"], p["max_iter"]
         threads, seed = p["n_jobs"], p["random_state"]
         data = _frame.numeric_input(self, X, reset=True, missing=self.missing)
+        _validation.check_squares(data.values, data.columns)
         n_samples = data.values.shape[0]
         if n_samples < n_clusters:
             raise InvalidInputError(
