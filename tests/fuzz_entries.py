@@ -21,6 +21,8 @@ from fuzz_strategies import (
     hostile_params,
     labels_for,
     numeric_frames,
+    plain_frames,
+    some_frames,
 )
 from hypothesis import strategies as st
 
@@ -51,7 +53,7 @@ def _param(draw: Any, defaults: dict[str, Any]) -> dict[str, Any]:
     """One parameter replaced by a hostile value (or none)."""
     params = dict(defaults)
     names = list(params)
-    if names and draw(st.booleans()):
+    if names and draw(st.integers(0, 2)) == 0:
         name = draw(st.sampled_from(names))
         params[name] = draw(hostile_params)
     return params
@@ -61,7 +63,7 @@ def _param(draw: Any, defaults: dict[str, Any]) -> dict[str, Any]:
 
 
 def kmeans(draw: Any) -> Case:
-    X = draw(numeric_frames())
+    X = draw(some_frames())
     Z = draw(numeric_frames())
     params = _param(
         draw,
@@ -97,7 +99,7 @@ def kprototypes(draw: Any) -> Case:
 
 
 def ward(draw: Any) -> Case:
-    X = draw(numeric_frames())
+    X = draw(some_frames())
     params = _param(draw, {"n_clusters": draw(st.integers(1, 3))})
     return Case(lambda: sg.Ward(**params).fit(X), [X], lambda m: [m.linkage_matrix_])
 
@@ -114,7 +116,7 @@ def gower(draw: Any) -> Case:
 
 
 def scores(draw: Any) -> Case:
-    X = draw(numeric_frames(0, 10))
+    X = draw(some_frames(0, 10))
     labels = draw(labels_for(len(X)))
     f = draw(
         st.sampled_from(
@@ -132,14 +134,14 @@ def scores(draw: Any) -> Case:
 
 
 def select_k(draw: Any) -> Case:
-    X = draw(numeric_frames(0, 8))
-    ks = draw(st.lists(st.integers(-1, 4), min_size=0, max_size=3))
+    X = draw(some_frames(0, 8))
+    ks = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3) | st.lists(hostile_ints, max_size=2))
     est = draw(st.sampled_from([None, sg.Ward(), sg.KMeans(n_init=1, random_state=0)]))
     return Case(lambda: sg.select_k(X, ks, estimator=est, n_refs=2, random_state=0), [X, ks])
 
 
 def stability(draw: Any) -> Case:
-    X = draw(numeric_frames(0, 8))
+    X = draw(some_frames(0, 8))
     est = draw(st.sampled_from([sg.Ward(2), sg.KMeans(2, n_init=1, random_state=0)]))
     n_boot = draw(st.sampled_from([1, 2, 0, -1, 2**70]))
     return Case(lambda: sg.stability(est, X, n_boot=n_boot, random_state=0, n_jobs=1), [X])
@@ -168,17 +170,18 @@ def migration(draw: Any) -> Case:
 
 
 def chaid(draw: Any) -> Case:
-    X = draw(hostile_frames(0, 10, 0, 3))
+    X = draw(st.one_of(hostile_frames(0, 10, 0, 3), plain_frames(4, 40)))
     y = pd.Series(draw(labels_for(len(X))), index=X.index if X.index.is_unique else None)
     if not X.index.is_unique:
         y = y.to_numpy()
     Z = draw(hostile_frames(0, 5, 0, 3))
     params = _param(draw, {"max_depth": 2, "min_parent_size": 2, "min_child_size": 1})
+    fmt = draw(st.sampled_from(["text", "pandas", "sql"]))
 
     def call() -> Any:
         tree = sg.CHAID(**params).fit(X, y)
         tree.predict(Z)
-        tree.rules(fmt=draw(st.sampled_from(["text", "pandas", "sql"])))
+        tree.rules(fmt=fmt)
         return tree
 
     return Case(call, [X, y, Z])
@@ -232,19 +235,19 @@ def chaid_merge(draw: Any) -> Case:
 
 
 def factor(draw: Any) -> Case:
-    X = draw(numeric_frames(0, 10))
+    X = draw(some_frames(0, 10))
     params = _param(draw, {"n_factors": draw(st.integers(1, 2)), "rotation": "varimax"})
     return Case(lambda: sg.FactorAnalysis(**params).fit(X), [X], _fitted(("loadings_",)))
 
 
 def adequacy(draw: Any) -> Case:
-    X = draw(numeric_frames(0, 10))
+    X = draw(some_frames(0, 10))
     f = draw(st.sampled_from([sg.factor.kmo, sg.factor.bartlett_sphericity]))
     return Case(lambda: f(X), [X])
 
 
 def discriminant(draw: Any) -> Case:
-    X = draw(numeric_frames(0, 10))
+    X = draw(some_frames(0, 10))
     y = draw(labels_for(len(X)))
     Z = draw(numeric_frames(0, 5))
 

@@ -66,9 +66,13 @@ def _same(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray):
         if a.dtype != b.dtype or a.shape != b.shape:
             return False
+        if a.dtype.kind == "O":
+            return all(_same(x, y) for x, y in zip(a.ravel(), b.ravel(), strict=True))
         if a.dtype.kind in "fc":
             return bool(np.array_equal(a, b, equal_nan=True))
         return bool(np.array_equal(a, b))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
     try:
         return bool(a == b) or repr(a) == repr(b)
     except Exception:
@@ -91,8 +95,19 @@ def _finite(values: list[Any]) -> bool:
     return True
 
 
+def _show(inputs: list[Any]) -> str:
+    return " | inputs: " + "; ".join(repr(x).replace("\n", " ")[:300] for x in inputs)
+
+
 def run_case(case: Any) -> tuple[str, str]:
     """One call: (category, detail)."""
+    category, detail = _run_case(case)
+    if category.split("+")[0] in FAIL:
+        detail += _show(case.inputs)
+    return category, detail
+
+
+def _run_case(case: Any) -> tuple[str, str]:
     before = [copy.deepcopy(x) for x in case.inputs]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -139,15 +154,12 @@ def worker(names: list[str], examples: int, timeout: float, seed: int) -> None:
     from hypothesis import strategies as st
 
     out = sys.stdout
-    for name in names:
-        entry = ENTRIES[name]
-        out.write(f"B\t{name}\n")
-        out.flush()
 
+    def prop_for(name: str, entry: Any) -> Any:
         @hseed(seed)
         @settings(settings.get_profile("fuzz"), max_examples=examples, phases=[Phase.generate])
         @given(st.data())
-        def prop(data: Any, entry: Any = entry, name: str = name) -> None:
+        def prop(data: Any) -> None:
             try:
                 case = entry(data.draw)
             except Exception as e:
@@ -161,12 +173,20 @@ def worker(names: list[str], examples: int, timeout: float, seed: int) -> None:
             out.write(f"R\t{name}\t{category}\t{detail}\n".replace("\r", " "))
             out.flush()
 
-        prop()
+        return prop
+
+    for name in names:
+        out.write(f"B\t{name}\n")
+        out.flush()
+        prop_for(name, ENTRIES[name])()
         out.write(f"E\t{name}\n")
         out.flush()
 
 
 # --- parent --------------------------------------------------------------------------------------
+
+
+first_input: dict[Any, str] = {}
 
 
 def run_worker(
@@ -204,12 +224,18 @@ def run_worker(
                 counts[name]["calls"] += 1
                 counts[name][category.split("+")[0]] += 1
                 if category.split("+")[0] in (*FAIL, "harness"):
-                    key = (name, category, detail.split(" @ ")[0][:80])
+                    key = (name, category, detail.split(" | inputs: ")[0][:200])
+                    first_input.setdefault(key, detail)
                     examples_of[key] += 1
         err = proc.stderr.read() if proc.stderr else ""
         code = proc.wait()
         if current is not None:  # died inside an entry point
-            kind = "hang" if "Timeout" in err else "crash"
+            if "Timeout" in err:
+                kind = "hang"
+            elif code < 0 or "Traceback" not in err:
+                kind = "crash"  # a signal (SIGABRT, SIGSEGV...) or an abort without Python
+            else:
+                kind = "harness"  # a Python error of the harness itself
             counts[current]["calls"] += 1
             counts[current][kind] += 1
             examples_of[
@@ -292,6 +318,9 @@ def main() -> int:
     print(f"{time.monotonic() - start:.0f} s")
     for (name, category, detail), n in sorted(examples_of.items()):
         print(f"  {name} {category} x{n}: {detail}")
+        full = first_input.get((name, category, detail), "")
+        if " | inputs: " in full:
+            print("      first:" + full.split(" | inputs: ", 1)[1][:1500])
     if failing:
         print("FAILING:", ", ".join(failing))
     return 1 if failing else 0

@@ -76,7 +76,10 @@ COLUMN_KINDS = (
 
 @st.composite
 def column(draw: Any, n: int, kinds: tuple[str, ...] = COLUMN_KINDS) -> pd.Series:
-    kind = draw(st.sampled_from(kinds))
+    # Half of the columns are plain numbers (when allowed), so that calls get past validation
+    # and the hostile part is the rest of the frame.
+    plain = "float" in kinds and draw(st.integers(0, 1)) == 0
+    kind = "float" if plain else draw(st.sampled_from(kinds))
     floats = st.lists(hostile_floats, min_size=n, max_size=n)
     if kind == "float":
         return pd.Series(draw(st.lists(st.floats(-1e3, 1e3), min_size=n, max_size=n)), dtype=float)
@@ -222,3 +225,22 @@ def labels_for(draw: Any, n: int) -> Any:
     if kind == "one":
         return np.zeros(n, dtype=int)
     return np.array(draw(st.lists(hostile_floats, min_size=n, max_size=n)))
+
+
+@st.composite
+def plain_frames(draw: Any, min_rows: int = 4, max_rows: int = 30, max_cols: int = 4) -> Any:
+    """Well-formed numeric frames (random normal data of a random scale), so that calls reach
+    the algorithms; the hostile part is then the parameters or one odd column."""
+    n = draw(st.integers(min_rows, max_rows))
+    p = draw(st.integers(1, max_cols))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    scale = draw(st.sampled_from([1.0, 1e-8, 1e8, 1e150, 1e-150]))
+    frame = pd.DataFrame(rng.normal(size=(n, p)) * scale, columns=[f"v{j}" for j in range(p)])
+    if draw(st.integers(0, 3)) == 0:
+        frame[draw(column_names)] = draw(column(n)).to_numpy()
+    return frame
+
+
+def some_frames(min_rows: int = 0, max_rows: int = 8) -> Any:
+    """Half hostile numeric frames, half plain ones."""
+    return st.one_of(numeric_frames(min_rows, max_rows), plain_frames())

@@ -232,6 +232,8 @@ def test_merge_table_huge_counts():
     assert np.isclose(big["statistic"], ref * 1e300, rtol=1e-9)
     with pytest.raises(InvalidInputError, match="table"):
         merge_table(np.full((2, 2), 1e308))
+    with pytest.raises(InvalidInputError, match="table"):  # 5e-324 next to 1e300: E underflows
+        merge_table(np.array([[0.0, 5e-324], [1e300, 5e-324]]))
 
 
 def test_chaid_fit_under_seterr_raise():

@@ -765,7 +765,7 @@ def _integer_codes(values: Any, name: str, *, missing_ok: bool) -> np.ndarray:
             + (" (negative = missing)" if missing_ok else ""),
             name,
         )
-    return a.astype(np.int64)
+    return np.where(a < 0, -1, a).astype(np.int64)  # any negative (even -1e300) is missing
 
 
 def merge_table(

@@ -4,6 +4,7 @@ Davies–Bouldin) computed in Rust with scikit-learn's conventions."""
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -208,11 +209,21 @@ def select_k(
             )
             row["calinski_harabasz"] = calinski_harabasz_score(X, labels)
             row["davies_bouldin"] = davies_bouldin_score(X, labels)
-        log_ref = np.array(
-            [np.log(_fit_score(clone(base).set_params(n_clusters=k), r)[1]) for r in refs]
+        ref_costs = np.array(
+            [_fit_score(clone(base).set_params(n_clusters=k), r)[1] for r in refs]
         )
-        row["gap"] = log_ref.mean() - np.log(cost)
-        row["gap_se"] = log_ref.std() * np.sqrt(1 + 1 / n_refs)
+        if cost > 0 and (ref_costs > 0).all():
+            log_ref = np.log(ref_costs)
+            row["gap"] = log_ref.mean() - np.log(cost)
+            row["gap_se"] = log_ref.std() * np.sqrt(1 + 1 / n_refs)
+        else:  # a within-cluster cost of 0 (k at least the distinct rows): log 0
+            warnings.warn(
+                f"select_k: k={k} fits the data (or a reference set) exactly, with a "
+                "within-cluster cost of 0: the gap statistic is undefined (NaN)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            row["gap"] = row["gap_se"] = np.nan
         rows.append(row)
     table = pd.DataFrame(rows).set_index("k")
     gap, se = table["gap"].to_numpy(), table["gap_se"].to_numpy()
@@ -330,13 +341,17 @@ def stability(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(one, range(n_boot)))
     jac = np.array([r[0] for r in results])
-    with np.errstate(invalid="ignore"):
+    # A segment absent from every resample's rows has no Jaccard value: NaN, verdict
+    # "undefined" (numpy's "Mean of empty slice" warning is not passed on).
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(jac, axis=0)
+        sd = np.nanstd(jac, axis=0)
     out = pd.DataFrame(
         {
             "size": np.bincount(original, minlength=k),
             "jaccard": mean,
-            "jaccard_sd": np.nanstd(jac, axis=0),
+            "jaccard_sd": sd,
             "dissolved": np.nanmean(jac < 0.5, axis=0),
             "verdict": [_verdict(v) for v in mean],
         },

@@ -669,7 +669,8 @@ def migration(before: pd.Series, after: pd.Series) -> Migration:
         table=table,
         mapping=mapping,
         share_moved=share_moved,
-        ari=float(adjusted_rand_score(b.to_numpy(), a.to_numpy())),
+        # Labels as category codes: any hashable label (inf, mixed types) is just a name.
+        ari=float(adjusted_rand_score(pd.factorize(b)[0], pd.factorize(a)[0])),
         new=after.index.difference(before.index, sort=False),
         lost=before.index.difference(after.index, sort=False),
     )

@@ -178,10 +178,22 @@ pub fn merge_table(
             "counts must be finite and non-negative",
         ));
     }
-    if !table.sum().is_finite() {
+    // Expected counts R_i C_j / N and the terms (O − E)² / E stay within the float range when
+    // N ≤ 1e300 and N / (smallest positive count) ≤ 1e150; beyond that they overflow or
+    // underflow and the statistic would be inf or 0 instead of an answer.
+    let total = table.sum();
+    let smallest = table
+        .iter()
+        .filter(|&&v| v > 0.0)
+        .fold(f64::INFINITY, |m, &v| m.min(v));
+    if !(total <= 1e300) || (smallest.is_finite() && total / smallest > 1e150) {
         return Err(Error::invalid(
             "table",
-            "the counts add up to more than the largest float; rescale them",
+            format!(
+                "the counts span too wide a range (total {total:e}, smallest positive count \
+                 {smallest:e}): the total must be at most 1e300 and at most 1e150 times the \
+                 smallest positive count; rescale the counts or drop the tiny ones"
+            ),
         ));
     }
     let flat: Vec<f64> = table.iter().cloned().collect();
