@@ -135,7 +135,9 @@ def scores(draw: Any) -> Case:
 
 def select_k(draw: Any) -> Case:
     X = draw(some_frames(0, 8))
-    ks = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3) | st.lists(hostile_ints, max_size=2))
+    ks = draw(
+        st.lists(st.integers(1, 3), min_size=1, max_size=3) | st.lists(hostile_ints, max_size=2)
+    )
     est = draw(st.sampled_from([None, sg.Ward(), sg.KMeans(n_init=1, random_state=0)]))
     return Case(lambda: sg.select_k(X, ks, estimator=est, n_refs=2, random_state=0), [X, ks])
 
@@ -174,7 +176,7 @@ def chaid(draw: Any) -> Case:
     y = pd.Series(draw(labels_for(len(X))), index=X.index if X.index.is_unique else None)
     if not X.index.is_unique:
         y = y.to_numpy()
-    Z = draw(hostile_frames(0, 5, 0, 3))
+    Z = X if draw(st.booleans()) else draw(hostile_frames(0, 5, 0, 3))
     params = _param(draw, {"max_depth": 2, "min_parent_size": 2, "min_child_size": 1})
     fmt = draw(st.sampled_from(["text", "pandas", "sql"]))
 
@@ -249,7 +251,7 @@ def adequacy(draw: Any) -> Case:
 def discriminant(draw: Any) -> Case:
     X = draw(some_frames(0, 10))
     y = draw(labels_for(len(X)))
-    Z = draw(numeric_frames(0, 5))
+    Z = X if draw(st.booleans()) else draw(numeric_frames(0, 5))
 
     def call() -> Any:
         m = sg.DiscriminantAnalysis().fit(X, y)

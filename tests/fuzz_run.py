@@ -166,11 +166,16 @@ def worker(names: list[str], examples: int, timeout: float, seed: int) -> None:
                 out.write(f"R\t{name}\tharness\t{type(e).__name__}: {e}\n")
                 return
             faulthandler.dump_traceback_later(timeout, exit=True)
+            t0 = time.perf_counter()
             try:
                 category, detail = run_case(case)
             finally:
                 faulthandler.cancel_dump_traceback_later()
-            out.write(f"R\t{name}\t{category}\t{detail}\n".replace("\r", " "))
+            out.write(
+                f"R\t{name}\t{category}\t{detail}\t{time.perf_counter() - t0:.4f}\n".replace(
+                    "\r", " "
+                )
+            )
             out.flush()
 
         return prop
@@ -187,6 +192,7 @@ def worker(names: list[str], examples: int, timeout: float, seed: int) -> None:
 
 
 first_input: dict[Any, str] = {}
+seconds: Counter = Counter()
 
 
 def run_worker(
@@ -221,8 +227,13 @@ def run_worker(
             elif parts[0] == "R" and len(parts) >= 3:
                 name, category = parts[1], parts[2]
                 detail = parts[3] if len(parts) > 3 else ""
+                if len(parts) > 4:
+                    seconds[name] += float(parts[4])
                 counts[name]["calls"] += 1
                 counts[name][category.split("+")[0]] += 1
+                done = sum(c["calls"] for c in counts.values())
+                if done % 2000 == 0:
+                    print(f"progress: {done} calls", flush=True)
                 if category.split("+")[0] in (*FAIL, "harness"):
                     key = (name, category, detail.split(" | inputs: ")[0][:200])
                     first_input.setdefault(key, detail)
@@ -311,7 +322,12 @@ def main() -> int:
         c = counts[name]
         total.update(c)
         mark = f"  (issue 19: {OTHERS[name]}'s area)" if name in OTHERS else ""
-        print(f"{name:22s}" + "".join(f"{c[k]:>11d}" for k in cols) + mark)
+        print(
+            f"{name:22s}"
+            + "".join(f"{c[k]:>11d}" for k in cols)
+            + f"{seconds[name]:>9.0f}s"
+            + mark
+        )
         if name not in OTHERS and (any(c[k] for k in FAIL) or c["harness"]):
             failing.append(name)
     print(f"{'total':22s}" + "".join(f"{total[k]:>11d}" for k in cols))

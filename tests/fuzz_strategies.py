@@ -211,9 +211,9 @@ def numeric_frames(draw: Any, min_rows: int = 0, max_rows: int = 8) -> pd.DataFr
 @st.composite
 def labels_for(draw: Any, n: int) -> Any:
     """Segment labels for n rows: ints, strings, bools, NaN, a single segment."""
-    kind = draw(st.sampled_from(["int", "str", "bool", "nan", "one", "float"]))
+    kind = draw(st.sampled_from(["int", "int", "str", "str", "bool", "nan", "one", "float"]))
     if kind == "int":
-        return np.array(draw(st.lists(st.integers(-1, 3), min_size=n, max_size=n)), dtype=int)
+        return np.array(draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)), dtype=int)
     if kind == "str":
         return draw(st.lists(st.sampled_from(["s1", "s2", "s3"]), min_size=n, max_size=n))
     if kind == "bool":

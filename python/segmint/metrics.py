@@ -316,7 +316,11 @@ def stability(
         raise InvalidInputError("X: stability needs every row clustered (no missing rows)", "X")
     k = int(original.max()) + 1
     draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
-    numeric = np.empty((0, 0)) if hasattr(base, "predict") else _frame.numeric(X).values
+    numeric = np.empty((0, 0))
+    if not hasattr(base, "predict"):
+        data = _frame.numeric(X)
+        _validation.check_squares(data.values, data.columns)
+        numeric = data.values
 
     def one(b: int) -> tuple[np.ndarray, float]:
         model = clone(base)
