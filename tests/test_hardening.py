@@ -296,3 +296,39 @@ def test_wtp_zero_price_coefficient(choice_data):
     mnl.coef_["price"] = 0.0
     with pytest.raises(InvalidInputError, match="price"):
         wtp(mnl, "price")
+
+
+def test_simulator_r_btl_when_every_utility_is_non_positive():
+    profiles, ratings, products = sg.datasets.load_tea()
+    sim = sg.MarketSimulator(sg.RatingConjoint().fit(profiles, ratings - 100.0))
+    # R's caBTL drops respondents with a utility <= 0: here all of them (was all-NaN shares).
+    for rule in ("btl", "logit"):
+        with pytest.raises(InvalidInputError, match="rule"):
+            sim.shares(products, rule=rule, compat="R")
+    # First choice is still defined; reference: the argmax per respondent counted by hand.
+    shares = sim.shares(products, rule="first_choice", compat="R")
+    assert np.isclose(shares.sum(), 100.0)
+
+
+def test_wtp_hb_draws_with_zero_price_are_left_out(choice_data):
+    from sklearn.exceptions import ConvergenceWarning
+
+    from segmint.conjoint import wtp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a short chain, on purpose
+        hb = sg.conjoint.HierarchicalBayes(
+            attributes=ATTRS, linear=["price"], n_iter=40, burn_in=20, random_state=0
+        ).fit(choice_data.iloc[: 3 * 8 * 20])
+    draws = np.array(hb.draws_, dtype=np.float64)
+    j = hb.parameter_names_.index("price")
+    draws[::2, :, j] = 0.0  # every other draw exactly 0 (a monotone constraint's bound)
+    hb.draws_ = draws
+    with pytest.warns(RuntimeWarning, match="price coefficient of 0"):
+        out = wtp(hb, "price")
+    assert np.isfinite(out.to_numpy()).all()
+    # Reference: the median over the draws with a non-zero price coefficient, by hand.
+    keep = draws[1::2]
+    levels = hb.coding_.expand(keep)
+    expected = np.median(-levels / keep[..., j : j + 1], axis=0)
+    np.testing.assert_allclose(out.to_numpy(), expected)

@@ -65,6 +65,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     inertia_ : float, sum of weighted squared distances to the closest centre
     n_iter_ : int, iterations of the best run
     n_features_in_, feature_names_in_ : as in scikit-learn
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the parameter or column: bad parameters, missing values (``missing="raise"``),
+        or a column with values so large that squared distances would overflow (beyond
+        √(max float / (4 n d)); the inertia would be inf): rescale it.
     """
 
     labels_: pd.Series

@@ -152,6 +152,13 @@ def select_k(
     Include k = 1 in ``ks`` to let the gap statistic say "no structure". For mixed data (an
     estimator with a ``categorical`` parameter, e.g. :class:`KPrototypes`) the reference tables
     draw numbers uniformly over their range and categories uniformly over their levels.
+
+    Data whose squared distances would overflow (a column with values beyond
+    √(max float / (4 n d)), e.g. ±1.8e308) raise ``InvalidInputError`` naming the column: the
+    inertia, the indices and the reference sets would be inf or NaN. A k whose within-cluster
+    cost is 0 (k at least the number of distinct rows) has an undefined gap (NaN, with a
+    ``RuntimeWarning``). Estimators without ``inertia_`` / ``cost_`` (e.g. :class:`Ward`) are
+    scored by their within-cluster sum of squares.
     """
     from sklearn.base import clone
 
