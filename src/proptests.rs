@@ -191,8 +191,8 @@ proptest! {
         q in 0usize..3,
         w in prop::collection::vec(prop_oneof![3 => 0.1f64..5.0, 1 => Just(0.0)], 4),
     ) {
-        let p = if n == 0 { p } else { p.min(14 / n) };
-        let q = if n == 0 { q } else { q.min(14 / n) };
+        let p = 14usize.checked_div(n).map_or(p, |m| p.min(m));
+        let q = 14usize.checked_div(n).map_or(q, |m| q.min(m));
         let numeric = Array2::from_shape_vec((n, p), num[..n * p].to_vec()).expect("shape");
         let codes = Array2::from_shape_vec((n, q), cat[..n * q].to_vec()).expect("shape");
         let weights: Array1<f64> = (0..p + q).map(|j| w[j % w.len()]).collect();

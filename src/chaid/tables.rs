@@ -186,7 +186,7 @@ pub fn merge_table(
         .iter()
         .filter(|&&v| v > 0.0)
         .fold(f64::INFINITY, |m, &v| m.min(v));
-    if !(total <= 1e300) || (smallest.is_finite() && total / smallest > 1e150) {
+    if total > 1e300 || (smallest.is_finite() && total / smallest > 1e150) {
         return Err(Error::invalid(
             "table",
             format!(
