@@ -5,7 +5,7 @@ MATURIN   := VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin
 # cargo test / clippy use their own target dir so they and maturin do not rebuild each other.
 TEST_TARGET := CARGO_TARGET_DIR=target/test
 
-.PHONY: demo test rust-test lint py-test docs bench bench-factor install install-release clean chromium
+.PHONY: demo test rust-test lint py-test docs bench bench-factor install install-release clean chromium fuzz
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -70,3 +70,12 @@ clean:
 docs: $(PY)
 	$(MATURIN) develop --extras test,docs --quiet
 	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
+# Issue 19: hostile-input fuzzing. >= 100,000 hypothesis calls over the public entry points
+# (counts per entry point: unexpected exception types, crashes, hangs, mutations), the
+# 1,000-fork deadlock loop, and the Rust proptest targets for a bounded time.
+FUZZ_CALLS ?= 100000
+fuzz: install
+	$(PY) tests/fork_loop.py 1000 30
+	PROPTEST_CASES=20000 $(TEST_TARGET) timeout 900 cargo test --quiet proptest_ -- --test-threads=1
+	$(PY) tests/fuzz_run.py --calls $(FUZZ_CALLS) --jobs 2 --timeout 120

@@ -32,6 +32,9 @@ pub mod table;
 
 mod python;
 
+#[cfg(test)]
+mod proptests;
+
 /// The extension module `segmint._core`.
 #[pyo3::pymodule]
 mod _core {

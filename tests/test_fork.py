@@ -38,3 +38,19 @@ def test_fit_after_fork_does_not_hang():
     X = np.random.default_rng(1).normal(size=(5000, 3))
     expected = SkKMeans(3, init=X[:3].copy(), n_init=1, algorithm="lloyd").fit(X).labels_
     np.testing.assert_array_equal(labels, expected)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_fork_while_another_thread_switches_pools():
+    """Issue 19: a thread alternates n_jobs (so the pool cache is rebuilt and its lock taken
+    often) while the main thread forks 200 times; no child may hang on a lock that was held at
+    fork time. The 1,000-fork version runs in `make fuzz` (tests/fork_loop.py)."""
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).with_name("fork_loop.py")
+    out = subprocess.run(
+        [sys.executable, str(script), "200", "20"], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stdout + out.stderr[-2000:]
+    assert "hung=0 failed=0" in out.stdout

@@ -7,6 +7,7 @@ import functools
 import math
 import numbers
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,17 +51,25 @@ def seed(random_state: Any) -> int:
     )
 
 
+#: The largest integer parameter accepted when a check names no maximum: every count, size and
+#: iteration limit of the core fits in 32 bits (signed, to be safe on every binding), so a
+#: value such as 2**70 is refused by name here instead of overflowing in the conversion to Rust.
+MAX_INT = 2**31 - 1
+
+
 def check_int(
     value: Any, name: str, minimum: int, maximum: int | None = None, why: str = ""
 ) -> int:
     """An integer parameter as a Python int in [minimum, maximum] (bools and floats refused);
-    `why` is appended to the message when it is too small."""
+    `maximum` defaults to `MAX_INT`; `why` is appended to the message when it is too small."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool | np.bool_):
         raise InvalidInputError(f"{name}: must be an integer, got {value!r}", name)
     v = int(value)
     if v < minimum:
         raise InvalidInputError(f"{name}: must be at least {minimum}{why}, got {v}", name)
-    if maximum is not None and v > maximum:
+    if maximum is None:
+        maximum = MAX_INT
+    if v > maximum:
         raise InvalidInputError(f"{name}: must be at most {maximum}, got {v}", name)
     return v
 
@@ -76,8 +85,14 @@ def check_positive(value: Any, name: str) -> float:
     return float(value)
 
 
+#: The most threads a pool gets: more than this only costs memory (results never depend on the
+#: thread count), and a request such as n_jobs=10**9 must not try to start a billion threads.
+MAX_THREADS = 256
+
+
 def n_threads(n_jobs: Any) -> int:
-    """Threads for the Rust pool: 0 lets rayon decide (RAYON_NUM_THREADS or all cores)."""
+    """Threads for the Rust pool: 0 lets rayon decide (RAYON_NUM_THREADS or all cores); at most
+    `MAX_THREADS`."""
     if n_jobs is None:
         return 0
     if not isinstance(n_jobs, numbers.Integral) or isinstance(n_jobs, bool) or n_jobs == 0:
@@ -86,7 +101,33 @@ def n_threads(n_jobs: Any) -> int:
         )
     cpus = os.cpu_count() or 1
     jobs = int(n_jobs)
-    return jobs if jobs > 0 else max(1, cpus + 1 + jobs)
+    return min(jobs, MAX_THREADS) if jobs > 0 else max(1, cpus + 1 + jobs)
+
+
+def check_squares(values: np.ndarray, columns: Any, what: str = "X") -> None:
+    """Refuse a numeric block whose squared distances could overflow.
+
+    Sums of squared differences over ``n`` rows and ``d`` columns (inertia, Ward's heights,
+    the validity indices) stay below the largest float when every value is at most
+    √(max / (4 n d)) in magnitude; a column with a larger value raises ``InvalidInputError``
+    naming it (rescaling it, e.g. to other units, loses nothing), instead of an ``inf`` or
+    ``NaN`` returned as a result.
+    """
+    if values.ndim != 2 or values.size == 0:
+        return
+    n, d = values.shape
+    bound = math.sqrt(sys.float_info.max / (4.0 * n * d))
+    with np.errstate(invalid="ignore"):
+        top = np.max(np.where(np.isfinite(values), np.abs(values), 0.0), axis=0)
+    bad = np.flatnonzero(top > bound)
+    if bad.size:
+        j = int(bad[0])
+        name = columns[j] if columns is not None and j < len(columns) else j
+        raise InvalidInputError(
+            f"{what}: column {name!r} has values up to {top[j]:.3g}: squared distances over "
+            f"{n} rows × {d} columns would overflow (the limit is {bound:.3g}); rescale it",
+            str(name),
+        )
 
 
 # --- Parameter constraints, declared once per estimator ------------------------------------

@@ -445,8 +445,9 @@ class CHAID(BaseEstimator):
         rows["df"] = t.df1
         if self._continuous:
             rows["df2"] = t.df2
-        rows["p"] = np.exp(t.ln_p)
-        rows["p_adjusted"] = np.minimum(1.0, np.exp(t.ln_p_adj))
+        with np.errstate(under="ignore"):  # p-values below 1e-308 are 0.0, under any seterr
+            rows["p"] = np.exp(t.ln_p)
+            rows["p_adjusted"] = np.minimum(1.0, np.exp(t.ln_p_adj))
         rows["log_p_adjusted"] = t.ln_p_adj
         rows["branch"] = texts
         rows["categories"] = [
@@ -695,7 +696,9 @@ class CHAID(BaseEstimator):
             if fmt == "text":
                 out[int(v)] = " and ".join(c.text() for c in path) or "all rows"
             elif fmt == "pandas":
-                out[int(v)] = " and ".join(c.pandas() for c in path) or "index == index"
+                out[int(v)] = (
+                    " and ".join(c.pandas() for c in path) or "(index == index or index != index)"
+                )
             else:
                 out[int(v)] = " AND ".join(c.sql() for c in path) or "TRUE"
         return pd.Series(out, name="rule", dtype=object).rename_axis("node")
@@ -992,7 +995,9 @@ def node_tables(
 
     ``codes`` (rows × predictors, integer category codes ``0..n_levels[j]``, negative = missing),
     ``y`` (class codes ``0..n_classes``), ``nodes`` (each row's node ``0..n_nodes``, negative =
-    not in an open node). Returns an array ``(n_nodes, predictors, max(n_levels) + 1,
+    not in an open node). NaN codes in float input count as missing; codes that are not whole
+    numbers, or too large for 32 bits, are refused (``InvalidInputError``), as is a table too
+    large to allocate. Returns an array ``(n_nodes, predictors, max(n_levels) + 1,
     n_classes)``; slot ``n_levels[j]`` of predictor j holds its missing values. Tables of
     disjoint row partitions add up to the tables of all rows, so a distributed driver (e.g. Dask:
     one call per partition, then a sum) can grow the tree level by level and decide every split
@@ -1040,21 +1045,57 @@ def node_tables(
            [0., 2.],
            [1., 0.]])
     """
-    c = np.asarray(codes)
+    c = _integer_codes(codes, "codes", missing_ok=True)
     if c.ndim != 2:
         raise InvalidInputError("codes: must be 2-D (rows × predictors)", "codes")
+    if isinstance(n_levels, str | bytes) or not isinstance(n_levels, Sequence | np.ndarray):
+        raise InvalidInputError("n_levels: must be a sequence of integers", "n_levels")
+    levels = [
+        _validation.check_int(v, f"n_levels[{j}]", 1, _frame.MISSING_CODE - 1)
+        for j, v in enumerate(n_levels)
+    ]
+    k = _validation.check_int(n_classes, "n_classes", 1)
+    m = _validation.check_int(n_nodes, "n_nodes", 0)
     c32 = np.where(c < 0, _frame.MISSING_CODE, c).astype(np.uint32)
+    yc = _integer_codes(y, "y", missing_ok=False)
+    node = _integer_codes(nodes, "nodes", missing_ok=True)
+    if yc.ndim != 1 or node.ndim != 1:
+        raise InvalidInputError("y and nodes: must be 1-D, one value per row", "y")
     w = None if sample_weight is None else np.ascontiguousarray(sample_weight, dtype=np.float64)
     return _core.chaid_node_tables(
         c32,
-        n_levels=[int(v) for v in n_levels],
-        y=np.ascontiguousarray(y, dtype=np.uint32),
-        n_classes=int(n_classes),
+        n_levels=levels,
+        y=np.ascontiguousarray(yc, dtype=np.uint32),
+        n_classes=k,
         sample_weight=w,
-        nodes=np.ascontiguousarray(nodes, dtype=np.int64),
-        n_nodes=int(n_nodes),
+        nodes=np.ascontiguousarray(np.where(node < 0, -1, node), dtype=np.int64),
+        n_nodes=m,
         n_threads=_validation.n_threads(n_jobs),
     )
+
+
+def _integer_codes(values: Any, name: str, *, missing_ok: bool) -> np.ndarray:
+    """Integer codes as int64, checked: whole numbers below ``MISSING_CODE``; a negative value
+    (or NaN, for float input) is missing where ``missing_ok``, an error otherwise. Never wraps
+    (2**32 is not code 0) and never counts NaN as code 0."""
+    a = np.asarray(values)
+    if a.dtype == np.bool_:
+        a = a.astype(np.int64)
+    if a.dtype.kind not in "iuf":
+        raise InvalidInputError(f"{name}: must hold integer codes, got dtype {a.dtype}", name)
+    if a.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(a) | (np.isfinite(a) & (a != np.floor(a)))
+        if bad.any() or (not missing_ok and np.isnan(a).any()):
+            raise InvalidInputError(f"{name}: must hold whole numbers (codes)", name)
+        a = np.where(np.isnan(a), -1.0, a)
+    if a.size and (a.max() >= _frame.MISSING_CODE or (not missing_ok and a.min() < 0)):
+        raise InvalidInputError(
+            f"{name}: codes must be in [0, {_frame.MISSING_CODE - 1}]"
+            + (" (negative = missing)" if missing_ok else ""),
+            name,
+        )
+    return np.where(a < 0, -1, a).astype(np.int64)  # any negative (even -1e300) is missing
 
 
 def merge_table(

@@ -74,7 +74,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     ------
     InvalidInputError
         From ``fit``: missing values with ``missing="raise"``, infinite values, fewer rows than
-        ``n_clusters``, a parameter out of range (the error names it).
+        ``n_clusters``, a parameter out of range (the error names it), or a column with values
+        so large that squared distances would overflow (beyond √(max float / (4 n d)); the
+        inertia would be inf): rescale it.
     InvalidTypeError
         From ``fit``: a column that is not numeric.
 
@@ -216,6 +218,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         n_clusters, n_init, max_iter = p["n_clusters"], p["n_init"], p["max_iter"]
         threads, seed = p["n_jobs"], p["random_state"]
         data = _frame.numeric_input(self, X, reset=True, missing=self.missing)
+        _validation.check_squares(data.values, data.columns)
         n_samples = data.values.shape[0]
         if n_samples < n_clusters:
             raise InvalidInputError(

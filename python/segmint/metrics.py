@@ -4,6 +4,7 @@ Davies–Bouldin) computed in Rust with scikit-learn's conventions."""
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ def _prepare(X: Any, labels: Any) -> tuple[_frame.NumericData, np.ndarray]:
     """The numeric block and cluster codes 0..k-1 (every label, negative ones included, is a
     cluster, as in scikit-learn)."""
     data = _frame.numeric(X)
+    _validation.check_squares(data.values, data.columns)
     codes, _, has = _frame.segment_codes(labels, data.index, negative_is_none=False)
     if not has.all():
         raise InvalidInputError("labels: contains missing values", "labels")
@@ -138,10 +140,7 @@ def silhouette_score(
     data, codes = _prepare(X, labels)
     values = data.values
     if sample_size is not None:
-        if not isinstance(sample_size, int | np.integer) or not 2 <= sample_size:
-            raise InvalidInputError(
-                f"sample_size: must be an integer >= 2, got {sample_size!r}", "sample_size"
-            )
+        sample_size = _validation.check_int(sample_size, "sample_size", 2)
         rng = check_random_state(random_state)
         rows = rng.permutation(len(codes))[:sample_size]
         values, codes = np.ascontiguousarray(values[rows]), codes[rows]
@@ -379,12 +378,36 @@ class StabilityResult(pd.DataFrame):
 
 
 def _fit_score(estimator: Any, X: Any) -> tuple[Any, float]:
-    """Fit `estimator` and return it with its within-cluster cost (inertia or cost)."""
+    """Fit `estimator` and return it with its within-cluster cost (inertia or cost; for an
+    estimator with labels only, e.g. :class:`Ward`, the within-cluster sum of squares)."""
     fitted = estimator.fit(X)
     cost = getattr(fitted, "inertia_", None)
     if cost is None:
-        cost = fitted.cost_
+        cost = getattr(fitted, "cost_", None)
+    if cost is None:
+        cost = _within_ss(_frame.numeric(X).values, np.asarray(fitted.labels_))
     return fitted, float(cost)
+
+
+def _within_ss(values: np.ndarray, labels: np.ndarray) -> float:
+    """Within-cluster sum of squared distances to the cluster means (rows labelled < 0 left
+    out)."""
+    keep = labels >= 0
+    x, lab = values[keep], labels[keep]
+    total = 0.0
+    for c in np.unique(lab):
+        block = x[lab == c]
+        total += float(((block - block.mean(axis=0)) ** 2).sum())
+    return total
+
+
+def _nearest_centroid(values: np.ndarray, sample: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Labels of `values` by the nearest mean of the clusters of `sample` (for estimators
+    without ``predict``, e.g. :class:`Ward`)."""
+    ids = np.unique(labels[labels >= 0])
+    centres = np.array([sample[labels == c].mean(axis=0) for c in ids])
+    d = ((values[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    return np.asarray(ids[np.argmin(d, axis=1)])
 
 
 def _reference_sets(data: _frame.NumericData, n_refs: int, rng: np.random.Generator):
@@ -434,6 +457,13 @@ def select_k(
     Include k = 1 in ``ks`` to let the gap statistic say "no structure". For mixed data (an
     estimator with a ``categorical`` parameter, e.g. :class:`KPrototypes`) the reference tables
     draw numbers uniformly over their range and categories uniformly over their levels.
+
+    Data whose squared distances would overflow (a column with values beyond
+    √(max float / (4 n d)), e.g. ±1.8e308) raise ``InvalidInputError`` naming the column: the
+    inertia, the indices and the reference sets would be inf or NaN. A k whose within-cluster
+    cost is 0 (k at least the number of distinct rows) has an undefined gap (NaN, with a
+    ``RuntimeWarning``). Estimators without ``inertia_`` / ``cost_`` (e.g. :class:`Ward`) are
+    scored by their within-cluster sum of squares.
 
     Parameters
     ----------
@@ -494,11 +524,12 @@ def select_k(
 
     from .cluster import KMeans
 
-    ks = sorted({int(k) for k in ks})
+    if isinstance(ks, str | bytes) or not hasattr(ks, "__iter__"):
+        raise InvalidInputError(f"ks: must be a list of positive integers, got {ks!r}", "ks")
+    ks = sorted({_validation.check_int(k, "ks", 1) for k in ks})
     if not ks or ks[0] < 1:
         raise InvalidInputError(f"ks: must be positive integers, got {ks!r}", "ks")
-    if not isinstance(n_refs, int | np.integer) or n_refs < 1:
-        raise InvalidInputError(f"n_refs: must be an integer >= 1, got {n_refs!r}", "n_refs")
+    n_refs = _validation.check_int(n_refs, "n_refs", 1, 10_000)
     seed = _validation.seed(random_state)
     base = estimator if estimator is not None else KMeans(random_state=seed)
     rng = np.random.default_rng(seed)
@@ -506,6 +537,7 @@ def select_k(
     refs: list[Any]
     if mixed:
         mdata = _frame.cluster_table(X, categorical=base.get_params()["categorical"])
+        _validation.check_squares(mdata.numeric, None)
         n_rows = len(mdata.numeric)
         refs = list(_mixed_reference_sets(mdata, n_refs, rng))
         # Silhouette under Gower's distance on at most `sample_size` (default 2,000) rows.
@@ -517,6 +549,7 @@ def select_k(
         gower = np.asarray(gower_distances(sample, categorical=base.get_params()["categorical"]))
     else:
         data = _frame.numeric(X)
+        _validation.check_squares(data.values, data.columns)
         n_rows = len(data.values)
         refs = list(_reference_sets(data, n_refs, rng))
     if ks[-1] > n_rows:
@@ -546,11 +579,21 @@ def select_k(
             )
             row["calinski_harabasz"] = calinski_harabasz_score(X, labels)
             row["davies_bouldin"] = davies_bouldin_score(X, labels)
-        log_ref = np.array(
-            [np.log(_fit_score(clone(base).set_params(n_clusters=k), r)[1]) for r in refs]
+        ref_costs = np.array(
+            [_fit_score(clone(base).set_params(n_clusters=k), r)[1] for r in refs]
         )
-        row["gap"] = log_ref.mean() - np.log(cost)
-        row["gap_se"] = log_ref.std() * np.sqrt(1 + 1 / n_refs)
+        if cost > 0 and (ref_costs > 0).all():
+            log_ref = np.log(ref_costs)
+            row["gap"] = log_ref.mean() - np.log(cost)
+            row["gap_se"] = log_ref.std() * np.sqrt(1 + 1 / n_refs)
+        else:  # a within-cluster cost of 0 (k at least the distinct rows): log 0
+            warnings.warn(
+                f"select_k: k={k} fits the data (or a reference set) exactly, with a "
+                "within-cluster cost of 0: the gap statistic is undefined (NaN)",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            row["gap"] = row["gap_se"] = np.nan
         rows.append(row)
         bar.advance(n_refs, row["gap"])
     bar.close()
@@ -624,7 +667,9 @@ def stability(
     replacement). For every original segment the best Jaccard similarity with a bootstrap
     segment, on the rows drawn, is averaged over the resamples. Verdicts: < 0.5 dissolved,
     ≥ 0.6 patterns, ≥ 0.75 stable, ≥ 0.85 highly stable. ``ari`` is the mean adjusted Rand index
-    between the original labels and each bootstrap model's labels for all rows. Bootstrap fits
+    between the original labels and each bootstrap model's labels for all rows (for an
+    estimator without ``predict``, such as :class:`Ward`, each row takes the label of the
+    nearest bootstrap cluster mean). Bootstrap fits
     run in parallel threads (the Rust core releases the GIL); results depend only on
     ``random_state``. ``verbose=True`` shows a progress bar of the fits and the mean ARI so far.
 
@@ -687,8 +732,7 @@ def stability(
     from sklearn.base import clone
     from sklearn.metrics import adjusted_rand_score
 
-    if not isinstance(n_boot, int | np.integer) or n_boot < 1:
-        raise InvalidInputError(f"n_boot: must be an integer >= 1, got {n_boot!r}", "n_boot")
+    n_boot = _validation.check_int(n_boot, "n_boot", 1, 100_000)
     frame = _frame.to_pandas(X)
     table: Any = frame if frame is not None else np.asarray(X)
     n = len(table)
@@ -704,6 +748,11 @@ def stability(
         raise InvalidInputError("X: stability needs every row clustered (no missing rows)", "X")
     k = int(original.max()) + 1
     draws = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    numeric = np.empty((0, 0))
+    if not hasattr(base, "predict"):
+        data = _frame.numeric(X)
+        _validation.check_squares(data.values, data.columns)
+        numeric = data.values
 
     def one(b: int) -> tuple[np.ndarray, float]:
         model = clone(base)
@@ -717,7 +766,11 @@ def stability(
         model.fit(sample)
         boot_labels = np.asarray(model.labels_)
         jac = _jaccard_by_cluster(original, k, rows, boot_labels)
-        ari = adjusted_rand_score(original, np.asarray(model.predict(X)))
+        if hasattr(model, "predict"):
+            predicted = np.asarray(model.predict(X))
+        else:  # labels only (Ward): each row to the nearest bootstrap cluster mean
+            predicted = _nearest_centroid(numeric, numeric[rows], boot_labels)
+        ari = adjusted_rand_score(original, predicted)
         return jac, ari
 
     workers = _validation.n_threads(n_jobs) or (os.cpu_count() or 1)
@@ -728,13 +781,17 @@ def stability(
             bar.advance(1, float(np.mean([a for _, a in results])))
     bar.close()
     jac = np.array([r[0] for r in results])
-    with np.errstate(invalid="ignore"):
+    # A segment absent from every resample's rows has no Jaccard value: NaN, verdict
+    # "undefined" (numpy's "Mean of empty slice" warning is not passed on).
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(jac, axis=0)
+        sd = np.nanstd(jac, axis=0)
     out = pd.DataFrame(
         {
             "size": np.bincount(original, minlength=k),
             "jaccard": mean,
-            "jaccard_sd": np.nanstd(jac, axis=0),
+            "jaccard_sd": sd,
             "dissolved": np.nanmean(jac < 0.5, axis=0),
             "verdict": [_verdict(v) for v in mean],
         },

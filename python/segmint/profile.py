@@ -433,7 +433,7 @@ def _segment_names(
                     continue
                 terms.append((True, 0, len(terms), text))
             else:
-                if index < 120 or categorical.loc[(var, level), seg] < 0.5:
+                if index < 120 or categorical.at[(var, level), seg] < 0.5:
                     continue
                 text = str(level)
                 if _generic(level):
@@ -572,8 +572,10 @@ def profile(
     """
     if criteria is not None and not isinstance(criteria, Criteria):
         raise InvalidInputError("criteria: expected a segmint.Criteria", "criteria")
-    if isinstance(labels, str) and hasattr(X, "columns") and labels in X.columns:
-        labels, X = X[labels], X.drop(columns=labels)
+    if isinstance(labels, str):
+        frame = _frame.to_pandas(X)  # polars / pyarrow frames too
+        if frame is not None and labels in frame.columns:
+            labels, X = frame[labels], frame.drop(columns=labels)
     if criteria is not None and isinstance(X, pd.DataFrame):
         X = criteria.apply_order(X)
     table = _frame.measured_table(X)
@@ -683,7 +685,7 @@ def profile(
             for var, v in idx.items():
                 rows.append((var, "mean", v, abs(np.log(max(v, 1e-9) / 100))))
         for (var, level), v in category_index[seg].items():
-            if np.isfinite(v) and categorical_frame.loc[(var, level), seg] > 0:
+            if np.isfinite(v) and categorical_frame.at[(var, level), seg] > 0:
                 rows.append((var, level, v, abs(np.log(max(v, 1e-9) / 100))))
         frame = pd.DataFrame(rows, columns=["variable", "level", "index", "strength"])
         frame["p_holm"] = tests["p_holm"].reindex(frame["variable"]).to_numpy()
@@ -792,7 +794,8 @@ class Migration:
 
 
 def migration(before: pd.Series, after: pd.Series) -> Migration:
-    """Compare two segmentations of (partly) the same customers, aligned by index.
+    """Compare two segmentations of (partly) the same customers, aligned by index (customers
+    whose segment is missing in either are left out of the table, the shares and the ARI).
 
     Parameters
     ----------
@@ -849,6 +852,12 @@ def migration(before: pd.Series, after: pd.Series) -> Migration:
     if len(common) == 0:
         raise InvalidInputError("after: no customer is in both segmentations", "after")
     b, a = before.loc[common], after.loc[common]
+    both = b.notna().to_numpy() & a.notna().to_numpy()
+    if not both.any():
+        raise InvalidInputError(
+            "after: no customer has a segment in both segmentations (all missing)", "after"
+        )
+    b, a = b[both], a[both]
     table = pd.crosstab(b.rename("before"), a.rename("after"))
     successor = table.idxmax(axis=1)
     kept = table.max(axis=1)
@@ -860,7 +869,8 @@ def migration(before: pd.Series, after: pd.Series) -> Migration:
         table=table,
         mapping=mapping,
         share_moved=share_moved,
-        ari=float(adjusted_rand_score(b.to_numpy(), a.to_numpy())),
+        # Labels as category codes: any hashable label (inf, mixed types) is just a name.
+        ari=float(adjusted_rand_score(pd.factorize(b)[0], pd.factorize(a)[0])),
         new=after.index.difference(before.index, sort=False),
         lost=before.index.difference(after.index, sort=False),
     )

@@ -73,7 +73,7 @@ pub fn node_tables(
         }
     }
     let slots = n_levels.iter().map(|&l| l as usize + 1).max().unwrap_or(1);
-    let size = n_nodes * p * slots * n_classes;
+    let size = table_size(n_nodes, p, slots, n_classes)?;
     let flat = fold_rows(
         n,
         |rows| {
@@ -104,6 +104,30 @@ pub fn node_tables(
     );
     Array4::from_shape_vec((n_nodes, p, slots, n_classes), flat)
         .map_err(|e| Error::invalid("tables", e.to_string()))
+}
+
+/// Cells of the tables (nodes × predictors × slots × classes), checked before anything is
+/// allocated: the product must not overflow and one buffer of that many `f64` must be available
+/// (each row chunk of the fold holds one).
+fn table_size(n_nodes: usize, p: usize, slots: usize, n_classes: usize) -> Result<usize> {
+    let too_large = || {
+        Error::invalid(
+            "n_nodes",
+            format!(
+                "tables of {n_nodes} nodes × {p} predictors × {slots} slots × {n_classes} \
+                 classes do not fit in memory"
+            ),
+        )
+    };
+    let size = n_nodes
+        .checked_mul(p)
+        .and_then(|v| v.checked_mul(slots))
+        .and_then(|v| v.checked_mul(n_classes))
+        .filter(|&v| v <= isize::MAX as usize / 8)
+        .ok_or_else(too_large)?;
+    let mut probe: Vec<f64> = Vec::new();
+    probe.try_reserve_exact(size).map_err(|_| too_large())?;
+    Ok(size)
 }
 
 /// The merged groups of one predictor's table and their test, as the tree would use them.
@@ -152,6 +176,24 @@ pub fn merge_table(
         return Err(Error::invalid(
             "table",
             "counts must be finite and non-negative",
+        ));
+    }
+    // Expected counts R_i C_j / N and the terms (O − E)² / E stay within the float range when
+    // N ≤ 1e300 and N / (smallest positive count) ≤ 1e150; beyond that they overflow or
+    // underflow and the statistic would be inf or 0 instead of an answer.
+    let total = table.sum();
+    let smallest = table
+        .iter()
+        .filter(|&&v| v > 0.0)
+        .fold(f64::INFINITY, |m, &v| m.min(v));
+    if total > 1e300 || (smallest.is_finite() && total / smallest > 1e150) {
+        return Err(Error::invalid(
+            "table",
+            format!(
+                "the counts span too wide a range (total {total:e}, smallest positive count \
+                 {smallest:e}): the total must be at most 1e300 and at most 1e150 times the \
+                 smallest positive count; rescale the counts or drop the tiny ones"
+            ),
         ));
     }
     let flat: Vec<f64> = table.iter().cloned().collect();

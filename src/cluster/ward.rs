@@ -132,11 +132,22 @@ pub fn linkage(x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
     if x.iter().any(|v| !v.is_finite()) {
         return Err(Error::invalid("X", "contains NaN or inf"));
     }
+    // Heights are linear in the data: data far from 1 in magnitude (squares that overflow or
+    // underflow) are scaled by a power of two, which is exact, and the heights scaled back.
+    let max = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let exp = if max > 0.0 && !(2f64.powi(-400)..=2f64.powi(400)).contains(&max) {
+        (max.log2().floor() as i32).clamp(-1000, 1000)
+    } else {
+        0
+    };
+    let scale = 2f64.powi(-exp);
     let mut act = Active {
         slot: (0..n).collect(),
         pos_of: (0..n).collect(),
         size: vec![1.0; n],
-        cols: (0..d).map(|j| x.column(j).to_vec()).collect(),
+        cols: (0..d)
+            .map(|j| x.column(j).iter().map(|v| v * scale).collect())
+            .collect(),
     };
     // Each merge: (slot a, slot b, height); the merged cluster keeps the lower slot.
     let mut merges: Vec<(usize, usize, f64)> = Vec::with_capacity(n - 1);
@@ -154,6 +165,9 @@ pub fn linkage(x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
         };
         let pa = act.pos_of[a];
         let (best_d, best) = nearest(&act, pa);
+        if best == usize::MAX {
+            return Err(Error::invalid("X", "distances are not finite"));
+        }
         // The previous chain element wins ties, so the chain always ends.
         let b = match prev {
             Some(p) if act.ward(pa, act.pos_of[p]) <= best_d => p,
@@ -164,7 +178,13 @@ pub fn linkage(x: ArrayView2<'_, f64>) -> Result<Array2<f64>> {
             chain.pop();
             let (lo, hi) = (a.min(b), a.max(b));
             let (plo, phi) = (act.pos_of[lo], act.pos_of[hi]);
-            let height = act.ward(plo, phi).sqrt();
+            let height = act.ward(plo, phi).sqrt() * 2f64.powi(exp);
+            if !height.is_finite() {
+                return Err(Error::invalid(
+                    "X",
+                    "Ward's merge heights exceed the largest float; rescale the data",
+                ));
+            }
             let (na, nb) = (act.size[plo], act.size[phi]);
             for c in &mut act.cols {
                 c[plo] = (na * c[plo] + nb * c[phi]) / (na + nb);

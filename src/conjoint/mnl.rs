@@ -314,6 +314,30 @@ fn unidentified(names: &[String], j: usize, at_start: bool) -> Error {
     }
 }
 
+/// Cholesky factor of the information scaled to unit diagonal, D I D with D = diag(I)^(-1/2),
+/// and D: the rank test then does not depend on the units of the attributes (a price in cents ×
+/// 1e20 must not make a brand look unidentified). `Err(j)`: parameter j is not identified.
+fn scaled_cholesky(
+    information: &[f64],
+    k: usize,
+) -> std::result::Result<(Vec<f64>, Vec<f64>), usize> {
+    let mut scale = vec![0.0; k];
+    for (j, d) in scale.iter_mut().enumerate() {
+        let v = information[j * k + j];
+        if !(v.is_finite() && v > 0.0) {
+            return Err(j);
+        }
+        *d = 1.0 / v.sqrt();
+    }
+    let mut scaled = information.to_vec();
+    for i in 0..k {
+        for j in 0..k {
+            scaled[i * k + j] *= scale[i] * scale[j];
+        }
+    }
+    Ok((linalg::cholesky(&scaled, k)?, scale))
+}
+
 /// Maximum likelihood for the conditional logit from `start` (zeros if `None`).
 pub fn fit_mnl(
     d: &ChoiceData,
@@ -337,10 +361,11 @@ pub fn fit_mnl(
     crate::cancel::progress::total(params.max_iter as u64);
     crate::cancel::progress::metric(s.loglik);
     while n_iter < params.max_iter && !crate::cancel::requested() {
-        let l =
-            linalg::cholesky(&s.information, k).map_err(|j| unidentified(names, j, n_iter == 0))?;
-        let mut step = s.gradient.clone();
+        let (l, scale) =
+            scaled_cholesky(&s.information, k).map_err(|j| unidentified(names, j, n_iter == 0))?;
+        let mut step: Vec<f64> = s.gradient.iter().zip(&scale).map(|(g, d)| g * d).collect();
         linalg::cholesky_solve(&l, k, &mut step);
+        step.iter_mut().zip(&scale).for_each(|(v, d)| *v *= d);
         let decrement: f64 = step.iter().zip(&s.gradient).map(|(a, b)| a * b).sum();
         if decrement * 0.5 <= params.tol {
             // Within tolerance: one last full step lands at machine precision (quadratic
@@ -369,9 +394,16 @@ pub fn fit_mnl(
         crate::cancel::progress::step(s.loglik);
     }
     crate::cancel::progress::metric(s.loglik);
-    let l = linalg::cholesky(&s.information, k).map_err(|j| unidentified(names, j, false))?;
+    let (l, scale) =
+        scaled_cholesky(&s.information, k).map_err(|j| unidentified(names, j, false))?;
+    let mut covariance = linalg::cholesky_inverse(&l, k);
+    for i in 0..k {
+        for j in 0..k {
+            covariance[i * k + j] *= scale[i] * scale[j];
+        }
+    }
     Ok(MnlFit {
-        covariance: linalg::cholesky_inverse(&l, k),
+        covariance,
         coef: beta,
         information: s.information,
         loglik: s.loglik,

@@ -9,9 +9,11 @@ pub mod onedim;
 pub mod profile;
 pub mod progress;
 
+use std::cell::UnsafeCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
@@ -45,30 +47,114 @@ fn internal_error(py: Python<'_>, message: String) -> PyErr {
     }
 }
 
-/// The rayon pool for `n_jobs` threads (0 = rayon's default: `RAYON_NUM_THREADS` or all cores).
-/// Pools are cached per process: a child created by `fork()` builds its own instead of waiting on
-/// threads that do not exist in it.
+/// The rayon pools built so far, per thread count, each tagged with the process that built it.
+///
+/// Fork safety: a process may `fork()` while another of its threads is inside this cache. A
+/// `Mutex` held at that moment stays locked forever in the child (its holder does not exist
+/// there), so the cache is guarded by a small lock that records the pid of its holder: a child
+/// that finds the lock held by another process takes it over and drops (without running
+/// destructors) whatever the parent's thread was doing to the list. The lock is held only to look
+/// up or insert an entry, never while a pool is built or used.
+struct PoolCache {
+    /// 0 when free, else the pid of the process whose thread holds the lock.
+    owner: AtomicU32,
+    pools: UnsafeCell<Vec<(u32, usize, Arc<ThreadPool>)>>,
+}
+
+// SAFETY: `pools` is only touched by the holder of `owner` (see `PoolCache::with`).
+unsafe impl Sync for PoolCache {}
+
+/// Distinct thread counts kept alive at once (more evict the oldest).
+const MAX_POOLS: usize = 4;
+
+static POOLS: PoolCache = PoolCache {
+    owner: AtomicU32::new(0),
+    pools: UnsafeCell::new(Vec::new()),
+};
+
+impl PoolCache {
+    /// Runs `f` on the list with the lock held (no allocation-heavy work, no pool building).
+    fn with<R>(&self, f: impl FnOnce(&mut Vec<(u32, usize, Arc<ThreadPool>)>) -> R) -> R {
+        let pid = std::process::id();
+        loop {
+            match self
+                .owner
+                .compare_exchange(0, pid, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => break,
+                Err(held) if held != pid => {
+                    // Held by a thread of the parent at fork time: that thread is gone here.
+                    if self
+                        .owner
+                        .compare_exchange(held, pid, Ordering::Acquire, Ordering::Relaxed)
+                        .is_ok()
+                    {
+                        // SAFETY: we hold the lock now; the list may be half-updated, so it is
+                        // forgotten (leaked), never read or dropped.
+                        unsafe {
+                            let old = std::ptr::replace(self.pools.get(), Vec::new());
+                            std::mem::forget(old);
+                        }
+                        break;
+                    }
+                }
+                Err(_) => std::thread::yield_now(),
+            }
+        }
+        struct Release<'a>(&'a AtomicU32);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                self.0.store(0, Ordering::Release);
+            }
+        }
+        let _release = Release(&self.owner);
+        // SAFETY: exclusive access while `owner` holds our pid.
+        let pools = unsafe { &mut *self.pools.get() };
+        // Pools inherited through fork(): their threads are gone, never touch them again.
+        if pools.iter().any(|(p, _, _)| *p != pid) {
+            for entry in std::mem::take(pools) {
+                if entry.0 == pid {
+                    pools.push(entry);
+                } else {
+                    std::mem::forget(entry);
+                }
+            }
+        }
+        f(pools)
+    }
+}
+
+/// The rayon pool for `n_jobs` threads (0 = rayon's default: `RAYON_NUM_THREADS` or all cores),
+/// cached per process and thread count; a child created by `fork()` builds its own instead of
+/// waiting on threads (or a lock holder) that do not exist in it.
 fn pool(n_threads: usize) -> Result<Arc<ThreadPool>, String> {
-    static POOL: Mutex<Option<(u32, usize, Arc<ThreadPool>)>> = Mutex::new(None);
     let pid = std::process::id();
-    let mut slot = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((p, n, pool)) = slot.as_ref() {
-        if *p == pid && *n == n_threads {
-            return Ok(pool.clone());
-        }
+    let find = |pools: &mut Vec<(u32, usize, Arc<ThreadPool>)>| {
+        pools
+            .iter()
+            .find(|(p, n, _)| *p == pid && *n == n_threads)
+            .map(|(_, _, pool)| pool.clone())
+    };
+    if let Some(found) = POOLS.with(find) {
+        return Ok(found);
     }
-    let built = ThreadPoolBuilder::new()
-        .num_threads(n_threads)
-        .build()
-        .map_err(|e| e.to_string())?;
-    let built = Arc::new(built);
-    if let Some((p, _, old)) = slot.replace((pid, n_threads, built.clone())) {
-        if p != pid {
-            // Inherited through fork(): its threads are gone, never touch it again.
-            std::mem::forget(old);
+    // Built outside the lock: spawning threads takes time, and a fork may happen meanwhile.
+    let built = Arc::new(
+        ThreadPoolBuilder::new()
+            .num_threads(n_threads)
+            .build()
+            .map_err(|e| e.to_string())?,
+    );
+    let (pool, evicted) = POOLS.with(|pools| {
+        if let Some(found) = find(pools) {
+            return (found, None); // another thread built the same pool first
         }
-    }
-    Ok(built)
+        let evicted = (pools.len() >= MAX_POOLS).then(|| pools.remove(0));
+        pools.push((pid, n_threads, built.clone()));
+        (built.clone(), evicted)
+    });
+    drop(evicted); // outside the lock: a pool's drop signals its threads
+    Ok(pool)
 }
 
 /// How often a waiting call checks for a pending signal (Ctrl-C).

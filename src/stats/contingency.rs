@@ -67,10 +67,24 @@ fn plain_statistic(counts: &[&[f64]], stat: Statistic) -> (f64, f64) {
             if rt <= 0.0 {
                 continue;
             }
-            let e = rt * col / total;
+            // R_i C_j / N, reordered only when R_i C_j overflows (counts near 1e300).
+            let rc = rt * col;
+            let e = if rc.is_finite() {
+                rc / total
+            } else {
+                rt * (col / total)
+            };
             let o = row[c];
             x += match stat {
-                Statistic::Pearson => (o - e) * (o - e) / e,
+                Statistic::Pearson => {
+                    let d = o - e;
+                    let t = d * d / e;
+                    if t.is_finite() {
+                        t
+                    } else {
+                        d * (d / e)
+                    }
+                }
                 Statistic::LikelihoodRatio if o > 0.0 => 2.0 * o * (o / e).ln(),
                 Statistic::LikelihoodRatio => 0.0,
             };

@@ -264,7 +264,8 @@ def class_codes(y: Any, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         raise InvalidInputError("y: Input y contains infinity", "y")
     if categories is None:
-        kind = type_of_target(values)
+        with np.errstate(invalid="ignore"):  # labels like 1e300: scikit-learn's int cast
+            kind = type_of_target(values)
         if kind not in ("binary", "multiclass"):
             if kind == "unknown" and values.dtype == object:
                 pass

@@ -240,7 +240,7 @@ def target(y: Any, n_rows: int, *, target_type: str = "auto") -> TargetData:
         target_type == "auto"
         and numeric
         and pd.api.types.is_float_dtype(dtype)
-        and not np.all(np.mod(s.to_numpy(dtype=np.float64), 1) == 0)
+        and not _whole(s.to_numpy(dtype=np.float64))
     ):
         if not numeric:
             raise InvalidTypeError(f"y: a continuous target must be numeric, got {dtype}", "y")
@@ -279,3 +279,9 @@ def target(y: Any, n_rows: int, *, target_type: str = "auto") -> TargetData:
             f"y: has a single class ({classes[0]!r}), 1 class; CHAID needs at least two", "y"
         )
     return TargetData(np.ascontiguousarray(codes), None, classes, name)
+
+
+def _whole(values: np.ndarray) -> bool:
+    """Every value a whole number (inf is not; no numpy warning for it)."""
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(np.mod(values, 1) == 0))

@@ -31,7 +31,8 @@ class MNL(_ChoiceEstimator):
     ----------
     %(roles)s
     max_iter : int, default=500
-        Newton steps at most; a ``RuntimeWarning`` says when they run out.
+        Newton steps at most; a ``RuntimeWarning`` says when they run out, another when the
+        choices look separated (estimates diverging, standard errors meaningless).
     tol : float, default=1e-8
         Newton stops when half the Newton decrement is below ``tol``, then takes one more step.
     n_jobs : int or None, default=None
@@ -125,6 +126,28 @@ class MNL(_ChoiceEstimator):
                 stacklevel=3,
             )
         self._set_fit(cd, out)
+        self._warn_separation(cd)
+
+    def _warn_separation(self, cd: ChoiceData) -> None:
+        """Warn when the choices look (quasi-)separated: the likelihood keeps rising along a
+        direction, so an estimate and its standard error are unbounded in truth. Signs: a
+        log-likelihood of about 0 (every choice predicted), a standard error that is not finite,
+        or one above 100 logits per standard deviation of its column (no identified model on
+        real data comes near that)."""
+        sd = cd.x.std(axis=0) if len(cd.x) else np.ones(len(self.coef_))
+        se = np.concatenate([self.se_.to_numpy(), self.robust_se_.to_numpy()])
+        scaled = self.se_.to_numpy() * np.where(sd > 0, sd, 1.0)
+        bad = [n for n, v in zip(self.coef_.index, scaled, strict=True) if not v <= 100.0]
+        perfect = self.loglik_ > -1e-6 * max(1, self.n_tasks_)
+        if bad or perfect or not np.isfinite(se).all():
+            which = f" along {', '.join(map(str, bad))}" if bad else ""
+            warnings.warn(
+                f"MNL: the choices look separated{which} (perfectly predicted): the "
+                "estimates diverge and their standard errors are not meaningful; drop or "
+                "merge the attribute, or use a penalised / hierarchical model",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
     def _set_fit(self, cd: ChoiceData, out: _core.MnlFit) -> None:
         names = pd.Index(cd.coding.names, name="parameter")
@@ -132,10 +155,13 @@ class MNL(_ChoiceEstimator):
         self.coef_ = pd.Series(out.coef, index=names, name="coef")
         self.covariance_ = pd.DataFrame(out.covariance, index=names, columns=names)
         self.robust_covariance_ = pd.DataFrame(out.robust_covariance, index=names, columns=names)
-        self.se_ = pd.Series(np.sqrt(np.diag(out.covariance)), index=names, name="se")
-        self.robust_se_ = pd.Series(
-            np.sqrt(np.diag(out.robust_covariance)), index=names, name="robust_se"
-        )
+        # A variance below 0 is rounding noise of a (near-)singular matrix: its SE is NaN
+        # (and `_warn_separation` says why) instead of numpy's sqrt warning.
+        with np.errstate(invalid="ignore"):
+            self.se_ = pd.Series(np.sqrt(np.diag(out.covariance)), index=names, name="se")
+            self.robust_se_ = pd.Series(
+                np.sqrt(np.diag(out.robust_covariance)), index=names, name="robust_se"
+            )
         self.loglik_ = float(out.loglik)
         self.loglik_null_ = float(out.loglik_null)
         self.rho2_ = 1.0 - self.loglik_ / self.loglik_null_

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -387,6 +388,13 @@ class MarketSimulator:
                 f"rule: with compat='R' one of {R_RULES}, got {rule!r}", "rule"
             )
         u = self.model._respondent_utilities(frame)
+        if rule != "first_choice" and not (u > 0).all(axis=1).any():
+            raise InvalidInputError(
+                f"rule: R's {'caBTL' if rule == 'btl' else 'caLogit'} leaves out respondents "
+                "with a non-positive utility for a product, and here that is every respondent; "
+                "use rule='first_choice' or the native rules (compat=None)",
+                "rule",
+            )
         if rule == "first_choice":
             # caMaxUtility: each respondent's maximum counts once (the first one on ties).
             counts = np.bincount(u.argmax(axis=1), minlength=u.shape[1])
@@ -408,7 +416,9 @@ def wtp(model: Any, price: str = "price") -> pd.Series | pd.DataFrame:
 
     For an aggregate model a Series over (attribute, level); for hierarchical Bayes a DataFrame
     respondents × (attribute, level) of the per-respondent median over draws (take ``.median()``
-    for the median respondent).
+    for the median respondent). A price coefficient of exactly 0 has no WTP: an aggregate or
+    latent-class model raises ``InvalidInputError``; HB draws with a zero price coefficient are
+    left out of each respondent's median with a ``RuntimeWarning`` that counts them.
 
     Parameters
     ----------
@@ -465,13 +475,41 @@ def wtp(model: Any, price: str = "price") -> pd.Series | pd.DataFrame:
 
     if isinstance(model, HierarchicalBayes):
         draws = np.asarray(model.draws_, dtype=np.float64)  # (D, R, K)
+        zero = draws[..., j] == 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
             w = -levels_of(draws) / draws[..., j : j + 1]
-        return pd.DataFrame(np.median(w, axis=0), index=model.respondents_, columns=columns)
+        if zero.any():
+            # A draw with a price coefficient of exactly 0 (e.g. at a monotone constraint's
+            # bound) has no WTP: it is left out of the respondent's median.
+            w[zero] = np.nan
+            none = zero.all(axis=0)
+            warnings.warn(
+                f"wtp: {int(zero.sum())} of {zero.size} draws have a price coefficient of 0 "
+                "and are left out of the medians"
+                + (f"; {int(none.sum())} respondents have no WTP (NaN)" if none.any() else ""),
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN respondents
+                med = np.nanmedian(w, axis=0)
+        else:
+            med = np.median(w, axis=0)
+        return pd.DataFrame(med, index=model.respondents_, columns=columns)
     if isinstance(model, LatentClassMNL):
         beta = model.class_coef_.to_numpy()
+        if (beta[:, j] == 0.0).any():
+            bad = list(model.class_coef_.index[beta[:, j] == 0.0])
+            raise InvalidInputError(
+                f"price: the price coefficient of class(es) {bad} is 0: no willingness to pay",
+                "price",
+            )
         return pd.DataFrame(
             -levels_of(beta) / beta[:, j : j + 1], index=model.class_coef_.index, columns=columns
         )
     beta = model.coef_.to_numpy()
+    if beta[j] == 0.0:
+        raise InvalidInputError(
+            "price: the price coefficient is 0: no willingness to pay", "price"
+        )
     return pd.Series(-levels_of(beta) / beta[j], index=columns, name="wtp")

@@ -1,0 +1,346 @@
+"""Property-based fuzzing of segmint's public entry points (issue 19).
+
+    python tests/fuzz_run.py --examples 12            # the small profile (tests/test_fuzz.py)
+    python tests/fuzz_run.py --calls 100000 --jobs 2  # `make fuzz`
+
+The parent starts worker processes (`--worker`), each running hypothesis over a list of entry
+points (tests/fuzz_entries.py) and reporting every call's outcome on stdout. A call may return,
+raise ValueError / TypeError / MemoryError (segmint's InvalidInputError / InvalidTypeError
+subclass them), or warn; anything else is counted:
+
+- unexpected: another exception type (KeyError, OverflowError, InternalError, PanicException...)
+- crash: the worker died (a signal such as SIGABRT or SIGSEGV); it is restarted after the entry
+- hang: one call ran longer than --timeout seconds (faulthandler ends the worker)
+- mutation: an input differs from its deep copy after the call
+- nonfinite: a result listed as must-be-finite holds inf / NaN and no warning was given
+- leaked: numpy's own RuntimeWarning ("invalid value encountered ...") reached the user
+
+Prints a table of counts per entry point; exits 1 when an entry point outside `OTHERS` has a
+non-zero count in any of those columns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import faulthandler
+import subprocess
+import sys
+import time
+import traceback
+import warnings
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+FAIL = ("unexpected", "crash", "hang", "mutation", "nonfinite", "leaked")
+ALLOWED = (ValueError, TypeError, MemoryError)
+NUMPY_NOISE = (
+    "encountered in",
+    "Mean of empty slice",
+    "Degrees of freedom <= 0",
+    "All-NaN",
+    "empty slice",
+    "invalid value",
+    "divide by zero",
+)
+
+
+# --- worker ------------------------------------------------------------------------------------
+
+
+def _same(a: Any, b: Any) -> bool:
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(a, pd.DataFrame | pd.Series):
+        return (
+            type(a) is type(b)
+            and a.shape == b.shape
+            and a.index.equals(b.index)
+            and (not isinstance(a, pd.DataFrame) or list(a.dtypes) == list(b.dtypes))
+            and (not isinstance(a, pd.DataFrame) or a.columns.equals(b.columns))
+            and a.equals(b)
+        )
+    if isinstance(a, np.ndarray):
+        if a.dtype != b.dtype or a.shape != b.shape:
+            return False
+        if a.dtype.kind == "O":
+            return all(_same(x, y) for x, y in zip(a.ravel(), b.ravel(), strict=True))
+        if a.dtype.kind in "fc":
+            return bool(np.array_equal(a, b, equal_nan=True))
+        return bool(np.array_equal(a, b))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    try:
+        return bool(a == b) or repr(a) == repr(b)
+    except Exception:
+        return repr(a) == repr(b)
+
+
+def _finite(values: list[Any]) -> bool:
+    import numpy as np
+    import pandas as pd
+
+    for v in values:
+        if isinstance(v, pd.DataFrame | pd.Series):
+            v = v.to_numpy()
+        try:
+            arr = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+        if not np.isfinite(arr).all():
+            return False
+    return True
+
+
+def _show(inputs: list[Any]) -> str:
+    return " | inputs: " + "; ".join(repr(x).replace("\n", " ")[:300] for x in inputs)
+
+
+def run_case(case: Any) -> tuple[str, str]:
+    """One call: (category, detail)."""
+    category, detail = _run_case(case)
+    if category.split("+")[0] in FAIL:
+        detail += _show(case.inputs)
+    return category, detail
+
+
+def _run_case(case: Any) -> tuple[str, str]:
+    before = [copy.deepcopy(x) for x in case.inputs]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = case.call()
+        except ALLOWED as e:
+            outcome = ("clean", type(e).__name__)
+            result = None
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as e:
+            tb = traceback.extract_tb(e.__traceback__)[-1]
+            return "unexpected", f"{type(e).__name__}: {str(e)[:160]} @ {tb.name}:{tb.lineno}"
+        else:
+            outcome = ("ok", "")
+    for x, y in zip(case.inputs, before, strict=True):
+        if not _same(x, y):
+            return "mutation", f"{type(x).__name__} changed"
+    leaked = [w for w in caught if any(s in str(w.message) for s in NUMPY_NOISE)]
+    if leaked:
+        w = leaked[0]
+        return (
+            "leaked",
+            f"{w.category.__name__}: {str(w.message)[:120]} @ {Path(w.filename).name}:{w.lineno}",
+        )
+    if outcome[0] == "ok" and not caught:
+        try:
+            ok = _finite(case.finite(result))
+        except Exception as e:
+            return "unexpected", f"in result: {type(e).__name__}: {str(e)[:120]}"
+        if not ok:
+            return "nonfinite", "inf/NaN without a warning"
+    if caught:
+        return outcome[0] + "+warn", outcome[1]
+    return outcome
+
+
+def worker(names: list[str], examples: int, timeout: float, seed: int) -> None:
+    sys.path.insert(0, str(HERE))
+    import fuzz_strategies  # noqa: F401 - registers the profiles
+    from fuzz_entries import ENTRIES
+    from hypothesis import Phase, given, settings
+    from hypothesis import seed as hseed
+    from hypothesis import strategies as st
+
+    out = sys.stdout
+
+    def prop_for(name: str, entry: Any) -> Any:
+        @hseed(seed)
+        @settings(settings.get_profile("fuzz"), max_examples=examples, phases=[Phase.generate])
+        @given(st.data())
+        def prop(data: Any) -> None:
+            try:
+                case = entry(data.draw)
+            except Exception as e:
+                out.write(f"R\t{name}\tharness\t{type(e).__name__}: {e}\n")
+                return
+            faulthandler.dump_traceback_later(timeout, exit=True)
+            t0 = time.perf_counter()
+            try:
+                category, detail = run_case(case)
+            finally:
+                faulthandler.cancel_dump_traceback_later()
+            out.write(
+                f"R\t{name}\t{category}\t{detail}\t{time.perf_counter() - t0:.4f}\n".replace(
+                    "\r", " "
+                )
+            )
+            out.flush()
+
+        return prop
+
+    for name in names:
+        out.write(f"B\t{name}\n")
+        out.flush()
+        prop_for(name, ENTRIES[name])()
+        out.write(f"E\t{name}\n")
+        out.flush()
+
+
+# --- parent --------------------------------------------------------------------------------------
+
+
+first_input: dict[Any, str] = {}
+seconds: Counter = Counter()
+
+
+def run_worker(
+    names: list[str], examples: int, timeout: float, seed: int, counts: Any, examples_of: Any
+) -> None:
+    """Runs `names` in worker processes until each has finished (restarting after a crash or a
+    hang: the entry that was running is charged and skipped)."""
+    todo = list(names)
+    while todo:
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--worker",
+            ",".join(todo),
+            "--examples",
+            str(examples),
+            "--timeout",
+            str(timeout),
+            "--seed",
+            str(seed),
+        ]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        current = None
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            parts = line.rstrip("\n").split("\t")
+            if parts[0] == "B":
+                current = parts[1]
+            elif parts[0] == "E":
+                todo.remove(parts[1])
+                current = None
+            elif parts[0] == "R" and len(parts) >= 3:
+                name, category = parts[1], parts[2]
+                detail = parts[3] if len(parts) > 3 else ""
+                if len(parts) > 4:
+                    seconds[name] += float(parts[4])
+                counts[name]["calls"] += 1
+                counts[name][category.split("+")[0]] += 1
+                done = sum(c["calls"] for c in counts.values())
+                if done % 2000 == 0:
+                    print(f"progress: {done} calls", flush=True)
+                if category.split("+")[0] in (*FAIL, "harness"):
+                    key = (name, category, detail.split(" | inputs: ")[0][:200])
+                    first_input.setdefault(key, detail)
+                    examples_of[key] += 1
+        err = proc.stderr.read() if proc.stderr else ""
+        code = proc.wait()
+        if current is not None:  # died inside an entry point
+            if "Timeout" in err:
+                kind = "hang"
+            elif code < 0 or "Traceback" not in err:
+                kind = "crash"  # a signal (SIGABRT, SIGSEGV...) or an abort without Python
+            else:
+                kind = "harness"  # a Python error of the harness itself
+            counts[current]["calls"] += 1
+            counts[current][kind] += 1
+            examples_of[
+                (
+                    current,
+                    kind,
+                    err.strip().splitlines()[-1][:120] if err.strip() else f"exit {code}",
+                )
+            ] += 1
+            todo.remove(current)
+        elif code != 0 and todo:
+            print(f"worker failed (exit {code}) outside an entry point:\n{err[-3000:]}")
+            for name in todo:
+                counts[name]["crash"] += 1
+            return
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--worker")
+    ap.add_argument("--examples", type=int, default=12, help="examples per entry point")
+    ap.add_argument("--calls", type=int, default=0, help="total calls (sets --examples)")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per call")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=1)
+    ap.add_argument("--only", default="", help="comma-separated entry points")
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker.split(","), args.examples, args.timeout, args.seed)
+        return 0
+
+    sys.path.insert(0, str(HERE))
+    from fuzz_entries import ENTRIES, OTHERS
+
+    names = [n for n in ENTRIES if not args.only or n in args.only.split(",")]
+    examples = args.examples
+    if args.calls:
+        examples = -(-args.calls // len(names))
+    counts: Any = defaultdict(Counter)
+    examples_of: Counter = Counter()
+    start = time.monotonic()
+    groups = [names[i :: args.jobs] for i in range(args.jobs)]
+    if args.jobs == 1:
+        run_worker(names, examples, args.timeout, args.seed, counts, examples_of)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(args.jobs) as pool:
+            list(
+                pool.map(
+                    lambda g: run_worker(
+                        g, examples, args.timeout, args.seed, counts, examples_of
+                    ),
+                    groups,
+                )
+            )
+    cols = (
+        "calls",
+        "ok",
+        "clean",
+        "unexpected",
+        "crash",
+        "hang",
+        "mutation",
+        "nonfinite",
+        "leaked",
+        "harness",
+    )
+    print(f"{'entry point':22s}" + "".join(f"{c:>11s}" for c in cols))
+    total: Counter = Counter()
+    failing = []
+    for name in names:
+        c = counts[name]
+        total.update(c)
+        mark = f"  (issue 19: {OTHERS[name]}'s area)" if name in OTHERS else ""
+        print(
+            f"{name:22s}"
+            + "".join(f"{c[k]:>11d}" for k in cols)
+            + f"{seconds[name]:>9.0f}s"
+            + mark
+        )
+        if name not in OTHERS and (any(c[k] for k in FAIL) or c["harness"]):
+            failing.append(name)
+    print(f"{'total':22s}" + "".join(f"{total[k]:>11d}" for k in cols))
+    print(f"{time.monotonic() - start:.0f} s")
+    for (name, category, detail), n in sorted(examples_of.items()):
+        print(f"  {name} {category} x{n}: {detail}")
+        full = first_input.get((name, category, detail), "")
+        if " | inputs: " in full:
+            print("      first:" + full.split(" | inputs: ", 1)[1][:1500])
+    if failing:
+        print("FAILING:", ", ".join(failing))
+    return 1 if failing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,343 @@
+"""Issue 19: hostile inputs end in a clean exception or a correct result, never an abort, an
+exception of the wrong kind, or inf / NaN returned as an answer.
+
+Inputs that once aborted the interpreter run in a subprocess: the test asserts exit code 0 and
+the exception's class printed by the child."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import segmint as sg
+from segmint.chaid import merge_table, node_tables
+from segmint.errors import InvalidInputError
+
+HUGE = 2**70
+
+
+def run_isolated(code: str, timeout: float = 120) -> str:
+    """Run `code` in a fresh interpreter; it prints its outcome. Returns stdout; asserts that
+    the child exited normally (no SIGABRT, no hang)."""
+    script = textwrap.dedent(
+        """
+        import numpy as np, pandas as pd, segmint as sg
+        from segmint.chaid import node_tables
+        def outcome(f):
+            try:
+                f()
+            except Exception as e:  # the kind is what the test checks
+                print(type(e).__name__, getattr(e, "what", None))
+            else:
+                print("ok")
+        """
+    ) + textwrap.dedent(code)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout
+    )
+    assert out.returncode == 0, f"exit {out.returncode}: {out.stderr[-2000:]}"
+    return out.stdout.strip()
+
+
+# --- node tables: sizes validated before anything is allocated ---
+
+
+HUGE_TABLES = [
+    # (call, the parameter the error names, or None when any name will do)
+    ("node_tables(np.array([[0]]), [2], np.array([0]), 2, np.array([0]), 2**33)", "n_nodes"),
+    ("node_tables(np.array([[0]]), [2], np.array([0]), 2**31, np.array([0]), 1)", "n_classes"),
+    ("node_tables(np.array([[0]]), [2**31], np.array([0]), 2, np.array([0]), 2**20)", None),
+    ("node_tables(np.array([[0]]), [2**33], np.array([0]), 2, np.array([0]), 1)", None),
+    (
+        "node_tables(np.zeros((1, 4), int), [9] * 4, np.array([0]), 2**20, np.array([0]), 2**20)",
+        "n_nodes",
+    ),
+]
+
+
+def test_node_tables_huge_sizes_raise_before_allocating():
+    # Once "memory allocation of N bytes failed" (SIGABRT): now one child runs them all and
+    # must exit normally, each call ending in InvalidInputError.
+    out = run_isolated("\n".join(f"outcome(lambda: {call})" for call, _ in HUGE_TABLES))
+    lines = out.splitlines()
+    assert len(lines) == len(HUGE_TABLES), out
+    for line, (call, what) in zip(lines, HUGE_TABLES, strict=True):
+        assert line.startswith("InvalidInputError"), (call, line)
+        if what is not None:
+            assert what in line, (call, line)
+
+
+def test_node_tables_codes_are_checked_not_wrapped():
+    y, nodes = np.array([0]), np.array([0])
+    # A negative level count is an error naming it (was OverflowError).
+    with pytest.raises(InvalidInputError, match="n_levels"):
+        node_tables(np.array([[0]]), [-1], y, 2, nodes, 1)
+    # 2**32 is not code 0 (it used to wrap).
+    with pytest.raises(InvalidInputError, match="codes"):
+        node_tables(np.array([[2**32]]), [2], y, 2, nodes, 1)
+    # Negative codes of a small dtype are missing (was OverflowError in np.where).
+    t = node_tables(np.array([[-1]], dtype=np.int8), [2], y, 2, nodes, 1)
+    # Reference: counted by hand: the one row lands in the missing slot (slot n_levels = 2).
+    assert t[0, 0, 2, 0] == 1.0 and t.sum() == 1.0
+    # NaN is missing, not level 0.
+    t = node_tables(np.array([[np.nan], [1.0]]), [2], np.array([0, 1]), 2, np.array([0, 0]), 1)
+    assert t[0, 0, 0].sum() == 0.0 and t[0, 0, 2, 0] == 1.0 and t[0, 0, 1, 1] == 1.0
+    with pytest.raises(InvalidInputError, match="codes"):
+        node_tables(np.array([[0.5]]), [2], y, 2, nodes, 1)
+    with pytest.raises(InvalidInputError, match="y"):
+        node_tables(np.array([[0]]), [2], np.array([-1]), 2, nodes, 1)
+
+
+# --- huge integer parameters name the parameter ---
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: sg.KMeans(2, n_init=HUGE),
+        lambda: sg.KMeans(2, max_iter=HUGE),
+        lambda: sg.KPrototypes(2, n_init=HUGE),
+        lambda: sg.CHAID(max_depth=HUGE),
+        lambda: sg.CHAID(max_bins=HUGE),
+        lambda: sg.conjoint.LatentClassMNL(n_starts=HUGE),
+        lambda: sg.conjoint.MNL(max_iter=HUGE),
+    ],
+)
+def test_huge_integer_parameters_raise_invalid_input(make):
+    from segmint import _validation
+
+    est = make()
+    name = next(k for k, v in est.get_params().items() if v == HUGE)
+    with pytest.raises(InvalidInputError, match=name) as err:
+        _validation.validate_params(est)
+    assert err.value.what == name
+
+
+def test_huge_n_jobs_is_capped():
+    from segmint import _validation
+
+    assert _validation.n_threads(HUGE) == _validation.MAX_THREADS
+    X = np.random.default_rng(0).normal(size=(30, 2))
+    sg.KMeans(2, n_jobs=HUGE, random_state=0).fit(X)
+
+
+# --- magnitudes: exact scaling (Ward) or a named refusal (squares that overflow) ---
+
+
+def test_ward_extreme_values():
+    # Ward's heights are linear in the data: 1e300-scaled data give the heights of the unit data
+    # times 1e300. Reference: scipy.cluster.hierarchy.linkage(method="ward") on the unit data.
+    from scipy.cluster.hierarchy import linkage
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 2))
+    expected = linkage(X, method="ward")
+    for s in (1e300, 1e-300):
+        z = sg.Ward(3).fit(X * s).linkage_matrix_
+        np.testing.assert_allclose(z[:, 2], expected[:, 2] * s, rtol=1e-12)
+        np.testing.assert_array_equal(z[:, [0, 1, 3]], expected[:, [0, 1, 3]])
+    # Heights beyond the float range: a clean error naming X (was InternalError).
+    with pytest.raises(InvalidInputError, match="X"):
+        sg.Ward(2).fit([[-1e308], [-1e308], [1e308], [1e308], [1e308]])
+
+
+def test_kmeans_refuses_values_whose_squares_overflow():
+    with pytest.raises(InvalidInputError, match="x0") as err:
+        sg.KMeans(2).fit([[1e200], [-1e200], [0], [1]])
+    assert err.value.what == "x0"
+    frame = pd.DataFrame({"a": [0.0, 1, 2, 3], "big": [1e300, -1e300, 0, 1]})
+    with pytest.raises(InvalidInputError, match="big"):
+        sg.KMeans(2).fit(frame)
+
+
+def test_metrics_on_huge_data_refuse_by_column():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(30, 3)) * 1e300, columns=["a", "b", "c"])
+    labels = np.repeat([0, 1, 2], 10)
+    for f in (sg.davies_bouldin_score, sg.calinski_harabasz_score, sg.silhouette_score):
+        with pytest.raises(InvalidInputError, match="'a'"):
+            f(X, labels)
+    # Moderately large data are fine and match scikit-learn (reference) on the same values.
+    from sklearn import metrics
+
+    Y = X / 1e300 * 1e100
+    assert np.isclose(sg.davies_bouldin_score(Y, labels), metrics.davies_bouldin_score(Y, labels))
+
+
+def test_select_k_with_float_max():
+    M = sys.float_info.max
+    with pytest.raises(InvalidInputError, match="x0"):
+        sg.select_k([[M], [-M], [0.0], [1.0]], [1, 2])
+
+
+# --- wrong exception kinds ---
+
+
+def test_migration_all_missing_after():
+    with pytest.raises(InvalidInputError, match="after"):
+        sg.migration(pd.Series([1, 2]), pd.Series([np.nan, np.nan]))
+    # Missing segments are left out; the rest is tabulated (reference: pandas.crosstab by hand).
+    m = sg.migration(pd.Series([1, 1, 2]), pd.Series([3, np.nan, 4]))
+    assert m.table.to_numpy().sum() == 2 and m.share_moved == 0.0
+
+
+def test_profile_boolean_labels_and_polars():
+    X = pd.DataFrame({"c": list("abab"), "x": [1.0, 2.0, 3.0, 5.0]})
+    prof = sg.profile(X, [True, False, True, False])
+    # Reference: segment True holds rows 0 and 2 (x = 1, 3), mean 2; False rows 1 and 3, mean 3.5.
+    assert prof.numeric.at[("x", "mean"), True] == 2.0
+    assert prof.numeric.at[("x", "mean"), False] == 3.5
+    assert prof.summary["size"].tolist() == [2.0, 2.0]
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame({"x": [1.0, 2.0, 3.0, 5.0], "seg": [0, 1, 0, 1]})
+    prof = sg.profile(frame, "seg")
+    assert list(prof.tests.index) == ["x"]  # the label column is not profiled
+
+
+def test_select_k_and_stability_with_ward():
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 0.3, (20, 2)), rng.normal(5, 0.3, (20, 2))])
+    table = sg.select_k(X, [2, 3], estimator=sg.Ward(), random_state=0)
+    # Reference: the within-cluster sum of squares of scipy's Ward cut at k=2 (two blobs).
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    lab = fcluster(linkage(X, "ward"), 2, "maxclust")
+    wss = sum(((X[lab == c] - X[lab == c].mean(0)) ** 2).sum() for c in np.unique(lab))
+    assert np.isclose(table.loc[2, "inertia"], wss)
+    out = sg.stability(sg.Ward(2), X, n_boot=5, random_state=0)
+    # Two well-separated blobs survive every resample (Jaccard 1, ARI 1).
+    assert np.allclose(out["jaccard"], 1.0) and np.isclose(out.attrs["ari"], 1.0)
+
+
+# --- CHAID ---
+
+
+def test_chaid_root_rule_keeps_nan_index_rows():
+    X = pd.DataFrame({"a": ["x", "y", "x", "y"] * 5}, index=[np.nan, *list(range(19))])
+    y = pd.Series(["p", "q"] * 10, index=X.index)
+    tree = sg.CHAID(alpha_split=1e-9).fit(X, y)  # no split: one leaf
+    rule = tree.rules(fmt="pandas").iloc[0]
+    assert len(X.query(rule)) == len(X)
+
+
+def test_merge_table_huge_counts():
+    from scipy.stats import chi2_contingency
+
+    t = np.array([[10.0, 1.0], [1.0, 10.0], [5.0, 5.0]])
+    base = merge_table(t)
+    big = merge_table(t * 1e300)
+    # Pearson's statistic is homogeneous of degree 1 in the counts (reference:
+    # scipy.stats.chi2_contingency on the unscaled merged table, × 1e300).
+    assert big is not None and np.isfinite(big["statistic"]) and big["statistic"] > 0
+    assert base is not None and big["groups"] == base["groups"]
+    merged = np.array([t[g].sum(axis=0) for g in base["groups"]])
+    ref = chi2_contingency(merged, correction=False)[0]
+    assert np.isclose(big["statistic"], ref * 1e300, rtol=1e-9)
+    with pytest.raises(InvalidInputError, match="table"):
+        merge_table(np.full((2, 2), 1e308))
+    with pytest.raises(InvalidInputError, match="table"):  # 5e-324 next to 1e300: E underflows
+        merge_table(np.array([[0.0, 5e-324], [1e300, 5e-324]]))
+
+
+def test_chaid_fit_under_seterr_raise():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.choice(list("abc"), 3000), "b": rng.choice(list("xy"), 3000)})
+    y = (X["a"] == "a").map({True: "yes", False: "no"})
+    with np.errstate(all="raise"):  # the split's p-value (~1e-650) underflows to 0
+        tree = sg.CHAID().fit(X, y)
+        pred = tree.predict(X)
+    # Reference: y is a function of a, so the tree predicts every training row exactly.
+    assert (pred.to_numpy() == y.to_numpy()).all()
+
+
+# --- conjoint ---
+
+ATTRS = ["brand", "support", "delivery", "contract", "warranty", "price"]
+
+
+@pytest.fixture(scope="module")
+def choice_data():
+    data, _ = sg.datasets.make_choice_data(120, 8, 3, random_state=0)
+    return data
+
+
+def test_mnl_price_scaled_by_1e20(choice_data):
+    # A price in other units (× 1e20) scales its coefficient by 1e-20 and changes nothing else
+    # (reference: the same model on the unscaled price).
+    base = sg.conjoint.MNL(attributes=ATTRS, linear=["price"]).fit(choice_data)
+    scaled = choice_data.assign(price=choice_data["price"] * 1e20)
+    fit = sg.conjoint.MNL(attributes=ATTRS, linear=["price"]).fit(scaled)
+    assert np.isclose(fit.coef_["price"] * 1e20, base.coef_["price"], rtol=1e-6)
+    np.testing.assert_allclose(fit.coef_.drop("price"), base.coef_.drop("price"), rtol=1e-6)
+
+
+def test_mnl_separation_warns(choice_data):
+    # The chosen alternative always has the highest price: price separates the choices.
+    data = choice_data.copy()
+    top = data.groupby(["respondent", "task"])["price"].transform("max")
+    data["chosen"] = (data["price"] == top).astype(int)
+    first = data.groupby(["respondent", "task"])["chosen"].cumsum()
+    data["chosen"] = ((data["chosen"] == 1) & (first == 1)).astype(int)
+    with pytest.warns(RuntimeWarning, match="separated"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            sg.conjoint.MNL(attributes=ATTRS, linear=["price"]).fit(data)
+
+
+def test_latent_class_summary_message(choice_data):
+    model = sg.ChoiceModel("latent_class", n_classes=2, n_starts=2, random_state=0)
+    model.fit(choice_data, attributes=ATTRS, linear=["price"])
+    out = model.summary()
+    assert set(out.columns) >= {"coef", "se", "z", "p"}
+
+
+def test_wtp_zero_price_coefficient(choice_data):
+    from segmint.conjoint import wtp
+
+    mnl = sg.conjoint.MNL(attributes=ATTRS, linear=["price"]).fit(choice_data)
+    mnl.coef_ = mnl.coef_.copy()
+    mnl.coef_["price"] = 0.0
+    with pytest.raises(InvalidInputError, match="price"):
+        wtp(mnl, "price")
+
+
+def test_simulator_r_btl_when_every_utility_is_non_positive():
+    profiles, ratings, products = sg.datasets.load_tea()
+    sim = sg.MarketSimulator(sg.RatingConjoint().fit(profiles, ratings - 100.0))
+    # R's caBTL drops respondents with a utility <= 0: here all of them (was all-NaN shares).
+    for rule in ("btl", "logit"):
+        with pytest.raises(InvalidInputError, match="rule"):
+            sim.shares(products, rule=rule, compat="R")
+    # First choice is still defined; reference: the argmax per respondent counted by hand.
+    shares = sim.shares(products, rule="first_choice", compat="R")
+    assert np.isclose(shares.sum(), 100.0)
+
+
+def test_wtp_hb_draws_with_zero_price_are_left_out(choice_data):
+    from sklearn.exceptions import ConvergenceWarning
+
+    from segmint.conjoint import wtp
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a short chain, on purpose
+        hb = sg.conjoint.HierarchicalBayes(
+            attributes=ATTRS, linear=["price"], n_iter=40, burn_in=20, random_state=0
+        ).fit(choice_data.iloc[: 3 * 8 * 20])
+    draws = np.array(hb.draws_, dtype=np.float64)
+    j = hb.parameter_names_.index("price")
+    draws[::2, :, j] = 0.0  # every other draw exactly 0 (a monotone constraint's bound)
+    hb.draws_ = draws
+    with pytest.warns(RuntimeWarning, match="price coefficient of 0"):
+        out = wtp(hb, "price")
+    assert np.isfinite(out.to_numpy()).all()
+    # Reference: the median over the draws with a non-zero price coefficient, by hand.
+    keep = draws[1::2]
+    levels = hb.coding_.expand(keep)
+    expected = np.median(-levels / keep[..., j : j + 1], axis=0)
+    np.testing.assert_allclose(out.to_numpy(), expected)
