@@ -1,4 +1,5 @@
 # Type stubs for the Rust extension `segmint._core` (checked with mypy.stubtest).
+from collections.abc import Callable
 from typing import final
 
 import numpy as np
@@ -700,3 +701,7 @@ def factor_score_weights(
     method: str,
     n_threads: int = 0,
 ) -> npt.NDArray[np.float64]: ...
+
+# --- progress (segmint._progress) --------------------------------------------------------------
+
+def set_progress_callback(callback: Callable[[int, int, float], object] | None) -> None: ...

@@ -52,11 +52,7 @@ pub fn dense_codes(
     let range = range as usize;
     // Which ids occur: one byte per id of the range, marked in parallel (every write stores
     // the same 1, so the order of the writes does not matter).
-    let seen: Vec<AtomicU8> = {
-        let mut v = Vec::with_capacity(range);
-        v.resize_with(range, || AtomicU8::new(0));
-        v
-    };
+    let seen: Vec<AtomicU8> = zeroed(range);
     values.par_chunks(1 << 16).for_each(|vals| {
         for &x in vals {
             if x != missing {
@@ -74,22 +70,19 @@ pub fn dense_codes(
         }
     }
     drop(seen);
-    let mut codes: Vec<i64> = Vec::with_capacity(n);
+    let mut codes: Vec<i64> = zeroed(n);
     codes
-        .spare_capacity_mut()
         .par_chunks_mut(1 << 16)
         .zip(values.par_chunks(1 << 16))
         .for_each(|(out, vals)| {
             for (o, &x) in out.iter_mut().zip(vals) {
-                o.write(if x == missing {
+                *o = if x == missing {
                     -1
                 } else {
                     i64::from(code[(x - lo) as usize]) - 1
-                });
+                };
             }
         });
-    // SAFETY: the chunks above wrote every one of the n entries.
-    unsafe { codes.set_len(n) };
     Some(DenseCodes { codes, uniques })
 }
 

@@ -121,12 +121,6 @@ struct Owners {
     shared: AtomicBool,
 }
 
-fn atomic_table(n: usize) -> Vec<AtomicU32> {
-    let mut v = Vec::with_capacity(n);
-    v.resize_with(n, || AtomicU32::new(0));
-    v
-}
-
 /// Claims invoice `i` for customer `c`; true when this call claimed it (count it once).
 #[inline]
 fn claim(table: &[AtomicU32], i: usize, c: u32, shared: &AtomicBool) -> bool {
@@ -362,46 +356,57 @@ fn demand(
 }
 
 /// The non-empty cells of the demand table, sorted by (customer, period): customers in blocks,
-/// each block read period by period (contiguous runs of the table) and sorted by counting.
+/// each block read period by period (contiguous runs of the table) and sorted by counting into
+/// its own part of the output.
 fn cells(table: &[Cell], k: usize, width: usize, p0: i64) -> Vec<DemandCell> {
-    let blocks: Vec<Vec<DemandCell>> = (0..k.div_ceil(CELL_BLOCK))
+    let n_blocks = k.div_ceil(CELL_BLOCK);
+    let range = |b: usize| (b * CELL_BLOCK, ((b + 1) * CELL_BLOCK).min(k));
+    // Cells per customer, block by block.
+    let counts: Vec<Vec<usize>> = (0..n_blocks)
         .into_par_iter()
         .map(|b| {
-            let lo = b * CELL_BLOCK;
-            let hi = (lo + CELL_BLOCK).min(k);
-            let mut start = vec![0usize; hi - lo + 1];
+            let (lo, hi) = range(b);
+            let mut count = vec![0usize; hi - lo];
             for slot in 0..width {
-                for (j, cell) in table[slot * k + lo..slot * k + hi].iter().enumerate() {
-                    start[j + 1] += usize::from(cell.flags != 0);
+                for (n, cell) in count.iter_mut().zip(&table[slot * k + lo..slot * k + hi]) {
+                    *n += usize::from(cell.flags != 0);
                 }
             }
-            for j in 0..hi - lo {
-                start[j + 1] += start[j];
-            }
-            let placeholder = DemandCell {
-                customer: 0,
-                period: 0,
-                value: 0.0,
-                purchased: false,
-            };
-            let mut out = vec![placeholder; start[hi - lo]];
-            for slot in 0..width {
-                for (j, cell) in table[slot * k + lo..slot * k + hi].iter().enumerate() {
-                    if cell.flags != 0 {
-                        out[start[j]] = DemandCell {
-                            customer: (lo + j) as u32,
-                            period: p0 + slot as i64,
-                            value: cell.value,
-                            purchased: cell.flags & 2 != 0,
-                        };
-                        start[j] += 1;
-                    }
-                }
-            }
-            out
+            count
         })
         .collect();
-    blocks.concat()
+    let total: usize = counts.iter().flatten().sum();
+    let mut out: Vec<DemandCell> = zeroed(total);
+    let mut parts: Vec<(usize, &Vec<usize>, &mut [DemandCell])> = Vec::with_capacity(n_blocks);
+    let mut rest: &mut [DemandCell] = &mut out;
+    for (b, count) in counts.iter().enumerate() {
+        let (part, tail) = std::mem::take(&mut rest).split_at_mut(count.iter().sum());
+        rest = tail;
+        parts.push((b, count, part));
+    }
+    parts.into_par_iter().for_each(|(b, count, part)| {
+        let (lo, hi) = range(b);
+        let mut next = Vec::with_capacity(hi - lo);
+        let mut at = 0;
+        for &n in count {
+            next.push(at);
+            at += n;
+        }
+        for slot in 0..width {
+            for (j, cell) in table[slot * k + lo..slot * k + hi].iter().enumerate() {
+                if cell.flags != 0 {
+                    part[next[j]] = DemandCell {
+                        customer: (lo + j) as u32,
+                        period: p0 + slot as i64,
+                        value: cell.value,
+                        purchased: cell.flags & 2 != 0,
+                    };
+                    next[j] += 1;
+                }
+            }
+        }
+    });
+    out
 }
 
 /// The dense path of `summary::partial`; None when it does not apply (a demand table larger
@@ -446,8 +451,8 @@ pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Optio
         0
     };
     let owners = Owners {
-        purchase: atomic_table(n_inv),
-        cancel: atomic_table(if count { n_inv } else { 0 }),
+        purchase: zeroed(n_inv),
+        cancel: zeroed(if count { n_inv } else { 0 }),
         shared: AtomicBool::new(false),
     };
     let ((sums, freq, cfreq, error), table) = rayon::join(

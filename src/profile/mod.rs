@@ -125,9 +125,12 @@ fn kruskal(values: &[(u32, f64)], k: usize) -> TestResult {
     }
 }
 
-/// Count, mean, median, sd and the ANOVA sums [f, w, Σwy, Σwy²] of one group of values
-/// (`values` is reordered by the median selection).
-fn describe(values: &mut [f64], weights: Option<&mut [f64]>) -> (f64, f64, f64, f64, [f64; 4]) {
+/// Count, mean, median, sd, the ANOVA sums [f, w, Σwy, Σwy²] and the sum of squares about the
+/// mean of one group of values (`values` is reordered by the median selection).
+fn describe(
+    values: &mut [f64],
+    weights: Option<&mut [f64]>,
+) -> (f64, f64, f64, f64, [f64; 4], f64) {
     let (w, s, q) = match &weights {
         None => (
             values.len() as f64,
@@ -170,7 +173,7 @@ fn describe(values: &mut [f64], weights: Option<&mut [f64]>) -> (f64, f64, f64, 
             weighted_median(&mut pairs)
         }
     };
-    (w, m, med, sd, [w, w, s, q])
+    (w, m, med, sd, [w, w, s, q], ss)
 }
 
 fn numeric_column(
@@ -213,37 +216,50 @@ fn numeric_column(
     let mut median_v = Vec::with_capacity(k + 1);
     let mut sd = Vec::with_capacity(k + 1);
     let mut sums: Vec<[f64; anova::WIDTH]> = Vec::with_capacity(k);
+    let mut within = Vec::with_capacity(k);
     for g in 0..k {
         let range = start[g]..start[g + 1];
         let ws = weights.map(|_| &mut wbuf[range.clone()]);
-        let (w, m, med, sdv, s) = describe(&mut values[range], ws);
+        let (w, m, med, sdv, s, ss) = describe(&mut values[range], ws);
+        within.push(ss);
         count.push(w);
         mean.push(m);
         median_v.push(med);
         sd.push(sdv);
         sums.push(s);
     }
-    let ws = weights.map(|_| wbuf.as_mut_slice());
-    let (w, m, med, sdv, _) = describe(&mut values, ws);
-    count.push(w);
-    mean.push(m);
-    median_v.push(med);
-    sd.push(sdv);
-    let refs: Vec<&[f64]> = sums.iter().map(|s| s.as_slice()).collect();
-    let anova = anova::test(&refs);
-    let grand = m;
+    // The whole column from the segments' sums (no further pass over the values): the total
+    // sum of squares is the within plus the between sum of squares; only the median needs
+    // the values again.
+    let w: f64 = count.iter().sum();
+    let grand = if w > 0.0 {
+        sums.iter().map(|s| s[2]).sum::<f64>() / w
+    } else {
+        f64::NAN
+    };
+    let ssw: f64 = within.iter().sum();
     let ssb: f64 = (0..k)
         .filter(|&g| count[g] > 0.0)
         .map(|g| count[g] * (mean[g] - grand) * (mean[g] - grand))
         .sum();
-    let sst: f64 = match weights {
-        None => values.iter().map(|v| (v - grand) * (v - grand)).sum(),
-        Some(_) => values
-            .iter()
-            .zip(&wbuf)
-            .map(|(v, w)| w * (v - grand) * (v - grand))
-            .sum(),
+    let sst = ssw + ssb;
+    let med = match weights {
+        None => median(&mut values),
+        Some(_) => {
+            let mut pairs: Vec<(f64, f64)> = values.iter().copied().zip(wbuf).collect();
+            weighted_median(&mut pairs)
+        }
     };
+    count.push(w);
+    mean.push(grand);
+    median_v.push(med);
+    sd.push(if w > 1.0 {
+        (sst / (w - 1.0)).sqrt()
+    } else {
+        f64::NAN
+    });
+    let refs: Vec<&[f64]> = sums.iter().map(|s| s.as_slice()).collect();
+    let anova = anova::test(&refs);
     let eta2 = if sst > 0.0 { ssb / sst } else { f64::NAN };
     let kruskal = with_kruskal.then(|| {
         let pairs: Vec<(u32, f64)> = col
