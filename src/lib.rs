@@ -61,4 +61,6 @@ mod _core {
     use crate::python::onedim::{customer_summary, dense_codes, CustomerSummary, DenseCodes};
     #[pymodule_export]
     use crate::python::profile::profile_stats;
+    #[pymodule_export]
+    use crate::python::twostep::{twostep_fit, twostep_predict, TwoStepFit};
 }

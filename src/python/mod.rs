@@ -7,6 +7,7 @@ pub mod discriminant;
 pub mod factor;
 pub mod onedim;
 pub mod profile;
+pub mod twostep;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc::{self, RecvTimeoutError};
