@@ -52,7 +52,9 @@ def fitted(data: tuple[pd.DataFrame, np.ndarray]) -> sg.TwoStep:
 # --- NumPy implementation of the SPSS formulas (independent of segmint) --------------------
 
 
-def encode(X: pd.DataFrame, standardize: bool = True) -> tuple[np.ndarray, list[np.ndarray], list[int], np.ndarray]:
+def encode(
+    X: pd.DataFrame, standardize: bool = True
+) -> tuple[np.ndarray, list[np.ndarray], list[int], np.ndarray]:
     """Numeric block (z-scores with the population sd when `standardize`), category codes per
     categorical column, their numbers of categories, and Δ_k."""
     num = X.select_dtypes("number").to_numpy(float)
@@ -84,7 +86,7 @@ def xi_of(mask: np.ndarray, enc: tuple) -> float:
 
 def criterion(labels: np.ndarray, enc: tuple, kind: str = "bic") -> float:
     """BIC(J) = −2 Σ ξ_j + m_J ln N, AIC(J) = −2 Σ ξ_j + 2 m_J, m_J = J (2 K_A + Σ (L_k − 1))."""
-    Z, cats, levels, delta = enc
+    Z, _cats, levels, _delta = enc
     groups = np.unique(labels)
     total = sum(xi_of(labels == g, enc) for g in groups)
     m = len(groups) * (2 * Z.shape[1] + sum(L - 1 for L in levels))
@@ -150,7 +152,7 @@ def test_aic_also_recovers_k(data) -> None:
     X, g = data
     ts = sg.TwoStep(criterion="aic").fit(X)
     # reference: the planted clusters.
-    assert ts.n_clusters_ == 4 and list(ts.bic_.columns)[0] == "AIC"
+    assert ts.n_clusters_ == 4 and next(iter(ts.bic_.columns)) == "AIC"
     assert adjusted_rand_score(g, ts.labels_) >= 0.9
 
 
@@ -290,7 +292,9 @@ def test_profiles_and_importance_against_pandas_and_scipy(data, fitted) -> None:
         fitted.cluster_centers_[means.columns].to_numpy(float), means.to_numpy(), rtol=1e-9
     )
     prof = fitted.cluster_profiles_
-    np.testing.assert_array_equal(prof[("size", "")].to_numpy(), labels.value_counts().sort_index())
+    np.testing.assert_array_equal(
+        prof[("size", "")].to_numpy(), labels.value_counts().sort_index()
+    )
     shares = pd.crosstab(labels, X["c0"], normalize="index")
     np.testing.assert_allclose(prof["c0"][shares.columns].to_numpy(), shares.to_numpy(), rtol=1e-9)
     sd = X.select_dtypes("number").groupby(labels).std(ddof=0)
@@ -330,9 +334,7 @@ def test_pickle_clone_and_polars(data, fitted) -> None:
     pd.testing.assert_series_equal(again.predict(X.iloc[:200]), fitted.labels_.iloc[:200])
     assert clone(fitted).get_params() == fitted.get_params()
     # Columns by name at predict: order does not matter.
-    pd.testing.assert_series_equal(
-        fitted.predict(X.iloc[:100, ::-1]), fitted.labels_.iloc[:100]
-    )
+    pd.testing.assert_series_equal(fitted.predict(X.iloc[:100, ::-1]), fitted.labels_.iloc[:100])
 
 
 def test_explicit_categorical_and_text_columns() -> None:
@@ -358,13 +360,13 @@ def test_errors_name_the_column_or_parameter(data, fitted) -> None:
     with pytest.raises(InvalidInputError, match="x1") as e:
         sg.TwoStep().fit(bad)
     assert e.value.args[0].startswith("X: missing")
-    with pytest.raises(InvalidInputError, match="rows|empty|sample"):
+    with pytest.raises(InvalidInputError, match=r"rows|empty|sample"):
         sg.TwoStep().fit(small.iloc[:0])
     with pytest.raises(InvalidInputError, match="n_clusters"):
         sg.TwoStep(n_clusters=60).fit(small)
-    with pytest.raises(InvalidInputError, match="x2.*constant"):
+    with pytest.raises(InvalidInputError, match=r"x2.*constant"):
         sg.TwoStep().fit(small.assign(x2=1.0))
-    with pytest.raises(InvalidInputError, match="c1.*single category"):
+    with pytest.raises(InvalidInputError, match=r"c1.*single category"):
         sg.TwoStep().fit(small.assign(c1=pd.Categorical(["a"] * 50)))
     with pytest.raises(InvalidInputError, match="criterion"):
         sg.TwoStep(criterion="icl").fit(small)
@@ -374,7 +376,7 @@ def test_errors_name_the_column_or_parameter(data, fitted) -> None:
         sg.TwoStep(outlier_percent=150).fit(small)
     unseen = small.assign(c0=small["c0"].astype(str))
     unseen.loc[unseen.index[0], "c0"] = "zzz"
-    with pytest.raises(InvalidInputError, match="c0.*'zzz'.*not seen"):
+    with pytest.raises(InvalidInputError, match=r"c0.*'zzz'.*not seen"):
         fitted.predict(unseen)
     with pytest.raises(InvalidInputError):
         sg.TwoStep(n_clusters=60).fit(small)

@@ -44,13 +44,13 @@ impl Hierarchy {
         let mut label = vec![u32::MAX; m];
         let mut out = vec![0u32; m];
         let mut next = 0u32;
-        for i in 0..m {
+        for (i, slot) in out.iter_mut().enumerate() {
             let r = find(&mut parent, i);
             if label[r] == u32::MAX {
                 label[r] = next;
                 next += 1;
             }
-            out[i] = label[r];
+            *slot = label[r];
         }
         out
     }
@@ -242,7 +242,7 @@ pub fn table(
 /// factor 1.15, else the larger of the two J.
 pub fn choose_k(t: &Table) -> usize {
     let rows = t.criterion.len();
-    if rows < 2 || !(t.change[1] < 0.0) {
+    if rows < 2 || t.change[1].is_nan() || t.change[1] >= 0.0 {
         return 1;
     }
     let mut estimate = rows;

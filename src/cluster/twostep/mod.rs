@@ -211,7 +211,7 @@ pub fn fit(
         return Err(Error::invalid("max_clusters", "must be at least 1"));
     }
     let (mean, var) = moments(&x);
-    if let Some(k) = var.iter().position(|&v| !(v > 0.0)) {
+    if let Some(k) = var.iter().position(|&v| v.is_nan() || v <= 0.0) {
         return Err(Error::invalid(
             format!("numeric column {k}"),
             "is constant: it cannot separate clusters (drop it)",
