@@ -13,6 +13,7 @@ import pytest
 from scipy import stats
 from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import segmint as sg
 from segmint.errors import InvalidInputError
@@ -387,3 +388,8 @@ def test_errors_name_the_column_or_parameter(data, fitted) -> None:
     with pytest.raises(InvalidInputError):
         est.fit(bad)
     pd.testing.assert_series_equal(est.labels_, labels)
+
+
+@parametrize_with_checks([sg.TwoStep()])
+def test_scikit_learn_checks(estimator, check) -> None:  # type: ignore[no-untyped-def]
+    check(estimator)

@@ -232,6 +232,8 @@ class TwoStep(ClusterMixin, BaseEstimator):
         n = len(data.numeric)
         if n == 0:
             raise InvalidInputError("X: no rows to cluster (empty table)", "X")
+        if n == 1:
+            raise InvalidInputError("X: n_samples=1; TwoStep needs at least 2 rows", "X")
         k = p["n_clusters"]
         if k is not None and n < k:
             raise InvalidInputError(
