@@ -74,15 +74,16 @@ def child(n: int) -> None:
     except OSError:
         pass
     base = rss_kib("VmRSS")
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     ts = segmint.TwoStep().fit(df)
-    seconds = time.perf_counter() - t
+    seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
     peak = rss_kib("VmHWM")
     print(
         json.dumps(
             {
                 "n": n,
                 "seconds": seconds,
+                "cpu_seconds": cpu,
                 "base_mib": base / 1024,
                 "peak_above_data_mib": (peak - base) / 1024,
                 "leaf_entries": ts.n_leaf_entries_,
@@ -140,7 +141,8 @@ def compare(n: int, repeats: int) -> None:
     )
     m = json.loads(out.stdout.strip().splitlines()[-1])
     print(
-        f"{'':>13} memory: TwoStep alone {m['seconds']:.2f} s, peak RSS above the data "
+        f"{'':>13} memory: TwoStep alone {m['seconds']:.2f} s ({m['cpu_seconds']:.2f} s CPU), "
+        "peak RSS above the data "
         f"{m['peak_above_data_mib']:.0f} MiB (data + interpreter {m['base_mib']:.0f} MiB), "
         f"{m['rebuilds']} tree rebuilds",
         flush=True,
@@ -156,7 +158,11 @@ def main() -> None:
         child(args.child)
         return
     sizes = [(100_000, 3)] if args.quick else [(100_000, 3), (1_000_000, 1)]
-    print(f"{os.cpu_count()} cores; segmint {segmint.__version__}", flush=True)
+    load = os.getloadavg()[0]
+    print(
+        f"{os.cpu_count()} cores (load average {load:.1f}); segmint {segmint.__version__}",
+        flush=True,
+    )
     for n, repeats in sizes:
         compare(n, repeats)
 

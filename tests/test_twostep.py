@@ -349,6 +349,17 @@ def test_explicit_categorical_and_text_columns() -> None:
     assert adjusted_rand_score(ts.labels_, ts2.labels_) == 1.0
 
 
+def test_only_categorical_or_only_numeric_columns() -> None:
+    X, g = planted(1200, k=3, seed=7)
+    # reference: the planted clusters, from the categorical columns alone (99 % determined).
+    cats = sg.TwoStep(n_clusters=3).fit(X[["c0", "c1"]])
+    assert adjusted_rand_score(g, cats.labels_) >= 0.9
+    # reference: the planted clusters, from the numeric columns alone (means 5 sd apart).
+    nums = sg.TwoStep().fit(X[["x0", "x1", "x2"]].to_numpy())
+    assert nums.n_clusters_ == 3 and adjusted_rand_score(g, nums.labels_) >= 0.9
+    assert list(nums.cluster_centers_.columns) == ["x0", "x1", "x2"]
+
+
 # --- Errors ---------------------------------------------------------------------------------
 
 

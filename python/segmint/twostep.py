@@ -123,6 +123,13 @@ class TwoStep(ClusterMixin, BaseEstimator):
 
     Notes
     -----
+    The criterion is a classification likelihood: splitting a cluster always raises it, so BIC
+    alone keeps falling and the ratio-of-distances rule does the choosing. As Bacher, Wenzig &
+    Vogler (2004) report for SPSS, the entropy term weighs categorical columns heavily (rows with
+    rare categories can form a cluster of their own; a category unrelated to the clusters can
+    split them) and data without cluster structure still yield k > 1: cluster on the columns that
+    define the segments, and check the solution (e.g. :func:`stability`).
+
     The tree and hence the result depend on the order of the rows (as in SPSS); shuffle the rows
     to check stability. Unseen categories at ``predict`` raise an error naming the column.
     ``predict`` assigns every row to the closest cluster (outliers included).
@@ -133,6 +140,8 @@ class TwoStep(ClusterMixin, BaseEstimator):
     algorithm for mixed type attributes in large database environment. KDD '01, 263-268.
     IBM SPSS Statistics Algorithms, "TwoStep Cluster Algorithms".
     Zhang, T., Ramakrishnan, R. & Livny, M. (1996). BIRCH. SIGMOD '96, 103-114.
+    Bacher, J., Wenzig, K. & Vogler, M. (2004). SPSS TwoStep Cluster - a first evaluation.
+    Universität Erlangen-Nürnberg, Arbeits- und Diskussionspapiere 2004-2.
 
     Examples
     --------
