@@ -66,4 +66,6 @@ mod _core {
     use crate::python::profile::profile_stats;
     #[pymodule_export]
     use crate::python::progress::set_progress_callback;
+    #[pymodule_export]
+    use crate::python::twostep::{twostep_fit, twostep_predict, TwoStepFit};
 }

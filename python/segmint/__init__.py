@@ -38,6 +38,7 @@ from .onedim import (
 )
 from .profile import Migration, SegmentProfile, SmallSegmentWarning, migration, profile
 from .report import Report, report
+from .twostep import TwoStep
 
 try:
     __version__ = version("segmint")
@@ -68,6 +69,7 @@ __all__ = [
     "SegmentProfile",
     "SegmintError",
     "SmallSegmentWarning",
+    "TwoStep",
     "Ward",
     "__version__",
     "abc",

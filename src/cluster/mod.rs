@@ -5,4 +5,5 @@ pub mod kmeans;
 pub mod kmedoids;
 pub mod kprototypes;
 pub mod metrics;
+pub mod twostep;
 pub mod ward;

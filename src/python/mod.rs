@@ -8,6 +8,7 @@ pub mod factor;
 pub mod onedim;
 pub mod profile;
 pub mod progress;
+pub mod twostep;
 
 use std::cell::UnsafeCell;
 use std::panic::{catch_unwind, AssertUnwindSafe};

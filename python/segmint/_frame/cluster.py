@@ -47,12 +47,14 @@ def cluster_table(
     encoding: MixedEncoding | None = None,
     missing: str = "raise",
     what: str = "X",
+    unseen: str = "missing",
 ) -> ClusterData:
     """Encode `X` for mixed-data clustering.
 
     Categorical columns: those named (or numbered) in `categorical`, else every category, text
     and bool column; the others must be numeric. With the fitted `encoding` (new data), a
-    category not seen in the fit matches no prototype. Missing values: "raise" names the
+    category not seen in the fit matches no prototype (`unseen="missing"`) or raises an error
+    naming the column and the category (`unseen="raise"`). Missing values: "raise" names the
     columns and counts, "drop" leaves those rows out.
     """
     if missing not in MISSING_POLICIES:
@@ -75,6 +77,8 @@ def cluster_table(
             )
     else:
         data = measured_table(X, encoding=encoding, what=what)
+    if unseen == "raise":
+        _raise_unseen(X, data.codes, data.encoding, what)
     codes = np.where(data.codes == UNSEEN_CODE, MISSING_CODE, data.codes).astype(np.uint32)
     numeric = data.numeric
     enc = data.encoding
@@ -109,6 +113,26 @@ def cluster_table(
         index=data.index,
         kept=kept,
         is_frame=is_frame,
+    )
+
+
+def _raise_unseen(X: Any, codes: np.ndarray, enc: MixedEncoding, what: str) -> None:
+    """An error naming the first categorical column with a category not seen in the fit."""
+    unseen = codes == UNSEEN_CODE
+    if not unseen.any():
+        return
+    k = int(np.flatnonzero(unseen.any(axis=0))[0])
+    name = enc.columns[enc.categorical[k]]
+    row = int(np.flatnonzero(unseen[:, k])[0])
+    value: Any = None
+    frame = to_pandas(X, what=what)
+    if frame is not None and name in frame.columns:
+        value = frame[name].iloc[row]
+    shown = f" ({value!r})" if value is not None else ""
+    raise InvalidInputError(
+        f"{what}: column {name!r} has a category{shown} not seen in the fit "
+        f"({int(unseen[:, k].sum())} row(s)); map it to a known category or drop those rows",
+        name,
     )
 
 
