@@ -704,6 +704,8 @@ def factor_score_weights(
 
 # --- progress (segmint._progress) --------------------------------------------------------------
 
+__all__ += ["set_progress_callback"]
+
 def set_progress_callback(callback: Callable[[int, int, float], object] | None) -> None: ...
 # --- TwoStep (src/python/twostep.rs) ---------------------------------------------------------
 
