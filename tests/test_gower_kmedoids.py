@@ -432,7 +432,7 @@ def test_error_max_memory_says_how_much_is_needed():
     with pytest.raises(InvalidInputError, match=r"needs 1\.49 GiB"):
         segmint.gower_distances(X, dtype="float32", max_memory=2**30)
     with pytest.raises(InvalidInputError, match=r"needs 2\.98 GiB"):
-        segmint.KMedoids(3, max_memory="2GiB").fit(X)
+        segmint.KMedoids(3, method="fasterpam", max_memory="2GiB").fit(X)
     with pytest.raises(InvalidInputError, match="max_memory"):
         segmint.gower_distances(X.head(5), max_memory="lots")
 

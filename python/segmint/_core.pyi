@@ -204,6 +204,7 @@ def gower_matrix(
     y_codes: npt.NDArray[np.uint32],
     *,
     ranges: list[float],
+    halved: list[bool],
     weights: npt.NDArray[np.float64],
     float32: bool,
     n_threads: int,
@@ -700,3 +701,51 @@ def factor_score_weights(
     method: str,
     n_threads: int = 0,
 ) -> npt.NDArray[np.float64]: ...
+
+# --- k-medoids by CLARA (issue 21) ---------------------------------------------------------
+
+@final
+class ClaraResult:
+    @property
+    def medoids(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def labels(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def cost(self) -> float: ...
+    @property
+    def samples(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def sample_costs(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def best_sample(self) -> int: ...
+    @property
+    def n_iter(self) -> int: ...
+
+def clara_gower(
+    x_num: npt.NDArray[np.float64],
+    x_codes: npt.NDArray[np.uint32],
+    *,
+    ranges: list[float],
+    halved: list[bool],
+    weights: npt.NDArray[np.float64],
+    n_clusters: int,
+    n_samples: int,
+    sample_size: int,
+    init: str,
+    n_init: int,
+    max_iter: int,
+    seed: int,
+    n_threads: int,
+) -> ClaraResult: ...
+def clara_euclidean(
+    x: npt.NDArray[np.float64],
+    *,
+    n_clusters: int,
+    n_samples: int,
+    sample_size: int,
+    init: str,
+    n_init: int,
+    max_iter: int,
+    seed: int,
+    n_threads: int,
+) -> ClaraResult: ...
