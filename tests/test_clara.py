@@ -149,6 +149,8 @@ def _check_against_reference(km, n, k, dist) -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_gower_clara_matches_numpy_r_clara_from_the_same_samples(seed):
+    # reference: clara_reference (R clara's loop in NumPy, daisy Gower) on the same samples:
+    # per-sample losses 1e-9 relative, the kept sample, medoids and labels exactly
     X = _mixed(600, seed)
     km = segmint.KMedoids(3, method="clara", n_samples=6, sample_size=12, random_state=seed).fit(X)
     assert km.method_ == "clara"
@@ -159,6 +161,7 @@ def test_gower_clara_matches_numpy_r_clara_from_the_same_samples(seed):
 
 
 def test_euclidean_clara_matches_numpy_r_clara_from_the_same_samples():
+    # reference: clara_reference with scipy's cdist, as above
     X = _mixed(800, 5, k=4)[["revenue", "orders"]].to_numpy()
     km = segmint.KMedoids(
         4, metric="euclidean", method="clara", n_samples=5, sample_size=14, random_state=3
@@ -167,6 +170,8 @@ def test_euclidean_clara_matches_numpy_r_clara_from_the_same_samples():
 
 
 def test_clara_loss_within_two_percent_of_full_fasterpam():
+    # reference: full FasterPAM's loss (segmint's own, itself tested against the kmedoids
+    # package in test_gower_kmedoids.py) and the daisy formula for the inertia (1e-9)
     # Overlapping segments (noisy categories, k = 5): the full FasterPAM on the 3,000 × 3,000
     # Gower matrix is the reference loss; CLARA with its defaults (5 samples of 80 + 4k rows)
     # from the same seed must be within 2 % of it.
@@ -181,6 +186,7 @@ def test_clara_loss_within_two_percent_of_full_fasterpam():
 
 
 def test_same_result_on_one_and_two_threads():
+    # invariance: segmint on 1 thread vs segmint on 2 threads (no external reference)
     X = _mixed(5000, 4, k=4, noise=0.3)
     a = segmint.KMedoids(4, method="clara", random_state=7, n_jobs=1).fit(X)
     b = segmint.KMedoids(4, method="clara", random_state=7, n_jobs=2).fit(X)
@@ -224,6 +230,7 @@ def test_auto_switches_above_the_documented_size(monkeypatch):
 
 
 def test_sample_of_every_row_equals_fasterpam():
+    # reference: FasterPAM on the full matrix (tested against the kmedoids package elsewhere)
     # R: clara with sampsize = n is pam (tests/clara.R in R's cluster package).
     X = _mixed(150, 2)
     full = segmint.KMedoids(3, method="fasterpam").fit(X)
@@ -235,6 +242,7 @@ def test_sample_of_every_row_equals_fasterpam():
 
 
 def test_predict_after_clara_gives_the_training_labels():
+    # reference: the fit's own labels (predict on the training rows) and the rows of X
     X = _mixed(2000, 3, k=3, noise=0.3)
     km = segmint.KMedoids(3, method="clara", random_state=1).fit(X)
     pd.testing.assert_series_equal(km.predict(X), km.labels_)

@@ -620,6 +620,7 @@ class KMedoids(ClusterMixin, BaseEstimator):
     n_iter_: int
     medoid_indices_: np.ndarray
     method_: str
+    _train: Any  # the training data in Rust's terms (None with metric="precomputed")
 
     def __init__(
         self,
@@ -801,6 +802,7 @@ class KMedoids(ClusterMixin, BaseEstimator):
         """Cluster the rows of `X` (or, with metric='precomputed', the square matrix `X`)."""
         p = _validation.validate_params(self)
         n_clusters = p["n_clusters"]
+        _frame.check_features(self, X, reset=True)
         if p["method"] == "clara" and self.metric == "precomputed":
             self._fit_clara(None, p)  # raises: CLARA needs the data
         data, index = self._data(X)
@@ -830,7 +832,6 @@ class KMedoids(ClusterMixin, BaseEstimator):
         else:
             centers = pd.DataFrame(np.asarray(X)[self.medoid_indices_])
         self._centers = centers.set_axis(pd.RangeIndex(n_clusters, name="segment"), axis=0)
-        _frame.check_features(self, X, reset=True)
         return self
 
     def __sklearn_is_fitted__(self) -> bool:

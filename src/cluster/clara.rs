@@ -20,6 +20,7 @@ use crate::cluster::kmedoids::{fit_kmedoids, KMedoidsParams, MedoidInit};
 use crate::error::{Error, Result};
 use crate::parallel::fold_rows_mut;
 use crate::random::Stream;
+use crate::table::MISSING_CODE;
 
 /// The rows to cluster and their dissimilarity.
 pub enum ClaraData<'a> {
@@ -141,32 +142,107 @@ fn sample_matrix(rows: &Rows<'_>, sample: &[usize]) -> Result<Array2<f64>> {
 
 /// Assigns every row to its nearest medoid (NaN dissimilarities are skipped; a row with none
 /// gets `u32::MAX` and makes the cost infinite); returns the total cost.
+///
+/// Vectorised per chunk of rows: the chunk is copied column-major, and for each medoid every
+/// column's terms are added for all rows of the chunk at once. The terms and their order are
+/// those of [`GowerMetric::pair`] / [`euclidean_pair`] (an absent term adds +0.0, which changes
+/// no sum), so the distances are the same bits as the pairwise and matrix kernels'.
 fn assign(rows: &Rows<'_>, medoids: &[usize], labels: &mut [u32]) -> f64 {
-    // The medoids' values, copied next to each other for the inner loop.
+    let (p, q, k) = (rows.p, rows.q, medoids.len());
+    // The medoids' values, copied next to each other.
     let mnum: Vec<f64> = medoids.iter().flat_map(|&m| rows.num(m).to_vec()).collect();
     let mcod: Vec<u32> = medoids
         .iter()
         .flat_map(|&m| rows.codes(m).to_vec())
         .collect();
-    let (p, q) = (rows.p, rows.q);
     fold_rows_mut(
         labels,
         1,
         |chunk, out| {
-            let mut cost = 0.0;
-            for (i, label) in chunk.zip(out.iter_mut()) {
-                let (mut best, mut which) = (f64::INFINITY, u32::MAX);
-                for c in 0..medoids.len() {
-                    let d = rows.to(i, &mnum[c * p..(c + 1) * p], &mcod[c * q..(c + 1) * q]);
-                    if d < best {
-                        best = d;
-                        which = c as u32;
+            let len = chunk.len();
+            let mut xn = vec![0.0; p * len];
+            let mut xc = vec![0u32; q * len];
+            for (r, i) in chunk.clone().enumerate() {
+                for (j, &v) in rows.num(i).iter().enumerate() {
+                    xn[j * len + r] = v;
+                }
+                for (j, &v) in rows.codes(i).iter().enumerate() {
+                    xc[j * len + r] = v;
+                }
+            }
+            let mut best = vec![f64::INFINITY; len];
+            let mut which = vec![u32::MAX; len];
+            let mut num = vec![0.0; len];
+            let mut den = vec![0.0; len];
+            for c in 0..k {
+                num.fill(0.0);
+                let mrow = &mnum[c * p..(c + 1) * p];
+                match rows.gower {
+                    None => {
+                        for (j, &mv) in mrow.iter().enumerate() {
+                            let col = &xn[j * len..(j + 1) * len];
+                            for (s, &x) in num.iter_mut().zip(col) {
+                                let d = x - mv;
+                                *s += d * d;
+                            }
+                        }
+                        for s in num.iter_mut() {
+                            *s = s.sqrt();
+                        }
+                    }
+                    Some(g) => {
+                        den.fill(0.0);
+                        for (j, &mv) in mrow.iter().enumerate() {
+                            let w = g.wn[j];
+                            if mv.is_nan() || w == 0.0 {
+                                continue;
+                            }
+                            let col = &xn[j * len..(j + 1) * len];
+                            let (pre, inv, range) = (g.pre[j], g.inv[j], g.range[j]);
+                            let mp = mv * pre;
+                            if inv.is_nan() {
+                                for ((s, t), &x) in num.iter_mut().zip(den.iter_mut()).zip(col) {
+                                    if !x.is_nan() {
+                                        *s += w * ((x * pre - mp).abs() / range);
+                                        *t += w;
+                                    }
+                                }
+                            } else {
+                                for ((s, t), &x) in num.iter_mut().zip(den.iter_mut()).zip(col) {
+                                    let term = w * ((x * pre - mp).abs() * inv);
+                                    let present = !x.is_nan();
+                                    *s += if present { term } else { 0.0 };
+                                    *t += if present { w } else { 0.0 };
+                                }
+                            }
+                        }
+                        let mcodes = &mcod[c * q..(c + 1) * q];
+                        for (j, &mv) in mcodes.iter().enumerate() {
+                            let w = g.wc[j];
+                            if mv == MISSING_CODE || w == 0.0 {
+                                continue;
+                            }
+                            let col = &xc[j * len..(j + 1) * len];
+                            for ((s, t), &x) in num.iter_mut().zip(den.iter_mut()).zip(col) {
+                                let present = x != MISSING_CODE;
+                                *s += if present && x != mv { w } else { 0.0 };
+                                *t += if present { w } else { 0.0 };
+                            }
+                        }
+                        for (s, &t) in num.iter_mut().zip(&den) {
+                            *s = if t > 0.0 { *s / t } else { f64::NAN };
+                        }
                     }
                 }
-                *label = which;
-                cost += best;
+                for ((b, wh), &d) in best.iter_mut().zip(which.iter_mut()).zip(&num) {
+                    if d < *b {
+                        *b = d;
+                        *wh = c as u32;
+                    }
+                }
             }
-            cost
+            out.copy_from_slice(&which);
+            best.iter().fold(0.0, |acc, &b| acc + b)
         },
         |a, b| a + b,
     )

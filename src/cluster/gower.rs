@@ -88,12 +88,13 @@ pub fn try_zeroed<T: Copy + Default>(len: usize, what: &str) -> Result<Vec<T>> {
 #[derive(Debug, Clone)]
 pub struct GowerMetric {
     /// Multiplier applied to both values before differencing: 1, or 0.5 for halved columns.
-    pre: Vec<f64>,
+    pub(crate) pre: Vec<f64>,
     /// 1 / range, or 0 for a zero range, or NaN when the division is made instead.
-    inv: Vec<f64>,
-    range: Vec<f64>,
-    wn: Vec<f64>,
-    wc: Vec<f64>,
+    pub(crate) inv: Vec<f64>,
+    pub(crate) range: Vec<f64>,
+    /// Weights of the numeric and of the categorical variables.
+    pub(crate) wn: Vec<f64>,
+    pub(crate) wc: Vec<f64>,
 }
 
 impl GowerMetric {
@@ -258,30 +259,42 @@ pub fn gower<T: Element>(
             for (i, orow) in rows.zip(o.chunks_exact_mut(m)) {
                 num.fill(0.0);
                 den.fill(0.0);
-                for j in 0..p {
+                for (j, ycol) in ynum.iter().enumerate() {
                     let xv = x.numeric[[i, j]];
                     let w = metric.wn[j];
                     if xv.is_nan() || w == 0.0 {
                         continue;
                     }
-                    for ((n, d), &yv) in num.iter_mut().zip(den.iter_mut()).zip(&ynum[j]) {
-                        if !yv.is_nan() {
-                            *n += w * metric.term(j, xv, yv);
-                            *d += w;
+                    // The terms of GowerMetric::term, with the per-column choices hoisted out
+                    // of the loop (and an absent term adding +0.0, which changes no sum).
+                    let (pre, inv, range) = (metric.pre[j], metric.inv[j], metric.range[j]);
+                    let xp = xv * pre;
+                    if inv.is_nan() {
+                        for ((n, d), &yv) in num.iter_mut().zip(den.iter_mut()).zip(ycol) {
+                            if !yv.is_nan() {
+                                *n += w * ((xp - yv * pre).abs() / range);
+                                *d += w;
+                            }
+                        }
+                    } else {
+                        for ((n, d), &yv) in num.iter_mut().zip(den.iter_mut()).zip(ycol) {
+                            let term = w * ((xp - yv * pre).abs() * inv);
+                            let present = !yv.is_nan();
+                            *n += if present { term } else { 0.0 };
+                            *d += if present { w } else { 0.0 };
                         }
                     }
                 }
-                for j in 0..q {
+                for (j, ycol) in ycat.iter().enumerate() {
                     let xv = x.codes[[i, j]];
                     let w = metric.wc[j];
                     if xv == MISSING_CODE || w == 0.0 {
                         continue;
                     }
-                    for ((n, d), &yv) in num.iter_mut().zip(den.iter_mut()).zip(&ycat[j]) {
-                        if yv != MISSING_CODE {
-                            *n += if yv != xv { w } else { 0.0 };
-                            *d += w;
-                        }
+                    for ((n, d), &yv) in num.iter_mut().zip(den.iter_mut()).zip(ycol) {
+                        let present = yv != MISSING_CODE;
+                        *n += if present && yv != xv { w } else { 0.0 };
+                        *d += if present { w } else { 0.0 };
                     }
                 }
                 for ((dst, &n), &d) in orow.iter_mut().zip(&num).zip(&den) {
