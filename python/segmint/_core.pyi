@@ -6,6 +6,7 @@ import numpy.typing as npt
 
 __all__ = [
     "ChaidTree",
+    "ClaraResult",
     "CustomerSummary",
     "DenseCodes",
     "DiscriminantFit",
@@ -18,6 +19,8 @@ __all__ = [
     "chaid_fit",
     "chaid_merge_table",
     "chaid_node_tables",
+    "clara_euclidean",
+    "clara_gower",
     "cluster_index",
     "customer_summary",
     "dense_codes",

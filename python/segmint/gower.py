@@ -133,14 +133,19 @@ def gower_ranges(*blocks: np.ndarray) -> GowerScale:
     p = blocks[0].shape[1]
     if p == 0:
         return GowerScale(np.zeros(0), np.zeros(0, dtype=bool))
+
+    def extreme(b: np.ndarray, plain: Any, nan_aware: Any) -> np.ndarray:
+        if not len(b):
+            return np.full(p, np.nan)
+        value = plain(b, axis=0)  # fast; NaN only where a column has a missing value
+        if np.isnan(value).any():
+            value = nan_aware(b, axis=0)
+        return value
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
-        hi = np.nanmax(
-            [np.nanmax(b, axis=0) if len(b) else np.full(p, np.nan) for b in blocks], axis=0
-        )
-        lo = np.nanmin(
-            [np.nanmin(b, axis=0) if len(b) else np.full(p, np.nan) for b in blocks], axis=0
-        )
+        hi = np.nanmax([extreme(b, np.max, np.nanmax) for b in blocks], axis=0)
+        lo = np.nanmin([extreme(b, np.min, np.nanmin) for b in blocks], axis=0)
     with np.errstate(over="ignore", invalid="ignore"):
         span = hi - lo
     halved = np.isinf(span)

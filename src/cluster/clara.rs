@@ -20,6 +20,7 @@ use crate::cluster::kmedoids::{fit_kmedoids, KMedoidsParams, MedoidInit};
 use crate::error::{Error, Result};
 use crate::parallel::fold_rows_mut;
 use crate::random::Stream;
+use crate::simd::dispatch_avx2;
 use crate::table::MISSING_CODE;
 
 /// The rows to cluster and their dissimilarity.
@@ -148,104 +149,122 @@ fn sample_matrix(rows: &Rows<'_>, sample: &[usize]) -> Result<Array2<f64>> {
 /// those of [`GowerMetric::pair`] / [`euclidean_pair`] (an absent term adds +0.0, which changes
 /// no sum), so the distances are the same bits as the pairwise and matrix kernels'.
 fn assign(rows: &Rows<'_>, medoids: &[usize], labels: &mut [u32]) -> f64 {
-    let (p, q, k) = (rows.p, rows.q, medoids.len());
     // The medoids' values, copied next to each other.
     let mnum: Vec<f64> = medoids.iter().flat_map(|&m| rows.num(m).to_vec()).collect();
     let mcod: Vec<u32> = medoids
         .iter()
         .flat_map(|&m| rows.codes(m).to_vec())
         .collect();
+    let (mnum, mcod) = (mnum.as_slice(), mcod.as_slice());
     fold_rows_mut(
         labels,
         1,
-        |chunk, out| {
-            let len = chunk.len();
-            let mut xn = vec![0.0; p * len];
-            let mut xc = vec![0u32; q * len];
-            for (r, i) in chunk.clone().enumerate() {
-                for (j, &v) in rows.num(i).iter().enumerate() {
-                    xn[j * len + r] = v;
-                }
-                for (j, &v) in rows.codes(i).iter().enumerate() {
-                    xc[j * len + r] = v;
-                }
-            }
-            let mut best = vec![f64::INFINITY; len];
-            let mut which = vec![u32::MAX; len];
-            let mut num = vec![0.0; len];
-            let mut den = vec![0.0; len];
-            for c in 0..k {
-                num.fill(0.0);
-                let mrow = &mnum[c * p..(c + 1) * p];
-                match rows.gower {
-                    None => {
-                        for (j, &mv) in mrow.iter().enumerate() {
-                            let col = &xn[j * len..(j + 1) * len];
-                            for (s, &x) in num.iter_mut().zip(col) {
-                                let d = x - mv;
-                                *s += d * d;
-                            }
-                        }
-                        for s in num.iter_mut() {
-                            *s = s.sqrt();
-                        }
-                    }
-                    Some(g) => {
-                        den.fill(0.0);
-                        for (j, &mv) in mrow.iter().enumerate() {
-                            let w = g.wn[j];
-                            if mv.is_nan() || w == 0.0 {
-                                continue;
-                            }
-                            let col = &xn[j * len..(j + 1) * len];
-                            let (pre, inv, range) = (g.pre[j], g.inv[j], g.range[j]);
-                            let mp = mv * pre;
-                            if inv.is_nan() {
-                                for ((s, t), &x) in num.iter_mut().zip(den.iter_mut()).zip(col) {
-                                    if !x.is_nan() {
-                                        *s += w * ((x * pre - mp).abs() / range);
-                                        *t += w;
-                                    }
-                                }
-                            } else {
-                                for ((s, t), &x) in num.iter_mut().zip(den.iter_mut()).zip(col) {
-                                    let term = w * ((x * pre - mp).abs() * inv);
-                                    let present = !x.is_nan();
-                                    *s += if present { term } else { 0.0 };
-                                    *t += if present { w } else { 0.0 };
-                                }
-                            }
-                        }
-                        let mcodes = &mcod[c * q..(c + 1) * q];
-                        for (j, &mv) in mcodes.iter().enumerate() {
-                            let w = g.wc[j];
-                            if mv == MISSING_CODE || w == 0.0 {
-                                continue;
-                            }
-                            let col = &xc[j * len..(j + 1) * len];
-                            for ((s, t), &x) in num.iter_mut().zip(den.iter_mut()).zip(col) {
-                                let present = x != MISSING_CODE;
-                                *s += if present && x != mv { w } else { 0.0 };
-                                *t += if present { w } else { 0.0 };
-                            }
-                        }
-                        for (s, &t) in num.iter_mut().zip(&den) {
-                            *s = if t > 0.0 { *s / t } else { f64::NAN };
-                        }
-                    }
-                }
-                for ((b, wh), &d) in best.iter_mut().zip(which.iter_mut()).zip(&num) {
-                    if d < *b {
-                        *b = d;
-                        *wh = c as u32;
-                    }
-                }
-            }
-            out.copy_from_slice(&which);
-            best.iter().fold(0.0, |acc, &b| acc + b)
-        },
+        |chunk, out| assign_chunk(rows, medoids.len(), mnum, mcod, chunk.start, out),
         |a, b| a + b,
     )
+}
+
+dispatch_avx2!(
+    /// One chunk of [`assign`]: rows `start..start + out.len()`; returns their cost.
+    fn assign_chunk => assign_chunk_impl;
+    (rows: &Rows<'_>, k: usize, mnum: &[f64], mcod: &[u32], start: usize, out: &mut [u32]) -> f64
+);
+
+#[inline(always)]
+fn assign_chunk_impl(
+    rows: &Rows<'_>,
+    k: usize,
+    mnum: &[f64],
+    mcod: &[u32],
+    start: usize,
+    out: &mut [u32],
+) -> f64 {
+    let (p, q) = (rows.p, rows.q);
+    let len = out.len();
+    let chunk = start..start + len;
+    let mut xn = vec![0.0; p * len];
+    let mut xc = vec![0u32; q * len];
+    for (r, i) in chunk.clone().enumerate() {
+        for (j, &v) in rows.num(i).iter().enumerate() {
+            xn[j * len + r] = v;
+        }
+        for (j, &v) in rows.codes(i).iter().enumerate() {
+            xc[j * len + r] = v;
+        }
+    }
+    let mut best = vec![f64::INFINITY; len];
+    let mut which = vec![u32::MAX; len];
+    let mut num = vec![0.0; len];
+    let mut den = vec![0.0; len];
+    for c in 0..k {
+        num.fill(0.0);
+        let mrow = &mnum[c * p..(c + 1) * p];
+        match rows.gower {
+            None => {
+                for (j, &mv) in mrow.iter().enumerate() {
+                    let col = &xn[j * len..(j + 1) * len];
+                    for (s, &x) in num.iter_mut().zip(col) {
+                        let d = x - mv;
+                        *s += d * d;
+                    }
+                }
+                for s in num.iter_mut() {
+                    *s = s.sqrt();
+                }
+            }
+            Some(g) => {
+                den.fill(0.0);
+                for (j, &mv) in mrow.iter().enumerate() {
+                    let w = g.wn[j];
+                    if mv.is_nan() || w == 0.0 {
+                        continue;
+                    }
+                    let col = &xn[j * len..(j + 1) * len];
+                    let (pre, inv, range) = (g.pre[j], g.inv[j], g.range[j]);
+                    let mp = mv * pre;
+                    if inv.is_nan() {
+                        for ((s, t), &x) in num.iter_mut().zip(den.iter_mut()).zip(col) {
+                            if !x.is_nan() {
+                                *s += w * ((x * pre - mp).abs() / range);
+                                *t += w;
+                            }
+                        }
+                    } else {
+                        for ((s, t), &x) in num.iter_mut().zip(den.iter_mut()).zip(col) {
+                            let term = w * ((x * pre - mp).abs() * inv);
+                            let present = !x.is_nan();
+                            *s += if present { term } else { 0.0 };
+                            *t += if present { w } else { 0.0 };
+                        }
+                    }
+                }
+                let mcodes = &mcod[c * q..(c + 1) * q];
+                for (j, &mv) in mcodes.iter().enumerate() {
+                    let w = g.wc[j];
+                    if mv == MISSING_CODE || w == 0.0 {
+                        continue;
+                    }
+                    let col = &xc[j * len..(j + 1) * len];
+                    for ((s, t), &x) in num.iter_mut().zip(den.iter_mut()).zip(col) {
+                        let present = x != MISSING_CODE;
+                        *s += if present && x != mv { w } else { 0.0 };
+                        *t += if present { w } else { 0.0 };
+                    }
+                }
+                for (s, &t) in num.iter_mut().zip(&den) {
+                    *s = if t > 0.0 { *s / t } else { f64::NAN };
+                }
+            }
+        }
+        for ((b, wh), &d) in best.iter_mut().zip(which.iter_mut()).zip(&num) {
+            if d < *b {
+                *b = d;
+                *wh = c as u32;
+            }
+        }
+    }
+    out.copy_from_slice(&which);
+    best.iter().fold(0.0, |acc, &b| acc + b)
 }
 
 fn contiguous<'a, T>(a: &ArrayView2<'a, T>) -> Result<&'a [T]> {
