@@ -1,7 +1,7 @@
 """KMedoids(method="clara", metric="gower") vs R-style CLARA in NumPy, side by side.
 
 Mixed B2B-like data: 4 numeric + 4 categorical columns, 8 planted segments. Both sides run R
-``cluster::clara``'s algorithm with the FasterCLARA defaults (5 samples of 80 + 4k rows, the
+``cluster::clara``'s algorithm with segmint's defaults (10 samples of 100 + 25k rows, the
 previous best medoids in every later sample): the reference computes each sample's Gower matrix
 with NumPy broadcasting, runs the ``kmedoids`` package's FasterPAM (Rust, BUILD start) on it and
 assigns every row to its nearest medoid with vectorised NumPy (one pass over the columns per
@@ -79,7 +79,7 @@ def make_data(n: int, k: int = K, seed: int = 0) -> pd.DataFrame:
 # The reference: R's clara loop in NumPy, FasterPAM on each sample by the kmedoids package
 
 
-def numpy_clara(X: pd.DataFrame, k: int, n_samples: int = 5, seed: int = 0):
+def numpy_clara(X: pd.DataFrame, k: int, n_samples: int = 10, seed: int = 0):
     kmedoids = _package("kmedoids")
     n = len(X)
     num = X[NUMERIC].to_numpy(dtype=np.float64)
@@ -87,7 +87,7 @@ def numpy_clara(X: pd.DataFrame, k: int, n_samples: int = 5, seed: int = 0):
     scaled = num / ranges  # |xi - xj| / range = |xi/range - xj/range|
     codes = np.column_stack([X[c].cat.codes.to_numpy() for c in CATEGORICAL])
     p = num.shape[1] + codes.shape[1]
-    m = min(n, 80 + 4 * k)
+    m = min(n, 100 + 25 * k)
     rng = np.random.default_rng(seed)
 
     def gower_to(medoid: int) -> np.ndarray:
@@ -155,7 +155,7 @@ def compare_speed(n: int, repeats: int) -> None:
     gib = 2**30
     print(
         f"n={n:,} ({len(NUMERIC)} numeric + {len(CATEGORICAL)} categorical), k={K}, "
-        f"CLARA 5 x {80 + 4 * K}"
+        f"CLARA 10 x {100 + 25 * K}"
     )
     for s, name in (
         ("segmint", "segmint KMedoids(method='clara')"),
