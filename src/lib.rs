@@ -43,6 +43,8 @@ mod _core {
         chaid_apply, chaid_fit, chaid_merge_table, chaid_node_tables, ChaidTree, MergedTable,
     };
     #[pymodule_export]
+    use crate::python::cluster::{clara_euclidean, clara_gower, ClaraResult};
+    #[pymodule_export]
     use crate::python::cluster::{
         cluster_index, euclidean_matrix, gower_matrix, kmeans_fit, kmeans_lloyd_stats,
         kmeans_predict, kmeans_transform, kmedoids_fit, kprototypes_fit, kprototypes_predict,

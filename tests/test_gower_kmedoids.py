@@ -20,6 +20,10 @@ medoids, labels and the number of passes must be identical and the loss equal to
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import gower
@@ -432,7 +436,7 @@ def test_error_max_memory_says_how_much_is_needed():
     with pytest.raises(InvalidInputError, match=r"needs 1\.49 GiB"):
         segmint.gower_distances(X, dtype="float32", max_memory=2**30)
     with pytest.raises(InvalidInputError, match=r"needs 2\.98 GiB"):
-        segmint.KMedoids(3, max_memory="2GiB").fit(X)
+        segmint.KMedoids(3, method="fasterpam", max_memory="2GiB").fit(X)
     with pytest.raises(InvalidInputError, match="max_memory"):
         segmint.gower_distances(X.head(5), max_memory="lots")
 
@@ -846,3 +850,139 @@ def test_error_euclidean_with_text_or_nan():
         segmint.KMedoids(2, metric="euclidean").fit(X)
     with pytest.raises(InvalidInputError, match="missing"):
         segmint.KMedoids(2, metric="euclidean").fit(X[["revenue", "orders"]])
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 19: hostile inputs end in a clean error or a correct result
+
+
+def _run_isolated(code: str) -> subprocess.CompletedProcess:
+    """Runs `code` in a fresh interpreter (an abort there cannot take the test run down)."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_huge_distance_matrix_raises_memory_error_instead_of_aborting():
+    # 100,000² float64 = 74.5 GiB: more than this machine has (checked below), so a clean
+    # MemoryError naming the size, and exit code 0 (was: SIGABRT in the allocation).
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert ram < 100_000**2 * 8
+    result = _run_isolated(
+        """
+        import numpy as np, pandas as pd, segmint
+        X = pd.DataFrame({"a": np.arange(1e5)})
+        try:
+            segmint.gower_distances(X, max_memory=10**30)
+        except MemoryError as e:
+            print("gower", e)
+        try:
+            segmint.KMedoids(2, metric="euclidean", method="fasterpam", max_memory="1TiB").fit(X)
+        except MemoryError as e:
+            print("fasterpam", e)
+        # method="auto" (the default) switches to CLARA at this size: a result, no matrix.
+        km = segmint.KMedoids(2, metric="euclidean", max_memory="1TiB", random_state=0).fit(X)
+        print("auto", km.method_, sorted(km.labels_.value_counts().tolist()))
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "gower a 100,000 × 100,000 float64 distance matrix needs 74.51 GiB" in out
+    assert "fasterpam a 100,000 × 100,000 float64 distance matrix needs 74.51 GiB" in out
+    # 0..99,999 in two segments: the medoids split the line near the middle.
+    assert "auto clara [" in out
+
+
+def test_precomputed_sums_that_overflow_are_refused():
+    D = np.array([[0, 1e308, 1e308], [1e308, 0, 1e308], [1e308, 1e308, 0]])
+    with pytest.raises(InvalidInputError, match="overflow"):
+        segmint.KMedoids(2, metric="precomputed").fit(D)
+    # reference: by hand. The same matrix divided by its largest value works: every pair is
+    # 1 apart, so the cost of two medoids is the third row's distance, 1.
+    km = segmint.KMedoids(2, metric="precomputed").fit(D / 1e308)
+    assert km.inertia_ == 1.0
+
+
+def test_precomputed_predict_checks_the_shape():
+    D = cdist(*(2 * [_data_with_pandas_index(n=10)]))
+    km = segmint.KMedoids(2, metric="precomputed").fit(D)
+    with pytest.raises(InvalidInputError, match=r"shape \(n, 10\)"):
+        km.predict(np.zeros((2, 1)))
+    with pytest.raises(InvalidInputError, match="finite"):
+        km.predict(np.full((2, 10), np.nan))
+    # reference: the new rows' distances to the medoids, argmin by numpy
+    new = D[:3] + 0.0
+    np.testing.assert_array_equal(km.predict(new), np.argmin(new[:, km.medoid_indices_], axis=1))
+
+
+def test_precomputed_must_be_a_dissimilarity_matrix():
+    D = cdist(*(2 * [_data_with_pandas_index(n=10)]))
+    asym = D.copy()
+    asym[2, 7] *= 1.01
+    with pytest.raises(InvalidInputError, match=r"symmetric.*\(2, 7\)"):
+        segmint.KMedoids(2, metric="precomputed").fit(asym)
+    diag = D.copy()
+    diag[4, 4] = 0.5
+    with pytest.raises(InvalidInputError, match=r"zero diagonal.*\(4, 4\)"):
+        segmint.KMedoids(2, metric="precomputed").fit(diag)
+    # rounding-level asymmetry (float32 round trip of one triangle) is accepted
+    close = D.copy()
+    close[np.triu_indices(10, 1)] *= 1 + 1e-12
+    segmint.KMedoids(2, metric="precomputed").fit(close)
+
+
+def test_gower_with_subnormal_and_huge_ranges_is_finite():
+    # reference: daisy's formula by hand: one numeric column, |xi − xj| / range.
+    # range 5e-324 (subnormal; its reciprocal overflows): distances 0 and 1
+    d = segmint.gower_distances([[5e-324], [0.0]])
+    np.testing.assert_array_equal(d, [[0.0, 1.0], [1.0, 0.0]])
+    # range 2e308 overflows float64: computed on halved values, distances 1 and 1/2
+    d = segmint.gower_distances([[1e308], [-1e308], [0.0]])
+    np.testing.assert_allclose(d, [[0, 1, 0.5], [1, 0, 0.5], [0.5, 0.5, 0]], rtol=1e-15)
+    # the same through KMedoids (Gower matrix and CLARA) and predict
+    X = pd.DataFrame({"a": [1e308, -1e308, 0.0, 9e307, -9e307]})
+    for method in ("fasterpam", "clara"):
+        km = segmint.KMedoids(2, method=method, random_state=0).fit(X)
+        assert np.isfinite(km.inertia_)
+        pd.testing.assert_series_equal(km.predict(X), km.labels_)
+
+
+def test_mixed_type_column_names_are_a_clean_error():
+    # scikit-learn's rule: feature names must all be strings; 1 and "1" also collide as text.
+    X = pd.DataFrame({1: [1.0, 2, 3, 4], "b": ["a", "b", "a", "b"]})
+    for fit in (
+        lambda: segmint.KMedoids(2).fit(X),
+        lambda: segmint.KMedoids(2, method="clara").fit(X),
+        lambda: segmint.KPrototypes(2, random_state=0).fit(X),
+    ):
+        with pytest.raises(TypeError, match="string names"):
+            fit()
+    Y = pd.DataFrame({1: [1.0, 2, 3, 4], "1": ["a", "b", "a", "b"]})
+    for fit in (
+        lambda: segmint.gower_distances(Y),
+        lambda: segmint.KMedoids(2).fit(Y),
+        lambda: segmint.KPrototypes(2, random_state=0).fit(Y),
+    ):
+        with pytest.raises((InvalidInputError, TypeError)):
+            fit()
+    # gower_distances has no feature-name bookkeeping: mixed names work there.
+    assert segmint.gower_distances(X).shape == (4, 4)
+
+
+def test_float16_column_declared_categorical():
+    X = pd.DataFrame({"a": np.array([1, 2, 1, 3], dtype=np.float16), "b": [1.0, 2, 3, 4]})
+    # reference: the same column as float64 (float16 values are exact in float64)
+    wide = X.astype({"a": np.float64})
+    pd.testing.assert_frame_equal(
+        segmint.gower_distances(X, categorical=["a"]),
+        segmint.gower_distances(wide, categorical=["a"]),
+    )
+    np.testing.assert_array_equal(
+        segmint.KMedoids(2, categorical=["a"]).fit(X).medoid_indices_,
+        segmint.KMedoids(2, categorical=["a"]).fit(wide).medoid_indices_,
+    )
+    km = segmint.KPrototypes(2, categorical=["a"], random_state=0).fit(X)
+    assert km.labels_.notna().all()

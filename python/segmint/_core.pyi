@@ -7,6 +7,7 @@ import numpy.typing as npt
 
 __all__ = [
     "ChaidTree",
+    "ClaraResult",
     "CustomerSummary",
     "DenseCodes",
     "DiscriminantFit",
@@ -19,6 +20,8 @@ __all__ = [
     "chaid_fit",
     "chaid_merge_table",
     "chaid_node_tables",
+    "clara_euclidean",
+    "clara_gower",
     "cluster_index",
     "customer_summary",
     "dense_codes",
@@ -205,6 +208,7 @@ def gower_matrix(
     y_codes: npt.NDArray[np.uint32],
     *,
     ranges: list[float],
+    halved: list[bool],
     weights: npt.NDArray[np.float64],
     float32: bool,
     n_threads: int,
@@ -809,3 +813,50 @@ def twostep_predict(
     cluster_counts: npt.NDArray[np.float64],
     n_threads: int,
 ) -> npt.NDArray[np.int64]: ...
+# --- k-medoids by CLARA (issue 21) ---------------------------------------------------------
+
+@final
+class ClaraResult:
+    @property
+    def medoids(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def labels(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def cost(self) -> float: ...
+    @property
+    def samples(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def sample_costs(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def best_sample(self) -> int: ...
+    @property
+    def n_iter(self) -> int: ...
+
+def clara_gower(
+    x_num: npt.NDArray[np.float64],
+    x_codes: npt.NDArray[np.uint32],
+    *,
+    ranges: list[float],
+    halved: list[bool],
+    weights: npt.NDArray[np.float64],
+    n_clusters: int,
+    n_samples: int,
+    sample_size: int,
+    init: str,
+    n_init: int,
+    max_iter: int,
+    seed: int,
+    n_threads: int,
+) -> ClaraResult: ...
+def clara_euclidean(
+    x: npt.NDArray[np.float64],
+    *,
+    n_clusters: int,
+    n_samples: int,
+    sample_size: int,
+    init: str,
+    n_init: int,
+    max_iter: int,
+    seed: int,
+    n_threads: int,
+) -> ClaraResult: ...

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numbers
+import os
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,7 +19,7 @@ __all__ = ["gower_distances"]
 _BYTES = {"": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
 
 
-def _parse_bytes(value: Any) -> int:
+def parse_bytes(value: Any) -> int:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) > 0:
         return int(value)
     text = str(value).strip().lower().removesuffix("b").removesuffix("i")
@@ -33,16 +35,41 @@ def _parse_bytes(value: Any) -> int:
     return int(amount * _BYTES[unit])
 
 
-def check_memory(n: int, m: int, dtype: str, max_memory: Any) -> None:
+def physical_memory() -> int | None:
+    """Bytes of RAM of this machine, or None when the platform does not say."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_allocation(need: float, what: str) -> None:
+    """Raises MemoryError, saying how much is needed, when an allocation of `need` bytes
+    cannot succeed on this machine (more than its RAM): a clean error instead of an abort."""
+    ram = physical_memory()
+    if ram is not None and need > ram:
+        raise MemoryError(
+            f"{what} needs {need / 2**30:,.2f} GiB, more than this machine's "
+            f"{ram / 2**30:,.2f} GiB of memory"
+        )
+
+
+def check_memory(n: int, m: int, dtype: str, max_memory: Any, advice: str = "") -> None:
+    """An n × m distance matrix must fit in `max_memory` (InvalidInputError) and in the
+    machine's memory (MemoryError); both messages say how much it needs."""
     itemsize = 4 if dtype == "float32" else 8
-    need, limit = n * m * itemsize, _parse_bytes(max_memory)
+    need, limit = n * m * itemsize, parse_bytes(max_memory)
     if need > limit:
+        advice = advice or (
+            "raise max_memory, use dtype='float32', or use KMedoids(method='clara'), which "
+            "never builds the n × n matrix"
+        )
         raise InvalidInputError(
             f"max_memory: a {n:,} × {m:,} {dtype} distance matrix needs {need / 2**30:.2f} GiB, "
-            f"more than max_memory={max_memory!r}; raise max_memory, use dtype='float32', or "
-            "cluster a sample (KPrototypes scales to millions of rows)",
+            f"more than max_memory={max_memory!r}; {advice}",
             "max_memory",
         )
+    check_allocation(need, f"a {n:,} × {m:,} {dtype} distance matrix")
 
 
 def gower_weights(weights: Any, data: _frame.GowerData) -> np.ndarray:
@@ -69,27 +96,61 @@ def gower_weights(weights: Any, data: _frame.GowerData) -> np.ndarray:
     return w
 
 
-def gower_block(a: _frame.GowerData, b: _frame.GowerData, ranges, weights, dtype, n_jobs):
+@dataclass(frozen=True)
+class GowerScale:
+    """Per interval column: the range Gower divides differences by, and whether values are
+    halved before differencing (a column whose max − min overflows float64; its range is then
+    that of the halved values, so every term stays finite)."""
+
+    ranges: np.ndarray
+    halved: np.ndarray
+
+    def args(self) -> dict[str, Any]:
+        return {
+            "ranges": [float(r) for r in self.ranges],
+            "halved": [bool(h) for h in self.halved],
+        }
+
+
+def gower_block(
+    a: _frame.GowerData, b: _frame.GowerData, scale: GowerScale, weights, dtype, n_jobs
+):
     return _core.gower_matrix(
         a.numeric,
         a.codes,
         b.numeric,
         b.codes,
-        ranges=[float(r) for r in ranges],
+        **scale.args(),
         weights=weights,
         float32=dtype == "float32",
         n_threads=_validation.n_threads(n_jobs),
     )
 
 
-def gower_ranges(*blocks: np.ndarray) -> np.ndarray:
-    stacked = np.vstack(blocks)
-    if stacked.shape[1] == 0:
-        return np.zeros(0)
+def gower_ranges(*blocks: np.ndarray) -> GowerScale:
+    """Ranges of the interval columns over the blocks together (missing values ignored; an
+    all-missing column has range 0, as in daisy)."""
+    p = blocks[0].shape[1]
+    if p == 0:
+        return GowerScale(np.zeros(0), np.zeros(0, dtype=bool))
+
+    def extreme(b: np.ndarray, plain: Any, nan_aware: Any) -> np.ndarray:
+        if not len(b):
+            return np.full(p, np.nan)
+        value = plain(b, axis=0)  # fast; NaN only where a column has a missing value
+        if np.isnan(value).any():
+            value = nan_aware(b, axis=0)
+        return value
+
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: range 0
-        span = np.nanmax(stacked, axis=0) - np.nanmin(stacked, axis=0)
-    return np.nan_to_num(span, nan=0.0)
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+        hi = np.nanmax([extreme(b, np.max, np.nanmax) for b in blocks], axis=0)
+        lo = np.nanmin([extreme(b, np.min, np.nanmin) for b in blocks], axis=0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        span = hi - lo
+    halved = np.isinf(span)
+    span = np.where(halved, hi * 0.5 - lo * 0.5, span)
+    return GowerScale(np.nan_to_num(span, nan=0.0), halved)
 
 
 def gower_distances(
@@ -166,8 +227,8 @@ def gower_distances(
     a = _frame.gower_table(X, categorical=categorical)
     b = a if Y is None else _frame.gower_table(Y, encoding=a.encoding, what="Y")
     check_memory(len(a.index), len(b.index), dtype, max_memory)
-    ranges = gower_ranges(a.numeric) if Y is None else gower_ranges(a.numeric, b.numeric)
-    d = gower_block(a, b, ranges, gower_weights(weights, a), dtype, n_jobs)
+    scale = gower_ranges(a.numeric) if Y is None else gower_ranges(a.numeric, b.numeric)
+    d = gower_block(a, b, scale, gower_weights(weights, a), dtype, n_jobs)
     if a.is_frame:  # a view on the matrix, not a copy
         return pd.DataFrame(d, index=a.index, columns=b.index, copy=False)
     return d

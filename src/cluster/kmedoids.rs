@@ -109,13 +109,13 @@ fn build<T: Dissimilarity>(d: &ArrayView2<'_, T>, k: usize) -> Vec<usize> {
                         let v: f64 = row[o].into();
                         total += v.min(dno);
                     }
-                    if total < best.0 {
+                    if total < best.0 || best.1 == usize::MAX {
                         best = (total, c);
                     }
                 }
                 best
             },
-            |a, b| if b.0 < a.0 { b } else { a },
+            |a, b| if b.0 < a.0 || a.1 == usize::MAX { b } else { a },
         );
         let c = best.1;
         medoids.push(c);
@@ -248,17 +248,25 @@ pub fn fit_kmedoids<T: Dissimilarity>(
             "n_init and max_iter must be at least 1",
         ));
     }
-    if let Some((i, j)) = d
-        .indexed_iter()
-        .find(|(_, &v)| {
-            let v: f64 = v.into();
-            !v.is_finite() || v < 0.0
-        })
-        .map(|(ij, _)| ij)
-    {
+    let mut largest = 0.0f64;
+    for ((i, j), &v) in d.indexed_iter() {
+        let v: f64 = v.into();
+        if !v.is_finite() || v < 0.0 {
+            return Err(Error::invalid(
+                "X",
+                format!("dissimilarity ({i}, {j}) is negative, NaN or infinite"),
+            ));
+        }
+        largest = largest.max(v);
+    }
+    // Every cost is a sum of n dissimilarities: it must not overflow.
+    if largest > f64::MAX / (2.0 * n as f64) {
         return Err(Error::invalid(
             "X",
-            format!("dissimilarity ({i}, {j}) is negative, NaN or infinite"),
+            format!(
+                "dissimilarities up to {largest:e} over {n} rows overflow the float64 sums of \
+                 the costs; divide the matrix by its largest value"
+            ),
         ));
     }
     if let MedoidInit::Given(m) = &params.init {

@@ -1,5 +1,6 @@
 //! Cluster analysis.
 
+pub mod clara;
 pub mod gower;
 pub mod kmeans;
 pub mod kmedoids;

@@ -5,6 +5,7 @@ use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2}
 use pyo3::prelude::*;
 
 use super::{run, to_py_err};
+use crate::cluster::clara::{self, ClaraData, ClaraParams};
 use crate::cluster::gower;
 use crate::cluster::kmeans::{self, Init, KMeansParams};
 use crate::cluster::kmedoids::{self, KMedoidsParams, MedoidInit};
@@ -307,7 +308,7 @@ fn mixed_rows<'a>(
 /// Gower distances between two mixed tables (numeric with NaN, codes with MISSING_CODE), with
 /// the given numeric ranges and per-variable weights (numeric first). `float32` halves memory.
 #[pyfunction]
-#[pyo3(signature = (x_num, x_codes, y_num, y_codes, *, ranges, weights, float32, n_threads))]
+#[pyo3(signature = (x_num, x_codes, y_num, y_codes, *, ranges, halved, weights, float32, n_threads))]
 #[allow(clippy::too_many_arguments)]
 pub fn gower_matrix<'py>(
     py: Python<'py>,
@@ -316,23 +317,30 @@ pub fn gower_matrix<'py>(
     y_num: PyReadonlyArray2<'py, f64>,
     y_codes: PyReadonlyArray2<'py, u32>,
     ranges: Vec<f64>,
+    halved: Vec<bool>,
     weights: PyReadonlyArray1<'py, f64>,
     float32: bool,
     n_threads: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let metric = gower::GowerMetric::new(
+        &ranges,
+        &halved,
+        weights.as_array(),
+        x_codes.as_array().ncols(),
+    )
+    .map_err(|e| to_py_err(py, e))?;
     let (xn, xc, yn, yc) = (
         x_num.as_array(),
         x_codes.as_array(),
         y_num.as_array(),
         y_codes.as_array(),
     );
-    let w = weights.as_array();
     let (x, y) = (mixed_rows(&xn, &xc), mixed_rows(&yn, &yc));
     Ok(if float32 {
-        let d = run(py, n_threads, || gower::gower::<f32>(x, y, &ranges, w))?;
+        let d = run(py, n_threads, || gower::gower::<f32>(x, y, &metric))?;
         d.into_pyarray(py).into_any()
     } else {
-        let d = run(py, n_threads, || gower::gower::<f64>(x, y, &ranges, w))?;
+        let d = run(py, n_threads, || gower::gower::<f64>(x, y, &metric))?;
         d.into_pyarray(py).into_any()
     })
 }
@@ -441,4 +449,154 @@ pub fn ward_cut<'py>(
     Ok(ndarray::Array1::from(labels)
         .mapv(i64::from)
         .into_pyarray(py))
+}
+
+/// A CLARA fit: the best medoids, every row's label, the samples drawn and their costs.
+#[pyclass(frozen, module = "segmint._core")]
+pub struct ClaraResult {
+    inner: clara::ClaraFit,
+}
+
+#[pymethods]
+impl ClaraResult {
+    /// Row positions of the medoids.
+    #[getter]
+    fn medoids<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        let v: Vec<i64> = self.inner.medoids.iter().map(|&m| m as i64).collect();
+        v.into_pyarray(py)
+    }
+    /// Index of each row's medoid.
+    #[getter]
+    fn labels<'py>(&self, py: Python<'py>) -> Labels<'py> {
+        let v: Vec<i64> = self.inner.labels.iter().map(|&l| i64::from(l)).collect();
+        v.into_pyarray(py)
+    }
+    /// Σ over all rows of the dissimilarity to the nearest medoid.
+    #[getter]
+    fn cost(&self) -> f64 {
+        self.inner.cost
+    }
+    /// The rows of each sample, one sample per row, ascending.
+    #[getter]
+    fn samples<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<i64>> {
+        let s = &self.inner.samples;
+        let m = s.first().map_or(0, |r| r.len());
+        let flat: Vec<i64> = s.iter().flatten().map(|&i| i as i64).collect();
+        ndarray::Array2::from_shape_vec((s.len(), m), flat)
+            .expect("samples of one size")
+            .into_pyarray(py)
+    }
+    /// Total cost of each sample's medoids over all rows (NaN: sample skipped).
+    #[getter]
+    fn sample_costs<'py>(&self, py: Python<'py>) -> Vector<'py> {
+        self.inner.sample_costs.clone().into_pyarray(py)
+    }
+    /// Index of the sample whose medoids were kept.
+    #[getter]
+    fn best_sample(&self) -> usize {
+        self.inner.best_sample
+    }
+    /// FasterPAM passes on the best sample.
+    #[getter]
+    fn n_iter(&self) -> usize {
+        self.inner.n_iter
+    }
+}
+
+fn medoid_init(py: Python<'_>, init: &str) -> PyResult<MedoidInit> {
+    match init {
+        "build" => Ok(MedoidInit::Build),
+        "random" => Ok(MedoidInit::Random),
+        other => Err(to_py_err(
+            py,
+            Error::invalid(
+                "init",
+                format!("CLARA needs 'build' or 'random', got {other:?}"),
+            ),
+        )),
+    }
+}
+
+/// CLARA with FasterPAM on each sample, on Gower dissimilarities computed on the fly (numeric
+/// block with NaN = missing, codes with MISSING_CODE = missing; ranges, halved and weights as
+/// for `gower_matrix`).
+#[pyfunction]
+#[pyo3(signature = (x_num, x_codes, *, ranges, halved, weights, n_clusters, n_samples, sample_size, init, n_init, max_iter, seed, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn clara_gower<'py>(
+    py: Python<'py>,
+    x_num: PyReadonlyArray2<'py, f64>,
+    x_codes: PyReadonlyArray2<'py, u32>,
+    ranges: Vec<f64>,
+    halved: Vec<bool>,
+    weights: PyReadonlyArray1<'py, f64>,
+    n_clusters: usize,
+    n_samples: usize,
+    sample_size: usize,
+    init: &str,
+    n_init: usize,
+    max_iter: usize,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<ClaraResult> {
+    let params = ClaraParams {
+        n_clusters,
+        n_samples,
+        sample_size,
+        init: medoid_init(py, init)?,
+        n_init,
+        max_iter,
+        seed,
+    };
+    let metric = gower::GowerMetric::new(
+        &ranges,
+        &halved,
+        weights.as_array(),
+        x_codes.as_array().ncols(),
+    )
+    .map_err(|e| to_py_err(py, e))?;
+    let (xn, xc) = (x_num.as_array(), x_codes.as_array());
+    let fit = run(py, n_threads, || {
+        let (xn, xc) = (xn.as_standard_layout(), xc.as_standard_layout());
+        let data = ClaraData::Gower {
+            numeric: xn.view(),
+            codes: xc.view(),
+            metric,
+        };
+        clara::fit_clara(&data, &params)
+    })?;
+    Ok(ClaraResult { inner: fit })
+}
+
+/// CLARA with FasterPAM on each sample, on Euclidean distances computed on the fly.
+#[pyfunction]
+#[pyo3(signature = (x, *, n_clusters, n_samples, sample_size, init, n_init, max_iter, seed, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn clara_euclidean<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    n_clusters: usize,
+    n_samples: usize,
+    sample_size: usize,
+    init: &str,
+    n_init: usize,
+    max_iter: usize,
+    seed: u64,
+    n_threads: usize,
+) -> PyResult<ClaraResult> {
+    let params = ClaraParams {
+        n_clusters,
+        n_samples,
+        sample_size,
+        init: medoid_init(py, init)?,
+        n_init,
+        max_iter,
+        seed,
+    };
+    let x = x.as_array();
+    let fit = run(py, n_threads, || {
+        let x = x.as_standard_layout();
+        clara::fit_clara(&ClaraData::Euclidean(x.view()), &params)
+    })?;
+    Ok(ClaraResult { inner: fit })
 }

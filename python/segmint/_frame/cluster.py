@@ -154,7 +154,10 @@ def _declare_categorical(X: Any, categorical: Sequence[Any], what: str) -> tuple
         declared.append(name)
     frame = frame.set_axis(names, axis=1)
     converted = {
-        c: frame[c].astype("category")
+        # pandas has no float16 index, so no float16 categories: widen first (exact).
+        c: (frame[c].astype(np.float64) if frame[c].dtype == np.float16 else frame[c]).astype(
+            "category"
+        )
         for c in declared
         if not isinstance(frame[c].dtype, pd.CategoricalDtype)
     }
