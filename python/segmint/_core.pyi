@@ -711,6 +711,7 @@ def factor_score_weights(
 __all__ += ["set_progress_callback"]
 
 def set_progress_callback(callback: Callable[[int, int, float], object] | None) -> None: ...
+
 # --- TwoStep (src/python/twostep.rs) ---------------------------------------------------------
 
 __all__ += ["TwoStepFit", "twostep_fit", "twostep_predict"]
@@ -813,6 +814,7 @@ def twostep_predict(
     cluster_counts: npt.NDArray[np.float64],
     n_threads: int,
 ) -> npt.NDArray[np.int64]: ...
+
 # --- k-medoids by CLARA (issue 21) ---------------------------------------------------------
 
 @final
