@@ -697,11 +697,12 @@ def test_summaries_mode_says_what_needs_draws(keep_pair) -> None:  # type: ignor
 
 
 def test_memory_is_refused_before_sampling() -> None:
-    # reference: the size of the kept draws written out here: chains × kept × respondents ×
-    # parameters × 4 bytes (float32)
+    # reference: the size of the kept draws written out here: (chains + 1) × kept × respondents
+    # × parameters × 4 bytes (float32; every chain's draws plus one chain's copy while they are
+    # gathered into one array)
     data, _truth = make_choice_data(**SMALL)
     kept = 5000
-    need = 2 * kept * SMALL["n_respondents"] * 10 * 4
+    need = (2 + 1) * kept * SMALL["n_respondents"] * 10 * 4
     settings = {"n_iter": kept + 10, "burn_in": 10, "thin": 1, "max_memory": need // 2}
     with pytest.raises(InvalidInputError, match=r"max_memory.*keep=\"summaries\"") as info:
         ChoiceModel(method="hb", **settings).fit(data, **FIT)

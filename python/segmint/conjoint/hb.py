@@ -542,9 +542,11 @@ class HierarchicalBayes(_ChoiceEstimator):
             mean, var, q05, q95 = self._summaries
             sd = np.sqrt(var)
         else:
-            d = self._draws
+            d = self.draws_
             mean = d.mean(axis=0, dtype=np.float64)
-            sd = d.std(axis=0, ddof=1, dtype=np.float64) if len(d) > 1 else np.full_like(mean, np.nan)
+            sd = np.full_like(mean, np.nan)
+            if len(d) > 1:
+                sd = d.std(axis=0, ddof=1, dtype=np.float64)
             q05, q95 = np.quantile(d, [0.05, 0.95], axis=0)
         names = self.alpha_.index
         stats = ["mean", "sd", "q05", "q95"]

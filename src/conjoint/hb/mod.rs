@@ -286,8 +286,9 @@ impl HbParams {
         Err(Error::invalid(
             "max_memory",
             format!(
-                "the sampler needs about {} (kept respondent draws {}: n_chains × (n_iter − \
-                 burn_in) / thin × {n} respondents × {k} parameters × 4 bytes; running summaries \
+                "the sampler needs about {} (kept respondent draws {}: (n_chains + 1) × (n_iter \
+                 − burn_in) / thin × {n} respondents × {k} parameters × 4 bytes, the last chain's \
+                 worth for gathering them; running summaries \
                  {}; monitors, Δ draws and state {}), more than max_memory = {}. Reduce it with \
                  keep=\"summaries\" (posterior means, variances and quantiles without the draws), \
                  a larger thin, fewer n_chains or a shorter n_iter − burn_in, or raise max_memory",
