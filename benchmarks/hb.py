@@ -36,7 +36,7 @@ prints CPU and wall ms per iteration of each, the ratios, and the agreement of t
                                               # a whole fit in a child process
     python benchmarks/hb.py --panel --quick   # 10,000 and 100,000 respondents, fewer iterations
     python benchmarks/hb.py --mixing          # README example at the defaults: bulk / tail ESS
-                                              # and R-hat with and without the translation move
+                                              # and R-hat with and without the affine move
 """
 
 from __future__ import annotations
@@ -422,7 +422,7 @@ def panel(quick: bool) -> None:
 
 
 def mixing() -> None:
-    """The README example at the default settings, with and without the translation move."""
+    """The README example at the default settings, with and without the affine move."""
     import segmint
 
     data, _ = make_choice_data(300, 12, 3)
@@ -435,7 +435,7 @@ def mixing() -> None:
             model = cls(attributes=attrs, linear=["price"], random_state=0).fit(data)
         wall = time.perf_counter() - t0
         print(
-            f"translation move {'on ' if translate else 'off'}: {wall:.1f} s; bulk ESS min "
+            f"affine move {'on ' if translate else 'off'}: {wall:.1f} s; bulk ESS min "
             f"{model.ess_bulk_.min():.0f} median {model.ess_bulk_.median():.0f}, tail ESS min "
             f"{model.ess_tail_.min():.0f}, R-hat max {model.rhat_.max():.3f}; warning: "
             f"{bool(caught)}"
@@ -449,7 +449,7 @@ def main() -> None:
     parser.add_argument("--reference-only", action="store_true", help="NumPy sampler alone")
     parser.add_argument("--recovery", action="store_true", help="recovery figures (NumPy)")
     parser.add_argument("--panel", action="store_true", help="panel scale (issue 21)")
-    parser.add_argument("--mixing", action="store_true", help="ESS with / without translation")
+    parser.add_argument("--mixing", action="store_true", help="ESS with / without the affine move")
     args = parser.parse_args()
     if args.panel:
         panel(args.quick)

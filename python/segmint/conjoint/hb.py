@@ -128,12 +128,18 @@ class HierarchicalBayes(_ChoiceEstimator):
     β_i ~ N(α, D) (or N(Δ′z_i, D) with ``covariates``), D ~ IW(ν₀ = K + ``prior_df``,
     ν₀ · ``prior_variance`` · V₀) with V₀ the covariance the effects coding implies; each β_i
     by random-walk Metropolis with the proposal scale tuned to 30 % acceptance during burn-in
-    and frozen after. After the Gibbs draws of α (Δ) and D, every iteration makes a
-    translation move (an interweaving step, Yu & Meng 2011): all β_i and α shift by one common
-    δ, a Metropolis step on δ's exact conditional (the likelihood, since the move leaves every
-    β_i − α and D unchanged), which decouples α from the slow random walk of the β_i. Four
-    respondents share a SIMD lane; every respondent has its own random stream, so draws are
-    identical on any number of threads.
+    and frozen after. After the Gibbs draws of α (Δ) and D, every iteration makes an affine
+    move (an interweaving step in the spirit of Yu & Meng 2011): all β_i shift with α by a
+    common δ and their deviations from α scale by a common c, with D → c²D — the update of
+    (α, D) in the non-centred parameterisation. It is a Metropolis step whose ratio is the
+    likelihood ratio times the inverse-Wishart prior and Jacobian terms (exact, no
+    approximation), with a random-walk proposal shaped by the curvature of that ratio
+    (estimated twice during burn-in) and scaled to 30 % acceptance during burn-in only. It
+    decouples α and D from the slow random walk of the β_i: on the README's example (300
+    respondents, defaults) the smallest bulk ESS of α rises from 55 to 220 (tail ESS from 26
+    to 431) for about 1.6 times the time per iteration. Four respondents share a SIMD lane;
+    every respondent has its own random stream, so draws are identical on any number of
+    threads.
 
     Parameters
     ----------
@@ -208,7 +214,7 @@ class HierarchicalBayes(_ChoiceEstimator):
         Log-likelihood at the respondents' posterior means, and with all coefficients zero.
     diagnostics_ : DataFrame
         Per chain after burn-in: RLH, percent certainty, acceptance, average variance, final ρ,
-        and the acceptance rate of the translation move (``shift_acceptance``).
+        and the acceptance rate of the affine move (``shift_acceptance``).
     trace_ : DataFrame
         Per chain and iteration: log-likelihood, acceptance, ρ, average variance.
     rhat_ : Series
@@ -229,6 +235,11 @@ class HierarchicalBayes(_ChoiceEstimator):
 
     References
     ----------
+    Yu, Y. & Meng, X.-L. (2011). To center or not to center: that is not the question — an
+    ancillarity-sufficiency interweaving strategy (ASIS) for boosting MCMC efficiency. Journal
+    of Computational and Graphical Statistics 20(3).
+    Jain, R. & Chlamtac, I. (1985). The P² algorithm for dynamic calculation of quantiles and
+    histograms without storing observations. Communications of the ACM 28(10).
     Allenby, G. M., Arora, N. & Ginter, J. L. (1995). Incorporating prior knowledge into the
     analysis of conjoint studies. Journal of Marketing Research 32(2).
     Sawtooth Software (2021). The CBC/HB System for Hierarchical Bayes Estimation.
@@ -293,7 +304,7 @@ class HierarchicalBayes(_ChoiceEstimator):
         "n_jobs": Threads(),
     }
 
-    #: The translation move (on by default; off only to measure what it brings).
+    #: The affine move (on by default; off only to measure what it brings, benchmarks/hb.py).
     _translate: ClassVar[bool] = True
 
     def _check_params(self) -> dict[str, Any]:
