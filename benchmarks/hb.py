@@ -28,6 +28,15 @@ prints CPU and wall ms per iteration of each, the ratios, and the agreement of t
     python benchmarks/hb.py --reference-only  # the NumPy sampler alone (no segmint needed)
     python benchmarks/hb.py --recovery        # NumPy sampler on the data sets of
                                               # tests/test_conjoint_hb.py: the recovery figures
+    python benchmarks/hb.py --panel           # panel scale (issue 21): ms per iteration of one
+                                              # chain at 10,000 / 30,000 / 100,000 respondents
+                                              # × 12 tasks × 3 alternatives, 10 parameters,
+                                              # keep="summaries", against the NumPy sampler at the
+                                              # same sizes; the scaling exponent; peak memory of
+                                              # a whole fit in a child process
+    python benchmarks/hb.py --panel --quick   # 10,000 and 100,000 respondents, fewer iterations
+    python benchmarks/hb.py --mixing          # README example at the defaults: bulk / tail ESS
+                                              # and R-hat with and without the affine move
 """
 
 from __future__ import annotations
@@ -36,7 +45,9 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -304,12 +315,148 @@ def _segments_check(run: dict, ids: pd.Index, truth) -> None:  # type: ignore[no
         )
 
 
+# ---------------------------------------------------------------------------------------------
+# Panel scale (issue 21): per-iteration time and peak memory with keep="summaries"
+
+
+def _timed_fit(data: pd.DataFrame, n_iter: int, keep: Any) -> tuple[float, float, Any]:
+    """Wall seconds per post-burn-in iteration of the sampler alone (one chain; burn-in runs
+    first, untimed: it includes the two curvature estimates of the affine move), and the
+    model."""
+    import segmint
+
+    timing: dict[str, float] = {}
+
+    class Timed(segmint.conjoint.HierarchicalBayes):
+        def _sample(self, sampler, n_iter, threads, n_tasks):  # type: ignore[no-untyped-def]
+            sampler.run(n_iter // 2, n_threads=threads)
+            t0, c0 = time.perf_counter(), time.process_time()
+            sampler.run(n_iter - n_iter // 2, n_threads=threads)
+            timing["wall"] = time.perf_counter() - t0
+            timing["cpu"] = time.process_time() - c0
+
+    model = Timed(
+        attributes=ATTRIBUTES,
+        linear=["price"],
+        n_iter=n_iter,
+        burn_in=n_iter // 2,
+        thin=10,
+        n_chains=1,
+        keep=keep,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(data)
+    timed = n_iter - n_iter // 2
+    return timing["wall"] / timed, timing["cpu"] / timed, model
+
+
+PEAK_SCRIPT = """
+import resource, sys, warnings
+import segmint
+from segmint.datasets import make_choice_data
+n, n_iter = int(sys.argv[1]), int(sys.argv[2])
+data, _ = make_choice_data(n, 12, 3, random_state=1)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    segmint.conjoint.HierarchicalBayes(
+        attributes=["brand", "support", "delivery", "contract", "warranty"], linear=["price"],
+        n_iter=n_iter, burn_in=n_iter // 2, thin=10, n_chains=2, keep="summaries",
+        random_state=0,
+    ).fit(data)
+print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def panel(quick: bool) -> None:
+    sizes = [10_000, 100_000] if quick else [10_000, 30_000, 100_000]
+    n_iter = 40 if quick else 200
+    ref_iter = 4 if quick else 10
+    print(
+        f"HB at panel scale: respondents × 12 tasks × 3 alternatives, 10 parameters, one chain, "
+        f"keep='summaries', thin 10, {n_iter} iterations (the second half timed); NumPy "
+        f"sampler {ref_iter} iterations; {os.cpu_count()} cores"
+    )
+    times, cpus = [], []
+    for n in sizes:
+        data, _truth = make_choice_data(n, 12, 3, random_state=1)
+        X, y, names, _ids, n_levels = design_arrays(data, ATTRIBUTES, ["price"])
+        with threadpool_limits(limits=1, user_api="blas"):
+            t0 = time.perf_counter()
+            hb_numpy(
+                X, y, prior_v0(n_levels, len(names)), n_iter=ref_iter, burn_in=2, thin=1, seed=1
+            )
+            ref = (time.perf_counter() - t0) / ref_iter
+        per_iter, cpu, _model = _timed_fit(data, n_iter, "summaries")
+        times.append(per_iter)
+        cpus.append(cpu)
+        print(
+            f"  {n:>7,} respondents: segmint {per_iter * 1e3:7.2f} ms/iteration wall "
+            f"({cpu * 1e3:7.2f} ms CPU), numpy {ref * 1e3:8.1f} ms/iteration, ratio "
+            f"{ref / per_iter:5.1f}x"
+        )
+    slope = np.polyfit(np.log(sizes), np.log(times), 1)[0]
+    slope_cpu = np.polyfit(np.log(sizes), np.log(cpus), 1)[0]
+    print(
+        f"  scaling exponent {sizes[0]:,} -> {sizes[-1]:,}: wall {slope:.2f}, CPU "
+        f"{slope_cpu:.2f} (target: 1, linear)"
+    )
+    print(f"  at {sizes[-1]:,}: {times[-1] * 1e3:.2f} ms/iteration (target <= 12 ms)")
+    import subprocess
+
+    n_peak_iter = 40 if quick else 200
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_SCRIPT, str(sizes[-1]), str(n_peak_iter)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    base, peak = (int(v) for v in out.stdout.split())
+    print(
+        f"  peak memory of a whole fit (2 chains, {n_peak_iter} iterations, keep='summaries'): "
+        f"{peak / 2**20:.2f} GiB (data frame and imports alone {base / 2**20:.2f} GiB; "
+        f"target <= 2 GiB)"
+    )
+
+
+def mixing() -> None:
+    """The README example at the default settings, with and without the affine move."""
+    import segmint
+
+    data, _ = make_choice_data(300, 12, 3)
+    attrs = [*ATTRIBUTES, "price"]
+    for translate in (False, True):
+        cls = type("HB", (segmint.conjoint.HierarchicalBayes,), {"_translate": translate})
+        t0 = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = cls(attributes=attrs, linear=["price"], random_state=0).fit(data)
+        wall = time.perf_counter() - t0
+        print(
+            f"affine move {'on ' if translate else 'off'}: {wall:.1f} s; bulk ESS min "
+            f"{model.ess_bulk_.min():.0f} median {model.ess_bulk_.median():.0f}, tail ESS min "
+            f"{model.ess_tail_.min():.0f}, R-hat max {model.rhat_.max():.3f}; warning: "
+            f"{bool(caught)}"
+        )
+        print("  bulk ESS:", model.ess_bulk_.round(0).astype(int).to_dict())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="2,000 iterations")
     parser.add_argument("--reference-only", action="store_true", help="NumPy sampler alone")
     parser.add_argument("--recovery", action="store_true", help="recovery figures (NumPy)")
+    parser.add_argument("--panel", action="store_true", help="panel scale (issue 21)")
+    parser.add_argument("--mixing", action="store_true", help="ESS with / without the affine move")
     args = parser.parse_args()
+    if args.panel:
+        panel(args.quick)
+        return
+    if args.mixing:
+        mixing()
+        return
     if args.recovery:
         with threadpool_limits(limits=1, user_api="blas"):
             recovery()

@@ -623,3 +623,144 @@ def test_sampler_loglik_matches_numpy_on_uneven_tasks() -> None:
     # loglik_ is the log-likelihood at the respondents' posterior means (float64).
     at_means = loglik(model.coef_individual_.loc[:, names].to_numpy())
     assert model.loglik_ == pytest.approx(at_means, rel=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory at panel scale (issue 21): running summaries instead of draws, the memory estimate
+
+
+@pytest.fixture(scope="module")
+def keep_pair():  # type: ignore[no-untyped-def]
+    """The same small fit (same seed) with every draw kept, with running summaries only, and
+    with summaries plus every 3rd draw."""
+    data, _truth = make_choice_data(**SMALL)
+    fit = {**SMALL_FIT, "random_state": 5}
+    full = ChoiceModel(method="hb", **fit).fit(data, **FIT)
+    summaries = ChoiceModel(method="hb", keep="summaries", **fit).fit(data, **FIT)
+    thinned = ChoiceModel(method="hb", keep=3, **fit).fit(data, **FIT)
+    return full, summaries, thinned, data
+
+
+def test_summaries_mode_means_equal_full_draws(keep_pair) -> None:  # type: ignore[no-untyped-def]
+    full, summaries, thinned, _data = keep_pair
+    draws = full.draws_.astype(np.float64)
+    # reference: NumPy mean of the float32 draws of the keep="draws" fit (same seed; the chains
+    # are identical, only what is recorded differs); float32 rounding
+    for model in (summaries, thinned):
+        np.testing.assert_allclose(
+            model.coef_individual_.to_numpy(), draws.mean(axis=0), rtol=2e-7, atol=1e-7
+        )
+        np.testing.assert_array_equal(model.alpha_draws_, full.alpha_draws_)
+        pd.testing.assert_frame_equal(model.summary(), full.summary())
+        pd.testing.assert_frame_equal(model.beta_rhat_, full.beta_rhat_)
+    # reference: NumPy standard deviation (ddof=1) of the same draws; Welford moments merged
+    # across chains equal it up to float64 rounding
+    stats = summaries.individual_summary()
+    sd = stats.xs("sd", axis=1, level="statistic").to_numpy()
+    np.testing.assert_allclose(sd, draws.std(axis=0, ddof=1), rtol=1e-6, atol=1e-9)
+    # reference: np.quantile of the same draws. P² (five markers per quantile, 100 draws per
+    # chain here) is an approximation: most estimates within 0.2 posterior SD, none beyond 1 SD
+    exact = np.quantile(draws, [0.05, 0.95], axis=0)
+    for i, q in enumerate(("q05", "q95")):
+        err = np.abs(stats.xs(q, axis=1, level="statistic").to_numpy() - exact[i]) / sd
+        assert np.median(err) < 0.2 and err.max() < 1.0, (np.median(err), err.max())
+    # keep=3: every third kept draw of each chain.
+    chains = SMALL_FIT["n_chains"]
+    per_chain = full.draws_.reshape(chains, -1, *full.draws_.shape[1:])
+    np.testing.assert_array_equal(
+        thinned.draws_, per_chain[:, ::3].reshape(-1, *full.draws_.shape[1:])
+    )
+
+
+def test_summaries_mode_says_what_needs_draws(keep_pair) -> None:  # type: ignore[no-untyped-def]
+    # reference: none numeric: API contract; shares from posterior means equal those of the
+    # keep="draws" fit with use_draws=False (same means to float32 rounding)
+    full, summaries, _thinned, data = keep_pair
+    with pytest.raises(InvalidInputError, match="keep"):
+        _ = summaries.draws_
+    products = data.loc[data["task"] == data["task"].iloc[0]].drop_duplicates("alternative")
+    products = products.loc[products["respondent"] == products["respondent"].iloc[0]]
+    sim = MarketSimulator(summaries)
+    with pytest.raises(InvalidInputError, match="keep"):
+        sim.shares(products)
+    pd.testing.assert_series_equal(
+        sim.shares(products, use_draws=False),
+        MarketSimulator(full).shares(products, use_draws=False),
+        rtol=1e-5,
+    )
+    with pytest.raises(InvalidInputError, match="keep"):
+        wtp(summaries, price="price")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idata = summaries.to_arviz()
+    assert "alpha" in idata.posterior and "beta" not in idata.posterior
+
+
+def test_memory_is_refused_before_sampling() -> None:
+    # reference: the size of the kept draws written out here: (chains + 1) × kept × respondents
+    # × parameters × 4 bytes (float32; every chain's draws plus one chain's copy while they are
+    # gathered into one array)
+    data, _truth = make_choice_data(**SMALL)
+    kept = 5000
+    need = (2 + 1) * kept * SMALL["n_respondents"] * 10 * 4
+    settings = {"n_iter": kept + 10, "burn_in": 10, "thin": 1, "max_memory": need // 2}
+    with pytest.raises(InvalidInputError, match=r"max_memory.*keep=\"summaries\"") as info:
+        ChoiceModel(method="hb", **settings).fit(data, **FIT)
+    assert f"kept respondent draws {need / 2**20:.1f} MiB" in str(info.value)
+    with pytest.raises(InvalidInputError, match="max_memory"):
+        ChoiceModel(method="hb", max_memory="lots").fit(data, **FIT)
+    with pytest.raises(InvalidInputError, match="keep"):
+        ChoiceModel(method="hb", keep="all", n_iter=200, burn_in=100).fit(data, **FIT)
+
+
+HOSTILE_SCRIPT = r"""
+import segmint
+from segmint.datasets import make_choice_data
+from segmint.errors import InvalidInputError
+
+data, _ = make_choice_data(40, 8, 3, random_state=4)
+fit = {"attributes": ["brand", "support", "delivery", "contract", "warranty"], "linear": ["price"]}
+cases = {
+    "n_iter_2_33": dict(n_iter=2**33, burn_in=0, thin=1),
+    "n_chains_2_30": dict(n_iter=4, burn_in=2, thin=1, n_chains=2**30),
+    "n_iter_2_62": dict(n_iter=2**62, burn_in=0, thin=1),
+    "n_iter_2_70": dict(n_iter=2**70, burn_in=0, thin=1),
+    "thin_2_70": dict(thin=2**70),
+    "n_chains_2_70": dict(n_chains=2**70),
+    "burn_in_2_70": dict(n_iter=2**71, burn_in=2**70),
+    "prior_variance_1e100": dict(prior_variance=1e100, n_iter=50, burn_in=10),
+    "prior_df_2_70": dict(prior_df=2**70, n_iter=50, burn_in=10),
+}
+for name, params in cases.items():
+    try:
+        segmint.ChoiceModel("hb", **params).fit(data, **fit)
+        print(name, "fitted")
+    except InvalidInputError as e:
+        print(name, "InvalidInputError", e.what)
+"""
+
+
+def test_hostile_sizes_raise_clean_errors() -> None:
+    """Issue 19: sizes that used to abort the interpreter (allocation before validation), panic
+    (capacity overflow) or overflow (2**70), and a prior variance that made the draws
+    non-finite, end in InvalidInputError naming the parameter, in a subprocess that exits 0."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", HOSTILE_SCRIPT], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = dict(line.split(" ", 1) for line in out.stdout.strip().splitlines())
+    # reference: none numeric: each case's expected exception and parameter, written out
+    assert got == {
+        "n_iter_2_33": "InvalidInputError max_memory",
+        "n_chains_2_30": "InvalidInputError max_memory",
+        "n_iter_2_62": "InvalidInputError max_memory",
+        "n_iter_2_70": "InvalidInputError n_iter",
+        "thin_2_70": "InvalidInputError thin",
+        "n_chains_2_70": "InvalidInputError n_chains",
+        "burn_in_2_70": "InvalidInputError n_iter",
+        "prior_variance_1e100": "InvalidInputError prior_variance",
+        "prior_df_2_70": "InvalidInputError prior_df",
+    }, out.stdout

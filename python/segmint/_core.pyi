@@ -379,6 +379,11 @@ class HbSampler:
         prior_variance: float,
         prior_df: float,
         seed: int,
+        draws_every: int = 1,
+        summaries: bool = False,
+        tracked: list[int] = ...,
+        translate: bool = True,
+        max_memory: int = ...,
     ) -> HbSampler: ...
     def run(self, n: int, *, n_threads: int) -> int: ...
     def trace(self, c: int) -> npt.NDArray[np.float64]: ...
@@ -390,6 +395,33 @@ class HbSampler:
         npt.NDArray[np.float64],
         list[float],
     ]: ...
+    def tracked_draws(self) -> npt.NDArray[np.float32]: ...
+    def summaries(
+        self,
+    ) -> (
+        tuple[
+            npt.NDArray[np.float64],
+            npt.NDArray[np.float64],
+            npt.NDArray[np.float64],
+            npt.NDArray[np.float64],
+        ]
+        | None
+    ): ...
+    def shift_acceptance(self) -> list[float]: ...
+    @staticmethod
+    def memory(
+        *,
+        n_respondents: int,
+        k: int,
+        q: int,
+        n_iter: int,
+        burn_in: int,
+        thin: int,
+        n_chains: int,
+        draws_every: int,
+        summaries: bool,
+        n_tracked: int,
+    ) -> tuple[int, int, int]: ...
 
 def chaid_node_tables(
     codes: npt.NDArray[np.uint32],

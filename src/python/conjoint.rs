@@ -233,7 +233,7 @@ impl HbSampler {
     /// `constraints`: list of (kind, parameter indices, increasing) with kind "sign" (one index)
     /// or "levels" (the effects-coded indices of one attribute).
     #[new]
-    #[pyo3(signature = (x, starts, chosen, respondent_starts, *, z, v0, constraints, n_iter, burn_in, thin, n_chains, prior_variance, prior_df, seed))]
+    #[pyo3(signature = (x, starts, chosen, respondent_starts, *, z, v0, constraints, n_iter, burn_in, thin, n_chains, prior_variance, prior_df, seed, draws_every=1, summaries=false, tracked=Vec::new(), translate=true, max_memory=u64::MAX))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -251,6 +251,11 @@ impl HbSampler {
         prior_variance: f64,
         prior_df: f64,
         seed: u64,
+        draws_every: usize,
+        summaries: bool,
+        tracked: Vec<usize>,
+        translate: bool,
+        max_memory: u64,
     ) -> PyResult<Self> {
         let err = |e| to_py_err(py, e);
         let xa = x.as_array();
@@ -296,6 +301,11 @@ impl HbSampler {
             v0: v0.as_array().iter().cloned().collect(),
             constraints,
             seed,
+            draws_every,
+            summaries,
+            tracked,
+            translate,
+            max_memory,
         };
         let inner = hb::HbSampler::new(data, params).map_err(err)?;
         Ok(HbSampler { inner, n, k, q })
@@ -328,11 +338,12 @@ impl HbSampler {
         Ok(m.into_pyarray(py))
     }
 
-    /// Kept draws of all chains: respondent draws (chains·kept × n × k, float32), Δ draws
-    /// (chains × kept × q × k), posterior mean D per chain (chains × k × k), final ρ per chain.
+    /// Kept draws of all chains: respondent draws (chains·stored × n × k, float32; moved out of
+    /// the sampler, which keeps none afterwards), Δ draws (chains × kept × q × k), posterior
+    /// mean D per chain (chains × k × k), final ρ per chain.
     #[allow(clippy::type_complexity)]
     fn results<'py>(
-        &self,
+        &mut self,
         py: Python<'py>,
     ) -> PyResult<(
         Bound<'py, numpy::PyArray3<f32>>,
@@ -343,17 +354,25 @@ impl HbSampler {
         let c = self.inner.n_chains();
         let kept = self.inner.n_kept(0);
         let (n, k, q) = (self.n, self.k, self.q);
-        let mut draws = Vec::with_capacity(c * kept * n * k);
+        let stored = self.inner.draws(0).len() / (n * k).max(1);
+        // One chain's draws are moved, the others appended and freed one by one: the peak is
+        // the draws plus one chain's.
+        let mut draws = self.inner.take_draws(0);
+        draws.reserve_exact(c.saturating_sub(1) * stored * n * k);
+        for ch in 1..c {
+            let d = self.inner.take_draws(ch);
+            draws.extend_from_slice(&d);
+        }
         let mut deltas = Vec::with_capacity(c * kept * q * k);
         let mut ds = Vec::with_capacity(c * k * k);
         for ch in 0..c {
-            draws.extend_from_slice(self.inner.draws(ch));
             deltas.extend_from_slice(self.inner.delta_draws(ch));
             ds.extend(self.inner.d_mean(ch));
         }
         let shape_err =
             |e: ndarray::ShapeError| to_py_err(py, Error::invalid("draws", e.to_string()));
-        let draws = ndarray::Array3::from_shape_vec((c * kept, n, k), draws).map_err(shape_err)?;
+        let draws =
+            ndarray::Array3::from_shape_vec((c * stored, n, k), draws).map_err(shape_err)?;
         let deltas = ndarray::Array4::from_shape_vec((c, kept, q, k), deltas).map_err(shape_err)?;
         let ds = ndarray::Array3::from_shape_vec((c, k, k), ds).map_err(shape_err)?;
         let rho = (0..c).map(|ch| self.inner.rho(ch)).collect();
@@ -363,6 +382,87 @@ impl HbSampler {
             ds.into_pyarray(py),
             rho,
         ))
+    }
+
+    /// The tracked respondents' draws of all chains: chains·kept × tracked × k, float32.
+    fn tracked_draws<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, numpy::PyArray3<f32>>> {
+        let c = self.inner.n_chains();
+        let kept = self.inner.n_kept(0);
+        let t = self.inner.params().tracked.len();
+        let mut out = Vec::with_capacity(c * kept * t * self.k);
+        for ch in 0..c {
+            out.extend_from_slice(self.inner.tracked_draws(ch));
+        }
+        let a = ndarray::Array3::from_shape_vec((c * kept, t, self.k), out)
+            .map_err(|e| to_py_err(py, Error::invalid("draws", e.to_string())))?;
+        Ok(a.into_pyarray(py))
+    }
+
+    /// Running summaries of the respondents' kept draws over all chains (n × k each): means,
+    /// variances, 5 % and 95 % quantiles (P² estimates averaged over chains); None when the
+    /// sampler was built without `summaries`.
+    #[allow(clippy::type_complexity)]
+    fn summaries<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Option<[Bound<'py, numpy::PyArray2<f64>>; 4]>> {
+        let Some(parts) = self.inner.summaries() else {
+            return Ok(None);
+        };
+        let (n, k) = (self.n, self.k);
+        let mut out = Vec::with_capacity(4);
+        for p in parts {
+            let a = Array2::from_shape_vec((n, k), p)
+                .map_err(|e| to_py_err(py, Error::invalid("summaries", e.to_string())))?;
+            out.push(a.into_pyarray(py));
+        }
+        let [a, b, c, d]: [_; 4] = out
+            .try_into()
+            .map_err(|_| to_py_err(py, Error::invalid("summaries", "four parts")))?;
+        Ok(Some([a, b, c, d]))
+    }
+
+    /// Per chain, the share of post-burn-in iterations whose translation move was accepted.
+    fn shift_acceptance(&self) -> Vec<f64> {
+        (0..self.inner.n_chains())
+            .map(|c| self.inner.shift_acceptance(c))
+            .collect()
+    }
+
+    /// An estimate of the sampler's peak memory in bytes: (kept draws, summaries, other).
+    #[staticmethod]
+    #[pyo3(signature = (*, n_respondents, k, q, n_iter, burn_in, thin, n_chains, draws_every, summaries, n_tracked))]
+    #[allow(clippy::too_many_arguments)]
+    fn memory(
+        n_respondents: usize,
+        k: usize,
+        q: usize,
+        n_iter: usize,
+        burn_in: usize,
+        thin: usize,
+        n_chains: usize,
+        draws_every: usize,
+        summaries: bool,
+        n_tracked: usize,
+    ) -> (u64, u64, u64) {
+        let params = hb::HbParams {
+            n_iter,
+            burn_in,
+            thin,
+            n_chains,
+            prior_variance: 1.0,
+            prior_df: 1.0,
+            v0: Vec::new(),
+            constraints: Vec::new(),
+            seed: 0,
+            draws_every,
+            summaries,
+            tracked: vec![0; n_tracked],
+            translate: true,
+            max_memory: 0,
+        };
+        let m = params.memory(n_respondents, k, q);
+        (m.draws, m.summaries, m.other)
     }
 }
 

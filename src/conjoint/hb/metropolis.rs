@@ -40,6 +40,9 @@ struct Metropolis<'a> {
     constraints: &'a [Constraint],
     k: usize,
     q: usize,
+    /// The most rows of a group, computed once per sweep (it is a scan over all groups: per
+    /// block it made the sweep quadratic in the number of respondents).
+    max_rows: usize,
 }
 
 dispatch_avx2! {
@@ -71,6 +74,7 @@ pub(super) fn work_len(k: usize, q: usize, max_rows: usize) -> usize {
 pub(super) fn sweep(chain: &mut Chain, data: &HbData, constraints: &[Constraint]) -> Vec<f64> {
     let (k, q) = (data.k, data.q);
     let l_inv = crate::linalg::lower_inverse(&chain.chol_d, k);
+    let max_rows = data.lanes.max_rows();
     let ctx = Metropolis {
         data,
         l: &chain.chol_d,
@@ -80,9 +84,10 @@ pub(super) fn sweep(chain: &mut Chain, data: &HbData, constraints: &[Constraint]
         constraints,
         k,
         q,
+        max_rows,
     };
     let stride = BlockSums::len(k, q);
-    let work = work_len(k, q, data.lanes.max_rows());
+    let work = work_len(k, q, max_rows);
     chain
         .beta
         .par_chunks_mut(GROUPS_PER_BLOCK * k)
@@ -150,7 +155,7 @@ struct Vectors<'a> {
 }
 
 impl<'a> Vectors<'a> {
-    fn new(buf: &'a mut [V], k: usize, q: usize) -> Self {
+    fn new(buf: &'a mut [V], k: usize, q: usize, constrained: bool) -> Self {
         let (mu, rest) = buf.split_at_mut(k);
         let (r, rest) = rest.split_at_mut(k);
         let (y, rest) = rest.split_at_mut(k);
@@ -167,7 +172,12 @@ impl<'a> Vectors<'a> {
             prop_tied,
             z,
             v,
-            one: vec![0.0; k],
+            // (No allocation per block without constraints.)
+            one: if constrained {
+                vec![0.0; k]
+            } else {
+                Vec::new()
+            },
             scratch: Vec::new(),
         }
     }
@@ -183,11 +193,11 @@ impl Metropolis<'_> {
         // sums lane by lane until the end, and each group's r = β − μ (zero in ghost lanes) and
         // z for the sums.
         let n_groups = block.ll.len();
-        let (buf, rest) = block.work.split_at_mut(6 * k + q + lanes.max_rows());
+        let (buf, rest) = block.work.split_at_mut(6 * k + q + ctx.max_rows);
         let (acc, rest) = rest.split_at_mut(2 + k * k + q * k);
         let (rs, zs) = rest.split_at_mut(GROUPS_PER_BLOCK * k);
         acc[..2].fill(zero);
-        let mut s = Vectors::new(buf, k, q);
+        let mut s = Vectors::new(buf, k, q, !ctx.constraints.is_empty());
         for (j, (((beta, tied), ll), rng)) in block
             .beta
             .chunks_exact_mut(k)

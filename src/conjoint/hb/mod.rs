@@ -23,9 +23,13 @@
 use rayon::prelude::*;
 
 mod metropolis;
+mod shift;
+mod summaries;
 mod upper;
 
 use self::metropolis::{work_len, BlockSums, GROUPS_PER_BLOCK};
+use self::summaries::Summaries;
+pub use self::summaries::QUANTILES;
 use self::upper::{step, Upper};
 use super::kernel;
 use super::lanes::{LaneGroups, LANES, V};
@@ -177,6 +181,10 @@ impl HbData {
     }
 }
 
+/// The largest prior variance accepted: part-worths of ±1e3 already give choice probabilities of
+/// exactly 0 or 1, and much larger scales overflow the float32 draws.
+pub const MAX_PRIOR_VARIANCE: f64 = 1e6;
+
 #[derive(Debug, Clone)]
 pub struct HbParams {
     pub n_iter: usize,
@@ -190,9 +198,109 @@ pub struct HbParams {
     pub v0: Vec<f64>,
     pub constraints: Vec<Constraint>,
     pub seed: u64,
+    /// Keep every respondent's draw at every `draws_every`-th kept iteration (1: all kept
+    /// draws; 0: none).
+    pub draws_every: usize,
+    /// Accumulate running summaries of the respondents' kept draws ([`summaries`]).
+    pub summaries: bool,
+    /// Respondents whose every kept draw is stored even when `draws_every` is 0 (a sample for
+    /// convergence diagnostics), in increasing order.
+    pub tracked: Vec<usize>,
+    /// The affine move of [`shift`] after every iteration's Gibbs draws.
+    pub translate: bool,
+    /// Bytes the sampler may hold; checked before anything of the sampler's size is allocated.
+    pub max_memory: u64,
+}
+
+/// What a sampler holds, in bytes, by part ([`HbParams::memory`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Memory {
+    /// Respondent draws kept by every chain, and the copy that gathers them at the end.
+    pub draws: u64,
+    /// Running summaries and the tracked respondents' draws.
+    pub summaries: u64,
+    /// Per-iteration monitors, Δ draws and the chains' state.
+    pub other: u64,
+}
+
+impl Memory {
+    pub fn total(&self) -> u64 {
+        self.draws
+            .saturating_add(self.summaries)
+            .saturating_add(self.other)
+    }
 }
 
 impl HbParams {
+    /// Draws kept per chain: every `thin`-th iteration after burn-in.
+    pub fn n_kept(&self) -> usize {
+        (self.n_iter.saturating_sub(self.burn_in))
+            .checked_div(self.thin)
+            .unwrap_or(0)
+    }
+
+    /// An estimate of the memory a sampler of `n` respondents, `k` parameters and `q`
+    /// covariates holds at its peak (saturating at u64::MAX).
+    pub fn memory(&self, n: usize, k: usize, q: usize) -> Memory {
+        let m = |parts: &[usize]| -> u64 {
+            parts
+                .iter()
+                .try_fold(1u64, |a, &b| a.checked_mul(b as u64))
+                .unwrap_or(u64::MAX)
+        };
+        let c = self.n_chains;
+        let kept = self.n_kept();
+        let stored = if self.draws_every > 0 {
+            kept.div_ceil(self.draws_every)
+        } else {
+            0
+        };
+        // Every chain's f32 draws, plus one chain's while `results` gathers them.
+        let draws = m(&[c.saturating_add(1), stored, n, k, 4]);
+        let summaries = if self.summaries {
+            m(&[c, n.div_ceil(LANES) * LANES, k, Summaries::BYTES])
+        } else {
+            0
+        }
+        .saturating_add(m(&[c.saturating_add(1), kept, self.tracked.len(), k, 4]));
+        // Monitors (4 f64 per iteration, also copied to Python twice), Δ draws, and per
+        // respondent slot β, tied β, the log-likelihoods, the generators and the seeding
+        // streams.
+        let other = m(&[c, self.n_iter, 3 * 32])
+            .saturating_add(m(&[c.saturating_add(1), kept, q, k, 8]))
+            .saturating_add(m(&[c, n.saturating_add(LANES), 24 * k + 96]));
+        Memory {
+            draws,
+            summaries,
+            other,
+        }
+    }
+
+    /// Refuses a sampler that would hold more than `max_memory`, saying how much it needs and
+    /// what reduces it.
+    fn check_memory(&self, n: usize, k: usize, q: usize) -> Result<()> {
+        let mem = self.memory(n, k, q);
+        if mem.total() <= self.max_memory {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            "max_memory",
+            format!(
+                "the sampler needs about {} (kept respondent draws {}: (n_chains + 1) × (n_iter \
+                 − burn_in) / thin × {n} respondents × {k} parameters × 4 bytes, the last chain's \
+                 worth for gathering them; running summaries \
+                 {}; monitors, Δ draws and state {}), more than max_memory = {}. Reduce it with \
+                 keep=\"summaries\" (posterior means, variances and quantiles without the draws), \
+                 a larger thin, fewer n_chains or a shorter n_iter − burn_in, or raise max_memory",
+                bytes(mem.total()),
+                bytes(mem.draws),
+                bytes(mem.summaries),
+                bytes(mem.other),
+                bytes(self.max_memory),
+            ),
+        ))
+    }
+
     fn check(&self, k: usize) -> Result<()> {
         if self.n_iter == 0 || self.burn_in >= self.n_iter {
             return Err(Error::invalid("burn_in", "must be smaller than n_iter"));
@@ -208,6 +316,15 @@ impl HbParams {
         }
         if !(self.prior_variance.is_finite() && self.prior_variance > 0.0) {
             return Err(Error::invalid("prior_variance", "must be positive"));
+        }
+        if self.prior_variance > MAX_PRIOR_VARIANCE {
+            return Err(Error::invalid(
+                "prior_variance",
+                format!(
+                    "must be at most {MAX_PRIOR_VARIANCE:e} (utilities on the logit scale; larger \
+                     prior variances let the draws overflow)"
+                ),
+            ));
         }
         if !(self.prior_df.is_finite() && self.prior_df > 0.0) {
             return Err(Error::invalid("prior_df", "must be positive"));
@@ -233,6 +350,17 @@ impl HbParams {
             }
         }
         Ok(())
+    }
+}
+
+/// A byte count for messages.
+fn bytes(b: u64) -> String {
+    if b == u64::MAX {
+        "more than 16 EiB".into()
+    } else if b >= 1 << 30 {
+        format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64)
     }
 }
 
@@ -266,22 +394,37 @@ struct Chain {
     iter: usize,
     trace: Trace,
     draws: Vec<f32>,
+    /// The tracked respondents' draws (kept × tracked × k).
+    tracked_draws: Vec<f32>,
+    summaries: Option<Summaries>,
     delta_draws: Vec<f64>,
     d_sum: Vec<f64>,
     n_kept: usize,
     /// Per block of groups: the sums the upper level needs (see [`BlockSums`]) and scratch.
     partials: Vec<f64>,
     work: Vec<V>,
+    /// The translation move's scale, proposed log-likelihoods (per group) and per-block sums.
+    shift_scale: f64,
+    shift_accepted: usize,
+    /// chol(H)⁻¹ of the curvature H of the move's log ratio, once estimated ([`shift`]).
+    shift_shape: Option<Vec<f64>>,
+    /// Σ ln s and count over the end of burn-in (the frozen s is their geometric mean).
+    shift_log: (f64, usize),
+    prop_beta: Vec<V>,
+    prop_ll: Vec<V>,
+    shift_sums: Vec<f64>,
 }
 
 impl Chain {
     /// A chain at β = 0, D = I, Δ = 0, ρ = 0.1: `streams` are its upper level's stream then one
     /// per respondent (each lane's generator is seeded from its respondent's stream; ghost
     /// lanes from the upper-level stream).
-    fn new(data: &HbData, mut streams: Vec<Stream>, n_kept: usize) -> Chain {
+    fn new(data: &HbData, params: &HbParams, mut streams: Vec<Stream>) -> Chain {
         let (k, q, n) = (data.k, data.q, data.n_respondents());
         let lanes = &data.lanes;
         let n_groups = lanes.n_groups();
+        let n_kept = params.n_kept();
+        let n_blocks = n_groups.div_ceil(GROUPS_PER_BLOCK);
         let mut upper = streams.remove(0);
         let mut d = vec![0.0; k * k];
         for i in 0..k {
@@ -324,15 +467,31 @@ impl Chain {
             log_rho: (0.0, 0),
             iter: 0,
             trace: Trace::default(),
-            draws: Vec::with_capacity(n_kept * n * k),
+            draws: Vec::with_capacity(if params.draws_every > 0 {
+                n_kept.div_ceil(params.draws_every) * n * k
+            } else {
+                0
+            }),
+            tracked_draws: Vec::with_capacity(n_kept * params.tracked.len() * k),
+            summaries: params
+                .summaries
+                .then(|| Summaries::new(n_groups * LANES, k)),
             delta_draws: Vec::with_capacity(n_kept * q * k),
             d_sum: vec![0.0; k * k],
             n_kept: 0,
-            partials: vec![0.0; n_groups.div_ceil(GROUPS_PER_BLOCK) * BlockSums::len(k, q)],
-            work: vec![
-                [0.0; LANES];
-                n_groups.div_ceil(GROUPS_PER_BLOCK) * work_len(k, q, lanes.max_rows())
-            ],
+            partials: vec![0.0; n_blocks * BlockSums::len(k, q)],
+            work: vec![[0.0; LANES]; n_blocks * work_len(k, q, lanes.max_rows())],
+            shift_scale: 0.5,
+            shift_accepted: 0,
+            shift_shape: None,
+            shift_log: (0.0, 0),
+            prop_beta: if params.translate {
+                vec![[0.0; LANES]; n_groups * k]
+            } else {
+                Vec::new()
+            },
+            prop_ll: vec![[0.0; LANES]; n_groups],
+            shift_sums: vec![0.0; n_blocks],
         }
     }
 }
@@ -348,11 +507,20 @@ pub struct HbSampler {
     nu0: f64,
     ztz: Vec<f64>,
     ztz_chol: Vec<f64>,
+    /// The constant covariate (column, value) the translation move shifts, if any.
+    shift_col: Option<(usize, f64)>,
 }
 
 impl HbSampler {
     pub fn new(mut data: HbData, params: HbParams) -> Result<Self> {
         data.validate()?;
+        // Sizes first: nothing of the sampler's size is allocated before they are checked.
+        let n = data.n_respondents();
+        params.check(data.k)?;
+        if params.tracked.iter().any(|&i| i >= n) {
+            return Err(Error::invalid("tracked", "refers to an unknown respondent"));
+        }
+        params.check_memory(n, data.k, data.q)?;
         data.lanes = LaneGroups::new(kernel::Differences::new(
             &data.x,
             data.k,
@@ -362,10 +530,7 @@ impl HbSampler {
         ));
         // The lanes hold the data from here on; the row-major matrix is not kept.
         data.x = Vec::new();
-        let k = data.k;
-        params.check(k)?;
-        let n = data.n_respondents();
-        let q = data.q;
+        let (k, q) = (data.k, data.q);
         let mut ztz = vec![0.0; q * q];
         for zi in data.z.chunks_exact(q) {
             for a in 0..q {
@@ -386,13 +551,18 @@ impl HbSampler {
             .iter()
             .map(|v| v * nu0 * params.prior_variance)
             .collect();
+        let shift_col = (0..q)
+            .find_map(|a| {
+                let v = data.z[a];
+                (v != 0.0 && data.z.chunks_exact(q).all(|zi| zi[a] == v)).then_some((a, v))
+            })
+            .filter(|_| params.translate);
         let mut all = Stream::many(params.seed, params.n_chains * (n + 1));
-        let n_kept = (params.n_iter - params.burn_in) / params.thin;
         let mut chains = Vec::with_capacity(params.n_chains);
         for _ in 0..params.n_chains {
             let rest = all.split_off(n + 1);
             let streams = std::mem::replace(&mut all, rest);
-            chains.push(Chain::new(&data, streams, n_kept));
+            chains.push(Chain::new(&data, &params, streams));
         }
         Ok(HbSampler {
             data,
@@ -402,6 +572,7 @@ impl HbSampler {
             nu0,
             ztz,
             ztz_chol,
+            shift_col,
         })
     }
 
@@ -417,6 +588,7 @@ impl HbSampler {
             nu0: self.nu0,
             ztz: &self.ztz,
             ztz_chol: &self.ztz_chol,
+            shift_col: self.shift_col,
         };
         let (data, params) = (&self.data, &self.params);
         self.chains.par_iter_mut().for_each(|chain| {
@@ -434,9 +606,39 @@ impl HbSampler {
         self.chains.len()
     }
 
-    /// Kept (tied) respondent draws of chain `c`: n_kept × n_respondents × k, f32.
+    /// Kept (tied) respondent draws of chain `c`: stored × n_respondents × k, f32 (every
+    /// `draws_every`-th kept iteration).
     pub fn draws(&self, c: usize) -> &[f32] {
         &self.chains[c].draws
+    }
+
+    /// Moves the kept respondent draws of chain `c` out of the sampler.
+    pub fn take_draws(&mut self, c: usize) -> Vec<f32> {
+        std::mem::take(&mut self.chains[c].draws)
+    }
+
+    /// Kept draws of the tracked respondents of chain `c`: n_kept × tracked × k.
+    pub fn tracked_draws(&self, c: usize) -> &[f32] {
+        &self.chains[c].tracked_draws
+    }
+
+    /// Running summaries of every chain merged, respondents in order (n × k each): posterior
+    /// means, variances and the [`QUANTILES`]; None unless `summaries` was asked for.
+    pub fn summaries(&self) -> Option<[Vec<f64>; 4]> {
+        let chains: Option<Vec<&Summaries>> =
+            self.chains.iter().map(|c| c.summaries.as_ref()).collect();
+        Some(summaries::merge(
+            &chains?,
+            &self.data.lanes.position,
+            self.data.k,
+        ))
+    }
+
+    /// Share of iterations after burn-in whose translation move was accepted (chain `c`).
+    pub fn shift_acceptance(&self, c: usize) -> f64 {
+        let ch = &self.chains[c];
+        let after = ch.iter.saturating_sub(self.params.burn_in);
+        ch.shift_accepted as f64 / after.max(1) as f64
     }
 
     /// Kept Δ draws of chain `c`: n_kept × q × k.

@@ -2,7 +2,7 @@
 //! the Metropolis step: Δ | β, D (a flat-prior multivariate regression), D | β, Δ (inverse
 //! Wishart), then ρ's adaptation during burn-in and the record of the iteration.
 
-use super::metropolis;
+use super::{metropolis, shift};
 use super::{Chain, HbData, HbParams};
 use crate::conjoint::lanes::LANES;
 use crate::linalg;
@@ -14,6 +14,8 @@ pub(super) struct Upper<'a> {
     pub nu0: f64,
     pub ztz: &'a [f64],
     pub ztz_chol: &'a [f64],
+    /// The constant covariate the translation move shifts (None: no move).
+    pub shift_col: Option<(usize, f64)>,
 }
 
 /// One iteration of a chain.
@@ -25,14 +27,27 @@ pub(super) fn step(chain: &mut Chain, data: &HbData, params: &HbParams, upper: &
     let (head, rest) = total.split_at(2);
     let (rr, zr) = rest.split_at(k * k);
     let acceptance = head[0] / n as f64;
-    let total_ll = head[1];
+    let mut total_ll = head[1];
     // 2. Δ | β, D.
     let g = draw_delta(chain, upper, zr, k);
     // 3. D | β, Δ.
     draw_d(chain, upper, (rr, zr, &g), n, k);
-    // 4. Adapt ρ during burn-in.
+    // 4. The affine move of every β_i with α and D.
+    if let Some(col) = upper.shift_col {
+        let b = params.burn_in;
+        if b >= 8 && (chain.iter == b / 2 || chain.iter == b - b / 4) {
+            shift::estimate_shape(chain, data, params, upper);
+        }
+        if let Some(diff) = shift::affine(chain, data, params, upper, col) {
+            total_ll += diff;
+            if chain.iter >= params.burn_in {
+                chain.shift_accepted += 1;
+            }
+        }
+    }
+    // 5. Adapt ρ during burn-in.
     adapt_rho(chain, params, acceptance);
-    // 5. Record.
+    // 6. Record.
     record(chain, data, params, total_ll, acceptance);
 }
 
@@ -150,10 +165,25 @@ fn record(chain: &mut Chain, data: &HbData, params: &HbParams, total_ll: f64, ac
     chain.iter += 1;
     if chain.iter > params.burn_in && (chain.iter - params.burn_in) % params.thin == 0 {
         let lanes = &data.lanes;
-        for &p in &lanes.position {
+        let tied_of = |p: usize| {
             let (g, l) = (p / LANES, p % LANES);
-            let tied = &chain.tied[g * k..(g + 1) * k];
-            chain.draws.extend(tied.iter().map(|c| c[l] as f32));
+            chain.tied[g * k..(g + 1) * k]
+                .iter()
+                .map(move |c| c[l] as f32)
+        };
+        if params.draws_every > 0 && chain.n_kept % params.draws_every == 0 {
+            chain
+                .draws
+                .extend(lanes.position.iter().flat_map(|&p| tied_of(p)));
+        }
+        chain.tracked_draws.extend(
+            params
+                .tracked
+                .iter()
+                .flat_map(|&i| tied_of(lanes.position[i])),
+        );
+        if let Some(s) = chain.summaries.as_mut() {
+            s.push(&chain.tied, k);
         }
         chain.delta_draws.extend_from_slice(&chain.delta);
         chain
