@@ -15,12 +15,10 @@ use std::ops::Range;
 /// million rows then costs a handful of page faults instead of thousands, which is a good part
 /// of a fast kernel's time on first use. Elsewhere, or when the advice is refused, a plain
 /// zeroed vector.
-pub fn zeroed<T: Default>(n: usize) -> Vec<T> {
+pub fn zeroed<T: Copy + Default>(n: usize) -> Vec<T> {
     let bytes = n.saturating_mul(std::mem::size_of::<T>());
     if bytes < (4 << 20) {
-        let mut v = Vec::with_capacity(n);
-        v.resize_with(n, T::default);
-        return v;
+        return vec![T::default(); n];
     }
     let mut v: Vec<T> = Vec::with_capacity(n);
     #[cfg(target_os = "linux")]
@@ -41,7 +39,7 @@ pub fn zeroed<T: Default>(n: usize) -> Vec<T> {
             }
         }
     }
-    v.resize_with(n, T::default);
+    v.resize(n, T::default());
     v
 }
 

@@ -2,8 +2,6 @@
 //! and invoice numbers when they are integers of a modest range (the common case in ERP
 //! exports), a few streaming passes instead of a hash table.
 
-use std::sync::atomic::{AtomicU8, Ordering};
-
 use ndarray::ArrayView1;
 use rayon::prelude::*;
 
@@ -46,30 +44,24 @@ pub fn dense_codes(
         return None;
     }
     let range = (hi as i128 - lo as i128) as u128 + 1;
-    if range > u128::from(max_range) || range > u128::from(u32::MAX) {
+    if range > u128::from(max_range) {
         return None;
     }
     let range = range as usize;
-    // Which ids occur: one byte per id of the range, marked in parallel (every write stores
-    // the same 1, so the order of the writes does not matter).
-    let seen: Vec<AtomicU8> = zeroed(range);
-    values.par_chunks(1 << 16).for_each(|vals| {
-        for &x in vals {
-            if x != missing {
-                seen[(x - lo) as usize].store(1, Ordering::Relaxed);
-            }
-        }
-    });
     // code + 1 of each id (0: absent), in the order of the ids.
-    let mut code: Vec<u32> = zeroed(range);
-    let mut uniques = Vec::new();
-    for (i, (c, s)) in code.iter_mut().zip(&seen).enumerate() {
-        if s.load(Ordering::Relaxed) != 0 {
-            uniques.push(lo + i as i64);
-            *c = uniques.len() as u32;
+    let mut code: Vec<i64> = zeroed(range);
+    for &x in values {
+        if x != missing {
+            code[(x - lo) as usize] = 1;
         }
     }
-    drop(seen);
+    let mut uniques = Vec::new();
+    for (i, c) in code.iter_mut().enumerate() {
+        if *c != 0 {
+            uniques.push(lo + i as i64);
+            *c = uniques.len() as i64;
+        }
+    }
     let mut codes: Vec<i64> = zeroed(n);
     codes
         .par_chunks_mut(1 << 16)
@@ -79,7 +71,7 @@ pub fn dense_codes(
                 *o = if x == missing {
                     -1
                 } else {
-                    i64::from(code[(x - lo) as usize]) - 1
+                    code[(x - lo) as usize] - 1
                 };
             }
         });

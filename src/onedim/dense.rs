@@ -1,23 +1,15 @@
-//! The dense path of the customer summary: two streaming passes over the rows, run side by
-//! side, each touching only per-customer or per-invoice tables, after a light scan of the
-//! customer and time columns.
+//! The dense path of the customer summary: three streaming passes over the rows, run side by
+//! side, each touching only per-customer or per-invoice tables.
 //!
-//! - scan: lines without a customer, the time range of the others (the width of the demand
-//!   table), whether the log is in time order;
 //! - sums: the rows cut into a fixed number of chunks (a function of the row and customer
-//!   counts only), one accumulator table per chunk, tables added in chunk order. The same pass
-//!   checks the values and counts distinct invoices: the first line of an invoice claims it for
-//!   its customer in a shared table (an atomic compare-and-swap, so whichever chunk comes first
-//!   the invoice counts once for its only customer); an invoice claimed by two customers sends
-//!   the whole summary to the sorted path;
+//!   counts only), one accumulator table per chunk, tables added in chunk order;
+//! - invoices: the customer owning each invoice code; a purchase invoice counts once for its
+//!   owner. An invoice seen with two customers sends the whole summary to the sorted path;
 //! - demand: a period-major table (periods x customers) of sums, filled in row order. Logs are
-//!   in time order, so the rows of a period touch one stripe of the table; a log in time order
-//!   is cut at period boundaries into blocks that own disjoint stripes and run in parallel.
+//!   in time order, so the rows of a period touch one stripe of the table.
 //!
 //! Every sum is accumulated in an order fixed by the data (chunk order, row order), never by
 //! the threads: the result is bit-identical on 1 or N threads.
-
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use rayon::prelude::*;
 
@@ -27,25 +19,23 @@ use crate::parallel::{fold_rows, zeroed};
 
 /// At most this many accumulator chunks.
 const MAX_CHUNKS: usize = 16;
-/// Period blocks of the parallel demand pass (each owns a stripe of the table).
-const DEMAND_BLOCKS: usize = 8;
-/// Customers per task when the demand table is read back.
-const CELL_BLOCK: usize = 4096;
 
 struct Scan {
     dropped: u64,
     t_min: i64,
     t_max: i64,
-    /// All rows (with a customer or not) in time order.
-    sorted: bool,
-    first: i64,
-    last: i64,
     error: Option<Error>,
 }
 
-/// Lines without a customer, the time range of the others, time order; a customer code out of
-/// range is an error.
-fn scan(customer: &[i64], time: &[i64], k: usize) -> Scan {
+/// Checks the rows and finds the time range of the lines with a customer.
+fn scan(
+    customer: &[i64],
+    time: &[i64],
+    amount: &[f64],
+    invoice: Option<&[i64]>,
+    k: usize,
+    n_inv: usize,
+) -> Scan {
     fold_rows(
         customer.len(),
         |rows| {
@@ -53,25 +43,37 @@ fn scan(customer: &[i64], time: &[i64], k: usize) -> Scan {
                 dropped: 0,
                 t_min: i64::MAX,
                 t_max: i64::MIN,
-                sorted: true,
-                first: time[rows.start],
-                last: time[rows.end - 1],
                 error: None,
             };
-            let mut prev = i64::MIN;
             for r in rows {
-                let (c, t) = (customer[r], time[r]);
-                s.sorted &= t >= prev;
-                prev = t;
+                let c = customer[r];
                 if c < 0 {
                     s.dropped += 1;
                     continue;
                 }
-                if c as u64 >= k as u64 {
-                    s.error = Some(Error::invalid(
+                let t = time[r];
+                let error = if c as u64 >= k as u64 {
+                    Some(Error::invalid(
                         "customer",
                         format!("code {c} at line {r} is not below n_customers = {k}"),
-                    ));
+                    ))
+                } else if t == i64::MIN {
+                    Some(Error::invalid("date", format!("missing date at line {r}")))
+                } else if !amount[r].is_finite() {
+                    Some(Error::invalid(
+                        "amount",
+                        format!("missing or infinite value at line {r}"),
+                    ))
+                } else if invoice.is_some_and(|inv| inv[r] < 0 || inv[r] as u64 >= n_inv as u64) {
+                    Some(Error::invalid(
+                        "invoice",
+                        format!("missing or out-of-range invoice code at line {r}"),
+                    ))
+                } else {
+                    None
+                };
+                if error.is_some() {
+                    s.error = error;
                     return s;
                 }
                 s.t_min = s.t_min.min(t);
@@ -83,9 +85,6 @@ fn scan(customer: &[i64], time: &[i64], k: usize) -> Scan {
             dropped: a.dropped + b.dropped,
             t_min: a.t_min.min(b.t_min),
             t_max: a.t_max.max(b.t_max),
-            sorted: a.sorted && b.sorted && a.last <= b.first,
-            first: a.first,
-            last: b.last,
             error: a.error.or(b.error),
         },
     )
@@ -112,122 +111,36 @@ struct Cols<'a> {
     cancelled: Option<&'a [bool]>,
 }
 
-/// The owners of the invoices (customer code + 1, 0 = none yet), shared by the chunks.
-struct Owners {
-    purchase: Vec<AtomicU32>,
-    /// Owners of cancellation invoices (with `count` only).
-    cancel: Vec<AtomicU32>,
-    /// Set when an invoice has lines of two customers.
-    shared: AtomicBool,
-}
-
-/// Claims invoice `i` for customer `c`; true when this call claimed it (count it once).
-#[inline]
-fn claim(table: &[AtomicU32], i: usize, c: u32, shared: &AtomicBool) -> bool {
-    let me = c + 1;
-    let o = table[i].load(Ordering::Relaxed);
-    if o == me {
-        return false;
+impl Cols<'_> {
+    #[inline]
+    fn is_cancel(&self, r: usize) -> bool {
+        self.amount[r] < 0.0 || self.cancelled.is_some_and(|c| c[r])
     }
-    if o == 0 {
-        match table[i].compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed) {
-            Ok(_) => return true,
-            Err(o) if o == me => return false,
-            Err(_) => {}
-        }
-    }
-    shared.store(true, Ordering::Relaxed);
-    false
 }
 
-/// One chunk's tables.
-struct Chunk {
-    acc: Vec<Acc>,
-    /// Distinct purchase / cancellation invoices claimed in this chunk, per customer.
-    freq: Vec<u32>,
-    cfreq: Vec<u32>,
-    error: Option<Error>,
-}
-
-fn sums(
-    cols: &Cols<'_>,
-    k: usize,
-    n_inv: usize,
-    mode: Cancellations,
-    owners: &Owners,
-) -> (Vec<Acc>, Vec<u64>, Vec<u64>, Option<Error>) {
+fn sums(cols: &Cols<'_>, k: usize, mode: Cancellations) -> Vec<Acc> {
     let n = cols.customer.len();
     let n_chunks = (n / (8 * k).max(1 << 16)).clamp(1, MAX_CHUNKS);
     let chunk = n.div_ceil(n_chunks);
-    let count = mode == Cancellations::Count;
-    let with_inv = cols.invoice.is_some();
-    let parts: Vec<Chunk> = (0..n_chunks)
+    let parts: Vec<Vec<Acc>> = (0..n_chunks)
         .into_par_iter()
         .map(|i| {
-            let mut out = Chunk {
-                acc: zeroed(k),
-                freq: if with_inv { zeroed(k) } else { Vec::new() },
-                cfreq: if with_inv && count {
-                    zeroed(k)
-                } else {
-                    Vec::new()
-                },
-                error: None,
-            };
-            let s = &mut out.acc;
-            // The last (invoice, customer) claimed or seen, per table: lines of an invoice are
-            // usually adjacent, so most lines skip the shared table.
-            let (mut last_p, mut last_c) = ((-1i64, -1i64), (-1i64, -1i64));
+            let mut s: Vec<Acc> = zeroed(k);
             for r in i * chunk..((i + 1) * chunk).min(n) {
                 let c = cols.customer[r];
                 if c < 0 {
                     continue;
                 }
-                let v = cols.amount[r];
-                let t = cols.time[r];
-                if t == i64::MIN {
-                    out.error = Some(Error::invalid("date", format!("missing date at line {r}")));
-                    break;
-                }
-                if !v.is_finite() {
-                    out.error = Some(Error::invalid(
-                        "amount",
-                        format!("missing or infinite value at line {r}"),
-                    ));
-                    break;
-                }
-                let cancel = v < 0.0 || cols.cancelled.is_some_and(|f| f[r]);
-                if let Some(inv) = cols.invoice {
-                    let iv = inv[r];
-                    if iv < 0 || iv as u64 >= n_inv as u64 {
-                        out.error = Some(Error::invalid(
-                            "invoice",
-                            format!("missing or out-of-range invoice code at line {r}"),
-                        ));
-                        break;
-                    }
-                    if !cancel {
-                        if last_p != (iv, c) {
-                            last_p = (iv, c);
-                            if claim(&owners.purchase, iv as usize, c as u32, &owners.shared) {
-                                out.freq[c as usize] += 1;
-                            }
-                        }
-                    } else if count && last_c != (iv, c) {
-                        last_c = (iv, c);
-                        if claim(&owners.cancel, iv as usize, c as u32, &owners.shared) {
-                            out.cfreq[c as usize] += 1;
-                        }
-                    }
-                }
                 let a = &mut s[c as usize];
-                if cancel {
+                let v = cols.amount[r];
+                if cols.is_cancel(r) {
                     a.cancelled_lines += 1;
                     if mode == Cancellations::Net {
                         a.monetary += v;
                     }
                     continue;
                 }
+                let t = cols.time[r];
                 if a.lines == 0 {
                     (a.first, a.last) = (t, t);
                 } else {
@@ -237,22 +150,13 @@ fn sums(
                 a.lines += 1;
                 a.monetary += v;
             }
-            out
+            s
         })
         .collect();
-    let mut error = None;
-    let mut total: Vec<Acc> = zeroed(k);
-    let mut freq: Vec<u64> = if with_inv { zeroed(k) } else { Vec::new() };
-    let mut cfreq: Vec<u64> = if with_inv && count {
-        zeroed(k)
-    } else {
-        Vec::new()
-    };
+    let mut parts = parts.into_iter();
+    let mut total = parts.next().unwrap_or_else(|| zeroed(k));
     for p in parts {
-        if error.is_none() {
-            error = p.error;
-        }
-        for (t, a) in total.iter_mut().zip(&p.acc) {
+        for (t, a) in total.iter_mut().zip(&p) {
             if a.lines > 0 {
                 if t.lines == 0 {
                     (t.first, t.last) = (a.first, a.last);
@@ -265,14 +169,50 @@ fn sums(
             t.lines += a.lines;
             t.cancelled_lines += a.cancelled_lines;
         }
-        for (t, &f) in freq.iter_mut().zip(&p.freq) {
-            *t += u64::from(f);
-        }
-        for (t, &f) in cfreq.iter_mut().zip(&p.cfreq) {
-            *t += u64::from(f);
-        }
     }
-    (total, freq, cfreq, error)
+    total
+}
+
+/// Distinct purchase (and, with `count`, cancellation) invoices per customer; None when an
+/// invoice has lines of two customers.
+fn invoices(
+    cols: &Cols<'_>,
+    inv: &[i64],
+    k: usize,
+    n_inv: usize,
+    count: bool,
+) -> Option<(Vec<u64>, Vec<u64>)> {
+    // Owner code + 1 per invoice, 0 = none yet.
+    const NONE: u32 = 0;
+    let mut owner: Vec<u32> = zeroed(n_inv);
+    let mut cancel_owner: Vec<u32> = if count { zeroed(n_inv) } else { Vec::new() };
+    let mut freq: Vec<u64> = zeroed(k);
+    let mut cfreq: Vec<u64> = zeroed(k);
+    for (r, &c) in cols.customer.iter().enumerate() {
+        if c < 0 {
+            continue;
+        }
+        let c32 = c as u32 + 1;
+        let i = inv[r] as usize;
+        let (table, counter) = if cols.is_cancel(r) {
+            if !count {
+                continue;
+            }
+            (&mut cancel_owner, &mut cfreq)
+        } else {
+            (&mut owner, &mut freq)
+        };
+        let o = table[i];
+        if o == c32 {
+            continue;
+        }
+        if o != NONE {
+            return None;
+        }
+        table[i] = c32;
+        counter[c as usize] += 1;
+    }
+    Some((freq, cfreq))
 }
 
 /// Demand of one customer in one period: the sum, and bits 0 (lines) and 1 (a purchase).
@@ -283,130 +223,29 @@ struct Cell {
     flags: u64,
 }
 
-/// Adds rows `rows` to a stripe of the demand table holding slots `slot0..` (period-major,
-/// `(slot - slot0) * k + customer`).
-fn demand_rows(
-    cols: &Cols<'_>,
-    params: &SummaryParams,
-    p0: i64,
-    slot0: usize,
-    rows: std::ops::Range<usize>,
-    stripe: &mut [Cell],
-) {
+/// Demand per period, period-major (`slot * k + customer`).
+fn demand(cols: &Cols<'_>, params: &SummaryParams, p0: i64, width: usize) -> Vec<Cell> {
     let k = params.n_customers;
+    let mut table: Vec<Cell> = zeroed(width * k);
     let (mut last_day, mut slot) = (i64::MIN, 0usize);
-    for r in rows {
-        let c = cols.customer[r];
+    for (r, &c) in cols.customer.iter().enumerate() {
         if c < 0 {
             continue;
         }
-        let v = cols.amount[r];
-        let purchase = !(v < 0.0 || cols.cancelled.is_some_and(|f| f[r]));
+        let purchase = !cols.is_cancel(r);
         if !purchase && params.cancellations != Cancellations::Net {
             continue;
         }
         let day = cols.time[r].div_euclid(params.ticks_per_day);
         if day != last_day {
             last_day = day;
-            slot = ((params.period.of_day(day) - p0) as usize).wrapping_sub(slot0);
+            slot = (params.period.of_day(day) - p0) as usize;
         }
-        if let Some(cell) = stripe.get_mut(slot * k + c as usize) {
-            cell.value += v;
-            cell.flags |= 1 | (u64::from(purchase) << 1);
-        }
+        let cell = &mut table[slot * k + c as usize];
+        cell.value += cols.amount[r];
+        cell.flags |= 1 | (u64::from(purchase) << 1);
     }
-}
-
-/// Demand per period, period-major (`slot * k + customer`). A log in time order is cut at
-/// period boundaries into blocks filled in parallel; each cell adds its rows in row order
-/// either way.
-fn demand(
-    cols: &Cols<'_>,
-    params: &SummaryParams,
-    p0: i64,
-    width: usize,
-    sorted: bool,
-) -> Vec<Cell> {
-    let k = params.n_customers;
-    let n = cols.customer.len();
-    let mut table: Vec<Cell> = zeroed(width * k);
-    if !sorted || width < 2 || k == 0 {
-        demand_rows(cols, params, p0, 0, 0..n, &mut table);
-        return table;
-    }
-    // Block b holds slots bounds[b]..bounds[b + 1]; its rows start at the first row whose
-    // period is at least its first slot (the times are sorted, so are the periods).
-    let n_blocks = width.min(DEMAND_BLOCKS);
-    let bounds: Vec<usize> = (0..=n_blocks).map(|b| b * width / n_blocks).collect();
-    let slot_of = |t: i64| params.period.of_day(t.div_euclid(params.ticks_per_day)) - p0;
-    let row_of = |slot: usize| cols.time.partition_point(|&t| slot_of(t) < slot as i64);
-    let mut stripes: Vec<(usize, std::ops::Range<usize>, &mut [Cell])> = Vec::new();
-    let mut rest: &mut [Cell] = &mut table;
-    for b in 0..n_blocks {
-        let (lo, hi) = (bounds[b], bounds[b + 1]);
-        let (stripe, tail) = std::mem::take(&mut rest).split_at_mut((hi - lo) * k);
-        rest = tail;
-        let rows = row_of(lo)..if b + 1 == n_blocks { n } else { row_of(hi) };
-        stripes.push((lo, rows, stripe));
-    }
-    stripes
-        .into_par_iter()
-        .for_each(|(lo, rows, stripe)| demand_rows(cols, params, p0, lo, rows, stripe));
     table
-}
-
-/// The non-empty cells of the demand table, sorted by (customer, period): customers in blocks,
-/// each block read period by period (contiguous runs of the table) and sorted by counting into
-/// its own part of the output.
-fn cells(table: &[Cell], k: usize, width: usize, p0: i64) -> Vec<DemandCell> {
-    let n_blocks = k.div_ceil(CELL_BLOCK);
-    let range = |b: usize| (b * CELL_BLOCK, ((b + 1) * CELL_BLOCK).min(k));
-    // Cells per customer, block by block.
-    let counts: Vec<Vec<usize>> = (0..n_blocks)
-        .into_par_iter()
-        .map(|b| {
-            let (lo, hi) = range(b);
-            let mut count = vec![0usize; hi - lo];
-            for slot in 0..width {
-                for (n, cell) in count.iter_mut().zip(&table[slot * k + lo..slot * k + hi]) {
-                    *n += usize::from(cell.flags != 0);
-                }
-            }
-            count
-        })
-        .collect();
-    let total: usize = counts.iter().flatten().sum();
-    let mut out: Vec<DemandCell> = zeroed(total);
-    let mut parts: Vec<(usize, &Vec<usize>, &mut [DemandCell])> = Vec::with_capacity(n_blocks);
-    let mut rest: &mut [DemandCell] = &mut out;
-    for (b, count) in counts.iter().enumerate() {
-        let (part, tail) = std::mem::take(&mut rest).split_at_mut(count.iter().sum());
-        rest = tail;
-        parts.push((b, count, part));
-    }
-    parts.into_par_iter().for_each(|(b, count, part)| {
-        let (lo, hi) = range(b);
-        let mut next = Vec::with_capacity(hi - lo);
-        let mut at = 0;
-        for &n in count {
-            next.push(at);
-            at += n;
-        }
-        for slot in 0..width {
-            for (j, cell) in table[slot * k + lo..slot * k + hi].iter().enumerate() {
-                if cell.flags != 0 {
-                    part[next[j]] = DemandCell {
-                        customer: (lo + j) as u32,
-                        period: p0 + slot as i64,
-                        value: cell.value,
-                        purchased: cell.flags & 2 != 0,
-                    };
-                    next[j] += 1;
-                }
-            }
-        }
-    });
-    out
 }
 
 /// The dense path of `summary::partial`; None when it does not apply (a demand table larger
@@ -414,15 +253,19 @@ fn cells(table: &[Cell], k: usize, width: usize, p0: i64) -> Vec<DemandCell> {
 pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Option<Partial>> {
     let k = params.n_customers;
     let n = lines.customer.len();
-    if n == 0 {
-        return Ok(None);
-    }
     let customer = slice(&lines.customer);
     let time = slice(&lines.time);
     let amount = slice(&lines.amount);
     let invoice = lines.invoice.as_ref().map(slice);
     let cancelled = lines.cancelled.as_ref().map(slice);
-    let s = scan(&customer, &time, k);
+    let s = scan(
+        &customer,
+        &time,
+        &amount,
+        invoice.as_deref(),
+        k,
+        lines.n_invoices,
+    );
     if let Some(e) = s.error {
         return Err(e);
     }
@@ -445,36 +288,41 @@ pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Optio
         cancelled: cancelled.as_deref(),
     };
     let count = params.cancellations == Cancellations::Count;
-    let n_inv = if cols.invoice.is_some() {
-        lines.n_invoices
-    } else {
-        0
-    };
-    let owners = Owners {
-        purchase: zeroed(n_inv),
-        cancel: zeroed(if count { n_inv } else { 0 }),
-        shared: AtomicBool::new(false),
-    };
-    let ((sums, freq, cfreq, error), table) = rayon::join(
-        || sums(&cols, k, n_inv, params.cancellations, &owners),
-        || demand(&cols, params, p0, width, s.sorted),
+    let (sums, (owners, table)) = rayon::join(
+        || sums(&cols, k, params.cancellations),
+        || {
+            rayon::join(
+                || {
+                    cols.invoice
+                        .map(|inv| invoices(&cols, inv, k, lines.n_invoices, count))
+                },
+                || demand(&cols, params, p0, width),
+            )
+        },
     );
-    if let Some(e) = error {
-        return Err(e);
-    }
-    if owners.shared.load(Ordering::Relaxed) {
-        return Ok(None);
-    }
     let lines_of: Vec<u64> = sums.iter().map(|a| u64::from(a.lines)).collect();
     let cancelled_lines: Vec<u64> = sums.iter().map(|a| u64::from(a.cancelled_lines)).collect();
-    let (frequency, cancellations) = if cols.invoice.is_some() {
-        (freq, if count { cfreq } else { vec![0; k] })
-    } else if count {
+    let (frequency, cancellations) = match owners {
+        Some(Some((f, c))) => (f, c),
+        Some(None) => return Ok(None),
         // Without invoices every line counts (and every cancellation line, with "count").
-        (lines_of.clone(), cancelled_lines.clone())
-    } else {
-        (lines_of.clone(), vec![0; k])
+        None if count => (lines_of.clone(), cancelled_lines.clone()),
+        None => (lines_of.clone(), vec![0; k]),
     };
+    let mut cells = Vec::new();
+    for c in 0..k {
+        for slot in 0..width {
+            let cell = table[slot * k + c];
+            if cell.flags != 0 {
+                cells.push(DemandCell {
+                    customer: c as u32,
+                    period: p0 + slot as i64,
+                    value: cell.value,
+                    purchased: cell.flags & 2 != 0,
+                });
+            }
+        }
+    }
     Ok(Some(Partial {
         n_customers: k,
         lines: lines_of,
@@ -490,7 +338,7 @@ pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Optio
             .collect(),
         cancellations,
         cancelled_lines,
-        demand: cells(&table, k, width, p0),
+        demand: cells,
         dropped: s.dropped,
     }))
 }
@@ -529,17 +377,14 @@ mod tests {
         let k = 500;
         let customer = Array1::from_iter((0..n).map(|i| ((i / 4 * 7919) % (k + 3)) as i64 - 3));
         let day = 86_400i64;
-        // In time order (the parallel demand pass) and not (the serial one).
-        let sorted = Array1::from_iter((0..n).map(|i| (i as i64 * 400 / n as i64) * day + 3600));
-        let shuffled = Array1::from_iter((0..n).map(|i| sorted[(i * 7919) % n]));
+        let time = Array1::from_iter((0..n).map(|i| (i as i64 * 400 / n as i64) * day + 3600));
         let amount = Array1::from_iter((0..n).map(|i| ((i * 13) % 50) as f64 - 3.0));
         let invoice = Array1::from_iter((0..n).map(|i| (i / 4) as i64));
         let flags = Array1::from_iter((0..n).map(|i| i % 97 == 0));
-        for (time, mode) in [
-            (&sorted, Cancellations::Drop),
-            (&sorted, Cancellations::Net),
-            (&sorted, Cancellations::Count),
-            (&shuffled, Cancellations::Net),
+        for mode in [
+            Cancellations::Drop,
+            Cancellations::Net,
+            Cancellations::Count,
         ] {
             for with_invoice in [true, false] {
                 let lines = Lines {

@@ -67,7 +67,7 @@ pub struct SummaryParams {
 }
 
 /// The demand of one customer in one period.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DemandCell {
     pub customer: u32,
     pub period: i64,
