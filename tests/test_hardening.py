@@ -156,6 +156,12 @@ def test_kmeans_refuses_values_whose_squares_overflow():
         sg.KMeans(2).fit(frame)
 
 
+def test_kprototypes_refuses_values_whose_squares_overflow():
+    X = pd.DataFrame({"v": [1e300, 1.7e308, 1.7e308, -1.7e308], "c": list("abab")})
+    with pytest.raises(InvalidInputError, match="'v'"):
+        sg.KPrototypes(2, categorical=["c"]).fit(X)
+
+
 def test_metrics_on_huge_data_refuse_by_column():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(30, 3)) * 1e300, columns=["a", "b", "c"])
@@ -193,6 +199,10 @@ def test_profile_boolean_labels_and_polars():
     # Reference: segment True holds rows 0 and 2 (x = 1, 3), mean 2; False rows 1 and 3, mean 3.5.
     assert prof.numeric.at[("x", "mean"), True] == 2.0
     assert prof.numeric.at[("x", "mean"), False] == 3.5
+    assert prof.summary["size"].tolist() == [2.0, 2.0]
+    # Boolean segments with only categorical columns (the persona's category shares).
+    B = pd.DataFrame({"c": list("abab"), "x": [b"a", b"b", b"a", b"b"]}, index=range(100, 104))
+    prof = sg.profile(B, [False, True, True, False])
     assert prof.summary["size"].tolist() == [2.0, 2.0]
     pl = pytest.importorskip("polars")
     frame = pl.DataFrame({"x": [1.0, 2.0, 3.0, 5.0], "seg": [0, 1, 0, 1]})
@@ -243,6 +253,10 @@ def test_merge_table_huge_counts():
         merge_table(np.full((2, 2), 1e308))
     with pytest.raises(InvalidInputError, match="table"):  # 5e-324 next to 1e300: E underflows
         merge_table(np.array([[0.0, 5e-324], [1e300, 5e-324]]))
+    # Tiny counts: R_i C_j underflows unless reordered. Independence table: statistic 0
+    # (reference: chi2_contingency of the table × 1e300, which is 0 for equal cells).
+    tiny = merge_table(np.array([[1e-300, 1e-300], [1e-300, 1e-300]]))
+    assert tiny is None or (np.isfinite(tiny["statistic"]) and tiny["statistic"] == 0.0)
 
 
 def test_chaid_fit_under_seterr_raise():
