@@ -156,6 +156,12 @@ def test_kmeans_refuses_values_whose_squares_overflow():
         sg.KMeans(2).fit(frame)
 
 
+def test_kprototypes_refuses_values_whose_squares_overflow():
+    X = pd.DataFrame({"v": [1e300, 1.7e308, 1.7e308, -1.7e308], "c": list("abab")})
+    with pytest.raises(InvalidInputError, match="'v'"):
+        sg.KPrototypes(2, categorical=["c"]).fit(X)
+
+
 def test_metrics_on_huge_data_refuse_by_column():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(30, 3)) * 1e300, columns=["a", "b", "c"])
@@ -194,6 +200,10 @@ def test_profile_boolean_labels_and_polars():
     assert prof.numeric.at[("x", "mean"), True] == 2.0
     assert prof.numeric.at[("x", "mean"), False] == 3.5
     assert prof.summary["size"].tolist() == [2.0, 2.0]
+    # Boolean segments with only categorical columns (the persona's category shares).
+    B = pd.DataFrame({"c": list("abab"), "x": [b"a", b"b", b"a", b"b"]}, index=range(100, 104))
+    prof = sg.profile(B, [False, True, True, False])
+    assert prof.summary["size"].tolist() == [2.0, 2.0]
     pl = pytest.importorskip("polars")
     frame = pl.DataFrame({"x": [1.0, 2.0, 3.0, 5.0], "seg": [0, 1, 0, 1]})
     prof = sg.profile(frame, "seg")
@@ -231,18 +241,24 @@ def test_merge_table_huge_counts():
 
     t = np.array([[10.0, 1.0], [1.0, 10.0], [5.0, 5.0]])
     base = merge_table(t)
-    big = merge_table(t * 1e300)
+    big = merge_table(t * 1e295)
     # Pearson's statistic is homogeneous of degree 1 in the counts (reference:
-    # scipy.stats.chi2_contingency on the unscaled merged table, × 1e300).
+    # scipy.stats.chi2_contingency on the unscaled merged table, × 1e295).
     assert big is not None and np.isfinite(big["statistic"]) and big["statistic"] > 0
     assert base is not None and big["groups"] == base["groups"]
     merged = np.array([t[g].sum(axis=0) for g in base["groups"]])
     ref = chi2_contingency(merged, correction=False)[0]
-    assert np.isclose(big["statistic"], ref * 1e300, rtol=1e-9)
+    assert np.isclose(big["statistic"], ref * 1e295, rtol=1e-9)
+    with pytest.raises(InvalidInputError, match="table"):  # a total above 1e300
+        merge_table(t * 1e300)
     with pytest.raises(InvalidInputError, match="table"):
         merge_table(np.full((2, 2), 1e308))
     with pytest.raises(InvalidInputError, match="table"):  # 5e-324 next to 1e300: E underflows
         merge_table(np.array([[0.0, 5e-324], [1e300, 5e-324]]))
+    # Tiny counts: R_i C_j underflows unless reordered. Independence table: statistic 0
+    # (reference: chi2_contingency of the table × 1e300, which is 0 for equal cells).
+    tiny = merge_table(np.array([[1e-300, 1e-300], [1e-300, 1e-300]]))
+    assert tiny is None or (np.isfinite(tiny["statistic"]) and tiny["statistic"] == 0.0)
 
 
 def test_chaid_fit_under_seterr_raise():

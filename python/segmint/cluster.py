@@ -616,6 +616,9 @@ class KPrototypes(ClusterMixin, BaseEstimator):
             p["gamma"],
         )
         data = _frame.cluster_table(X, categorical=self.categorical, missing=self.missing)
+        _validation.check_squares(
+            data.numeric, [data.encoding.columns[j] for j in data.encoding.continuous]
+        )
         n = len(data.numeric)
         if n < n_clusters:
             raise InvalidInputError(

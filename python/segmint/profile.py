@@ -356,12 +356,12 @@ def _persona(
     for var in dict.fromkeys(v for v, _ in cat_share.index):
         if var not in significant:
             continue
-        shares = cat_share.loc[var, segment]
+        shares = cat_share.loc[var][segment]
         top = shares.idxmax()
         if shares[top] >= 0.5:
             cats.append((shares[top], var, f"mostly {top} ({var}: {shares[top]:.0%})"))
         else:
-            idx = cat_index.loc[var, segment]
+            idx = cat_index.loc[var][segment]
             over = idx.idxmax()
             if idx[over] >= 130:
                 cats.append((shares[over], var, f"often {over} ({var}: {shares[over]:.0%})"))

@@ -67,9 +67,9 @@ fn plain_statistic(counts: &[&[f64]], stat: Statistic) -> (f64, f64) {
             if rt <= 0.0 {
                 continue;
             }
-            // R_i C_j / N, reordered only when R_i C_j overflows (counts near 1e300).
+            // R_i C_j / N, reordered only when R_i C_j overflows or underflows (counts near 1e±300).
             let rc = rt * col;
-            let e = if rc.is_finite() {
+            let e = if rc.is_finite() && rc >= f64::MIN_POSITIVE {
                 rc / total
             } else {
                 rt * (col / total)
