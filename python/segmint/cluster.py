@@ -138,7 +138,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
-        """Cluster `X` (a DataFrame or 2-D array of numbers)."""
+        """Cluster `X` (a DataFrame or 2-D array of numbers; a Dask DataFrame or Array fits
+        on the cluster, see `segmint.distributed`)."""
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.fit_kmeans(self, X, sample_weight)
         p = _validation.validate_params(self)
         n_clusters, n_init, max_iter = p["n_clusters"], p["n_init"], p["max_iter"]
         threads, seed = p["n_jobs"], p["random_state"]
@@ -194,7 +199,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return _frame.numeric_input(self, X, reset=False, missing=self.missing)
 
     def predict(self, X: Any, sample_weight: Any = None) -> pd.Series:
-        """Closest segment of each row (a Series on X's index)."""
+        """Closest segment of each row (a Series on X's index; lazy for a Dask collection)."""
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.predict(self, X)
         data = self._new_data(X)
         # Same centred arithmetic as the fit's final assignment: predicting the training rows
         # gives labels_ exactly, even for (near-)duplicate centres.
@@ -212,7 +221,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     def transform(self, X: Any) -> Any:
         """Euclidean distance of every row to every centre: a DataFrame on X's index when X is
-        a data frame, else an array."""
+        a data frame, else an array; lazy for a Dask collection."""
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.transform(self, X)
         data = self._new_data(X)
         dist = _core.kmeans_transform(
             data.values,
