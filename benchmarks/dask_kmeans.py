@@ -23,7 +23,7 @@ import warnings
 import dask
 import dask.array as da
 import numpy as np
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, wait
 
 import segmint
 from segmint import distributed as sd
@@ -65,7 +65,7 @@ def main() -> None:
     )
     client = Client(cluster)
     x, init = make_data(n, n_parts=8)
-    dask.distributed.wait(x)
+    wait(x)
     print(f"k-means {n:,} × {D}, k = {K}, {args.iter} Lloyd steps, 2 workers × 1 thread")
     print(f"  segmint kernel threads per worker: {sd.kernel_threads(client)}")
 
