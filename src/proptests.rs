@@ -9,7 +9,7 @@ use ndarray::{Array1, Array2};
 use proptest::prelude::*;
 
 use crate::chaid::tables::{merge_table, node_tables};
-use crate::cluster::gower::{gower, ranges, MixedRows};
+use crate::cluster::gower::{gower, ranges, GowerMetric, MixedRows};
 use crate::stats::bonferroni::{ln_multiplier, ln_stirling2, Merging};
 use crate::stats::contingency::Statistic;
 use crate::table::MISSING_CODE;
@@ -198,7 +198,11 @@ proptest! {
         let weights: Array1<f64> = (0..p + q).map(|j| w[j % w.len()]).collect();
         let rows = MixedRows { numeric: numeric.view(), codes: codes.view() };
         let r = ranges(numeric.view(), None);
-        if let Ok(d) = gower::<f64>(rows, rows, &r, weights.view()) {
+        let halved = vec![false; p];
+        let Ok(metric) = GowerMetric::new(&r, &halved, weights.view(), q) else {
+            return Ok(());
+        };
+        if let Ok(d) = gower::<f64>(rows, rows, &metric) {
             prop_assert_eq!(d.dim(), (n, n));
             for i in 0..n {
                 for j in 0..n {

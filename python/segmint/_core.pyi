@@ -900,6 +900,7 @@ def clara_euclidean(
     seed: int,
     n_threads: int,
 ) -> ClaraResult: ...
+
 # --- Distributed partition kernels (segmint.distributed) -------------------------------------
 
 @final

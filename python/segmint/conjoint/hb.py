@@ -25,7 +25,7 @@ from .._validation import (
     validate_params,
 )
 from ..errors import InvalidInputError
-from ..gower import _parse_bytes
+from ..gower import parse_bytes
 from ._base import _ChoiceEstimator, document_roles
 from ._diagnostics import ess_bulk, ess_tail, rhat_rank
 
@@ -59,7 +59,7 @@ def _max_memory(value: Any) -> int:
         except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
             total = 16 * 2**30
         return int(total * AUTO_MEMORY_SHARE)
-    return min(_parse_bytes(value), 2**64 - 1)
+    return min(parse_bytes(value), 2**64 - 1)
 
 
 def _keep(value: Any) -> int:
