@@ -88,12 +88,36 @@ _SAMPLE_MIN = 50_000
 def get_client(client: Any = None) -> Any:
     """The given client, else the current ``dask.distributed`` client.
 
+    Parameters
+    ----------
+    client : distributed.Client or None, default None
+        Returned as given when not None.
+
+    Returns
+    -------
+    distributed.Client
+        The client distributed fits run on.
+
     Raises
     ------
     ImportError
         When dask.distributed is not installed (``pip install segmint[dask]``).
     InvalidInputError
         When no client is running.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, dask.dataframe as dd
+    >>> from distributed import Client
+    >>> import segmint as sg
+    >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 2)), columns=["a", "b"])
+    >>> ddf = dd.from_pandas(X, npartitions=3)
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                 dashboard_address=None)
+    >>> from segmint import distributed
+    >>> distributed.get_client() is client
+    True
+    >>> client.close()
     """
     if client is not None:
         return client
@@ -117,7 +141,34 @@ def kernel_threads(client: Any, n_jobs: Any = None) -> int:
     """Threads of each partition kernel: ``n_jobs`` when set, else ``max(1, cores //
     dask_threads)`` on the most loaded host, where ``dask_threads`` is the number of Dask worker
     threads on that host (workers × threads per worker), so that kernels never oversubscribe
-    the cores."""
+    the cores.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        The client whose workers run the kernels.
+    n_jobs : int or None, default None
+        The estimator's ``n_jobs``; None applies the rule above.
+
+    Returns
+    -------
+    int
+        Threads per kernel.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, dask.dataframe as dd
+    >>> from distributed import Client
+    >>> import segmint as sg
+    >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 2)), columns=["a", "b"])
+    >>> ddf = dd.from_pandas(X, npartitions=3)
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                 dashboard_address=None)
+    >>> from segmint import distributed
+    >>> distributed.kernel_threads(client, n_jobs=1)
+    1
+    >>> client.close()
+    """
     if n_jobs is not None:
         return _validation.n_threads(n_jobs)
     workers = client.scheduler_info(n_workers=-1)["workers"]
@@ -302,7 +353,32 @@ def _check_columns(X: Any) -> list[str]:
 
 def merge_tree(nodes: dict[tuple[int, int], Any], n_total: int, merge: Callable[..., Any]) -> Any:
     """The root of the chunk tree of ``n_total`` rows from its maximal nodes held by the
-    partitions, adding children in the order of the in-memory fold."""
+    partitions, adding children in the order of the in-memory fold.
+
+    Parameters
+    ----------
+    nodes : dict of (first chunk, chunk count) -> statistic
+        The maximal tree nodes each partition returned.
+    n_total : int
+        Rows of the whole data set (chunks of ``CHUNK_ROWS``).
+    merge : callable
+        ``merge(left, right)`` adds two nodes' statistics.
+
+    Returns
+    -------
+    object
+        The root's statistic: ``merge`` applied in the in-memory order.
+
+    Examples
+    --------
+    >>> from segmint.distributed import CHUNK_ROWS, merge_tree
+    >>> nodes = {(0, 1): "a", (1, 2): "bc"}  # two partitions: chunk 0, chunks 1-2
+    >>> merge_tree(nodes, 3 * CHUNK_ROWS, lambda a, b: f"({a}+{b})")
+    '(a+bc)'
+    >>> nodes = {(0, 1): "a", (1, 1): "b", (2, 1): "c"}  # one chunk per partition
+    >>> merge_tree(nodes, 3 * CHUNK_ROWS, lambda a, b: f"({a}+{b})")
+    '(a+(b+c))'
+    """
     n_chunks = max(1, -(-n_total // CHUNK_ROWS))
 
     def rec(first: int, count: int) -> Any:
@@ -479,9 +555,38 @@ def kmeans_sample_init(
     notes). Fitting ``KMeans(init=<these>)`` in memory on the same rows gives the distributed
     model to the last bit.
 
+    Parameters
+    ----------
+    estimator : KMeans
+        An unfitted estimator (its ``n_clusters``, ``init``, ``n_init``, ``random_state``).
+    X : dask DataFrame or Array
+        The rows.
+    sample_weight : dask Series or Array, default None
+        Row weights.
+    client : distributed.Client, default None
+        The current client when None.
+
     Returns
     -------
     ndarray of shape (n_clusters, n_features)
+        The initial centres.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, dask.dataframe as dd
+    >>> from distributed import Client
+    >>> import segmint as sg
+    >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 2)), columns=["a", "b"])
+    >>> ddf = dd.from_pandas(X, npartitions=3)
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                 dashboard_address=None)
+    >>> from segmint import distributed
+    >>> centres = distributed.kmeans_sample_init(sg.KMeans(3, random_state=0), ddf)
+    >>> km = sg.KMeans(3, random_state=0).fit(ddf)
+    >>> in_memory = sg.KMeans(3, init=centres, n_init=1).fit(X)
+    >>> km.inertia_ == in_memory.inertia_
+    True
+    >>> client.close()
     """
     client = get_client(client)
     p = _validation.validate_params(estimator)
@@ -546,6 +651,38 @@ def fit_kmeans(estimator: Any, X: Any, sample_weight: Any = None, *, client: Any
     initial centres.
 
     ``labels_`` is lazy (the model's ``predict`` on `X` mapped over its partitions).
+    ``KMeans.fit`` calls it for a Dask collection.
+
+    Parameters
+    ----------
+    estimator : KMeans
+        The estimator to fit (its parameters are validated as in memory).
+    X : dask DataFrame or Array
+        The rows (numeric columns).
+    sample_weight : dask Series or Array, default None
+        Non-negative row weights.
+    client : distributed.Client, default None
+        The current client when None.
+
+    Returns
+    -------
+    KMeans
+        The fitted estimator.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, dask.dataframe as dd
+    >>> from distributed import Client
+    >>> import segmint as sg
+    >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 2)), columns=["a", "b"])
+    >>> ddf = dd.from_pandas(X, npartitions=3)
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                 dashboard_address=None)
+    >>> from segmint import distributed
+    >>> km = distributed.fit_kmeans(sg.KMeans(3, random_state=0), ddf)
+    >>> km.cluster_centers_.shape
+    (3, 2)
+    >>> client.close()
     """
     p = _validation.validate_params(estimator)
     n_clusters, max_iter = p["n_clusters"], p["max_iter"]
@@ -640,12 +777,68 @@ def _local(estimator: Any, threads: int) -> Any:
 
 def predict(estimator: Any, X: Any) -> Any:
     """``estimator.predict`` mapped over the partitions of a Dask collection: a lazy Dask
-    Series (DataFrame input) or Array of labels; nothing is computed."""
+    Series (DataFrame input) or Array of labels; nothing is computed.
+
+    Parameters
+    ----------
+    estimator : KMeans
+        A fitted estimator.
+    X : dask DataFrame or Array
+        The rows to label.
+
+    Returns
+    -------
+    dask Series or Array
+        Lazy labels.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, dask.dataframe as dd
+    >>> from distributed import Client
+    >>> import segmint as sg
+    >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 2)), columns=["a", "b"])
+    >>> ddf = dd.from_pandas(X, npartitions=3)
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                 dashboard_address=None)
+    >>> km = sg.KMeans(3, random_state=0).fit(X)
+    >>> lazy = km.predict(ddf)  # segmint.distributed.predict
+    >>> (lazy.compute() == km.predict(X)).all()
+    np.True_
+    >>> client.close()
+    """
     return _map(estimator, X, "predict")
 
 
 def transform(estimator: Any, X: Any) -> Any:
-    """``estimator.transform`` mapped over the partitions: a lazy Dask DataFrame or Array."""
+    """``estimator.transform`` mapped over the partitions: a lazy Dask DataFrame or Array.
+
+    Parameters
+    ----------
+    estimator : KMeans
+        A fitted estimator.
+    X : dask DataFrame or Array
+        The rows.
+
+    Returns
+    -------
+    dask DataFrame or Array
+        Lazy distances to the centres.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, dask.dataframe as dd
+    >>> from distributed import Client
+    >>> import segmint as sg
+    >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 2)), columns=["a", "b"])
+    >>> ddf = dd.from_pandas(X, npartitions=3)
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                 dashboard_address=None)
+    >>> km = sg.KMeans(3, random_state=0).fit(X)
+    >>> lazy = km.transform(ddf)  # segmint.distributed.transform
+    >>> np.allclose(lazy.compute(), km.transform(X))
+    True
+    >>> client.close()
+    """
     return _map(estimator, X, "transform")
 
 
@@ -677,7 +870,6 @@ def _map(estimator: Any, X: Any, method: str) -> Any:
 
 __all__ = [
     "CHUNK_ROWS",
-    "Partitions",
     "fit_kmeans",
     "get_client",
     "kernel_threads",

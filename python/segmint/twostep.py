@@ -222,11 +222,29 @@ class TwoStep(ClusterMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame (pandas, polars, pyarrow) or 2-D array
-        y : ignored
+            Numeric columns and categorical ones (pandas category, text or bool columns, or
+            those named in ``categorical``).
+        y : None
+            Ignored.
 
         Returns
         -------
-        self
+        TwoStep
+            The fitted estimator (``self``).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import segmint as sg
+        >>> rng = np.random.default_rng(0)
+        >>> g = rng.integers(0, 3, 3000)
+        >>> X = pd.DataFrame({
+        ...     "spend": rng.normal(g * 4.0, 1.0),
+        ...     "visits": rng.normal(-g * 3.0, 1.0),
+        ...     "region": pd.Categorical(np.where(rng.random(3000) < 0.9, g, (g + 1) % 3)),
+        ... })
+        >>> sg.TwoStep().fit(X).n_clusters_
+        3
         """
         p = _validation.validate_params(self)
         leaf_total = p["max_leaf_entries"] * p["branching_factor"] ** p["max_depth"]
@@ -362,7 +380,27 @@ class TwoStep(ClusterMixin, BaseEstimator):
 
     @property
     def cluster_sizes_(self) -> pd.Series:
-        """Rows per cluster (final labels)."""
+        """Rows per cluster (final labels).
+
+        Returns
+        -------
+        Series
+            Rows per segment, indexed by segment, named "size".
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import segmint as sg
+        >>> rng = np.random.default_rng(0)
+        >>> g = rng.integers(0, 3, 3000)
+        >>> X = pd.DataFrame({
+        ...     "spend": rng.normal(g * 4.0, 1.0),
+        ...     "visits": rng.normal(-g * 3.0, 1.0),
+        ...     "region": pd.Categorical(np.where(rng.random(3000) < 0.9, g, (g + 1) % 3)),
+        ... })
+        >>> sg.TwoStep().fit(X).cluster_sizes_.tolist()
+        [871, 1137, 992]
+        """
         check_is_fitted(self)
         return pd.Series(
             self._profile["n"].astype(np.int64),
@@ -373,7 +411,28 @@ class TwoStep(ClusterMixin, BaseEstimator):
     @property
     def cluster_centers_(self) -> pd.DataFrame:
         """Per cluster: numeric means and categorical modes (labels), in the caller's column
-        order."""
+        order.
+
+        Returns
+        -------
+        DataFrame
+            One row per segment, one column per variable.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import segmint as sg
+        >>> rng = np.random.default_rng(0)
+        >>> g = rng.integers(0, 3, 3000)
+        >>> X = pd.DataFrame({
+        ...     "spend": rng.normal(g * 4.0, 1.0),
+        ...     "visits": rng.normal(-g * 3.0, 1.0),
+        ...     "region": pd.Categorical(np.where(rng.random(3000) < 0.9, g, (g + 1) % 3)),
+        ... })
+        >>> centers = sg.TwoStep().fit(X).cluster_centers_
+        >>> centers["spend"].round(2).tolist(), centers["region"].tolist()
+        ([0.01, 7.63, 3.65], [0, 2, 1])
+        """
         check_is_fitted(self)
         enc, prof = self._encoding, self._profile
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -395,7 +454,29 @@ class TwoStep(ClusterMixin, BaseEstimator):
     @property
     def cluster_profiles_(self) -> pd.DataFrame:
         """Per cluster: size, numeric means and standard deviations (caller's units, divisor
-        n), and category shares."""
+        n), and category shares.
+
+        Returns
+        -------
+        DataFrame
+            One row per segment; columns (variable, statistic): ("size", ""), (numeric,
+            "mean"), (numeric, "std") and (categorical, level) shares.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import segmint as sg
+        >>> rng = np.random.default_rng(0)
+        >>> g = rng.integers(0, 3, 3000)
+        >>> X = pd.DataFrame({
+        ...     "spend": rng.normal(g * 4.0, 1.0),
+        ...     "visits": rng.normal(-g * 3.0, 1.0),
+        ...     "region": pd.Categorical(np.where(rng.random(3000) < 0.9, g, (g + 1) % 3)),
+        ... })
+        >>> prof = sg.TwoStep().fit(X).cluster_profiles_
+        >>> prof[("spend", "mean")].round(2).tolist()
+        [0.01, 7.63, 3.65]
+        """
         check_is_fitted(self)
         enc, prof = self._encoding, self._profile
         n = prof["n"]
@@ -421,16 +502,33 @@ class TwoStep(ClusterMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or 2-D array with the columns of the fit
+        X : DataFrame or 2-D array
+            Rows with the columns of the fit.
 
         Returns
         -------
-        Series named "segment" on X's index.
+        Series
+            Segment of each row, named "segment", on X's index.
 
         Raises
         ------
         InvalidInputError
             A category the fit did not see (naming the column), missing values.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import segmint as sg
+        >>> rng = np.random.default_rng(0)
+        >>> g = rng.integers(0, 3, 3000)
+        >>> X = pd.DataFrame({
+        ...     "spend": rng.normal(g * 4.0, 1.0),
+        ...     "visits": rng.normal(-g * 3.0, 1.0),
+        ...     "region": pd.Categorical(np.where(rng.random(3000) < 0.9, g, (g + 1) % 3)),
+        ... })
+        >>> ts = sg.TwoStep().fit(X)
+        >>> ts.predict(X.head(5)).tolist()
+        [1, 2, 2, 0, 0]
         """
         check_is_fitted(self)
         _frame.check_features(self, X, reset=False, by_name=True)
@@ -454,5 +552,32 @@ class TwoStep(ClusterMixin, BaseEstimator):
         return _frame.labels_series(labels, data)
 
     def fit_predict(self, X: Any, y: Any = None) -> pd.Series:
-        """Fit and return :attr:`labels_`."""
+        """Fit and return :attr:`labels_`.
+
+        Parameters
+        ----------
+        X : DataFrame (pandas, polars, pyarrow) or 2-D array
+            As in :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Series
+            Segment of each training row, named "segment" (-1 for outliers).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import segmint as sg
+        >>> rng = np.random.default_rng(0)
+        >>> g = rng.integers(0, 3, 3000)
+        >>> X = pd.DataFrame({
+        ...     "spend": rng.normal(g * 4.0, 1.0),
+        ...     "visits": rng.normal(-g * 3.0, 1.0),
+        ...     "region": pd.Categorical(np.where(rng.random(3000) < 0.9, g, (g + 1) % 3)),
+        ... })
+        >>> sg.TwoStep().fit_predict(X).value_counts().sort_index().tolist()
+        [871, 1137, 992]
+        """
         return self.fit(X).labels_

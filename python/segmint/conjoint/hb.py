@@ -555,7 +555,28 @@ class HierarchicalBayes(_ChoiceEstimator):
 
     @property
     def draws_(self) -> np.ndarray:
-        """Kept respondent draws, (chains × kept, respondents, parameters) float32."""
+        """Kept respondent draws, (chains × kept, respondents, parameters) float32.
+
+        Returns
+        -------
+        ndarray of shape (chains × kept, respondents, parameters), float32
+            Raises ``InvalidInputError`` for a fit with ``keep="summaries"``.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> import segmint as sg
+        >>> from sklearn.exceptions import ConvergenceWarning
+        >>> data, truth = sg.datasets.make_choice_data(60, 8, 3, random_state=0)
+        >>> hb = sg.conjoint.HierarchicalBayes(
+        ...     linear=["price"], n_iter=400, burn_in=200, thin=5, random_state=0
+        ... )
+        >>> with warnings.catch_warnings():  # chains far too short for a real study
+        ...     warnings.simplefilter("ignore", ConvergenceWarning)
+        ...     hb = hb.fit(data)
+        >>> hb.draws_.shape
+        (80, 60, 12)
+        """
         check_is_fitted(self, "alpha_draws_")
         if self._draws is None:
             raise InvalidInputError(
@@ -577,6 +598,22 @@ class HierarchicalBayes(_ChoiceEstimator):
             ``q95``: from the kept draws with ``keep="draws"`` (NumPy's quantiles), from the
             running summaries otherwise (Welford moments over every kept draw; P² quantile
             estimates averaged over the chains).
+
+        Examples
+        --------
+        >>> import warnings
+        >>> import segmint as sg
+        >>> from sklearn.exceptions import ConvergenceWarning
+        >>> data, truth = sg.datasets.make_choice_data(60, 8, 3, random_state=0)
+        >>> hb = sg.conjoint.HierarchicalBayes(
+        ...     linear=["price"], n_iter=400, burn_in=200, thin=5, random_state=0
+        ... )
+        >>> with warnings.catch_warnings():  # chains far too short for a real study
+        ...     warnings.simplefilter("ignore", ConvergenceWarning)
+        ...     hb = hb.fit(data)
+        >>> table = hb.individual_summary()
+        >>> table.shape, table.columns.get_level_values("statistic").unique().tolist()
+        ((60, 48), ['mean', 'sd', 'q05', 'q95'])
         """
         check_is_fitted(self, "alpha_draws_")
         if self._summaries is not None:
