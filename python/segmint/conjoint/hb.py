@@ -4,7 +4,6 @@ sampler, with convergence diagnostics."""
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from typing import Any, ClassVar
 
@@ -15,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _core
 from .._frame.conjoint import ChoiceCoding, ChoiceData, covariate_matrix
+from .._progress import progress
 from .._validation import (
     Check,
     Integer,
@@ -389,22 +389,17 @@ class HierarchicalBayes(_ChoiceEstimator):
         self._set_diagnostics(sampler, cd, params, rhos, threads, tracked)
 
     def _sample(self, sampler: _core.HbSampler, n_iter: int, threads: int, n_tasks: int) -> None:
-        """Runs the chains in slices, reporting progress when `verbose`."""
+        """Runs the chains, in slices when `verbose` so that the shared progress bar
+        (:mod:`segmint._progress`) shows the iterations and chain 1's RLH."""
         step = n_iter if not self.verbose else max(1, n_iter // 20)
         done = 0
-        while done < n_iter:
-            done = sampler.run(step, n_threads=threads)
-            if self.verbose:
-                t = sampler.trace(0)
-                last = t[-1]
-                print(
-                    f"\rHB {done:>7}/{n_iter}  RLH {np.exp(last[0] / n_tasks):.3f}  "
-                    f"accept {t[-min(len(t), step) :, 1].mean():.2f}  rho {last[2]:.3f}  "
-                    f"avg var {last[3]:.3f}",
-                    end="" if done < n_iter else "\n",
-                    file=sys.stderr,
-                    flush=True,
-                )
+        with progress(self.verbose, "HB", "RLH", total=n_iter, core=False) as bar:
+            while done < n_iter:
+                reached = sampler.run(step, n_threads=threads)
+                if bar.enabled:
+                    rlh = float(np.exp(sampler.trace(0)[-1][0] / n_tasks))
+                    bar.advance(reached - done, rlh)
+                done = reached
 
     def _set_draws(
         self, sampler: _core.HbSampler, cd: ChoiceData, z: np.ndarray, z_names: list[str]
