@@ -348,7 +348,7 @@ def test_wtp_hb_draws_with_zero_price_are_left_out(choice_data):
     draws = np.array(hb.draws_, dtype=np.float64)
     j = hb.parameter_names_.index("price")
     draws[::2, :, j] = 0.0  # every other draw exactly 0 (a monotone constraint's bound)
-    hb.draws_ = draws
+    hb._draws = draws  # draws_ is a read-only view of the kept draws
     with pytest.warns(RuntimeWarning, match="price coefficient of 0"):
         out = wtp(hb, "price")
     assert np.isfinite(out.to_numpy()).all()
