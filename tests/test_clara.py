@@ -27,7 +27,7 @@ import pytest
 from scipy.spatial.distance import cdist
 
 import segmint
-from segmint import cluster as cluster_module
+from segmint import _kmedoids as cluster_module  # KMedoids reads AUTO_CLARA_ROWS here
 from segmint.errors import InvalidInputError
 
 #: Totals over all rows: float64 sums of the same terms in another order.
