@@ -12,6 +12,7 @@ measured in benchmarks/progress.py.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -188,3 +189,23 @@ def test_an_error_in_the_callback_interrupts_and_unregisters(blobs: np.ndarray) 
     a = sg.KMeans(4, n_init=1, random_state=0).fit(blobs)
     b = sg.KMeans(4, n_init=1, random_state=0).fit(blobs)
     assert a.inertia_ == b.inertia_ and not math.isnan(a.inertia_)
+
+
+def test_hb_reports_every_chain_iteration_and_the_rlh_of_its_trace() -> None:
+    from sklearn.exceptions import ConvergenceWarning
+
+    from segmint.conjoint import HierarchicalBayes
+
+    data, _ = make_choice_data(30, 4, 3, random_state=0)
+    with recorded() as calls, warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a short run, on purpose
+        hb = HierarchicalBayes(
+            linear=["price"], n_iter=200, burn_in=100, n_chains=1, random_state=0
+        ).fit(data)
+    check_monotone(calls)
+    done, total, metric = calls[-1]
+    assert done == total == 200  # one chain, every iteration counted
+    # reference: RLH = exp(log-likelihood / tasks) of the last iteration in the fitted trace
+    # (30 respondents × 4 tasks).
+    last_ll = hb.trace_.xs(0, level="chain")["loglik"].to_numpy()[-1]
+    assert metric == pytest.approx(math.exp(last_ll / 120), rel=1e-12)

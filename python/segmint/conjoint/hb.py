@@ -384,22 +384,16 @@ class HierarchicalBayes(_ChoiceEstimator):
             **params,
         )
         threads = n_threads(self.n_jobs)
-        self._sample(sampler, params["n_iter"], threads, len(cd.chosen))
+        self._sample(sampler, params["n_iter"], threads)
         rhos = self._set_draws(sampler, cd, z, z_names)
         self._set_diagnostics(sampler, cd, params, rhos, threads, tracked)
 
-    def _sample(self, sampler: _core.HbSampler, n_iter: int, threads: int, n_tasks: int) -> None:
-        """Runs the chains, in slices when `verbose` so that the shared progress bar
-        (:mod:`segmint._progress`) shows the iterations and chain 1's RLH."""
-        step = n_iter if not self.verbose else max(1, n_iter // 20)
-        done = 0
-        with progress(self.verbose, "HB", "RLH", total=n_iter, core=False) as bar:
-            while done < n_iter:
-                reached = sampler.run(step, n_threads=threads)
-                if bar.enabled:
-                    rlh = float(np.exp(sampler.trace(0)[-1][0] / n_tasks))
-                    bar.advance(reached - done, rlh)
-                done = reached
+    def _sample(self, sampler: _core.HbSampler, n_iter: int, threads: int) -> None:
+        """Runs the chains; with `verbose` the shared progress bar (:mod:`segmint._progress`)
+        shows the iterations of all chains and the latest RLH, reported by the sampler
+        itself."""
+        with progress(self.verbose, "HB", "RLH"):
+            sampler.run(n_iter, n_threads=threads)
 
     def _set_draws(
         self, sampler: _core.HbSampler, cd: ChoiceData, z: np.ndarray, z_names: list[str]

@@ -591,9 +591,16 @@ impl HbSampler {
             shift_col: self.shift_col,
         };
         let (data, params) = (&self.data, &self.params);
+        let start = self.iterations_done();
+        // RLH (root likelihood): exp(log-likelihood / tasks), the quantity HB users watch.
+        let n_tasks = data.starts.len().saturating_sub(1).max(1) as f64;
+        crate::cancel::progress::total((target.saturating_sub(start) * self.chains.len()) as u64);
         self.chains.par_iter_mut().for_each(|chain| {
             while chain.iter < target && !crate::cancel::requested() {
                 step(chain, data, params, &upper);
+                // One step of one chain; the metric is the latest chain's RLH.
+                let ll = chain.trace.loglik.last().copied().unwrap_or(f64::NAN);
+                crate::cancel::progress::step((ll / n_tasks).exp());
             }
         });
     }
