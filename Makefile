@@ -48,9 +48,9 @@ test: rust-test lint py-test docs
 # k-means at full size; the others in their quick form (run each file without --quick for the
 # sizes quoted in the issues: some reference tools take minutes).
 bench: install-release
-	$(PY) -m pip install --quiet scikit-learn scipy kmodes gower kmedoids fastcluster CHAID xlogit polars pyarrow
+	$(PY) -m pip install --quiet scikit-learn scipy kmodes gower kmedoids fastcluster CHAID xlogit polars pyarrow dask-ml
 	$(PY) benchmarks/kmeans.py
-	for b in metrics profile ward kmedoids kprototypes chaid conjoint hb latent_class conversion discriminant onedim twostep progress clara; do $(PY) benchmarks/$$b.py --quick; done
+	for b in metrics profile ward kmedoids kprototypes chaid conjoint hb latent_class conversion discriminant onedim twostep progress clara dask_kmeans; do $(PY) benchmarks/$$b.py --quick; done
 	$(MAKE) bench-factor BENCH_ARGS=--quick
 
 # Factor analysis vs factor_analyzer 0.5.1, which needs scikit-learn < 1.8: its own environment

@@ -58,6 +58,11 @@ mod _core {
     #[pymodule_export]
     use crate::python::discriminant::{discriminant_fit, discriminant_proba, DiscriminantFit};
     #[pymodule_export]
+    use crate::python::distributed::{
+        kmeans_partition_farthest, kmeans_partition_lloyd, kmeans_partition_moments, FarthestRows,
+        LloydPartition, MomentsPartition,
+    };
+    #[pymodule_export]
     use crate::python::factor::{
         factor_bartlett, factor_correlation, factor_fit, factor_kmo, factor_score_weights,
         BartlettResult, CorrelationPass, FactorFit, FitStats, KmoResult,

@@ -11,10 +11,13 @@ __all__ = [
     "CustomerSummary",
     "DenseCodes",
     "DiscriminantFit",
+    "FarthestRows",
     "HbSampler",
     "LatentClassFit",
+    "LloydPartition",
     "MergedTable",
     "MnlFit",
+    "MomentsPartition",
     "RatingFit",
     "chaid_apply",
     "chaid_fit",
@@ -31,6 +34,9 @@ __all__ = [
     "gower_matrix",
     "kmeans_fit",
     "kmeans_lloyd_stats",
+    "kmeans_partition_farthest",
+    "kmeans_partition_lloyd",
+    "kmeans_partition_moments",
     "kmeans_predict",
     "kmeans_transform",
     "kmedoids_fit",
@@ -894,3 +900,79 @@ def clara_euclidean(
     seed: int,
     n_threads: int,
 ) -> ClaraResult: ...
+
+# --- Distributed partition kernels (segmint.distributed) -------------------------------------
+
+@final
+class MomentsPartition:
+    @property
+    def node_first(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def node_count(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def count(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def mean(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def m2(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def total_weight(self) -> float: ...
+
+@final
+class LloydPartition:
+    @property
+    def node_first(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def node_count(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def sums(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def weights(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def inertia(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def label_hash(self) -> int: ...
+
+@final
+class FarthestRows:
+    @property
+    def index(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def distance(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def rows(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def weight(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def label(self) -> npt.NDArray[np.uint32]: ...
+
+def kmeans_partition_moments(
+    x: npt.NDArray[np.float64],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None,
+    row_start: int,
+    n_total: int,
+    n_threads: int,
+) -> MomentsPartition: ...
+def kmeans_partition_lloyd(
+    x: npt.NDArray[np.float64],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None,
+    centers: npt.NDArray[np.float64],
+    offset: npt.NDArray[np.float64],
+    row_start: int,
+    n_total: int,
+    accumulate: bool,
+    n_threads: int,
+) -> LloydPartition: ...
+def kmeans_partition_farthest(
+    x: npt.NDArray[np.float64],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None,
+    centers: npt.NDArray[np.float64],
+    offset: npt.NDArray[np.float64],
+    row_start: int,
+    n_total: int,
+    m: int,
+    n_threads: int,
+) -> FarthestRows: ...

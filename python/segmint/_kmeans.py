@@ -182,7 +182,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     @_validation.unfitted_on_error
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
-        """Cluster `X` (a DataFrame or 2-D array of numbers).
+        """Cluster `X` (a DataFrame or 2-D array of numbers; a Dask DataFrame or Array fits
+        on the cluster, bit-identical to the in-memory fit, see :mod:`segmint.distributed`).
 
         Parameters
         ----------
@@ -213,6 +214,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         >>> round(km.inertia_, 1)
         2807.3
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.fit_kmeans(self, X, sample_weight)
         p = _validation.validate_params(self)
         n_clusters, n_init, max_iter = p["n_clusters"], p["n_init"], p["max_iter"]
         threads, seed = p["n_jobs"], p["random_state"]
@@ -276,7 +281,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return _frame.numeric_input(self, X, reset=False, missing=self.missing)
 
     def predict(self, X: Any, sample_weight: Any = None) -> pd.Series:
-        """Closest segment of each row (a Series on X's index).
+        """Closest segment of each row (a Series on X's index; lazy for a Dask collection).
 
         Parameters
         ----------
@@ -304,6 +309,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         >>> km.predict(X.head(4)).tolist()
         [2, 2, 2, 0]
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.predict(self, X)
         data = self._new_data(X)
         # Same centred arithmetic as the fit's final assignment: predicting the training rows
         # gives labels_ exactly, even for (near-)duplicate centres.
@@ -368,6 +377,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         0     4.05     3.11     2.35
         1     3.70     3.19     0.56
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.transform(self, X)
         data = self._new_data(X)
         dist = _core.kmeans_transform(
             data.values,

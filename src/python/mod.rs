@@ -4,6 +4,7 @@ pub mod chaid;
 pub mod cluster;
 pub mod conjoint;
 pub mod discriminant;
+pub mod distributed;
 pub mod factor;
 pub mod onedim;
 pub mod profile;

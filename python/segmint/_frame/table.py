@@ -126,6 +126,17 @@ def _numeric_column(col: pd.Series, name: Any, what: str) -> np.ndarray:
     )
 
 
+def is_dask(X: Any) -> bool:
+    """Whether `X` is a Dask collection (checked without importing Dask)."""
+    root = type(X).__module__.split(".")[0]
+    return root in ("dask", "dask_expr") and hasattr(X, "__dask_graph__")
+
+
+def check_numeric_dtype(col: pd.Series, name: Any, what: str) -> None:
+    """The dtype check of `numeric` on one column (e.g. a Dask frame's empty metadata)."""
+    _numeric_column(col, name, what)
+
+
 def check_shape(n: int, p: int, what: str) -> None:
     """At least one row and one column, in scikit-learn's words."""
     if n == 0:

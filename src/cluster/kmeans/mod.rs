@@ -12,6 +12,7 @@
 //! [`assign`] the fused assignment pass and its distance kernels.
 
 mod assign;
+pub mod partition;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 

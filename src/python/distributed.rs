@@ -1,0 +1,204 @@
+//! Bindings of the partition kernels a distributed fit runs on every partition (see
+//! `segmint.distributed`): results are frozen objects whose arrays the Python layer merges.
+
+use ndarray::{Array1, Array2, Array3};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::prelude::*;
+
+use super::run;
+use crate::cluster::kmeans::partition::{
+    self, Farthest, Nodes, PartitionLloyd, PartitionMoments, PassInput, Placement,
+};
+
+type Matrix<'py> = Bound<'py, PyArray2<f64>>;
+type Vector<'py> = Bound<'py, PyArray1<f64>>;
+
+fn v1<'py, T: numpy::Element + Clone>(py: Python<'py>, a: &Array1<T>) -> Bound<'py, PyArray1<T>> {
+    a.clone().into_pyarray(py)
+}
+
+fn v2<'py>(py: Python<'py>, a: &Array2<f64>) -> Matrix<'py> {
+    a.clone().into_pyarray(py)
+}
+
+fn v3<'py>(py: Python<'py>, a: &Array3<f64>) -> Bound<'py, PyArray3<f64>> {
+    a.clone().into_pyarray(py)
+}
+
+/// Column moments of one partition per node of the in-memory chunk tree.
+#[pyclass(frozen, module = "segmint._core")]
+pub struct MomentsPartition {
+    inner: PartitionMoments,
+}
+
+#[pymethods]
+impl MomentsPartition {
+    /// First chunk of each node.
+    #[getter]
+    fn node_first<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u64>> {
+        v1(py, &self.inner.nodes.first)
+    }
+    /// Chunks in each node.
+    #[getter]
+    fn node_count<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u64>> {
+        v1(py, &self.inner.nodes.count)
+    }
+    #[getter]
+    fn count<'py>(&self, py: Python<'py>) -> Matrix<'py> {
+        v2(py, &self.inner.count)
+    }
+    #[getter]
+    fn mean<'py>(&self, py: Python<'py>) -> Matrix<'py> {
+        v2(py, &self.inner.mean)
+    }
+    #[getter]
+    fn m2<'py>(&self, py: Python<'py>) -> Matrix<'py> {
+        v2(py, &self.inner.m2)
+    }
+    #[getter]
+    fn total_weight(&self) -> f64 {
+        self.inner.total_weight
+    }
+}
+
+/// Lloyd-step statistics of one partition per node of the in-memory chunk tree.
+#[pyclass(frozen, module = "segmint._core")]
+pub struct LloydPartition {
+    inner: PartitionLloyd,
+}
+
+fn nodes_first<'py>(py: Python<'py>, n: &Nodes) -> Bound<'py, PyArray1<u64>> {
+    v1(py, &n.first)
+}
+
+#[pymethods]
+impl LloydPartition {
+    #[getter]
+    fn node_first<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u64>> {
+        nodes_first(py, &self.inner.nodes)
+    }
+    #[getter]
+    fn node_count<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u64>> {
+        v1(py, &self.inner.nodes.count)
+    }
+    /// nodes × k × d sums of `x − offset`.
+    #[getter]
+    fn sums<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray3<f64>> {
+        v3(py, &self.inner.sums)
+    }
+    /// nodes × k weights.
+    #[getter]
+    fn weights<'py>(&self, py: Python<'py>) -> Matrix<'py> {
+        v2(py, &self.inner.weights)
+    }
+    #[getter]
+    fn inertia<'py>(&self, py: Python<'py>) -> Vector<'py> {
+        v1(py, &self.inner.inertia)
+    }
+    #[getter]
+    fn label_hash(&self) -> u64 {
+        self.inner.label_hash
+    }
+}
+
+/// Rows of one partition farthest from their centre (relocation candidates).
+#[pyclass(frozen, module = "segmint._core")]
+pub struct FarthestRows {
+    inner: Farthest,
+}
+
+#[pymethods]
+impl FarthestRows {
+    #[getter]
+    fn index<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u64>> {
+        v1(py, &self.inner.index)
+    }
+    #[getter]
+    fn distance<'py>(&self, py: Python<'py>) -> Vector<'py> {
+        v1(py, &self.inner.distance)
+    }
+    #[getter]
+    fn rows<'py>(&self, py: Python<'py>) -> Matrix<'py> {
+        v2(py, &self.inner.rows)
+    }
+    #[getter]
+    fn weight<'py>(&self, py: Python<'py>) -> Vector<'py> {
+        v1(py, &self.inner.weight)
+    }
+    #[getter]
+    fn label<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u32>> {
+        v1(py, &self.inner.label)
+    }
+}
+
+/// Validates a partition and returns its column moments per chunk-tree node.
+#[pyfunction]
+#[pyo3(signature = (x, *, sample_weight, row_start, n_total, n_threads))]
+pub fn kmeans_partition_moments<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    row_start: usize,
+    n_total: usize,
+    n_threads: usize,
+) -> PyResult<MomentsPartition> {
+    let x = x.as_array();
+    let w = sample_weight.as_ref().map(|w| w.as_array());
+    let at = Placement { row_start, n_total };
+    let inner = run(py, n_threads, || partition::partition_moments(x, w, at))?;
+    Ok(MomentsPartition { inner })
+}
+
+/// One Lloyd step (`accumulate`) or the final assignment's inertia on a partition.
+#[pyfunction]
+#[pyo3(signature = (x, *, sample_weight, centers, offset, row_start, n_total, accumulate, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn kmeans_partition_lloyd<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    centers: PyReadonlyArray2<'py, f64>,
+    offset: PyReadonlyArray1<'py, f64>,
+    row_start: usize,
+    n_total: usize,
+    accumulate: bool,
+    n_threads: usize,
+) -> PyResult<LloydPartition> {
+    let input = PassInput {
+        x: x.as_array(),
+        weights: sample_weight.as_ref().map(|w| w.as_array()),
+        centers: centers.as_array(),
+        offset: offset.as_array(),
+        at: Placement { row_start, n_total },
+    };
+    let inner = run(py, n_threads, || {
+        partition::partition_lloyd(&input, accumulate)
+    })?;
+    Ok(LloydPartition { inner })
+}
+
+/// The `m` rows of a partition farthest from their nearest centre.
+#[pyfunction]
+#[pyo3(signature = (x, *, sample_weight, centers, offset, row_start, n_total, m, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn kmeans_partition_farthest<'py>(
+    py: Python<'py>,
+    x: PyReadonlyArray2<'py, f64>,
+    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    centers: PyReadonlyArray2<'py, f64>,
+    offset: PyReadonlyArray1<'py, f64>,
+    row_start: usize,
+    n_total: usize,
+    m: usize,
+    n_threads: usize,
+) -> PyResult<FarthestRows> {
+    let input = PassInput {
+        x: x.as_array(),
+        weights: sample_weight.as_ref().map(|w| w.as_array()),
+        centers: centers.as_array(),
+        offset: offset.as_array(),
+        at: Placement { row_start, n_total },
+    };
+    let inner = run(py, n_threads, || partition::partition_farthest(&input, m))?;
+    Ok(FarthestRows { inner })
+}

@@ -1,0 +1,197 @@
+"""Distributed fits on a Dask LocalCluster (issue 14).
+
+The promise checked here is the issue's: a fit on a Dask collection equals the in-memory fit on
+the same rows to the last bit, on 1, 3 and 7 partitions (the in-memory fit is itself checked
+against scikit-learn below and in test_kmeans_reference.py); a worker killed mid-fit gives the
+same model; bad input raises on the client naming the column.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+dask = pytest.importorskip("dask")
+dd = pytest.importorskip("dask.dataframe")
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+from sklearn.cluster import KMeans as SkKMeans  # noqa: E402
+
+from segmint import KMeans  # noqa: E402
+from segmint import distributed as sd  # noqa: E402
+from segmint.errors import InvalidInputError, InvalidTypeError  # noqa: E402
+
+N, D, K = 9000, 3, 4
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def blobs(n: int = N, seed: int = 0) -> pd.DataFrame:
+    """Planted truth: K well separated Gaussian blobs, one column name per feature."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(scale=6.0, size=(K, D))
+    truth = rng.integers(0, K, size=n)
+    x = centres[truth] + rng.normal(size=(n, D))
+    return pd.DataFrame(x, columns=["spend", "visits", "tenure"], index=np.arange(n) + 100)
+
+
+def start_centres(df: pd.DataFrame) -> np.ndarray:
+    # Rows spread over the data: a slow enough start for several Lloyd steps.
+    return df.to_numpy()[[0, 1, 2, 3]].copy()
+
+
+def assert_same_fit(a: KMeans, b: KMeans) -> None:
+    # reference: the in-memory fit on the same rows (itself checked against scikit-learn in
+    # test_kmeans_reference.py and below); bit-equality, the module's promise, not a tolerance.
+    assert a.n_iter_ == b.n_iter_
+    assert a.inertia_ == b.inertia_
+    np.testing.assert_array_equal(a._offset, b._offset)
+    np.testing.assert_array_equal(a.cluster_centers_.to_numpy(), b.cluster_centers_.to_numpy())
+
+
+@pytest.mark.parametrize("npartitions", [1, 3, 7])
+def test_kmeans_dataframe_bit_identical_to_memory(client, npartitions):
+    df = blobs()
+    init = start_centres(df)
+    ddf = dd.from_pandas(df, npartitions=npartitions, sort=False)
+    assert ddf.npartitions == npartitions
+    dist = KMeans(K, init=init).fit(ddf)
+    mem = KMeans(K, init=init).fit(df)
+    assert_same_fit(dist, mem)
+    labels = dist.labels_.compute()
+    pd.testing.assert_series_equal(labels, mem.labels_, check_dtype=False)
+    assert list(dist.feature_names_in_) == ["spend", "visits", "tenure"]
+    # reference: scikit-learn's Lloyd from the same centres: the same segments, centres to
+    # rounding (its sums run in another order).
+    sk = SkKMeans(K, init=init, n_init=1, algorithm="lloyd").fit(df.to_numpy())
+    np.testing.assert_array_equal(labels.to_numpy(), sk.labels_)
+    np.testing.assert_allclose(
+        dist.cluster_centers_.to_numpy(), sk.cluster_centers_, rtol=1e-10, atol=1e-10
+    )
+
+
+@pytest.mark.parametrize("chunks", [N, 1300])
+def test_kmeans_array_and_weights_bit_identical(client, chunks):
+    df = blobs(seed=1)
+    x = df.to_numpy()
+    w = np.random.default_rng(5).uniform(0.5, 2.0, size=N)
+    init = start_centres(df)
+    dx, dw = da.from_array(x, chunks=(chunks, D)), da.from_array(w, chunks=chunks)
+    dist = KMeans(K, init=init).fit(dx, sample_weight=dw)
+    mem = KMeans(K, init=init).fit(x, sample_weight=w)
+    assert_same_fit(dist, mem)
+    np.testing.assert_array_equal(dist.labels_.compute(), mem.labels_.to_numpy())
+    # Lazy scoring on a Dask array.
+    dist_t = dist.transform(dx)
+    assert isinstance(dist_t, da.Array)
+    np.testing.assert_array_equal(dist_t.compute(), mem.transform(x))
+
+
+def test_empty_cluster_relocated_as_in_memory(client):
+    df = blobs(seed=2)
+    init = start_centres(df)
+    init[3] = 1e6  # attracts no row: relocated to the farthest row in the first step
+    ddf = dd.from_pandas(df, npartitions=3, sort=False)
+    dist = KMeans(K, init=init).fit(ddf)
+    mem = KMeans(K, init=init).fit(df)
+    assert_same_fit(dist, mem)
+    assert (np.bincount(dist.labels_.compute(), minlength=K) > 0).all()
+
+
+def test_kmeanspp_on_the_documented_sample(client):
+    df = blobs(n=3000, seed=3)
+    ddf = dd.from_pandas(df, npartitions=3, sort=False)
+    est = KMeans(K, random_state=7, n_init=2)
+    start = sd.kmeans_sample_init(est, ddf)
+    dist = KMeans(K, random_state=7, n_init=2).fit(ddf)
+    # The sample is all rows here (3000 < 50,000): the start is the in-memory fit's centres.
+    np.testing.assert_array_equal(
+        start, KMeans(K, random_state=7, n_init=2).fit(df).cluster_centers_.to_numpy()
+    )
+    assert_same_fit(dist, KMeans(K, init=start).fit(df))
+
+
+def test_predict_is_lazy_and_matches_memory(client):
+    df = blobs(seed=4)
+    model = KMeans(K, init=start_centres(df)).fit(df)
+    ddf = dd.from_pandas(df, npartitions=3, sort=False)
+    lazy = model.predict(ddf)
+    assert isinstance(lazy, dd.Series)
+    pd.testing.assert_series_equal(lazy.compute(), model.predict(df), check_dtype=False)
+    t = model.transform(ddf)
+    assert isinstance(t, dd.DataFrame)
+    pd.testing.assert_frame_equal(t.compute(), model.transform(df))
+
+
+def _part(seed: int) -> pd.DataFrame:
+    return blobs(n=2000, seed=seed)
+
+
+def test_fitted_model_pickles_small(client):
+    ddf = dd.from_map(_part, [10, 11, 12])
+    init = start_centres(_part(10))
+    model = KMeans(K, init=init).fit(ddf)
+    blob = pickle.dumps(model)
+    assert len(blob) < 20_000
+    again = pickle.loads(blob)
+    pd.testing.assert_series_equal(again.predict(_part(11)), model.predict(_part(11)))
+
+
+def test_bad_input_names_the_column_on_the_client(client):
+    df = blobs(seed=5)
+    df.iloc[7000, 1] = np.nan  # in the last of 3 partitions
+    with pytest.raises(InvalidInputError, match="visits") as e:
+        KMeans(K, init=start_centres(blobs(seed=5))).fit(dd.from_pandas(df, npartitions=3))
+    assert e.value.what == "visits"
+    text = blobs(seed=5).assign(tier="gold")
+    with pytest.raises(InvalidTypeError, match="tier"):
+        KMeans(K).fit(dd.from_pandas(text, npartitions=2))
+    w = da.from_array(-np.ones(N), chunks=3000)
+    with pytest.raises(InvalidInputError, match="sample_weight"):
+        KMeans(K).fit(da.from_array(df.fillna(0).to_numpy(), chunks=(3000, D)), sample_weight=w)
+
+
+def test_importing_segmint_does_not_import_dask():
+    code = "import sys, segmint, segmint.cluster; print('dask' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_worker_killed_mid_fit_gives_the_same_model(client, monkeypatch):
+    df = blobs(seed=1)
+    init = start_centres(df)
+    mem = KMeans(K, init=init, tol=0.0).fit(df)
+    assert mem.n_iter_ >= 3
+    pids = client.run(os.getpid)
+    victim = sorted(pids)[0]
+    calls = {"n": 0}
+    gather = sd._gather
+
+    def killing_gather(c, futures):
+        calls["n"] += 1
+        if calls["n"] == 4:  # after the moments pass and the first Lloyd step
+            os.kill(pids[victim], signal.SIGKILL)
+        return gather(c, futures)
+
+    monkeypatch.setattr(sd, "_gather", killing_gather)
+    ddf = dd.from_pandas(df, npartitions=3, sort=False)
+    dist = KMeans(K, init=init, tol=0.0).fit(ddf)
+    assert calls["n"] > 4
+    assert_same_fit(dist, mem)
+    client.wait_for_workers(2, timeout=60)
