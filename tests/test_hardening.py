@@ -357,3 +357,41 @@ def test_wtp_hb_draws_with_zero_price_are_left_out(choice_data):
     levels = hb.coding_.expand(keep)
     expected = np.median(-levels / keep[..., j : j + 1], axis=0)
     np.testing.assert_allclose(out.to_numpy(), expected)
+
+
+# --- unaligned arrays ---------------------------------------------------------------------------
+
+
+def unaligned(a: np.ndarray) -> np.ndarray:
+    """A copy of `a` whose data starts one byte past an aligned address, as a buffer unpickled
+    from Dask's network frames or a view into a byte buffer can."""
+    buf = np.zeros(a.nbytes + 1, np.uint8)
+    out: np.ndarray = np.ndarray(a.shape, dtype=a.dtype, buffer=buf, offset=1)
+    out[...] = a
+    assert not out.flags.aligned
+    return out
+
+
+def test_unaligned_arrays_give_the_aligned_results() -> None:
+    # Reference: the same calls on the aligned array. The bindings copy an unaligned array
+    # before viewing it (a debug build panicked with "The pointer must be aligned"; a release
+    # build read it through a misaligned view, which is undefined behaviour).
+    rng = np.random.default_rng(0)
+    # Two planted factors behind six items (a proper factor solution, no Heywood case).
+    x = rng.normal(size=(300, 2)) @ rng.uniform(0.5, 1.0, size=(2, 6)) + rng.normal(size=(300, 6))
+    w = rng.uniform(0.5, 2.0, size=300)
+    ux, uw = unaligned(x), unaligned(w)
+    km = sg.KMeans(3, random_state=0).fit(x, sample_weight=w)
+    ukm = sg.KMeans(3, random_state=0).fit(ux, sample_weight=uw)
+    np.testing.assert_array_equal(ukm.cluster_centers_, km.cluster_centers_)
+    np.testing.assert_array_equal(km.transform(ux), km.transform(x))
+    np.testing.assert_array_equal(km.predict(ux), km.predict(x))
+    np.testing.assert_array_equal(sg.gower_distances(ux), sg.gower_distances(x))
+    fa = sg.FactorAnalysis(2, rotation=None).fit(x)
+    ufa = sg.FactorAnalysis(2, rotation=None).fit(ux)
+    np.testing.assert_array_equal(ufa.loadings_, fa.loadings_)
+    d = np.asarray(sg.gower_distances(x))
+    pam = sg.KMedoids(3, metric="precomputed", random_state=0).fit(d)
+    upam = sg.KMedoids(3, metric="precomputed", random_state=0).fit(unaligned(d))
+    np.testing.assert_array_equal(upam.medoid_indices_, pam.medoid_indices_)
+    assert ux.flags.aligned is False and not np.shares_memory(ux, x)  # inputs untouched

@@ -63,6 +63,7 @@ raises on the client, as in memory, naming the column.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import os
 from collections import defaultdict
@@ -206,6 +207,26 @@ def _delayed_parts(X: Any, what: str) -> list[Any]:
     raise InvalidTypeError(f"{what}: not a Dask DataFrame or Array ({type(X).__name__})", what)
 
 
+def _worker_task(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`func` with a Rust panic re-raised as :class:`InternalError`. pyo3's ``PanicException``
+    derives from ``BaseException``, which a Dask worker does not report as a task error: the
+    client would wait for the result forever instead of raising."""
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except Exception:
+            raise
+        except BaseException as e:
+            if type(e).__name__ != "PanicException":
+                raise
+            raise InternalError(f"segmint: a Rust kernel panicked on a worker: {e}") from None
+
+    return run
+
+
+@_worker_task
 def _convert(part: Any, weights: Any, missing: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Worker side: a partition -> (C-contiguous float64 block of the kept rows, weights)."""
     if len(part) == 0:
@@ -430,21 +451,9 @@ def _seq_sum(values: Any) -> float:
 # --- k-means partition tasks (run on the workers) -----------------------------------------------
 
 
-def _aligned(a: Any) -> Any:
-    """A C-contiguous, aligned float64 array (buffers unpickled from the network may not be
-    aligned, which the Rust views require)."""
-    if a is None:
-        return None
-    return np.require(a, dtype=np.float64, requirements=["C", "A"])
-
-
-def _block(block: Any) -> tuple[np.ndarray, np.ndarray | None]:
-    x, w = block
-    return _aligned(x), _aligned(w)
-
-
+@_worker_task
 def _moments_task(block: Any, *, row_start: int, n_total: int, n_threads: int) -> dict[str, Any]:
-    x, w = _block(block)
+    x, w = block
     r = _core.kmeans_partition_moments(
         x, sample_weight=w, row_start=row_start, n_total=n_total, n_threads=n_threads
     )
@@ -458,6 +467,7 @@ def _moments_task(block: Any, *, row_start: int, n_total: int, n_threads: int) -
     }
 
 
+@_worker_task
 def _lloyd_task(
     block: Any,
     *,
@@ -468,12 +478,12 @@ def _lloyd_task(
     accumulate: bool,
     n_threads: int,
 ) -> dict[str, Any]:
-    x, w = _block(block)
+    x, w = block
     r = _core.kmeans_partition_lloyd(
         x,
         sample_weight=w,
-        centers=_aligned(centers),
-        offset=_aligned(offset),
+        centers=centers,
+        offset=offset,
         row_start=row_start,
         n_total=n_total,
         accumulate=accumulate,
@@ -489,6 +499,7 @@ def _lloyd_task(
     }
 
 
+@_worker_task
 def _farthest_task(
     block: Any,
     *,
@@ -499,12 +510,12 @@ def _farthest_task(
     m: int,
     n_threads: int,
 ) -> dict[str, Any]:
-    x, w = _block(block)
+    x, w = block
     r = _core.kmeans_partition_farthest(
         x,
         sample_weight=w,
-        centers=_aligned(centers),
-        offset=_aligned(offset),
+        centers=centers,
+        offset=offset,
         row_start=row_start,
         n_total=n_total,
         m=m,
@@ -762,6 +773,7 @@ def _set_features(estimator: Any, X: Any, d: int) -> None:
 # --- Scoring ------------------------------------------------------------------------------------
 
 
+@_worker_task
 def _predict_part(part: Any, estimator: Any, method: str) -> Any:
     out = getattr(estimator, method)(part)
     if isinstance(part, np.ndarray):

@@ -1,7 +1,8 @@
 //! Bindings for `crate::chaid`.
 
+use super::array::{Aligned1, Aligned2};
 use numpy::ndarray::{Array1, Array2};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
 use super::{run, to_py_err};
@@ -35,16 +36,16 @@ fn split_breaks(offsets: &[i64], values: &[f64]) -> Result<Vec<Vec<f64>>, Error>
 #[allow(clippy::too_many_arguments)]
 pub fn chaid_fit<'py>(
     py: Python<'py>,
-    codes: PyReadonlyArray2<'py, u32>,
-    n_levels: PyReadonlyArray1<'py, u32>,
-    ordinal: PyReadonlyArray1<'py, bool>,
-    numeric: PyReadonlyArray2<'py, f64>,
-    y_codes: Option<PyReadonlyArray1<'py, u32>>,
+    codes: Aligned2<'py, u32>,
+    n_levels: Aligned1<'py, u32>,
+    ordinal: Aligned1<'py, bool>,
+    numeric: Aligned2<'py, f64>,
+    y_codes: Option<Aligned1<'py, u32>>,
     n_classes: usize,
-    y_values: Option<PyReadonlyArray1<'py, f64>>,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-    case_weight: Option<PyReadonlyArray1<'py, f64>>,
-    rank: Option<PyReadonlyArray1<'py, i64>>,
+    y_values: Option<Aligned1<'py, f64>>,
+    sample_weight: Option<Aligned1<'py, f64>>,
+    case_weight: Option<Aligned1<'py, f64>>,
+    rank: Option<Aligned1<'py, i64>>,
     alpha_merge: f64,
     alpha_split: f64,
     alpha_split_merged: f64,
@@ -253,15 +254,15 @@ fn tree_arrays(py: Python<'_>, tree: &Tree) -> ChaidTree {
 #[allow(clippy::too_many_arguments)]
 pub fn chaid_apply<'py>(
     py: Python<'py>,
-    codes: PyReadonlyArray2<'py, u32>,
-    n_levels: PyReadonlyArray1<'py, u32>,
-    numeric: PyReadonlyArray2<'py, f64>,
-    split: PyReadonlyArray1<'py, i64>,
-    map_offsets: PyReadonlyArray1<'py, i64>,
-    map: PyReadonlyArray1<'py, i64>,
-    default_child: PyReadonlyArray1<'py, i64>,
-    breaks_offsets: PyReadonlyArray1<'py, i64>,
-    breaks: PyReadonlyArray1<'py, f64>,
+    codes: Aligned2<'py, u32>,
+    n_levels: Aligned1<'py, u32>,
+    numeric: Aligned2<'py, f64>,
+    split: Aligned1<'py, i64>,
+    map_offsets: Aligned1<'py, i64>,
+    map: Aligned1<'py, i64>,
+    default_child: Aligned1<'py, i64>,
+    breaks_offsets: Aligned1<'py, i64>,
+    breaks: Aligned1<'py, f64>,
     n_threads: usize,
 ) -> PyResult<Bound<'py, numpy::PyArray1<i64>>> {
     let n_levels = n_levels.as_slice()?.to_vec();
@@ -288,12 +289,12 @@ pub fn chaid_apply<'py>(
 #[allow(clippy::too_many_arguments)]
 pub fn chaid_node_tables<'py>(
     py: Python<'py>,
-    codes: PyReadonlyArray2<'py, u32>,
+    codes: Aligned2<'py, u32>,
     n_levels: Vec<u32>,
-    y: PyReadonlyArray1<'py, u32>,
+    y: Aligned1<'py, u32>,
     n_classes: usize,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-    nodes: PyReadonlyArray1<'py, i64>,
+    sample_weight: Option<Aligned1<'py, f64>>,
+    nodes: Aligned1<'py, i64>,
     n_nodes: usize,
     n_threads: usize,
 ) -> PyResult<Bound<'py, numpy::PyArray4<f64>>> {
@@ -345,7 +346,7 @@ pub struct MergedTable {
 #[allow(clippy::too_many_arguments)]
 pub fn chaid_merge_table<'py>(
     py: Python<'py>,
-    table: PyReadonlyArray2<'py, f64>,
+    table: Aligned2<'py, f64>,
     ordinal: bool,
     statistic: &str,
     alpha_merge: f64,

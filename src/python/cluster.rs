@@ -1,7 +1,8 @@
 //! Bindings for `crate::cluster`.
 
+use super::array::{Aligned1, Aligned2};
 use ndarray::{ArrayView1, ArrayView2};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
 use super::{run, to_py_err};
@@ -34,11 +35,11 @@ type KPrototypesOut<'py> = (
 #[allow(clippy::too_many_arguments)]
 pub fn kmeans_fit<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    x: Aligned2<'py, f64>,
+    sample_weight: Option<Aligned1<'py, f64>>,
     n_clusters: usize,
     init: &str,
-    init_centers: Option<PyReadonlyArray2<'py, f64>>,
+    init_centers: Option<Aligned2<'py, f64>>,
     n_init: usize,
     max_iter: usize,
     tol: f64,
@@ -82,10 +83,10 @@ pub fn kmeans_fit<'py>(
 #[pyo3(signature = (x, sample_weight, *, centers, offset, n_threads))]
 pub fn kmeans_predict<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-    centers: PyReadonlyArray2<'py, f64>,
-    offset: PyReadonlyArray1<'py, f64>,
+    x: Aligned2<'py, f64>,
+    sample_weight: Option<Aligned1<'py, f64>>,
+    centers: Aligned2<'py, f64>,
+    offset: Aligned1<'py, f64>,
     n_threads: usize,
 ) -> PyResult<(Labels<'py>, f64)> {
     let (x, c, o) = (x.as_array(), centers.as_array(), offset.as_array());
@@ -103,9 +104,9 @@ pub fn kmeans_predict<'py>(
 #[pyo3(signature = (x, centers, *, offset, n_threads))]
 pub fn kmeans_transform<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    centers: PyReadonlyArray2<'py, f64>,
-    offset: PyReadonlyArray1<'py, f64>,
+    x: Aligned2<'py, f64>,
+    centers: Aligned2<'py, f64>,
+    offset: Aligned1<'py, f64>,
     n_threads: usize,
 ) -> PyResult<Matrix<'py>> {
     let (x, c, o) = (x.as_array(), centers.as_array(), offset.as_array());
@@ -122,10 +123,10 @@ pub fn kmeans_transform<'py>(
 #[pyo3(signature = (x, sample_weight, centers, *, offset, n_threads))]
 pub fn kmeans_lloyd_stats<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-    centers: PyReadonlyArray2<'py, f64>,
-    offset: PyReadonlyArray1<'py, f64>,
+    x: Aligned2<'py, f64>,
+    sample_weight: Option<Aligned1<'py, f64>>,
+    centers: Aligned2<'py, f64>,
+    offset: Aligned1<'py, f64>,
     n_threads: usize,
 ) -> PyResult<(Matrix<'py>, Vector<'py>, f64)> {
     let (x, c, o) = (x.as_array(), centers.as_array(), offset.as_array());
@@ -147,8 +148,8 @@ pub fn kmeans_lloyd_stats<'py>(
 #[pyo3(signature = (x, labels, *, n_threads))]
 pub fn silhouette_samples<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    labels: PyReadonlyArray1<'py, i64>,
+    x: Aligned2<'py, f64>,
+    labels: Aligned1<'py, i64>,
     n_threads: usize,
 ) -> PyResult<Vector<'py>> {
     let (x, labels) = (x.as_array(), labels.as_array());
@@ -163,8 +164,8 @@ type Index = fn(ArrayView2<'_, f64>, ArrayView1<'_, i64>) -> crate::error::Resul
 
 fn numeric_index(
     py: Python<'_>,
-    x: PyReadonlyArray2<'_, f64>,
-    labels: PyReadonlyArray1<'_, i64>,
+    x: Aligned2<'_, f64>,
+    labels: Aligned1<'_, i64>,
     n_threads: usize,
     index: Index,
 ) -> PyResult<f64> {
@@ -181,8 +182,8 @@ fn numeric_index(
 #[pyo3(signature = (x, labels, *, index, n_threads))]
 pub fn cluster_index<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    labels: PyReadonlyArray1<'py, i64>,
+    x: Aligned2<'py, f64>,
+    labels: Aligned1<'py, i64>,
     index: &str,
     n_threads: usize,
 ) -> PyResult<f64> {
@@ -207,15 +208,15 @@ pub fn cluster_index<'py>(
 #[allow(clippy::too_many_arguments)]
 pub fn kprototypes_fit<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    codes: PyReadonlyArray2<'py, u32>,
+    x: Aligned2<'py, f64>,
+    codes: Aligned2<'py, u32>,
     n_levels: Vec<u32>,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    sample_weight: Option<Aligned1<'py, f64>>,
     n_clusters: usize,
     gamma: Option<f64>,
     init: &str,
-    init_numeric: Option<PyReadonlyArray2<'py, f64>>,
-    init_modes: Option<PyReadonlyArray2<'py, u32>>,
+    init_numeric: Option<Aligned2<'py, f64>>,
+    init_modes: Option<Aligned2<'py, u32>>,
     update: &str,
     n_init: usize,
     max_iter: usize,
@@ -275,11 +276,11 @@ pub fn kprototypes_fit<'py>(
 #[allow(clippy::too_many_arguments)]
 pub fn kprototypes_predict<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    codes: PyReadonlyArray2<'py, u32>,
+    x: Aligned2<'py, f64>,
+    codes: Aligned2<'py, u32>,
     n_levels: Vec<u32>,
-    numeric: PyReadonlyArray2<'py, f64>,
-    modes: PyReadonlyArray2<'py, u32>,
+    numeric: Aligned2<'py, f64>,
+    modes: Aligned2<'py, u32>,
     gamma: f64,
     n_threads: usize,
 ) -> PyResult<(Labels<'py>, f64)> {
@@ -312,13 +313,13 @@ fn mixed_rows<'a>(
 #[allow(clippy::too_many_arguments)]
 pub fn gower_matrix<'py>(
     py: Python<'py>,
-    x_num: PyReadonlyArray2<'py, f64>,
-    x_codes: PyReadonlyArray2<'py, u32>,
-    y_num: PyReadonlyArray2<'py, f64>,
-    y_codes: PyReadonlyArray2<'py, u32>,
+    x_num: Aligned2<'py, f64>,
+    x_codes: Aligned2<'py, u32>,
+    y_num: Aligned2<'py, f64>,
+    y_codes: Aligned2<'py, u32>,
     ranges: Vec<f64>,
     halved: Vec<bool>,
-    weights: PyReadonlyArray1<'py, f64>,
+    weights: Aligned1<'py, f64>,
     float32: bool,
     n_threads: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -350,8 +351,8 @@ pub fn gower_matrix<'py>(
 #[pyo3(signature = (x, y, *, float32, n_threads))]
 pub fn euclidean_matrix<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    y: PyReadonlyArray2<'py, f64>,
+    x: Aligned2<'py, f64>,
+    y: Aligned2<'py, f64>,
     float32: bool,
     n_threads: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -406,10 +407,10 @@ pub fn kmedoids_fit<'py>(
         max_iter,
         seed,
     };
-    let fit = if let Ok(m) = d.extract::<PyReadonlyArray2<'py, f64>>() {
+    let fit = if let Ok(m) = d.extract::<Aligned2<'py, f64>>() {
         kmedoids_run(py, m.as_array(), &params, n_threads)?
     } else {
-        let m = d.extract::<PyReadonlyArray2<'py, f32>>()?;
+        let m = d.extract::<Aligned2<'py, f32>>()?;
         kmedoids_run(py, m.as_array(), &params, n_threads)?
     };
     let labels = ndarray::Array1::from(fit.labels).mapv(i64::from);
@@ -427,7 +428,7 @@ pub fn kmedoids_fit<'py>(
 #[pyo3(signature = (x, *, n_threads))]
 pub fn ward_linkage<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
+    x: Aligned2<'py, f64>,
     n_threads: usize,
 ) -> PyResult<Matrix<'py>> {
     let x = x.as_array();
@@ -440,7 +441,7 @@ pub fn ward_linkage<'py>(
 #[pyo3(signature = (z, *, n, k))]
 pub fn ward_cut<'py>(
     py: Python<'py>,
-    z: PyReadonlyArray2<'py, f64>,
+    z: Aligned2<'py, f64>,
     n: usize,
     k: usize,
 ) -> PyResult<Labels<'py>> {
@@ -525,11 +526,11 @@ fn medoid_init(py: Python<'_>, init: &str) -> PyResult<MedoidInit> {
 #[allow(clippy::too_many_arguments)]
 pub fn clara_gower<'py>(
     py: Python<'py>,
-    x_num: PyReadonlyArray2<'py, f64>,
-    x_codes: PyReadonlyArray2<'py, u32>,
+    x_num: Aligned2<'py, f64>,
+    x_codes: Aligned2<'py, u32>,
     ranges: Vec<f64>,
     halved: Vec<bool>,
-    weights: PyReadonlyArray1<'py, f64>,
+    weights: Aligned1<'py, f64>,
     n_clusters: usize,
     n_samples: usize,
     sample_size: usize,
@@ -574,7 +575,7 @@ pub fn clara_gower<'py>(
 #[allow(clippy::too_many_arguments)]
 pub fn clara_euclidean<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
+    x: Aligned2<'py, f64>,
     n_clusters: usize,
     n_samples: usize,
     sample_size: usize,

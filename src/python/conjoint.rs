@@ -1,7 +1,8 @@
 //! Bindings for `crate::conjoint`.
 
+use super::array::{Aligned1, Aligned2};
 use numpy::ndarray::{Array1, Array2};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods};
 use pyo3::prelude::*;
 
 use super::{run, to_py_err};
@@ -12,7 +13,7 @@ fn square(v: Vec<f64>, k: usize) -> Array2<f64> {
     Array2::from_shape_vec((k, k), v).unwrap_or_else(|_| Array2::zeros((k, k)))
 }
 
-fn indices(a: &PyReadonlyArray1<'_, i64>, what: &str) -> Result<Vec<usize>, Error> {
+fn indices(a: &Aligned1<'_, i64>, what: &str) -> Result<Vec<usize>, Error> {
     a.as_array()
         .iter()
         .map(|&v| {
@@ -71,8 +72,8 @@ pub struct RatingFit {
 #[pyo3(signature = (design, ratings, *, levels, names, n_threads))]
 pub fn rating_fit<'py>(
     py: Python<'py>,
-    design: PyReadonlyArray2<'py, f64>,
-    ratings: PyReadonlyArray2<'py, f64>,
+    design: Aligned2<'py, f64>,
+    ratings: Aligned2<'py, f64>,
     levels: Vec<usize>,
     names: Vec<String>,
     n_threads: usize,
@@ -131,12 +132,12 @@ pub struct MnlFit {
 #[allow(clippy::too_many_arguments)]
 pub fn mnl_fit<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    starts: PyReadonlyArray1<'py, i64>,
-    chosen: PyReadonlyArray1<'py, i64>,
-    respondent_starts: PyReadonlyArray1<'py, i64>,
+    x: Aligned2<'py, f64>,
+    starts: Aligned1<'py, i64>,
+    chosen: Aligned1<'py, i64>,
+    respondent_starts: Aligned1<'py, i64>,
     names: Vec<String>,
-    weights: Option<PyReadonlyArray1<'py, f64>>,
+    weights: Option<Aligned1<'py, f64>>,
     start: Option<Vec<f64>>,
     max_iter: usize,
     tol: f64,
@@ -188,11 +189,11 @@ pub fn mnl_fit<'py>(
 #[allow(clippy::type_complexity)]
 pub fn mnl_stats<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    starts: PyReadonlyArray1<'py, i64>,
-    chosen: PyReadonlyArray1<'py, i64>,
+    x: Aligned2<'py, f64>,
+    starts: Aligned1<'py, i64>,
+    chosen: Aligned1<'py, i64>,
     beta: Vec<f64>,
-    weights: Option<PyReadonlyArray1<'py, f64>>,
+    weights: Option<Aligned1<'py, f64>>,
     n_threads: usize,
 ) -> PyResult<(
     f64,
@@ -237,12 +238,12 @@ impl HbSampler {
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        x: PyReadonlyArray2<'_, f64>,
-        starts: PyReadonlyArray1<'_, i64>,
-        chosen: PyReadonlyArray1<'_, i64>,
-        respondent_starts: PyReadonlyArray1<'_, i64>,
-        z: PyReadonlyArray2<'_, f64>,
-        v0: PyReadonlyArray2<'_, f64>,
+        x: Aligned2<'_, f64>,
+        starts: Aligned1<'_, i64>,
+        chosen: Aligned1<'_, i64>,
+        respondent_starts: Aligned1<'_, i64>,
+        z: Aligned2<'_, f64>,
+        v0: Aligned2<'_, f64>,
         constraints: Vec<(String, Vec<usize>, bool)>,
         n_iter: usize,
         burn_in: usize,
@@ -498,10 +499,10 @@ pub struct LatentClassFit {
 #[allow(clippy::too_many_arguments)]
 pub fn latent_class_fit<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    starts: PyReadonlyArray1<'py, i64>,
-    chosen: PyReadonlyArray1<'py, i64>,
-    respondent_starts: PyReadonlyArray1<'py, i64>,
+    x: Aligned2<'py, f64>,
+    starts: Aligned1<'py, i64>,
+    chosen: Aligned1<'py, i64>,
+    respondent_starts: Aligned1<'py, i64>,
     n_classes: usize,
     n_starts: usize,
     max_iter: usize,
@@ -570,11 +571,11 @@ pub fn latent_class_fit<'py>(
 #[pyo3(signature = (x, starts, chosen, respondent_starts, *, beta, n_threads))]
 pub fn respondent_logliks<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    starts: PyReadonlyArray1<'py, i64>,
-    chosen: PyReadonlyArray1<'py, i64>,
-    respondent_starts: PyReadonlyArray1<'py, i64>,
-    beta: PyReadonlyArray2<'py, f64>,
+    x: Aligned2<'py, f64>,
+    starts: Aligned1<'py, i64>,
+    chosen: Aligned1<'py, i64>,
+    respondent_starts: Aligned1<'py, i64>,
+    beta: Aligned2<'py, f64>,
     n_threads: usize,
 ) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
     let err = |e| to_py_err(py, e);

@@ -1,7 +1,8 @@
 //! Bindings for `crate::discriminant`.
 
+use super::array::{Aligned1, Aligned2};
 use ndarray::{Array1, Array2};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
 use super::run;
@@ -159,8 +160,8 @@ impl DiscriminantFit {
 #[allow(clippy::too_many_arguments)]
 pub fn discriminant_fit(
     py: Python<'_>,
-    x: PyReadonlyArray2<'_, f64>,
-    labels: PyReadonlyArray1<'_, i64>,
+    x: Aligned2<'_, f64>,
+    labels: Aligned1<'_, i64>,
     n_groups: usize,
     priors: Vec<f64>,
     stepwise: bool,
@@ -202,9 +203,9 @@ pub fn discriminant_fit(
 #[pyo3(signature = (x, *, coef, intercept, n_threads))]
 pub fn discriminant_proba<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    coef: PyReadonlyArray2<'py, f64>,
-    intercept: PyReadonlyArray1<'py, f64>,
+    x: Aligned2<'py, f64>,
+    coef: Aligned2<'py, f64>,
+    intercept: Aligned1<'py, f64>,
     n_threads: usize,
 ) -> PyResult<Arr2<'py>> {
     let (x, coef) = (x.as_array(), coef.as_array().to_owned());

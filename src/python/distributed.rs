@@ -1,8 +1,9 @@
 //! Bindings of the partition kernels a distributed fit runs on every partition (see
 //! `segmint.distributed`): results are frozen objects whose arrays the Python layer merges.
 
+use super::array::{Aligned1, Aligned2};
 use ndarray::{Array1, Array2, Array3};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3};
 use pyo3::prelude::*;
 
 use super::run;
@@ -136,8 +137,8 @@ impl FarthestRows {
 #[pyo3(signature = (x, *, sample_weight, row_start, n_total, n_threads))]
 pub fn kmeans_partition_moments<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
+    x: Aligned2<'py, f64>,
+    sample_weight: Option<Aligned1<'py, f64>>,
     row_start: usize,
     n_total: usize,
     n_threads: usize,
@@ -155,10 +156,10 @@ pub fn kmeans_partition_moments<'py>(
 #[allow(clippy::too_many_arguments)]
 pub fn kmeans_partition_lloyd<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-    centers: PyReadonlyArray2<'py, f64>,
-    offset: PyReadonlyArray1<'py, f64>,
+    x: Aligned2<'py, f64>,
+    sample_weight: Option<Aligned1<'py, f64>>,
+    centers: Aligned2<'py, f64>,
+    offset: Aligned1<'py, f64>,
     row_start: usize,
     n_total: usize,
     accumulate: bool,
@@ -183,10 +184,10 @@ pub fn kmeans_partition_lloyd<'py>(
 #[allow(clippy::too_many_arguments)]
 pub fn kmeans_partition_farthest<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-    centers: PyReadonlyArray2<'py, f64>,
-    offset: PyReadonlyArray1<'py, f64>,
+    x: Aligned2<'py, f64>,
+    sample_weight: Option<Aligned1<'py, f64>>,
+    centers: Aligned2<'py, f64>,
+    offset: Aligned1<'py, f64>,
     row_start: usize,
     n_total: usize,
     m: usize,

@@ -1,7 +1,8 @@
 //! Bindings for `crate::factor`: the correlation pass, the fit, KMO, Bartlett and score weights.
 
+use super::array::Aligned2;
 use ndarray::{Array1, Array2};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
 use super::run;
@@ -58,7 +59,7 @@ impl CorrelationPass {
 #[pyo3(signature = (x, *, n_threads))]
 pub fn factor_correlation<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
+    x: Aligned2<'py, f64>,
     n_threads: usize,
 ) -> PyResult<CorrelationPass> {
     let x = x.as_array();
@@ -252,7 +253,7 @@ impl FitStats {
 #[allow(clippy::too_many_arguments)]
 pub fn factor_fit<'py>(
     py: Python<'py>,
-    r: PyReadonlyArray2<'py, f64>,
+    r: Aligned2<'py, f64>,
     names: Vec<String>,
     n_factors: usize,
     method: &str,
@@ -310,7 +311,7 @@ impl KmoResult {
 #[pyo3(signature = (r, *, names, n_threads=0))]
 pub fn factor_kmo<'py>(
     py: Python<'py>,
-    r: PyReadonlyArray2<'py, f64>,
+    r: Aligned2<'py, f64>,
     names: Vec<String>,
     n_threads: usize,
 ) -> PyResult<KmoResult> {
@@ -340,7 +341,7 @@ pub struct BartlettResult {
 #[pyo3(signature = (r, *, names, n_obs, n_threads=0))]
 pub fn factor_bartlett<'py>(
     py: Python<'py>,
-    r: PyReadonlyArray2<'py, f64>,
+    r: Aligned2<'py, f64>,
     names: Vec<String>,
     n_obs: f64,
     n_threads: usize,
@@ -363,9 +364,9 @@ pub fn factor_bartlett<'py>(
 #[pyo3(signature = (r, pattern, phi, *, method, n_threads=0))]
 pub fn factor_score_weights<'py>(
     py: Python<'py>,
-    r: PyReadonlyArray2<'py, f64>,
-    pattern: PyReadonlyArray2<'py, f64>,
-    phi: PyReadonlyArray2<'py, f64>,
+    r: Aligned2<'py, f64>,
+    pattern: Aligned2<'py, f64>,
+    phi: Aligned2<'py, f64>,
     method: &str,
     n_threads: usize,
 ) -> PyResult<Matrix<'py>> {

@@ -1,5 +1,6 @@
 //! pyo3 bindings: numpy <-> ndarray, errors, threads. No algorithm lives here.
 
+pub mod array;
 pub mod chaid;
 pub mod cluster;
 pub mod conjoint;

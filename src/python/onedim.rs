@@ -1,6 +1,7 @@
 //! Bindings for `crate::onedim`: the customer summary of a transaction log.
 
-use numpy::{PyArray1, PyReadonlyArray1};
+use super::array::Aligned1;
+use numpy::PyArray1;
 use pyo3::prelude::*;
 
 use super::run;
@@ -124,14 +125,14 @@ impl CustomerSummary {
 #[allow(clippy::too_many_arguments)]
 pub fn customer_summary<'py>(
     py: Python<'py>,
-    customer: PyReadonlyArray1<'py, i64>,
+    customer: Aligned1<'py, i64>,
     n_customers: usize,
-    time: PyReadonlyArray1<'py, i64>,
+    time: Aligned1<'py, i64>,
     ticks_per_day: i64,
-    amount: PyReadonlyArray1<'py, f64>,
-    invoice: Option<PyReadonlyArray1<'py, i64>>,
+    amount: Aligned1<'py, f64>,
+    invoice: Option<Aligned1<'py, i64>>,
     n_invoices: usize,
-    cancelled: Option<PyReadonlyArray1<'py, bool>>,
+    cancelled: Option<Aligned1<'py, bool>>,
     reference: Option<i64>,
     period: &str,
     cancellations: &str,
@@ -192,7 +193,7 @@ impl DenseCodes {
 #[pyo3(signature = (values, *, missing, max_range, n_threads))]
 pub fn dense_codes<'py>(
     py: Python<'py>,
-    values: PyReadonlyArray1<'py, i64>,
+    values: Aligned1<'py, i64>,
     missing: i64,
     max_range: u64,
     n_threads: usize,

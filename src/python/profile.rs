@@ -1,7 +1,8 @@
 //! Bindings for `crate::profile`.
 
+use super::array::{Aligned1, Aligned2};
 use ndarray::{Array1, Array2};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
 use super::run;
@@ -21,11 +22,11 @@ type Matrix<'py> = Bound<'py, PyArray2<f64>>;
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub fn profile_stats<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    codes: PyReadonlyArray2<'py, u32>,
+    x: Aligned2<'py, f64>,
+    codes: Aligned2<'py, u32>,
     n_levels: Vec<u32>,
-    sample_weight: Option<PyReadonlyArray1<'py, f64>>,
-    labels: PyReadonlyArray1<'py, i64>,
+    sample_weight: Option<Aligned1<'py, f64>>,
+    labels: Aligned1<'py, i64>,
     k: usize,
     kruskal: bool,
     n_threads: usize,

@@ -1,7 +1,8 @@
 //! Bindings for `crate::cluster::twostep`.
 
+use super::array::{Aligned1, Aligned2};
 use ndarray::{Array1, Array2};
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
 use super::{run, to_py_err};
@@ -211,8 +212,8 @@ impl TwoStepFit {
 #[allow(clippy::too_many_arguments)]
 pub fn twostep_fit(
     py: Python<'_>,
-    x: PyReadonlyArray2<'_, f64>,
-    codes: PyReadonlyArray2<'_, u32>,
+    x: Aligned2<'_, f64>,
+    codes: Aligned2<'_, u32>,
     n_levels: Vec<u32>,
     n_clusters: Option<usize>,
     max_clusters: usize,
@@ -259,16 +260,16 @@ pub fn twostep_fit(
 #[allow(clippy::too_many_arguments)]
 pub fn twostep_predict<'py>(
     py: Python<'py>,
-    x: PyReadonlyArray2<'py, f64>,
-    codes: PyReadonlyArray2<'py, u32>,
+    x: Aligned2<'py, f64>,
+    codes: Aligned2<'py, u32>,
     n_levels: Vec<u32>,
     mean: Vec<f64>,
     scale: Vec<f64>,
     delta: Vec<f64>,
-    cluster_n: PyReadonlyArray1<'py, f64>,
-    cluster_sum: PyReadonlyArray2<'py, f64>,
-    cluster_sumsq: PyReadonlyArray2<'py, f64>,
-    cluster_counts: PyReadonlyArray2<'py, f64>,
+    cluster_n: Aligned1<'py, f64>,
+    cluster_sum: Aligned2<'py, f64>,
+    cluster_sumsq: Aligned2<'py, f64>,
+    cluster_counts: Aligned2<'py, f64>,
     n_threads: usize,
 ) -> PyResult<Ints<'py>> {
     let (x, c) = (x.as_array(), codes.as_array());
