@@ -61,7 +61,7 @@ def main() -> None:
     n = args.rows or (1_000_000 if args.quick else 10_000_000)
     repeats = 1 if args.quick else args.repeats
     cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     client = Client(cluster)
     x, init = make_data(n, n_parts=8)

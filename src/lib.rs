@@ -24,6 +24,7 @@ pub mod factor;
 pub mod linalg;
 pub mod onedim;
 pub mod parallel;
+pub mod partition;
 pub mod profile;
 pub mod random;
 pub mod simd;
@@ -64,8 +65,9 @@ mod _core {
     };
     #[pymodule_export]
     use crate::python::factor::{
-        factor_bartlett, factor_correlation, factor_fit, factor_kmo, factor_score_weights,
-        BartlettResult, CorrelationPass, FactorFit, FitStats, KmoResult,
+        factor_bartlett, factor_correlation, factor_fit, factor_kmo, factor_merge_moments,
+        factor_partition_moments, factor_score_weights, BartlettResult, CorrelationPass, FactorFit,
+        FitStats, KmoResult, MomentNodes,
     };
     #[pymodule_export]
     use crate::python::onedim::{customer_summary, dense_codes, CustomerSummary, DenseCodes};

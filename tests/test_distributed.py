@@ -25,7 +25,7 @@ distributed = pytest.importorskip("distributed")
 
 from sklearn.cluster import KMeans as SkKMeans  # noqa: E402
 
-from segmint import KMeans  # noqa: E402
+from segmint import FactorAnalysis, KMeans  # noqa: E402
 from segmint import distributed as sd  # noqa: E402
 from segmint.errors import InvalidInputError, InvalidTypeError  # noqa: E402
 
@@ -35,7 +35,7 @@ N, D, K = 9000, 3, 4
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     )
     with distributed.Client(cluster) as c:
         yield c
@@ -195,3 +195,61 @@ def test_worker_killed_mid_fit_gives_the_same_model(client, monkeypatch):
     assert calls["n"] > 4
     assert_same_fit(dist, mem)
     client.wait_for_workers(2, timeout=60)
+
+
+# --- FactorAnalysis -----------------------------------------------------------------------------
+
+
+def items_frame(n: int = 6000, seed: int = 0) -> pd.DataFrame:
+    """Planted truth: two factors behind six items, 2 % of the values missing."""
+    rng = np.random.default_rng(seed)
+    loadings = np.array([[0.8, 0.7, 0.6, 0, 0, 0], [0, 0, 0, 0.8, 0.7, 0.6]])
+    x = rng.normal(size=(n, 2)) @ loadings + rng.normal(scale=0.6, size=(n, 6)) + 3.0
+    cols = ["price", "service", "delivery", "brand", "range", "advice"]
+    df = pd.DataFrame(x, columns=cols, index=np.arange(n) + 100)
+    return df.mask(rng.random(df.shape) < 0.02)
+
+
+@pytest.mark.parametrize("npartitions", [1, 3, 7])
+@pytest.mark.parametrize("missing", ["pairwise", "listwise"])
+def test_factor_analysis_bit_identical_to_memory(client, npartitions, missing):
+    df = items_frame()
+    ddf = dd.from_pandas(df, npartitions=npartitions, sort=False)
+    dist = FactorAnalysis(2, rotation="oblimin", missing=missing).fit(ddf)
+    mem = FactorAnalysis(2, rotation="oblimin", missing=missing).fit(df)
+    # reference: the in-memory fit on the same rows, to the last bit (the module's promise)
+    for name in ("correlation_", "loadings_", "structure_", "phi_", "weights_"):
+        pd.testing.assert_frame_equal(getattr(dist, name), getattr(mem, name), check_exact=True)
+    pd.testing.assert_series_equal(dist.uniquenesses_, mem.uniquenesses_, check_exact=True)
+    assert dist.n_iter_ == mem.n_iter_ and dist.fit_stats_ == mem.fit_stats_
+    assert list(dist.feature_names_in_) == list(df.columns)
+    # reference: pandas' correlation (pairwise-complete, or on the complete rows), to rounding
+    want = df.corr() if missing == "pairwise" else df.dropna().corr()
+    np.testing.assert_allclose(dist.correlation_.to_numpy(), want.to_numpy(), rtol=1e-12)
+    # planted truth: the first three items load on one factor, the last three on the other
+    top = dist.loadings_.abs().idxmax(axis=1)
+    assert top.iloc[:3].nunique() == 1 and top.iloc[3:].nunique() == 1
+    assert top.iloc[0] != top.iloc[3]
+    scores = dist.transform(ddf)
+    assert isinstance(scores, dd.DataFrame)
+    pd.testing.assert_frame_equal(scores.compute(), mem.transform(df))
+
+
+def test_factor_analysis_on_a_dask_array(client):
+    x = items_frame(seed=1).fillna(0.0).to_numpy()
+    dist = FactorAnalysis(2, rotation="varimax").fit(da.from_array(x, chunks=(1500, 3)))
+    mem = FactorAnalysis(2, rotation="varimax").fit(x)
+    np.testing.assert_array_equal(dist.loadings_.to_numpy(), mem.loadings_.to_numpy())
+    assert dist.n_features_in_ == 6 and not hasattr(dist, "feature_names_in_")
+
+
+def test_factor_analysis_bad_input_names_the_column(client):
+    df = items_frame(seed=2)
+    df.iloc[5000, 2] = np.inf  # in the last partition
+    with pytest.raises(InvalidInputError, match="delivery"):
+        FactorAnalysis(2).fit(dd.from_pandas(df, npartitions=3))
+    with pytest.raises(InvalidInputError, match="n_factors"):
+        FactorAnalysis().fit(dd.from_pandas(items_frame(seed=2), npartitions=3))
+    const = items_frame(seed=2).assign(advice=1.0)
+    with pytest.raises(InvalidInputError, match="advice"):
+        FactorAnalysis(2).fit(dd.from_pandas(const, npartitions=3))

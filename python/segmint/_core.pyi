@@ -620,10 +620,13 @@ __all__ += [
     "FactorFit",
     "FitStats",
     "KmoResult",
+    "MomentNodes",
     "factor_bartlett",
     "factor_correlation",
     "factor_fit",
     "factor_kmo",
+    "factor_merge_moments",
+    "factor_partition_moments",
     "factor_score_weights",
 ]
 
@@ -713,6 +716,50 @@ class BartlettResult:
     def p_value(self) -> float: ...
 
 def factor_correlation(x: npt.NDArray[np.float64], *, n_threads: int) -> CorrelationPass: ...
+
+@final
+class MomentNodes:
+    @property
+    def node_first(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def node_count(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def n(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def sum(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def cross(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def has_pairwise(self) -> npt.NDArray[np.bool_]: ...
+    @property
+    def pw_count(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def pw_psum(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def pw_psq(self) -> npt.NDArray[np.float64]: ...
+
+def factor_partition_moments(
+    x: npt.NDArray[np.float64],
+    *,
+    shift: npt.NDArray[np.float64],
+    row_start: int,
+    n_total: int,
+    n_threads: int,
+) -> MomentNodes: ...
+def factor_merge_moments(
+    node_first: npt.NDArray[np.uint64],
+    node_count: npt.NDArray[np.uint64],
+    n: npt.NDArray[np.float64],
+    sum: npt.NDArray[np.float64],
+    cross: npt.NDArray[np.float64],
+    has_pairwise: npt.NDArray[np.bool_],
+    pw_count: npt.NDArray[np.float64],
+    pw_psum: npt.NDArray[np.float64],
+    pw_psq: npt.NDArray[np.float64],
+    *,
+    shift: npt.NDArray[np.float64],
+    n_total: int,
+) -> CorrelationPass: ...
 def factor_fit(
     r: npt.NDArray[np.float64],
     *,

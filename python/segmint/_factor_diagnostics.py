@@ -62,6 +62,14 @@ def _correlation(X: Any, missing: str, threads: int, *, what: str = "X") -> _Cor
             what,
         )
     cp = _core.factor_correlation(values, n_threads=threads)
+    return _checked(cp, data, n, rows, what)
+
+
+def _checked(
+    cp: Any, data: Items, n: int, rows: np.ndarray | None, what: str = "X"
+) -> _Correlation:
+    """The correlation pass `cp` of `data` (n rows used) as a :class:`_Correlation`, refused
+    when an item is constant or a pair has fewer than 2 rows in common (naming the columns)."""
     count = np.asarray(cp.count)
     check_variances(np.diag(np.asarray(cp.cov)), np.diag(count), data.columns, what)
     r = np.asarray(cp.cor)

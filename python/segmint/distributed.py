@@ -1,7 +1,9 @@
 """Fitting segmint's estimators on Dask collections, with the in-memory fit's results.
 
 The estimators accept a ``dask.dataframe.DataFrame`` or a ``dask.array.Array`` in their usual
-``fit`` (there is no second set of classes); this module holds the mechanics. A fit needs a
+``fit`` (there is no second set of classes); this module holds the mechanics. Distributed so
+far: ``KMeans`` (fit, predict, transform) and ``FactorAnalysis`` (fit from the correlation pass,
+transform). A fit needs a
 running ``dask.distributed`` client (the current one by default: ``Client()`` or
 ``Client(LocalCluster(...))``); install the extra with ``pip install segmint[dask]``. Importing
 segmint never imports Dask.
@@ -114,7 +116,7 @@ def get_client(client: Any = None) -> Any:
     >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 2)), columns=["a", "b"])
     >>> ddf = dd.from_pandas(X, npartitions=3)
     >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
-    ...                 dashboard_address=None)
+    ...                 dashboard_address=":0")
     >>> from segmint import distributed
     >>> distributed.get_client() is client
     True
@@ -164,7 +166,7 @@ def kernel_threads(client: Any, n_jobs: Any = None) -> int:
     >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 2)), columns=["a", "b"])
     >>> ddf = dd.from_pandas(X, npartitions=3)
     >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
-    ...                 dashboard_address=None)
+    ...                 dashboard_address=":0")
     >>> from segmint import distributed
     >>> distributed.kernel_threads(client, n_jobs=1)
     1
@@ -290,7 +292,14 @@ class Partitions:
     columns : list of str
     """
 
-    def __init__(self, client: Any, X: Any, sample_weight: Any, missing: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        X: Any,
+        sample_weight: Any,
+        missing: str,
+        convert: Callable[..., Any] | None = None,
+    ) -> None:
         import dask
 
         self.client = client
@@ -311,7 +320,7 @@ class Partitions:
                     "partition them alike",
                     "sample_weight",
                 )
-        convert = dask.delayed(_convert, pure=True)
+        convert = dask.delayed(convert or _convert, pure=True)
         converted = client.compute(
             [convert(p, w, missing) for p, w in zip(parts, wparts, strict=True)]
         )
@@ -590,7 +599,7 @@ def kmeans_sample_init(
     >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 2)), columns=["a", "b"])
     >>> ddf = dd.from_pandas(X, npartitions=3)
     >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
-    ...                 dashboard_address=None)
+    ...                 dashboard_address=":0")
     >>> from segmint import distributed
     >>> centres = distributed.kmeans_sample_init(sg.KMeans(3, random_state=0), ddf)
     >>> km = sg.KMeans(3, random_state=0).fit(ddf)
@@ -688,7 +697,7 @@ def fit_kmeans(estimator: Any, X: Any, sample_weight: Any = None, *, client: Any
     >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 2)), columns=["a", "b"])
     >>> ddf = dd.from_pandas(X, npartitions=3)
     >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
-    ...                 dashboard_address=None)
+    ...                 dashboard_address=":0")
     >>> from segmint import distributed
     >>> km = distributed.fit_kmeans(sg.KMeans(3, random_state=0), ddf)
     >>> km.cluster_centers_.shape
@@ -770,6 +779,181 @@ def _set_features(estimator: Any, X: Any, d: int) -> None:
             del estimator.feature_names_in_
 
 
+# --- factor analysis ----------------------------------------------------------------------------
+
+#: The fields of a partition's correlation-pass nodes (``_core.MomentNodes``).
+_MOMENT_FIELDS = (
+    "node_first",
+    "node_count",
+    "n",
+    "sum",
+    "cross",
+    "has_pairwise",
+    "pw_count",
+    "pw_psum",
+    "pw_psq",
+)
+
+
+@_worker_task
+def _convert_items(part: Any, weights: Any, missing: str) -> tuple[np.ndarray, None]:
+    """Worker side: a partition -> its items as float64 with NaN for missing values, incomplete
+    rows left out for ``missing="listwise"`` (the in-memory ``FactorAnalysis`` conversion)."""
+    from ._frame.factor import items
+
+    if len(part) == 0:
+        return np.empty((0, part.shape[1] if getattr(part, "ndim", 2) == 2 else 0)), None
+    values = items(part).values
+    if missing == "listwise":
+        values = np.ascontiguousarray(values[~np.isnan(values).any(axis=1)])
+    return values, None
+
+
+@_worker_task
+def _first_present_task(block: Any, *, row_start: int, n_total: int) -> tuple[Any, Any]:
+    """Each column's first present value in the partition, and whether it has one."""
+    x, _ = block
+    present = ~np.isnan(x)
+    has = present.any(axis=0)
+    first = x[present.argmax(axis=0), np.arange(x.shape[1])] if len(x) else np.zeros(x.shape[1])
+    return has, np.where(has, first, 0.0)
+
+
+@_worker_task
+def _factor_moments_task(
+    block: Any, *, row_start: int, n_total: int, shift: np.ndarray, n_threads: int
+) -> dict[str, Any]:
+    x, _ = block
+    r = _core.factor_partition_moments(
+        x, shift=shift, row_start=row_start, n_total=n_total, n_threads=n_threads
+    )
+    return {name: getattr(r, name) for name in _MOMENT_FIELDS}
+
+
+def factor_correlation(
+    X: Any, *, missing: str = "pairwise", n_jobs: Any = None, client: Any = None
+) -> Any:
+    """The correlation pass of ``FactorAnalysis`` over a Dask collection: per-partition sums
+    of the shifted items and their cross-products (pairwise-complete with missing values) at
+    the nodes of the in-memory chunk tree, merged in Rust in the in-memory order. The
+    correlation, covariance and means are the in-memory pass's numbers to the last bit.
+
+    Parameters
+    ----------
+    X : dask DataFrame or Array
+        Numeric items, NaN for missing values.
+    missing : {"pairwise", "listwise"}, default "pairwise"
+        As ``FactorAnalysis(missing=...)``.
+    n_jobs : int or None, default None
+        Threads per partition kernel (see :func:`kernel_threads`).
+    client : distributed.Client, default None
+        The current client when None.
+
+    Returns
+    -------
+    object
+        The checked correlation pass (``r``, ``cov``, ``mean``, ``n_obs``, ``data.columns``)
+        ``FactorAnalysis`` fits from.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, dask.dataframe as dd
+    >>> from distributed import Client
+    >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 3)), columns=list("abc"))
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                 dashboard_address=":0")
+    >>> from segmint import distributed
+    >>> c = distributed.factor_correlation(dd.from_pandas(X, npartitions=3))
+    >>> c.r.shape, c.n_obs
+    ((3, 3), 3000)
+    >>> bool(np.allclose(c.r, np.corrcoef(X.to_numpy(), rowvar=False)))
+    True
+    >>> client.close()
+    """
+    from ._factor_diagnostics import MISSING, _checked
+    from ._frame.factor import Items
+
+    if missing not in MISSING:
+        raise InvalidInputError(f"missing: must be one of {MISSING}, got {missing!r}", "missing")
+    client = get_client(client)
+    threads = kernel_threads(client, n_jobs)
+    parts = Partitions(client, X, None, missing, convert=_convert_items)
+    n, p = parts.n_total, len(parts.columns)
+    if n < p + 1:
+        raise InvalidInputError(
+            f"X: {n} rows for {p} items; factor analysis needs more rows than items", "X"
+        )
+    # The in-memory shift: each column's first present value (0 when it has none).
+    shift, found = np.zeros(p), np.zeros(p, dtype=bool)
+    for has, first in parts.map(_first_present_task):
+        take = np.asarray(has) & ~found
+        shift[take] = np.asarray(first)[take]
+        found |= np.asarray(has)
+    res = parts.map(_factor_moments_task, shift=shift, n_threads=threads)
+    cat = {f: np.concatenate([np.asarray(r[f]) for r in res]) for f in _MOMENT_FIELDS}
+    cp = _core.factor_merge_moments(**cat, shift=shift, n_total=n)
+    data = Items(np.empty((0, p)), pd.RangeIndex(0), parts.columns, hasattr(X, "divisions"))
+    return _checked(cp, data, n, None)
+
+
+def fit_factor(estimator: Any, X: Any, *, client: Any = None) -> Any:
+    """``FactorAnalysis.fit`` on a Dask DataFrame or Array: the correlation pass from
+    :func:`factor_correlation`, then the in-memory extraction and rotation on the (small)
+    correlation matrix, so every fitted attribute equals the in-memory fit's to the last bit.
+    ``FactorAnalysis.fit`` calls it for a Dask collection. ``n_factors`` must be given: parallel
+    analysis simulates data sets of the data's size (run :func:`segmint.factor.
+    parallel_analysis` on a sample, e.g. ``X.sample(frac=0.01).compute()``).
+
+    Parameters
+    ----------
+    estimator : FactorAnalysis
+        The estimator to fit.
+    X : dask DataFrame or Array
+        Numeric items, NaN for missing values.
+    client : distributed.Client, default None
+        The current client when None.
+
+    Returns
+    -------
+    FactorAnalysis
+        The fitted estimator.
+
+    Raises
+    ------
+    InvalidInputError
+        ``n_factors=None`` (see above), or the in-memory fit's errors (naming the column).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, dask.dataframe as dd
+    >>> from distributed import Client
+    >>> import segmint as sg
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(3000, 2))
+    >>> X = pd.DataFrame(np.hstack([f[:, [0]] + 0.5 * rng.normal(size=(3000, 3)),
+    ...                             f[:, [1]] + 0.5 * rng.normal(size=(3000, 3))]),
+    ...                  columns=["a1", "a2", "a3", "b1", "b2", "b3"])
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                 dashboard_address=":0")
+    >>> fa = sg.FactorAnalysis(2, rotation="varimax").fit(dd.from_pandas(X, npartitions=3))
+    >>> fa.loadings_.equals(sg.FactorAnalysis(2, rotation="varimax").fit(X).loadings_)
+    True
+    >>> client.close()
+    """
+    rotation = estimator._check_params()
+    if estimator.n_factors is None:
+        raise InvalidInputError(
+            "n_factors: give the number of factors for a Dask collection (parallel analysis "
+            "simulates data sets of the data's size; run segmint.factor.parallel_analysis on a "
+            "sample, e.g. X.sample(frac=0.01).compute())",
+            "n_factors",
+        )
+    client = get_client(client)
+    c = factor_correlation(X, missing=estimator.missing, n_jobs=estimator.n_jobs, client=client)
+    _set_features(estimator, X, len(c.data.columns))
+    return estimator._fit_correlation(c, None, rotation, _validation.n_threads(estimator.n_jobs))
+
+
 # --- Scoring ------------------------------------------------------------------------------------
 
 
@@ -811,7 +995,7 @@ def predict(estimator: Any, X: Any) -> Any:
     >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 2)), columns=["a", "b"])
     >>> ddf = dd.from_pandas(X, npartitions=3)
     >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
-    ...                 dashboard_address=None)
+    ...                 dashboard_address=":0")
     >>> km = sg.KMeans(3, random_state=0).fit(X)
     >>> lazy = km.predict(ddf)  # segmint.distributed.predict
     >>> (lazy.compute() == km.predict(X)).all()
@@ -844,7 +1028,7 @@ def transform(estimator: Any, X: Any) -> Any:
     >>> X = pd.DataFrame(np.random.default_rng(0).normal(size=(3000, 2)), columns=["a", "b"])
     >>> ddf = dd.from_pandas(X, npartitions=3)
     >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
-    ...                 dashboard_address=None)
+    ...                 dashboard_address=":0")
     >>> km = sg.KMeans(3, random_state=0).fit(X)
     >>> lazy = km.transform(ddf)  # segmint.distributed.transform
     >>> np.allclose(lazy.compute(), km.transform(X))
@@ -869,7 +1053,7 @@ def _map(estimator: Any, X: Any, method: str) -> Any:
         return X.map_blocks(
             _predict_part, local, method, drop_axis=1, dtype=np.int64, meta=np.empty(0, np.int64)
         )
-    k = len(estimator._centered)
+    k = len(estimator.get_feature_names_out())
     return X.map_blocks(
         _predict_part,
         local,
@@ -882,6 +1066,8 @@ def _map(estimator: Any, X: Any, method: str) -> Any:
 
 __all__ = [
     "CHUNK_ROWS",
+    "factor_correlation",
+    "fit_factor",
     "fit_kmeans",
     "get_client",
     "kernel_threads",

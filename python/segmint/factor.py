@@ -31,6 +31,7 @@ from ._factor_diagnostics import (
     kmo,
     parallel_analysis,
 )
+from ._frame import is_dask
 from ._frame.factor import items
 from ._frame.table import quote
 from ._validation import check_int, n_threads, unfitted_on_error
@@ -238,7 +239,9 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array of shape (n_samples, n_items)
-            Numeric items (missing values per ``missing``).
+            Numeric items (missing values per ``missing``). A Dask DataFrame or Array fits on
+            the cluster with the in-memory correlation matrix to the last bit (``n_factors``
+            must then be given; see :func:`segmint.distributed.fit_factor`).
         y : ignored
             scikit-learn convention.
 
@@ -262,11 +265,20 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
         """
         rotation = self._check_params()
         threads = n_threads(self.n_jobs)
+        if is_dask(X):
+            from . import distributed
+
+            return distributed.fit_factor(self, X)
         c = _correlation(X, self.missing, threads)
         try:
             validate_data(self, X, reset=True, skip_check_array=True)
         except ValueError as e:
             raise InvalidInputError(f"X: {e}", "X") from e
+        return self._fit_correlation(c, X, rotation, threads)
+
+    def _fit_correlation(self, c: Any, X: Any, rotation: str, threads: int) -> FactorAnalysis:
+        """The fit from the correlation pass `c` (in memory or merged from a Dask collection's
+        partitions; `X` is only read by parallel analysis when ``n_factors`` is None)."""
         cols = c.data.columns
         p = len(cols)
         if self.n_factors is None:
@@ -372,7 +384,8 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : DataFrame or array of shape (n_samples, n_items)
-            Items with the columns of the fit.
+            Items with the columns of the fit (a Dask DataFrame or Array: lazy scores mapped
+            over its partitions).
 
         Returns
         -------
@@ -396,6 +409,10 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
         2 -0.39  0.42
         """
         check_is_fitted(self, "loadings_")
+        if is_dask(X):
+            from . import distributed
+
+            return distributed.transform(self, X)
         data = items(X)
         try:
             validate_data(self, X, reset=False, skip_check_array=True)

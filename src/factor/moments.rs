@@ -11,10 +11,13 @@
 //! rows into a zero-padded block and accumulates `DᵀD` with a 4 × 8 register-blocked kernel
 //! compiled for AVX2/FMA when the CPU has it.
 
+use std::collections::HashMap;
+
 use ndarray::{Array2, ArrayView2};
 
 use crate::error::{Error, Result};
 use crate::parallel::fold_rows;
+use crate::partition::{merge_nodes, Placement};
 use crate::simd::{dispatch_avx2, Isa};
 
 /// Rows per cache block inside a chunk: a block of 50 padded items is 56 × 8 × 64 bytes.
@@ -352,6 +355,38 @@ pub fn moments(x: ArrayView2<'_, f64>, shift: &[f64]) -> Result<Moments> {
     Ok(m)
 }
 
+/// The moments of one partition of a distributed pass, per maximal node of the in-memory chunk
+/// tree it holds (see [`crate::partition`]); `shift` must be the whole data's
+/// [`default_shift`]. [`merge_partitions`] of all partitions' nodes equals [`moments`] of all
+/// rows, to the last bit.
+pub fn partition_moments(
+    x: ArrayView2<'_, f64>,
+    shift: &[f64],
+    at: Placement,
+) -> Result<Vec<((usize, usize), Moments)>> {
+    at.nodes(x.nrows())?
+        .into_iter()
+        .map(|(node, rows)| Ok((node, moments(x.slice(ndarray::s![rows, ..]), shift)?)))
+        .collect()
+}
+
+/// The moments of all rows from the partitions' nodes, merged in the in-memory order.
+pub fn merge_partitions(
+    mut nodes: HashMap<(usize, usize), Moments>,
+    n_total: usize,
+) -> Result<Moments> {
+    if let Some(m) = nodes.values().next() {
+        let (p, shift) = (m.p, &m.shift);
+        if nodes.values().any(|o| o.p != p || &o.shift != shift) {
+            return Err(Error::invalid(
+                "partitions",
+                "the parts have different items or shifts",
+            ));
+        }
+    }
+    merge_nodes(&mut nodes, n_total, &Moments::merge)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +408,36 @@ mod tests {
                 .sum::<f64>()
                 / (n as f64 - 1.0)
         })
+    }
+
+    #[test]
+    fn partitions_merge_to_the_whole_pass_bit_for_bit() {
+        let (n, p) = (5 * 1024 + 300, 7);
+        let mut x = data(n, p);
+        x[[2000, 3]] = f64::NAN; // pairwise moments in one part only
+        let shift = default_shift(x.view());
+        let whole = moments(x.view(), &shift).unwrap();
+        for cuts in [
+            vec![0, n],
+            vec![0, 1024, 3072, n],
+            vec![0, 2048, 4096, 5120, n],
+        ] {
+            let mut nodes = HashMap::new();
+            for w in cuts.windows(2) {
+                let at = Placement {
+                    row_start: w[0],
+                    n_total: n,
+                };
+                let part = x.slice(ndarray::s![w[0]..w[1], ..]);
+                nodes.extend(partition_moments(part, &shift, at).unwrap());
+            }
+            assert_eq!(merge_partitions(nodes, n).unwrap(), whole);
+        }
+        let missing = HashMap::from([(
+            (0, 2),
+            moments(x.slice(ndarray::s![..2048, ..]), &shift).unwrap(),
+        )]);
+        assert!(merge_partitions(missing, n).is_err());
     }
 
     #[test]

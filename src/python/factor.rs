@@ -1,6 +1,8 @@
 //! Bindings for `crate::factor`: the correlation pass, the fit, KMO, Bartlett and score weights.
 
-use super::array::Aligned2;
+use std::collections::HashMap;
+
+use super::array::{Aligned1, Aligned2};
 use ndarray::{Array1, Array2};
 use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
@@ -8,6 +10,7 @@ use pyo3::prelude::*;
 use super::run;
 use crate::error::Error;
 use crate::factor::{self, adequacy, moments, scores::ScoreMethod, FaParams, Method, Rotation};
+use crate::partition::Placement;
 
 type Matrix<'py> = Bound<'py, PyArray2<f64>>;
 type Vector<'py> = Bound<'py, PyArray1<f64>>;
@@ -55,6 +58,17 @@ impl CorrelationPass {
     }
 }
 
+fn correlation_pass(m: &moments::Moments) -> CorrelationPass {
+    let c = m.finish();
+    CorrelationPass {
+        cov: c.cov,
+        cor: c.cor,
+        count: c.count,
+        mean: Array1::from(c.mean),
+        n_rows: m.n,
+    }
+}
+
 #[pyfunction]
 #[pyo3(signature = (x, *, n_threads))]
 pub fn factor_correlation<'py>(
@@ -65,16 +79,164 @@ pub fn factor_correlation<'py>(
     let x = x.as_array();
     run(py, n_threads, || {
         let shift = moments::default_shift(x);
-        let m = moments::moments(x, &shift)?;
-        let c = m.finish();
-        Ok(CorrelationPass {
-            cov: c.cov,
-            cor: c.cor,
-            count: c.count,
-            mean: Array1::from(c.mean),
-            n_rows: m.n,
-        })
+        Ok(correlation_pass(&moments::moments(x, &shift)?))
     })
+}
+
+/// The correlation pass's sums of one partition of a distributed pass, per chunk-tree node
+/// (`crate::factor::moments::partition_moments`): row `i` of every array is node `i`; the
+/// `p × p` matrices are flattened row-major; the pairwise sums are zero where `has_pairwise`
+/// is false.
+#[pyclass(frozen, module = "segmint._core")]
+pub struct MomentNodes {
+    #[pyo3(get)]
+    node_first: Py<PyArray1<u64>>,
+    #[pyo3(get)]
+    node_count: Py<PyArray1<u64>>,
+    #[pyo3(get)]
+    n: Py<PyArray1<f64>>,
+    #[pyo3(get)]
+    sum: Py<PyArray2<f64>>,
+    #[pyo3(get)]
+    cross: Py<PyArray2<f64>>,
+    #[pyo3(get)]
+    has_pairwise: Py<PyArray1<bool>>,
+    #[pyo3(get)]
+    pw_count: Py<PyArray2<f64>>,
+    #[pyo3(get)]
+    pw_psum: Py<PyArray2<f64>>,
+    #[pyo3(get)]
+    pw_psq: Py<PyArray2<f64>>,
+}
+
+#[pyfunction]
+#[pyo3(signature = (x, *, shift, row_start, n_total, n_threads))]
+pub fn factor_partition_moments<'py>(
+    py: Python<'py>,
+    x: Aligned2<'py, f64>,
+    shift: Aligned1<'py, f64>,
+    row_start: usize,
+    n_total: usize,
+    n_threads: usize,
+) -> PyResult<MomentNodes> {
+    let (x, shift) = (x.as_array(), shift.as_array());
+    let nodes = run(py, n_threads, || {
+        let at = Placement { row_start, n_total };
+        moments::partition_moments(x, &shift.to_vec(), at)
+    })?;
+    let (m, p) = (nodes.len(), x.ncols());
+    let flat = |f: &dyn Fn(&moments::Moments) -> Option<&[f64]>, width: usize| {
+        let mut a = Array2::<f64>::zeros((m, width));
+        for (i, (_, mo)) in nodes.iter().enumerate() {
+            if let Some(v) = f(mo) {
+                a.row_mut(i).assign(&ndarray::ArrayView1::from(v));
+            }
+        }
+        a.into_pyarray(py).unbind()
+    };
+    let ids = |pick: fn((usize, usize)) -> usize| {
+        nodes
+            .iter()
+            .map(|(node, _)| pick(*node) as u64)
+            .collect::<Array1<u64>>()
+            .into_pyarray(py)
+            .unbind()
+    };
+    Ok(MomentNodes {
+        node_first: ids(|(f, _)| f),
+        node_count: ids(|(_, c)| c),
+        n: nodes
+            .iter()
+            .map(|(_, mo)| mo.n)
+            .collect::<Array1<f64>>()
+            .into_pyarray(py)
+            .unbind(),
+        sum: flat(&|mo| Some(&mo.sum), p),
+        cross: flat(&|mo| Some(&mo.cross), p * p),
+        has_pairwise: nodes
+            .iter()
+            .map(|(_, mo)| mo.pairwise.is_some())
+            .collect::<Array1<bool>>()
+            .into_pyarray(py)
+            .unbind(),
+        pw_count: flat(
+            &|mo| mo.pairwise.as_ref().map(|w| w.count.as_slice()),
+            p * p,
+        ),
+        pw_psum: flat(&|mo| mo.pairwise.as_ref().map(|w| w.psum.as_slice()), p * p),
+        pw_psq: flat(&|mo| mo.pairwise.as_ref().map(|w| w.psq.as_slice()), p * p),
+    })
+}
+
+/// The correlation pass of all rows from the partitions' [`MomentNodes`] (concatenated),
+/// merged along the in-memory chunk tree.
+#[pyfunction]
+#[pyo3(signature = (node_first, node_count, n, sum, cross, has_pairwise, pw_count, pw_psum, pw_psq, *, shift, n_total))]
+#[allow(clippy::too_many_arguments)]
+pub fn factor_merge_moments<'py>(
+    py: Python<'py>,
+    node_first: Aligned1<'py, u64>,
+    node_count: Aligned1<'py, u64>,
+    n: Aligned1<'py, f64>,
+    sum: Aligned2<'py, f64>,
+    cross: Aligned2<'py, f64>,
+    has_pairwise: Aligned1<'py, bool>,
+    pw_count: Aligned2<'py, f64>,
+    pw_psum: Aligned2<'py, f64>,
+    pw_psq: Aligned2<'py, f64>,
+    shift: Aligned1<'py, f64>,
+    n_total: usize,
+) -> PyResult<CorrelationPass> {
+    let (first, count, n, flags, shift) = (
+        node_first.as_array(),
+        node_count.as_array(),
+        n.as_array(),
+        has_pairwise.as_array(),
+        shift.as_array(),
+    );
+    let (sum, cross) = (sum.as_array(), cross.as_array());
+    let (pw_count, pw_psum, pw_psq) = (pw_count.as_array(), pw_psum.as_array(), pw_psq.as_array());
+    let merged = run(py, 1, || {
+        let (m, p) = (first.len(), shift.len());
+        let shapes_ok = [count.len(), n.len(), flags.len()].iter().all(|&l| l == m)
+            && sum.dim() == (m, p)
+            && [&cross, &pw_count, &pw_psum, &pw_psq]
+                .iter()
+                .all(|a| a.dim() == (m, p * p));
+        if !shapes_ok {
+            return Err(Error::invalid(
+                "partitions",
+                "node arrays of inconsistent shapes",
+            ));
+        }
+        let mut nodes = HashMap::with_capacity(m);
+        for i in 0..m {
+            let mo = moments::Moments {
+                p,
+                shift: shift.to_vec(),
+                n: n[i],
+                sum: sum.row(i).to_vec(),
+                cross: cross.row(i).to_vec(),
+                pairwise: flags[i].then(|| moments::Pairwise {
+                    count: pw_count.row(i).to_vec(),
+                    psum: pw_psum.row(i).to_vec(),
+                    psq: pw_psq.row(i).to_vec(),
+                }),
+                infinite: false,
+            };
+            if nodes
+                .insert((first[i] as usize, count[i] as usize), mo)
+                .is_some()
+            {
+                return Err(Error::invalid(
+                    "partitions",
+                    "a chunk-tree node appears twice",
+                ));
+            }
+        }
+        moments::merge_partitions(nodes, n_total)
+    })?;
+    Ok(correlation_pass(&merged))
 }
 
 fn parse_method(s: &str) -> Result<Method, Error> {

@@ -15,74 +15,9 @@ use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2};
 use super::assign::{assign, Packed, Pass};
 use super::sq_dist;
 use crate::error::{Error, Result};
-use crate::parallel::{fold_rows, CHUNK_ROWS};
+use crate::parallel::fold_rows;
+pub use crate::partition::{covering_nodes, Placement};
 use crate::table::{check_numeric, Missing, Moments};
-
-/// Where a partition lies among the `n_total` rows of the whole data set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Placement {
-    /// Global index of the partition's first row: a multiple of [`CHUNK_ROWS`].
-    pub row_start: usize,
-    /// Rows of the whole data set.
-    pub n_total: usize,
-}
-
-/// The maximal nodes `(first chunk, chunk count)` of the chunk tree over `n_chunks` chunks that
-/// lie inside chunks `c0..c1`, in chunk order.
-pub fn covering_nodes(n_chunks: usize, c0: usize, c1: usize) -> Vec<(usize, usize)> {
-    fn rec(first: usize, count: usize, c0: usize, c1: usize, out: &mut Vec<(usize, usize)>) {
-        let end = first + count;
-        if end <= c0 || first >= c1 {
-            return;
-        }
-        if first >= c0 && end <= c1 {
-            out.push((first, count));
-            return;
-        }
-        let mid = count / 2;
-        rec(first, mid, c0, c1, out);
-        rec(first + mid, count - mid, c0, c1, out);
-    }
-    let mut out = Vec::new();
-    rec(0, n_chunks.max(1), c0, c1, &mut out);
-    out
-}
-
-impl Placement {
-    /// Checks that `n_rows` rows starting at `row_start` are whole chunks; returns the local row
-    /// ranges and `(first, count)` of the maximal tree nodes they hold.
-    #[allow(clippy::type_complexity)]
-    fn nodes(&self, n_rows: usize) -> Result<Vec<((usize, usize), std::ops::Range<usize>)>> {
-        let end = self.row_start + n_rows;
-        if n_rows == 0 {
-            return Err(Error::invalid("X", "the partition has no rows"));
-        }
-        if self.row_start % CHUNK_ROWS != 0 || end > self.n_total {
-            return Err(Error::invalid(
-                "row_start",
-                format!(
-                    "a partition must start on a multiple of {CHUNK_ROWS} rows inside the data"
-                ),
-            ));
-        }
-        if end % CHUNK_ROWS != 0 && end != self.n_total {
-            return Err(Error::invalid(
-                "row_start",
-                format!("a partition must end on a multiple of {CHUNK_ROWS} rows or at the last"),
-            ));
-        }
-        let n_chunks = self.n_total.div_ceil(CHUNK_ROWS);
-        let (c0, c1) = (self.row_start / CHUNK_ROWS, end.div_ceil(CHUNK_ROWS));
-        Ok(covering_nodes(n_chunks, c0, c1)
-            .into_iter()
-            .map(|(f, c)| {
-                let lo = f * CHUNK_ROWS - self.row_start;
-                let hi = ((f + c) * CHUNK_ROWS).min(self.n_total) - self.row_start;
-                ((f, c), lo..hi)
-            })
-            .collect())
-    }
-}
 
 /// Tree nodes of one partition: `first` / `count` chunk ranges, one entry per node.
 #[derive(Debug, Clone, PartialEq)]
