@@ -69,8 +69,11 @@ def main() -> None:
     print(f"k-means {n:,} × {D}, k = {K}, {args.iter} Lloyd steps, 2 workers × 1 thread")
     print(f"  segmint kernel threads per worker: {sd.kernel_threads(client)}")
 
+    centres: dict[str, np.ndarray] = {}
+
     def seg_dask() -> float:
         m = segmint.KMeans(K, init=init, max_iter=args.iter, tol=0.0).fit(x)
+        centres["segmint dask"] = m.cluster_centers_.to_numpy()
         return m.inertia_
 
     local = None
@@ -89,6 +92,7 @@ def main() -> None:
                 m = dask_ml.cluster.KMeans(
                     n_clusters=K, init=init, max_iter=args.iter, tol=0.0, random_state=0
                 ).fit(x)
+            centres["dask-ml"] = np.asarray(m.cluster_centers_)
             return float(m.inertia_)
 
         fits["dask-ml"] = daskml
@@ -121,6 +125,14 @@ def main() -> None:
         "  inertia identical dask vs memory:",
         inertia["segmint dask"] == inertia["segmint memory"],
     )
+    if "dask-ml" in centres:
+        # The same work? dask-ml's centres against ours, and the inertia of its centres
+        # computed here (its own inertia_ attribute is not the sum over all rows).
+        c = centres["dask-ml"]
+        d2 = ((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2).min(axis=1).sum().compute()
+        diff = np.abs(c - centres["segmint dask"]).max()
+        print(f"  dask-ml centres vs segmint: max |difference| {diff:.2e}; inertia of its")
+        print(f"    centres over all rows {d2:.10e} (its inertia_ says {inertia['dask-ml']:.4e})")
     scaling_model(n, parts=8, workers=2)
     scaling_model(10**9, parts=100, workers=100)
     client.close()
