@@ -10,7 +10,7 @@
 use std::ops::Deref;
 
 use numpy::ndarray::{Dimension, Ix1, Ix2};
-use numpy::{Element, PyArrayMethods, PyReadonlyArray, PyUntypedArrayMethods};
+use numpy::{Element, PyReadonlyArray, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 
 /// A [`PyReadonlyArray`] whose data pointer is aligned for `T` (copied when the caller's was
@@ -30,8 +30,10 @@ impl<'py, T: Element, D: Dimension> Deref for Aligned<'py, T, D> {
     }
 }
 
+/// NumPy's ALIGNED flag: the data pointer *and* every stride are multiples of the element's
+/// alignment (a strided view into a packed structured array can fail on its strides alone).
 fn is_aligned<T: Element, D: Dimension>(array: &PyReadonlyArray<'_, T, D>) -> bool {
-    array.len() == 0 || (array.data() as usize) % std::mem::align_of::<T>() == 0
+    array.is_aligned()
 }
 
 impl<'a, 'py, T: Element + 'a, D: Dimension + 'a> FromPyObject<'a, 'py> for Aligned<'py, T, D> {
