@@ -57,7 +57,10 @@ mod _core {
         LatentClassFit, MnlFit, RatingFit,
     };
     #[pymodule_export]
-    use crate::python::discriminant::{discriminant_fit, discriminant_proba, DiscriminantFit};
+    use crate::python::discriminant::{
+        discriminant_fit, discriminant_fit_nodes, discriminant_partition_stats,
+        discriminant_partition_tables, discriminant_proba, ClassNodes, DiscriminantFit,
+    };
     #[pymodule_export]
     use crate::python::distributed::{
         kmeans_partition_farthest, kmeans_partition_lloyd, kmeans_partition_moments, FarthestRows,

@@ -25,7 +25,7 @@ distributed = pytest.importorskip("distributed")
 
 from sklearn.cluster import KMeans as SkKMeans  # noqa: E402
 
-from segmint import FactorAnalysis, KMeans  # noqa: E402
+from segmint import DiscriminantAnalysis, FactorAnalysis, KMeans  # noqa: E402
 from segmint import distributed as sd  # noqa: E402
 from segmint.errors import InvalidInputError, InvalidTypeError  # noqa: E402
 
@@ -253,3 +253,84 @@ def test_factor_analysis_bad_input_names_the_column(client):
     const = items_frame(seed=2).assign(advice=1.0)
     with pytest.raises(InvalidInputError, match="advice"):
         FactorAnalysis(2).fit(dd.from_pandas(const, npartitions=3))
+
+
+# --- DiscriminantAnalysis -----------------------------------------------------------------------
+
+
+def segments_frame(n: int = 6000, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Planted truth: three segments apart on two of five criteria."""
+    rng = np.random.default_rng(seed)
+    seg = rng.choice(["core", "growth", "niche"], size=n, p=[0.5, 0.3, 0.2])
+    shift = {"core": (0.0, 0.0), "growth": (3.0, 0.5), "niche": (-0.5, 3.0)}
+    x = rng.normal(size=(n, 5))
+    x[:, :2] += np.array([shift[s] for s in seg])
+    cols = ["revenue", "growth", "employees", "age", "distance"]
+    index = np.arange(n) + 100
+    return pd.DataFrame(x, columns=cols, index=index), pd.Series(seg, index=index, name="seg")
+
+
+def assert_same_attributes(a: object, b: object) -> None:
+    # reference: the in-memory fit on the same rows, every fitted attribute to the last bit
+    names = sorted(k for k in vars(b) if k.endswith("_") and not k.startswith("_"))
+    assert names == sorted(k for k in vars(a) if k.endswith("_") and not k.startswith("_"))
+    for name in names:
+        x, y = getattr(a, name), getattr(b, name)
+        if isinstance(y, pd.DataFrame):
+            pd.testing.assert_frame_equal(x, y, check_exact=True)
+        elif isinstance(y, pd.Series):
+            pd.testing.assert_series_equal(x, y, check_exact=True)
+        else:
+            np.testing.assert_array_equal(np.asarray(x), np.asarray(y), err_msg=name)
+
+
+@pytest.mark.parametrize("npartitions", [1, 3, 7])
+def test_discriminant_bit_identical_to_memory(client, npartitions):
+    X, y = segments_frame()
+    dX = dd.from_pandas(X, npartitions=npartitions, sort=False)
+    dy = dd.from_pandas(y, npartitions=npartitions, sort=False)
+    params = {"method": "wilks", "cross_validate": True}
+    dist = DiscriminantAnalysis(**params).fit(dX, dy)
+    mem = DiscriminantAnalysis(**params).fit(X, y)
+    assert_same_attributes(dist, mem)
+    # planted truth: the two shifted criteria enter, the noise does not; segments separate
+    assert set(dist.variables_) >= {"revenue", "growth"}
+    assert dist.hit_rate_["original"] > 0.8
+    pd.testing.assert_series_equal(dist.predict(dX).compute(), mem.predict(X))
+    pd.testing.assert_frame_equal(dist.predict_proba(dX).compute(), mem.predict_proba(X))
+    pd.testing.assert_frame_equal(dist.transform(dX).compute(), mem.transform(X))
+
+
+def test_discriminant_on_dask_arrays_with_categorical_labels(client):
+    X, y = segments_frame(seed=1)
+    cat = y.astype(pd.CategoricalDtype(["niche", "core", "growth", "unused"]))
+    dX = da.from_array(X.to_numpy(), chunks=(2000, 5))
+    dy = dd.from_pandas(cat, npartitions=3, sort=False)
+    with pytest.raises(InvalidInputError, match="partition them alike"):
+        DiscriminantAnalysis().fit(dX, dd.from_pandas(cat, npartitions=2, sort=False))
+    dist = DiscriminantAnalysis().fit(dd.from_pandas(X, npartitions=3, sort=False), dy)
+    mem = DiscriminantAnalysis().fit(X, cat)
+    assert list(dist.classes_) == ["niche", "core", "growth"]  # category order, observed
+    assert_same_attributes(dist, mem)
+    arr = DiscriminantAnalysis().fit(dX, da.from_array(y.to_numpy(), chunks=2000))
+    assert_same_attributes(arr, DiscriminantAnalysis().fit(X.to_numpy(), y.to_numpy()))
+
+
+def test_discriminant_bad_input_on_the_client(client):
+    X, y = segments_frame(seed=2)
+    with pytest.raises(InvalidInputError, match="Dask Series"):
+        DiscriminantAnalysis().fit(dd.from_pandas(X, npartitions=3), y)
+    lonely = y.copy()
+    lonely.iloc[5000] = "solo"  # a one-member segment, in the last partition
+    with pytest.raises(InvalidInputError, match="solo"):
+        DiscriminantAnalysis().fit(
+            dd.from_pandas(X, npartitions=3, sort=False),
+            dd.from_pandas(lonely, npartitions=3, sort=False),
+        )
+    bad = X.copy()
+    bad.iloc[4000, 3] = np.nan
+    with pytest.raises(InvalidInputError, match="age"):
+        DiscriminantAnalysis().fit(
+            dd.from_pandas(bad, npartitions=3, sort=False),
+            dd.from_pandas(y, npartitions=3, sort=False),
+        )

@@ -8,6 +8,7 @@ import numpy.typing as npt
 __all__ = [
     "ChaidTree",
     "ClaraResult",
+    "ClassNodes",
     "CustomerSummary",
     "DenseCodes",
     "DiscriminantFit",
@@ -29,6 +30,9 @@ __all__ = [
     "customer_summary",
     "dense_codes",
     "discriminant_fit",
+    "discriminant_fit_nodes",
+    "discriminant_partition_stats",
+    "discriminant_partition_tables",
     "discriminant_proba",
     "euclidean_matrix",
     "gower_matrix",
@@ -514,7 +518,60 @@ class DiscriminantFit:
     def predicted(self) -> npt.NDArray[np.int64]: ...
     @property
     def loo(self) -> npt.NDArray[np.int64] | None: ...
+    @property
+    def scatter(self) -> npt.NDArray[np.float64]: ...
 
+@final
+class ClassNodes:
+    @property
+    def node_first(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def node_count(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def counts(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def mean(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def m2(self) -> npt.NDArray[np.float64]: ...
+
+def discriminant_partition_stats(
+    x: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    *,
+    n_groups: int,
+    row_start: int,
+    n_total: int,
+    n_threads: int,
+) -> ClassNodes: ...
+def discriminant_fit_nodes(
+    node_first: npt.NDArray[np.uint64],
+    node_count: npt.NDArray[np.uint64],
+    counts: npt.NDArray[np.uint64],
+    mean: npt.NDArray[np.float64],
+    m2: npt.NDArray[np.float64],
+    *,
+    n_features: int,
+    n_total: int,
+    priors: list[float],
+    stepwise: bool,
+    f_in: float,
+    f_out: float,
+    tolerance: float,
+) -> DiscriminantFit: ...
+def discriminant_partition_tables(
+    x: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    *,
+    coef: npt.NDArray[np.float64],
+    intercept: list[float],
+    counts: npt.NDArray[np.int64],
+    means: npt.NDArray[np.float64],
+    scatter: npt.NDArray[np.float64],
+    selected: list[int],
+    priors: list[float],
+    cross_validate: bool,
+    n_threads: int,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]: ...
 def discriminant_fit(
     x: npt.NDArray[np.float64],
     labels: npt.NDArray[np.int64],

@@ -25,6 +25,11 @@ def _function_names(q: int) -> list[str]:
     return [f"function {k + 1}" for k in range(q)]
 
 
+def _table(actual: np.ndarray, predicted: np.ndarray, g: int) -> np.ndarray:
+    """The g × g classification table: rows actual, columns predicted."""
+    return np.bincount(actual * g + predicted, minlength=g * g).reshape(g, g)
+
+
 class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
     """Linear discriminant analysis with the tables of SPSS DISCRIMINANT.
 
@@ -258,24 +263,16 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         """
         method, f_in, f_out, tol = self._check_params()
         threads = _validation.n_threads(self.n_jobs)
+        self._checked_n_components()
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.fit_discriminant(self, X, y)
         data = _frame.numeric_input(self, X, reset=True)
         codes, classes = _frame.class_codes(y, data.index)
         g = len(classes)
-        if g < 2:
-            raise InvalidInputError(
-                "y: one class only (a single segment); discriminant analysis needs at least two",
-                "y",
-            )
         counts = np.bincount(codes, minlength=g)
-        for c, k in zip(classes, counts, strict=True):
-            if k < 2:
-                raise InvalidInputError(
-                    f"y: segment {c!r} has only {k} member; every segment needs at least two",
-                    str(c),
-                )
-        n_components = None
-        if self.n_components is not None:
-            n_components = _validation.check_int(self.n_components, "n_components", 1)
+        self._check_classes(classes, counts)
         priors = self._priors(classes, counts)
         res = _core.discriminant_fit(
             data.values,
@@ -289,7 +286,42 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
             cross_validate=bool(self.cross_validate),
             n_threads=threads,
         )
-        cols = data.columns
+        tables = {"original": _table(codes, np.asarray(res.predicted), g)}
+        if res.loo is not None:
+            tables["cross-validated"] = _table(codes, np.asarray(res.loo), g)
+        return self._fitted(res, classes, counts, data.columns, priors, tables)
+
+    def _checked_n_components(self) -> int | None:
+        if self.n_components is None:
+            return None
+        return _validation.check_int(self.n_components, "n_components", 1)
+
+    def _check_classes(self, classes: np.ndarray, counts: np.ndarray) -> None:
+        """At least two segments, each with at least two members."""
+        if len(classes) < 2:
+            raise InvalidInputError(
+                "y: one class only (a single segment); discriminant analysis needs at least two",
+                "y",
+            )
+        for c, k in zip(classes, counts, strict=True):
+            if k < 2:
+                raise InvalidInputError(
+                    f"y: segment {c!r} has only {k} member; every segment needs at least two",
+                    str(c),
+                )
+
+    def _fitted(
+        self,
+        res: Any,
+        classes: np.ndarray,
+        counts: np.ndarray,
+        cols: list[str],
+        priors: np.ndarray,
+        tables: dict[str, np.ndarray],
+    ) -> DiscriminantAnalysis:
+        """Sets the fitted attributes from the core fit `res` (in memory, or merged from a Dask
+        collection's partitions) and the classification tables (actual × predicted counts)."""
+        n_components = self._checked_n_components()
         q = len(res.eigenvalues)
         if n_components is not None and n_components > q:
             raise InvalidInputError(
@@ -315,7 +347,7 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         self._class_const = np.ascontiguousarray(res.class_const)
         self._raw = np.ascontiguousarray(res.raw_coef)
         self._raw_const = np.ascontiguousarray(res.raw_const)
-        self._confusion(codes, res, seg)
+        self._confusion(tables, seg)
         return self
 
     def _tables(self, res: Any, seg: pd.Index, q: int) -> None:
@@ -386,16 +418,10 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
             index=pd.RangeIndex(1, len(steps) + 1, name="step"),
         )
 
-    def _confusion(self, codes: np.ndarray, res: Any, seg: pd.Index) -> None:
-        g = len(seg)
-        sets = {"original": np.asarray(res.predicted)}
-        loo = res.loo
-        if loo is not None:
-            sets["cross-validated"] = np.asarray(loo)
+    def _confusion(self, tables: dict[str, np.ndarray], seg: pd.Index) -> None:
         blocks, hits = [], {}
         pred_cols = pd.Index(seg, name="predicted")
-        for name, pred in sets.items():
-            m = np.bincount(codes * g + pred, minlength=g * g).reshape(g, g)
+        for name, m in tables.items():
             blocks.append(
                 pd.DataFrame(
                     m,
@@ -445,6 +471,10 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         60   0.0  1.0  0.0
         120  0.0  0.0  1.0
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.predict_proba(self, X)
         data = self._new_data(X)
         p = _core.discriminant_proba(
             data.values,
@@ -537,6 +567,10 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         >>> da.predict(iris.data.iloc[[0, 60, 120]]).tolist()
         [0, 1, 2]
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.predict(self, X)
         data = self._new_data(X)
         p = _core.discriminant_proba(
             data.values,
@@ -572,6 +606,10 @@ class DiscriminantAnalysis(ClassifierMixin, TransformerMixin, BaseEstimator):
         0       -8.062       0.300
         60       1.194      -2.634
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.transform(self, X)
         data = self._new_data(X)
         k = self._n_out
         return self._out(self._scores(data, k), data, _function_names(self._q)[:k])

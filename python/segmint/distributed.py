@@ -2,8 +2,9 @@
 
 The estimators accept a ``dask.dataframe.DataFrame`` or a ``dask.array.Array`` in their usual
 ``fit`` (there is no second set of classes); this module holds the mechanics. Distributed so
-far: ``KMeans`` (fit, predict, transform) and ``FactorAnalysis`` (fit from the correlation pass,
-transform). A fit needs a
+far: ``KMeans`` (fit, predict, transform), ``FactorAnalysis`` (fit from the correlation pass,
+transform) and ``DiscriminantAnalysis`` (fit from the class scatter pass, predict,
+predict_proba, transform). A fit needs a
 running ``dask.distributed`` client (the current one by default: ``Client()`` or
 ``Client(LocalCluster(...))``); install the extra with ``pip install segmint[dask]``. Importing
 segmint never imports Dask.
@@ -954,6 +955,174 @@ def fit_factor(estimator: Any, X: Any, *, client: Any = None) -> Any:
     return estimator._fit_correlation(c, None, rotation, _validation.n_threads(estimator.n_jobs))
 
 
+# --- discriminant analysis ----------------------------------------------------------------------
+
+_CLASS_FIELDS = ("node_first", "node_count", "counts", "mean", "m2")
+
+
+@_worker_task
+def _convert_labelled(
+    part: Any, labels: Any, missing: str, *, classes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Worker side: a partition and its labels -> (float64 block, global class codes as
+    float64), labels aligned on the rows as in memory."""
+    if len(part) == 0:
+        return np.empty((0, part.shape[1] if getattr(part, "ndim", 2) == 2 else 0)), np.empty(0)
+    data = _frame.numeric(part, missing=missing)
+    local, local_classes = _frame.class_codes(labels, data.index)
+    codes = pd.Index(classes).get_indexer(local_classes)[local]
+    return data.values, np.ascontiguousarray(codes, dtype=np.float64)
+
+
+def _global_classes(y: Any) -> np.ndarray:
+    """The classes of labels `y` in the in-memory order: observed categories in category order,
+    other labels sorted as ``np.unique`` sorts them."""
+    meta = getattr(y, "_meta", None)
+    values = np.asarray(y.unique().compute() if hasattr(y, "divisions") else _unique(y))
+    if isinstance(meta, pd.Series) and isinstance(meta.dtype, pd.CategoricalDtype):
+        observed = set(pd.Series(values).dropna().tolist())
+        return np.asarray([c for c in meta.cat.categories if c in observed])
+    try:
+        return np.unique(values[~pd.isna(values)])
+    except TypeError as e:
+        raise InvalidInputError(f"y: labels of mixed types cannot be ordered ({e})", "y") from e
+
+
+def _unique(y: Any) -> Any:
+    import dask.array
+
+    return dask.array.unique(y).compute()
+
+
+@_worker_task
+def _discriminant_stats_task(
+    block: Any, *, row_start: int, n_total: int, n_groups: int, n_threads: int
+) -> dict[str, Any]:
+    x, codes = block
+    r = _core.discriminant_partition_stats(
+        x,
+        np.asarray(codes, dtype=np.int64),
+        n_groups=n_groups,
+        row_start=row_start,
+        n_total=n_total,
+        n_threads=n_threads,
+    )
+    return {name: getattr(r, name) for name in _CLASS_FIELDS}
+
+
+@_worker_task
+def _discriminant_tables_task(
+    block: Any, *, row_start: int, n_total: int, **fit: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    x, codes = block
+    return _core.discriminant_partition_tables(x, np.asarray(codes, dtype=np.int64), **fit)
+
+
+def fit_discriminant(estimator: Any, X: Any, y: Any, *, client: Any = None) -> Any:
+    """``DiscriminantAnalysis.fit`` on a Dask DataFrame or Array with labels `y` partitioned
+    like it: per-partition class counts, means and centred scatter at the nodes of the
+    in-memory chunk tree, merged in Rust in the in-memory order, then the in-memory analysis
+    (stepwise selection, canonical functions, classification functions) on those statistics;
+    the classification tables (and the leave-one-out table with ``cross_validate``) are counted
+    per partition. Every fitted attribute equals the in-memory fit's to the last bit.
+    ``DiscriminantAnalysis.fit`` calls it for a Dask collection.
+
+    Parameters
+    ----------
+    estimator : DiscriminantAnalysis
+        The estimator to fit.
+    X : dask DataFrame or Array
+        Numeric criteria, no missing values.
+    y : dask Series or Array
+        Segment labels, partitioned like `X` (a Series is aligned on X's index within each
+        partition).
+    client : distributed.Client, default None
+        The current client when None.
+
+    Returns
+    -------
+    DiscriminantAnalysis
+        The fitted estimator.
+
+    Raises
+    ------
+    InvalidInputError
+        `y` missing, not a Dask collection or partitioned unlike `X`; the in-memory fit's
+        errors (naming the column or segment).
+
+    Examples
+    --------
+    >>> import pandas as pd, dask.dataframe as dd
+    >>> from distributed import Client
+    >>> from sklearn.datasets import load_iris
+    >>> import segmint as sg
+    >>> iris = load_iris(as_frame=True)
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                 dashboard_address=":0")
+    >>> X = dd.from_pandas(iris.data, npartitions=3)
+    >>> y = dd.from_pandas(iris.target, npartitions=3)
+    >>> da = sg.DiscriminantAnalysis().fit(X, y)
+    >>> da.eigenvalues_.equals(sg.DiscriminantAnalysis().fit(iris.data, iris.target).eigenvalues_)
+    True
+    >>> client.close()
+    """
+    import functools as ft
+
+    method, f_in, f_out, tol = estimator._check_params()
+    if y is None:
+        raise InvalidInputError(
+            "y: DiscriminantAnalysis requires y to be passed, but the target y is None", "y"
+        )
+    if not _frame.is_dask(y):
+        raise InvalidInputError(
+            "y: with a Dask X, pass the labels as a Dask Series or Array partitioned like X", "y"
+        )
+    if getattr(y, "npartitions", None) != getattr(X, "npartitions", None):
+        raise InvalidInputError(
+            f"y: has {y.npartitions} partitions, X has {X.npartitions}; partition them alike",
+            "y",
+        )
+    client = get_client(client)
+    threads = kernel_threads(client, estimator.n_jobs)
+    classes = _global_classes(y)
+    g = len(classes)
+    convert = ft.partial(_convert_labelled, classes=classes)
+    parts = Partitions(client, X, y, "raise", convert=convert)
+    res_nodes = parts.map(_discriminant_stats_task, n_groups=g, n_threads=threads)
+    cat = {f: np.concatenate([np.asarray(r[f]) for r in res_nodes]) for f in _CLASS_FIELDS}
+    counts = cat["counts"].sum(axis=0).astype(np.int64)
+    estimator._check_classes(classes, counts)
+    priors = estimator._priors(classes, counts)
+    res = _core.discriminant_fit_nodes(
+        **cat,
+        n_features=len(parts.columns),
+        n_total=parts.n_total,
+        priors=[float(v) for v in priors],
+        stepwise=method == "wilks",
+        f_in=f_in,
+        f_out=f_out,
+        tolerance=tol,
+    )
+    cross = bool(estimator.cross_validate)
+    found = parts.map(
+        _discriminant_tables_task,
+        coef=np.asarray(res.class_coef),
+        intercept=[float(v) for v in res.class_const],
+        counts=np.asarray(res.counts),
+        means=np.asarray(res.means),
+        scatter=np.asarray(res.scatter),
+        selected=[int(j) for j in res.selected],
+        priors=[float(v) for v in priors],
+        cross_validate=cross,
+        n_threads=threads,
+    )
+    tables = {"original": sum(np.asarray(t[0], dtype=np.int64) for t in found)}
+    if cross:
+        tables["cross-validated"] = sum(np.asarray(t[1], dtype=np.int64) for t in found)
+    _set_features(estimator, X, len(parts.columns))
+    return estimator._fitted(res, classes, counts, parts.columns, priors, tables)
+
+
 # --- Scoring ------------------------------------------------------------------------------------
 
 
@@ -1039,34 +1208,66 @@ def transform(estimator: Any, X: Any) -> Any:
 
 
 def _map(estimator: Any, X: Any, method: str) -> Any:
+    """`estimator.<method>` mapped lazily over the partitions; the output's type, columns and
+    dtype come from the method's own output on Dask's placeholder rows."""
     local = _local(estimator, 1)
     if hasattr(X, "map_partitions"):
-        meta: Any
-        if method == "predict":
-            meta = pd.Series(np.empty(0, np.int64), name="segment")
-        else:
-            names = list(estimator.get_feature_names_out())
-            meta = pd.DataFrame(np.empty((0, len(names))), columns=names)
+        meta = getattr(local, method)(X._meta_nonempty)
+        meta = meta.iloc[:0]
         return X.map_partitions(_predict_part, local, method, meta=meta)
     X = X.rechunk({1: -1})
-    if method == "predict":
+    probe = np.asarray(getattr(local, method)(np.zeros((1, X.shape[1]))))
+    if probe.ndim == 1:
         return X.map_blocks(
-            _predict_part, local, method, drop_axis=1, dtype=np.int64, meta=np.empty(0, np.int64)
+            _predict_part, local, method, drop_axis=1, dtype=probe.dtype, meta=probe[:0]
         )
-    k = len(estimator.get_feature_names_out())
     return X.map_blocks(
         _predict_part,
         local,
         method,
-        chunks=(X.chunks[0], (k,)),
-        dtype=np.float64,
-        meta=np.empty((0, 0)),
+        chunks=(X.chunks[0], (probe.shape[1],)),
+        dtype=probe.dtype,
+        meta=probe[:0],
     )
+
+
+def predict_proba(estimator: Any, X: Any) -> Any:
+    """``estimator.predict_proba`` mapped over the partitions: a lazy Dask DataFrame or Array.
+
+    Parameters
+    ----------
+    estimator : DiscriminantAnalysis
+        A fitted classifier.
+    X : dask DataFrame or Array
+        The rows.
+
+    Returns
+    -------
+    dask DataFrame or Array
+        Lazy posterior probabilities, one column per class.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, dask.dataframe as dd
+    >>> from distributed import Client
+    >>> from sklearn.datasets import load_iris
+    >>> import segmint as sg
+    >>> iris = load_iris(as_frame=True)
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                 dashboard_address=":0")
+    >>> da = sg.DiscriminantAnalysis().fit(iris.data, iris.target)
+    >>> lazy = da.predict_proba(dd.from_pandas(iris.data, npartitions=3))
+    >>> bool(np.allclose(lazy.compute(), da.predict_proba(iris.data)))
+    True
+    >>> client.close()
+    """
+    return _map(estimator, X, "predict_proba")
 
 
 __all__ = [
     "CHUNK_ROWS",
     "factor_correlation",
+    "fit_discriminant",
     "fit_factor",
     "fit_kmeans",
     "get_client",
@@ -1074,5 +1275,6 @@ __all__ = [
     "kmeans_sample_init",
     "merge_tree",
     "predict",
+    "predict_proba",
     "transform",
 ]

@@ -107,7 +107,32 @@ pub fn fit(x: ArrayView2<f64>, labels: ArrayView1<u32>, g: usize, params: &Param
         return Err(Error::invalid("y", "needs at least two segments"));
     }
     params.check(g)?;
-    let stats = class_stats(x, labels, g)?;
+    let mut fit = fit_stats(class_stats(x, labels, g)?, params)?;
+    let canonical = &fit.canonical;
+    fit.predicted = classify::predict(x, &canonical.class_coef_full, &canonical.class_const)?;
+    if params.cross_validate {
+        let w = fit.stats.within();
+        fit.loo = Some(classify::leave_one_out(
+            x,
+            labels,
+            &fit.stats,
+            &w,
+            &fit.selected,
+            &params.priors,
+        )?);
+    }
+    Ok(fit)
+}
+
+/// The fit from the class statistics alone (e.g. merged from a distributed pass): everything
+/// but the per-row classifications, `predicted` (left empty) and `loo` (None), which need the
+/// rows ([`classify::predict`] and [`classify::leave_one_out`] give them row by row).
+pub fn fit_stats(stats: ClassStats, params: &Params) -> Result<Fit> {
+    let g = stats.counts.len();
+    if g < 2 {
+        return Err(Error::invalid("y", "needs at least two segments"));
+    }
+    params.check(g)?;
     if let Some(c) = stats.counts.iter().position(|&c| c < 2) {
         return Err(Error::invalid(
             format!("y[{c}]"),
@@ -144,19 +169,6 @@ pub fn fit(x: ArrayView2<f64>, labels: ArrayView1<u32>, g: usize, params: &Param
         ));
     }
     let canonical = canonical::analyse(&stats, &w, &b, &selected, &params.priors)?;
-    let predicted = classify::predict(x, &canonical.class_coef_full, &canonical.class_const)?;
-    let loo = if params.cross_validate {
-        Some(classify::leave_one_out(
-            x,
-            labels,
-            &stats,
-            &w,
-            &selected,
-            &params.priors,
-        )?)
-    } else {
-        None
-    };
     Ok(Fit {
         stats,
         selected,
@@ -164,8 +176,8 @@ pub fn fit(x: ArrayView2<f64>, labels: ArrayView1<u32>, g: usize, params: &Param
         canonical,
         univariate,
         steps,
-        predicted,
-        loo,
+        predicted: Vec::new(),
+        loo: None,
     })
 }
 

@@ -11,12 +11,14 @@
 #![allow(clippy::needless_range_loop)]
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use crate::error::{Error, Result};
 use crate::parallel::fold_rows;
+use crate::partition::{merge_nodes, Placement};
 use crate::simd::{dispatch_avx2, Isa};
 
 /// Per-class sufficient statistics of the rows.
@@ -205,9 +207,31 @@ fn leaf(x: &[f64], p: usize, labels: &[u32], g: usize, rows: Range<usize>) -> Ve
     })
 }
 
-/// Per-class counts, means and centred scatter of `x` (n × p) grouped by `labels` (in 0..g).
-/// Fails on a label outside 0..g, on a length mismatch and on non-finite values.
-pub fn class_stats(x: ArrayView2<f64>, labels: ArrayView1<u32>, g: usize) -> Result<ClassStats> {
+/// The per-class partials of the rows of `x`, folded over fixed chunks in chunk order.
+fn fold_parts(x: ArrayView2<f64>, labels: &[u32], g: usize) -> Vec<Part> {
+    let (n, p) = x.dim();
+    let owned;
+    let xs: &[f64] = match x.as_slice() {
+        Some(s) => s,
+        None => {
+            owned = x.as_standard_layout().to_owned();
+            owned.as_slice().unwrap_or(&[])
+        }
+    };
+    fold_rows(
+        n,
+        |rows| leaf(xs, p, labels, g, rows),
+        |a, b| {
+            a.into_iter()
+                .zip(b)
+                .map(|(pa, pb)| merge_part(pa, pb, p))
+                .collect()
+        },
+    )
+}
+
+/// Checks the shapes and labels; returns the labels as a vector.
+fn checked_labels(x: ArrayView2<f64>, labels: ArrayView1<u32>, g: usize) -> Result<Vec<u32>> {
     let (n, p) = x.dim();
     if labels.len() != n {
         return Err(Error::invalid(
@@ -222,24 +246,18 @@ pub fn class_stats(x: ArrayView2<f64>, labels: ArrayView1<u32>, g: usize) -> Res
     if let Some(&bad) = labels.iter().find(|&&l| l as usize >= g) {
         return Err(Error::invalid("y", format!("label {bad} is not in 0..{g}")));
     }
-    let owned;
-    let xs: &[f64] = match x.as_slice() {
-        Some(s) => s,
-        None => {
-            owned = x.as_standard_layout().to_owned();
-            owned.as_slice().unwrap_or(&[])
-        }
-    };
-    let parts = fold_rows(
-        n,
-        |rows| leaf(xs, p, &labels, g, rows),
-        |a, b| {
-            a.into_iter()
-                .zip(b)
-                .map(|(pa, pb)| merge_part(pa, pb, p))
-                .collect()
-        },
-    );
+    Ok(labels)
+}
+
+/// Per-class counts, means and centred scatter of `x` (n × p) grouped by `labels` (in 0..g).
+/// Fails on a label outside 0..g, on a length mismatch and on non-finite values.
+pub fn class_stats(x: ArrayView2<f64>, labels: ArrayView1<u32>, g: usize) -> Result<ClassStats> {
+    let labels = checked_labels(x, labels, g)?;
+    finish(fold_parts(x, &labels, g), x.ncols())
+}
+
+fn finish(parts: Vec<Part>, p: usize) -> Result<ClassStats> {
+    let g = parts.len();
     let mut means = Array2::zeros((g, p));
     let mut scatter = Vec::with_capacity(g);
     let mut counts = Vec::with_capacity(g);
@@ -272,10 +290,121 @@ pub fn class_stats(x: ArrayView2<f64>, labels: ArrayView1<u32>, g: usize) -> Res
     })
 }
 
+/// The per-class partials of one chunk-tree node of a distributed pass (see
+/// [`crate::partition`]): row `c` of `mean` (g × p) and `m2` (g × p², upper triangle filled) is
+/// class `c`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeStats {
+    pub node: (usize, usize),
+    pub counts: Vec<u64>,
+    pub mean: Array2<f64>,
+    pub m2: Array2<f64>,
+}
+
+/// The class partials of one partition of a distributed pass, per maximal node of the
+/// in-memory chunk tree it holds; [`merge_partition_stats`] of all partitions' nodes equals
+/// [`class_stats`] of all rows to the last bit.
+pub fn partition_stats(
+    x: ArrayView2<f64>,
+    labels: ArrayView1<u32>,
+    g: usize,
+    at: Placement,
+) -> Result<Vec<NodeStats>> {
+    let labels = checked_labels(x, labels, g)?;
+    let p = x.ncols();
+    at.nodes(x.nrows())?
+        .into_iter()
+        .map(|(node, rows)| {
+            let parts = fold_parts(
+                x.slice(ndarray::s![rows.clone(), ..]),
+                &labels[rows.clone()],
+                g,
+            );
+            let mut mean = Array2::zeros((g, p));
+            let mut m2 = Array2::zeros((g, p * p));
+            for (c, part) in parts.iter().enumerate() {
+                mean.row_mut(c).assign(&ArrayView1::from(&part.mean));
+                m2.row_mut(c).assign(&ArrayView1::from(&part.m2));
+            }
+            Ok(NodeStats {
+                node,
+                counts: parts.iter().map(|part| part.n).collect(),
+                mean,
+                m2,
+            })
+        })
+        .collect()
+}
+
+/// The class statistics of all rows from the partitions' nodes, merged in the in-memory order.
+pub fn merge_partition_stats(nodes: Vec<NodeStats>, n_total: usize) -> Result<ClassStats> {
+    let Some(first) = nodes.first() else {
+        return Err(Error::invalid("partitions", "no partition statistics"));
+    };
+    let (g, p) = first.mean.dim();
+    let mut table = HashMap::with_capacity(nodes.len());
+    for ns in nodes {
+        if ns.counts.len() != g || ns.mean.dim() != (g, p) || ns.m2.dim() != (g, p * p) {
+            return Err(Error::invalid(
+                "partitions",
+                "node statistics of different shapes",
+            ));
+        }
+        let parts: Vec<Part> = (0..g)
+            .map(|c| Part {
+                n: ns.counts[c],
+                mean: ns.mean.row(c).to_vec(),
+                m2: ns.m2.row(c).to_vec(),
+            })
+            .collect();
+        if table.insert(ns.node, parts).is_some() {
+            return Err(Error::invalid(
+                "partitions",
+                "a chunk-tree node appears twice",
+            ));
+        }
+    }
+    let merge = |a: Vec<Part>, b: Vec<Part>| -> Vec<Part> {
+        a.into_iter()
+            .zip(b)
+            .map(|(pa, pb)| merge_part(pa, pb, p))
+            .collect()
+    };
+    finish(merge_nodes(&mut table, n_total, &merge)?, p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ndarray::Array1;
+
+    #[test]
+    fn partitions_merge_to_the_whole_pass_bit_for_bit() {
+        let (n, p, g) = (4 * 1024 + 77, 5, 3);
+        let x = Array2::from_shape_fn((n, p), |(i, j)| {
+            ((i * 7 + j * 13) % 17) as f64 * 0.37 + (i % 5) as f64 + 1e3
+        });
+        let labels = Array1::from_shape_fn(n, |i| ((i * 31) % g) as u32);
+        let whole = class_stats(x.view(), labels.view(), g).unwrap();
+        for cuts in [vec![0, n], vec![0, 1024, 3072, n], vec![0, 2048, 4096, n]] {
+            let mut nodes = Vec::new();
+            for w in cuts.windows(2) {
+                let at = Placement {
+                    row_start: w[0],
+                    n_total: n,
+                };
+                let rows = ndarray::s![w[0]..w[1], ..];
+                let part =
+                    partition_stats(x.slice(rows), labels.slice(ndarray::s![w[0]..w[1]]), g, at)
+                        .unwrap();
+                nodes.extend(part);
+            }
+            let merged = merge_partition_stats(nodes, n).unwrap();
+            assert_eq!(merged.counts, whole.counts);
+            assert_eq!(merged.means, whole.means);
+            assert_eq!(merged.scatter, whole.scatter);
+        }
+    }
 
     #[test]
     fn matches_two_pass_formula() {

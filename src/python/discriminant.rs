@@ -6,11 +6,14 @@ use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
 use super::run;
-use crate::discriminant::{self, classify, Fit, Method, Params};
+use crate::discriminant::{self, classify, scatter, Fit, Method, Params};
 use crate::error::Error;
+use crate::partition::Placement;
 
 type Arr1<'py> = Bound<'py, PyArray1<f64>>;
 type Arr2<'py> = Bound<'py, PyArray2<f64>>;
+/// A classification table (actual × predicted counts).
+type Counts<'py> = Bound<'py, PyArray2<u64>>;
 
 /// A fitted discriminant analysis: every table as numpy arrays.
 #[pyclass(frozen, module = "segmint._core")]
@@ -109,6 +112,18 @@ impl DiscriminantFit {
     }
     /// Fisher's classification functions on all p columns (zero rows for variables not in the
     /// analysis), p × g.
+    /// Centred scatter of each class, g × p² (row-major p × p per class).
+    #[getter]
+    fn scatter<'py>(&self, py: Python<'py>) -> Arr2<'py> {
+        let st = &self.fit.stats;
+        let p = st.means.ncols();
+        let mut out = Array2::zeros((st.scatter.len(), p * p));
+        for (c, s) in st.scatter.iter().enumerate() {
+            out.row_mut(c)
+                .assign(&ndarray::ArrayView1::from(s.as_slice().unwrap_or(&[])));
+        }
+        out.into_pyarray(py)
+    }
     #[getter]
     fn class_coef<'py>(&self, py: Python<'py>) -> Arr2<'py> {
         self.fit.canonical.class_coef_full.clone().into_pyarray(py)
@@ -154,6 +169,234 @@ impl DiscriminantFit {
     }
 }
 
+fn params(
+    priors: Vec<f64>,
+    stepwise: bool,
+    f_in: f64,
+    f_out: f64,
+    tolerance: f64,
+    cross_validate: bool,
+) -> Params {
+    Params {
+        priors,
+        method: if stepwise {
+            Method::Wilks
+        } else {
+            Method::Direct
+        },
+        f_in,
+        f_out,
+        tolerance,
+        cross_validate,
+    }
+}
+
+fn shape_error(e: ndarray::ShapeError) -> Error {
+    Error::invalid("partitions", e.to_string())
+}
+
+fn class_labels(l: ndarray::ArrayView1<'_, i64>, n_groups: usize) -> Result<Array1<u32>, Error> {
+    if let Some(&bad) = l.iter().find(|&&v| v < 0 || v as usize >= n_groups) {
+        return Err(Error::invalid(
+            "y",
+            format!("label {bad} is not in 0..{n_groups}"),
+        ));
+    }
+    Ok(l.mapv(|v| v as u32))
+}
+
+/// The class partials of one partition of a distributed pass, per chunk-tree node
+/// (`crate::discriminant::scatter::partition_stats`): row `i` of every array is node `i`;
+/// `mean` is nodes × (g·p), `m2` nodes × (g·p²).
+#[pyclass(frozen, module = "segmint._core")]
+pub struct ClassNodes {
+    #[pyo3(get)]
+    node_first: Py<PyArray1<u64>>,
+    #[pyo3(get)]
+    node_count: Py<PyArray1<u64>>,
+    #[pyo3(get)]
+    counts: Py<PyArray2<u64>>,
+    #[pyo3(get)]
+    mean: Py<PyArray2<f64>>,
+    #[pyo3(get)]
+    m2: Py<PyArray2<f64>>,
+}
+
+#[pyfunction]
+#[pyo3(signature = (x, labels, *, n_groups, row_start, n_total, n_threads))]
+pub fn discriminant_partition_stats<'py>(
+    py: Python<'py>,
+    x: Aligned2<'py, f64>,
+    labels: Aligned1<'py, i64>,
+    n_groups: usize,
+    row_start: usize,
+    n_total: usize,
+    n_threads: usize,
+) -> PyResult<ClassNodes> {
+    let (x, l) = (x.as_array(), labels.as_array());
+    let nodes = run(py, n_threads, || {
+        let labels = class_labels(l, n_groups)?;
+        let at = Placement { row_start, n_total };
+        scatter::partition_stats(x, labels.view(), n_groups, at)
+    })?;
+    let (m, g, p) = (nodes.len(), n_groups, x.ncols());
+    let mut counts = Array2::<u64>::zeros((m, g));
+    let mut mean = Array2::<f64>::zeros((m, g * p));
+    let mut m2 = Array2::<f64>::zeros((m, g * p * p));
+    for (i, ns) in nodes.iter().enumerate() {
+        counts
+            .row_mut(i)
+            .assign(&ndarray::ArrayView1::from(&ns.counts));
+        for (dst, src) in mean.row_mut(i).iter_mut().zip(ns.mean.iter()) {
+            *dst = *src;
+        }
+        for (dst, src) in m2.row_mut(i).iter_mut().zip(ns.m2.iter()) {
+            *dst = *src;
+        }
+    }
+    let ids = |pick: fn((usize, usize)) -> usize| {
+        nodes
+            .iter()
+            .map(|ns| pick(ns.node) as u64)
+            .collect::<Array1<u64>>()
+            .into_pyarray(py)
+            .unbind()
+    };
+    Ok(ClassNodes {
+        node_first: ids(|(f, _)| f),
+        node_count: ids(|(_, c)| c),
+        counts: counts.into_pyarray(py).unbind(),
+        mean: mean.into_pyarray(py).unbind(),
+        m2: m2.into_pyarray(py).unbind(),
+    })
+}
+
+/// The fit from the partitions' [`ClassNodes`] (concatenated), merged along the in-memory chunk
+/// tree: everything but the per-row classifications (`predicted` empty, `loo` None).
+#[pyfunction]
+#[pyo3(signature = (node_first, node_count, counts, mean, m2, *, n_features, n_total, priors, stepwise, f_in, f_out, tolerance))]
+#[allow(clippy::too_many_arguments)]
+pub fn discriminant_fit_nodes<'py>(
+    py: Python<'py>,
+    node_first: Aligned1<'py, u64>,
+    node_count: Aligned1<'py, u64>,
+    counts: Aligned2<'py, u64>,
+    mean: Aligned2<'py, f64>,
+    m2: Aligned2<'py, f64>,
+    n_features: usize,
+    n_total: usize,
+    priors: Vec<f64>,
+    stepwise: bool,
+    f_in: f64,
+    f_out: f64,
+    tolerance: f64,
+) -> PyResult<DiscriminantFit> {
+    let (first, count) = (node_first.as_array(), node_count.as_array());
+    let (counts, mean, m2) = (counts.as_array(), mean.as_array(), m2.as_array());
+    let params = params(priors, stepwise, f_in, f_out, tolerance, false);
+    let fit = run(py, 1, || {
+        let (m, g, p) = (first.len(), counts.ncols(), n_features);
+        if count.len() != m
+            || counts.nrows() != m
+            || mean.dim() != (m, g * p)
+            || m2.dim() != (m, g * p * p)
+        {
+            return Err(Error::invalid(
+                "partitions",
+                "node arrays of inconsistent shapes",
+            ));
+        }
+        let nodes = (0..m)
+            .map(|i| {
+                Ok(scatter::NodeStats {
+                    node: (first[i] as usize, count[i] as usize),
+                    counts: counts.row(i).to_vec(),
+                    mean: mean
+                        .row(i)
+                        .to_owned()
+                        .into_shape_with_order((g, p))
+                        .map_err(shape_error)?,
+                    m2: m2
+                        .row(i)
+                        .to_owned()
+                        .into_shape_with_order((g, p * p))
+                        .map_err(shape_error)?,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        discriminant::fit_stats(scatter::merge_partition_stats(nodes, n_total)?, &params)
+    })?;
+    Ok(DiscriminantFit { fit })
+}
+
+/// The classification table (actual × predicted counts, g × g) of one partition's rows by the
+/// fitted functions, and with `cross_validate` the leave-one-out table (else empty), from the
+/// fit's class statistics: `counts` (g), `means` (g × p), `scatter` (g × p²).
+#[pyfunction]
+#[pyo3(signature = (x, labels, *, coef, intercept, counts, means, scatter, selected, priors, cross_validate, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn discriminant_partition_tables<'py>(
+    py: Python<'py>,
+    x: Aligned2<'py, f64>,
+    labels: Aligned1<'py, i64>,
+    coef: Aligned2<'py, f64>,
+    intercept: Vec<f64>,
+    counts: Aligned1<'py, i64>,
+    means: Aligned2<'py, f64>,
+    scatter: Aligned2<'py, f64>,
+    selected: Vec<usize>,
+    priors: Vec<f64>,
+    cross_validate: bool,
+    n_threads: usize,
+) -> PyResult<(Counts<'py>, Counts<'py>)> {
+    let (x, l) = (x.as_array(), labels.as_array());
+    let (coef, counts, means, scatter) = (
+        coef.as_array().to_owned(),
+        counts.as_array(),
+        means.as_array().to_owned(),
+        scatter.as_array(),
+    );
+    let g = intercept.len();
+    let (orig, loo) = run(py, n_threads, || {
+        let labels = class_labels(l, g)?;
+        let p = x.ncols();
+        if counts.len() != g || means.dim() != (g, p) || scatter.dim() != (g, p * p) {
+            return Err(Error::invalid(
+                "stats",
+                "class statistics of inconsistent shapes",
+            ));
+        }
+        let table = |pred: &[u32]| {
+            let mut t = Array2::<u64>::zeros((g, g));
+            for (&a, &b) in labels.iter().zip(pred) {
+                t[[a as usize, b as usize]] += 1;
+            }
+            t
+        };
+        let orig = table(&classify::predict(x, &coef, &intercept)?);
+        if !cross_validate {
+            return Ok((orig, Array2::zeros((0, 0))));
+        }
+        let stats = scatter::ClassStats {
+            counts: counts.iter().map(|&c| c.max(0) as u64).collect(),
+            means: means.clone(),
+            scatter: (0..g)
+                .map(|c| {
+                    scatter
+                        .row(c)
+                        .to_owned()
+                        .into_shape_with_order((p, p))
+                        .map_err(shape_error)
+                })
+                .collect::<Result<Vec<_>, Error>>()?,
+        };
+        let w = stats.within();
+        let loo = classify::leave_one_out(x, labels.view(), &stats, &w, &selected, &priors)?;
+        Ok((orig, table(&loo)))
+    })?;
+    Ok((orig.into_pyarray(py), loo.into_pyarray(py)))
+}
+
 /// Fits the discriminant analysis of `x` (n × p) on `labels` (0..n_groups).
 #[pyfunction]
 #[pyo3(signature = (x, labels, *, n_groups, priors, stepwise, f_in, f_out, tolerance, cross_validate, n_threads))]
@@ -172,26 +415,9 @@ pub fn discriminant_fit(
     n_threads: usize,
 ) -> PyResult<DiscriminantFit> {
     let (x, l) = (x.as_array(), labels.as_array());
-    let params = Params {
-        priors,
-        method: if stepwise {
-            Method::Wilks
-        } else {
-            Method::Direct
-        },
-        f_in,
-        f_out,
-        tolerance,
-        cross_validate,
-    };
+    let params = params(priors, stepwise, f_in, f_out, tolerance, cross_validate);
     let fit = run(py, n_threads, || {
-        if let Some(&bad) = l.iter().find(|&&v| v < 0 || v as usize >= n_groups) {
-            return Err(Error::invalid(
-                "y",
-                format!("label {bad} is not in 0..{n_groups}"),
-            ));
-        }
-        let labels: Array1<u32> = l.mapv(|v| v as u32);
+        let labels = class_labels(l, n_groups)?;
         discriminant::fit(x, labels.view(), n_groups, &params)
     })?;
     Ok(DiscriminantFit { fit })
