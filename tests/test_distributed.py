@@ -334,3 +334,26 @@ def test_discriminant_bad_input_on_the_client(client):
             dd.from_pandas(bad, npartitions=3, sort=False),
             dd.from_pandas(y, npartitions=3, sort=False),
         )
+
+
+def test_worker_killed_mid_discriminant_fit_gives_the_same_model(client, monkeypatch):
+    X, y = segments_frame(seed=3)
+    mem = DiscriminantAnalysis(cross_validate=True).fit(X, y)
+    pids = client.run(os.getpid)
+    victim = sorted(pids)[0]
+    calls = {"n": 0}
+    gather = sd._gather
+
+    def killing_gather(c, futures):
+        calls["n"] += 1
+        if calls["n"] == 3:  # after the statistics pass, before the classification tables
+            os.kill(pids[victim], signal.SIGKILL)
+        return gather(c, futures)
+
+    monkeypatch.setattr(sd, "_gather", killing_gather)
+    dist = DiscriminantAnalysis(cross_validate=True).fit(
+        dd.from_pandas(X, npartitions=3, sort=False), dd.from_pandas(y, npartitions=3, sort=False)
+    )
+    assert calls["n"] == 3
+    assert_same_attributes(dist, mem)
+    client.wait_for_workers(2, timeout=60)
