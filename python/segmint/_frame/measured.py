@@ -166,7 +166,7 @@ def measured_table(
             else:
                 labels.append(sorted_labels(col, name, what))
         encoding = MixedEncoding(columns, levels, labels)
-        series = [frame.iloc[:, j] for j in range(p)]
+        positions = list(range(p))
     else:
         names = [str(c) for c in frame.columns]
         missing = [c for c in encoding.columns if c not in names]
@@ -175,7 +175,8 @@ def measured_table(
                 f"{what}: column(s) {quote(missing)} seen when fitting are missing", missing[0]
             )
         pos = {c: j for j, c in enumerate(names)}
-        series = [frame.iloc[:, pos[c]] for c in encoding.columns]
+        positions = [pos[c] for c in encoding.columns]
+    series = [frame.iloc[:, j] for j in positions]
     cat = encoding.categorical
     num = encoding.continuous
     # Column-major blocks: each column is written (and, by the per-column kernels, read) in one
@@ -186,8 +187,7 @@ def measured_table(
         labs = encoding.labels[j] or []
         np.copyto(codes[:, k], _category_codes(series[j], labs), casting="unsafe")
         n_levels[k] = len(labs)
-    numeric = np.empty((n, len(num)), dtype=np.float64, order="F")
-    for k, j in enumerate(num):
+    for j in num:
         col = series[j]
         if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
             raise InvalidTypeError(
@@ -195,9 +195,20 @@ def measured_table(
                 f"{col.dtype}",
                 encoding.columns[j],
             )
-        numeric[:, k] = col.to_numpy(dtype=np.float64, na_value=np.nan)
-    if np.isinf(numeric).any():
-        bad = [encoding.columns[num[k]] for k in np.flatnonzero(np.isinf(numeric).any(axis=0))]
+    if num and all(series[j].dtype == np.float64 for j in num):
+        # Plain float64 columns: pandas hands over the caller's own block (a zero-copy,
+        # read-only, column-major view) when it holds these columns together in this order,
+        # else one copy. The kernels only read it.
+        numeric = np.asfortranarray(
+            frame.iloc[:, [positions[j] for j in num]].to_numpy(dtype=np.float64, copy=False)
+        )
+    else:
+        numeric = np.empty((n, len(num)), dtype=np.float64, order="F")
+        for k, j in enumerate(num):
+            numeric[:, k] = series[j].to_numpy(dtype=np.float64, na_value=np.nan)
+    # One column at a time: a temporary of n bytes, not n × columns.
+    bad = [encoding.columns[j] for k, j in enumerate(num) if np.isinf(numeric[:, k]).any()]
+    if bad:
         raise InvalidInputError(f"{what}: infinite values in column(s) {quote(bad)}", bad[0])
     ordinal_mask = np.array([encoding.levels[j] == ORDINAL for j in cat], dtype=bool)
     return MeasuredTable(codes, n_levels, ordinal_mask, numeric, frame.index, encoding)
