@@ -182,13 +182,22 @@ fn assign_chunk_impl(
     let (p, q) = (rows.p, rows.q);
     let len = out.len();
     let chunk = start..start + len;
+    // The chunk column-major; Gower's numeric columns already multiplied by their scale
+    // factor (the same product the general formula forms per medoid).
     let mut xn = vec![0.0; p * len];
     let mut xc = vec![0u32; q * len];
+    let pre: Vec<f64> = match rows.gower {
+        Some(g) => g.pre.clone(),
+        None => vec![1.0; p],
+    };
+    let mut missing = false;
     for (r, i) in chunk.clone().enumerate() {
         for (j, &v) in rows.num(i).iter().enumerate() {
-            xn[j * len + r] = v;
+            missing |= v.is_nan();
+            xn[j * len + r] = v * pre[j];
         }
         for (j, &v) in rows.codes(i).iter().enumerate() {
+            missing |= v == MISSING_CODE;
             xc[j * len + r] = v;
         }
     }
@@ -212,6 +221,45 @@ fn assign_chunk_impl(
                     *s = s.sqrt();
                 }
             }
+            // Without a missing value in the chunk every row's weight total is the medoid's
+            // (the same additions in the same order), so the loops skip the presence tests.
+            Some(g) if !missing => {
+                let mut total = 0.0;
+                for (j, &mv) in mrow.iter().enumerate() {
+                    let w = g.wn[j];
+                    if mv.is_nan() || w == 0.0 {
+                        continue;
+                    }
+                    let col = &xn[j * len..(j + 1) * len];
+                    let (inv, range) = (g.inv[j], g.range[j]);
+                    let mp = mv * g.pre[j];
+                    if inv.is_nan() {
+                        for (s, &x) in num.iter_mut().zip(col) {
+                            *s += w * ((x - mp).abs() / range);
+                        }
+                    } else {
+                        for (s, &x) in num.iter_mut().zip(col) {
+                            *s += w * ((x - mp).abs() * inv);
+                        }
+                    }
+                    total += w;
+                }
+                let mcodes = &mcod[c * q..(c + 1) * q];
+                for (j, &mv) in mcodes.iter().enumerate() {
+                    let w = g.wc[j];
+                    if mv == MISSING_CODE || w == 0.0 {
+                        continue;
+                    }
+                    let col = &xc[j * len..(j + 1) * len];
+                    for (s, &x) in num.iter_mut().zip(col) {
+                        *s += if x != mv { w } else { 0.0 };
+                    }
+                    total += w;
+                }
+                for s in num.iter_mut() {
+                    *s = if total > 0.0 { *s / total } else { f64::NAN };
+                }
+            }
             Some(g) => {
                 den.fill(0.0);
                 for (j, &mv) in mrow.iter().enumerate() {
@@ -220,18 +268,18 @@ fn assign_chunk_impl(
                         continue;
                     }
                     let col = &xn[j * len..(j + 1) * len];
-                    let (pre, inv, range) = (g.pre[j], g.inv[j], g.range[j]);
-                    let mp = mv * pre;
+                    let (inv, range) = (g.inv[j], g.range[j]);
+                    let mp = mv * g.pre[j];
                     if inv.is_nan() {
                         for ((s, t), &x) in num.iter_mut().zip(den.iter_mut()).zip(col) {
                             if !x.is_nan() {
-                                *s += w * ((x * pre - mp).abs() / range);
+                                *s += w * ((x - mp).abs() / range);
                                 *t += w;
                             }
                         }
                     } else {
                         for ((s, t), &x) in num.iter_mut().zip(den.iter_mut()).zip(col) {
-                            let term = w * ((x * pre - mp).abs() * inv);
+                            let term = w * ((x - mp).abs() * inv);
                             let present = !x.is_nan();
                             *s += if present { term } else { 0.0 };
                             *t += if present { w } else { 0.0 };
