@@ -12,6 +12,7 @@ __all__ = [
     "DenseCodes",
     "DiscriminantFit",
     "HbSampler",
+    "IdTable",
     "LatentClassFit",
     "MergedTable",
     "MnlFit",
@@ -29,6 +30,7 @@ __all__ = [
     "discriminant_proba",
     "euclidean_matrix",
     "gower_matrix",
+    "id_table",
     "kmeans_fit",
     "kmeans_lloyd_stats",
     "kmeans_predict",
@@ -593,6 +595,7 @@ def customer_summary(
     period: str,
     cancellations: str,
     n_threads: int,
+    ids: IdTable | None = None,
 ) -> CustomerSummary: ...
 
 @final
@@ -605,6 +608,14 @@ class DenseCodes:
 def dense_codes(
     values: npt.NDArray[np.int64], *, missing: int, max_range: int, n_threads: int
 ) -> DenseCodes | None: ...
+@final
+class IdTable:
+    @property
+    def uniques(self) -> npt.NDArray[np.int64]: ...
+
+def id_table(
+    values: npt.NDArray[np.int64], *, missing: int, max_range: int, n_threads: int
+) -> IdTable | None: ...
 
 # --- factor analysis (src/python/factor.rs) ---
 

@@ -12,6 +12,7 @@ use ndarray::ArrayView1;
 use rayon::prelude::*;
 
 use super::calendar::Period;
+use super::codes::IdTable;
 use crate::error::{Error, Result};
 
 /// What becomes of cancellation lines (negative amounts, or lines the caller marks).
@@ -44,6 +45,9 @@ pub struct Lines<'a> {
     /// Customer codes in `0..n_customers`; a negative code is a line without a customer id
     /// (left out and counted in [`Partial::dropped`]).
     pub customer: ArrayView1<'a, i64>,
+    /// When given, `customer` holds integer ids coded by this table (its missing id for a line
+    /// without a customer id) instead of codes.
+    pub ids: Option<&'a IdTable>,
     /// Time of the line in ticks since 1970-01-01 (local wall time); `i64::MIN` is missing.
     pub time: ArrayView1<'a, i64>,
     /// Value of the line (negative for a cancellation).
@@ -268,6 +272,12 @@ fn check_shapes(lines: &Lines<'_>, params: &SummaryParams) -> Result<()> {
     if params.ticks_per_day <= 0 {
         return Err(Error::invalid("ticks_per_day", "must be positive"));
     }
+    if lines.ids.is_some_and(|t| t.uniques().len() != k) {
+        return Err(Error::invalid(
+            "n_customers",
+            "must equal the number of ids in the id table",
+        ));
+    }
     if n > u32::MAX as usize || k > u32::MAX as usize {
         return Err(Error::invalid(
             "transactions",
@@ -281,10 +291,11 @@ fn check_shapes(lines: &Lines<'_>, params: &SummaryParams) -> Result<()> {
 /// customer reduced on its own (always applicable).
 pub fn partial_sorted(lines: &Lines<'_>, params: &SummaryParams) -> Result<Partial> {
     check_shapes(lines, params)?;
-    let n = lines.customer.len();
     let k = params.n_customers;
-    let _ = n;
-    let customer = slice(&lines.customer);
+    let customer = match lines.ids {
+        Some(t) => Cow::Owned(t.codes(&slice(&lines.customer))),
+        None => slice(&lines.customer),
+    };
     let time = slice(&lines.time);
     let amount = slice(&lines.amount);
     let invoice = lines.invoice.as_ref().map(slice);
@@ -639,6 +650,7 @@ mod tests {
         let invoice = Array1::from(vec![0i64, 0, 3, 1, 4, 2]);
         let lines = Lines {
             customer: customer.view(),
+            ids: None,
             time: time.view(),
             amount: amount.view(),
             invoice: Some(invoice.view()),
@@ -690,6 +702,7 @@ mod tests {
         let invoice = Array1::from_iter((0..n).map(|i| (i / 3) as i64));
         let whole = Lines {
             customer: customer.view(),
+            ids: None,
             time: time.view(),
             amount: amount.view(),
             invoice: Some(invoice.view()),
@@ -699,6 +712,7 @@ mod tests {
         let cut = 2999; // an invoice boundary (lines 2997..2999 share invoice 999)
         let part = |r: std::ops::Range<usize>| Lines {
             customer: customer.slice(ndarray::s![r.clone()]),
+            ids: None,
             time: time.slice(ndarray::s![r.clone()]),
             amount: amount.slice(ndarray::s![r.clone()]),
             invoice: Some(invoice.slice(ndarray::s![r])),
@@ -736,6 +750,7 @@ mod tests {
         let amount = Array1::from(vec![1.0, 1.0]);
         let lines = Lines {
             customer: customer.view(),
+            ids: None,
             time: time.view(),
             amount: amount.view(),
             invoice: None,
