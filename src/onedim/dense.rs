@@ -516,11 +516,18 @@ pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Optio
         return Err(e.clone());
     }
     let mut sums: Vec<Acc> = Vec::with_capacity(k);
-    let mut demand = Vec::with_capacity(parts.iter().map(|p| p.cells.len()).sum());
+    let n_cells: usize = parts.iter().map(|p| p.cells.len()).sum();
+    let mut demand = Vec::new();
     let (mut claims, mut cancel_claims) = (0, 0);
     for p in parts {
         sums.extend_from_slice(&p.acc);
-        demand.extend_from_slice(&p.cells);
+        // (the first partition's cells moved, not copied)
+        if demand.is_empty() {
+            demand = p.cells;
+            demand.reserve(n_cells - demand.len());
+        } else {
+            demand.extend_from_slice(&p.cells);
+        }
         claims += p.claims;
         cancel_claims += p.cancel_claims;
     }
