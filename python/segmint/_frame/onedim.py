@@ -180,9 +180,12 @@ def _small_integers(col: pd.Series) -> tuple[np.ndarray, int] | None:
 def _factorize(col: pd.Series, sort: bool) -> tuple[np.ndarray, Any]:
     """pandas.factorize, applied to the heads of runs of equal values only when the values come
     in runs (invoice lines are adjacent, logs are often sorted by customer): hashing text is the
-    slow part, comparing neighbours is not."""
+    slow part, comparing neighbours is not. Other columns (Arrow-backed strings: pandas'
+    default text) are factorized as they are, never converted to Python objects."""
+    if col.dtype != object:
+        return pd.factorize(col, sort=sort)
     v = col.to_numpy()
-    if v.dtype == object and len(v) > 1:
+    if len(v) > 1:
         try:
             change = np.empty(len(v), dtype=bool)
             change[0] = True
