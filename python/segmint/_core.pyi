@@ -574,12 +574,6 @@ class CustomerSummary:
     def reference(self) -> int: ...
     @property
     def window(self) -> tuple[int, int]: ...
-    @property
-    def demand_row(self) -> npt.NDArray[np.uint32]: ...
-    @property
-    def demand_period(self) -> npt.NDArray[np.uint32]: ...
-    @property
-    def demand_value(self) -> npt.NDArray[np.float64]: ...
 
 def customer_summary(
     customer: npt.NDArray[np.int64],
@@ -608,6 +602,7 @@ class DenseCodes:
 def dense_codes(
     values: npt.NDArray[np.int64], *, missing: int, max_range: int, n_threads: int
 ) -> DenseCodes | None: ...
+
 @final
 class IdTable:
     @property

@@ -1,37 +1,37 @@
-//! The dense path of the customer summary: one streaming pass over the rows, cut into a fixed
-//! number of chunks run in parallel, each chunk writing only its own tables.
+//! The dense path of the customer summary: the customers are cut into partitions (one per
+//! thread), and each partition reads every row and keeps the lines of its own customers, so
+//! every table row is written by one thread and every sum adds its lines in row order: the
+//! result is bit-identical for any number of threads (and equal to a serial pass).
 //!
-//! Per row, the chunk
-//! - codes the customer id (only at the head of a run of equal ids: the lines of an invoice
-//!   are adjacent) and checks the values;
-//! - adds the line to its accumulator table (one half cache line per customer);
-//! - claims the invoice for the customer in a shared owner table (a plain load and store, only
-//!   at the head of a run of the same invoice and customer);
-//! - adds the value to its demand stripe of the line's period (period x customers; a log in time
-//!   order touches one or two periods per chunk).
+//! 1. Coding (parallel over rows): customer ids to u32 codes (integer ids through an
+//!    [`IdTable`](super::codes::IdTable), looked up only at the head of a run of equal ids:
+//!    the lines of an invoice are adjacent), lines without a customer, the time range.
+//! 2. The partitions, in blocks of 512 rows: the block's lines of the partition are gathered,
+//!    their accumulator and demand cells prefetched (so the cache misses of a block overlap),
+//!    then each line is checked and added to the accumulator table (half a cache line per
+//!    customer) and to the period-major demand table (a log in time order fills one stripe at
+//!    a time); its invoice is claimed for the customer in a shared owner table (a plain load
+//!    and store, at the head of a run of the same invoice and customer).
+//! 3. Distinct invoices are counted from the owner table. An invoice with lines of two
+//!    customers is always seen: either a partition finds the other customer in the table, or
+//!    two partitions claimed it at the same moment and the claims outnumber the owned
+//!    invoices, which sends the rows to a check against the final owners. Either way the
+//!    summary goes to the sorted path, as it does when the demand table would be larger than
+//!    about two input columns.
 //!
-//! The tables are then merged in chunk order; distinct invoices are counted from the owner
-//! table. An invoice with lines of two customers is always seen: either a chunk finds the
-//! other customer in the table, or two chunks claimed it at the same moment and the claims
-//! outnumber the owned invoices, which sends the rows to a check against the final owners.
-//! Either way the summary goes to the sorted path. Chunks whose demand stripes would exceed
-//! the budget (a log far from time order) leave demand to one pass over a full table.
-//!
-//! Every sum is accumulated in an order fixed by the data (row order in a chunk, then chunk
-//! order), never by the threads: the result is bit-identical on 1 or N threads.
+//! The demand tables are handed to `finish` as they are ([`DemandTable`]), read per customer
+//! in period order: the same order as the cells of the sorted path.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 
 use rayon::prelude::*;
 
-use super::summary::{slice, Cancellations, DemandCell, Lines, Partial, SummaryParams};
+use super::summary::{slice, Cancellations, Cell, DemandTable, Lines, Partial, SummaryParams};
 use crate::error::{Error, Result};
 use crate::parallel::zeroed;
 
 /// At most this many partitions of the customers.
 const MAX_PARTS: usize = 16;
-/// Customers per block when the demand table is read back.
-const CUSTOMER_BLOCK: usize = 1024;
 /// Rows coded and prefetched together.
 const BLOCK: usize = 512;
 /// The code of a line outside the partition (or without a customer).
@@ -48,14 +48,6 @@ struct Acc {
     last: i64,
     lines: u32,
     cancelled_lines: u32,
-}
-
-/// Demand of one customer in one period: the sum, and bits 0 (lines) and 1 (a purchase).
-#[derive(Clone, Copy, Default)]
-#[repr(C)]
-struct Cell {
-    value: f64,
-    flags: u64,
 }
 
 struct Cols<'a> {
@@ -229,9 +221,10 @@ impl Owners {
 
 /// What one partition of the customers (codes `lo..lo + acc.len()`) leaves.
 struct Part {
+    lo: usize,
     acc: Vec<Acc>,
-    /// Demand cells of the partition's customers, sorted by (customer, period).
-    cells: Vec<DemandCell>,
+    /// Demand of the partition's customers, period-major.
+    table: Vec<Cell>,
     claims: u64,
     cancel_claims: u64,
     /// The partition's first error in row order.
@@ -404,32 +397,10 @@ fn run_part(sh: &Shared<'_>, lo: usize, hi: usize) -> Part {
             }
         }
     }
-    // The non-empty cells by customer, then period: blocks of customers, each read period by
-    // period (contiguous runs of the table).
-    let mut cells = Vec::new();
-    let mut block = vec![Cell::default(); width * CUSTOMER_BLOCK];
-    for b0 in (0..kp).step_by(CUSTOMER_BLOCK) {
-        let w = CUSTOMER_BLOCK.min(kp - b0);
-        for s in 0..width {
-            block[s * w..(s + 1) * w].copy_from_slice(&table[s * kp + b0..s * kp + b0 + w]);
-        }
-        for j in 0..w {
-            for s in 0..width {
-                let m = block[s * w + j];
-                if m.flags != 0 {
-                    cells.push(DemandCell {
-                        customer: (lo + b0 + j) as u32,
-                        period: sh.p0 + s as i64,
-                        value: m.value,
-                        purchased: m.flags & 2 != 0,
-                    });
-                }
-            }
-        }
-    }
     Part {
+        lo,
         acc,
-        cells,
+        table,
         claims,
         cancel_claims,
         error,
@@ -516,18 +487,11 @@ pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Optio
         return Err(e.clone());
     }
     let mut sums: Vec<Acc> = Vec::with_capacity(k);
-    let n_cells: usize = parts.iter().map(|p| p.cells.len()).sum();
-    let mut demand = Vec::new();
+    let mut blocks = Vec::with_capacity(parts.len());
     let (mut claims, mut cancel_claims) = (0, 0);
     for p in parts {
         sums.extend_from_slice(&p.acc);
-        // (the first partition's cells moved, not copied)
-        if demand.is_empty() {
-            demand = p.cells;
-            demand.reserve(n_cells - demand.len());
-        } else {
-            demand.extend_from_slice(&p.cells);
-        }
+        blocks.push((p.lo, p.acc.len(), p.table));
         claims += p.claims;
         cancel_claims += p.cancel_claims;
     }
@@ -573,7 +537,8 @@ pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Optio
             .collect(),
         cancellations,
         cancelled_lines,
-        demand,
+        demand: Vec::new(),
+        table: Some(DemandTable { p0, width, blocks }),
         dropped,
     }))
 }
@@ -582,7 +547,7 @@ pub(super) fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Optio
 mod tests {
     use super::super::calendar::Period;
     use super::super::codes::id_table;
-    use super::super::summary::{partial_sorted, Partial};
+    use super::super::summary::{finish, partial_sorted, FinishParams, Partial};
     use super::*;
     use ndarray::Array1;
 
@@ -597,8 +562,9 @@ mod tests {
         for (x, y) in a.monetary.iter().zip(&b.monetary) {
             assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0));
         }
-        assert_eq!(a.demand.len(), b.demand.len());
-        for (x, y) in a.demand.iter().zip(&b.demand) {
+        let (ad, bd) = (a.demand_cells(), b.demand_cells());
+        assert_eq!(ad.len(), bd.len());
+        for (x, y) in ad.iter().zip(&bd) {
             assert_eq!(
                 (x.customer, x.period, x.purchased),
                 (y.customer, y.period, y.purchased)
@@ -660,13 +626,31 @@ mod tests {
                             cancellations: mode,
                         };
                         let dense = partial(&lines, &params).unwrap().unwrap();
-                        assert_close(&dense, &partial_sorted(&lines, &params).unwrap());
-                        let one = threads(1, || partial(&lines, &params).unwrap().unwrap());
-                        assert_eq!(
-                            one,
-                            threads(3, || partial(&lines, &params).unwrap().unwrap())
-                        );
-                        assert_eq!(one, dense);
+                        let sorted = partial_sorted(&lines, &params).unwrap();
+                        assert_close(&dense, &sorted);
+                        // The summary from the demand tables equals the one from the cells.
+                        let fp = FinishParams {
+                            reference: None,
+                            ticks_per_day: day,
+                            period: Period::Week,
+                        };
+                        let (a, b) = (finish(&dense, &fp).unwrap(), finish(&sorted, &fp).unwrap());
+                        assert_eq!(a.active_periods, b.active_periods);
+                        for (x, y) in [
+                            (&a.demand_mean, &b.demand_mean),
+                            (&a.demand_sd, &b.demand_sd),
+                        ] {
+                            for (x, y) in x.iter().zip(y) {
+                                assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0));
+                            }
+                        }
+                        // Bit-identical on 1 or 3 threads (1 or 3 customer partitions).
+                        let run = |t| {
+                            threads(t, || partial(&lines, &params).unwrap().unwrap()).into_cells()
+                        };
+                        let one = run(1);
+                        assert_eq!(one, run(3));
+                        assert_eq!(one, dense.into_cells());
                     }
                 }
             }

@@ -101,21 +101,6 @@ impl CustomerSummary {
     fn window(&self) -> (i64, i64) {
         self.inner.window
     }
-    /// Demand cells in the window: row of the summary.
-    #[getter]
-    fn demand_row<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u32>> {
-        arr(py, &self.inner.demand_row)
-    }
-    /// Demand cells in the window: period counted from the window's first.
-    #[getter]
-    fn demand_period<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u32>> {
-        arr(py, &self.inner.demand_period)
-    }
-    /// Demand cells in the window: value.
-    #[getter]
-    fn demand_value<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        arr(py, &self.inner.demand_value)
-    }
 }
 
 /// The customer summary of invoice lines given as codes (see `crate::onedim::summary`).
