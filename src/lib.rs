@@ -73,7 +73,9 @@ mod _core {
         FitStats, KmoResult, MomentNodes,
     };
     #[pymodule_export]
-    use crate::python::onedim::{customer_summary, dense_codes, CustomerSummary, DenseCodes};
+    use crate::python::onedim::{
+        customer_summary, dense_codes, id_table, CustomerSummary, DenseCodes, IdTable,
+    };
     #[pymodule_export]
     use crate::python::profile::profile_stats;
     #[pymodule_export]

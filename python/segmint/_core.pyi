@@ -14,6 +14,7 @@ __all__ = [
     "DiscriminantFit",
     "FarthestRows",
     "HbSampler",
+    "IdTable",
     "LatentClassFit",
     "LloydPartition",
     "MergedTable",
@@ -36,6 +37,7 @@ __all__ = [
     "discriminant_proba",
     "euclidean_matrix",
     "gower_matrix",
+    "id_table",
     "kmeans_fit",
     "kmeans_lloyd_stats",
     "kmeans_partition_farthest",
@@ -635,12 +637,6 @@ class CustomerSummary:
     def reference(self) -> int: ...
     @property
     def window(self) -> tuple[int, int]: ...
-    @property
-    def demand_row(self) -> npt.NDArray[np.uint32]: ...
-    @property
-    def demand_period(self) -> npt.NDArray[np.uint32]: ...
-    @property
-    def demand_value(self) -> npt.NDArray[np.float64]: ...
 
 def customer_summary(
     customer: npt.NDArray[np.int64],
@@ -656,6 +652,7 @@ def customer_summary(
     period: str,
     cancellations: str,
     n_threads: int,
+    ids: IdTable | None = None,
 ) -> CustomerSummary: ...
 
 @final
@@ -668,6 +665,15 @@ class DenseCodes:
 def dense_codes(
     values: npt.NDArray[np.int64], *, missing: int, max_range: int, n_threads: int
 ) -> DenseCodes | None: ...
+
+@final
+class IdTable:
+    @property
+    def uniques(self) -> npt.NDArray[np.int64]: ...
+
+def id_table(
+    values: npt.NDArray[np.int64], *, missing: int, max_range: int, n_threads: int
+) -> IdTable | None: ...
 
 # --- factor analysis (src/python/factor.rs) ---
 

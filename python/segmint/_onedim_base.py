@@ -58,16 +58,19 @@ def _group_starts(sorted_values: np.ndarray) -> np.ndarray:
 
 def count_below(values: np.ndarray) -> np.ndarray:
     """For each value, the number of strictly smaller values (ties counted once, as
-    pandas' ``rank(method="min") - 1``)."""
-    order = np.argsort(values, kind="stable")
+    pandas' ``rank(method="min") - 1``). The order of tied values in the sort does not matter
+    (they all get the start of their run), so the sort need not be stable (several times
+    faster)."""
+    order = np.argsort(values)
     out = np.empty(len(values), dtype=np.int64)
     out[order] = _group_starts(values[order])
     return out
 
 
 def share_above(values: np.ndarray) -> np.ndarray:
-    """For each value, the share of the total held by strictly larger values."""
-    order = np.argsort(-values, kind="stable")
+    """For each value, the share of the total held by strictly larger values (the sorted
+    values are the same whatever the order of ties, so is their running sum)."""
+    order = np.argsort(-values)
     v = values[order]
     cum = np.concatenate([[0.0], np.cumsum(v)])
     out = np.empty_like(values)

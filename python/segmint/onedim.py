@@ -178,6 +178,7 @@ def customer_summary(
             period=period,
             cancellations=mode,
             n_threads=_validation.n_threads(n_jobs),
+            ids=codes.ids,
         )
     except InvalidInputError as e:
         raise codes.column_error(e) from None

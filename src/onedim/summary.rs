@@ -12,6 +12,7 @@ use ndarray::ArrayView1;
 use rayon::prelude::*;
 
 use super::calendar::Period;
+use super::codes::IdTable;
 use crate::error::{Error, Result};
 
 /// What becomes of cancellation lines (negative amounts, or lines the caller marks).
@@ -44,6 +45,9 @@ pub struct Lines<'a> {
     /// Customer codes in `0..n_customers`; a negative code is a line without a customer id
     /// (left out and counted in [`Partial::dropped`]).
     pub customer: ArrayView1<'a, i64>,
+    /// When given, `customer` holds integer ids coded by this table (its missing id for a line
+    /// without a customer id) instead of codes.
+    pub ids: Option<&'a IdTable>,
     /// Time of the line in ticks since 1970-01-01 (local wall time); `i64::MIN` is missing.
     pub time: ArrayView1<'a, i64>,
     /// Value of the line (negative for a cancellation).
@@ -76,6 +80,71 @@ pub struct DemandCell {
     pub purchased: bool,
 }
 
+/// Demand of one customer in one period in a [`DemandTable`]: the sum, and bits 0 (lines) and
+/// 1 (a purchase). All zeros is the empty cell.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[repr(C)]
+pub(super) struct Cell {
+    pub(super) value: f64,
+    pub(super) flags: u64,
+}
+
+/// Demand as the dense path keeps it: per block of customers, a period-major table of cells
+/// (periods `p0..p0 + width`). Read per customer in period order, it gives the cells of
+/// [`Partial::demand`] in the same order without listing them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandTable {
+    pub(super) p0: i64,
+    pub(super) width: usize,
+    /// (first customer, customers, cells at `slot * customers + customer - first`), in order.
+    pub(super) blocks: Vec<(usize, usize, Vec<Cell>)>,
+}
+
+impl DemandTable {
+    /// The non-empty cells, sorted by (customer, period).
+    pub fn cells(&self) -> Vec<DemandCell> {
+        let mut out = Vec::new();
+        self.for_each_customer(|c, cells| {
+            for (period, cell) in cells {
+                out.push(DemandCell {
+                    customer: c as u32,
+                    period,
+                    value: cell.value,
+                    purchased: cell.flags & 2 != 0,
+                });
+            }
+        });
+        out
+    }
+
+    /// Calls `f(customer, cells)` for every customer in order, `cells` its non-empty cells
+    /// (period, cell) in period order. Customers are read in blocks of 1024, period by period
+    /// (contiguous runs of the table).
+    pub(super) fn for_each_customer(
+        &self,
+        mut f: impl FnMut(usize, &mut dyn Iterator<Item = (i64, Cell)>),
+    ) {
+        const BLOCK: usize = 1024;
+        let width = self.width;
+        let mut block = vec![Cell::default(); width * BLOCK];
+        for (lo, kp, table) in &self.blocks {
+            for b0 in (0..*kp).step_by(BLOCK) {
+                let w = BLOCK.min(kp - b0);
+                for s in 0..width {
+                    let row = &table[s * kp + b0..s * kp + b0 + w];
+                    block[s * w..(s + 1) * w].copy_from_slice(row);
+                }
+                for j in 0..w {
+                    let mut cells = (0..width)
+                        .map(|s| (self.p0 + s as i64, block[s * w + j]))
+                        .filter(|(_, c)| c.flags != 0);
+                    f(lo + b0 + j, &mut cells);
+                }
+            }
+        }
+    }
+}
+
 /// Per-customer aggregates of a set of rows; [`merge`] adds two of them exactly (distinct
 /// invoice counts add up when no invoice has lines in both sets).
 #[derive(Debug, Clone, PartialEq)]
@@ -93,10 +162,31 @@ pub struct Partial {
     pub cancellations: Vec<u64>,
     /// Cancellation lines.
     pub cancelled_lines: Vec<u64>,
-    /// Demand per customer and period, sorted by (customer, period).
+    /// Demand per customer and period, sorted by (customer, period); empty when `table` holds
+    /// it.
     pub demand: Vec<DemandCell>,
+    /// The demand in dense tables (the dense path), instead of `demand`.
+    pub table: Option<DemandTable>,
     /// Lines without a customer id.
     pub dropped: u64,
+}
+
+impl Partial {
+    /// The demand cells, sorted by (customer, period), wherever they are kept.
+    pub fn demand_cells(&self) -> Vec<DemandCell> {
+        match &self.table {
+            Some(t) => t.cells(),
+            None => self.demand.clone(),
+        }
+    }
+
+    /// The same aggregates with the demand as a list of cells.
+    pub(super) fn into_cells(mut self) -> Partial {
+        if let Some(t) = self.table.take() {
+            self.demand = t.cells();
+        }
+        self
+    }
 }
 
 /// Customers reduced per parallel task.
@@ -238,8 +328,9 @@ fn reduce_customer(
 /// Reduces invoice lines to per-customer aggregates.
 ///
 /// Two paths give the same aggregates (sums up to rounding): the dense path (`super::dense`:
-/// row-chunk accumulators, invoice owners, a period x customer demand table) when the demand
-/// table is small and every invoice belongs to one customer, the sorted path otherwise.
+/// customer partitions, each reading every row, with accumulators, invoice owners and a
+/// period x customer demand table) when the demand table is small and every invoice belongs
+/// to one customer, the sorted path otherwise.
 pub fn partial(lines: &Lines<'_>, params: &SummaryParams) -> Result<Partial> {
     check_shapes(lines, params)?;
     if let Some(p) = super::dense::partial(lines, params)? {
@@ -268,6 +359,12 @@ fn check_shapes(lines: &Lines<'_>, params: &SummaryParams) -> Result<()> {
     if params.ticks_per_day <= 0 {
         return Err(Error::invalid("ticks_per_day", "must be positive"));
     }
+    if lines.ids.is_some_and(|t| t.uniques().len() != k) {
+        return Err(Error::invalid(
+            "n_customers",
+            "must equal the number of ids in the id table",
+        ));
+    }
     if n > u32::MAX as usize || k > u32::MAX as usize {
         return Err(Error::invalid(
             "transactions",
@@ -281,10 +378,11 @@ fn check_shapes(lines: &Lines<'_>, params: &SummaryParams) -> Result<()> {
 /// customer reduced on its own (always applicable).
 pub fn partial_sorted(lines: &Lines<'_>, params: &SummaryParams) -> Result<Partial> {
     check_shapes(lines, params)?;
-    let n = lines.customer.len();
     let k = params.n_customers;
-    let _ = n;
-    let customer = slice(&lines.customer);
+    let customer = match lines.ids {
+        Some(t) => Cow::Owned(t.codes(&slice(&lines.customer))),
+        None => slice(&lines.customer),
+    };
     let time = slice(&lines.time);
     let amount = slice(&lines.amount);
     let invoice = lines.invoice.as_ref().map(slice);
@@ -385,6 +483,7 @@ pub fn partial_sorted(lines: &Lines<'_>, params: &SummaryParams) -> Result<Parti
         cancellations: Vec::with_capacity(k),
         cancelled_lines: Vec::with_capacity(k),
         demand: Vec::new(),
+        table: None,
         dropped,
     };
     for (aggs, cells) in blocks {
@@ -410,6 +509,7 @@ pub fn merge(a: Partial, b: Partial) -> Result<Partial> {
             "aggregates of different customer codings cannot be merged",
         ));
     }
+    let (a, b) = (a.into_cells(), b.into_cells());
     let add = |x: Vec<u64>, y: &[u64]| x.into_iter().zip(y).map(|(p, q)| p + q).collect();
     let mut demand = Vec::with_capacity(a.demand.len() + b.demand.len());
     let (mut i, mut j) = (0, 0);
@@ -460,6 +560,7 @@ pub fn merge(a: Partial, b: Partial) -> Result<Partial> {
         cancellations: add(a.cancellations, &b.cancellations),
         cancelled_lines: add(a.cancelled_lines, &b.cancelled_lines),
         demand,
+        table: None,
         dropped: a.dropped + b.dropped,
     })
 }
@@ -489,10 +590,6 @@ pub struct Summary {
     pub reference: i64,
     /// The window of periods (first, last) demand is counted over.
     pub window: (i64, i64),
-    /// Demand cells inside the window: row of the summary, period - window.0, value.
-    pub demand_row: Vec<u32>,
-    pub demand_period: Vec<u32>,
-    pub demand_value: Vec<f64>,
 }
 
 /// The parameters of [`finish`].
@@ -537,34 +634,66 @@ pub fn finish(p: &Partial, params: &FinishParams) -> Result<Summary> {
     let width = (w1 - w0 + 1) as f64;
     let days = |ticks: i64| ticks as f64 / tpd as f64;
 
-    let mut row_of = vec![u32::MAX; p.n_customers];
-    for (i, &c) in buyers.iter().enumerate() {
-        row_of[c] = i as u32;
-    }
+    // Per buyer: cells in the window, active periods, total, then (the mean known) the sum of
+    // squared deviations, each customer's cells in period order.
     let m = buyers.len();
     let mut active = vec![0u64; m];
     let mut total = vec![0f64; m];
-    let (mut demand_row, mut demand_period, mut demand_value) = (vec![], vec![], vec![]);
-    for cell in &p.demand {
-        let row = row_of[cell.customer as usize];
-        if row == u32::MAX || cell.period < w0 || cell.period > w1 {
-            continue;
+    let mut cells = vec![0u64; m];
+    let mut ss = vec![0f64; m];
+    let mut stats = |row: usize, it: &mut dyn Iterator<Item = (i64, f64, bool)>| {
+        let (mut n, mut a, mut t) = (0u64, 0u64, 0f64);
+        let mut values = [0f64; 64];
+        let mut more = Vec::new();
+        for (period, value, purchased) in it {
+            if period < w0 || period > w1 {
+                continue;
+            }
+            a += u64::from(purchased);
+            t += value;
+            match values.get_mut(n as usize) {
+                Some(v) => *v = value,
+                None => more.push(value),
+            }
+            n += 1;
         }
-        active[row as usize] += u64::from(cell.purchased);
-        total[row as usize] += cell.value;
-        demand_row.push(row);
-        demand_period.push((cell.period - w0) as u32);
-        demand_value.push(cell.value);
+        let mean = t / width;
+        let mut q = 0f64;
+        for &v in values.iter().take(n as usize).chain(&more) {
+            let d = v - mean;
+            q += d * d;
+        }
+        (active[row], total[row], cells[row], ss[row]) = (a, t, n, q);
+    };
+    match &p.table {
+        Some(table) => {
+            let mut row = 0;
+            table.for_each_customer(|c, it| {
+                if buyers.get(row) == Some(&c) {
+                    stats(row, &mut it.map(|(p, x)| (p, x.value, x.flags & 2 != 0)));
+                    row += 1;
+                }
+            });
+        }
+        None => {
+            let mut at = 0;
+            for (row, &c) in buyers.iter().enumerate() {
+                while p.demand.get(at).is_some_and(|x| (x.customer as usize) < c) {
+                    at += 1;
+                }
+                let start = at;
+                while p.demand.get(at).is_some_and(|x| x.customer as usize == c) {
+                    at += 1;
+                }
+                let mut it = p.demand[start..at]
+                    .iter()
+                    .map(|x| (x.period, x.value, x.purchased));
+                stats(row, &mut it);
+            }
+        }
     }
     let mean: Vec<f64> = total.iter().map(|t| t / width).collect();
     // Population variance over the window: the cells, plus the empty periods at zero.
-    let mut ss = vec![0f64; m];
-    let mut cells = vec![0u64; m];
-    for (&row, &v) in demand_row.iter().zip(&demand_value) {
-        let d = v - mean[row as usize];
-        ss[row as usize] += d * d;
-        cells[row as usize] += 1;
-    }
     let sd: Vec<f64> = (0..m)
         .map(|i| {
             let empty = width - cells[i] as f64;
@@ -606,9 +735,6 @@ pub fn finish(p: &Partial, params: &FinishParams) -> Result<Summary> {
         dropped: p.dropped,
         reference,
         window: (w0, w1),
-        demand_row,
-        demand_period,
-        demand_value,
     })
 }
 
@@ -639,6 +765,7 @@ mod tests {
         let invoice = Array1::from(vec![0i64, 0, 3, 1, 4, 2]);
         let lines = Lines {
             customer: customer.view(),
+            ids: None,
             time: time.view(),
             amount: amount.view(),
             invoice: Some(invoice.view()),
@@ -690,6 +817,7 @@ mod tests {
         let invoice = Array1::from_iter((0..n).map(|i| (i / 3) as i64));
         let whole = Lines {
             customer: customer.view(),
+            ids: None,
             time: time.view(),
             amount: amount.view(),
             invoice: Some(invoice.view()),
@@ -699,6 +827,7 @@ mod tests {
         let cut = 2999; // an invoice boundary (lines 2997..2999 share invoice 999)
         let part = |r: std::ops::Range<usize>| Lines {
             customer: customer.slice(ndarray::s![r.clone()]),
+            ids: None,
             time: time.slice(ndarray::s![r.clone()]),
             amount: amount.slice(ndarray::s![r.clone()]),
             invoice: Some(invoice.slice(ndarray::s![r])),
@@ -715,7 +844,7 @@ mod tests {
         assert_eq!(all.lines, merged.lines);
         assert_eq!(all.first, merged.first);
         assert_eq!(all.dropped, merged.dropped);
-        assert_eq!(all.demand.len(), merged.demand.len());
+        assert_eq!(all.demand_cells().len(), merged.demand_cells().len());
         for (a, b) in all.monetary.iter().zip(&merged.monetary) {
             assert!((a - b).abs() < 1e-9);
         }
@@ -736,6 +865,7 @@ mod tests {
         let amount = Array1::from(vec![1.0, 1.0]);
         let lines = Lines {
             customer: customer.view(),
+            ids: None,
             time: time.view(),
             amount: amount.view(),
             invoice: None,

@@ -102,26 +102,11 @@ impl CustomerSummary {
     fn window(&self) -> (i64, i64) {
         self.inner.window
     }
-    /// Demand cells in the window: row of the summary.
-    #[getter]
-    fn demand_row<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u32>> {
-        arr(py, &self.inner.demand_row)
-    }
-    /// Demand cells in the window: period counted from the window's first.
-    #[getter]
-    fn demand_period<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u32>> {
-        arr(py, &self.inner.demand_period)
-    }
-    /// Demand cells in the window: value.
-    #[getter]
-    fn demand_value<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        arr(py, &self.inner.demand_value)
-    }
 }
 
 /// The customer summary of invoice lines given as codes (see `crate::onedim::summary`).
 #[pyfunction]
-#[pyo3(signature = (customer, *, n_customers, time, ticks_per_day, amount, invoice, n_invoices, cancelled, reference, period, cancellations, n_threads))]
+#[pyo3(signature = (customer, *, n_customers, time, ticks_per_day, amount, invoice, n_invoices, cancelled, reference, period, cancellations, n_threads, ids=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn customer_summary<'py>(
     py: Python<'py>,
@@ -137,9 +122,11 @@ pub fn customer_summary<'py>(
     period: &str,
     cancellations: &str,
     n_threads: usize,
+    ids: Option<PyRef<'py, IdTable>>,
 ) -> PyResult<CustomerSummary> {
     let lines = Lines {
         customer: customer.as_array(),
+        ids: ids.as_ref().map(|t| &t.inner),
         time: time.as_array(),
         amount: amount.as_array(),
         invoice: invoice.as_ref().map(|a| a.as_array()),
@@ -206,4 +193,38 @@ pub fn dense_codes<'py>(
         codes: PyArray1::from_vec(py, d.codes).unbind(),
         uniques: PyArray1::from_vec(py, d.uniques).unbind(),
     }))
+}
+
+/// Integer ids coded by rank over their range (see `crate::onedim::codes::IdTable`): passed to
+/// `customer_summary` with the ids themselves instead of a column of codes.
+#[pyclass(frozen, module = "segmint._core")]
+pub struct IdTable {
+    inner: onedim::codes::IdTable,
+}
+
+#[pymethods]
+impl IdTable {
+    /// The distinct ids in sorted order (the id of code `i` at `i`).
+    #[getter]
+    fn uniques<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<i64>> {
+        arr(py, self.inner.uniques())
+    }
+}
+
+/// The id table of integer ids (`missing` marks a missing id); None when their range exceeds
+/// `max_range`.
+#[pyfunction]
+#[pyo3(signature = (values, *, missing, max_range, n_threads))]
+pub fn id_table<'py>(
+    py: Python<'py>,
+    values: PyReadonlyArray1<'py, i64>,
+    missing: i64,
+    max_range: u64,
+    n_threads: usize,
+) -> PyResult<Option<IdTable>> {
+    let v = values.as_array();
+    let out = run(py, n_threads, || {
+        Ok(onedim::codes::id_table(v, missing, max_range))
+    })?;
+    Ok(out.map(|inner| IdTable { inner }))
 }

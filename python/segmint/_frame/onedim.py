@@ -27,8 +27,9 @@ class TransactionCodes:
 
     columns: dict[str, str]  # "amount" / "date" / "invoice" -> the caller's column(s), quoted
 
-    customer: np.ndarray  # int64 codes, -1 = no customer id
+    customer: np.ndarray  # int64 codes, -1 = no customer id (or the ids, with `ids`)
     customers: pd.Index  # the customer ids of the codes
+    ids: Any  # an _core.IdTable when `customer` holds integer ids coded by it, else None
     time: np.ndarray  # int64 ticks (wall time)
     unit: str  # the ticks' unit: "s", "ms", "us" or "ns"
     tz: Any  # time zone of the date column (None when naive)
@@ -123,31 +124,43 @@ def _dates(col: pd.Series, name: Any) -> tuple[np.ndarray, str, Any]:
     return values.view(np.int64), unit, tz
 
 
-def _dense_integer_codes(col: pd.Series, n_threads: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Sorted codes of integer ids (in an int or float column, NaN = missing) by direct
-    indexing over their range in Rust: a few streaming passes instead of a hash table. None
-    when the ids are not integers or their range exceeds twice the number of lines."""
+MISSING_ID = np.iinfo(np.int64).min  # a missing integer id (not a real customer id)
+
+
+def _integer_ids(col: pd.Series) -> np.ndarray | None:
+    """The ids of an int or float column of integers as int64 (without a copy for int64),
+    NaN as `MISSING_ID`; None when they are not integers (or are uint64)."""
     if not isinstance(col.dtype, np.dtype) or col.dtype.kind not in "iuf" or len(col) == 0:
         return None
     v = col.to_numpy()
     if v.dtype.kind == "u" and v.dtype.itemsize == 8:
         return None
-    lowest = np.iinfo(np.int64).min
     if v.dtype.kind == "f":
         missing = np.isnan(v)
         with np.errstate(invalid="ignore"):
             ints = v.astype(np.int64)
             exact = ints == v
-        if not (exact | missing).all() or (ints[~exact & ~missing] == lowest).any():
+        if not (exact | missing).all() or (ints[~exact & ~missing] == MISSING_ID).any():
             return None
-        ints[missing] = lowest
-    else:
-        # (an id equal to the smallest int64 would count as missing: not a real customer id)
-        ints = v.astype(np.int64, copy=False)
-    d = _core.dense_codes(ints, missing=lowest, max_range=2 * len(v) + 1024, n_threads=n_threads)
+        ints[missing] = MISSING_ID
+        return ints
+    # (an id equal to the smallest int64 would count as missing: not a real customer id)
+    return v.astype(np.int64, copy=False)
+
+
+def _dense_integer_codes(col: pd.Series, n_threads: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Sorted codes of integer ids (in an int or float column, NaN = missing) by direct
+    indexing over their range in Rust: a few streaming passes instead of a hash table. None
+    when the ids are not integers or their range exceeds twice the number of lines."""
+    ints = _integer_ids(col)
+    if ints is None:
+        return None
+    d = _core.dense_codes(
+        ints, missing=MISSING_ID, max_range=2 * len(ints) + 1024, n_threads=n_threads
+    )
     if d is None:
         return None
-    return d.codes, d.uniques.astype(v.dtype)
+    return d.codes, d.uniques.astype(col.dtype)
 
 
 def _small_integers(col: pd.Series) -> tuple[np.ndarray, int] | None:
@@ -167,9 +180,12 @@ def _small_integers(col: pd.Series) -> tuple[np.ndarray, int] | None:
 def _factorize(col: pd.Series, sort: bool) -> tuple[np.ndarray, Any]:
     """pandas.factorize, applied to the heads of runs of equal values only when the values come
     in runs (invoice lines are adjacent, logs are often sorted by customer): hashing text is the
-    slow part, comparing neighbours is not."""
+    slow part, comparing neighbours is not. Other columns (Arrow-backed strings: pandas'
+    default text) are factorized as they are, never converted to Python objects."""
+    if col.dtype != object:
+        return pd.factorize(col, sort=sort)
     v = col.to_numpy()
-    if v.dtype == object and len(v) > 1:
+    if len(v) > 1:
         try:
             change = np.empty(len(v), dtype=bool)
             change[0] = True
@@ -182,15 +198,21 @@ def _factorize(col: pd.Series, sort: bool) -> tuple[np.ndarray, Any]:
     return pd.factorize(col, sort=sort)
 
 
-def _codes(col: pd.Series, n_threads: int) -> tuple[np.ndarray, pd.Index]:
-    dense = _dense_integer_codes(col, n_threads)
-    if dense is not None:
-        return dense[0], pd.Index(dense[1], name=col.name)
+def _codes(col: pd.Series, n_threads: int) -> tuple[np.ndarray, pd.Index, Any]:
+    """Customer codes, the ids of the codes, and the id table when the "codes" are integer ids
+    coded by the Rust pass itself (an `_core.IdTable`: no column of codes is written)."""
+    ints = _integer_ids(col)
+    if ints is not None:
+        table = _core.id_table(
+            ints, missing=MISSING_ID, max_range=2 * len(ints) + 1024, n_threads=n_threads
+        )
+        if table is not None:
+            return ints, pd.Index(table.uniques.astype(col.dtype), name=col.name), table
     try:
         codes, uniques = _factorize(col, sort=True)
     except TypeError:  # ids of mixed types: first-appearance order
         codes, uniques = _factorize(col, sort=False)
-    return np.asarray(codes, dtype=np.int64), pd.Index(uniques, name=col.name)
+    return np.asarray(codes, dtype=np.int64), pd.Index(uniques, name=col.name), None
 
 
 def transaction_codes(
@@ -232,7 +254,7 @@ def transaction_codes(
         raise InvalidInputError(
             "amount: give the amount column, or the quantity and price columns", "amount"
         )
-    codes, customers = _codes(cust, n_threads)
+    codes, customers, ids = _codes(cust, n_threads)
     inv_codes = None
     n_invoices = 0
     cancelled = None
@@ -268,6 +290,7 @@ def transaction_codes(
         columns={"amount": value_names, "date": repr(date), "invoice": repr(invoice)},
         customer=codes,
         customers=customers,
+        ids=ids,
         time=time,
         unit=unit,
         tz=tz,
