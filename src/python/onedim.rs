@@ -217,7 +217,7 @@ impl IdTable {
 #[pyo3(signature = (values, *, missing, max_range, n_threads))]
 pub fn id_table<'py>(
     py: Python<'py>,
-    values: PyReadonlyArray1<'py, i64>,
+    values: Aligned1<'py, i64>,
     missing: i64,
     max_range: u64,
     n_threads: usize,
