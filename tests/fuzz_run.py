@@ -42,6 +42,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import types
@@ -79,18 +80,35 @@ def _captured(call: Any) -> dict[str, Any]:
 def save_case(path: Path, name: str, case: Any) -> None:
     """Writes the call about to run (entry point, code, captured values, repr) to `path`."""
     values = _captured(case.call)
-    text = f"{name}: " + "; ".join(
-        f"{k}={repr(v).replace(chr(10), ' ')[:2000]}" for k, v in values.items()
-    )
-    record: dict[str, Any] = {"entry": name, "repr": text}
+    record: dict[str, Any] = {"entry": name}
     try:
         record["code"] = marshal.dumps(case.call.__code__)
         record["values"] = pickle.dumps(values)
-    except Exception as e:  # unpicklable capture: the repr is kept
+    except Exception as e:  # unpicklable capture: its repr is kept (slow: only then)
         record["error"] = f"{type(e).__name__}: {e}"
+        record["repr"] = describe(name, values)
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps(record))
     os.replace(tmp, path)
+
+
+def describe(name: str, values: dict[str, Any]) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' repr of 1e308 warns
+        return f"{name}: " + "; ".join(
+            f"{k}={repr(v).replace(chr(10), ' ')[:2000]}" for k, v in values.items()
+        )
+
+
+def case_text(path: Path) -> str:
+    """The repr of a saved call."""
+    record = pickle.loads(path.read_bytes())
+    if "repr" in record:
+        return str(record["repr"])
+    sys.path.insert(0, str(HERE))
+    import fuzz_entries  # noqa: F401 - the classes the values may refer to
+
+    return describe(record["entry"], pickle.loads(record["values"]))
 
 
 def load_case(path: Path) -> tuple[dict[str, Any], Any]:
@@ -109,7 +127,7 @@ def load_case(path: Path) -> tuple[dict[str, Any], Any]:
 
 def replay(path: Path) -> int:
     record, call = load_case(path)
-    print(record["repr"])
+    print(case_text(path))
     if call is None:
         print("not replayable:", record.get("error"))
         return 1
@@ -255,7 +273,7 @@ def worker(
             try:
                 category, detail = run_case(case)
             except SlowCall:
-                text = pickle.loads(current.read_bytes())["repr"]
+                text = case_text(current)
                 category, detail = "slow", f"interrupted after {slow:g} s | inputs: {text}"
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -324,7 +342,10 @@ def run_worker(
             "--cases",
             str(cases),
         ]
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # stderr goes to a file, read when the worker ends: a pipe nobody drains fills up
+        # (64 KiB of warnings) and blocks the worker.
+        errfile = tempfile.TemporaryFile("w+")
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errfile, text=True)
         current = None
         pid = ""
         assert proc.stdout is not None
@@ -350,8 +371,10 @@ def run_worker(
                     key = (name, category, detail.split(" | inputs: ")[0][:200])
                     first_input.setdefault(key, detail)
                     examples_of[key] += 1
-        err = proc.stderr.read() if proc.stderr else ""
         code = proc.wait()
+        errfile.seek(0)
+        err = errfile.read()[-100_000:]
+        errfile.close()
         if current is not None:  # died inside an entry point
             if "Timeout" in err:
                 kind = "hang"
@@ -371,7 +394,10 @@ def run_worker(
             if saved.exists():  # the call that was running
                 path = cases / f"{_slug(current)}-{kind}-{examples_of[key]}.pkl"
                 shutil.move(saved, path)
-                text = pickle.loads(path.read_bytes())["repr"]
+                try:
+                    text = case_text(path)
+                except Exception as e:  # the parent cannot rebuild it: the file is kept
+                    text = f"(see the file: {type(e).__name__})"
                 first_input.setdefault(key, f"saved: {path} | inputs: {text}")
             todo.remove(current)
         elif code != 0 and todo:
