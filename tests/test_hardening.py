@@ -503,3 +503,27 @@ def test_gower_warns_when_pairs_share_no_column():
         d = sg.gower_distances(X).to_numpy()
     assert np.isnan(d[0, 1]) and np.isnan(d[1, 0])
     assert d[0, 2] == pytest.approx(1.0) and d[1, 2] == pytest.approx(1.0)
+
+
+def test_chaid_predicts_on_float16_columns():
+    # pandas has no float16 index (NotImplementedError when coding the column at predict);
+    # float16 holds these values exactly, so predicting on a float16 copy gives the planted
+    # rule y = (c == 2) like the training frame does.
+    c = np.array([1, 1, 2, 2, 1, 2, 1, 2] * 3, dtype=float)
+    y = (c == 2).astype(int)
+    for X in (pd.DataFrame({"c": c}), pd.DataFrame({"c": pd.Categorical(c)})):
+        tree = sg.CHAID(max_depth=1, min_parent_size=2, min_child_size=1).fit(X, y)
+        assert tree.predict(X.astype(np.float16)).tolist() == y.tolist()
+
+
+def test_merge_table_refuses_expected_counts_that_underflow():
+    # Found by the fuzz: the pair of the two small columns has expected counts
+    # 1.3e-265 × 1e-265 / 1.9e-183 ≈ 1e-347, below the smallest float64 (5e-324): E = 0 next to
+    # a positive count made the statistic inf.
+    t = np.array(
+        [[9.48626959e-184, 9.48626959e-184, 1.33786313e-265], [1.33786313e-265, 5e-324, 5e-324]]
+    )
+    for test in ("pearson", "likelihood_ratio"):
+        with pytest.raises(InvalidInputError, match="expected counts") as err:
+            merge_table(t, ordinal=True, test=test)
+        assert err.value.what == "table"
