@@ -13,6 +13,28 @@ use crate::simd::{xoshiro_step, Isa};
 #[derive(Debug, Clone)]
 pub struct Stream(Xoshiro256PlusPlus);
 
+/// The streams of `seed` in index order (`Stream::new(seed, 0)`, `Stream::new(seed, 1)`, ...),
+/// one jump each: restarts loop over this instead of `Stream::new(seed, run)`, whose `run`
+/// jumps made `n` restarts cost O(n²) jumps (2³¹ restarts never finished).
+#[derive(Debug, Clone)]
+pub struct Streams(Xoshiro256PlusPlus);
+
+impl Streams {
+    pub fn new(seed: u64) -> Self {
+        Streams(Xoshiro256PlusPlus::seed_from_u64(seed))
+    }
+}
+
+impl Iterator for Streams {
+    type Item = Stream;
+
+    fn next(&mut self) -> Option<Stream> {
+        let s = Stream(self.0.clone());
+        self.0.jump();
+        Some(s)
+    }
+}
+
 impl Stream {
     pub fn new(seed: u64, index: u64) -> Self {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
@@ -43,13 +65,7 @@ impl Stream {
 impl Stream {
     /// `count` consecutive streams of `seed` (indices 0..count), in O(count) jumps.
     pub fn many(seed: u64, count: usize) -> Vec<Stream> {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let mut out = Vec::with_capacity(count);
-        for _ in 0..count {
-            out.push(Stream(rng.clone()));
-            rng.jump();
-        }
-        out
+        Streams::new(seed).take(count).collect()
     }
 
     /// A standard normal draw by the ziggurat method (Marsaglia & Tsang 2000, 256 layers): one
@@ -293,6 +309,18 @@ fn ziggurat() -> &'static Ziggurat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn streams_iterator_matches_indexed_streams() {
+        // Stream::new(seed, i) jumps i times from the seeded state: the iterator must give the
+        // same i-th stream.
+        for (i, mut s) in Streams::new(42).take(6).enumerate() {
+            let mut t = Stream::new(42, i as u64);
+            for _ in 0..4 {
+                assert_eq!(s.0.next_u64(), t.0.next_u64());
+            }
+        }
+    }
 
     #[test]
     fn streams_are_reproducible_and_distinct() {

@@ -12,9 +12,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def test_fuzz_small_profile():
+def test_fuzz_small_profile(tmp_path):
     out = subprocess.run(
-        [sys.executable, str(HERE / "fuzz_run.py"), "--examples", "12", "--timeout", "60"],
+        [
+            sys.executable,
+            str(HERE / "fuzz_run.py"),
+            "--examples",
+            "12",
+            "--timeout",
+            "60",
+            "--slow",
+            "30",
+            "--cases",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         timeout=600,

@@ -395,3 +395,173 @@ def test_unaligned_arrays_give_the_aligned_results() -> None:
     upam = sg.KMedoids(3, metric="precomputed", random_state=0).fit(unaligned(d))
     np.testing.assert_array_equal(upam.medoid_indices_, pam.medoid_indices_)
     assert ux.flags.aligned is False and not np.shares_memory(ux, x)  # inputs untouched
+
+
+# --- restarts: streams taken in order, memory independent of the restart count ---
+
+
+HUGE_RESTARTS = [
+    # (call, what a clean refusal names): each aborted the interpreter ("memory allocation of
+    # ... failed": a vector sized by the restart count) or could not end (restart i found its
+    # random stream by i jumps: O(n²) in the restarts). Now each either refuses what it cannot
+    # allocate, naming the parameter, or runs until interrupted (Ctrl-C: KeyboardInterrupt).
+    ("sg.KPrototypes(2, n_init=2**31, update='online', random_state=0).fit(MIXED)", None),
+    ("sg.KPrototypes(2, n_init=2**31, random_state=0).fit(MIXED)", None),
+    ("sg.KMeans(2, n_init=2**31, random_state=0).fit(MIXED[['a']])", None),
+    ("sg.KMedoids(2, init='random', n_init=2**31).fit(MIXED[['a']])", None),
+    (
+        "sg.KMedoids(2, method='clara', n_samples=2**31, sample_size=4).fit(MIXED[['a']])",
+        "n_samples",
+    ),
+    (
+        "sg.conjoint.LatentClassMNL(attributes=['brand', 'price'], linear=['price'], "
+        "n_classes=2, n_starts=2**31 - 1).fit(CHOICE)",
+        "n_starts",
+    ),
+]
+
+
+def test_huge_restart_counts_refuse_or_stop_when_interrupted():
+    # One child for all the calls (each interrupted by an alarm after 1 s, as Ctrl-C would).
+    calls = "\n".join(f"            ({call!r}, lambda: {call})," for call, _ in HUGE_RESTARTS)
+    out = run_isolated(
+        """
+        import signal
+        def stop(*_):
+            raise KeyboardInterrupt
+        MIXED = pd.DataFrame({"a": np.arange(8.0), "b": list("xyxyxyxy")})
+        CHOICE = sg.datasets.make_choice_data(12, 4, 3, random_state=0)[0]
+        signal.signal(signal.SIGALRM, stop)
+        CALLS = [
+        """
+        + calls
+        + """
+        ]
+        for text, call in CALLS:
+            signal.setitimer(signal.ITIMER_REAL, 1.0)
+            try:
+                call()
+            except KeyboardInterrupt:
+                print("interrupted")
+            except Exception as e:
+                print(type(e).__name__, e.what)
+            else:
+                print("ok")
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        """,
+        timeout=120,
+    )
+    lines = out.splitlines()
+    assert len(lines) == len(HUGE_RESTARTS), out
+    for (call, name), line in zip(HUGE_RESTARTS, lines, strict=True):
+        assert line in ("interrupted", f"InvalidInputError {name}"), (call, line)
+
+
+def test_kmeans_fewer_distinct_rows_than_clusters_stops():
+    # Two distinct rows, three clusters: the empty cluster cannot be filled, so Lloyd has
+    # converged after its first step. It used to move the row sitting on its own centre back
+    # and forth until max_iter (2**31 iterations never ended). Reference: scikit-learn's KMeans
+    # on the same data and start (inertia 0, the two duplicate rows together, one iteration).
+    from sklearn.cluster import KMeans as SkKMeans
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = np.array([[0.0, 0.99999], [1.0, 0.99999], [1.0, 0.99999]])
+    with pytest.warns(ConvergenceWarning, match="distinct clusters"):
+        ref = SkKMeans(3, init=X.copy(), n_init=1).fit(X)
+    with pytest.warns(ConvergenceWarning, match="distinct clusters"):
+        ours = sg.KMeans(3, init=X.copy(), n_init=1, max_iter=10**6).fit(X)
+    assert ours.n_iter_ == ref.n_iter_ == 1
+    assert ours.inertia_ == ref.inertia_ == 0.0
+    labels = ours.labels_.to_numpy()
+    assert labels[1] == labels[2] != labels[0]
+    for init in ("random", "k-means++"):
+        for seed in range(5):
+            with pytest.warns(ConvergenceWarning, match="distinct clusters"):
+                fit = sg.KMeans(3, init=init, n_init=1, max_iter=10**6, random_state=seed).fit(X)
+            assert fit.n_iter_ < 10 and fit.inertia_ == 0.0
+
+
+# --- sums that overflow float64 are refused, naming the column ---
+
+MAX = np.finfo(np.float64).max
+
+
+def test_abc_refuses_values_whose_total_overflows():
+    values = pd.Series([MAX, MAX, 1.0], name="revenue")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy overflow RuntimeWarning either
+        with pytest.raises(InvalidInputError, match=r"revenue.*largest float64") as err:
+            sg.abc(values)
+    assert err.value.what == "values"
+
+
+def test_abc_gini_near_float_max():
+    # Gini is scale-free: values (M/2, M/2, 1) have the Gini of (1, 1, 2/M) ≈ (1, 1, 0), which
+    # by the mean absolute difference, sum |xi - xj| / (2 n² mean), is 4 / (2 · 9 · 2/3) = 1/3.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = sg.abc(pd.Series([MAX / 2, MAX / 2, 1.0]))
+    assert r.gini_ == pytest.approx(1 / 3, rel=1e-12)
+    # Each of the two large customers holds half the value: (M/2) / (M + 1) = 0.5 in float64.
+    assert r.lorenz_["value_share"].tolist() == [0.0, 0.5, 1.0, 1.0]
+
+
+def test_customer_summary_refuses_overflowing_sums_naming_the_column():
+    tx = pd.DataFrame(
+        {
+            "who": ["a", "a", "b"],
+            "when": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-01"]),
+            "spend": [MAX, MAX, 1.0],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InvalidInputError, match=r"'spend'.*largest float64") as err:
+            sg.customer_summary(tx, customer="who", date="when", amount="spend")
+    assert err.value.what == "amount"
+    # Spread per period that overflows (1e300 and 1e100 in two months) is refused the same way.
+    tx["spend"] = [1e300, 1e100, 1.0]
+    with pytest.raises(InvalidInputError, match="'spend'"):
+        sg.customer_summary(tx, customer="who", date="when", amount="spend")
+    # Large but summable amounts give the exact sums (reference: the amounts added by hand).
+    tx["spend"] = [MAX / 4, MAX / 4, 1.0]
+    s = sg.customer_summary(tx, customer="who", date="when", amount="spend")
+    assert s.loc["a", "monetary"] == MAX / 2 and s.loc["b", "monetary"] == 1.0
+
+
+# --- Gower: undefined pairs are said to be undefined ---
+
+
+def test_gower_warns_when_pairs_share_no_column():
+    # Rows 0 and 1 have no column both non-missing: daisy's distance is NA (R's cluster::daisy
+    # documents it); the other pairs are |x - y| / range averaged over shared columns.
+    X = pd.DataFrame({"a": [1.0, np.nan, 3.0], "b": [np.nan, 2.0, 4.0]})
+    with pytest.warns(UserWarning, match="2 distance.*share no non-missing column"):
+        d = sg.gower_distances(X).to_numpy()
+    assert np.isnan(d[0, 1]) and np.isnan(d[1, 0])
+    assert d[0, 2] == pytest.approx(1.0) and d[1, 2] == pytest.approx(1.0)
+
+
+def test_chaid_predicts_on_float16_columns():
+    # pandas has no float16 index (NotImplementedError when coding the column at predict);
+    # float16 holds these values exactly, so predicting on a float16 copy gives the planted
+    # rule y = (c == 2) like the training frame does.
+    c = np.array([1, 1, 2, 2, 1, 2, 1, 2] * 3, dtype=float)
+    y = (c == 2).astype(int)
+    for X in (pd.DataFrame({"c": c}), pd.DataFrame({"c": pd.Categorical(c)})):
+        tree = sg.CHAID(max_depth=1, min_parent_size=2, min_child_size=1).fit(X, y)
+        assert tree.predict(X.astype(np.float16)).tolist() == y.tolist()
+
+
+def test_merge_table_refuses_expected_counts_that_underflow():
+    # Found by the fuzz: the pair of the two small columns has expected counts
+    # 1.3e-265 × 1e-265 / 1.9e-183 ≈ 1e-347, below the smallest float64 (5e-324): E = 0 next to
+    # a positive count made the statistic inf.
+    t = np.array(
+        [[9.48626959e-184, 9.48626959e-184, 1.33786313e-265], [1.33786313e-265, 5e-324, 5e-324]]
+    )
+    for test in ("pearson", "likelihood_ratio"):
+        with pytest.raises(InvalidInputError, match="expected counts") as err:
+            merge_table(t, ordinal=True, test=test)
+        assert err.value.what == "table"

@@ -35,6 +35,41 @@ def values_series(values: Any, what: str, column: str | None = None) -> pd.Serie
     return pd.Series(arr, index=values.index, name=values.name)
 
 
+def check_total(values: np.ndarray, what: str, name: Any = None) -> None:
+    """Refuses values (finite, non-negative) whose total overflows float64: their shares of the
+    total would be 0 or NaN, not an answer. `name` is the caller's column, if any."""
+    with np.errstate(over="ignore"):
+        total = values.sum()
+    if not np.isfinite(total):
+        column = "" if name is None else f" (column {name!r})"
+        raise InvalidInputError(
+            f"{what}{column}: the values sum to more than the largest float64 (about 1.8e308), "
+            "so their shares of the total cannot be computed; rescale them (e.g. to thousands)",
+            what,
+        )
+
+
+def check_summary_sums(codes: Any, summary: Any) -> None:
+    """customer_summary: refuses amounts whose per-customer total or spread per period
+    overflows float64 (finite amounts, but the result would hold inf or NaN), naming the
+    column."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        bad = ~(
+            np.isfinite(summary.monetary)
+            & np.isfinite(summary.mean_order_value)
+            & np.isfinite(summary.demand_mean)
+            & np.isfinite(summary.demand_sd)
+        )
+    if bad.any():
+        first = codes.customers[int(summary.customer[np.argmax(bad)])]
+        raise InvalidInputError(
+            f"column {codes.columns['amount']}: the amounts of {int(bad.sum())} customer(s) "
+            f"(first: {first!r}) sum to more than the largest float64 (about 1.8e308), or their "
+            "spread per period does; rescale the column (e.g. to thousands)",
+            "amount",
+        )
+
+
 def check_cuts(cuts: Sequence[float], what: str, upper: float | None = 1.0) -> tuple[float, float]:
     try:
         a, b = (float(c) for c in cuts)

@@ -202,6 +202,11 @@ def gower_distances(
         A matrix larger than ``max_memory``, an unknown ``dtype``, weights that are negative or
         do not match the columns.
 
+    Warns
+    -----
+    UserWarning
+        When some pair of rows shares no non-missing column: its distance is NaN.
+
     See Also
     --------
     KMedoids : k-medoids on these distances.
@@ -231,6 +236,14 @@ def gower_distances(
     check_memory(len(a.index), len(b.index), dtype, max_memory)
     scale = gower_ranges(a.numeric) if Y is None else gower_ranges(a.numeric, b.numeric)
     d = gower_block(a, b, scale, gower_weights(weights, a), dtype, n_jobs)
+    undefined = int(np.count_nonzero(np.isnan(d)))
+    if undefined:
+        warnings.warn(
+            f"gower_distances: {undefined} distance(s) are NaN: those pairs of rows share no "
+            "non-missing column, so their Gower distance is undefined (R's daisy returns NA)",
+            UserWarning,
+            stacklevel=2,
+        )
     if a.is_frame:  # a view on the matrix, not a copy
         return pd.DataFrame(d, index=a.index, columns=b.index, copy=False)
     return d

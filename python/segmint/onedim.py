@@ -22,6 +22,8 @@ from ._onedim_base import (
     OneDimDisplay,
     axes,
     check_cuts,
+    check_summary_sums,
+    check_total,
     class_table,
     count_above,
     labelled,
@@ -182,6 +184,7 @@ def customer_summary(
         )
     except InvalidInputError as e:
         raise codes.column_error(e) from None
+    check_summary_sums(codes, s)
     index = codes.customers.take(s.customer)
     frequency = s.frequency.astype(np.int64)
     demand_mean, demand_sd = s.demand_mean, s.demand_sd
@@ -325,9 +328,10 @@ class ABCResult:
 def _gini(values: np.ndarray) -> float:
     v = np.sort(values)
     n = len(v)
-    total = v.sum()
-    if n == 0 or total == 0:
+    if n == 0 or v[-1] <= 0:
         return 0.0
+    v = v / v[-1]  # scale-free: the rank-weighted sum of values near 1.8e308 cannot overflow
+    total = v.sum()
     return float(2.0 * np.sum(np.arange(1, n + 1) * v) / (n * total) - (n + 1) / n)
 
 
@@ -438,6 +442,7 @@ def abc(
             "values (use cancellations='drop', or clip)",
             "values",
         )
+    check_total(v, "values", s.name)
     if v.sum() <= 0:
         raise InvalidInputError("values: every value is zero", "values")
     points = None

@@ -88,6 +88,14 @@ impl Spec {
     }
 }
 
+/// Two statistics (or log p-values) equal up to rounding: relative difference ≤ 1e-10. Pairs of
+/// categories whose tables are mirror images have mathematically equal statistics that differ
+/// in the last bits with the order of the classes; the merge then takes the first pair, as it
+/// does for exact ties, so the groups do not depend on the order of the classes.
+fn tied(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-10 * a.abs().max(b.abs())
+}
+
 fn fill_p(t: &mut TestResult) {
     if t.ln_p.is_nan() {
         t.ln_p = ln_chi2_sf(t.statistic, t.df1);
@@ -216,11 +224,12 @@ impl<'a> Merger<'a> {
                 .find(|(_, r)| r.df1 == t.df1 && r.df2 == t.df2)
             {
                 Some(rep) => {
-                    let better = if similar {
-                        t.statistic < rep.1.statistic
-                    } else {
-                        t.statistic > rep.1.statistic
-                    };
+                    let better = !tied(t.statistic, rep.1.statistic)
+                        && if similar {
+                            t.statistic < rep.1.statistic
+                        } else {
+                            t.statistic > rep.1.statistic
+                        };
                     if better {
                         *rep = (k, t);
                     }
@@ -248,7 +257,13 @@ impl<'a> Merger<'a> {
                     } else {
                         t.statistic > bt.statistic
                     };
-                    p > bp || (p == bp && (stat_better || (t.statistic == bt.statistic && k < *bk)))
+                    if !tied(p, bp) {
+                        p > bp
+                    } else if !tied(t.statistic, bt.statistic) {
+                        stat_better
+                    } else {
+                        k < *bk
+                    }
                 }
             };
             if wins {

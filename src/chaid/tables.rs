@@ -179,20 +179,32 @@ pub fn merge_table(
         ));
     }
     // Expected counts R_i C_j / N and the terms (O − E)² / E stay within the float range when
-    // N ≤ 1e300 and N / (smallest positive count) ≤ 1e150; beyond that they overflow or
-    // underflow and the statistic would be inf or 0 instead of an answer.
+    // N ≤ 1e300, N / (smallest positive count) ≤ 1e150 and every positive expected count of
+    // every merged subtable is normal: E ≥ (smallest positive row sum / N) × (smallest positive
+    // count) ≥ 1e-305; beyond that they overflow or underflow (E = 0 next to a positive count)
+    // and the statistic would be inf or 0 instead of an answer.
     let total = table.sum();
     let smallest = table
         .iter()
         .filter(|&&v| v > 0.0)
         .fold(f64::INFINITY, |m, &v| m.min(v));
-    if total > 1e300 || (smallest.is_finite() && total / smallest > 1e150) {
+    let smallest_row = table
+        .rows()
+        .into_iter()
+        .map(|r| r.sum())
+        .filter(|&v| v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let smallest_expected = smallest_row / total * smallest;
+    if total > 1e300
+        || (smallest.is_finite() && (total / smallest > 1e150 || smallest_expected < 1e-305))
+    {
         return Err(Error::invalid(
             "table",
             format!(
                 "the counts span too wide a range (total {total:e}, smallest positive count \
                  {smallest:e}): the total must be at most 1e300 and at most 1e150 times the \
-                 smallest positive count; rescale the counts or drop the tiny ones"
+                 smallest positive count, and expected counts must stay above 1e-305; rescale \
+                 the counts or drop the tiny ones"
             ),
         ));
     }

@@ -19,7 +19,7 @@ use crate::cluster::gower::{euclidean_pair, try_zeroed, GowerMetric};
 use crate::cluster::kmedoids::{fit_kmedoids, KMedoidsParams, MedoidInit};
 use crate::error::{Error, Result};
 use crate::parallel::fold_rows_mut;
-use crate::random::Stream;
+use crate::random::{Stream, Streams};
 use crate::simd::dispatch_avx2;
 use crate::table::MISSING_CODE;
 
@@ -393,14 +393,31 @@ pub fn fit_clara(data: &ClaraData<'_>, params: &ClaraParams) -> Result<ClaraFit>
     let runs = if m == n { 1 } else { params.n_samples };
     let mut scratch = try_zeroed::<u32>(n, "X")?;
     let mut labels = try_zeroed::<u32>(n, "X")?;
-    let mut best: Option<(f64, Vec<usize>, usize, usize)> = None; // cost, medoids, sample, iter
-    let mut samples = Vec::with_capacity(runs);
-    let mut sample_costs = Vec::with_capacity(runs);
-    for s in 0..runs {
+    // The best so far: cost, medoids, sample, FasterPAM passes.
+    let mut best: Option<(f64, Vec<usize>, usize, usize)> = None;
+    // One sample (its rows) and one cost kept per run: refused before the loop when that cannot
+    // be allocated, instead of aborting on the allocation.
+    let bytes = runs as f64 * (m as f64 * 8.0 + 32.0);
+    let too_big = || {
+        Error::invalid(
+            "n_samples",
+            format!(
+                "keeping {runs} samples of {m} rows needs {:.2} GiB of memory that could not be \
+                 allocated",
+                bytes / (1u64 << 30) as f64
+            ),
+        )
+    };
+    let mut samples: Vec<Vec<usize>> = Vec::new();
+    samples.try_reserve_exact(runs).map_err(|_| too_big())?;
+    let mut sample_costs: Vec<f64> = Vec::new();
+    sample_costs
+        .try_reserve_exact(runs)
+        .map_err(|_| too_big())?;
+    for (s, mut stream) in Streams::new(params.seed).take(runs).enumerate() {
         if crate::cancel::requested() {
             return Err(Error::invalid("fit", "interrupted"));
         }
-        let mut stream = Stream::new(params.seed, s as u64);
         let keep = best.as_ref().map(|b| b.1.as_slice()).unwrap_or(&[]);
         let sample = draw(&mut stream, n, m, keep);
         let d = sample_matrix(&rows, &sample)?;

@@ -9,7 +9,7 @@ use ndarray::ArrayView2;
 
 use crate::error::{Error, Result};
 use crate::parallel::fold_rows;
-use crate::random::Stream;
+use crate::random::Streams;
 
 /// A dissimilarity value type (f32 matrices halve the memory; sums are always f64).
 pub trait Dissimilarity: Copy + Send + Sync + Into<f64> {}
@@ -283,13 +283,13 @@ pub fn fit_kmedoids<T: Dissimilarity>(
         _ => 1,
     };
     let mut best: Option<KMedoidsFit> = None;
-    for run in 0..runs {
+    for (run, mut stream) in Streams::new(params.seed).take(runs).enumerate() {
         if run > 0 && crate::cancel::requested() {
             break; // the caller discards the result
         }
         let start = match &params.init {
             MedoidInit::Build => build(&d, k),
-            MedoidInit::Random => Stream::new(params.seed, run as u64).distinct(n, k, None),
+            MedoidInit::Random => stream.distinct(n, k, None),
             MedoidInit::Given(m) => m.clone(),
         };
         if start.len() != k {
@@ -345,7 +345,7 @@ mod tests {
 
     #[test]
     fn matches_exhaustive_search_on_small_random_data() {
-        let mut rng = Stream::new(9, 0);
+        let mut rng = crate::random::Stream::new(9, 0);
         for trial in 0..20 {
             let pts: Vec<f64> = (0..9).map(|_| rng.uniform() * 10.0).collect();
             let d = line(&pts);

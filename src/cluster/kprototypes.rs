@@ -20,7 +20,10 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::parallel::fold_rows_mut;
-use crate::random::Stream;
+use crate::random::{Stream, Streams};
+
+/// Restarts run (and are compared) in blocks of this many.
+const RUN_BLOCK: usize = 64;
 use crate::table::{Table, MISSING_CODE};
 
 /// How the first prototypes are chosen.
@@ -623,8 +626,7 @@ pub fn fit_kprototypes(table: &Table<'_>, params: &KPrototypesParams) -> Result<
     } else {
         params.n_init
     };
-    let one_run = |run: usize| {
-        let mut rng = Stream::new(params.seed, run as u64);
+    let one_run = |mut rng: Stream| {
         // As `kmodes`: draw again (up to 10 times) while a prototype attracts no row.
         let mut tries = 0;
         let start = loop {
@@ -658,17 +660,37 @@ pub fn fit_kprototypes(table: &Table<'_>, params: &KPrototypesParams) -> Result<
     crate::cancel::progress::total((n_init * params.max_iter) as u64);
     // Runs after an interrupt are skipped (the first always runs, so there is a result; the
     // caller discards it).
-    let guarded = |run: usize| (run == 0 || !crate::cancel::requested()).then(|| one_run(run));
-    let runs: Vec<_> = match params.update {
-        // Online runs are sequential inside: run them side by side.
-        Update::Online => (0..n_init).into_par_iter().map(guarded).collect(),
-        Update::Batch => (0..n_init).map(guarded).collect(),
+    let guarded = |(run, rng): (usize, Stream)| {
+        (run == 0 || !crate::cancel::requested()).then(|| one_run(rng))
     };
-    let best = runs
-        .into_iter()
-        .flatten()
-        .reduce(|b, r| if r.2 < b.2 { r } else { b })
-        .expect("n_init >= 1");
+    // Runs in fixed blocks of RUN_BLOCK (streams drawn in order, one jump each; only the best
+    // fit kept), so that memory does not grow with n_init; the first lowest cost wins, as
+    // before, whatever the thread count.
+    let mut streams = Streams::new(params.seed).take(n_init).enumerate();
+    let mut best: Option<_> = None;
+    loop {
+        if best.is_some() && crate::cancel::requested() {
+            break; // interrupted: the caller discards the result
+        }
+        let block: Vec<(usize, Stream)> = streams.by_ref().take(RUN_BLOCK).collect();
+        if block.is_empty() {
+            break;
+        }
+        let runs: Vec<_> = match params.update {
+            // Online runs are sequential inside: run them side by side.
+            Update::Online => block.into_par_iter().map(guarded).collect(),
+            Update::Batch => block.into_iter().map(guarded).collect(),
+        };
+        for r in runs.into_iter().flatten() {
+            if best
+                .as_ref()
+                .is_none_or(|b: &(Protos, Vec<u32>, f64, usize)| r.2 < b.2)
+            {
+                best = Some(r);
+            }
+        }
+    }
+    let best = best.expect("n_init >= 1");
     let (protos, labels, cost, n_iter) = best;
     Ok(KPrototypesFit {
         numeric: Array2::from_shape_vec((k, p), protos.num).expect("k × p"),

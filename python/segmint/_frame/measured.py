@@ -102,6 +102,8 @@ def _category_codes(col: pd.Series, labels: list[Any]) -> np.ndarray:
         return col.cat.codes.to_numpy()
     else:
         values = col.astype(object) if isinstance(col.dtype, pd.CategoricalDtype) else col
+        if values.dtype == np.float16:  # pandas has no float16 index; float64 holds them exactly
+            values = values.astype(np.float64)
         codes = pd.Index(labels, dtype=object).get_indexer(values).astype(np.int64)
     out = codes.astype(np.uint32)
     missing = np.asarray(col.isna())

@@ -20,7 +20,7 @@ use self::assign::{assign, Packed, Partial, Pass};
 
 use crate::error::{Error, Result};
 use crate::parallel::{fold_rows, fold_rows_mut};
-use crate::random::Stream;
+use crate::random::{Stream, Streams};
 use crate::table::{Missing, Table};
 
 /// How the first centres are chosen.
@@ -460,10 +460,13 @@ fn relocate_empty(
         },
         |_, _| (),
     );
-    let mut order: Vec<usize> = (0..n).collect();
+    // Only rows off their centre: moving a row that sits on its centre lowers nothing, and
+    // moving such rows back and forth made Lloyd cycle until max_iter when there are fewer
+    // distinct rows than clusters (3 rows, 2 distinct, k = 3: 2**31 iterations never ended).
+    let mut order: Vec<usize> = (0..n).filter(|&i| dist[i] > 0.0).collect();
     let far = |a: &usize, b: &usize| dist[*b].total_cmp(&dist[*a]).then(a.cmp(b));
-    let m = empty.len().min(n);
-    if m < n {
+    let m = empty.len().min(order.len());
+    if m < order.len() {
         order.select_nth_unstable_by(m, far);
     }
     order.truncate(m);
@@ -508,10 +511,17 @@ fn lloyd(data: Centred<'_>, mut centres: Array2<f64>, max_iter: usize, tol: f64)
         );
         relocate_empty(data, &labels, &centres, &mut part.sums, &mut part.weights);
         let mut new = Array2::from_shape_vec((k, d), part.sums).expect("k × d");
-        for (mut row, &wc) in new.outer_iter_mut().zip(&part.weights) {
+        for ((mut row, &wc), old) in new
+            .outer_iter_mut()
+            .zip(&part.weights)
+            .zip(centres.outer_iter())
+        {
             if wc > 0.0 {
                 let alpha = 1.0 / wc;
                 row.mapv_inplace(|v| v * alpha);
+            } else {
+                // Still empty (no row off its centre to move in): the centre stays put.
+                row.assign(&old);
             }
         }
         let shift: f64 = new
@@ -570,11 +580,10 @@ pub fn fit_kmeans(table: &Table<'_>, params: &ValidKMeansParams) -> Result<KMean
     };
     let mut best: Option<KMeansFit> = None;
     crate::cancel::progress::total((n_init * p.max_iter) as u64);
-    for run in 0..n_init {
+    for (run, mut rng) in Streams::new(p.seed).take(n_init).enumerate() {
         if run > 0 && crate::cancel::requested() {
             break;
         }
-        let mut rng = Stream::new(p.seed, run as u64);
         let start = match &p.init {
             Init::KMeansPlusPlus => kmeanspp(data, p.n_clusters, &mut rng),
             Init::Random => random_rows(data, p.n_clusters, &mut rng),

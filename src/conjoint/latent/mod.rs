@@ -40,7 +40,10 @@ use self::pass::{Pass, Spec, Weights};
 use super::data::ChoiceData;
 use crate::error::{Error, Result};
 use crate::linalg;
-use crate::random::Stream;
+use crate::random::{Stream, Streams};
+
+/// EM starts run (and are compared) in blocks of this many.
+const START_BLOCK: usize = 64;
 
 #[derive(Debug, Clone, Copy)]
 pub struct LcParams {
@@ -327,28 +330,56 @@ pub fn fit_latent_class(d: &ChoiceData, respondents: &[usize], params: LcParams)
     let n = check(d, respondents, &params)?;
     let c = params.n_classes;
     let ds = Design::new(d, respondents);
-    let streams = Stream::many(params.seed, params.n_starts);
     // Progress: EM iterations (up to max_iter per start), then the best log-likelihood.
     crate::cancel::progress::total((params.n_starts * (params.max_iter + 1)) as u64);
-    let runs: Vec<Run> = streams
-        .into_par_iter()
-        .enumerate()
-        .filter(|(i, _)| *i == 0 || !crate::cancel::requested()) // interrupted: discarded
-        .map(|(_, mut s)| {
-            let run = em(&ds, random_start(&mut s, n, c), &params);
-            let used = run.history.len().min(params.max_iter + 1);
-            crate::cancel::progress::advance((params.max_iter + 1 - used) as u64);
-            crate::cancel::progress::higher(run.loglik);
-            run
-        })
-        .collect();
-    let start_logliks: Vec<f64> = runs.iter().map(|r| r.loglik).collect();
-    let best = runs
-        .into_iter()
-        .enumerate()
-        .max_by(|(i, a), (j, b)| a.loglik.total_cmp(&b.loglik).then(j.cmp(i)))
-        .map(|(_, r)| r)
-        .ok_or_else(|| Error::invalid("n_starts", "must be ≥ 1"))?;
+    let mut start_logliks: Vec<f64> = Vec::new();
+    start_logliks
+        .try_reserve_exact(params.n_starts)
+        .map_err(|_| {
+            Error::invalid(
+                "n_starts",
+                format!(
+                    "keeping the log-likelihood of {} starts needs {:.2} GiB of memory that could \
+                 not be allocated",
+                    params.n_starts,
+                    params.n_starts as f64 * 8.0 / (1u64 << 30) as f64
+                ),
+            )
+        })?;
+    // Starts in fixed blocks (streams in order, one jump each; only the best run kept), so that
+    // memory does not grow with n_starts; the highest log-likelihood wins, the first on ties.
+    let mut streams = Streams::new(params.seed).take(params.n_starts).enumerate();
+    let mut best: Option<Run> = None;
+    loop {
+        if best.is_some() && crate::cancel::requested() {
+            break; // interrupted: the caller discards the result
+        }
+        let block: Vec<(usize, Stream)> = streams.by_ref().take(START_BLOCK).collect();
+        if block.is_empty() {
+            break;
+        }
+        let runs: Vec<Run> = block
+            .into_par_iter()
+            .filter(|(i, _)| *i == 0 || !crate::cancel::requested()) // interrupted: discarded
+            .map(|(_, mut s)| {
+                let run = em(&ds, random_start(&mut s, n, c), &params);
+                let used = run.history.len().min(params.max_iter + 1);
+                crate::cancel::progress::advance((params.max_iter + 1 - used) as u64);
+                crate::cancel::progress::higher(run.loglik);
+                run
+            })
+            .collect();
+        for run in runs {
+            start_logliks.push(run.loglik);
+            if best
+                .as_ref()
+                .is_none_or(|b| run.loglik.total_cmp(&b.loglik).is_gt())
+            {
+                best = Some(run);
+            }
+        }
+    }
+    let best = best.ok_or_else(|| Error::invalid("n_starts", "must be ≥ 1"))?;
     let n_em = best.history.len();
     let Finish {
         coef,
