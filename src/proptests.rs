@@ -223,9 +223,18 @@ fn merge_table_mirror_rows_merge_the_same_pair_in_both_class_orders() {
     let table = ndarray::array![[13.0, 29.0], [29.0, 13.0], [8.0, 8.0]];
     let swapped = ndarray::array![[29.0, 13.0], [13.0, 29.0], [8.0, 8.0]];
     let run = |t: &Array2<f64>| {
-        merge_table(t.view(), false, Statistic::Pearson, 0.05, 0.05, false, false, 0.0)
-            .expect("a valid table")
-            .expect("a split")
+        merge_table(
+            t.view(),
+            false,
+            Statistic::Pearson,
+            0.05,
+            0.05,
+            false,
+            false,
+            0.0,
+        )
+        .expect("a valid table")
+        .expect("a split")
     };
     assert_eq!(run(&table).groups, run(&swapped).groups);
 }
