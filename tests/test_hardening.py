@@ -565,3 +565,24 @@ def test_merge_table_refuses_expected_counts_that_underflow():
         with pytest.raises(InvalidInputError, match="expected counts") as err:
             merge_table(t, ordinal=True, test=test)
         assert err.value.what == "table"
+
+
+def test_rfm_segment_means_near_the_largest_float() -> None:
+    # Found by make fuzz: two customers of 1.797693e308 each; the segment summary's mean of
+    # monetary overflowed in pandas' group sum (inf, and numpy's warning leaked). Reference:
+    # the mean of equal values is that value.
+    big = 1.797693e308
+    tx = pd.DataFrame(
+        {
+            "customer": ["c1", "c2"],
+            "date": pd.to_datetime(["2023-12-31", "2023-12-31"]),
+            "amount": [big, big],
+        }
+    )
+    s = sg.customer_summary(tx, customer="customer", date="date", amount="amount")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # empty score bins (ties), by design
+        warnings.simplefilter("error", RuntimeWarning)
+        r = sg.rfm(s)
+    means = r.summary_["mean_monetary"].dropna()
+    assert len(means) and (means == big).all()

@@ -234,7 +234,13 @@ def rfm(
             )
     groups = segment if segment is not None else cell
     frame = pd.DataFrame({c: values[k] for k, c in cols.items()}, index=summary.index)
-    agg = frame.groupby(groups, observed=False).mean()
+    with np.errstate(over="ignore"):
+        agg = frame.groupby(groups, observed=False).mean()
+    if np.isinf(agg.to_numpy(dtype=np.float64)).any():
+        # Sums of values near float64's maximum overflow although their means do not: the
+        # means of the values divided by each column's largest magnitude, scaled back.
+        scale = frame.abs().max().replace(0.0, 1.0)
+        agg = (frame / scale).groupby(groups, observed=False).mean() * scale
     counts = groups.value_counts(sort=False).reindex(agg.index, fill_value=0)
     out_summary = pd.concat(
         [
