@@ -77,7 +77,8 @@ docs: $(PY)
 # build (`make install` switches back to the debug build for the tests); calls still running
 # after 5 s are interrupted and listed (slow), failing calls are saved in .fuzz_cases/.
 FUZZ_CALLS ?= 100000
-fuzz: install-release
+fuzz: $(PY)
+	$(MATURIN) develop --release --extras test --quiet
 	$(PY) tests/fork_loop.py 1000 30
 	PROPTEST_CASES=20000 $(TEST_TARGET) timeout 900 cargo test --quiet proptest_ -- --test-threads=1
 	$(PY) tests/fuzz_run.py --calls $(FUZZ_CALLS) --jobs 2 --timeout 120 --slow 5
