@@ -181,7 +181,7 @@ def test_worker_killed_mid_fit_gives_the_same_model(client, monkeypatch):
     pids = client.run(os.getpid)
     victim = sorted(pids)[0]
     calls = {"n": 0}
-    gather = sd._gather
+    gather = sd._partitions._gather
 
     def killing_gather(c, futures):
         calls["n"] += 1
@@ -189,7 +189,7 @@ def test_worker_killed_mid_fit_gives_the_same_model(client, monkeypatch):
             os.kill(pids[victim], signal.SIGKILL)
         return gather(c, futures)
 
-    monkeypatch.setattr(sd, "_gather", killing_gather)
+    monkeypatch.setattr(sd._partitions, "_gather", killing_gather)
     ddf = dd.from_pandas(df, npartitions=3, sort=False)
     dist = KMeans(K, init=init, tol=0.0).fit(ddf)
     assert calls["n"] > 4
@@ -342,7 +342,7 @@ def test_worker_killed_mid_discriminant_fit_gives_the_same_model(client, monkeyp
     pids = client.run(os.getpid)
     victim = sorted(pids)[0]
     calls = {"n": 0}
-    gather = sd._gather
+    gather = sd._partitions._gather
 
     def killing_gather(c, futures):
         calls["n"] += 1
@@ -350,7 +350,7 @@ def test_worker_killed_mid_discriminant_fit_gives_the_same_model(client, monkeyp
             os.kill(pids[victim], signal.SIGKILL)
         return gather(c, futures)
 
-    monkeypatch.setattr(sd, "_gather", killing_gather)
+    monkeypatch.setattr(sd._partitions, "_gather", killing_gather)
     dist = DiscriminantAnalysis(cross_validate=True).fit(
         dd.from_pandas(X, npartitions=3, sort=False), dd.from_pandas(y, npartitions=3, sort=False)
     )

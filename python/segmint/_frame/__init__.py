@@ -15,6 +15,7 @@ from .cluster import (
     class_codes,
     cluster_table,
     gower_table,
+    observed_classes,
     segment_codes,
 )
 from .measured import CONTINUOUS, MeasuredTable, measured_table, target
@@ -53,6 +54,7 @@ __all__ = [
     "measured_table",
     "numeric",
     "numeric_input",
+    "observed_classes",
     "positive_weights",
     "sample_weight",
     "segment_codes",

@@ -269,10 +269,30 @@ def segment_codes(
     return codes, pd.Index(cat.categories, name="segment"), has
 
 
-def class_codes(y: Any, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+def observed_classes(values: Any, dtype: Any) -> np.ndarray:
+    """The classes :func:`class_codes` gives labels of dtype `dtype` whose distinct values are
+    `values` (e.g. gathered from the partitions of a Dask Series): observed categories in
+    category order, other labels sorted as ``np.unique`` sorts them; missing values left out."""
+    values = np.asarray(values)
+    if isinstance(dtype, pd.CategoricalDtype):
+        observed = set(pd.Series(values).dropna().tolist())
+        return np.asarray([c for c in dtype.categories if c in observed])
+    try:
+        return np.unique(values[~pd.isna(values)])
+    except TypeError as e:
+        raise InvalidInputError(f"y: labels of mixed types cannot be ordered ({e})", "y") from e
+
+
+def class_codes(
+    y: Any, index: pd.Index, classes: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Class labels of a classifier's y -> (codes 0..g-1, classes); every row needs a class.
     A Series is aligned on `index`; categories keep their order (observed ones only), other
-    labels are sorted as ``np.unique`` does."""
+    labels are sorted as ``np.unique`` does. With `classes` (a superset of the labels, e.g. all
+    partitions' classes) the codes index into those and they are returned."""
+    if classes is not None:
+        local, seen = class_codes(y, index)
+        return pd.Index(classes).get_indexer(seen)[local], np.asarray(classes)
     categories = None
     if y is None:
         raise InvalidInputError(
