@@ -15,67 +15,21 @@ pub struct DenseCodes {
 }
 
 /// Codes of `values` (`missing` marks a missing id), or None when the range of the ids exceeds
-/// `max_range` (or there is no id).
+/// `max_range` (or there is no id): the [`IdTable`]'s codes of every row.
 pub fn dense_codes(
     values: ArrayView1<'_, i64>,
     missing: i64,
     max_range: u64,
 ) -> Option<DenseCodes> {
-    let v: Vec<i64>;
-    let values = match values.as_slice() {
-        Some(s) => s,
-        None => {
-            v = values.to_vec();
-            &v
-        }
+    let table = id_table(values, missing, max_range)?;
+    let codes = match values.as_slice() {
+        Some(s) => table.codes(s),
+        None => table.codes(&values.to_vec()),
     };
-    let n = values.len();
-    let (lo, hi) = fold_rows(
-        n,
-        |rows| {
-            values[rows]
-                .iter()
-                .filter(|&&x| x != missing)
-                .fold((i64::MAX, i64::MIN), |(a, b), &x| (a.min(x), b.max(x)))
-        },
-        |a, b| (a.0.min(b.0), a.1.max(b.1)),
-    );
-    if lo > hi {
-        return None;
-    }
-    let range = (hi as i128 - lo as i128) as u128 + 1;
-    if range > u128::from(max_range) {
-        return None;
-    }
-    let range = range as usize;
-    // code + 1 of each id (0: absent), in the order of the ids.
-    let mut code: Vec<i64> = zeroed(range);
-    for &x in values {
-        if x != missing {
-            code[(x - lo) as usize] = 1;
-        }
-    }
-    let mut uniques = Vec::new();
-    for (i, c) in code.iter_mut().enumerate() {
-        if *c != 0 {
-            uniques.push(lo + i as i64);
-            *c = uniques.len() as i64;
-        }
-    }
-    let mut codes: Vec<i64> = zeroed(n);
-    codes
-        .par_chunks_mut(1 << 16)
-        .zip(values.par_chunks(1 << 16))
-        .for_each(|(out, vals)| {
-            for (o, &x) in out.iter_mut().zip(vals) {
-                *o = if x == missing {
-                    -1
-                } else {
-                    code[(x - lo) as usize] - 1
-                };
-            }
-        });
-    Some(DenseCodes { codes, uniques })
+    Some(DenseCodes {
+        codes,
+        uniques: table.uniques,
+    })
 }
 
 /// Integer ids of a modest range coded by rank: the code of an id is the number of distinct ids
@@ -216,7 +170,7 @@ mod tests {
     }
 
     #[test]
-    fn id_table_codes_equal_dense_codes() {
+    fn id_table_codes_equal_the_ranks_of_the_sorted_ids() {
         let v: Vec<i64> = (0..300_000i64)
             .map(|i| {
                 if i % 101 == 0 {
@@ -227,7 +181,15 @@ mod tests {
             })
             .collect();
         let a = Array1::from(v.clone());
-        let dense = dense_codes(a.view(), -1, 10_000).unwrap();
+        // Reference: the sorted distinct ids and each id's position among them.
+        let mut uniques: Vec<i64> = v.iter().copied().filter(|&x| x != -1).collect();
+        uniques.sort_unstable();
+        uniques.dedup();
+        let codes: Vec<i64> = v
+            .iter()
+            .map(|x| uniques.binary_search(x).map_or(-1, |i| i as i64))
+            .collect();
+        let dense = DenseCodes { codes, uniques };
         let table = id_table(a.view(), -1, 10_000).unwrap();
         assert_eq!(table.uniques(), &dense.uniques[..]);
         assert_eq!(table.codes(&v), dense.codes);
