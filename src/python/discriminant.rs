@@ -119,8 +119,9 @@ impl DiscriminantFit {
         let p = st.means.ncols();
         let mut out = Array2::zeros((st.scatter.len(), p * p));
         for (c, s) in st.scatter.iter().enumerate() {
-            out.row_mut(c)
-                .assign(&ndarray::ArrayView1::from(s.as_slice().unwrap_or(&[])));
+            for (dst, v) in out.row_mut(c).iter_mut().zip(s.iter()) {
+                *dst = *v;
+            }
         }
         out.into_pyarray(py)
     }
