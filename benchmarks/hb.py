@@ -328,7 +328,7 @@ def _timed_fit(data: pd.DataFrame, n_iter: int, keep: Any) -> tuple[float, float
     timing: dict[str, float] = {}
 
     class Timed(segmint.conjoint.HierarchicalBayes):
-        def _sample(self, sampler, n_iter, threads, n_tasks):  # type: ignore[no-untyped-def]
+        def _sample(self, sampler, n_iter, threads):  # type: ignore[no-untyped-def]
             sampler.run(n_iter // 2, n_threads=threads)
             t0, c0 = time.perf_counter(), time.process_time()
             sampler.run(n_iter - n_iter // 2, n_threads=threads)

@@ -33,9 +33,17 @@ pub struct LaneGroups {
     /// that the utilities read the data in one sequential sweep.
     pub offsets: Vec<usize>,
     pub x: Vec<V>,
-    /// `x` in single precision when that is exact (effects and dummy codes, prices in halves…),
-    /// which halves the data the utilities stream through; `x` is then empty.
+    /// `x` in single precision when that is exact (prices in hundredths…), which halves the data
+    /// the utilities stream through; `x` is then empty.
     pub x32: Vec<[f32; LANES]>,
+    /// `x` as small integers when every column is a power of two times integers in −127..=127
+    /// (effects and dummy codes, their differences, prices in halves…), a quarter of the single
+    /// precision data: the utilities of a large panel are bound by the memory they stream
+    /// through. Column c holds x / `scale[c]`; the utilities multiply β_c·`scale[c]` (exact: a
+    /// power of two) by the integers, which gives every product, and so every utility, bit for
+    /// bit as from `x`. `x` and `x32` are then empty.
+    pub x8: Vec<[i8; LANES]>,
+    pub scale: Vec<f64>,
     /// One 0/1 weight per row and lane (at `mask[offsets[g]..]`), empty when no task is short.
     pub mask: Vec<V>,
     /// The lane of each respondent: `position[i] = g * LANES + l`.
@@ -102,7 +110,18 @@ impl LaneGroups {
             out.mask.extend(mask);
             offset += n_rows;
         }
-        if out.x.iter().flatten().all(|&v| f64::from(v as f32) == v) {
+        let col = out.columns();
+        let values = out.x.iter().zip(&col).flat_map(|(r, &c)| r.map(|v| (v, c)));
+        if let Some(scale) = small_integer_scales(values, k) {
+            out.x8 = out
+                .x
+                .iter()
+                .zip(&col)
+                .map(|(r, &c)| r.map(|v| (v / scale[c]) as i8))
+                .collect();
+            out.scale = scale;
+            out.x = Vec::new();
+        } else if out.x.iter().flatten().all(|&v| f64::from(v as f32) == v) {
             out.x32 = out.x.iter().map(|r| r.map(|v| v as f32)).collect();
             out.x = Vec::new();
         }
@@ -110,25 +129,50 @@ impl LaneGroups {
         out
     }
 
+    /// The column of each stored value: tile (t, W) of group g holds column c at
+    /// `(offsets[g] + t)·k + c·W..` (W values).
+    fn columns(&self) -> Vec<usize> {
+        let k = self.k;
+        let mut col = vec![0; self.rows.iter().sum::<usize>() * k];
+        for (g, &n_rows) in self.rows.iter().enumerate() {
+            let base = self.offsets[g] * k;
+            for (t, w) in tiles(n_rows) {
+                for c in 0..k {
+                    let at = base + t * k + c * w;
+                    col[at..at + w].fill(c);
+                }
+            }
+        }
+        col
+    }
+
     pub fn n_groups(&self) -> usize {
         self.rows.len()
     }
 
-    /// The most rows of a group (the scratch length of [`LaneGroups::loglik`]).
-    pub fn max_rows(&self) -> usize {
-        self.rows.iter().copied().max().unwrap_or(0)
+    /// The scratch length of [`LaneGroups::loglik`]: the most rows of a group, and k.
+    pub fn scratch_len(&self) -> usize {
+        self.rows.iter().copied().max().unwrap_or(0) + self.k
     }
 
     /// Each lane's Σ_t log P(chosen_t | β) over its tasks, with `beta[c]` the lanes' c-th
-    /// coefficients; `v` is scratch of [`LaneGroups::max_rows`]. As [`Differences::loglik`]:
+    /// coefficients; `v` is scratch of [`LaneGroups::scratch_len`]. As [`Differences::loglik`]:
     /// utilities in register tiles, one exp per row, per-task sums 1 + Σ_s e^{ṽ}, one logarithm
     /// of their product; a lane with a sum above 1e50 is recomputed by the exact shifted path.
     #[inline(always)]
     pub fn loglik<M: Isa>(&self, g: usize, beta: &[V], v: &mut [V]) -> V {
         let (n, n_tasks, k) = (self.rows[g], self.tasks[g], self.k);
         let off = self.offsets[g];
-        let v = &mut v[..n];
-        if self.x.is_empty() {
+        let (v, scaled) = v.split_at_mut(n);
+        if !self.x8.is_empty() {
+            let scaled = &mut scaled[..k];
+            for ((sc, b), s) in scaled.iter_mut().zip(beta).zip(&self.scale) {
+                for l in 0..LANES {
+                    sc[l] = b[l] * s;
+                }
+            }
+            utilities::<M, i8>(scaled, &self.x8[off * k..(off + n) * k], k, v);
+        } else if self.x.is_empty() {
             utilities::<M, f32>(beta, &self.x32[off * k..(off + n) * k], k, v);
         } else {
             utilities::<M, f64>(beta, &self.x[off * k..(off + n) * k], k, v);
@@ -211,6 +255,44 @@ impl LaneGroups {
     }
 }
 
+/// The power-of-two scale of each of `k` columns that makes every value of the column an integer
+/// in −127..=127, if there is one for every column: 2^e for e the smallest exponent of a value's
+/// lowest set bit (1 for a column of zeros). `values` yields (value, column). The exponents are
+/// kept within ±60 so that β_c·2^e neither overflows nor loses bits for any β the sampler meets.
+fn small_integer_scales(values: impl Iterator<Item = (f64, usize)>, k: usize) -> Option<Vec<f64>> {
+    let mut low = vec![i32::MAX; k];
+    let mut high = vec![0.0f64; k];
+    for (v, c) in values {
+        if !v.is_finite() {
+            return None;
+        }
+        if v == 0.0 {
+            continue;
+        }
+        let bits = v.to_bits();
+        let exp = ((bits >> 52) & 0x7ff) as i32;
+        let mant = bits & ((1u64 << 52) - 1);
+        // v = ±m·2^(exp − 1075) with m the significand (the implicit bit unless subnormal).
+        let (m, e) = if exp == 0 {
+            (mant, -1074)
+        } else {
+            (mant | (1u64 << 52), exp - 1075)
+        };
+        low[c] = low[c].min(e + m.trailing_zeros() as i32);
+        high[c] = high[c].max(v.abs());
+    }
+    low.iter()
+        .zip(&high)
+        .map(|(&e, &h)| {
+            if e == i32::MAX {
+                return Some(1.0);
+            }
+            let scale = (-60..=60).contains(&e).then(|| 2f64.powi(e))?;
+            (h <= 127.0 * scale).then_some(scale)
+        })
+        .collect()
+}
+
 /// The row tiles of a group of `n` rows: (first row, width), widths 8, then 4, then 1.
 #[inline(always)]
 fn tiles(n: usize) -> impl Iterator<Item = (usize, usize)> {
@@ -236,6 +318,13 @@ impl Elem for f64 {
     #[inline(always)]
     fn get(self) -> f64 {
         self
+    }
+}
+
+impl Elem for i8 {
+    #[inline(always)]
+    fn get(self) -> f64 {
+        f64::from(self)
     }
 }
 
@@ -303,11 +392,37 @@ mod tests {
             }
             tasks.push(chosen.len());
         }
-        // Then the same values rounded to halves: exact in single precision.
+        // Values in 1/1024ths up to ±1000 (their differences are exact in single precision and
+        // too large for small integers: stored as f32), then the values rounded to halves
+        // (stored as small integers with the scale 1/2).
+        let single: Vec<f64> = x.iter().map(|v| (v * 1024e3).round() / 1024.0).collect();
         let halves: Vec<f64> = x.iter().map(|v| (2.0 * v).round() / 2.0).collect();
-        for (x, single) in [(&x, false), (&halves, true)] {
-            check_lanes(x, k, &starts, &chosen, &tasks, single);
+        for (x, storage) in [(&x, 64), (&single, 32), (&halves, 8)] {
+            check_lanes(x, k, &starts, &chosen, &tasks, storage);
         }
+    }
+
+    /// The power-of-two scales: the lowest set bit over the column, refused when a value is
+    /// above 127 times it or the exponent is out of range.
+    #[test]
+    fn small_integer_scales_are_powers_of_two() {
+        let scales = |cols: &[&[f64]]| {
+            let values = cols
+                .iter()
+                .enumerate()
+                .flat_map(|(c, col)| col.iter().map(move |&v| (v, c)));
+            small_integer_scales(values, cols.len())
+        };
+        assert_eq!(
+            scales(&[&[0.5, -1.5, 2.0], &[0.0], &[256.0, -512.0, 32_512.0]]),
+            Some(vec![0.5, 1.0, 256.0])
+        );
+        assert_eq!(scales(&[&[-127.0, 127.0, 3.0]]), Some(vec![1.0]));
+        assert_eq!(scales(&[&[1.0, 128.0]]), None); // 128 = 128·2⁰
+        assert_eq!(scales(&[&[0.25, 40.0]]), None); // 40 = 160·2⁻²
+        assert_eq!(scales(&[&[0.1]]), None); // 0.1 is no small multiple of its lowest set bit
+        assert_eq!(scales(&[&[2f64.powi(-61)]]), None);
+        assert_eq!(scales(&[&[f64::NAN]]), None);
     }
 
     fn check_lanes(
@@ -316,13 +431,38 @@ mod tests {
         starts: &[usize],
         chosen: &[usize],
         tasks: &[usize],
-        single: bool,
+        storage: usize,
     ) {
         let diffs = Differences::new(x, k, starts, chosen, tasks);
         let lanes = LaneGroups::new(diffs.clone());
         assert_eq!(lanes.n_groups(), 3); // 5 of one shape (4 + 1), 2 of the other
-        assert_eq!(lanes.x.is_empty(), single);
-        let mut v = vec![[0.0; LANES]; lanes.max_rows()];
+        let stored = [
+            (64, lanes.x.len()),
+            (32, lanes.x32.len()),
+            (8, lanes.x8.len()),
+        ];
+        for (bits, len) in stored {
+            assert_eq!(len > 0, bits == storage, "{bits}-bit storage");
+        }
+        // The same values stored in double precision give every log-likelihood bit for bit.
+        let mut wide = lanes.clone();
+        let col = wide.columns();
+        wide.x = if storage == 64 {
+            std::mem::take(&mut wide.x)
+        } else if storage == 8 {
+            let x8 = std::mem::take(&mut wide.x8);
+            x8.iter()
+                .zip(&col)
+                .map(|(r, &c)| r.map(|v| f64::from(v) * lanes.scale[c]))
+                .collect()
+        } else {
+            std::mem::take(&mut wide.x32)
+                .iter()
+                .map(|r| r.map(f64::from))
+                .collect()
+        };
+        let mut w = vec![[0.0; LANES]; lanes.scratch_len()];
+        let mut v = vec![[0.0; LANES]; lanes.scratch_len()];
         let mut vs = vec![0.0; diffs.max_rows()];
         for scale in [1.0, 200.0] {
             for g in 0..lanes.n_groups() {
@@ -336,6 +476,12 @@ mod tests {
                 } else {
                     a
                 };
+                let wide_a = wide.loglik::<Portable>(g, &beta, &mut w);
+                assert_eq!(a.map(f64::to_bits), wide_a.map(f64::to_bits));
+                if crate::simd::has_avx2_fma() {
+                    let wide_b = wide.loglik::<Avx2>(g, &beta, &mut w);
+                    assert_eq!(b.map(f64::to_bits), wide_b.map(f64::to_bits));
+                }
                 for l in 0..LANES {
                     let i = lanes.source[g * LANES + l];
                     let bl: Vec<f64> = beta.iter().map(|c| c[l]).collect();

@@ -40,9 +40,12 @@ struct Metropolis<'a> {
     constraints: &'a [Constraint],
     k: usize,
     q: usize,
-    /// The most rows of a group, computed once per sweep (it is a scan over all groups: per
-    /// block it made the sweep quadratic in the number of respondents).
-    max_rows: usize,
+    /// The log-likelihoods' scratch length ([`LaneGroups::scratch_len`]), computed once per
+    /// sweep (it is a scan over all groups: per block it made the sweep quadratic in the number
+    /// of respondents).
+    ///
+    /// [`LaneGroups::scratch_len`]: crate::conjoint::lanes::LaneGroups::scratch_len
+    scratch: usize,
 }
 
 dispatch_avx2! {
@@ -55,6 +58,7 @@ dispatch_avx2! {
 /// One block's share of a chain's state: the groups `first..first + ll.len()`.
 struct Block<'a> {
     beta: &'a mut [V],
+    /// The tied copy of `beta` (under constraints; empty without them).
     tied: &'a mut [V],
     ll: &'a mut [V],
     rngs: &'a mut [Lanes],
@@ -65,8 +69,8 @@ struct Block<'a> {
 }
 
 /// The scratch of one block of the Metropolis step (see `Metropolis::block_impl`).
-pub(super) fn work_len(k: usize, q: usize, max_rows: usize) -> usize {
-    6 * k + q + max_rows + 2 + k * k + q * k + GROUPS_PER_BLOCK * (k + q)
+pub(super) fn work_len(k: usize, q: usize, scratch: usize) -> usize {
+    6 * k + q + scratch + 2 + k * k + q * k + GROUPS_PER_BLOCK * (k + q)
 }
 
 /// The Metropolis step of every respondent of `chain` at its current D, Δ and ρ; returns the
@@ -74,7 +78,7 @@ pub(super) fn work_len(k: usize, q: usize, max_rows: usize) -> usize {
 pub(super) fn sweep(chain: &mut Chain, data: &HbData, constraints: &[Constraint]) -> Vec<f64> {
     let (k, q) = (data.k, data.q);
     let l_inv = crate::linalg::lower_inverse(&chain.chol_d, k);
-    let max_rows = data.lanes.max_rows();
+    let scratch = data.lanes.scratch_len();
     let ctx = Metropolis {
         data,
         l: &chain.chol_d,
@@ -84,14 +88,21 @@ pub(super) fn sweep(chain: &mut Chain, data: &HbData, constraints: &[Constraint]
         constraints,
         k,
         q,
-        max_rows,
+        scratch,
     };
     let stride = BlockSums::len(k, q);
-    let work = work_len(k, q, max_rows);
+    let work = work_len(k, q, scratch);
+    // Each block's share of the tied copy (empty slices without constraints).
+    let n_blocks = chain.ll.len().div_ceil(GROUPS_PER_BLOCK);
+    let tied: Vec<&mut [V]> = if chain.tied.is_empty() {
+        (0..n_blocks).map(|_| <&mut [V]>::default()).collect()
+    } else {
+        chain.tied.chunks_mut(GROUPS_PER_BLOCK * k).collect()
+    };
     chain
         .beta
         .par_chunks_mut(GROUPS_PER_BLOCK * k)
-        .zip(chain.tied.par_chunks_mut(GROUPS_PER_BLOCK * k))
+        .zip(tied.into_par_iter())
         .zip(chain.ll.par_chunks_mut(GROUPS_PER_BLOCK))
         .zip(chain.rngs.par_chunks_mut(GROUPS_PER_BLOCK))
         .zip(chain.partials.par_chunks_mut(stride))
@@ -193,19 +204,20 @@ impl Metropolis<'_> {
         // sums lane by lane until the end, and each group's r = β − μ (zero in ghost lanes) and
         // z for the sums.
         let n_groups = block.ll.len();
-        let (buf, rest) = block.work.split_at_mut(6 * k + q + ctx.max_rows);
+        let (buf, rest) = block.work.split_at_mut(6 * k + q + ctx.scratch);
         let (acc, rest) = rest.split_at_mut(2 + k * k + q * k);
         let (rs, zs) = rest.split_at_mut(GROUPS_PER_BLOCK * k);
         acc[..2].fill(zero);
         let mut s = Vectors::new(buf, k, q, !ctx.constraints.is_empty());
-        for (j, (((beta, tied), ll), rng)) in block
+        let mut tied = block.tied.chunks_exact_mut(k);
+        for (j, ((beta, ll), rng)) in block
             .beta
             .chunks_exact_mut(k)
-            .zip(block.tied.chunks_exact_mut(k))
             .zip(block.ll.iter_mut())
             .zip(block.rngs.iter_mut())
             .enumerate()
         {
+            let tied = tied.next().unwrap_or_default();
             let g = first + j;
             let real = lanes.real[g];
             ctx.prior_mean::<M>(g, beta, &mut s);
@@ -318,17 +330,17 @@ impl Metropolis<'_> {
         for l in 0..LANES {
             ll[l] = select(prop_ll[l], ll[l], keep[l]);
         }
-        let tied_src: &[V] = if self.constraints.is_empty() {
-            s.prop
-        } else {
-            s.prop_tied
-        };
         for c in 0..self.k {
             for l in 0..LANES {
                 beta[c][l] = select(s.prop[c][l], beta[c][l], keep[l]);
-                tied[c][l] = select(tied_src[c][l], tied[c][l], keep[l]);
                 // Ghost lanes contribute nothing to the sums.
                 s.r[c][l] = real[l] * (beta[c][l] - s.mu[c][l]);
+            }
+        }
+        // (`tied` is empty without constraints: the tied copy is `beta` itself.)
+        for (t, p) in tied.iter_mut().zip(s.prop_tied.iter()) {
+            for l in 0..LANES {
+                t[l] = select(p[l], t[l], keep[l]);
             }
         }
         accept

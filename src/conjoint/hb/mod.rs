@@ -381,6 +381,8 @@ pub struct Trace {
 #[derive(Debug, Clone)]
 struct Chain {
     beta: Vec<V>,
+    /// The tied copy of `beta` under monotone constraints; empty without them (it would equal
+    /// `beta`, and keeping it would add its size to the memory every sweep streams through).
     tied: Vec<V>,
     ll: Vec<V>,
     rngs: Vec<Lanes>,
@@ -450,12 +452,16 @@ impl Chain {
             })
             .collect();
         let beta = vec![[0.0; LANES]; n_groups * k];
-        let mut v = vec![[0.0; LANES]; lanes.max_rows()];
+        let mut v = vec![[0.0; LANES]; lanes.scratch_len()];
         let ll: Vec<V> = (0..n_groups)
             .map(|g| lanes.loglik::<crate::simd::Portable>(g, &beta[g * k..(g + 1) * k], &mut v))
             .collect();
         Chain {
-            tied: beta.clone(),
+            tied: if params.constraints.is_empty() {
+                Vec::new()
+            } else {
+                beta.clone()
+            },
             beta,
             ll,
             rngs,
@@ -480,7 +486,7 @@ impl Chain {
             d_sum: vec![0.0; k * k],
             n_kept: 0,
             partials: vec![0.0; n_blocks * BlockSums::len(k, q)],
-            work: vec![[0.0; LANES]; n_blocks * work_len(k, q, lanes.max_rows())],
+            work: vec![[0.0; LANES]; n_blocks * work_len(k, q, lanes.scratch_len())],
             shift_scale: 0.5,
             shift_accepted: 0,
             shift_shape: None,

@@ -68,7 +68,8 @@ impl Move<'_> {
     ) -> f64 {
         let lanes = &ctx.data.lanes;
         let (k, q) = (ctx.data.k, ctx.data.q);
-        let (tied, v) = work.split_at_mut(k);
+        let (tied, rest) = work.split_at_mut(k);
+        let (zs, v) = rest.split_at_mut(q);
         let mut one = vec![0.0; if ctx.constraints.is_empty() { 0 } else { k }];
         let mut scratch = Vec::new();
         let mut diff = [0.0; LANES];
@@ -80,15 +81,22 @@ impl Move<'_> {
             .enumerate()
         {
             let g = first + j;
-            for l in 0..LANES {
-                let z = &ctx.data.z[lanes.source[g * LANES + l] * q..][..q];
-                for c in 0..k {
-                    let mu: f64 = z
-                        .iter()
-                        .zip(ctx.delta_now.chunks_exact(k))
-                        .map(|(za, da)| za * da[c])
-                        .sum();
-                    p[c][l] = mu + ctx.shift[c] + ctx.scale * (b[c][l] - mu);
+            // The lanes' covariates, then μ = Δ′z and the moved β = μ + δ + c·(β − μ), lane by
+            // lane in vector registers.
+            for (a, za) in zs.iter_mut().enumerate() {
+                for l in 0..LANES {
+                    za[l] = ctx.data.z[lanes.source[g * LANES + l] * q + a];
+                }
+            }
+            for c in 0..k {
+                let mut mu = [0.0; LANES];
+                for (za, da) in zs.iter().zip(ctx.delta_now.chunks_exact(k)) {
+                    for l in 0..LANES {
+                        mu[l] = M::madd(za[l], da[c], mu[l]);
+                    }
+                }
+                for l in 0..LANES {
+                    p[c][l] = M::madd(ctx.scale, b[c][l] - mu[l], mu[l] + ctx.shift[c]);
                 }
             }
             let used: &[V] = if ctx.constraints.is_empty() {
@@ -281,9 +289,8 @@ pub(super) fn affine(
     std::mem::swap(&mut chain.beta, &mut chain.prop_beta);
     std::mem::swap(&mut chain.ll, &mut chain.prop_ll);
     let constraints = &params.constraints;
-    if constraints.is_empty() {
-        chain.tied.copy_from_slice(&chain.beta);
-    } else {
+    // (Without constraints the tied copy is `beta` itself.)
+    if !constraints.is_empty() {
         chain
             .beta
             .par_chunks(k)

@@ -165,11 +165,15 @@ fn record(chain: &mut Chain, data: &HbData, params: &HbParams, total_ll: f64, ac
     chain.iter += 1;
     if chain.iter > params.burn_in && (chain.iter - params.burn_in) % params.thin == 0 {
         let lanes = &data.lanes;
+        // (Without constraints the tied copy is `beta` itself.)
+        let tied: &[_] = if chain.tied.is_empty() {
+            &chain.beta
+        } else {
+            &chain.tied
+        };
         let tied_of = |p: usize| {
             let (g, l) = (p / LANES, p % LANES);
-            chain.tied[g * k..(g + 1) * k]
-                .iter()
-                .map(move |c| c[l] as f32)
+            tied[g * k..(g + 1) * k].iter().map(move |c| c[l] as f32)
         };
         if params.draws_every > 0 && chain.n_kept % params.draws_every == 0 {
             chain
@@ -183,7 +187,7 @@ fn record(chain: &mut Chain, data: &HbData, params: &HbParams, total_ll: f64, ac
                 .flat_map(|&i| tied_of(lanes.position[i])),
         );
         if let Some(s) = chain.summaries.as_mut() {
-            s.push(&chain.tied, k);
+            s.push(tied, k);
         }
         chain.delta_draws.extend_from_slice(&chain.delta);
         chain
