@@ -111,7 +111,10 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
         [0.005, 1]), maximum likelihood (``factanal``'s objective), principal components
         (psych ``principal``) or iterated principal axis (psych ``fm = "pa"``).
     rotation : str or None, default "varimax"
-        Orthogonal "varimax" (R ``stats::varimax``), "quartimax", "equamax",
+        Orthogonal "varimax" (R ``stats::varimax``; where its stopping rule — the criterion's
+        relative growth below 1e-5 — leaves the criterion more than a relative 1e-3 below its
+        maximum, as near a stationary point such as two equal groups of items, Kaiser's planar
+        rotations of each pair of factors carry it to the maximum), "quartimax", "equamax",
         "geomin_orthogonal"; oblique "promax" (psych: from varimax, power 4), "oblimin"
         (γ = 0), "quartimin", "geomin", "oblimax"; None for the unrotated solution. The GPA
         rotations follow GPArotation (Bernaards & Jennrich).
@@ -405,8 +408,8 @@ class FactorAnalysis(TransformerMixin, BaseEstimator):
         >>> fa.transform(X.head(3)).round(2)
             MR1   MR2
         0 -0.24 -0.25
-        1  1.17 -0.34
-        2 -0.39  0.42
+        1  1.18 -0.30
+        2 -0.41  0.41
         """
         check_is_fitted(self, "loadings_")
         if is_dask(X):
