@@ -200,3 +200,28 @@ def test_plot_returns_a_heatmap_of_the_indices(prof):
     assert image.get_array()[0, 0] == pytest.approx(np.clip(fresh, norm.vmin, norm.vmax))
     assert norm(fresh) == pytest.approx(np.log(fresh / norm.vmin) / np.log(norm.vmax / norm.vmin))
     matplotlib.pyplot.close(shown.figure_)
+
+
+def test_index_is_left_out_for_variables_with_negative_values(wholesale):
+    # A ratio to the mean has no meaning for a variable with negative values (factor scores,
+    # standardised spend): its index is NaN, so a centred variable no longer shows an index of
+    # thousands, and it does not enter the distinguishing lists through one; a positive variable
+    # keeps the pandas ratio (reference: pandas groupby mean ÷ overall mean × 100, 1e-12).
+    df, labels = wholesale
+    data = df[["Milk", "Grocery"]].copy()
+    data["Milk_z"] = (data["Milk"] - data["Milk"].mean()) / data["Milk"].std()
+    prof = sg.profile(data, labels)
+    index = prof.numeric.xs("index", level=1)
+    assert index.loc["Milk_z"].isna().all()
+    expected = data["Grocery"].groupby(labels).mean() / data["Grocery"].mean() * 100
+    np.testing.assert_allclose(index.loc["Grocery", [0, 1, 2, 3]], expected, rtol=1e-12)
+    for table in prof.distinguishing.values():
+        assert "Milk_z" not in set(table["variable"])
+        assert np.isfinite(table["index"].to_numpy(dtype=float)).all()
+    # The means of the centred variable are still there (pandas groupby, 1e-12).
+    np.testing.assert_allclose(
+        prof.numeric.loc[("Milk_z", "mean"), [0, 1, 2, 3]].to_numpy(dtype=float),
+        data["Milk_z"].groupby(labels).mean(),
+        rtol=1e-12,
+        atol=1e-15,
+    )

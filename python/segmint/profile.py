@@ -68,7 +68,9 @@ class SegmentProfile:
     ----------
     summary : DataFrame indexed by segment — size, share and ``small`` (below ``min_size``)
     numeric : DataFrame, rows (variable, statistic) for mean / median / sd / index (segment mean
-        ÷ overall mean × 100), columns the segments and "overall"
+        ÷ overall mean × 100; NaN for a variable that takes negative values, such as factor
+        scores or standardised variables, for which a ratio to the mean means nothing — read
+        their means and the tests instead), columns the segments and "overall"
     categorical : DataFrame, rows (variable, category), shares per segment and "overall"
     category_index : the same shares as an index (segment share ÷ overall share × 100)
     tests : DataFrame indexed by variable — test, statistic, df1, df2, p_value, p_holm (Holm
@@ -613,7 +615,9 @@ def profile(
     blocks = []
     for j, name in enumerate(num_names):
         overall = mean[j, -1]
-        ok = overall != 0 and np.isfinite(overall)
+        # The ratio index needs a ratio scale: no negative values (fmin skips missing ones).
+        signed = bool(np.fmin.reduce(numeric[:, j]) < 0) if len(numeric) else False
+        ok = overall != 0 and np.isfinite(overall) and not signed
         index_row = mean[j] / overall * 100 if ok else np.full(len(columns), np.nan)
         blocks.append(
             pd.DataFrame(
@@ -683,7 +687,8 @@ def profile(
         if len(numeric_frame):
             idx = numeric_frame.xs("index", level=1)[seg]
             for var, v in idx.items():
-                rows.append((var, "mean", v, abs(np.log(max(v, 1e-9) / 100))))
+                if np.isfinite(v):
+                    rows.append((var, "mean", v, abs(np.log(max(v, 1e-9) / 100))))
         for (var, level), v in category_index[seg].items():
             if np.isfinite(v) and categorical_frame.at[(var, level), seg] > 0:
                 rows.append((var, level, v, abs(np.log(max(v, 1e-9) / 100))))
