@@ -6,6 +6,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "ChaidNodeSplit",
     "ChaidTree",
     "ClaraResult",
     "ClassNodes",
@@ -25,6 +26,7 @@ __all__ = [
     "chaid_fit",
     "chaid_merge_table",
     "chaid_node_tables",
+    "chaid_split_nodes",
     "clara_euclidean",
     "clara_gower",
     "cluster_index",
@@ -1086,3 +1088,48 @@ def kmeans_partition_farthest(
     m: int,
     n_threads: int,
 ) -> FarthestRows: ...
+
+# --- CHAID level by level (distributed build) ---------------------------------------------------
+
+@final
+class ChaidNodeSplit:
+    @property
+    def predictor(self) -> int: ...
+    @property
+    def slot_child(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def present(self) -> npt.NDArray[np.bool_]: ...
+    @property
+    def default_child(self) -> int: ...
+    @property
+    def n_children(self) -> int: ...
+    @property
+    def statistic(self) -> float: ...
+    @property
+    def df1(self) -> float: ...
+    @property
+    def df2(self) -> float: ...
+    @property
+    def ln_p(self) -> float: ...
+    @property
+    def ln_p_adj(self) -> float: ...
+    @property
+    def n_categories(self) -> int: ...
+    @property
+    def merging(self) -> int: ...
+
+def chaid_split_nodes(
+    tables: npt.NDArray[np.float64],
+    *,
+    n_slots: npt.NDArray[np.int64],
+    ordinal: npt.NDArray[np.bool_],
+    rank: npt.NDArray[np.int64],
+    alpha_merge: float,
+    alpha_split: float,
+    alpha_split_merged: float,
+    min_child_size: float,
+    exhaustive: bool,
+    split_merged: bool,
+    statistic: str,
+    n_threads: int,
+) -> list[ChaidNodeSplit | None]: ...

@@ -241,6 +241,14 @@ class CHAID(BaseEstimator):
         1         1  132
         2         1  132
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            if case_weight is not None:
+                raise InvalidInputError(
+                    "case_weight: not supported for a Dask fit yet; fit in memory", "case_weight"
+                )
+            return distributed.fit_chaid(self, X, y, sample_weight)
         p = _validation.validate_params(self)
         alpha_merge, alpha_split = p["alpha_merge"], p["alpha_split"]
         alpha_split_merged, max_depth = p["alpha_split_merged"], p["max_depth"]
@@ -592,6 +600,10 @@ class CHAID(BaseEstimator):
         >>> tree.apply(X.head(3)).tolist()
         [4, 5, 4]
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.apply(self, X)
         data = self._data(X)
         return pd.Series(self._leaves(data), index=data.index, name="node")
 
@@ -617,6 +629,10 @@ class CHAID(BaseEstimator):
         >>> tree.predict(X.head(3)).tolist()
         ['Horeca', 'Retail', 'Horeca']
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.predict(self, X)
         data = self._data(X)
         leaves = self._leaves(data)
         pred, _ = self._leaf_values()
@@ -657,6 +673,10 @@ class CHAID(BaseEstimator):
         check_is_fitted(self)
         if self._continuous:
             raise InvalidInputError("predict_proba: the target is continuous", "y")
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.predict_proba(self, X)
         data = self._data(X)
         leaves = self._leaves(data)
         _, proba = self._leaf_values()

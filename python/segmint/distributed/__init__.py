@@ -65,11 +65,13 @@ raises on the client, as in memory, naming the column.
 
 from __future__ import annotations
 
+from ._chaid import fit_chaid
 from ._discriminant import fit_discriminant
 from ._factor import factor_correlation, fit_factor
 from ._kmeans import fit_kmeans, kmeans_sample_init
 from ._partitions import (
     CHUNK_ROWS,
+    apply,
     get_client,
     kernel_threads,
     merge_tree,
@@ -80,7 +82,9 @@ from ._partitions import (
 
 __all__ = [
     "CHUNK_ROWS",
+    "apply",
     "factor_correlation",
+    "fit_chaid",
     "fit_discriminant",
     "fit_factor",
     "fit_kmeans",

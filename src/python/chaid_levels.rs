@@ -1,0 +1,123 @@
+//! Bindings for `crate::chaid::levels` (the level-wise split decision of a distributed CHAID
+//! build).
+
+use numpy::ndarray::{Array1, Ix4};
+use numpy::{IntoPyArray, PyArray1};
+use pyo3::prelude::*;
+
+use super::array::{Aligned, Aligned1};
+use super::{run, to_py_err};
+use crate::chaid::levels::{self, NodeSplit};
+use crate::chaid::ChaidParams;
+use crate::error::Error;
+use crate::stats::bonferroni::Merging;
+use crate::stats::contingency::Statistic;
+
+/// How one node of a level splits (what `chaid_split_nodes` returns per splitting node).
+#[pyclass(frozen, module = "segmint._core")]
+pub struct ChaidNodeSplit {
+    /// The predictor (core numbering: categorical columns, then continuous ones).
+    #[pyo3(get)]
+    predictor: usize,
+    /// Per slot (categories, then missing): the child (merged group) it goes to.
+    #[pyo3(get)]
+    slot_child: Py<PyArray1<i64>>,
+    /// Per slot: the category was present in the node.
+    #[pyo3(get)]
+    present: Py<PyArray1<bool>>,
+    /// The child of unseen categories.
+    #[pyo3(get)]
+    default_child: usize,
+    #[pyo3(get)]
+    n_children: usize,
+    #[pyo3(get)]
+    statistic: f64,
+    #[pyo3(get)]
+    df1: f64,
+    #[pyo3(get)]
+    df2: f64,
+    #[pyo3(get)]
+    ln_p: f64,
+    #[pyo3(get)]
+    ln_p_adj: f64,
+    #[pyo3(get)]
+    n_categories: usize,
+    /// 0 nominal, 1 ordinal, 2 floating.
+    #[pyo3(get)]
+    merging: i64,
+}
+
+fn to_py(py: Python<'_>, s: NodeSplit) -> ChaidNodeSplit {
+    ChaidNodeSplit {
+        predictor: s.predictor,
+        slot_child: Array1::from_iter(s.slot_child.iter().map(|&c| c as i64))
+            .into_pyarray(py)
+            .unbind(),
+        present: Array1::from(s.present).into_pyarray(py).unbind(),
+        default_child: s.default_child,
+        n_children: s.n_children,
+        statistic: s.test.statistic,
+        df1: s.test.df1,
+        df2: s.test.df2,
+        ln_p: s.test.ln_p,
+        ln_p_adj: s.ln_p_adj,
+        n_categories: s.n_categories,
+        merging: match s.merging {
+            Merging::Nominal => 0,
+            Merging::Ordinal => 1,
+            Merging::Floating => 2,
+        },
+    }
+}
+
+/// The split of every node of one level from its summed tables (nodes × predictors × slots ×
+/// classes, as `chaid_node_tables` counts them): None where the node does not split.
+#[pyfunction]
+#[pyo3(signature = (tables, *, n_slots, ordinal, rank, alpha_merge, alpha_split, alpha_split_merged, min_child_size, exhaustive, split_merged, statistic, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn chaid_split_nodes<'py>(
+    py: Python<'py>,
+    tables: Aligned<'py, f64, Ix4>,
+    n_slots: Aligned1<'py, i64>,
+    ordinal: Aligned1<'py, bool>,
+    rank: Aligned1<'py, i64>,
+    alpha_merge: f64,
+    alpha_split: f64,
+    alpha_split_merged: f64,
+    min_child_size: f64,
+    exhaustive: bool,
+    split_merged: bool,
+    statistic: &str,
+    n_threads: usize,
+) -> PyResult<Vec<Option<ChaidNodeSplit>>> {
+    let statistic = match statistic {
+        "pearson" => Statistic::Pearson,
+        "likelihood_ratio" => Statistic::LikelihoodRatio,
+        other => {
+            let why = format!("must be \"pearson\" or \"likelihood_ratio\", got {other:?}");
+            return Err(to_py_err(py, Error::invalid("test", why)));
+        }
+    };
+    let params = ChaidParams {
+        alpha_merge,
+        alpha_split,
+        alpha_split_merged,
+        min_child_size,
+        exhaustive,
+        split_merged,
+        statistic,
+        ..ChaidParams::default()
+    };
+    let to_usize = |v: &i64| usize::try_from(*v).unwrap_or(usize::MAX);
+    let n_slots: Vec<usize> = n_slots.as_array().iter().map(to_usize).collect();
+    let rank: Vec<usize> = rank.as_array().iter().map(to_usize).collect();
+    let ordinal: Vec<bool> = ordinal.as_array().to_vec();
+    let t = tables.as_array();
+    let splits = run(py, n_threads, || {
+        levels::split_nodes(t, &n_slots, &ordinal, &rank, &params)
+    })?;
+    Ok(splits
+        .into_iter()
+        .map(|s| s.map(|s| to_py(py, s)))
+        .collect())
+}
