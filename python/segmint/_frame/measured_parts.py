@@ -41,9 +41,7 @@ def column_levels(meta: Any, ordinal: Sequence[str] | None, what: str = "X") -> 
         raise InvalidInputError(
             f"ordinal: unknown column(s) {quote(unknown)}; X has {quote(columns)}", "ordinal"
         )
-    return [
-        _column_level(meta.iloc[:, j], name, wanted, what) for j, name in enumerate(columns)
-    ]
+    return [_column_level(meta.iloc[:, j], name, wanted, what) for j, name in enumerate(columns)]
 
 
 def label_summary(part: pd.DataFrame, levels: Sequence[str]) -> list[dict[str, Any]]:
@@ -75,7 +73,9 @@ def merged_encoding(
     for j, name in enumerate(columns):
         infos = [s[j] for s in summaries]
         if sum(i["present"] for i in infos) == 0:
-            raise InvalidInputError(f"{what}: column {name!r} has only missing values; drop it", name)
+            raise InvalidInputError(
+                f"{what}: column {name!r} has only missing values; drop it", name
+            )
         if levels[j] == CONTINUOUS:
             labels.append(None)
         elif "categories" in infos[0]:

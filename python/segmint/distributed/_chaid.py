@@ -75,7 +75,7 @@ def _sort_numeric(enc: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray | No
     """Each continuous column's non-missing values sorted (ties in row order, as in memory)
     with their weights."""
     numeric, w = enc["numeric"], enc["w"]
-    out = []
+    out: list[tuple[np.ndarray, np.ndarray | None]] = []
     for j in range(numeric.shape[1]):
         x = numeric[:, j]
         ok = ~np.isnan(x)
@@ -115,7 +115,7 @@ def _bin_samples(sorted_cols: list[Any]) -> list[tuple[float, np.ndarray]]:
 @_worker_task
 def _bin_counts(sorted_cols: list[Any], cands: list[np.ndarray]) -> list[tuple[np.ndarray, ...]]:
     """Per column and candidate c: weight and count of the values <= c and < c."""
-    out = []
+    out: list[tuple[np.ndarray, ...]] = []
     for (v, ws), c in zip(sorted_cols, cands, strict=True):
         le = np.searchsorted(v, c, side="right")
         lt = np.searchsorted(v, c, side="left")
@@ -263,7 +263,9 @@ def _breaks(client: Any, encoded: list[Any], p_num: int, max_bins: int) -> list[
             lt_n = _sum_parts([c[j][3] for c in counts])
             les.append(le_w)
             bins = _bin_of(le_w, totals[j], max_bins)
-            plan, answer, iv = [], {}, []
+            plan: list[tuple[int, int, int]] = []
+            answer: dict[int, float] = {}
+            iv: list[tuple[float, float]] = []
             for b in range(1, max_bins):
                 lo = int(np.searchsorted(bins, b, side="right")) - 1  # last with bin <= b
                 if lo < 0 or lo == len(bins) - 1:
@@ -294,9 +296,7 @@ def _breaks(client: Any, encoded: list[Any], p_num: int, max_bins: int) -> list[
                     # The cumulative weight of a value is the one after its last tie.
                     last = np.r_[vals[1:] != vals[:-1], True]
                     inside = np.flatnonzero(last & (_bin_of(cum, totals[j], max_bins) <= b))
-                    answers[j][b] = (
-                        float(vals[inside[-1]]) if len(inside) else float(cands[j][lo])
-                    )
+                    answers[j][b] = float(vals[inside[-1]]) if len(inside) else float(cands[j][lo])
         out = []
         for j in range(p_num):
             found = set(answers[j].values()) | {float(cands[j][-1])}
@@ -443,7 +443,9 @@ def fit_chaid(
 
     summaries = _partitions._gather(
         client,
-        client.compute([dask.delayed(_summary)(xp, yp, levels) for xp, yp in zip(xparts, yparts)]),
+        client.compute(
+            [dask.delayed(_summary)(xp, yp, levels) for xp, yp in zip(xparts, yparts, strict=True)]
+        ),
     )
     encoding = _frame.merged_encoding(meta, levels, [s["X"] for s in summaries])
     target = _frame.merged_target([s["y"] for s in summaries], p["target_type"])
@@ -476,7 +478,10 @@ def fit_chaid(
             raise InvalidInputError("sample_weight: the weights sum to zero", "sample_weight")
     encode = dask.delayed(_encode, pure=False)
     encoded = client.compute(
-        [encode(xp, yp, wp, encoding, classes) for xp, yp, wp in zip(xparts, yparts, wparts)]
+        [
+            encode(xp, yp, wp, encoding, classes)
+            for xp, yp, wp in zip(xparts, yparts, wparts, strict=True)
+        ]
     )
     p_num = len(encoding.continuous)
     breaks = _breaks(client, encoded, p_num, p["max_bins"])
@@ -544,7 +549,7 @@ def _grow(
         counts = _sum_parts([r[1] for r in results])
         for k, v in enumerate(level_children):
             nodes[v].n_rows = int(counts[k])
-        tables = _sum_parts([r[0] for r in results]) if open_ids else None
+        tables = _sum_parts([r[0] for r in results])
         if not nodes:  # the root: its totals from its own table
             tot = _totals(tables[0, 0, : n_slots[0]], range(n_slots[0]))
             weight, pure = _head(tot)
@@ -610,9 +615,7 @@ def _grow(
             results = _partitions._gather(
                 client,
                 [
-                    client.submit(
-                        _level_tables, s, n_levels, n_classes, 0, threads, pure=False
-                    )
+                    client.submit(_level_tables, s, n_levels, n_classes, 0, threads, pure=False)
                     for s in states
                 ],
             )
@@ -690,5 +693,3 @@ def _tree_arrays(nodes: list[_Node], breaks: list[np.ndarray], n_classes: int) -
         breaks=np.concatenate(breaks) if breaks else np.zeros(0),
         n_classes=n_classes,
     )
-
-
