@@ -7,6 +7,7 @@ import numpy.typing as npt
 
 __all__ = [
     "ChaidNodeSplit",
+    "ChaidRoute",
     "ChaidTree",
     "ClaraResult",
     "ClassNodes",
@@ -26,6 +27,7 @@ __all__ = [
     "chaid_fit",
     "chaid_merge_table",
     "chaid_node_tables",
+    "chaid_route",
     "chaid_split_nodes",
     "clara_euclidean",
     "clara_gower",
@@ -1133,3 +1135,22 @@ def chaid_split_nodes(
     statistic: str,
     n_threads: int,
 ) -> list[ChaidNodeSplit | None]: ...
+
+@final
+class ChaidRoute:
+    @property
+    def nodes(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def counts(self) -> npt.NDArray[np.int64]: ...
+
+def chaid_route(
+    codes: npt.NDArray[np.uint32],
+    *,
+    n_levels: list[int],
+    nodes: npt.NDArray[np.int64],
+    predictor: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    child: npt.NDArray[np.int64],
+    open_index: npt.NDArray[np.int64],
+    n_threads: int,
+) -> ChaidRoute: ...

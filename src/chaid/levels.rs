@@ -5,7 +5,7 @@
 //! merging, tests, Bonferroni adjustment, choice among the predictors and routing of the slots
 //! (the code is shared with the in-memory growth).
 
-use ndarray::{s, ArrayView4};
+use ndarray::{s, ArrayView2, ArrayView4};
 use rayon::prelude::*;
 
 use super::grow::{assign_slots, best_candidate};
@@ -14,6 +14,7 @@ use super::ChaidParams;
 use crate::error::{Error, Result};
 use crate::stats::bonferroni::Merging;
 use crate::stats::TestResult;
+use crate::table::MISSING_CODE;
 
 /// How one node splits (what [`Split`](super::Split) holds, with the children counted by group).
 #[derive(Debug, Clone, PartialEq)]
@@ -127,6 +128,55 @@ pub fn split_nodes(
         .collect())
 }
 
+/// Rows routed to the next level: each row of a node that split (`predictor[node] ≥ 0`) goes to
+/// `child[offsets[node] + slot]` (its slot: the code of the split predictor, `n_levels[p]` for
+/// missing), which is `open_index[child]` among the next level's open nodes (−1: a leaf). Rows of
+/// nodes that did not split, and rows in no node (−1), get −1. Returns the rows' new nodes and
+/// the number of rows per child.
+#[allow(clippy::too_many_arguments)]
+pub fn route(
+    codes: ArrayView2<'_, u32>,
+    n_levels: &[u32],
+    nodes: &[i64],
+    predictor: &[i64],
+    offsets: &[i64],
+    child: &[i64],
+    open_index: &[i64],
+) -> Result<(Vec<i64>, Vec<i64>)> {
+    let (n, p) = codes.dim();
+    if nodes.len() != n {
+        return Err(Error::invalid(
+            "nodes",
+            format!("has {} entries for {n} rows", nodes.len()),
+        ));
+    }
+    if n_levels.len() != p || offsets.len() != predictor.len() + 1 {
+        return Err(Error::invalid(
+            "n_levels",
+            "needs one entry per predictor, offsets one more than nodes",
+        ));
+    }
+    let bad = |what: &str| Error::invalid(what.to_string(), "an index is out of range");
+    let mut out = vec![-1i64; n];
+    let mut counts = vec![0i64; open_index.len()];
+    for (i, o) in out.iter_mut().enumerate() {
+        let Ok(v) = usize::try_from(nodes[i]) else {
+            continue;
+        };
+        let j = *predictor.get(v).ok_or_else(|| bad("nodes"))?;
+        let Ok(j) = usize::try_from(j) else { continue };
+        let c = *codes.get([i, j]).ok_or_else(|| bad("predictor"))?;
+        let slot = if c == MISSING_CODE { n_levels[j] } else { c } as usize;
+        let at = usize::try_from(offsets[v]).map_err(|_| bad("offsets"))? + slot;
+        let ch = *child.get(at).ok_or_else(|| bad("child"))?;
+        let ch = usize::try_from(ch).map_err(|_| bad("child"))?;
+        let count = counts.get_mut(ch).ok_or_else(|| bad("child"))?;
+        *count += 1;
+        *o = open_index[ch];
+    }
+    Ok((out, counts))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +261,35 @@ mod tests {
         // Empty tables: nothing to split.
         let none = split_nodes(t.view(), &[3, 3], &[false, false], &[0, 1], &params).unwrap();
         assert_eq!(none, vec![None]);
+    }
+
+    #[test]
+    fn rows_follow_their_node_split() {
+        // Node 0 splits on predictor 1 (slots 0, 1, missing -> children 0, 1, 1); node 1 does
+        // not split; child 1 is open (index 0), child 0 a leaf.
+        let codes = ndarray::array![[0u32, 0], [1, 1], [2, MISSING_CODE], [0, 1], [1, 0]];
+        let nodes = [0i64, 0, 0, 1, -1];
+        let (next, counts) = route(
+            codes.view(),
+            &[3, 2],
+            &nodes,
+            &[1, -1],
+            &[0, 3, 3],
+            &[0, 1, 1],
+            &[-1, 0],
+        )
+        .unwrap();
+        assert_eq!(next, vec![-1, 0, 0, -1, -1]);
+        assert_eq!(counts, vec![1, 2]);
+        assert!(route(
+            codes.view(),
+            &[3, 2],
+            &nodes,
+            &[1, -1],
+            &[0, 1, 1],
+            &[0],
+            &[0]
+        )
+        .is_err());
     }
 }

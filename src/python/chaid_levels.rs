@@ -1,6 +1,7 @@
 //! Bindings for `crate::chaid::levels` (the level-wise split decision of a distributed CHAID
 //! build).
 
+use super::array::Aligned2;
 use numpy::ndarray::{Array1, Ix4};
 use numpy::{IntoPyArray, PyArray1};
 use pyo3::prelude::*;
@@ -120,4 +121,48 @@ pub fn chaid_split_nodes<'py>(
         .into_iter()
         .map(|s| s.map(|s| to_py(py, s)))
         .collect())
+}
+
+/// Rows routed to the next level (what `chaid_route` returns).
+#[pyclass(frozen, module = "segmint._core")]
+pub struct ChaidRoute {
+    /// Each row's place among the next level's open nodes (-1: a leaf or no node).
+    #[pyo3(get)]
+    nodes: Py<PyArray1<i64>>,
+    /// Rows per child.
+    #[pyo3(get)]
+    counts: Py<PyArray1<i64>>,
+}
+
+/// Routes the rows of the nodes that split to their children (see `chaid::levels::route`).
+#[pyfunction]
+#[pyo3(signature = (codes, *, n_levels, nodes, predictor, offsets, child, open_index, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn chaid_route<'py>(
+    py: Python<'py>,
+    codes: Aligned2<'py, u32>,
+    n_levels: Vec<u32>,
+    nodes: Aligned1<'py, i64>,
+    predictor: Aligned1<'py, i64>,
+    offsets: Aligned1<'py, i64>,
+    child: Aligned1<'py, i64>,
+    open_index: Aligned1<'py, i64>,
+    n_threads: usize,
+) -> PyResult<ChaidRoute> {
+    let codes = codes.as_array();
+    let (nodes, predictor, offsets) = (
+        nodes.as_slice()?,
+        predictor.as_slice()?,
+        offsets.as_slice()?,
+    );
+    let (child, open_index) = (child.as_slice()?, open_index.as_slice()?);
+    let (next, counts) = run(py, n_threads, || {
+        levels::route(
+            codes, &n_levels, nodes, predictor, offsets, child, open_index,
+        )
+    })?;
+    Ok(ChaidRoute {
+        nodes: Array1::from(next).into_pyarray(py).unbind(),
+        counts: Array1::from(counts).into_pyarray(py).unbind(),
+    })
 }

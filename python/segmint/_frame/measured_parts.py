@@ -139,12 +139,13 @@ def target_codes(y: Any, classes: Sequence[Any]) -> np.ndarray:
     s = y.iloc[:, 0] if isinstance(y, pd.DataFrame) else y
     if not isinstance(s, pd.Series):
         s = pd.Series(np.asarray(s))
-    values = s.astype(object) if isinstance(s.dtype, pd.CategoricalDtype) else s
-    codes = pd.Index(list(classes), dtype=object).get_indexer(values)
-    if (codes < 0).any():
+    # The partition's distinct labels looked up once, then spread to the rows.
+    raw, uniques = pd.factorize(s)
+    lut = pd.Index(list(classes), dtype=object).get_indexer(pd.Index(uniques).astype(object))
+    if (lut < 0).any() or (raw < 0).any():
         raise InvalidTypeError(
-            f"y: labels {quote(pd.unique(s[codes < 0]).tolist()[:3])} are not among the "
-            f"classes {list(classes)}",
+            f"y: labels {quote(list(uniques[lut < 0])[:3])} are not among the classes "
+            f"{list(classes)}",
             "y",
         )
-    return np.ascontiguousarray(codes, dtype=np.uint32)
+    return np.ascontiguousarray(lut[raw], dtype=np.uint32)

@@ -145,7 +145,7 @@ def _start(enc: dict[str, Any], breaks: list[np.ndarray]) -> dict[str, Any]:
     continuous bins; missing as MISSING_CODE), class codes, weights, all rows in the root."""
     codes, numeric = enc["codes"], enc["numeric"]
     n = len(enc["y"])
-    block = np.empty((n, codes.shape[1] + numeric.shape[1]), dtype=np.uint32)
+    block = np.empty((n, codes.shape[1] + numeric.shape[1]), dtype=np.uint32, order="F")
     block[:, : codes.shape[1]] = codes
     for j, b in enumerate(breaks):
         x = numeric[:, j]
@@ -168,27 +168,23 @@ def _advance(
     offsets: np.ndarray,
     child: np.ndarray,
     open_index: np.ndarray,
-    n_levels: np.ndarray,
-    n_children: int,
+    n_levels: list[int],
+    n_threads: int,
 ) -> dict[str, Any]:
     """Routes every row of a split node to its child: `predictor[node]` (-1: no split),
     `child[offsets[node] + slot]` the child, `open_index[child]` its place among the next
     level's open nodes (-1: a leaf). Counts the rows of every child."""
-    nodes, codes = state["nodes"], state["codes"]
-    rows = np.flatnonzero(nodes >= 0)
-    p = predictor[nodes[rows]]
-    split = p >= 0
-    rows, p = rows[split], p[split]
-    slot = codes[rows, p].astype(np.int64)
-    slot = np.where(slot == _MISSING, n_levels[p], slot)
-    c = child[offsets[nodes[rows]] + slot]
-    new = np.full(len(nodes), -1, dtype=np.int64)
-    new[rows] = open_index[c]
-    return {
-        **state,
-        "nodes": new,
-        "children": np.bincount(c, minlength=n_children).astype(np.int64),
-    }
+    r = _core.chaid_route(
+        state["codes"],
+        n_levels=n_levels,
+        nodes=state["nodes"],
+        predictor=predictor,
+        offsets=offsets,
+        child=child,
+        open_index=open_index,
+        n_threads=n_threads,
+    )
+    return {**state, "nodes": r.nodes, "children": r.counts}
 
 
 @_worker_task
@@ -603,8 +599,8 @@ def _grow(
                 offsets,
                 np.concatenate(child_of).astype(np.int64),
                 np.asarray(open_index, dtype=np.int64),
-                np.asarray(n_levels, dtype=np.int64),
-                len(level_children),
+                n_levels,
+                threads,
                 pure=False,
             )
             for st in states
