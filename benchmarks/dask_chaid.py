@@ -122,8 +122,8 @@ def scaling_model(tree: segmint.CHAID, n: int, parts: int, workers: int) -> None
     read = n / workers * (len(tree._encoding.columns) * 4 + 4 + 8)
     print(
         f"  model, {n:,} rows in {parts} partitions on {workers} workers, per level: "
-        f"{read / 1e6:,.0f} MB of codes read per worker, ≤ {widest} open nodes × {slots} predictor slots "
-        f"× {classes} classes × 8 B = {per_part / 1e3:.1f} kB per partition, "
+        f"{read / 1e6:,.0f} MB of codes read per worker, ≤ {widest} open nodes × {slots} "
+        f"predictor slots × {classes} classes × 8 B = {per_part / 1e3:.1f} kB per partition, "
         f"{parts * per_part / 1e6:.2f} MB to the client"
     )
 

@@ -135,6 +135,21 @@ def test_planted_continuous_and_text_bit_identical(client, npartitions):
     assert_same_tree(dist, mem)
 
 
+def test_empty_partitions_take_no_part(client):
+    X, y = planted(6000, seed=5)
+    df = X.assign(buys=y)
+    parts = ddf(df, 4)
+    # Partition 2 emptied by a filter: the rows of the other partitions, in order.
+    kept = parts.map_partitions(
+        lambda d: d.iloc[:0] if len(d) and 3000 <= d.index[0] < 4500 else d, meta=df.iloc[:0]
+    )
+    local = kept.compute()
+    assert len(local) < 6000
+    mem = segmint.CHAID().fit(local.drop(columns="buys"), local["buys"])
+    dist = segmint.CHAID().fit(kept.drop(columns="buys"), kept["buys"])
+    assert_same_tree(dist, mem)
+
+
 def test_frequency_weights_and_ordinal_bit_identical(client, shared_data):
     # The orders data with its whole-number FREQ weights (exact counts), one column declared
     # ordinal, rows of weight zero (they take no part).

@@ -43,6 +43,14 @@ def _encode(
 ) -> dict[str, np.ndarray | None]:
     """A partition encoded as in memory: category codes, continuous values, class codes and
     frequency weights of the rows with positive weight (the others take no part)."""
+    if len(part) == 0:  # an empty partition takes no part
+        p_cat, p_num = len(encoding.categorical), len(encoding.continuous)
+        return {
+            "codes": np.empty((0, p_cat), dtype=np.uint32),
+            "numeric": np.empty((0, p_num), order="F"),
+            "y": np.empty(0, dtype=np.uint32),
+            "w": None if w is None else np.empty(0),
+        }
     data = _frame.measured_table(part, encoding=encoding)
     codes = np.ascontiguousarray(data.codes)
     numeric = np.asfortranarray(data.numeric)
