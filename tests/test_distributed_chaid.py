@@ -64,7 +64,9 @@ def assert_same_tree(dist: segmint.CHAID, mem: segmint.CHAID) -> None:
             assert np.array_equal(a, b), f.name
     pd.testing.assert_frame_equal(dist.tree_, mem.tree_, check_exact=True)
     assert list(dist.classes_) == list(mem.classes_)
-    assert list(dist.feature_names_in_) == list(mem.feature_names_in_)
+    assert list(getattr(dist, "feature_names_in_", [])) == list(
+        getattr(mem, "feature_names_in_", [])
+    )
     assert dist.risk_ == mem.risk_
 
 
@@ -81,6 +83,26 @@ def test_kredit_continuous_predictors_bit_identical(client, kredit, npartitions)
         dist = segmint.CHAID(**params).fit(ddf(X, npartitions), ddf(y, npartitions))
         assert len(mem.tree_) > 5
         assert_same_tree(dist, mem)
+
+
+def test_dask_array_input_bit_identical(client, kredit):
+    da = pytest.importorskip("dask.array")
+    x = kredit.drop(columns="kredit").to_numpy(dtype=np.float64)
+    y = kredit["kredit"].to_numpy()
+    mem = segmint.CHAID(max_depth=None, min_parent_size=20, min_child_size=7).fit(x, y)
+    dist = segmint.CHAID(max_depth=None, min_parent_size=20, min_child_size=7).fit(
+        da.from_array(x, chunks=(300, 7)), da.from_array(y, chunks=450)
+    )
+    assert not hasattr(dist, "feature_names_in_") and dist.n_features_in_ == 20
+    assert_same_tree(dist, mem)
+    # reference: the in-memory predict on the same array
+    np.testing.assert_array_equal(
+        dist.predict(dd.from_array(x[:100], columns=[f"x{j}" for j in range(20)])).compute(),
+        mem.predict(x[:100]),
+    )
+    lazy = dist.predict(da.from_array(x[:100], chunks=(40, 20)))
+    assert isinstance(lazy, da.Array)
+    np.testing.assert_array_equal(lazy.compute(), mem.predict(x[:100]))
 
 
 def test_kredit_tree_matches_spss(client, kredit):

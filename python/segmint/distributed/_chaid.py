@@ -10,6 +10,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .. import _core, _frame, _validation
 from .._chaid_tree import TreeArrays, class_array
@@ -366,12 +367,13 @@ def fit_chaid(
     ----------
     estimator : CHAID
         The estimator to fit.
-    X : dask DataFrame
+    X : dask DataFrame or 2-D Array
         Predictors: numbers (binned), categoricals (with known categories), text, booleans;
-        missing values allowed.
-    y : dask Series
-        A categorical target, partitioned like `X` (row by row within each partition).
-    sample_weight : dask Series, optional
+        missing values allowed. An Array's columns are named x0, x1, ... as in memory.
+    y : dask Series or Array
+        A categorical target, partitioned like `X` (row by row within each partition; an
+        Array is cut into X's row chunks).
+    sample_weight : dask Series or Array, optional
         Frequency weights, partitioned like `X`.
     client : distributed.Client, default None
         The current client when None.
@@ -408,7 +410,10 @@ def fit_chaid(
         ordinal = [ordinal]
     if ordinal is not None:
         ordinal = [str(c) for c in ordinal]
-    meta = getattr(X, "_meta", None)
+    features: Any = getattr(X, "_meta", None)
+    if not isinstance(features, pd.DataFrame) and hasattr(X, "chunks"):
+        X, y, sample_weight, features = _array_frames(X, y, sample_weight)
+    meta = X._meta if hasattr(X, "_meta") else None
     levels = _frame.column_levels(meta, ordinal)
     n_parts = X.npartitions
     if not _frame.is_dask(y):
@@ -497,9 +502,30 @@ def fit_chaid(
     estimator._target_name = target.name or "y"
     estimator._continuous = False
     estimator.classes_ = class_array(classes)
-    _frame.check_features(estimator, meta, reset=True)
+    _frame.check_features(estimator, features, reset=True)
     estimator._build_summary()
     return estimator
+
+
+def _array_frames(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any, np.ndarray]:
+    """A 2-D Dask Array of predictors as a Dask DataFrame with the in-memory names x0, x1, ...,
+    and `y` / the weights (Dask Arrays) cut into the same row chunks."""
+    import dask.dataframe as dd
+
+    if X.ndim != 2:
+        raise InvalidInputError(f"X: expected a 2-dimensional array, got {X.ndim}-d", "X")
+    d = int(X.shape[1])
+    X = X.rechunk({1: -1})
+    frame = dd.from_dask_array(X, columns=[f"x{j}" for j in range(d)])
+
+    def aligned(v: Any, what: str) -> Any:
+        if v is None or not hasattr(v, "chunks"):
+            return v
+        if v.ndim != 1 or v.shape[0] != X.shape[0]:
+            raise InvalidInputError(f"{what}: expected {X.shape[0]} values (one per row)", what)
+        return dd.from_dask_array(v.rechunk((X.chunks[0],)))
+
+    return frame, aligned(y, "y"), aligned(sample_weight, "sample_weight"), np.empty((0, d))
 
 
 def _grow(
