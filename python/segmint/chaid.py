@@ -216,12 +216,15 @@ class CHAID(BaseEstimator):
         ----------
         X : DataFrame of shape (n_samples, n_features)
             Predictors: numbers (binned), categoricals, text, booleans; missing values allowed.
+            A Dask DataFrame (or 2-D Array) fits on the cluster, one pass over the partitions
+            per level, to the in-memory tree (see :func:`segmint.distributed.fit_chaid`).
         y : array-like of shape (n_samples,)
-            Target: classes, or numbers for a continuous target (see ``target_type``).
+            Target: classes, or numbers for a continuous target (see ``target_type``). With a
+            Dask `X`: a Dask Series (or Array) partitioned like it, with classes.
         sample_weight : array-like of shape (n_samples,), default None
             Frequency weights (counts).
         case_weight : array-like of shape (n_samples,), default None
-            Case weights (enter the expected counts of the tests only).
+            Case weights (enter the expected counts of the tests only); not with a Dask `X`.
 
         Returns
         -------
@@ -584,7 +587,8 @@ class CHAID(BaseEstimator):
         Parameters
         ----------
         X : DataFrame of shape (n_samples, n_features)
-            Predictors with the columns of the fit.
+            Predictors with the columns of the fit (a Dask DataFrame or Array: the result is
+            lazy, computed partition by partition).
 
         Returns
         -------
@@ -613,7 +617,8 @@ class CHAID(BaseEstimator):
         Parameters
         ----------
         X : DataFrame of shape (n_samples, n_features)
-            Predictors with the columns of the fit.
+            Predictors with the columns of the fit (a Dask DataFrame or Array: the result is
+            lazy, computed partition by partition).
 
         Returns
         -------
@@ -646,7 +651,8 @@ class CHAID(BaseEstimator):
         Parameters
         ----------
         X : DataFrame of shape (n_samples, n_features)
-            Predictors with the columns of the fit.
+            Predictors with the columns of the fit (a Dask DataFrame or Array: the result is
+            lazy, computed partition by partition).
 
         Returns
         -------
