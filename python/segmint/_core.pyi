@@ -24,6 +24,7 @@ __all__ = [
     "MomentsPartition",
     "RatingFit",
     "chaid_apply",
+    "chaid_code_block",
     "chaid_fit",
     "chaid_merge_table",
     "chaid_node_tables",
@@ -1154,3 +1155,11 @@ def chaid_route(
     open_index: npt.NDArray[np.int64],
     n_threads: int,
 ) -> ChaidRoute: ...
+def chaid_code_block(
+    codes: npt.NDArray[np.uint32],
+    *,
+    numeric: npt.NDArray[np.float64],
+    breaks_offsets: npt.NDArray[np.int64],
+    breaks: npt.NDArray[np.float64],
+    n_threads: int,
+) -> npt.NDArray[np.uint32]: ...

@@ -5,9 +5,10 @@
 //! merging, tests, Bonferroni adjustment, choice among the predictors and routing of the slots
 //! (the code is shared with the in-memory growth).
 
-use ndarray::{s, ArrayView2, ArrayView4};
+use ndarray::{s, Array2, ArrayView2, ArrayView4, ShapeBuilder};
 use rayon::prelude::*;
 
+use super::bin;
 use super::grow::{assign_slots, best_candidate};
 use super::merge::{merge_predictor, Candidate, Response, Spec};
 use super::ChaidParams;
@@ -126,6 +127,55 @@ pub fn split_nodes(
             })
         })
         .collect())
+}
+
+/// Every predictor's code per row, column-major (categorical columns, then continuous ones):
+/// categorical codes as given, continuous values binned with their `breaks` as the in-memory
+/// tree bins them ([`bin::slot`](super::bin::slot)), missing values as `MISSING_CODE`.
+pub fn code_block(
+    codes: ArrayView2<'_, u32>,
+    numeric: ArrayView2<'_, f64>,
+    breaks: &[Vec<f64>],
+) -> Result<Array2<u32>> {
+    let (n, p_cat) = codes.dim();
+    if numeric.nrows() != n || numeric.ncols() != breaks.len() {
+        return Err(Error::invalid(
+            "numeric",
+            format!(
+                "needs {n} rows and one column per breaks list ({})",
+                breaks.len()
+            ),
+        ));
+    }
+    if breaks.iter().any(|b| b.is_empty()) {
+        return Err(Error::invalid(
+            "breaks",
+            "every column needs at least one break",
+        ));
+    }
+    let columns: Vec<Vec<u32>> = (0..p_cat + breaks.len())
+        .into_par_iter()
+        .map(|j| {
+            if j < p_cat {
+                return codes.column(j).to_vec();
+            }
+            let b = &breaks[j - p_cat];
+            numeric
+                .column(j - p_cat)
+                .iter()
+                .map(|&v| {
+                    if v.is_nan() {
+                        MISSING_CODE
+                    } else {
+                        bin::slot(v, b) as u32
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let flat: Vec<u32> = columns.concat();
+    Array2::from_shape_vec((n, p_cat + breaks.len()).f(), flat)
+        .map_err(|e| Error::invalid("codes", e.to_string()))
 }
 
 /// Rows routed to the next level: each row of a node that split (`predictor[node] ≥ 0`) goes to
@@ -291,5 +341,19 @@ mod tests {
             &[0]
         )
         .is_err());
+    }
+
+    #[test]
+    fn code_block_bins_as_the_tree() {
+        let codes = ndarray::array![[1u32], [MISSING_CODE], [0]];
+        let numeric = ndarray::array![[0.5, 1.0], [f64::NAN, 7.0], [3.0, -1.0]];
+        let b = vec![vec![1.0, 3.0], vec![2.0]];
+        let block = code_block(codes.view(), numeric.view(), &b).unwrap();
+        assert_eq!(
+            block,
+            ndarray::array![[1u32, 0, 0], [MISSING_CODE, MISSING_CODE, 0], [0, 1, 0]]
+        );
+        assert!(block.t().is_standard_layout());
+        assert!(code_block(codes.view(), numeric.view(), &b[..1]).is_err());
     }
 }

@@ -3,7 +3,7 @@
 
 use super::array::Aligned2;
 use numpy::ndarray::{Array1, Ix4};
-use numpy::{IntoPyArray, PyArray1};
+use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
 use super::array::{Aligned, Aligned1};
@@ -165,4 +165,34 @@ pub fn chaid_route<'py>(
         nodes: Array1::from(next).into_pyarray(py).unbind(),
         counts: Array1::from(counts).into_pyarray(py).unbind(),
     })
+}
+
+/// Every predictor's code per row, column-major: the categorical codes, then the continuous
+/// columns binned with their breaks (`breaks[breaks_offsets[j]..breaks_offsets[j + 1]]`),
+/// missing values as the missing code.
+#[pyfunction]
+#[pyo3(signature = (codes, *, numeric, breaks_offsets, breaks, n_threads))]
+pub fn chaid_code_block<'py>(
+    py: Python<'py>,
+    codes: Aligned2<'py, u32>,
+    numeric: Aligned2<'py, f64>,
+    breaks_offsets: Aligned1<'py, i64>,
+    breaks: Aligned1<'py, f64>,
+    n_threads: usize,
+) -> PyResult<Bound<'py, PyArray2<u32>>> {
+    let (codes, numeric) = (codes.as_array(), numeric.as_array());
+    let (offsets, values) = (breaks_offsets.as_slice()?, breaks.as_slice()?);
+    let block = run(py, n_threads, || {
+        let bad = || Error::invalid("breaks_offsets", "inconsistent offsets");
+        let lists = offsets
+            .windows(2)
+            .map(|w| {
+                let lo = usize::try_from(w[0]).map_err(|_| bad())?;
+                let hi = usize::try_from(w[1]).map_err(|_| bad())?;
+                values.get(lo..hi).map(<[f64]>::to_vec).ok_or_else(bad)
+            })
+            .collect::<Result<Vec<Vec<f64>>, Error>>()?;
+        levels::code_block(codes, numeric, &lists)
+    })?;
+    Ok(block.into_pyarray(py))
 }

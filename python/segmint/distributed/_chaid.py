@@ -22,8 +22,6 @@ from ._partitions import _delayed_parts, _worker_task, get_client, kernel_thread
 #: values fetched to settle a boundary are at most rows / SAMPLES + partitions.
 SAMPLES = 2048
 
-_MISSING = int(_frame.MISSING_CODE)
-
 
 # --- worker side --------------------------------------------------------------------------------
 
@@ -149,23 +147,22 @@ def _bin_between(
 
 
 @_worker_task
-def _start(enc: dict[str, Any], breaks: list[np.ndarray]) -> dict[str, Any]:
+def _start(enc: dict[str, Any], breaks: list[np.ndarray], n_threads: int) -> dict[str, Any]:
     """The rows as the tree grows on them: every predictor's code (categorical codes, then the
     continuous bins; missing as MISSING_CODE), class codes, weights, all rows in the root."""
-    codes, numeric = enc["codes"], enc["numeric"]
-    n = len(enc["y"])
-    block = np.empty((n, codes.shape[1] + numeric.shape[1]), dtype=np.uint32, order="F")
-    block[:, : codes.shape[1]] = codes
-    for j, b in enumerate(breaks):
-        x = numeric[:, j]
-        slot = np.minimum(np.searchsorted(b, x, side="left"), len(b) - 1).astype(np.uint32)
-        slot[np.isnan(x)] = _MISSING
-        block[:, codes.shape[1] + j] = slot
+    offsets = np.concatenate([[0], np.cumsum([len(b) for b in breaks])]).astype(np.int64)
+    block = _core.chaid_code_block(
+        enc["codes"],
+        numeric=enc["numeric"],
+        breaks_offsets=offsets,
+        breaks=np.concatenate(breaks) if breaks else np.zeros(0),
+        n_threads=n_threads,
+    )
     return {
         "codes": block,
         "y": enc["y"],
         "w": enc["w"],
-        "nodes": np.zeros(n, dtype=np.int64),
+        "nodes": np.zeros(len(enc["y"]), dtype=np.int64),
         "children": np.zeros(0, dtype=np.int64),
     }
 
@@ -562,7 +559,7 @@ def _grow(
     def may_split(node: _Node) -> bool:
         return node.depth < max_depth and node.weight >= p["min_parent_size"] and not node.pure
 
-    states = [client.submit(_start, e, breaks, pure=False) for e in encoded]
+    states = [client.submit(_start, e, breaks, threads, pure=False) for e in encoded]
     nodes: list[_Node] = []
     open_ids = [0]  # the nodes whose tables this level counts
     level_children: list[int] = []  # the nodes created by the last split (row counts)
