@@ -124,8 +124,8 @@ def test_kredit_tree_matches_spss(client, kredit):
 
 def planted(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
     """Planted truth: buying depends on income (a threshold) and, above it, on the region; a
-    count column with heavy ties, text with missing values, an ordered categorical and a noise
-    column with missing values."""
+    count column with heavy ties, text with missing values, an ordered categorical, a boolean
+    and a noise column with missing values."""
     rng = np.random.default_rng(seed)
     income = np.round(rng.lognormal(10, 0.6, n), 1)
     visits = rng.poisson(2.0, n).astype(np.int64)
@@ -140,8 +140,16 @@ def planted(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
     p = np.where(high, np.where(np.isin(region, ["north", "east"]), 0.7, 0.45), 0.2)
     p = p + 0.05 * (visits > 3)
     y = np.where(rng.random(n) < p, "buy", "no")
+    member = rng.random(n) < 0.3
     X = pd.DataFrame(
-        {"income": income, "visits": visits, "region": region, "size": size, "noise": noise}
+        {
+            "income": income,
+            "visits": visits,
+            "region": region,
+            "size": size,
+            "noise": noise,
+            "member": member,
+        }
     )
     return X, pd.Series(y, name="buys")
 
@@ -189,7 +197,14 @@ def test_titanic_missing_values_bit_identical(client, shared_data):
     t = pd.read_csv(shared_data / "chaid" / "titanic.csv")
     X = t[["sex", "pclass", "embarked", "age", "fare", "sibsp"]]
     y = t["survived"]
-    params = {"max_depth": 4, "min_parent_size": 30, "min_child_size": 10, "ordinal": ["pclass"]}
+    params = {
+        "max_depth": 4,
+        "min_parent_size": 30,
+        "min_child_size": 10,
+        "ordinal": ["pclass"],
+        "split_merged": True,
+        "alpha_merge": 0.1,
+    }
     mem = segmint.CHAID(**params).fit(X, y)
     dist = segmint.CHAID(**params).fit(ddf(X, 7), ddf(y, 7))
     assert_same_tree(dist, mem)
