@@ -78,19 +78,22 @@ def _weights_check(w: Any) -> tuple[int, int, int, float]:
 
 
 @_worker_task
-def _sort_numeric(enc: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray | None]]:
+def _sort_numeric(enc: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray | None, bool]]:
     """Each continuous column's non-missing values sorted (ties in row order, as in memory)
-    with their weights."""
+    with their weights, and whether a -0.0 is among them (looked up before sorting: numpy's
+    vectorised sort may turn -0.0 into 0.0)."""
     numeric, w = enc["numeric"], enc["w"]
-    out: list[tuple[np.ndarray, np.ndarray | None]] = []
+    out: list[tuple[np.ndarray, np.ndarray | None, bool]] = []
     for j in range(numeric.shape[1]):
         x = numeric[:, j]
         ok = ~np.isnan(x)
+        x = x[ok]
+        negative_zero = bool(np.any((x == 0) & np.signbit(x)))
         if w is None:
-            out.append((np.sort(x[ok]), None))
+            out.append((np.sort(x), None, negative_zero))
         else:
-            order = np.argsort(x[ok], kind="stable")
-            out.append((x[ok][order], w[ok][order]))
+            order = np.argsort(x, kind="stable")
+            out.append((x[order], w[ok][order], negative_zero))
     return out
 
 
@@ -103,19 +106,19 @@ def _cum(ws: np.ndarray | None, pos: np.ndarray) -> np.ndarray:
 
 
 @_worker_task
-def _bin_samples(sorted_cols: list[Any]) -> list[tuple[float, np.ndarray]]:
-    """Per column: the total weight and values at evenly spaced ranks (first and last
-    included)."""
+def _bin_samples(sorted_cols: list[Any]) -> list[tuple[float, np.ndarray, bool]]:
+    """Per column: the total weight, values at evenly spaced ranks (first and last included)
+    and whether a -0.0 is among the values."""
     out = []
-    for v, ws in sorted_cols:
+    for v, ws, negative_zero in sorted_cols:
         n = len(v)
         if n == 0:
-            out.append((0.0, v[:0]))
+            out.append((0.0, v[:0], False))
             continue
         step = max(1, n // SAMPLES)
         idx = np.unique(np.r_[np.arange(0, n, step), n - 1])
         total = float(n) if ws is None else float(_cum(ws, np.array([n]))[0])
-        out.append((total, v[idx]))
+        out.append((total, v[idx], negative_zero))
     return out
 
 
@@ -123,7 +126,7 @@ def _bin_samples(sorted_cols: list[Any]) -> list[tuple[float, np.ndarray]]:
 def _bin_counts(sorted_cols: list[Any], cands: list[np.ndarray]) -> list[tuple[np.ndarray, ...]]:
     """Per column and candidate c: weight and count of the values <= c and < c."""
     out: list[tuple[np.ndarray, ...]] = []
-    for (v, ws), c in zip(sorted_cols, cands, strict=True):
+    for (v, ws, _), c in zip(sorted_cols, cands, strict=True):
         le = np.searchsorted(v, c, side="right")
         lt = np.searchsorted(v, c, side="left")
         out.append((_cum(ws, le), _cum(ws, lt), le, lt))
@@ -136,7 +139,7 @@ def _bin_between(
 ) -> list[list[tuple[np.ndarray, np.ndarray | None]]]:
     """Per column and open interval (a, b): the values strictly inside, with their weights."""
     out = []
-    for (v, ws), iv in zip(sorted_cols, intervals, strict=True):
+    for (v, ws, _), iv in zip(sorted_cols, intervals, strict=True):
         found = []
         for a, b in iv:
             i = int(np.searchsorted(v, a, side="right"))
@@ -301,8 +304,12 @@ def _breaks(client: Any, encoded: list[Any], p_num: int, max_bins: int) -> list[
                     answers[j][b] = float(vals[inside[-1]]) if len(inside) else float(cands[j][lo])
         out = []
         for j in range(p_num):
-            found = set(answers[j].values()) | {float(cands[j][-1])}
-            out.append(np.array(sorted(found), dtype=np.float64))
+            found = np.array(sorted(set(answers[j].values()) | {float(cands[j][-1])}))
+            # The in-memory bins sort by total order (-0.0 before 0.0) and keep the first
+            # value of a run of equal values: a zero break is -0.0 when the column holds one.
+            negative_zero = any(s[j][2] for s in samples)
+            found[found == 0] = -0.0 if negative_zero else 0.0
+            out.append(found.astype(np.float64))
         return out
     finally:
         client.cancel(sorted_f)
