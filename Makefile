@@ -50,7 +50,7 @@ test: rust-test lint py-test docs
 bench: install-release
 	$(PY) -m pip install --quiet scikit-learn scipy kmodes gower kmedoids fastcluster CHAID xlogit polars pyarrow dask-ml
 	$(PY) benchmarks/kmeans.py
-	for b in metrics profile ward kmedoids kprototypes chaid conjoint hb latent_class conversion discriminant onedim twostep progress clara dask_kmeans; do $(PY) benchmarks/$$b.py --quick; done
+	for b in metrics profile ward kmedoids kprototypes chaid conjoint hb latent_class conversion discriminant onedim twostep progress clara dask_kmeans dask_chaid; do $(PY) benchmarks/$$b.py --quick; done
 	$(MAKE) bench-factor BENCH_ARGS=--quick
 
 # Factor analysis vs factor_analyzer 0.5.1, which needs scikit-learn < 1.8: its own environment

@@ -44,6 +44,10 @@ mod _core {
         chaid_apply, chaid_fit, chaid_merge_table, chaid_node_tables, ChaidTree, MergedTable,
     };
     #[pymodule_export]
+    use crate::python::chaid_levels::{
+        chaid_code_block, chaid_route, chaid_split_nodes, ChaidNodeSplit, ChaidRoute,
+    };
+    #[pymodule_export]
     use crate::python::cluster::{clara_euclidean, clara_gower, ClaraResult};
     #[pymodule_export]
     use crate::python::cluster::{

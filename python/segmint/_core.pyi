@@ -6,6 +6,8 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "ChaidNodeSplit",
+    "ChaidRoute",
     "ChaidTree",
     "ClaraResult",
     "ClassNodes",
@@ -22,9 +24,12 @@ __all__ = [
     "MomentsPartition",
     "RatingFit",
     "chaid_apply",
+    "chaid_code_block",
     "chaid_fit",
     "chaid_merge_table",
     "chaid_node_tables",
+    "chaid_route",
+    "chaid_split_nodes",
     "clara_euclidean",
     "clara_gower",
     "cluster_index",
@@ -1086,3 +1091,75 @@ def kmeans_partition_farthest(
     m: int,
     n_threads: int,
 ) -> FarthestRows: ...
+
+# --- CHAID level by level (distributed build) ---------------------------------------------------
+
+@final
+class ChaidNodeSplit:
+    @property
+    def predictor(self) -> int: ...
+    @property
+    def slot_child(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def present(self) -> npt.NDArray[np.bool_]: ...
+    @property
+    def default_child(self) -> int: ...
+    @property
+    def n_children(self) -> int: ...
+    @property
+    def statistic(self) -> float: ...
+    @property
+    def df1(self) -> float: ...
+    @property
+    def df2(self) -> float: ...
+    @property
+    def ln_p(self) -> float: ...
+    @property
+    def ln_p_adj(self) -> float: ...
+    @property
+    def n_categories(self) -> int: ...
+    @property
+    def merging(self) -> int: ...
+
+def chaid_split_nodes(
+    tables: npt.NDArray[np.float64],
+    *,
+    n_slots: npt.NDArray[np.int64],
+    ordinal: npt.NDArray[np.bool_],
+    rank: npt.NDArray[np.int64],
+    alpha_merge: float,
+    alpha_split: float,
+    alpha_split_merged: float,
+    min_child_size: float,
+    exhaustive: bool,
+    split_merged: bool,
+    statistic: str,
+    n_threads: int,
+) -> list[ChaidNodeSplit | None]: ...
+
+@final
+class ChaidRoute:
+    @property
+    def nodes(self) -> npt.NDArray[np.int64]: ...
+    @property
+    def counts(self) -> npt.NDArray[np.int64]: ...
+
+def chaid_route(
+    codes: npt.NDArray[np.uint32],
+    *,
+    n_levels: list[int],
+    nodes: npt.NDArray[np.int64],
+    predictor: npt.NDArray[np.int64],
+    offsets: npt.NDArray[np.int64],
+    child: npt.NDArray[np.int64],
+    open_index: npt.NDArray[np.int64],
+    n_threads: int,
+) -> ChaidRoute: ...
+def chaid_code_block(
+    codes: npt.NDArray[np.uint32],
+    *,
+    numeric: npt.NDArray[np.float64],
+    breaks_offsets: npt.NDArray[np.int64],
+    breaks: npt.NDArray[np.float64],
+    n_threads: int,
+) -> npt.NDArray[np.uint32]: ...

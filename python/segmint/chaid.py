@@ -216,12 +216,15 @@ class CHAID(BaseEstimator):
         ----------
         X : DataFrame of shape (n_samples, n_features)
             Predictors: numbers (binned), categoricals, text, booleans; missing values allowed.
+            A Dask DataFrame (or 2-D Array) fits on the cluster, one pass over the partitions
+            per level, to the in-memory tree (see :func:`segmint.distributed.fit_chaid`).
         y : array-like of shape (n_samples,)
-            Target: classes, or numbers for a continuous target (see ``target_type``).
+            Target: classes, or numbers for a continuous target (see ``target_type``). With a
+            Dask `X`: a Dask Series (or Array) partitioned like it, with classes.
         sample_weight : array-like of shape (n_samples,), default None
             Frequency weights (counts).
         case_weight : array-like of shape (n_samples,), default None
-            Case weights (enter the expected counts of the tests only).
+            Case weights (enter the expected counts of the tests only); not with a Dask `X`.
 
         Returns
         -------
@@ -241,6 +244,14 @@ class CHAID(BaseEstimator):
         1         1  132
         2         1  132
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            if case_weight is not None:
+                raise InvalidInputError(
+                    "case_weight: not supported for a Dask fit yet; fit in memory", "case_weight"
+                )
+            return distributed.fit_chaid(self, X, y, sample_weight)
         p = _validation.validate_params(self)
         alpha_merge, alpha_split = p["alpha_merge"], p["alpha_split"]
         alpha_split_merged, max_depth = p["alpha_split_merged"], p["max_depth"]
@@ -576,7 +587,8 @@ class CHAID(BaseEstimator):
         Parameters
         ----------
         X : DataFrame of shape (n_samples, n_features)
-            Predictors with the columns of the fit.
+            Predictors with the columns of the fit (a Dask DataFrame or Array: the result is
+            lazy, computed partition by partition).
 
         Returns
         -------
@@ -592,6 +604,10 @@ class CHAID(BaseEstimator):
         >>> tree.apply(X.head(3)).tolist()
         [4, 5, 4]
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.apply(self, X)
         data = self._data(X)
         return pd.Series(self._leaves(data), index=data.index, name="node")
 
@@ -601,7 +617,8 @@ class CHAID(BaseEstimator):
         Parameters
         ----------
         X : DataFrame of shape (n_samples, n_features)
-            Predictors with the columns of the fit.
+            Predictors with the columns of the fit (a Dask DataFrame or Array: the result is
+            lazy, computed partition by partition).
 
         Returns
         -------
@@ -617,6 +634,10 @@ class CHAID(BaseEstimator):
         >>> tree.predict(X.head(3)).tolist()
         ['Horeca', 'Retail', 'Horeca']
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.predict(self, X)
         data = self._data(X)
         leaves = self._leaves(data)
         pred, _ = self._leaf_values()
@@ -630,7 +651,8 @@ class CHAID(BaseEstimator):
         Parameters
         ----------
         X : DataFrame of shape (n_samples, n_features)
-            Predictors with the columns of the fit.
+            Predictors with the columns of the fit (a Dask DataFrame or Array: the result is
+            lazy, computed partition by partition).
 
         Returns
         -------
@@ -657,6 +679,10 @@ class CHAID(BaseEstimator):
         check_is_fitted(self)
         if self._continuous:
             raise InvalidInputError("predict_proba: the target is continuous", "y")
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.predict_proba(self, X)
         data = self._data(X)
         leaves = self._leaves(data)
         _, proba = self._leaf_values()

@@ -517,28 +517,12 @@ impl Grower<'_> {
             .into_par_iter()
             .map(|p| merge_predictor(&table[p], self.n_slots[p], self.ordinal[p], &self.spec))
             .collect();
-        let mut best: Option<(usize, &Candidate)> = None;
-        for (p, c) in candidates.iter().enumerate() {
-            let Some(c) = c else { continue };
-            let wins = match best {
-                None => true,
-                Some((bp, b)) => {
-                    c.ln_p_adj < b.ln_p_adj
-                        || (c.ln_p_adj == b.ln_p_adj
-                            && (c.test.statistic > b.test.statistic
-                                || (c.test.statistic == b.test.statistic
-                                    && self.rank[p] < self.rank[bp])))
-                }
-            };
-            if wins {
-                best = Some((p, c));
-            }
-        }
+        let best = best_candidate(&candidates, &self.rank);
         let Some((p, cand)) = best else { return };
         if cand.ln_p_adj > self.params.alpha_split.ln() {
             return;
         }
-        let (slot_child, default_child) = self.assign_slots(p, cand);
+        let (slot_child, default_child) = assign_slots(self.n_slots[p], self.ordinal[p], cand);
         let k = cand.groups.len();
         let hi = lo + n_rows;
 
@@ -635,46 +619,70 @@ impl Grower<'_> {
             merging: cand.merging,
         });
     }
+}
 
-    /// Child of every slot: merged groups for present categories; absent ordinal categories
-    /// follow the nearest present category below (above for the first); everything else, and
-    /// missing values not seen in the node, goes to the largest child.
-    fn assign_slots(&self, p: usize, cand: &Candidate) -> (Vec<usize>, usize) {
-        let n_slots = self.n_slots[p];
-        let missing = n_slots - 1;
-        let default = (0..cand.sizes.len())
-            .max_by(|&a, &b| cand.sizes[a].total_cmp(&cand.sizes[b]).then(b.cmp(&a)))
-            .unwrap_or(0);
-        let mut slot_child = vec![usize::MAX; n_slots];
-        for (g, slots) in cand.groups.iter().enumerate() {
-            for &s in slots {
-                slot_child[s] = g;
+/// The winning candidate: the smallest adjusted p, then the larger statistic, then the lower
+/// rank (column order).
+pub(super) fn best_candidate<'c>(
+    candidates: &'c [Option<Candidate>],
+    rank: &[usize],
+) -> Option<(usize, &'c Candidate)> {
+    let mut best: Option<(usize, &Candidate)> = None;
+    for (p, c) in candidates.iter().enumerate() {
+        let Some(c) = c else { continue };
+        let wins = match best {
+            None => true,
+            Some((bp, b)) => {
+                c.ln_p_adj < b.ln_p_adj
+                    || (c.ln_p_adj == b.ln_p_adj
+                        && (c.test.statistic > b.test.statistic
+                            || (c.test.statistic == b.test.statistic && rank[p] < rank[bp])))
             }
+        };
+        if wins {
+            best = Some((p, c));
         }
-        if self.ordinal[p] {
-            let mut prev = None;
-            for c in slot_child.iter_mut().take(missing) {
-                if *c != usize::MAX {
-                    prev = Some(*c);
-                } else if let Some(g) = prev {
-                    *c = g;
-                }
-            }
-            let first = (0..missing).find(|&s| slot_child[s] != usize::MAX);
-            if let Some(f) = first {
-                let g = slot_child[f];
-                for c in slot_child.iter_mut().take(f) {
-                    *c = g;
-                }
-            }
-        }
-        for c in &mut slot_child {
-            if *c == usize::MAX {
-                *c = default;
-            }
-        }
-        (slot_child, default)
     }
+    best
+}
+
+/// Child of every slot: merged groups for present categories; absent ordinal categories
+/// follow the nearest present category below (above for the first); everything else, and
+/// missing values not seen in the node, goes to the largest child.
+pub(super) fn assign_slots(n_slots: usize, ordinal: bool, cand: &Candidate) -> (Vec<usize>, usize) {
+    let missing = n_slots - 1;
+    let default = (0..cand.sizes.len())
+        .max_by(|&a, &b| cand.sizes[a].total_cmp(&cand.sizes[b]).then(b.cmp(&a)))
+        .unwrap_or(0);
+    let mut slot_child = vec![usize::MAX; n_slots];
+    for (g, slots) in cand.groups.iter().enumerate() {
+        for &s in slots {
+            slot_child[s] = g;
+        }
+    }
+    if ordinal {
+        let mut prev = None;
+        for c in slot_child.iter_mut().take(missing) {
+            if *c != usize::MAX {
+                prev = Some(*c);
+            } else if let Some(g) = prev {
+                *c = g;
+            }
+        }
+        let first = (0..missing).find(|&s| slot_child[s] != usize::MAX);
+        if let Some(f) = first {
+            let g = slot_child[f];
+            for c in slot_child.iter_mut().take(f) {
+                *c = g;
+            }
+        }
+    }
+    for c in &mut slot_child {
+        if *c == usize::MAX {
+            *c = default;
+        }
+    }
+    (slot_child, default)
 }
 
 #[cfg(test)]

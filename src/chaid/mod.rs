@@ -9,6 +9,7 @@
 pub mod bin;
 mod columns;
 mod grow;
+pub mod levels;
 mod merge;
 pub mod predict;
 pub mod tables;

@@ -2,6 +2,7 @@
 
 pub mod array;
 pub mod chaid;
+pub mod chaid_levels;
 pub mod cluster;
 pub mod conjoint;
 pub mod discriminant;

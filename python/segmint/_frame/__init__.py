@@ -19,6 +19,14 @@ from .cluster import (
     segment_codes,
 )
 from .measured import CONTINUOUS, MeasuredTable, measured_table, target
+from .measured_parts import (
+    column_levels,
+    label_summary,
+    merged_encoding,
+    merged_target,
+    target_codes,
+    target_summary,
+)
 from .table import (
     MISSING_CODE,
     MISSING_POLICIES,
@@ -47,11 +55,15 @@ __all__ = [
     "check_numeric_dtype",
     "class_codes",
     "cluster_table",
+    "column_levels",
     "frame",
     "gower_table",
     "is_dask",
+    "label_summary",
     "labels_series",
     "measured_table",
+    "merged_encoding",
+    "merged_target",
     "numeric",
     "numeric_input",
     "observed_classes",
@@ -59,5 +71,7 @@ __all__ = [
     "sample_weight",
     "segment_codes",
     "target",
+    "target_codes",
+    "target_summary",
     "to_pandas",
 ]

@@ -4,7 +4,8 @@ The estimators accept a ``dask.dataframe.DataFrame`` or a ``dask.array.Array`` i
 ``fit`` (there is no second set of classes); this module holds the mechanics. Distributed so
 far: ``KMeans`` (fit, predict, transform), ``FactorAnalysis`` (fit from the correlation pass,
 transform) and ``DiscriminantAnalysis`` (fit from the class scatter pass, predict,
-predict_proba, transform). A fit needs a
+predict_proba, transform) and ``CHAID`` (fit with a categorical target, predict, predict_proba,
+apply; see :func:`fit_chaid`). A fit needs a
 running ``dask.distributed`` client (the current one by default: ``Client()`` or
 ``Client(LocalCluster(...))``); install the extra with ``pip install segmint[dask]``. Importing
 segmint never imports Dask.
@@ -65,11 +66,13 @@ raises on the client, as in memory, naming the column.
 
 from __future__ import annotations
 
+from ._chaid import fit_chaid
 from ._discriminant import fit_discriminant
 from ._factor import factor_correlation, fit_factor
 from ._kmeans import fit_kmeans, kmeans_sample_init
 from ._partitions import (
     CHUNK_ROWS,
+    apply,
     get_client,
     kernel_threads,
     merge_tree,
@@ -80,7 +83,9 @@ from ._partitions import (
 
 __all__ = [
     "CHUNK_ROWS",
+    "apply",
     "factor_correlation",
+    "fit_chaid",
     "fit_discriminant",
     "fit_factor",
     "fit_kmeans",

@@ -458,6 +458,39 @@ def transform(estimator: Any, X: Any) -> Any:
     return _map(estimator, X, "transform")
 
 
+def apply(estimator: Any, X: Any) -> Any:
+    """``estimator.apply`` mapped over the partitions: a lazy Dask Series of leaf (node) ids.
+
+    Parameters
+    ----------
+    estimator : CHAID
+        A fitted tree.
+    X : dask DataFrame
+        The rows.
+
+    Returns
+    -------
+    dask Series
+        Lazy node ids, named "node".
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> from distributed import Client
+    >>> import segmint as sg
+    >>> customers = sg.datasets.load_wholesale()
+    >>> X, y = customers.drop(columns="Channel"), customers["Channel"]
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                 dashboard_address=":0")
+    >>> tree = sg.CHAID(max_depth=2).fit(X, y)
+    >>> lazy = tree.apply(dd.from_pandas(X, npartitions=3))
+    >>> bool((lazy.compute() == tree.apply(X)).all())
+    True
+    >>> client.close()
+    """
+    return _map(estimator, X, "apply")
+
+
 def _map(estimator: Any, X: Any, method: str) -> Any:
     """`estimator.<method>` mapped lazily over the partitions; the output's type, columns and
     dtype come from the method's own output on Dask's placeholder rows."""

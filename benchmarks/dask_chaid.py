@@ -1,0 +1,132 @@
+"""Distributed CHAID: segmint on a 2-worker LocalCluster vs segmint in memory on the same
+machine, side by side in one process (issue 14: within 2× of the in-memory fit).
+
+The data (10 predictors: four nominal categoricals, one ordered categorical, five continuous
+columns, two of them with heavy ties; a binary target planted on three of them) are generated
+on the workers and persisted there; the same rows are then computed onto the client for the
+in-memory fit. Fits alternate, the medians are printed with their ratio, the trees are compared
+(they must be identical), followed by the paper scaling model of one level.
+
+    python benchmarks/dask_chaid.py            # 10,000,000 × 10
+    python benchmarks/dask_chaid.py --quick    # 1,000,000 × 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+import dask
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+from distributed import Client, LocalCluster, wait
+
+import segmint
+from segmint import distributed as sd
+
+NOMINAL = {"region": 8, "channel": 4, "segment": 12, "device": 3}
+SIZES = ["XS", "S", "M", "L", "XL"]
+
+
+def block(i: int, rows: int) -> pd.DataFrame:
+    rng = np.random.default_rng(2000 + i)
+    cols: dict[str, object] = {}
+    for name, k in NOMINAL.items():
+        cols[name] = pd.Categorical.from_codes(
+            rng.integers(0, k, rows), categories=[f"{name}{j}" for j in range(k)]
+        )
+    cols["size"] = pd.Categorical.from_codes(
+        rng.integers(0, len(SIZES), rows), categories=SIZES, ordered=True
+    )
+    income = rng.lognormal(10, 0.6, rows)
+    cols["income"] = income
+    cols["age"] = np.round(rng.uniform(18, 80, rows))  # heavy ties
+    cols["visits"] = rng.poisson(3.0, rows).astype(np.float64)  # heavier ties
+    cols["spend"] = rng.gamma(2.0, 50.0, rows)
+    noise = rng.normal(size=rows)
+    noise[rng.random(rows) < 0.05] = np.nan
+    cols["noise"] = noise
+    region = np.asarray(cols["region"].codes)  # type: ignore[attr-defined]
+    p = 0.15 + 0.25 * (income > 30_000) + 0.1 * (region < 3) + 0.02 * cols["visits"]
+    cols["y"] = np.where(rng.random(rows) < p, "buy", "no")
+    return pd.DataFrame(cols)
+
+
+def make_data(n: int, n_parts: int) -> dd.DataFrame:
+    per = math.ceil(n / n_parts)
+    sizes = [per] * (n // per) + ([n % per] if n % per else [])
+    meta = block(0, 1).iloc[:0]
+    parts = [dask.delayed(block)(i, s) for i, s in enumerate(sizes)]
+    return dd.from_delayed(parts, meta=meta).persist()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rows", type=int, default=None)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--parts", type=int, default=8)
+    args = ap.parse_args()
+    n = args.rows or (1_000_000 if args.quick else 10_000_000)
+    repeats = 1 if args.quick else args.repeats
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    client = Client(cluster)
+    data = make_data(n, args.parts)
+    wait(data)
+    X, y = data.drop(columns="y"), data["y"]
+    local = data.compute()
+    Xm, ym = local.drop(columns="y"), local["y"]
+    params = {"max_depth": 3, "max_bins": 10}
+    print(
+        f"CHAID {n:,} × {X.shape[1]}, depth {params['max_depth']}, {args.parts} partitions, "
+        "2 workers × 1 thread"
+    )
+    print(f"  segmint kernel threads per worker: {sd.kernel_threads(client)}")
+    times: dict[str, list[float]] = {"segmint dask": [], "segmint memory": []}
+    trees: dict[str, segmint.CHAID] = {}
+    for _ in range(repeats):
+        t = time.perf_counter()
+        trees["segmint dask"] = segmint.CHAID(**params).fit(X, y)
+        times["segmint dask"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        trees["segmint memory"] = segmint.CHAID(**params).fit(Xm, ym)
+        times["segmint memory"].append(time.perf_counter() - t)
+    med = {name: statistics.median(v) for name, v in times.items()}
+    for name, t in med.items():
+        print(f"  {name:15s} {t:8.2f} s   ({', '.join(f'{v:.2f}' for v in times[name])})")
+    ratio = med["segmint dask"] / med["segmint memory"]
+    print(f"  segmint dask / segmint memory: {ratio:6.2f}×  (target ≤ 2×)")
+    same = trees["segmint dask"].tree_.equals(trees["segmint memory"].tree_)
+    print(f"  trees identical: {same} ({len(trees['segmint memory'].tree_)} nodes)")
+    scaling_model(trees["segmint memory"], n, parts=args.parts, workers=2)
+    scaling_model(trees["segmint memory"], 10**9, parts=100, workers=100)
+    client.close()
+    cluster.close()
+
+
+def scaling_model(tree: segmint.CHAID, n: int, parts: int, workers: int) -> None:
+    t = tree.tree_
+    # Tables are padded to the widest predictor: categories (or at most 10 bins) + missing.
+    widest_slots = max(len(lab) + 1 if lab is not None else 11 for lab in tree._encoding.labels)
+    slots = len(tree._encoding.columns) * widest_slots
+    classes = len(tree.classes_)
+    widest = int(
+        max(((t["depth"] == d) & ~t["leaf"]).sum() for d in range(int(t["depth"].max()) + 1))
+    )
+    per_part = widest * slots * classes * 8
+    read = n / workers * (len(tree._encoding.columns) * 4 + 4 + 8)
+    print(
+        f"  model, {n:,} rows in {parts} partitions on {workers} workers, per level: "
+        f"{read / 1e6:,.0f} MB of codes read per worker, ≤ {widest} open nodes × {slots} "
+        f"predictor slots × {classes} classes × 8 B = {per_part / 1e3:.1f} kB per partition, "
+        f"{parts * per_part / 1e6:.2f} MB to the client"
+    )
+
+
+if __name__ == "__main__":
+    main()
