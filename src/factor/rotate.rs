@@ -329,6 +329,18 @@ fn varimax_value(z: &Array2<f64>) -> f64 {
         .sum()
 }
 
+/// z with its columns (a, b) turned by θ to (a cos θ + b sin θ, b cos θ − a sin θ).
+fn planar(z: &Array2<f64>, a: usize, b: usize, angle: f64) -> Array2<f64> {
+    let (c, s) = (angle.cos(), angle.sin());
+    let mut r = z.clone();
+    for ((x, y), row) in z.column(a).iter().zip(z.column(b)).zip(r.rows_mut()) {
+        let mut row = row;
+        row[a] = x * c + y * s;
+        row[b] = y * c - x * s;
+    }
+    r
+}
+
 /// The pair of columns (a, b) of z and the angle θ whose planar rotation
 /// (a, b) → (a cos θ + b sin θ, b cos θ − a sin θ) raises the varimax criterion most, if it
 /// raises it by more than a relative 1e-3: Kaiser's (1959) closed form tan 4θ = (D − 2AB/p) /
@@ -351,14 +363,7 @@ fn planar_gain(z: &Array2<f64>) -> Option<(usize, usize, f64)> {
             let theta =
                 0.25 * (sd - 2.0 * sa * sb / p as f64).atan2(sc - (sa * sa - sb * sb) / p as f64);
             for angle in [theta, -theta] {
-                let mut r = z.clone();
-                let (c, s) = (angle.cos(), angle.sin());
-                for i in 0..p {
-                    let (x, y) = (z[[i, a]], z[[i, b]]);
-                    r[[i, a]] = x * c + y * s;
-                    r[[i, b]] = y * c - x * s;
-                }
-                let value = varimax_value(&r);
+                let value = varimax_value(&planar(z, a, b, angle));
                 if value > base + 1e-3 * base.abs().max(f64::MIN_POSITIVE)
                     && best.is_none_or(|(v, ..)| value > v)
                 {
@@ -476,28 +481,11 @@ mod tests {
         let grid_best = (0..3600)
             .map(|i| {
                 let t = (i as f64 / 3600.0 - 0.5) * std::f64::consts::FRAC_PI_2;
-                let (c, s) = (t.cos(), t.sin());
-                let r = Array2::from_shape_fn((5, 2), |(i, j)| {
-                    let (x, y) = (z[[i, 0]], z[[i, 1]]);
-                    if j == 0 {
-                        x * c + y * s
-                    } else {
-                        y * c - x * s
-                    }
-                });
-                varimax_value(&r)
+                varimax_value(&planar(&z, 0, 1, t))
             })
             .fold(f64::MIN, f64::max);
         let (_, _, angle) = planar_gain(&z).expect("z is far from its maximum");
-        let (c, s) = (angle.cos(), angle.sin());
-        let r = Array2::from_shape_fn((5, 2), |(i, j)| {
-            let (x, y) = (z[[i, 0]], z[[i, 1]]);
-            if j == 0 {
-                x * c + y * s
-            } else {
-                y * c - x * s
-            }
-        });
+        let r = planar(&z, 0, 1, angle);
         assert!(varimax_value(&r) >= grid_best - 1e-9);
     }
 }

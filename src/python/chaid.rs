@@ -58,14 +58,7 @@ pub fn chaid_fit<'py>(
     statistic: &str,
     n_threads: usize,
 ) -> PyResult<ChaidTree> {
-    let statistic = match statistic {
-        "pearson" => Statistic::Pearson,
-        "likelihood_ratio" | "lr" | "g2" => Statistic::LikelihoodRatio,
-        other => {
-            let why = format!("must be \"pearson\" or \"likelihood_ratio\", got {other:?}");
-            return Err(to_py_err(py, Error::invalid("test", why)));
-        }
-    };
+    let statistic = parse_statistic(py, statistic)?;
     let params = ChaidParams {
         alpha_merge,
         alpha_split,
@@ -390,4 +383,16 @@ pub fn chaid_merge_table<'py>(
             Merging::Floating => "floating",
         },
     }))
+}
+
+/// The `test` parameter of CHAID's bindings.
+pub(super) fn parse_statistic(py: Python<'_>, name: &str) -> PyResult<Statistic> {
+    match name {
+        "pearson" => Ok(Statistic::Pearson),
+        "likelihood_ratio" | "lr" | "g2" => Ok(Statistic::LikelihoodRatio),
+        other => {
+            let why = format!("must be \"pearson\" or \"likelihood_ratio\", got {other:?}");
+            Err(to_py_err(py, Error::invalid("test", why)))
+        }
+    }
 }

@@ -7,12 +7,11 @@ use numpy::{IntoPyArray, PyArray1, PyArray2};
 use pyo3::prelude::*;
 
 use super::array::{Aligned, Aligned1};
-use super::{run, to_py_err};
+use super::run;
 use crate::chaid::levels::{self, NodeSplit};
 use crate::chaid::ChaidParams;
 use crate::error::Error;
 use crate::stats::bonferroni::Merging;
-use crate::stats::contingency::Statistic;
 
 /// How one node of a level splits (what `chaid_split_nodes` returns per splitting node).
 #[pyclass(frozen, module = "segmint._core")]
@@ -91,14 +90,7 @@ pub fn chaid_split_nodes<'py>(
     statistic: &str,
     n_threads: usize,
 ) -> PyResult<Vec<Option<ChaidNodeSplit>>> {
-    let statistic = match statistic {
-        "pearson" => Statistic::Pearson,
-        "likelihood_ratio" => Statistic::LikelihoodRatio,
-        other => {
-            let why = format!("must be \"pearson\" or \"likelihood_ratio\", got {other:?}");
-            return Err(to_py_err(py, Error::invalid("test", why)));
-        }
-    };
+    let statistic = super::chaid::parse_statistic(py, statistic)?;
     let params = ChaidParams {
         alpha_merge,
         alpha_split,
