@@ -180,25 +180,28 @@ enum Outcome<T> {
 /// callback registered ([`progress::set_progress_callback`]) each poll also hands it the core's
 /// progress, and a last call follows a successful return (an exception it raises interrupts).
 ///
-/// No thread is created per call (only when a pool is first built). Creating a thread while
-/// another thread of the process calls `fork()` corrupts the child's heap with glibc (2.36
-/// here): `pthread_create` takes a cached stack off the stack cache, releases the cache lock, and
-/// only then frees the dynamic TLS blocks the stack's previous thread left in its DTV. A fork in
-/// between hands the child that stack, back in its cache with the DTV entries not yet cleared,
-/// and the child's first `pthread_create` frees the same blocks again (a double free: glibc
-/// aborts with "corrupted size vs. prev_size while consolidating", "double free or corruption",
-/// ...). A helper thread per call, as `run` once had, made every call open that window.
+/// No thread is created per call: only when a pool is first built, and then with the GIL held.
+/// Creating a thread while another thread of the process calls `fork()` corrupts the child's
+/// heap with glibc (2.36 here): `pthread_create` takes a cached stack off the stack cache,
+/// releases the cache lock, and only then frees the dynamic TLS blocks that the stack's previous
+/// thread left in its DTV. A fork in between hands the child that stack, back in its cache with
+/// the DTV entries not yet cleared, and the child's first `pthread_create` frees the same blocks
+/// again (a double free: glibc aborts with "corrupted size vs. prev_size while consolidating",
+/// "double free or corruption", ...). A helper thread per call, as `run` once had, made every
+/// call open that window.
 pub(crate) fn run<T, F>(py: Python<'_>, n_threads: usize, f: F) -> PyResult<T>
 where
     T: Send,
     F: FnOnce() -> Result<T, Error> + Send,
 {
     let mut reporter = progress::Reporter::current(py);
+    // Looked up (and, the first time, built) with the interpreter attached: `os.fork()` holds
+    // the GIL, so a fork from Python never lands while a pool's threads are being created.
+    let pool = match pool(n_threads) {
+        Ok(pool) => pool,
+        Err(message) => return Err(internal_error(py, internal_message(&message))),
+    };
     let outcome = py.detach(|| {
-        let pool = match pool(n_threads) {
-            Ok(pool) => pool,
-            Err(message) => return Outcome::Panicked(message),
-        };
         // Declared before the scope so that the receiver outlives the job.
         let (tx, rx) = mpsc::channel();
         // The scope's body runs on this thread, the job on a thread of the pool (as
@@ -244,12 +247,13 @@ where
             Ok(value)
         }
         Outcome::Done(Err(err)) => Err(to_py_err(py, err)),
-        Outcome::Panicked(message) => Err(internal_error(
-            py,
-            format!("internal error in segmint's core (please report it): {message}"),
-        )),
+        Outcome::Panicked(message) => Err(internal_error(py, internal_message(&message))),
         Outcome::Interrupted(err) => Err(err),
     }
+}
+
+fn internal_message(message: &str) -> String {
+    format!("internal error in segmint's core (please report it): {message}")
 }
 
 fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
