@@ -2,6 +2,12 @@
 the main thread forks; every child fits too and must exit within a timeout. Prints
 ``forks=N hung=H failed=F`` and exits 1 if any child hung or failed.
 
+A child hangs if it waits on a lock held at fork time (the pool cache); it fails (aborts) if
+its heap was corrupted: glibc's pthread_create frees a reused stack's TLS blocks after
+releasing the stack-cache lock, so a fork while another thread creates a thread makes the
+child's first pthread_create free them again. segmint creates no thread per call for that
+reason (src/python/mod.rs, `run`).
+
 Run: ``python tests/fork_loop.py [n_forks] [timeout_per_child_seconds]`` (``make fuzz`` runs
 1,000 forks; tests/test_fork.py a bounded version)."""
 

@@ -2,7 +2,10 @@
 segmint does not hang (rayon's pool threads do not exist in a forked child)."""
 
 import multiprocessing as mp
+import os
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -54,3 +57,41 @@ def test_fork_while_another_thread_switches_pools():
     )
     assert out.returncode == 0, out.stdout + out.stderr[-2000:]
     assert "hung=0 failed=0" in out.stdout
+
+
+def _thread_ids():
+    return set(os.listdir("/proc/self/task"))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="/proc/self/task")
+def test_calls_create_no_thread():
+    """Issue 19: a call runs on the cached pool's threads and creates none. Creating a thread
+    while another thread forks corrupts the forked child's heap with glibc (pthread_create frees
+    the dynamic TLS of a reused stack after releasing the stack-cache lock, and the child frees it
+    again); when every call created a helper thread, 1 child in ~4,000 of tests/fork_loop.py
+    aborted with "corrupted size vs. prev_size while consolidating". Thread ids are listed while a
+    second fit runs: none may be new."""
+    X = np.random.default_rng(0).normal(size=(100_000, 6))
+
+    def fit():
+        segmint.KMeans(8, n_init=3, max_iter=100, tol=0, random_state=0, n_jobs=2).fit(X)
+
+    fit()  # builds the pool of 2 threads (and warms up anything created lazily)
+    before = _thread_ids()
+    seen: set[str] = set()
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            seen.update(_thread_ids())
+            time.sleep(0.0005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        fit()
+    finally:
+        stop.set()
+        sampler.join()
+    assert seen, "no sample taken"
+    assert seen - before - {str(sampler.native_id)} == set()

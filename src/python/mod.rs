@@ -174,28 +174,44 @@ enum Outcome<T> {
 /// Runs a core computation with the interpreter detached, on a pool of `n_threads` threads,
 /// turning errors and (defensively) panics into Python exceptions.
 ///
-/// The computation runs on a helper thread while the calling thread waits and, every
+/// The computation runs as a job of the cached pool while the calling thread waits and, every
 /// `SIGNAL_POLL`, lets Python check for signals: on Ctrl-C (or any signal handler that raises)
 /// the core is asked to stop ([`crate::cancel`]), its partial result is discarded once it has
 /// returned, and the handler's exception (`KeyboardInterrupt`) is raised. With a progress
 /// callback registered ([`progress::set_progress_callback`]) each poll also hands it the core's
 /// progress, and a last call follows a successful return (an exception it raises interrupts).
+///
+/// No thread is created per call: only when a pool is first built, and then with the GIL held.
+/// Creating a thread while another thread of the process calls `fork()` corrupts the child's
+/// heap with glibc (2.36 here): `pthread_create` takes a cached stack off the stack cache,
+/// releases the cache lock, and only then frees the dynamic TLS blocks that the stack's previous
+/// thread left in its DTV. A fork in between hands the child that stack, back in its cache with
+/// the DTV entries not yet cleared, and the child's first `pthread_create` frees the same blocks
+/// again (a double free: glibc aborts with "corrupted size vs. prev_size while consolidating",
+/// "double free or corruption", ...). A helper thread per call, as `run` once had, made every
+/// call open that window.
 pub(crate) fn run<T, F>(py: Python<'_>, n_threads: usize, f: F) -> PyResult<T>
 where
     T: Send,
     F: FnOnce() -> Result<T, Error> + Send,
 {
     let mut reporter = progress::Reporter::current(py);
+    // Looked up (and, the first time, built) with the interpreter attached: `os.fork()` holds
+    // the GIL, so a fork from Python never lands while a pool's threads are being created.
+    let pool = match pool(n_threads) {
+        Ok(pool) => pool,
+        Err(message) => return Err(internal_error(py, internal_message(&message))),
+    };
     let outcome = py.detach(|| {
-        let pool = match pool(n_threads) {
-            Ok(pool) => pool,
-            Err(message) => return Outcome::Panicked(message),
-        };
-        std::thread::scope(|scope| {
-            let (tx, rx) = mpsc::channel();
-            let worker = scope.spawn(move || {
-                let result = catch_unwind(AssertUnwindSafe(|| pool.install(f)));
-                // The receiver outlives this thread (the scope joins it first).
+        // Declared before the scope so that the receiver outlives the job.
+        let (tx, rx) = mpsc::channel();
+        // The scope's body runs on this thread, the job on a thread of the pool (as
+        // `pool.install(f)` would, so the core's parallel loops use this pool); the scope ends
+        // once the job has.
+        pool.in_place_scope(|scope| {
+            scope.spawn(move |_| {
+                let result = catch_unwind(AssertUnwindSafe(f));
+                // The receiver outlives the job (declared outside the scope).
                 let _ = tx.send(result);
             });
             let finished = |result: std::thread::Result<Result<T, Error>>| match result {
@@ -218,11 +234,7 @@ where
                         }
                     }
                     Err(RecvTimeoutError::Disconnected) => {
-                        let message =
-                            worker.join().err().map(panic_message).unwrap_or_else(|| {
-                                "the worker thread ended without a result".into()
-                            });
-                        return Outcome::Panicked(message);
+                        return Outcome::Panicked("the computation ended without a result".into());
                     }
                 }
             }
@@ -236,12 +248,13 @@ where
             Ok(value)
         }
         Outcome::Done(Err(err)) => Err(to_py_err(py, err)),
-        Outcome::Panicked(message) => Err(internal_error(
-            py,
-            format!("internal error in segmint's core (please report it): {message}"),
-        )),
+        Outcome::Panicked(message) => Err(internal_error(py, internal_message(&message))),
         Outcome::Interrupted(err) => Err(err),
     }
+}
+
+fn internal_message(message: &str) -> String {
+    format!("internal error in segmint's core (please report it): {message}")
 }
 
 fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
