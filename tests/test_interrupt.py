@@ -37,7 +37,7 @@ def long_and_small():
         return est, (df,), (df.head(2000),)
     if case == "kmedoids":
         X = rng.normal(size=(6000, 4))
-        est = sg.KMedoids(20, metric="euclidean", n_init=500, random_state=0)
+        est = sg.KMedoids(20, metric="euclidean", n_init=50_000, random_state=0)
         return est, (X,), (X[:300],)
     if case == "hb":
         data, _ = sg.datasets.make_choice_data(1000, 12, 3, random_state=0)
