@@ -112,6 +112,20 @@ def _category_codes(col: pd.Series, labels: list[Any]) -> np.ndarray:
     return out
 
 
+def ordinal_columns(columns: list[str], ordinal: Sequence[str] | None, what: str) -> set[str]:
+    """The columns named ordinal, after checking that the column names are unique and that every
+    ordinal column exists (the checks before any value is read)."""
+    if len(set(columns)) != len(columns):
+        raise InvalidInputError(f"{what}: column names must be unique", what)
+    wanted = set(ordinal or ())
+    unknown = sorted(wanted - set(columns))
+    if unknown:
+        raise InvalidInputError(
+            f"ordinal: unknown column(s) {quote(unknown)}; X has {quote(columns)}", "ordinal"
+        )
+    return wanted
+
+
 def measured_table(
     X: Any,
     *,
@@ -137,15 +151,7 @@ def measured_table(
     check_shape(n, p if encoding is None else max(p, 1), what)
     if encoding is None:
         columns = [str(c) for c in frame.columns]
-        if len(set(columns)) != len(columns):
-            raise InvalidInputError(f"{what}: column names must be unique", what)
-        wanted = set(ordinal or ())
-        unknown = sorted(wanted - set(columns))
-        if unknown:
-            raise InvalidInputError(
-                f"ordinal: unknown column(s) {quote(unknown)}; X has {quote(columns)}",
-                "ordinal",
-            )
+        wanted = ordinal_columns(columns, ordinal, what)
         levels: list[str] = []
         labels: list[list[Any] | None] = []
         for j, name in enumerate(columns):

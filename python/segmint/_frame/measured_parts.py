@@ -16,6 +16,7 @@ from .measured import (
     MixedEncoding,
     TargetData,
     _column_level,
+    ordinal_columns,
     sorted_labels,
     target,
 )
@@ -33,14 +34,7 @@ def column_levels(meta: Any, ordinal: Sequence[str] | None, what: str = "X") -> 
     columns = [str(c) for c in meta.columns]
     if not columns:
         raise InvalidInputError(f"{what}: has no columns (n_features=0)", what)
-    if len(set(columns)) != len(columns):
-        raise InvalidInputError(f"{what}: column names must be unique", what)
-    wanted = set(ordinal or ())
-    unknown = sorted(wanted - set(columns))
-    if unknown:
-        raise InvalidInputError(
-            f"ordinal: unknown column(s) {quote(unknown)}; X has {quote(columns)}", "ordinal"
-        )
+    wanted = ordinal_columns(columns, ordinal, what)
     return [_column_level(meta.iloc[:, j], name, wanted, what) for j, name in enumerate(columns)]
 
 
