@@ -66,3 +66,16 @@ def stdout_with_threads() -> Callable[[str, int], str]:
     """Runs a script in a fresh interpreter with ``RAYON_NUM_THREADS`` set (the pool reads it
     once per process) and returns what it printed."""
     return _stdout_with_threads
+
+
+@pytest.fixture(scope="module")
+def client():  # type: ignore[no-untyped-def]
+    """A Dask client on a 2-worker LocalCluster of processes, one thread each (the issue's
+    test cluster), for the module's tests; the modules that use it skip without Dask."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    )
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()

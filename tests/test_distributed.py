@@ -32,16 +32,6 @@ from segmint.errors import InvalidInputError, InvalidTypeError  # noqa: E402
 N, D, K = 9000, 3, 4
 
 
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )
-    with distributed.Client(cluster) as c:
-        yield c
-    cluster.close()
-
-
 def blobs(n: int = N, seed: int = 0) -> pd.DataFrame:
     """Planted truth: K well separated Gaussian blobs, one column name per feature."""
     rng = np.random.default_rng(seed)

@@ -29,16 +29,6 @@ from segmint.errors import InvalidInputError, InvalidTypeError  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )
-    with distributed.Client(cluster) as c:
-        yield c
-    cluster.close()
-
-
-@pytest.fixture(scope="module")
 def kredit(shared_data: Path) -> pd.DataFrame:
     return pd.read_csv(shared_data / "chaid" / "kredit.csv")
 
