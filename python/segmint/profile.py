@@ -611,13 +611,12 @@ def profile(
     num_names = [enc.columns[j] for j in enc.continuous]
     cat_names = [enc.columns[j] for j in enc.categorical]
     columns = [*list(segments), "overall"]
-    _count, mean, median, sd, anova, eta2, kw = num_stats
+    _count, mean, median, sd, anova, eta2, kw, minimum = num_stats
     blocks = []
     for j, name in enumerate(num_names):
         overall = mean[j, -1]
-        # The ratio index needs a ratio scale: no negative values (fmin skips missing ones).
-        signed = bool(np.fmin.reduce(numeric[:, j]) < 0) if len(numeric) else False
-        ok = overall != 0 and np.isfinite(overall) and not signed
+        # The ratio index needs a ratio scale: no negative values.
+        ok = overall != 0 and np.isfinite(overall) and not minimum[j] < 0
         index_row = mean[j] / overall * 100 if ok else np.full(len(columns), np.nan)
         blocks.append(
             pd.DataFrame(

@@ -22,6 +22,9 @@ pub struct NumericColumn {
     pub mean: Vec<f64>,
     pub median: Vec<f64>,
     pub sd: Vec<f64>,
+    /// The smallest non-missing value (+∞ when there is none): whether the column is on a ratio
+    /// scale (no negative values), which the profile's ratio index needs.
+    pub min: f64,
     pub anova: TestResult,
     /// Between-segment share of the total sum of squares.
     pub eta2: f64,
@@ -185,9 +188,11 @@ fn numeric_column(
 ) -> NumericColumn {
     // Counting sort of the non-missing values by segment: one contiguous run per segment.
     let mut start = vec![0usize; k + 1];
+    let mut min = f64::INFINITY;
     for (&v, &l) in col.iter().zip(labels) {
         if !v.is_nan() {
             start[l as usize + 1] += 1;
+            min = min.min(v);
         }
     }
     for g in 0..k {
@@ -275,6 +280,7 @@ fn numeric_column(
         mean,
         median: median_v,
         sd,
+        min,
         anova,
         eta2,
         kruskal,

@@ -40,6 +40,7 @@ pub fn profile_stats<'py>(
         Matrix<'py>,
         Bound<'py, PyArray1<f64>>,
         Matrix<'py>,
+        Bound<'py, PyArray1<f64>>,
     ),
     (Vec<Matrix<'py>>, Matrix<'py>, Bound<'py, PyArray1<f64>>),
 )> {
@@ -85,6 +86,7 @@ pub fn profile_stats<'py>(
         tests(p.numeric.iter().map(|c| Some(c.anova)).collect()).into_pyarray(py),
         Array1::from_iter(p.numeric.iter().map(|c| c.eta2)).into_pyarray(py),
         tests(p.numeric.iter().map(|c| c.kruskal).collect()).into_pyarray(py),
+        Array1::from_iter(p.numeric.iter().map(|c| c.min)).into_pyarray(py),
     );
     let categorical = (
         p.categorical
