@@ -110,15 +110,17 @@ impl LaneGroups {
             out.mask.extend(mask);
             offset += n_rows;
         }
-        let col = out.columns();
-        let values = out.x.iter().zip(&col).flat_map(|(r, &c)| r.map(|v| (v, c)));
+        let values = out
+            .column_runs()
+            .flat_map(|(run, c)| out.x[run].iter().flat_map(move |r| r.map(|v| (v, c))));
         if let Some(scale) = small_integer_scales(values, k) {
-            out.x8 = out
-                .x
-                .iter()
-                .zip(&col)
-                .map(|(r, &c)| r.map(|v| (v / scale[c]) as i8))
-                .collect();
+            let mut x8 = vec![[0i8; LANES]; out.x.len()];
+            for (run, c) in out.column_runs() {
+                for (d, r) in x8[run.clone()].iter_mut().zip(&out.x[run]) {
+                    *d = r.map(|v| (v / scale[c]) as i8);
+                }
+            }
+            out.x8 = x8;
             out.scale = scale;
             out.x = Vec::new();
         } else if out.x.iter().flatten().all(|&v| f64::from(v as f32) == v) {
@@ -129,21 +131,21 @@ impl LaneGroups {
         out
     }
 
-    /// The column of each stored value: tile (t, W) of group g holds column c at
-    /// `(offsets[g] + t)·k + c·W..` (W values).
-    fn columns(&self) -> Vec<usize> {
+    /// The stored values column by column: (positions, column) for every column of every tile
+    /// — tile (t, W) of group g holds column c at `(offsets[g] + t)·k + c·W..` (W values).
+    fn column_runs(&self) -> impl Iterator<Item = (std::ops::Range<usize>, usize)> + '_ {
         let k = self.k;
-        let mut col = vec![0; self.rows.iter().sum::<usize>() * k];
-        for (g, &n_rows) in self.rows.iter().enumerate() {
-            let base = self.offsets[g] * k;
-            for (t, w) in tiles(n_rows) {
-                for c in 0..k {
-                    let at = base + t * k + c * w;
-                    col[at..at + w].fill(c);
-                }
-            }
-        }
-        col
+        self.rows
+            .iter()
+            .zip(&self.offsets)
+            .flat_map(move |(&n_rows, &offset)| {
+                tiles(n_rows).flat_map(move |(t, w)| {
+                    (0..k).map(move |c| {
+                        let at = (offset + t) * k + c * w;
+                        (at..at + w, c)
+                    })
+                })
+            })
     }
 
     pub fn n_groups(&self) -> usize {
@@ -450,15 +452,17 @@ mod tests {
         }
         // The same values stored in double precision give every log-likelihood bit for bit.
         let mut wide = lanes.clone();
-        let col = wide.columns();
         wide.x = if storage == 64 {
             std::mem::take(&mut wide.x)
         } else if storage == 8 {
-            let x8 = std::mem::take(&mut wide.x8);
-            x8.iter()
-                .zip(&col)
-                .map(|(r, &c)| r.map(|v| f64::from(v) * lanes.scale[c]))
-                .collect()
+            let mut x = vec![[0.0; LANES]; lanes.x8.len()];
+            for (run, c) in lanes.column_runs() {
+                for (d, r) in x[run.clone()].iter_mut().zip(&lanes.x8[run]) {
+                    *d = r.map(|v| f64::from(v) * lanes.scale[c]);
+                }
+            }
+            wide.x8 = Vec::new();
+            x
         } else {
             std::mem::take(&mut wide.x32)
                 .iter()
