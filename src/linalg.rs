@@ -178,7 +178,7 @@ fn dot_columns_portable(y: &[f64], x: &[f64], n: usize, out: &mut [f64]) {
 fn dot_columns_avx2(y: &[f64], x: &[f64], n: usize, out: &mut [f64]) {
     use std::arch::x86_64::*;
     let m = out.len().min(x.len().checked_div(n).unwrap_or(0));
-    if n % 4 != 0 || y.len() < n {
+    if !n.is_multiple_of(4) || y.len() < n {
         return dot_columns_portable(y, x, n, out);
     }
     let sum = |v: __m256d| {
@@ -266,7 +266,7 @@ fn gram_lower_avx2(wd: &[f64], u: &[f64], k: usize, stride: usize, info: &mut [f
     use std::arch::x86_64::*;
     let len = wd.len();
     let kp = k.div_ceil(4) * 4;
-    if len % 4 != 0 || len > stride || u.len() < kp * stride || info.len() < k * k {
+    if !len.is_multiple_of(4) || len > stride || u.len() < kp * stride || info.len() < k * k {
         return gram_lower_portable(wd, u, k, stride, info);
     }
     let (wp, up) = (wd.as_ptr(), u.as_ptr());

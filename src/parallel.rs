@@ -108,7 +108,10 @@ where
         );
         merge(a, b)
     }
-    assert!(per_row > 0 && out.len() % per_row == 0, "output shape");
+    assert!(
+        per_row > 0 && out.len().is_multiple_of(per_row),
+        "output shape"
+    );
     let n = out.len() / per_row;
     rec(out, per_row, 0, n_chunks(n, CHUNK_ROWS), &leaf, &merge)
 }

@@ -53,7 +53,7 @@ impl Placement {
         if n_rows == 0 {
             return Err(Error::invalid("X", "the partition has no rows"));
         }
-        if self.row_start % CHUNK_ROWS != 0 || end > self.n_total {
+        if !self.row_start.is_multiple_of(CHUNK_ROWS) || end > self.n_total {
             return Err(Error::invalid(
                 "row_start",
                 format!(
@@ -61,7 +61,7 @@ impl Placement {
                 ),
             ));
         }
-        if end % CHUNK_ROWS != 0 && end != self.n_total {
+        if !end.is_multiple_of(CHUNK_ROWS) && end != self.n_total {
             return Err(Error::invalid(
                 "row_start",
                 format!("a partition must end on a multiple of {CHUNK_ROWS} rows or at the last"),

@@ -205,39 +205,49 @@ impl Ziggurat {
 }
 
 /// Lanes of independent xoshiro256++ generators advanced together, one per SIMD lane: the state
-/// words are stored lane by lane so that one step is a handful of vector integer operations.
-/// Each lane is seeded from its own [`Stream`] (four of its draws, which are uniformly random
-/// 256-bit states), so a lane belongs to one unit of work (one respondent) and gives the same
-/// numbers whichever thread runs it.
+/// words are stored lane by lane, in two halves of four lanes, so that one step is a handful of
+/// vector integer operations per half. Each lane is seeded from its own [`Stream`] (four of its
+/// draws, which are uniformly random 256-bit states), so a lane belongs to one unit of work (one
+/// respondent) and gives the same numbers whichever thread runs it and whichever lanes sit
+/// beside it.
 #[derive(Debug, Clone)]
 pub struct Lanes {
-    s: [[u64; L]; 4],
+    /// `s[half][word][lane]`: lane `4·half + lane`.
+    s: [[[u64; 4]; 4]; 2],
 }
 
 /// Lanes per [`Lanes`].
-const L: usize = 4;
+const L: usize = 8;
 
 // Lane loops index several arrays in step.
 #[allow(clippy::needless_range_loop)]
 impl Lanes {
     /// Lane `l` seeded from `streams[l]` (which advance by four draws).
     pub fn new(streams: &mut [Stream]) -> Self {
-        let mut s = [[0u64; L]; 4];
+        let mut s = [[[0u64; 4]; 4]; 2];
         for (l, stream) in streams.iter_mut().enumerate().take(L) {
-            for w in s.iter_mut() {
-                w[l] = stream.0.next_u64();
+            let (h, i) = (l / 4, l % 4);
+            for w in s[h].iter_mut() {
+                w[i] = stream.0.next_u64();
             }
-            if s.iter().all(|w| w[l] == 0) {
-                s[0][l] = 1; // the one state xoshiro cannot leave (probability 2⁻²⁵⁶)
+            if s[h].iter().all(|w| w[i] == 0) {
+                s[h][0][i] = 1; // the one state xoshiro cannot leave (probability 2⁻²⁵⁶)
             }
         }
         Lanes { s }
     }
 
+    /// One step of every lane's generator.
+    #[inline(always)]
+    fn bits<I: Isa>(s: &mut [[[u64; 4]; 4]; 2]) -> [u64; L] {
+        let (lo, hi) = (I::xoshiro4(&mut s[0]), I::xoshiro4(&mut s[1]));
+        std::array::from_fn(|l| if l < 4 { lo[l] } else { hi[l - 4] })
+    }
+
     /// A uniform in [0, 1) per lane (52 random bits).
     #[inline(always)]
     pub fn uniform<I: Isa>(&mut self) -> [f64; L] {
-        let bits = I::xoshiro4(&mut self.s);
+        let bits = Self::bits::<I>(&mut self.s);
         let mut u = [0.0; L];
         for l in 0..L {
             u[l] = f64::from_bits((bits[l] >> 12) | 0x3ff0_0000_0000_0000) - 1.0;
@@ -253,7 +263,7 @@ impl Lanes {
         let z = ziggurat();
         let mut s = self.s;
         for o in out.iter_mut() {
-            let bits = I::xoshiro4(&mut s);
+            let bits = Self::bits::<I>(&mut s);
             let mut rejected = false;
             for l in 0..L {
                 let (i, u) = Ziggurat::layer(bits[l]);
@@ -270,17 +280,18 @@ impl Lanes {
     /// The lanes of one entry that failed the quick test: the wedge or tail of their draw, then
     /// whole new draws until one is accepted, all from the lane's own generator.
     #[cold]
-    fn finish(s: &mut [[u64; L]; 4], z: &Ziggurat, bits: [u64; L], o: &mut [f64; L]) {
+    fn finish(s: &mut [[[u64; 4]; 4]; 2], z: &Ziggurat, bits: [u64; L], o: &mut [f64; L]) {
         for l in 0..L {
+            let (h, lane) = (l / 4, l % 4);
             let (mut b, (mut i, mut u)) = (bits[l], Ziggurat::layer(bits[l]));
             while u >= z.ratio[i] {
-                let uniform =
-                    || f64::from_bits((xoshiro_step(s, l) >> 12) | 0x3ff0_0000_0000_0000) - 1.0;
+                let mut step = || xoshiro_step(&mut s[h], lane);
+                let uniform = || f64::from_bits((step() >> 12) | 0x3ff0_0000_0000_0000) - 1.0;
                 if let Some(v) = z.slow(i, u, uniform) {
                     o[l] = signed(b, v);
                     break;
                 }
-                b = xoshiro_step(s, l);
+                b = xoshiro_step(&mut s[h], lane);
                 (i, u) = Ziggurat::layer(b);
                 o[l] = signed(b, u * z.x[i]);
             }
@@ -396,10 +407,10 @@ mod tests {
         let cdf = |x: f64| 0.5 * (1.0 + statrs::function::erf::erf(x / 2f64.sqrt()));
         let n = 2_000_000;
         let mut counts = vec![0usize; edges.len() + 1];
-        // Half from a stream, half from lanes of four (the lanes' own slow paths included).
+        // Half from a stream, half from lanes of eight (the lanes' own slow paths included).
         let mut s = Stream::new(11, 0);
-        let mut lanes = Lanes::new(&mut Stream::many(12, 4));
-        let mut batch = [[0.0; 4]; 10];
+        let mut lanes = Lanes::new(&mut Stream::many(12, 8));
+        let mut batch = [[0.0; 8]; 5];
         for i in 0..n / 40 {
             if i % 2 == 0 {
                 batch.iter_mut().flatten().for_each(|z| *z = s.normal());
@@ -429,12 +440,12 @@ mod tests {
     #[test]
     fn lanes_are_xoshiro256plusplus() {
         use rand_core::SeedableRng;
-        let lanes = Lanes::new(&mut Stream::many(3, 4));
+        let lanes = Lanes::new(&mut Stream::many(3, 8));
         let mut reference: Vec<Xoshiro256PlusPlus> = (0..L)
             .map(|l| {
                 let mut seed = [0u8; 32];
                 for w in 0..4 {
-                    seed[8 * w..8 * w + 8].copy_from_slice(&lanes.s[w][l].to_le_bytes());
+                    seed[8 * w..8 * w + 8].copy_from_slice(&lanes.s[l / 4][w][l % 4].to_le_bytes());
                 }
                 Xoshiro256PlusPlus::from_seed(seed)
             })
@@ -442,11 +453,29 @@ mod tests {
         let (mut a, mut b) = (lanes.s, lanes.s);
         for _ in 0..100 {
             let want: Vec<u64> = reference.iter_mut().map(|r| r.next_u64()).collect();
-            assert_eq!(crate::simd::Portable::xoshiro4(&mut a).to_vec(), want);
+            assert_eq!(Lanes::bits::<crate::simd::Portable>(&mut a).to_vec(), want);
             if crate::simd::has_avx2_fma() {
-                assert_eq!(crate::simd::Avx2::xoshiro4(&mut b).to_vec(), want);
+                assert_eq!(Lanes::bits::<crate::simd::Avx2>(&mut b).to_vec(), want);
             }
         }
+    }
+
+    /// A lane's numbers do not depend on the lanes beside it: lane 5 of one set of lanes equals
+    /// lane 1 of another seeded from the same stream.
+    #[test]
+    fn a_lane_is_its_own_generator() {
+        let streams = Stream::many(5, 8);
+        let mut a = Lanes::new(&mut streams.clone());
+        let mut other = Stream::many(9, 8);
+        other[1] = streams[5].clone();
+        let mut b = Lanes::new(&mut other);
+        let (mut za, mut zb) = ([[0.0; 8]; 300], [[0.0; 8]; 300]);
+        a.normals::<crate::simd::Portable>(&mut za);
+        b.normals::<crate::simd::Portable>(&mut zb);
+        assert!(za
+            .iter()
+            .zip(&zb)
+            .all(|(x, y)| x[5].to_bits() == y[1].to_bits()));
     }
 
     #[test]

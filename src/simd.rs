@@ -1,7 +1,16 @@
 //! The instruction set of the kernels: CPU feature detection, the [`dispatch_avx2!`] macro that
 //! compiles a kernel twice (AVX2 + FMA, and portable) and picks one at run time, and the [`Isa`]
 //! trait through which a kernel written once uses what its build may (fused multiply-add, the
-//! four-lane xoshiro step in AVX2 integer instructions).
+//! four-lane xoshiro step in AVX2 integer instructions, arithmetic on eight lanes of `f64` (one
+//! AVX-512 register, two AVX2 ones), and a fast exponential).
+//!
+//! The lane operations let a kernel written once over `[f64; 8]` run in the widest registers its
+//! build has (the compiler does not reliably vectorise such loops by itself, and never across
+//! the exponential's integer steps). Each lane is computed with the same roundings as the scalar
+//! operation, so every build of a kernel gives the same bits.
+//!
+//! [`dispatch_avx512!`] compiles a kernel three times: AVX-512 (F, DQ, VL with AVX2 and FMA),
+//! AVX2 + FMA, and portable.
 //!
 //! This module depends on no other module of the crate: `random`, `linalg` and every kernel
 //! build on it.
@@ -19,6 +28,55 @@ pub fn has_avx2_fma() -> bool {
         false
     }
 }
+
+/// Whether the CPU has AVX-512 F, DQ and VL besides AVX2 and FMA: the [`dispatch_avx512!`]
+/// kernels' widest build.
+#[inline]
+pub fn has_avx512() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        has_avx2_fma()
+            && std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512dq")
+            && std::is_x86_feature_detected!("avx512vl")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// As [`dispatch_avx2!`]'s generic form, with a third build: [`Avx512`] for CPUs with AVX-512
+/// F, DQ and VL (the lane operations of [`Isa`] then run on 512-bit registers).
+macro_rules! dispatch_avx512 {
+    ($(#[$m:meta])* $vis:vis fn $name:ident => generic $($imp:ident)::+; ($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty) => {
+        $(#[$m])*
+        $vis fn $name($($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+                fn avx512($($arg: $ty),*) -> $ret {
+                    $($imp)::+::<$crate::simd::Avx512>($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn avx2($($arg: $ty),*) -> $ret {
+                    $($imp)::+::<$crate::simd::Avx2>($($arg),*)
+                }
+                if $crate::simd::has_avx512() {
+                    // SAFETY: the CPU supports AVX-512 F, DQ, VL, AVX2 and FMA (checked).
+                    return unsafe { avx512($($arg),*) };
+                }
+                if $crate::simd::has_avx2_fma() {
+                    // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $($imp)::+::<$crate::simd::Portable>($($arg),*)
+        }
+    };
+}
+
+pub(crate) use dispatch_avx512;
 
 /// Defines `fn $name(args) -> ret` that runs `$imp(args)` compiled for AVX2 and FMA when the CPU
 /// has them and the portable build otherwise. `$imp` should be `#[inline(always)]` so that its
@@ -89,6 +147,117 @@ pub unsafe trait Isa {
         }
         out
     }
+
+    /// a + b lane by lane.
+    #[inline(always)]
+    fn add8(a: F8, b: F8) -> F8 {
+        std::array::from_fn(|l| a[l] + b[l])
+    }
+
+    /// a − b lane by lane.
+    #[inline(always)]
+    fn sub8(a: F8, b: F8) -> F8 {
+        std::array::from_fn(|l| a[l] - b[l])
+    }
+
+    /// a·b lane by lane.
+    #[inline(always)]
+    fn mul8(a: F8, b: F8) -> F8 {
+        std::array::from_fn(|l| a[l] * b[l])
+    }
+
+    /// a·b + c lane by lane, rounded as [`Isa::madd`].
+    #[inline(always)]
+    fn madd8(a: F8, b: F8, c: F8) -> F8 {
+        std::array::from_fn(|l| Self::madd(a[l], b[l], c[l]))
+    }
+
+    /// `if a > b { a } else { b }` lane by lane (b where either is NaN).
+    #[inline(always)]
+    fn max8(a: F8, b: F8) -> F8 {
+        std::array::from_fn(|l| if a[l] > b[l] { a[l] } else { b[l] })
+    }
+
+    /// Eight integers as `f64` (exact) by the exponent trick of [`i8_to_f64`].
+    #[inline(always)]
+    fn from_i8x8(x: [i8; 8]) -> F8 {
+        x.map(i8_to_f64)
+    }
+
+    /// Eight `f32` as `f64` (exact).
+    #[inline(always)]
+    fn from_f32x8(x: [f32; 8]) -> F8 {
+        x.map(f64::from)
+    }
+
+    /// [`exp_clamped`] lane by lane.
+    #[inline(always)]
+    fn exp8(x: F8) -> F8 {
+        x.map(exp_clamped::<Self>)
+    }
+}
+
+/// Eight lanes of `f64`: the unit of the lane operations of [`Isa`].
+pub type F8 = [f64; 8];
+
+/// A small integer as `f64` by the exponent trick: 1.5·2⁵² + n has n in its low significand
+/// bits, so an integer add and one subtraction give n exactly, in cheap vector integer and add
+/// instructions where AVX2's int-to-double conversion is slow.
+#[inline(always)]
+pub fn i8_to_f64(x: i8) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²
+    f64::from_bits(MAGIC.to_bits().wrapping_add_signed(i64::from(x))) - MAGIC
+}
+
+/// 1.5·2⁵²: adding it to a value below 2⁵¹ in magnitude rounds it to an integer, which then
+/// sits in the low bits of the significand.
+const SHIFT: f64 = 6_755_399_441_055_744.0;
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // ln 2, upper bits
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // ln 2 − LN2_HI
+/// 1/i!, i ≤ 13.
+const EXP_TAYLOR: [f64; 14] = [
+    1.0,
+    1.0,
+    0.5,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5_040.0,
+    1.0 / 40_320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
+];
+
+/// exp(x) to about 2 ulp for x in [−708, 708], branch-free so that loops over it vectorise:
+/// x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite), exp(r) by its Taylor series to degree 13
+/// (truncation < 1e-17), 2ⁿ from the exponent bits. Arguments outside are clamped (−∞ gives
+/// ≈ e⁻⁷⁰⁸, +∞ ≈ e⁷⁰⁸; NaN stays NaN); callers only use it where that does not matter.
+#[inline(always)]
+pub fn exp_clamped<M: Isa + ?Sized>(x: f64) -> f64 {
+    let x = x.clamp(-708.0, 708.0);
+    let t = x * std::f64::consts::LOG2_E + SHIFT;
+    let n = t - SHIFT;
+    let r = M::madd(-n, LN2_LO, M::madd(-n, LN2_HI, x));
+    // Σ r^i / i!, i ≤ 13, by Estrin's scheme: pairs, then pairs of pairs, … — four dependent
+    // steps instead of Horner's thirteen, so that a loop over many arguments is not bound by
+    // the latency of one chain.
+    const C: [f64; 14] = EXP_TAYLOR;
+    let r2 = r * r;
+    let r4 = r2 * r2;
+    let r8 = r4 * r4;
+    let pair = |i: usize| M::madd(C[2 * i + 1], r, C[2 * i]);
+    let s0 = M::madd(pair(1), r2, pair(0));
+    let s1 = M::madd(pair(3), r2, pair(2));
+    let s2 = M::madd(pair(5), r2, pair(4));
+    let u0 = M::madd(s1, r4, s0);
+    let u1 = M::madd(pair(6), r4, s2);
+    let p = M::madd(u1, r8, u0);
+    let e = (t.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
+    p * f64::from_bits(((e + 1023) as u64) << 52)
 }
 
 /// One xoshiro256++ step (Blackman & Vigna) of lane `l` of a word-major state `s[w][lane]`: the
@@ -156,6 +325,303 @@ unsafe impl Isa for Avx2 {
             o
         }
     }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn add8(a: F8, b: F8) -> F8 {
+        // SAFETY: AVX is present (the trait's contract).
+        lanes2(a, b, |x, y| unsafe {
+            std::arch::x86_64::_mm256_add_pd(x, y)
+        })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn sub8(a: F8, b: F8) -> F8 {
+        // SAFETY: AVX is present (the trait's contract).
+        lanes2(a, b, |x, y| unsafe {
+            std::arch::x86_64::_mm256_sub_pd(x, y)
+        })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn mul8(a: F8, b: F8) -> F8 {
+        // SAFETY: AVX is present (the trait's contract).
+        lanes2(a, b, |x, y| unsafe {
+            std::arch::x86_64::_mm256_mul_pd(x, y)
+        })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn madd8(a: F8, b: F8, c: F8) -> F8 {
+        use std::arch::x86_64::*;
+        let ([a0, a1], [b0, b1], [c0, c1]) = (ymm2(a), ymm2(b), ymm2(c));
+        // SAFETY: FMA is present (the trait's contract).
+        unsafe { from_ymm2([_mm256_fmadd_pd(a0, b0, c0), _mm256_fmadd_pd(a1, b1, c1)]) }
+    }
+
+    /// `vmaxpd` returns its second operand unless the first is greater (NaN included).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn max8(a: F8, b: F8) -> F8 {
+        // SAFETY: AVX is present (the trait's contract).
+        lanes2(a, b, |x, y| unsafe {
+            std::arch::x86_64::_mm256_max_pd(x, y)
+        })
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn from_i8x8(x: [i8; 8]) -> F8 {
+        use std::arch::x86_64::*;
+        let word = |h: usize| i32::from_le_bytes([0, 1, 2, 3].map(|i| x[4 * h + i] as u8));
+        // SAFETY: AVX2 is present (the trait's contract).
+        let half = |h: usize| unsafe {
+            let wide = _mm256_cvtepi8_epi64(_mm_cvtsi32_si128(word(h)));
+            let magic = _mm256_set1_epi64x(SHIFT.to_bits() as i64);
+            let v = _mm256_castsi256_pd(_mm256_add_epi64(wide, magic));
+            _mm256_sub_pd(v, _mm256_set1_pd(SHIFT))
+        };
+        from_ymm2([half(0), half(1)])
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn from_f32x8(x: [f32; 8]) -> F8 {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX is present (the trait's contract); the loads read the eight f32 of `x`.
+        unsafe {
+            let lo = _mm256_cvtps_pd(_mm_loadu_ps(x.as_ptr()));
+            let hi = _mm256_cvtps_pd(_mm_loadu_ps(x.as_ptr().add(4)));
+            from_ymm2([lo, hi])
+        }
+    }
+
+    /// [`exp_clamped`]'s operations on vector registers, in the same order with the same
+    /// roundings, so that every lane equals the scalar result bit for bit.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn exp8(x: F8) -> F8 {
+        let [lo, hi] = ymm2(x);
+        // SAFETY: AVX2 and FMA are present (the trait's contract).
+        unsafe { from_ymm2([exp_ymm(lo), exp_ymm(hi)]) }
+    }
+}
+
+/// Eight lanes as two AVX registers (a bit cast).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn ymm2(a: F8) -> [std::arch::x86_64::__m256d; 2] {
+    // SAFETY: both are 64 bytes of eight f64.
+    unsafe { std::mem::transmute::<F8, [std::arch::x86_64::__m256d; 2]>(a) }
+}
+
+/// Two AVX registers as eight lanes (a bit cast).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn from_ymm2(a: [std::arch::x86_64::__m256d; 2]) -> F8 {
+    // SAFETY: both are 64 bytes of eight f64.
+    unsafe { std::mem::transmute::<[std::arch::x86_64::__m256d; 2], F8>(a) }
+}
+
+/// A binary AVX operation on both halves of eight lanes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn lanes2(
+    a: F8,
+    b: F8,
+    op: impl Fn(std::arch::x86_64::__m256d, std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d,
+) -> F8 {
+    let ([a0, a1], [b0, b1]) = (ymm2(a), ymm2(b));
+    from_ymm2([op(a0, b0), op(a1, b1)])
+}
+
+/// Generates [`exp_clamped`] on a vector register of `$w` (256 or 512 bits): its operations in
+/// the same order with the same roundings, so that every lane equals the scalar result.
+#[cfg(target_arch = "x86_64")]
+macro_rules! vector_exp {
+    ($name:ident, $t:ty, $set1:ident, $set1i:ident, $min:ident, $max:ident, $add:ident, $sub:ident,
+     $mul:ident, $xor:ident, $fmadd:ident, $subi:ident, $addi:ident, $slli:ident, $topd:ident,
+     $toi:ident) => {
+        /// See [`vector_exp`].
+        ///
+        /// # Safety
+        /// The CPU must have the instructions of the register width (AVX2 + FMA, or AVX-512F/DQ).
+        #[inline(always)]
+        unsafe fn $name(x: $t) -> $t {
+            use std::arch::x86_64::*;
+            let splat = |v: f64| $set1(v);
+            // clamp: the max / min instructions return the second operand when one is NaN, so
+            // a NaN argument stays NaN as in `f64::clamp`.
+            let x = $min(splat(708.0), $max(splat(-708.0), x));
+            let t = $add($mul(x, splat(std::f64::consts::LOG2_E)), splat(SHIFT));
+            let n = $sub(t, splat(SHIFT));
+            let neg_n = $xor(n, splat(-0.0));
+            let r = $fmadd(neg_n, splat(LN2_LO), $fmadd(neg_n, splat(LN2_HI), x));
+            let c = |i: usize| splat(EXP_TAYLOR[i]);
+            let r2 = $mul(r, r);
+            let r4 = $mul(r2, r2);
+            let r8 = $mul(r4, r4);
+            let pair = |i: usize| $fmadd(c(2 * i + 1), r, c(2 * i));
+            let s0 = $fmadd(pair(1), r2, pair(0));
+            let s1 = $fmadd(pair(3), r2, pair(2));
+            let s2 = $fmadd(pair(5), r2, pair(4));
+            let u0 = $fmadd(s1, r4, s0);
+            let u1 = $fmadd(pair(6), r4, s2);
+            let p = $fmadd(u1, r8, u0);
+            let e = $subi($toi(t), $set1i(SHIFT.to_bits() as i64));
+            let two_n = $slli::<52>($addi(e, $set1i(1023)));
+            $mul(p, $topd(two_n))
+        }
+    };
+}
+
+#[cfg(target_arch = "x86_64")]
+vector_exp!(
+    exp_ymm,
+    std::arch::x86_64::__m256d,
+    _mm256_set1_pd,
+    _mm256_set1_epi64x,
+    _mm256_min_pd,
+    _mm256_max_pd,
+    _mm256_add_pd,
+    _mm256_sub_pd,
+    _mm256_mul_pd,
+    _mm256_xor_pd,
+    _mm256_fmadd_pd,
+    _mm256_sub_epi64,
+    _mm256_add_epi64,
+    _mm256_slli_epi64,
+    _mm256_castsi256_pd,
+    _mm256_castpd_si256
+);
+
+#[cfg(target_arch = "x86_64")]
+vector_exp!(
+    exp_zmm,
+    std::arch::x86_64::__m512d,
+    _mm512_set1_pd,
+    _mm512_set1_epi64,
+    _mm512_min_pd,
+    _mm512_max_pd,
+    _mm512_add_pd,
+    _mm512_sub_pd,
+    _mm512_mul_pd,
+    _mm512_xor_pd,
+    _mm512_fmadd_pd,
+    _mm512_sub_epi64,
+    _mm512_add_epi64,
+    _mm512_slli_epi64,
+    _mm512_castsi512_pd,
+    _mm512_castpd_si512
+);
+
+/// The AVX-512 build of a [`dispatch_avx512!`] kernel: the lane operations on one 512-bit
+/// register; everything else as [`Avx2`] (whose instructions it may use: `AVX2` is true).
+pub struct Avx512;
+
+/// Eight lanes as one AVX-512 register (a bit cast).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn zmm(a: F8) -> std::arch::x86_64::__m512d {
+    // SAFETY: both are 64 bytes of eight f64.
+    unsafe { std::mem::transmute::<F8, std::arch::x86_64::__m512d>(a) }
+}
+
+/// One AVX-512 register as eight lanes (a bit cast).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn from_zmm(a: std::arch::x86_64::__m512d) -> F8 {
+    // SAFETY: both are 64 bytes of eight f64.
+    unsafe { std::mem::transmute::<std::arch::x86_64::__m512d, F8>(a) }
+}
+
+// SAFETY: used only as the type parameter of dispatch_avx512!'s AVX-512 build, which runs after
+// `has_avx512()` (AVX-512 F, DQ and VL, AVX2 and FMA; see the trait's contract).
+unsafe impl Isa for Avx512 {
+    const AVX2: bool = true;
+
+    #[inline(always)]
+    fn madd(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+
+    #[inline(always)]
+    fn xoshiro4(s: &mut [[u64; 4]; 4]) -> [u64; 4] {
+        Avx2::xoshiro4(s)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn add8(a: F8, b: F8) -> F8 {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX-512F is present (the trait's contract).
+        unsafe { from_zmm(_mm512_add_pd(zmm(a), zmm(b))) }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn sub8(a: F8, b: F8) -> F8 {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX-512F is present (the trait's contract).
+        unsafe { from_zmm(_mm512_sub_pd(zmm(a), zmm(b))) }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn mul8(a: F8, b: F8) -> F8 {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX-512F is present (the trait's contract).
+        unsafe { from_zmm(_mm512_mul_pd(zmm(a), zmm(b))) }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn madd8(a: F8, b: F8, c: F8) -> F8 {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX-512F is present (the trait's contract).
+        unsafe { from_zmm(_mm512_fmadd_pd(zmm(a), zmm(b), zmm(c))) }
+    }
+
+    /// `vmaxpd` returns its second operand unless the first is greater (NaN included).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn max8(a: F8, b: F8) -> F8 {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX-512F is present (the trait's contract).
+        unsafe { from_zmm(_mm512_max_pd(zmm(a), zmm(b))) }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn from_i8x8(x: [i8; 8]) -> F8 {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX-512F is present (the trait's contract).
+        unsafe {
+            let bytes = _mm_cvtsi64_si128(i64::from_le_bytes(x.map(|b| b as u8)));
+            let wide = _mm512_cvtepi8_epi64(bytes);
+            let magic = _mm512_set1_epi64(SHIFT.to_bits() as i64);
+            let v = _mm512_castsi512_pd(_mm512_add_epi64(wide, magic));
+            from_zmm(_mm512_sub_pd(v, _mm512_set1_pd(SHIFT)))
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn from_f32x8(x: [f32; 8]) -> F8 {
+        use std::arch::x86_64::*;
+        // SAFETY: AVX-512F is present (the trait's contract); the load reads the eight f32.
+        unsafe { from_zmm(_mm512_cvtps_pd(_mm256_loadu_ps(x.as_ptr()))) }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn exp8(x: F8) -> F8 {
+        // SAFETY: AVX-512F and DQ are present (the trait's contract).
+        unsafe { from_zmm(exp_zmm(zmm(x))) }
+    }
 }
 
 // SAFETY: plain Rust arithmetic.
@@ -165,5 +631,78 @@ unsafe impl Isa for Portable {
     #[inline(always)]
     fn madd(a: f64, b: f64, c: f64) -> f64 {
         a * b + c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Arguments across the exponential's range, its clamps, infinities and NaN; integers and
+    /// single-precision values: every lane operation of the AVX2 and AVX-512 builds equals the
+    /// scalar operation of the same build lane by lane, bit for bit.
+    #[test]
+    fn lane_operations_equal_the_scalar_ones() {
+        if has_avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA.
+            unsafe { check_lane_operations_avx2() };
+        }
+        if has_avx512() {
+            // SAFETY: the CPU has AVX-512 F, DQ, VL, AVX2 and FMA.
+            unsafe { check_lane_operations_avx512() };
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    fn check_lane_operations_avx2() {
+        check_lane_operations::<Avx2>();
+    }
+
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+    fn check_lane_operations_avx512() {
+        check_lane_operations::<Avx512>();
+    }
+
+    #[inline(always)]
+    fn check_lane_operations<M: Isa>() {
+        let mut args: Vec<f64> = (0..40_000)
+            .map(|i| 720.0 - i as f64 * 0.036 - 1e-4 * (i % 11) as f64)
+            .collect();
+        args.extend([
+            0.0,
+            -0.0,
+            1e-300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ]);
+        let same = |a: F8, b: F8| a.map(f64::to_bits) == b.map(f64::to_bits);
+        for w in args.chunks(8) {
+            let x: F8 = std::array::from_fn(|l| w.get(l).copied().unwrap_or(0.5));
+            let y: F8 = std::array::from_fn(|l| x[(l + 1) % 8] * 0.37);
+            assert!(same(M::exp8(x), x.map(exp_clamped::<M>)), "{x:?}");
+            let fused: F8 = std::array::from_fn(|l| x[l].mul_add(y[l], x[l]));
+            assert!(same(M::madd8(x, y, x), fused));
+            assert!(same(M::add8(x, y), std::array::from_fn(|l| x[l] + y[l])));
+            assert!(same(M::sub8(x, y), std::array::from_fn(|l| x[l] - y[l])));
+            assert!(same(M::mul8(x, y), std::array::from_fn(|l| x[l] * y[l])));
+            assert!(same(M::max8(x, y), Portable::max8(x, y)));
+        }
+        assert!(M::exp8([f64::NAN; 8]).iter().all(|v| v.is_nan()));
+        for i in -128..=127i32 {
+            let x = [i as i8, (-i - 1) as i8, 0, 127, -128, 1, (i / 2) as i8, -1];
+            assert!(same(M::from_i8x8(x), x.map(f64::from)));
+            let f = [
+                i as f32 * 0.3,
+                1e-30,
+                -3.4e38,
+                f32::MIN_POSITIVE,
+                0.0,
+                -1.5,
+                7.0,
+                1e-45,
+            ];
+            assert!(same(M::from_f32x8(f), f.map(f64::from)));
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The inner loop shared by the choice models: the log-likelihood of a run of choice tasks.
 
 use super::data::ChoiceData;
-use crate::simd::{Isa, Portable};
+use crate::simd::Portable;
 
 /// The row-major model matrix `x` (`k` columns) rearranged run by run: for each run of tasks
 /// `runs[i]..runs[i + 1]`, its rows become a column-major block in place.
@@ -46,51 +46,7 @@ pub fn exp_nonpositive(x: f64) -> f64 {
     exp_clamped::<Portable>(x)
 }
 
-/// exp(x) to about 2 ulp for x in [−708, 708], branch-free so that loops over it vectorise:
-/// x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite), exp(r) by its Taylor series to degree 13
-/// (truncation < 1e-17), 2ⁿ from the exponent bits. Arguments outside are clamped (−∞ gives
-/// ≈ e⁻⁷⁰⁸, +∞ ≈ e⁷⁰⁸); callers only use it where that does not matter.
-#[inline(always)]
-pub fn exp_clamped<M: Isa>(x: f64) -> f64 {
-    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // ln 2, upper bits
-    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // ln 2 − LN2_HI
-    const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²: adding it rounds to an integer
-    let x = x.clamp(-708.0, 708.0);
-    let t = x * std::f64::consts::LOG2_E + SHIFT;
-    let n = t - SHIFT;
-    let r = M::madd(-n, LN2_LO, M::madd(-n, LN2_HI, x));
-    // Σ r^i / i!, i ≤ 13, by Estrin's scheme: pairs, then pairs of pairs, … — four dependent
-    // steps instead of Horner's thirteen, so that a loop over many arguments is not bound by
-    // the latency of one chain.
-    const C: [f64; 14] = [
-        1.0,
-        1.0,
-        0.5,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5_040.0,
-        1.0 / 40_320.0,
-        1.0 / 362_880.0,
-        1.0 / 3_628_800.0,
-        1.0 / 39_916_800.0,
-        1.0 / 479_001_600.0,
-        1.0 / 6_227_020_800.0,
-    ];
-    let r2 = r * r;
-    let r4 = r2 * r2;
-    let r8 = r4 * r4;
-    let pair = |i: usize| M::madd(C[2 * i + 1], r, C[2 * i]);
-    let s0 = M::madd(pair(1), r2, pair(0));
-    let s1 = M::madd(pair(3), r2, pair(2));
-    let s2 = M::madd(pair(5), r2, pair(4));
-    let u0 = M::madd(s1, r4, s0);
-    let u1 = M::madd(pair(6), r4, s2);
-    let p = M::madd(u1, r8, u0);
-    let e = (t.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
-    p * f64::from_bits(((e + 1023) as u64) << 52)
-}
+pub use crate::simd::exp_clamped;
 
 /// Choice tasks rewritten against their chosen alternative (see [`super::data`]), per respondent:
 /// the view of the hierarchical model's per-respondent likelihoods.

@@ -1,21 +1,27 @@
 //! Respondents side by side in SIMD lanes: the layout of the hierarchical model's Metropolis step.
 //!
-//! Four respondents with the same number of tasks and alternatives form a group; every value of
+//! Eight respondents with the same number of tasks and alternatives form a group; every value of
 //! the step (coefficients, utilities, normals, log-likelihoods) is a `[f64; LANES]` holding one
-//! number per respondent, so the loops run over whole vectors with no remainders and no
-//! horizontal sums. A group short of four respondents is filled with ghost lanes, copies of its
-//! first respondent that are computed and thrown away.
+//! number per respondent (one AVX-512 register, two AVX2 ones), so the loops run over whole
+//! vectors with no remainders and no horizontal sums. A group short of eight respondents is
+//! filled with ghost lanes, copies of its first respondent that are computed and thrown away.
 
 // Loops over the lanes index several `[f64; LANES]` values in step.
 #![allow(clippy::needless_range_loop)]
 
-use super::kernel::{exp_clamped, Differences};
+use super::kernel::Differences;
 use crate::simd::Isa;
 
-pub const LANES: usize = 4;
+pub const LANES: usize = 8;
 
 /// One number per lane.
 pub type V = [f64; LANES];
+
+/// The sum of the lanes, in a fixed pairwise order.
+#[inline(always)]
+pub fn lane_sum(a: &V) -> f64 {
+    ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+}
 
 /// The difference rows of [`Differences`] regrouped lane by lane.
 #[derive(Debug, Clone, Default)]
@@ -168,10 +174,8 @@ impl LaneGroups {
         let (v, scaled) = v.split_at_mut(n);
         if !self.x8.is_empty() {
             let scaled = &mut scaled[..k];
-            for ((sc, b), s) in scaled.iter_mut().zip(beta).zip(&self.scale) {
-                for l in 0..LANES {
-                    sc[l] = b[l] * s;
-                }
+            for ((sc, &b), &s) in scaled.iter_mut().zip(beta).zip(&self.scale) {
+                *sc = M::mul8(b, [s; LANES]);
             }
             utilities::<M, i8>(scaled, &self.x8[off * k..(off + n) * k], k, v);
         } else if self.x.is_empty() {
@@ -182,15 +186,11 @@ impl LaneGroups {
         // (Plain loops: `array::map` and closures passed to std may not be inlined into the
         // AVX2 build, and `mul_add` outside it is a library call.)
         for row in v.iter_mut() {
-            for e in row.iter_mut() {
-                *e = exp_clamped::<M>(*e);
-            }
+            *row = M::exp8(*row);
         }
         if !self.mask.is_empty() {
-            for (row, w) in v.iter_mut().zip(&self.mask[off..off + n]) {
-                for l in 0..LANES {
-                    row[l] *= w[l];
-                }
+            for (row, &w) in v.iter_mut().zip(&self.mask[off..off + n]) {
+                *row = M::mul8(*row, w);
             }
         }
         // Task t's sum 1 + Σ_s e^{ṽ_st} into v[t] (row t is slot 0 of task t, read just before),
@@ -200,18 +200,9 @@ impl LaneGroups {
         for t in 0..n_tasks {
             let mut sum = [1.0; LANES];
             for s in 0..slots {
-                let e = &v[s * n_tasks + t];
-                for l in 0..LANES {
-                    sum[l] += e[l];
-                }
+                sum = M::add8(sum, v[s * n_tasks + t]);
             }
-            for l in 0..LANES {
-                largest[l] = if sum[l] > largest[l] {
-                    sum[l]
-                } else {
-                    largest[l]
-                };
-            }
+            largest = M::max8(sum, largest);
             v[t] = sum;
         }
         if largest.iter().any(|&m| m > 1e50) {
@@ -223,10 +214,8 @@ impl LaneGroups {
         // when above 1e50, so they stay finite.
         let (mut prod, mut logs) = ([1.0; LANES], [0.0; LANES]);
         for chunk in v[..n_tasks].chunks(5) {
-            for sum in chunk {
-                for l in 0..LANES {
-                    prod[l] *= sum[l];
-                }
+            for &sum in chunk {
+                prod = M::mul8(prod, sum);
             }
             if prod.iter().any(|&p| p > 1e50) {
                 for l in 0..LANES {
@@ -295,15 +284,15 @@ fn small_integer_scales(values: impl Iterator<Item = (f64, usize)>, k: usize) ->
         .collect()
 }
 
-/// The row tiles of a group of `n` rows: (first row, width), widths 8, then 4, then 1.
+/// The row tiles of a group of `n` rows: (first row, width), widths 4, then 1 (four rows of
+/// eight lanes keep their sums in four AVX-512 registers, or eight AVX2 ones).
 #[inline(always)]
 fn tiles(n: usize) -> impl Iterator<Item = (usize, usize)> {
     let mut t = 0;
     std::iter::from_fn(move || {
         let w = match n - t {
             0 => return None,
-            8.. => 8,
-            4..8 => 4,
+            4.. => 4,
             _ => 1,
         };
         t += w;
@@ -313,31 +302,28 @@ fn tiles(n: usize) -> impl Iterator<Item = (usize, usize)> {
 
 /// A stored model-matrix value.
 trait Elem: Copy {
-    fn get(self) -> f64;
+    /// Four lanes as `f64` (exact).
+    fn get8<M: Isa>(x: [Self; LANES]) -> V;
 }
 
 impl Elem for f64 {
     #[inline(always)]
-    fn get(self) -> f64 {
-        self
+    fn get8<M: Isa>(x: [f64; LANES]) -> V {
+        x
     }
 }
 
 impl Elem for i8 {
-    /// By the exponent trick: 1.5·2⁵² + n has n in its low significand bits, so the integer
-    /// add and one subtraction give n exactly, in cheap vector integer and add instructions
-    /// where AVX2's int-to-double conversion is the slow step of the utilities.
     #[inline(always)]
-    fn get(self) -> f64 {
-        const MAGIC: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²
-        f64::from_bits(MAGIC.to_bits().wrapping_add_signed(i64::from(self))) - MAGIC
+    fn get8<M: Isa>(x: [i8; LANES]) -> V {
+        M::from_i8x8(x)
     }
 }
 
 impl Elem for f32 {
     #[inline(always)]
-    fn get(self) -> f64 {
-        f64::from(self)
+    fn get8<M: Isa>(x: [f32; LANES]) -> V {
+        M::from_f32x8(x)
     }
 }
 
@@ -347,7 +333,6 @@ fn utilities<M: Isa, E: Elem>(beta: &[V], x: &[[E; LANES]], k: usize, v: &mut [V
     for (t, w) in tiles(v.len()) {
         let x = &x[t * k..(t + w) * k];
         match w {
-            8 => utility_tile::<M, E, 8>(beta, x, &mut v[t..t + 8]),
             4 => utility_tile::<M, E, 4>(beta, x, &mut v[t..t + 4]),
             _ => utility_tile::<M, E, 1>(beta, x, &mut v[t..t + 1]),
         }
@@ -359,11 +344,9 @@ fn utilities<M: Isa, E: Elem>(beta: &[V], x: &[[E; LANES]], k: usize, v: &mut [V
 #[inline(always)]
 fn utility_tile<M: Isa, E: Elem, const W: usize>(beta: &[V], x: &[[E; LANES]], v: &mut [V]) {
     let mut acc = [[0.0; LANES]; W];
-    for (b, col) in beta.iter().zip(x.chunks_exact(W)) {
-        for (a, xr) in acc.iter_mut().zip(col) {
-            for l in 0..LANES {
-                a[l] = M::madd(b[l], xr[l].get(), a[l]);
-            }
+    for (&b, col) in beta.iter().zip(x.chunks_exact(W)) {
+        for (a, &xr) in acc.iter_mut().zip(col) {
+            *a = M::madd8(b, E::get8::<M>(xr), *a);
         }
     }
     v.copy_from_slice(&acc);
@@ -372,7 +355,7 @@ fn utility_tile<M: Isa, E: Elem, const W: usize>(beta: &[V], x: &[[E; LANES]], v
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::simd::{Avx2, Portable};
+    use crate::simd::{Avx2, Avx512, Portable};
 
     /// Seven respondents of two shapes (3 tasks × 2 slots, and 2 tasks with a short task): the
     /// lanes' log-likelihoods equal the scalar ones, ghosts included, huge utilities included.
@@ -441,7 +424,7 @@ mod tests {
     ) {
         let diffs = Differences::new(x, k, starts, chosen, tasks);
         let lanes = LaneGroups::new(diffs.clone());
-        assert_eq!(lanes.n_groups(), 3); // 5 of one shape (4 + 1), 2 of the other
+        assert_eq!(lanes.n_groups(), 2); // 5 of one shape, 2 of the other (ghosts fill each)
         let stored = [
             (64, lanes.x.len()),
             (32, lanes.x32.len()),
@@ -489,6 +472,11 @@ mod tests {
                 if crate::simd::has_avx2_fma() {
                     let wide_b = wide.loglik::<Avx2>(g, &beta, &mut w);
                     assert_eq!(b.map(f64::to_bits), wide_b.map(f64::to_bits));
+                }
+                // The AVX-512 build rounds as the AVX2 one: the same bits.
+                if crate::simd::has_avx512() {
+                    let c = lanes.loglik::<Avx512>(g, &beta, &mut v);
+                    assert_eq!(b.map(f64::to_bits), c.map(f64::to_bits));
                 }
                 for l in 0..LANES {
                     let i = lanes.source[g * LANES + l];

@@ -10,9 +10,9 @@ use rayon::prelude::*;
 
 use super::{tie_in_place, Chain, Constraint, HbData};
 use crate::conjoint::kernel;
-use crate::conjoint::lanes::{LANES, V};
+use crate::conjoint::lanes::{lane_sum, LANES, V};
 use crate::random::Lanes;
-use crate::simd::{dispatch_avx2, Isa};
+use crate::simd::{dispatch_avx512, Isa};
 
 /// Groups of respondents per parallel task of the Metropolis step (fixed, so that the sums over
 /// blocks do not depend on the number of threads).
@@ -48,9 +48,9 @@ struct Metropolis<'a> {
     scratch: usize,
 }
 
-dispatch_avx2! {
+dispatch_avx512! {
     /// One Metropolis step for the groups `first..first + ll.len()`, writing the block's
-    /// [`BlockSums`] to `sums`. The AVX2/FMA build runs when the CPU has it.
+    /// [`BlockSums`] to `sums`. The AVX-512 or AVX2/FMA build runs when the CPU has it.
     fn metropolis_block => generic Metropolis::block_impl;
         (ctx: &Metropolis, first: usize, block: Block) -> ()
 }
@@ -138,11 +138,9 @@ fn lower_mul_lanes<M: Isa>(
     for (i, ((ra, rb), (yi, wi))) in rows.zip(y.iter_mut().zip(w.iter_mut())).enumerate() {
         let (mut s, mut t) = ([0.0; LANES], [0.0; LANES]);
         let terms = ra[..i + 1].iter().zip(&rb[..i + 1]).zip(x.iter().zip(e));
-        for ((&ap, &bp), (xp, ep)) in terms {
-            for l in 0..LANES {
-                s[l] = M::madd(ap, xp[l], s[l]);
-                t[l] = M::madd(bp, ep[l], t[l]);
-            }
+        for ((&ap, &bp), (&xp, &ep)) in terms {
+            s = M::madd8([ap; LANES], xp, s);
+            t = M::madd8([bp; LANES], ep, t);
         }
         *yi = s;
         *wi = t;
@@ -233,7 +231,7 @@ impl Metropolis<'_> {
         }
         cross_products::<M>(rs, zs, n_groups, k, q, &mut acc[2..]);
         for (s, a) in block.sums.iter_mut().zip(acc.iter()) {
-            *s = (a[0] + a[1]) + (a[2] + a[3]);
+            *s = lane_sum(a);
         }
     }
 
@@ -247,17 +245,13 @@ impl Metropolis<'_> {
                 za[l] = self.data.z[lanes.source[g * LANES + l] * q + a];
             }
         }
-        for (c, (m, (rc, b))) in s.mu.iter_mut().zip(s.r.iter_mut().zip(beta)).enumerate() {
+        for (c, (m, (rc, &b))) in s.mu.iter_mut().zip(s.r.iter_mut().zip(beta)).enumerate() {
             let mut acc = [0.0; LANES];
-            for (za, da) in s.z.iter().zip(self.delta.chunks_exact(k)) {
-                for l in 0..LANES {
-                    acc[l] = M::madd(za[l], da[c], acc[l]);
-                }
+            for (&za, da) in s.z.iter().zip(self.delta.chunks_exact(k)) {
+                acc = M::madd8(za, [da[c]; LANES], acc);
             }
             *m = acc;
-            for l in 0..LANES {
-                rc[l] = b[l] - acc[l];
-            }
+            *rc = M::sub8(b, acc);
         }
     }
 
@@ -267,10 +261,8 @@ impl Metropolis<'_> {
     fn propose<M: Isa>(&self, beta: &[V], rng: &mut Lanes, s: &mut Vectors) {
         rng.normals::<M>(s.eps);
         lower_mul_lanes::<M>((self.l_inv, s.r, s.y), (self.l, s.eps, s.prop), self.k);
-        for (p, b) in s.prop.iter_mut().zip(beta) {
-            for l in 0..LANES {
-                p[l] = M::madd(self.rho, p[l], b[l]);
-            }
+        for (p, &b) in s.prop.iter_mut().zip(beta) {
+            *p = M::madd8([self.rho; LANES], *p, b);
         }
     }
 
@@ -306,12 +298,10 @@ impl Metropolis<'_> {
     ) -> V {
         let zero = [0.0; LANES];
         let (mut cur, mut new) = (zero, zero);
-        for (a, e) in s.y.iter().zip(s.eps.iter()) {
-            for l in 0..LANES {
-                let b = M::madd(self.rho, e[l], a[l]);
-                cur[l] = M::madd(a[l], a[l], cur[l]);
-                new[l] = M::madd(b, b, new[l]);
-            }
+        for (&a, &e) in s.y.iter().zip(s.eps.iter()) {
+            let b = M::madd8([self.rho; LANES], e, a);
+            cur = M::madd8(a, a, cur);
+            new = M::madd8(b, b, new);
         }
         let u = rng.uniform::<M>();
         // `keep` is an all-ones bit mask where the proposal is taken, so the updates below are
@@ -333,9 +323,9 @@ impl Metropolis<'_> {
         for c in 0..self.k {
             for l in 0..LANES {
                 beta[c][l] = select(s.prop[c][l], beta[c][l], keep[l]);
-                // Ghost lanes contribute nothing to the sums.
-                s.r[c][l] = real[l] * (beta[c][l] - s.mu[c][l]);
             }
+            // Ghost lanes contribute nothing to the sums.
+            s.r[c] = M::mul8(real, M::sub8(beta[c], s.mu[c]));
         }
         // (`tied` is empty without constraints: the tied copy is `beta` itself.)
         for (t, p) in tied.iter_mut().zip(s.prop_tied.iter()) {
@@ -359,32 +349,21 @@ fn cross_products<M: Isa>(rs: &[V], zs: &[V], n_groups: usize, k: usize, q: usiz
             let (mut s, mut t) = (zero, zero);
             let mut pairs = rs.chunks_exact(2 * k);
             for pair in &mut pairs {
-                let (x, y) = (&pair[a], &pair[b]);
-                let (x2, y2) = (&pair[k + a], &pair[k + b]);
-                for l in 0..LANES {
-                    s[l] = M::madd(x[l], y[l], s[l]);
-                    t[l] = M::madd(x2[l], y2[l], t[l]);
-                }
+                s = M::madd8(pair[a], pair[b], s);
+                t = M::madd8(pair[k + a], pair[k + b], t);
             }
             let row = pairs.remainder();
             if !row.is_empty() {
-                for l in 0..LANES {
-                    s[l] = M::madd(row[a][l], row[b][l], s[l]);
-                }
+                s = M::madd8(row[a], row[b], s);
             }
-            for l in 0..LANES {
-                rr[a * k + b][l] = s[l] + t[l];
-            }
+            rr[a * k + b] = M::add8(s, t);
         }
     }
     for a in 0..q {
         for c in 0..k {
             let mut s = zero;
             for g in 0..n_groups {
-                let (x, y) = (&zs[g * q + a], &rs[g * k + c]);
-                for l in 0..LANES {
-                    s[l] = M::madd(x[l], y[l], s[l]);
-                }
+                s = M::madd8(zs[g * q + a], rs[g * k + c], s);
             }
             zr[a * k + c] = s;
         }

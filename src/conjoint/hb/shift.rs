@@ -32,9 +32,9 @@ use rayon::prelude::*;
 use super::metropolis::GROUPS_PER_BLOCK;
 use super::upper::Upper;
 use super::{tie_in_place, Chain, Constraint, HbData, HbParams};
-use crate::conjoint::lanes::{LANES, V};
+use crate::conjoint::lanes::{lane_sum, LANES, V};
 use crate::linalg;
-use crate::simd::{dispatch_avx2, Isa};
+use crate::simd::{dispatch_avx512, Isa};
 
 /// The acceptance rate the scale adapts to during burn-in.
 const TARGET: f64 = 0.3;
@@ -49,7 +49,7 @@ struct Move<'a> {
     constraints: &'a [Constraint],
 }
 
-dispatch_avx2! {
+dispatch_avx512! {
     /// The moved β of the groups `first..` into `prop` and their log-likelihoods into
     /// `prop_ll`; returns the block's Σ over real lanes of (new − current) log-likelihood.
     fn move_block => generic Move::block_impl;
@@ -90,14 +90,11 @@ impl Move<'_> {
             }
             for c in 0..k {
                 let mut mu = [0.0; LANES];
-                for (za, da) in zs.iter().zip(ctx.delta_now.chunks_exact(k)) {
-                    for l in 0..LANES {
-                        mu[l] = M::madd(za[l], da[c], mu[l]);
-                    }
+                for (&za, da) in zs.iter().zip(ctx.delta_now.chunks_exact(k)) {
+                    mu = M::madd8(za, [da[c]; LANES], mu);
                 }
-                for l in 0..LANES {
-                    p[c][l] = M::madd(ctx.scale, b[c][l] - mu[l], mu[l] + ctx.shift[c]);
-                }
+                let moved = M::add8(mu, [ctx.shift[c]; LANES]);
+                p[c] = M::madd8([ctx.scale; LANES], M::sub8(b[c], mu), moved);
             }
             let used: &[V] = if ctx.constraints.is_empty() {
                 p
@@ -115,11 +112,9 @@ impl Move<'_> {
             };
             *new = lanes.loglik::<M>(g, used, v);
             let real = lanes.real[g];
-            for l in 0..LANES {
-                diff[l] = M::madd(real[l], new[l] - cur[l], diff[l]);
-            }
+            diff = M::madd8(real, M::sub8(*new, *cur), diff);
         }
-        (diff[0] + diff[1]) + (diff[2] + diff[3])
+        lane_sum(&diff)
     }
 }
 

@@ -163,7 +163,7 @@ fn record(chain: &mut Chain, data: &HbData, params: &HbParams, total_ll: f64, ac
         .avg_variance
         .push((0..k).map(|j| chain.d[j * k + j]).sum::<f64>() / k as f64);
     chain.iter += 1;
-    if chain.iter > params.burn_in && (chain.iter - params.burn_in) % params.thin == 0 {
+    if chain.iter > params.burn_in && (chain.iter - params.burn_in).is_multiple_of(params.thin) {
         let lanes = &data.lanes;
         // (Without constraints the tied copy is `beta` itself.)
         let tied: &[_] = if chain.tied.is_empty() {
@@ -175,7 +175,7 @@ fn record(chain: &mut Chain, data: &HbData, params: &HbParams, total_ll: f64, ac
             let (g, l) = (p / LANES, p % LANES);
             tied[g * k..(g + 1) * k].iter().map(move |c| c[l] as f32)
         };
-        if params.draws_every > 0 && chain.n_kept % params.draws_every == 0 {
+        if params.draws_every > 0 && chain.n_kept.is_multiple_of(params.draws_every) {
             chain
                 .draws
                 .extend(lanes.position.iter().flat_map(|&p| tied_of(p)));
