@@ -78,7 +78,8 @@ mod _core {
     };
     #[pymodule_export]
     use crate::python::onedim::{
-        customer_summary, dense_codes, id_table, CustomerSummary, DenseCodes, IdTable,
+        customer_summary, dense_codes, id_table, summary_finish, summary_partial, CustomerSummary,
+        DenseCodes, IdTable, SummaryPartial,
     };
     #[pymodule_export]
     use crate::python::profile::profile_stats;
