@@ -215,12 +215,17 @@ def test_bad_input_names_the_column_on_the_client(client, retail):
     # a missing price on a line with a customer id: found on a worker, raised on the client,
     # naming the columns as in memory
     bad = retail.iloc[:5000].copy()
-    bad.loc[bad.index[bad["CustomerID"].notna()][100], "UnitPrice"] = np.nan
+    row = int(np.flatnonzero(bad["CustomerID"].notna())[2000])
+    bad.iloc[row, bad.columns.get_loc("UnitPrice")] = np.nan
     with pytest.raises(InvalidInputError, match="'Quantity' x 'UnitPrice'") as mem_err:
         sg.customer_summary(bad, **KW)
     with pytest.raises(InvalidInputError, match="'Quantity' x 'UnitPrice'") as dist_err:
         sg.customer_summary(ddf(bad, 3), **KW)
     assert mem_err.value.what == dist_err.value.what  # type: ignore[attr-defined]
+    assert f"at line {row}" in str(mem_err.value)
+    cuts = np.linspace(0, 5000, 4).astype(int)  # the partitions of ddf(bad, 3)
+    part = int(np.searchsorted(cuts, row, side="right") - 1)
+    assert f"at line {row - cuts[part]} of partition {part}" in str(dist_err.value)
     with pytest.raises(InvalidInputError, match="reference_date"):
         sg.customer_summary(lines, reference_date="2010-12-01", **KW)
     nobody = retail.iloc[:5000].assign(CustomerID=np.nan)

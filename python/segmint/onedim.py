@@ -73,10 +73,16 @@ def customer_summary(
     The group-by runs in Rust in one parallel pass over integer customer codes; the result does
     not depend on the number of threads.
 
+    A Dask DataFrame runs on the current ``dask.distributed`` client: each customer's lines are
+    routed to one bucket in log order and reduced there, so the result equals the in-memory
+    summary of the same lines to the last bit whatever the partitioning (customers and invoices
+    may span partitions); only the customer table comes back, as a pandas DataFrame (see
+    :mod:`segmint.distributed`).
+
     Parameters
     ----------
     transactions : DataFrame
-        One row per invoice line (pandas, or polars / pyarrow through narwhals).
+        One row per invoice line (pandas, polars / pyarrow through narwhals, or Dask).
     customer, date : column names
         The customer id and the date of the line (datetimes, time-zone aware or not, or ISO
         strings). Lines without a customer id are dropped and counted in

@@ -17,6 +17,7 @@ customer ids. Only the customer table (one row per customer) travels to the clie
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,8 +59,9 @@ class BucketInfo:
 @_worker_task
 def _split(part: pd.DataFrame, columns: list[Any], customer: Any, n_buckets: int) -> list[Any]:
     """A partition's used columns cut into `n_buckets` pieces by a hash of the customer id
-    (pandas' fixed-key hash: the same bucket on every worker), each piece in row order."""
-    df = part[columns]
+    (pandas' fixed-key hash: the same bucket on every worker), each piece in row order and
+    indexed by its rows' positions in the partition (for error messages)."""
+    df = part[columns].reset_index(drop=True)
     if n_buckets == 1:
         return [df]
     h = pd.util.hash_pandas_object(df[customer], index=False).to_numpy()
@@ -81,15 +83,32 @@ def _rescale(codes: TransactionCodes, unit: str | None) -> TransactionCodes:
     return dataclasses.replace(codes, time=time, unit=unit)
 
 
+def _located(err: InvalidInputError, pieces: list[pd.DataFrame]) -> InvalidInputError:
+    """The error with its "line r" of the bucket told as the line of its partition."""
+    m = re.search(r"at line (\d+)", str(err))
+    if m is None:
+        return err
+    r = int(m.group(1))
+    for k, piece in enumerate(pieces):
+        if r < len(piece):
+            where = f"at line {int(piece.index[r])} of partition {k}"
+            return InvalidInputError(str(err).replace(m.group(0), where), err.what)
+        r -= len(piece)
+    return err
+
+
 @_worker_task
 def _bucket(
     pieces: list[pd.DataFrame], kw: dict[str, Any], period: str, n_threads: int, unit: str | None
 ) -> Bucket | None:
     """The Rust aggregates of a bucket's lines (None for a bucket without lines)."""
-    df = pieces[0] if len(pieces) == 1 else pd.concat(pieces, ignore_index=True)
+    df = pieces[0] if len(pieces) == 1 else pd.concat(pieces)
     if len(df) == 0:
         return None
-    codes = _rescale(transaction_codes(df, n_threads=n_threads, **kw), unit)
+    try:
+        codes = _rescale(transaction_codes(df, n_threads=n_threads, **kw), unit)
+    except InvalidInputError as e:
+        raise _located(e, pieces) from None
     mode = "drop" if callable(kw["cancellations"]) else kw["cancellations"]
     try:
         partial = _core.summary_partial(
@@ -107,7 +126,7 @@ def _bucket(
             ids=codes.ids,
         )
     except InvalidInputError as e:
-        raise codes.column_error(e) from None
+        raise _located(codes.column_error(e), pieces) from None
     empty = np.empty(0, dtype=np.int64)
     light = dataclasses.replace(
         codes,
