@@ -4,8 +4,11 @@ The estimators accept a ``dask.dataframe.DataFrame`` or a ``dask.array.Array`` i
 ``fit`` (there is no second set of classes); this module holds the mechanics. Distributed so
 far: ``KMeans`` (fit, predict, transform), ``FactorAnalysis`` (fit from the correlation pass,
 transform) and ``DiscriminantAnalysis`` (fit from the class scatter pass, predict,
-predict_proba, transform) and ``CHAID`` (fit with a categorical target, predict, predict_proba,
-apply; see :func:`fit_chaid`). A fit needs a
+predict_proba, transform), ``CHAID`` (fit with a categorical target, predict, predict_proba,
+apply; see :func:`fit_chaid`) and :func:`segmint.customer_summary` of a transaction log (each
+customer's lines routed to one bucket in log order and reduced there by the in-memory pass, so
+the customer table is bit-identical to the in-memory one; RFM, ABC and the classes run on that
+small table). A fit needs a
 running ``dask.distributed`` client (the current one by default: ``Client()`` or
 ``Client(LocalCluster(...))``); install the extra with ``pip install segmint[dask]``. Importing
 segmint never imports Dask.
