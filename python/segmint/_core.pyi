@@ -1148,6 +1148,70 @@ def kmeans_partition_farthest(
     n_threads: int,
 ) -> FarthestRows: ...
 
+__all__ += [
+    "ProtoFarthestRows",
+    "ProtoStatsPartition",
+    "kprototypes_partition_farthest",
+    "kprototypes_partition_stats",
+]
+
+@final
+class ProtoStatsPartition:
+    @property
+    def node_first(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def node_count(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def sums(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def weights(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def counts(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def members(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def cost(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def label_hash(self) -> int: ...
+
+@final
+class ProtoFarthestRows:
+    @property
+    def index(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def distance(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def numeric(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def codes(self) -> npt.NDArray[np.uint32]: ...
+
+def kprototypes_partition_stats(
+    x: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.uint32],
+    *,
+    n_levels: list[int],
+    sample_weight: npt.NDArray[np.float64] | None,
+    centers: npt.NDArray[np.float64],
+    modes: npt.NDArray[np.uint32],
+    gamma: float,
+    row_start: int,
+    n_total: int,
+    n_threads: int,
+) -> ProtoStatsPartition: ...
+def kprototypes_partition_farthest(
+    x: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.uint32],
+    *,
+    n_levels: list[int],
+    centers: npt.NDArray[np.float64],
+    modes: npt.NDArray[np.uint32],
+    gamma: float,
+    row_start: int,
+    n_total: int,
+    m: int,
+    n_threads: int,
+) -> ProtoFarthestRows: ...
+
 # --- CHAID level by level (distributed build) ---------------------------------------------------
 
 @final

@@ -203,6 +203,10 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         >>> round(kp.gamma_, 1)
         3493.8
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.fit_kprototypes(self, X, sample_weight)
         p = _validation.validate_params(self)
         n_clusters, n_init, max_iter, gamma = (
             p["n_clusters"],
@@ -294,6 +298,10 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         [0, 0, 0, 0]
         """
         check_is_fitted(self)
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.predict(self, X)
         _frame.check_features(self, X, reset=False, by_name=True)
         data = _frame.cluster_table(X, encoding=self._encoding, missing=self.missing)
         labels, _ = _core.kprototypes_predict(

@@ -73,6 +73,7 @@ from ._chaid import fit_chaid
 from ._discriminant import fit_discriminant
 from ._factor import factor_correlation, fit_factor
 from ._kmeans import fit_kmeans, kmeans_sample_init
+from ._kprototypes import fit_kprototypes, kprototypes_sample_init
 from ._partitions import (
     CHUNK_ROWS,
     apply,
@@ -92,9 +93,11 @@ __all__ = [
     "fit_discriminant",
     "fit_factor",
     "fit_kmeans",
+    "fit_kprototypes",
     "get_client",
     "kernel_threads",
     "kmeans_sample_init",
+    "kprototypes_sample_init",
     "merge_tree",
     "predict",
     "predict_proba",
