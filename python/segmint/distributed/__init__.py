@@ -4,7 +4,8 @@ The estimators accept a ``dask.dataframe.DataFrame`` or a ``dask.array.Array`` i
 ``fit`` (there is no second set of classes); this module holds the mechanics. Distributed so
 far: ``KMeans`` (fit, predict, transform), ``FactorAnalysis`` (fit from the correlation pass,
 transform) and ``DiscriminantAnalysis`` (fit from the class scatter pass, predict,
-predict_proba, transform), ``CHAID`` (fit with a categorical target, predict, predict_proba,
+predict_proba, transform), ``KPrototypes(update="batch")`` (fit, predict; see
+:func:`fit_kprototypes`), ``CHAID`` (fit with a categorical target, predict, predict_proba,
 apply; see :func:`fit_chaid`) and :func:`segmint.customer_summary` of a transaction log (each
 customer's lines routed to one bucket in log order and reduced there by the in-memory pass, so
 the customer table is bit-identical to the in-memory one; RFM, ABC and the classes run on that
@@ -42,6 +43,14 @@ Initial centres
 position (so the sample does not depend on the partitioning); its centres start the distributed
 Lloyd run. :func:`kmeans_sample_init` returns those centres. An explicit array of centres is used
 as given.
+
+``KPrototypes(update="batch")`` runs the same way: each batch pass returns, per maximal node of
+the chunk tree, the numeric sums, weights, category counts (k × levels), member counts and cost
+of the node's rows, merged on the client in the in-memory order; the client recomputes means and
+modes (most frequent level, first on ties), relocates empty clusters to the farthest rows and
+stops as in memory, so prototypes, cost, iteration count, ``gamma_`` and labels equal
+``KPrototypes(init=<the same prototypes>, update="batch").fit`` in memory. Named inits start
+from :func:`kprototypes_sample_init` (an in-memory fit on the sample described below).
 
 Cost per Lloyd iteration
 ------------------------
