@@ -220,3 +220,95 @@ pub fn partition_farthest(input: &ProtoPassInput<'_>, m: usize) -> Result<ProtoF
         codes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parallel::CHUNK_ROWS;
+    use crate::partition::merge_nodes;
+    use std::collections::HashMap;
+
+    type Node = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<u64>, f64);
+
+    fn add(a: Node, b: Node) -> Node {
+        let v = |x: Vec<f64>, y: &[f64]| x.iter().zip(y).map(|(p, q)| p + q).collect();
+        (
+            v(a.0, &b.0),
+            v(a.1, &b.1),
+            v(a.2, &b.2),
+            a.3.iter().zip(&b.3).map(|(p, q)| p + q).collect(),
+            a.4 + b.4,
+        )
+    }
+
+    #[test]
+    fn partition_nodes_merged_equal_the_whole_pass_to_the_bit() {
+        let n = 5 * CHUNK_ROWS + 77;
+        let (p, q) = (2, 2);
+        let numeric =
+            Array2::from_shape_fn((n, p), |(i, j)| ((i * 7919 + j * 31) % 997) as f64 * 0.013);
+        let codes = Array2::from_shape_fn((n, q), |(i, j)| ((i * 13 + j) % (3 + j)) as u32);
+        let n_levels = [3u32, 4];
+        let w = Array1::from_shape_fn(n, |i| 0.5 + (i % 5) as f64 * 0.37);
+        let centres = ndarray::arr2(&[[1.0, 2.0], [6.0, 3.0], [10.0, 11.0]]);
+        let modes = ndarray::arr2(&[[0u32, 1], [1, 2], [2, 3]]);
+        let input = |rows: std::ops::Range<usize>, row_start: usize| ProtoPassInput {
+            numeric: numeric.slice(ndarray::s![rows.clone(), ..]),
+            codes: codes.slice(ndarray::s![rows.clone(), ..]),
+            n_levels: &n_levels,
+            weights: Some(w.slice(ndarray::s![rows])),
+            centres: centres.view(),
+            modes: modes.view(),
+            gamma: 0.7,
+            at: Placement {
+                row_start,
+                n_total: n,
+            },
+        };
+        // The in-memory batch pass over all rows.
+        let whole = input(0..n, 0);
+        let pr = prepare(&whole).unwrap();
+        let data = data_of(&pr, p, q, 0..n);
+        let mut labels = vec![u32::MAX; n];
+        let s = assign(&data, &pr.protos, 0.7, &mut labels, true);
+        for cuts in [
+            vec![0, n],
+            vec![0, 2 * CHUNK_ROWS, n],
+            vec![0, CHUNK_ROWS, 3 * CHUNK_ROWS, 4 * CHUNK_ROWS, n],
+        ] {
+            let mut nodes: HashMap<(usize, usize), Node> = HashMap::new();
+            for win in cuts.windows(2) {
+                let r = partition_stats(&input(win[0]..win[1], win[0])).unwrap();
+                for i in 0..r.cost.len() {
+                    let key = (r.nodes.first[i] as usize, r.nodes.count[i] as usize);
+                    let row = |a: &Array3<f64>| {
+                        a.index_axis(ndarray::Axis(0), i).iter().copied().collect()
+                    };
+                    nodes.insert(
+                        key,
+                        (
+                            row(&r.sums),
+                            r.weights.row(i).to_vec(),
+                            row(&r.counts),
+                            r.members.row(i).to_vec(),
+                            r.cost[i],
+                        ),
+                    );
+                }
+            }
+            let m = merge_nodes(&mut nodes, n, &add).unwrap();
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&m.0), bits(&s.sums));
+            assert_eq!(bits(&m.1), bits(&s.weights));
+            assert_eq!(bits(&m.2), bits(&s.counts));
+            assert_eq!(m.3, s.members.iter().map(|&x| x as u64).collect::<Vec<_>>());
+            assert_eq!(m.4.to_bits(), s.cost.to_bits());
+            assert!(s.members.iter().all(|&x| x > 0));
+        }
+        // The farthest rows: by dissimilarity, lowest index on ties, global indices.
+        let far = partition_farthest(&input(2 * CHUNK_ROWS..n, 2 * CHUNK_ROWS), 4).unwrap();
+        assert_eq!(far.index.len(), 4);
+        assert!(far.distance.to_vec().windows(2).all(|d| d[0] >= d[1]));
+        assert!(far.index.iter().all(|&i| i as usize >= 2 * CHUNK_ROWS));
+    }
+}
