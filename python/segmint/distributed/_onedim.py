@@ -199,8 +199,9 @@ def customer_summary(
     n_buckets: int | None = None,
 ) -> pd.DataFrame:
     """:func:`segmint.customer_summary` of a Dask DataFrame (see the module docstring):
-    `n_buckets` buckets of customers (default: the number of partitions); the result does not
-    depend on it, nor on the partitioning."""
+    `n_buckets` buckets of customers (default: the number of partitions, at most twice the
+    number of Dask worker threads, so that partitions × buckets pieces stay few); the result
+    does not depend on it, nor on the partitioning."""
     import dask
 
     meta = getattr(transactions, "_meta", None)
@@ -227,7 +228,11 @@ def customer_summary(
         if c is not None and c not in used:
             used.append(c)
     parts = _delayed_parts(transactions, "transactions")
-    n_b = max(1, int(n_buckets if n_buckets is not None else len(parts)))
+    if n_buckets is None:  # a few buckets per Dask thread: P x B pieces stay few
+        workers = client.scheduler_info(n_workers=-1)["workers"].values()
+        dask_threads = sum(int(w.get("nthreads", 1)) for w in workers)
+        n_buckets = min(len(parts), 2 * max(1, dask_threads))
+    n_b = max(1, int(n_buckets))
     split = dask.delayed(_split, nout=n_b, pure=True)
     pieces = [split(p, used, customer, n_b) for p in parts]
     bucket = dask.delayed(_bucket, pure=True)
