@@ -256,3 +256,34 @@ def test_worker_killed_mid_run_gives_the_same_summary(client, retail, monkeypatc
     assert calls["n"] == 2
     assert_same_summary(dist, mem)
     client.wait_for_workers(2, timeout=60)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_logs_and_cuts_bit_identical(client, seed):
+    # Random logs (integer or text ids, amounts of very different magnitudes so that the order
+    # of additions shows, cancellations, invoices shared by neighbouring lines) cut at random
+    # rows, with empty partitions: the in-memory summary of the same lines, bit for bit.
+    rng = np.random.default_rng(100 + seed)
+    n = int(rng.integers(50, 3000))
+    k = int(rng.integers(1, 60))
+    ids = rng.integers(0, k, n)
+    customer = ids if seed % 2 else np.array([f"c{i:03d}" for i in ids], dtype=object)
+    amount = np.round(rng.choice([1e-3, 1.0, 1e9], n) * rng.normal(10, 5, n), 3)
+    log = pd.DataFrame(
+        {
+            "customer": customer,
+            "invoice": np.cumsum(rng.random(n) < 0.4),
+            "date": pd.Timestamp("2022-03-01") + pd.to_timedelta(rng.integers(0, 10**8, n), "s"),
+            "amount": amount,
+        }
+    )
+    log.loc[rng.random(n) < 0.05, "customer"] = None if seed % 2 == 0 else np.nan
+    cuts = np.sort(rng.integers(0, n + 1, int(rng.integers(0, 6))))
+    bounds = [0, *cuts.tolist(), n]
+    pieces = [log.iloc[a:b] for a, b in itertools.pairwise(bounds)]
+    lines = dd.from_delayed(distributed.get_client().scatter(pieces), meta=log.iloc[:0])
+    mode = ["drop", "net", "count"][seed % 3]
+    kw = dict(customer="customer", date="date", amount="amount", invoice="invoice")
+    mem = sg.customer_summary(lines.compute(), cancellations=mode, period="W", **kw)
+    dist = sg.customer_summary(lines, cancellations=mode, period="W", **kw)
+    assert_same_summary(dist, mem)
