@@ -67,8 +67,9 @@ mod _core {
     };
     #[pymodule_export]
     use crate::python::distributed::{
-        kmeans_partition_farthest, kmeans_partition_lloyd, kmeans_partition_moments, FarthestRows,
-        LloydPartition, MomentsPartition,
+        kmeans_partition_farthest, kmeans_partition_lloyd, kmeans_partition_moments,
+        kprototypes_partition_farthest, kprototypes_partition_stats, FarthestRows, LloydPartition,
+        MomentsPartition, ProtoFarthestRows, ProtoStatsPartition,
     };
     #[pymodule_export]
     use crate::python::factor::{
@@ -78,7 +79,8 @@ mod _core {
     };
     #[pymodule_export]
     use crate::python::onedim::{
-        customer_summary, dense_codes, id_table, CustomerSummary, DenseCodes, IdTable,
+        customer_summary, dense_codes, id_table, summary_finish, summary_partial, CustomerSummary,
+        DenseCodes, IdTable, SummaryPartial,
     };
     #[pymodule_export]
     use crate::python::profile::profile_stats;

@@ -1,6 +1,6 @@
 # Type stubs for the Rust extension `segmint._core` (checked with mypy.stubtest).
 from collections.abc import Callable
-from typing import final
+from typing import Any, final
 
 import numpy as np
 import numpy.typing as npt
@@ -661,6 +661,61 @@ def customer_summary(
     ids: IdTable | None = None,
 ) -> CustomerSummary: ...
 
+__all__ += ["SummaryPartial", "summary_finish", "summary_partial"]
+
+@final
+class SummaryPartial:
+    def __new__(
+        cls,
+        n_customers: int,
+        lines: npt.NDArray[np.uint64],
+        frequency: npt.NDArray[np.uint64],
+        monetary: npt.NDArray[np.float64],
+        first: npt.NDArray[np.int64],
+        last: npt.NDArray[np.int64],
+        cancellations: npt.NDArray[np.uint64],
+        cancelled_lines: npt.NDArray[np.uint64],
+        demand_customer: npt.NDArray[np.uint32],
+        demand_period: npt.NDArray[np.int64],
+        demand_value: npt.NDArray[np.float64],
+        demand_purchased: npt.NDArray[np.bool_],
+        dropped: int,
+    ) -> SummaryPartial: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
+    @property
+    def n_customers(self) -> int: ...
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def cancelled_only(self) -> int: ...
+    @property
+    def time_range(self) -> tuple[int, int] | None: ...
+
+def summary_partial(
+    customer: npt.NDArray[np.int64],
+    *,
+    n_customers: int,
+    time: npt.NDArray[np.int64],
+    ticks_per_day: int,
+    amount: npt.NDArray[np.float64],
+    invoice: npt.NDArray[np.int64] | None,
+    n_invoices: int,
+    cancelled: npt.NDArray[np.bool_] | None,
+    period: str,
+    cancellations: str,
+    n_threads: int,
+    ids: IdTable | None = None,
+) -> SummaryPartial: ...
+def summary_finish(
+    partial: SummaryPartial,
+    *,
+    reference: int | None,
+    start: int | None,
+    ticks_per_day: int,
+    period: str,
+    n_threads: int,
+) -> CustomerSummary: ...
+
 @final
 class DenseCodes:
     @property
@@ -1092,6 +1147,70 @@ def kmeans_partition_farthest(
     m: int,
     n_threads: int,
 ) -> FarthestRows: ...
+
+__all__ += [
+    "ProtoFarthestRows",
+    "ProtoStatsPartition",
+    "kprototypes_partition_farthest",
+    "kprototypes_partition_stats",
+]
+
+@final
+class ProtoStatsPartition:
+    @property
+    def node_first(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def node_count(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def sums(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def weights(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def counts(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def members(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def cost(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def label_hash(self) -> int: ...
+
+@final
+class ProtoFarthestRows:
+    @property
+    def index(self) -> npt.NDArray[np.uint64]: ...
+    @property
+    def distance(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def numeric(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def codes(self) -> npt.NDArray[np.uint32]: ...
+
+def kprototypes_partition_stats(
+    x: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.uint32],
+    *,
+    n_levels: list[int],
+    sample_weight: npt.NDArray[np.float64] | None,
+    centers: npt.NDArray[np.float64],
+    modes: npt.NDArray[np.uint32],
+    gamma: float,
+    row_start: int,
+    n_total: int,
+    n_threads: int,
+) -> ProtoStatsPartition: ...
+def kprototypes_partition_farthest(
+    x: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.uint32],
+    *,
+    n_levels: list[int],
+    centers: npt.NDArray[np.float64],
+    modes: npt.NDArray[np.uint32],
+    gamma: float,
+    row_start: int,
+    n_total: int,
+    m: int,
+    n_threads: int,
+) -> ProtoFarthestRows: ...
 
 # --- CHAID level by level (distributed build) ---------------------------------------------------
 

@@ -44,7 +44,10 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         "online" is Huang's algorithm as in ``kmodes`` (a prototype moves as soon as a row
         changes cluster; same labels and cost as ``kmodes.KPrototypes`` from the same start;
         the ``n_init`` runs execute in parallel). "batch" recomputes all prototypes after each
-        full pass, parallel over rows: the choice for millions of rows.
+        full pass, parallel over rows: the choice for millions of rows. A Dask DataFrame
+        (``update="batch"`` only) runs each pass on the partitions and merges them exactly:
+        the same model as in memory from the same start (see
+        :func:`segmint.distributed.fit_kprototypes`); ``labels_`` and ``predict`` are lazy.
     n_init, max_iter, random_state, n_jobs, missing, verbose
         As in :class:`KMeans` (defaults 10, 100, None, None, "raise", False; the bar shows the
         lowest cost so far). Unseen categories at ``predict`` match no mode (they count as a
@@ -203,6 +206,10 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         >>> round(kp.gamma_, 1)
         3493.8
         """
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.fit_kprototypes(self, X, sample_weight)
         p = _validation.validate_params(self)
         n_clusters, n_init, max_iter, gamma = (
             p["n_clusters"],
@@ -294,6 +301,10 @@ class KPrototypes(ClusterMixin, BaseEstimator):
         [0, 0, 0, 0]
         """
         check_is_fitted(self)
+        if _frame.is_dask(X):
+            from . import distributed
+
+            return distributed.predict(self, X)
         _frame.check_features(self, X, reset=False, by_name=True)
         data = _frame.cluster_table(X, encoding=self._encoding, missing=self.missing)
         labels, _ = _core.kprototypes_predict(

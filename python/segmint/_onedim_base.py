@@ -70,6 +70,44 @@ def check_summary_sums(codes: Any, summary: Any) -> None:
         )
 
 
+def summary_frame(codes: Any, s: Any, mode: str) -> pd.DataFrame:
+    """The columns of :func:`segmint.customer_summary` from the Rust summary `s` of the lines
+    coded by `codes` (a ``_frame.onedim.TransactionCodes``: customer ids, date unit and zone),
+    indexed by customer id, after the overflow check."""
+    check_summary_sums(codes, s)
+    index = codes.customers.take(s.customer)
+    frequency = s.frequency.astype(np.int64)
+    demand_mean, demand_sd = s.demand_mean, s.demand_sd
+    with np.errstate(divide="ignore", invalid="ignore"):
+        demand_cv = np.where(demand_mean > 0, demand_sd / demand_mean, np.nan)
+    columns: dict[str, Any] = {
+        "first_purchase": codes.to_datetime(s.first),
+        "last_purchase": codes.to_datetime(s.last),
+        "recency_days": s.recency_days,
+        "frequency": frequency,
+        "monetary": s.monetary,
+        "mean_order_value": s.mean_order_value,
+        "tenure_days": s.tenure_days,
+        "mean_interpurchase_days": s.mean_interpurchase_days,
+        "active_periods": s.active_periods.astype(np.int64),
+        "periods_observed": s.periods_observed,
+        "demand_mean": demand_mean,
+        "demand_sd": demand_sd,
+        "demand_cv": demand_cv,
+        "lines": s.lines.astype(np.int64),
+    }
+    if mode == "count":
+        columns["cancellations"] = s.cancellations.astype(np.int64)
+    return pd.DataFrame(columns, index=index)
+
+
+def in_memory(x: Any) -> Any:
+    """A Dask collection (a customer table, small) computed to pandas; anything else as is."""
+    from ._frame.table import is_dask
+
+    return x.compute() if is_dask(x) else x
+
+
 def check_cuts(cuts: Sequence[float], what: str, upper: float | None = 1.0) -> tuple[float, float]:
     try:
         a, b = (float(c) for c in cuts)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import _validation
-from ._onedim_base import count_below, labelled, values_series
+from ._onedim_base import count_below, in_memory, labelled, values_series
 from .errors import InvalidInputError, InvalidTypeError
 
 #: The standard named RFM segments: score ranges (inclusive) of recency, frequency and
@@ -144,6 +144,7 @@ def rfm(
     Potential loyalists    2
     Name: count, dtype: int64
     """
+    summary = in_memory(summary)
     if not isinstance(summary, pd.DataFrame):
         raise InvalidTypeError("summary: expected the frame of customer_summary()", "summary")
     bins = _validation.check_int(bins, "bins", 2, 100)

@@ -18,16 +18,18 @@ import pandas as pd
 
 from . import _core, _validation
 from ._frame.onedim import transaction_codes
+from ._frame.table import is_dask
 from ._onedim_base import (
     OneDimDisplay,
     axes,
     check_cuts,
-    check_summary_sums,
     check_total,
     class_table,
     count_above,
+    in_memory,
     labelled,
     share_above,
+    summary_frame,
     values_series,
 )
 from ._onedim_rfm import RFM_SEGMENTS, RFMResult, rfm
@@ -71,10 +73,16 @@ def customer_summary(
     The group-by runs in Rust in one parallel pass over integer customer codes; the result does
     not depend on the number of threads.
 
+    A Dask DataFrame runs on the current ``dask.distributed`` client: each customer's lines are
+    routed to one bucket in log order and reduced there, so the result equals the in-memory
+    summary of the same lines to the last bit whatever the partitioning (customers and invoices
+    may span partitions); only the customer table comes back, as a pandas DataFrame (see
+    :mod:`segmint.distributed`).
+
     Parameters
     ----------
     transactions : DataFrame
-        One row per invoice line (pandas, or polars / pyarrow through narwhals).
+        One row per invoice line (pandas, polars / pyarrow through narwhals, or Dask).
     customer, date : column names
         The customer id and the date of the line (datetimes, time-zone aware or not, or ISO
         strings). Lines without a customer id are dropped and counted in
@@ -151,6 +159,22 @@ def customer_summary(
         raise InvalidInputError(
             f"period: must be one of {', '.join(PERIODS)}, got {period!r}", "period"
         )
+    if is_dask(transactions):
+        from .distributed import _onedim
+
+        return _onedim.customer_summary(
+            transactions,
+            customer=customer,
+            date=date,
+            amount=amount,
+            quantity=quantity,
+            price=price,
+            invoice=invoice,
+            reference_date=reference_date,
+            period=period,
+            cancellations=cancellations,
+            n_jobs=n_jobs,
+        )
     codes = transaction_codes(
         transactions,
         customer=customer,
@@ -184,31 +208,7 @@ def customer_summary(
         )
     except InvalidInputError as e:
         raise codes.column_error(e) from None
-    check_summary_sums(codes, s)
-    index = codes.customers.take(s.customer)
-    frequency = s.frequency.astype(np.int64)
-    demand_mean, demand_sd = s.demand_mean, s.demand_sd
-    with np.errstate(divide="ignore", invalid="ignore"):
-        demand_cv = np.where(demand_mean > 0, demand_sd / demand_mean, np.nan)
-    columns: dict[str, Any] = {
-        "first_purchase": codes.to_datetime(s.first),
-        "last_purchase": codes.to_datetime(s.last),
-        "recency_days": s.recency_days,
-        "frequency": frequency,
-        "monetary": s.monetary,
-        "mean_order_value": s.mean_order_value,
-        "tenure_days": s.tenure_days,
-        "mean_interpurchase_days": s.mean_interpurchase_days,
-        "active_periods": s.active_periods.astype(np.int64),
-        "periods_observed": s.periods_observed,
-        "demand_mean": demand_mean,
-        "demand_sd": demand_sd,
-        "demand_cv": demand_cv,
-        "lines": s.lines.astype(np.int64),
-    }
-    if mode == "count":
-        columns["cancellations"] = s.cancellations.astype(np.int64)
-    out = pd.DataFrame(columns, index=index)
+    out = summary_frame(codes, s, mode)
     window = s.window
     out.attrs.update(
         dropped=int(s.dropped),
@@ -430,6 +430,7 @@ def abc(
     >>> round(r.gini_, 3)
     0.543
     """
+    values = in_memory(values)
     if method not in ("cumulative", "computed"):
         raise InvalidInputError(
             f"method: must be 'cumulative' or 'computed', got {method!r}", "method"
@@ -573,7 +574,7 @@ def usage_classes(
     >>> sg.usage_classes(spend).labels_.astype(str).tolist()[:5]
     ['heavy', 'heavy', 'heavy', 'medium', 'medium']
     """
-    s = values_series(summary, "summary", by)
+    s = values_series(in_memory(summary), "summary", by)
     try:
         parts = [float(x) for x in shares]
     except (TypeError, ValueError) as e:
@@ -621,6 +622,7 @@ def frequency_classes(summary: pd.DataFrame, *, regular_share: float = 0.5) -> C
     >>> sg.frequency_classes(s).labels_.astype(str).tolist()
     ['one-time', 'regular', 'occasional']
     """
+    summary = in_memory(summary)
     if not isinstance(summary, pd.DataFrame):
         raise InvalidTypeError("summary: expected the frame of customer_summary()", "summary")
     for col in ("frequency", "active_periods", "periods_observed"):
@@ -669,6 +671,7 @@ def xyz(summary_or_demand: pd.DataFrame, cuts: Sequence[float] = (0.5, 1.0)) -> 
     >>> sg.xyz(demand).labels_.astype(str).tolist()
     ['X', 'Z', 'Y']
     """
+    summary_or_demand = in_memory(summary_or_demand)
     if not isinstance(summary_or_demand, pd.DataFrame):
         raise InvalidTypeError(
             "summary_or_demand: expected a customer summary or a frame of demand per period",
@@ -800,6 +803,7 @@ def abc_xyz(
     >>> sg.abc_xyz(s).labels_.tolist()
     ['AX', 'AZ', 'BY']
     """
+    summary = in_memory(summary)
     a = abc(summary, abc_cuts, value=value)
     x = xyz(summary, xyz_cuts)
     cells = a.labels_.astype(str) + x.labels_.astype(str)

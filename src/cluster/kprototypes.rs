@@ -76,16 +76,16 @@ pub struct KPrototypesFit {
 }
 
 /// Borrowed data in the layout the loops want.
-struct Data<'a> {
-    x: &'a [f64],
-    p: usize,
-    codes: &'a [u32],
-    q: usize,
+pub(crate) struct Data<'a> {
+    pub(crate) x: &'a [f64],
+    pub(crate) p: usize,
+    pub(crate) codes: &'a [u32],
+    pub(crate) q: usize,
     /// start of each attribute's block in a cluster's count vector
-    offsets: Vec<usize>,
-    total_levels: usize,
-    w: Option<&'a [f64]>,
-    n: usize,
+    pub(crate) offsets: Vec<usize>,
+    pub(crate) total_levels: usize,
+    pub(crate) w: Option<&'a [f64]>,
+    pub(crate) n: usize,
 }
 
 impl Data<'_> {
@@ -102,15 +102,15 @@ impl Data<'_> {
 
 /// Prototypes: numeric centres (k × p) and modes (k × q), row-major.
 #[derive(Clone)]
-struct Protos {
-    k: usize,
-    num: Vec<f64>,
-    modes: Vec<u32>,
+pub(crate) struct Protos {
+    pub(crate) k: usize,
+    pub(crate) num: Vec<f64>,
+    pub(crate) modes: Vec<u32>,
 }
 
 impl Protos {
     #[inline]
-    fn dissim(&self, data: &Data<'_>, gamma: f64, i: usize, c: usize) -> f64 {
+    pub(crate) fn dissim(&self, data: &Data<'_>, gamma: f64, i: usize, c: usize) -> f64 {
         let (p, q) = (data.p, data.q);
         let mut d = 0.0;
         for (&a, &b) in data.num(i).iter().zip(&self.num[c * p..(c + 1) * p]) {
@@ -127,7 +127,7 @@ impl Protos {
 
     /// Nearest prototype (first on ties) and the dissimilarity to it.
     #[inline]
-    fn nearest(&self, data: &Data<'_>, gamma: f64, i: usize) -> (u32, f64) {
+    pub(crate) fn nearest(&self, data: &Data<'_>, gamma: f64, i: usize) -> (u32, f64) {
         let mut best = (0u32, f64::INFINITY);
         for c in 0..self.k {
             let d = self.dissim(data, gamma, i, c);
@@ -141,14 +141,14 @@ impl Protos {
 
 /// Weighted sufficient statistics of a clustering: numeric sums, weights, category counts.
 #[derive(Clone)]
-struct Stats {
-    sums: Vec<f64>,
-    weights: Vec<f64>,
-    counts: Vec<f64>,
+pub(crate) struct Stats {
+    pub(crate) sums: Vec<f64>,
+    pub(crate) weights: Vec<f64>,
+    pub(crate) counts: Vec<f64>,
     /// unweighted member counts
-    members: Vec<usize>,
-    cost: f64,
-    changed: usize,
+    pub(crate) members: Vec<usize>,
+    pub(crate) cost: f64,
+    pub(crate) changed: usize,
 }
 
 impl Stats {
@@ -227,7 +227,13 @@ impl Stats {
 
 /// One parallel pass: nearest prototype per row (written to `labels`, counting changes), the
 /// cost, and optionally the statistics of the new assignment.
-fn assign(data: &Data<'_>, protos: &Protos, gamma: f64, labels: &mut [u32], stats: bool) -> Stats {
+pub(crate) fn assign(
+    data: &Data<'_>,
+    protos: &Protos,
+    gamma: f64,
+    labels: &mut [u32],
+    stats: bool,
+) -> Stats {
     let k = protos.k;
     fold_rows_mut(
         labels,

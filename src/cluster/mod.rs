@@ -5,6 +5,7 @@ pub mod gower;
 pub mod kmeans;
 pub mod kmedoids;
 pub mod kprototypes;
+pub mod kprototypes_partition;
 pub mod metrics;
 pub mod twostep;
 pub mod ward;

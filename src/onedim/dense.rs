@@ -633,6 +633,7 @@ mod tests {
                             reference: None,
                             ticks_per_day: day,
                             period: Period::Week,
+                            start: None,
                         };
                         let (a, b) = (finish(&dense, &fp).unwrap(), finish(&sorted, &fp).unwrap());
                         assert_eq!(a.active_periods, b.active_periods);

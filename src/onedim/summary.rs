@@ -600,6 +600,10 @@ pub struct FinishParams {
     pub reference: Option<i64>,
     pub ticks_per_day: i64,
     pub period: Period,
+    /// The first purchase of the whole data set (ticks), when `p` holds only some of its
+    /// customers (a distributed run that routes each customer's lines to one bucket): the
+    /// window of periods starts with its period. None: the first purchase in `p`.
+    pub start: Option<i64>,
 }
 
 /// The per-customer columns from (merged) aggregates.
@@ -619,6 +623,13 @@ pub fn finish(p: &Partial, params: &FinishParams) -> Result<Summary> {
         .filter(|&c| p.lines[c] == 0 && p.cancelled_lines[c] > 0)
         .count() as u64;
     let t_first = buyers.iter().map(|&c| p.first[c]).min().unwrap_or(0);
+    if params.start.is_some_and(|s| s > t_first) {
+        return Err(Error::invalid(
+            "start",
+            "must not be after the first purchase of the aggregates",
+        ));
+    }
+    let t_first = params.start.unwrap_or(t_first);
     let t_last = buyers.iter().map(|&c| p.last[c]).max().unwrap_or(0);
     let reference = params
         .reference
@@ -786,6 +797,7 @@ mod tests {
                     reference: Some(day(42)),
                     ticks_per_day: DAY,
                     period: Period::Month,
+                    start: None,
                 },
             )
             .unwrap();
@@ -856,6 +868,82 @@ mod tests {
                 .install(|| partial(&whole, &pr).unwrap())
         };
         assert_eq!(threads(1), threads(3));
+    }
+
+    #[test]
+    fn customers_split_into_buckets_finish_as_the_whole() {
+        // The distributed route: each customer's lines (in row order) in one bucket, coded
+        // locally, finished with the whole data's first purchase: the same rows to the bit.
+        let n = 4000;
+        let customer: Vec<i64> = (0..n).map(|i| ((i * 7919) % 61) as i64).collect();
+        let time: Vec<i64> = (0..n).map(|i| ((i * 31) % 500) as i64 * DAY + 7).collect();
+        let amount: Vec<f64> = (0..n).map(|i| ((i * 13) % 50) as f64 * 0.1 - 0.7).collect();
+        let invoice: Vec<i64> = (0..n).map(|i| (i / 3) as i64).collect();
+        let lines_of = |rows: &[usize], code: &dyn Fn(i64) -> i64| {
+            (
+                Array1::from_iter(rows.iter().map(|&r| code(customer[r]))),
+                Array1::from_iter(rows.iter().map(|&r| time[r])),
+                Array1::from_iter(rows.iter().map(|&r| amount[r])),
+                Array1::from_iter(rows.iter().map(|&r| invoice[r])),
+            )
+        };
+        let pr = params(61, Cancellations::Net);
+        let all: Vec<usize> = (0..n).collect();
+        let (c, t, a, inv) = lines_of(&all, &|c| c);
+        let run = |c: &Array1<i64>, t: &Array1<i64>, a: &Array1<f64>, inv: &Array1<i64>, k| {
+            let lines = Lines {
+                customer: c.view(),
+                ids: None,
+                time: t.view(),
+                amount: a.view(),
+                invoice: Some(inv.view()),
+                n_invoices: n / 3 + 1,
+                cancelled: None,
+            };
+            partial(
+                &lines,
+                &SummaryParams {
+                    n_customers: k,
+                    ..pr
+                },
+            )
+            .unwrap()
+        };
+        let fp = FinishParams {
+            reference: Some(600 * DAY),
+            ticks_per_day: DAY,
+            period: Period::Month,
+            start: None,
+        };
+        let whole = finish(&run(&c, &t, &a, &inv, 61), &fp).unwrap();
+        let start = Some(*whole.first.iter().min().unwrap());
+        for bucket in 0..3i64 {
+            // customers c with c % 3 == bucket, coded c / 3
+            let rows: Vec<usize> = (0..n).filter(|&r| customer[r] % 3 == bucket).collect();
+            let (c, t, a, inv) = lines_of(&rows, &|c| c / 3);
+            let k = (0..61).filter(|c| c % 3 == bucket).count();
+            let part = finish(&run(&c, &t, &a, &inv, k), &FinishParams { start, ..fp }).unwrap();
+            assert_eq!(part.window, whole.window);
+            for (i, &code) in part.customer.iter().enumerate() {
+                let w = (code as usize) * 3 + bucket as usize;
+                assert_eq!(part.frequency[i], whole.frequency[w]);
+                assert_eq!(part.periods_observed[i], whole.periods_observed[w]);
+                for (x, y) in [
+                    (part.monetary[i], whole.monetary[w]),
+                    (part.demand_mean[i], whole.demand_mean[w]),
+                    (part.demand_sd[i], whole.demand_sd[w]),
+                    (part.recency_days[i], whole.recency_days[w]),
+                ] {
+                    assert_eq!(x.to_bits(), y.to_bits());
+                }
+            }
+        }
+        // A start after the aggregates' first purchase is an error, not a wrong window.
+        let late = FinishParams {
+            start: Some(599 * DAY),
+            ..fp
+        };
+        assert!(finish(&run(&c, &t, &a, &inv, 61), &late).is_err());
     }
 
     #[test]

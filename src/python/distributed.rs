@@ -10,6 +10,9 @@ use super::run;
 use crate::cluster::kmeans::partition::{
     self, Farthest, Nodes, PartitionLloyd, PartitionMoments, PassInput, Placement,
 };
+use crate::cluster::kprototypes_partition::{
+    self, PartitionProtoStats, ProtoFarthest, ProtoPassInput,
+};
 
 type Matrix<'py> = Bound<'py, PyArray2<f64>>;
 type Vector<'py> = Bound<'py, PyArray1<f64>>;
@@ -202,4 +205,142 @@ pub fn kmeans_partition_farthest<'py>(
     };
     let inner = run(py, n_threads, || partition::partition_farthest(&input, m))?;
     Ok(FarthestRows { inner })
+}
+
+/// One batch k-prototypes assignment pass on a partition, per chunk-tree node.
+#[pyclass(frozen, module = "segmint._core")]
+pub struct ProtoStatsPartition {
+    inner: PartitionProtoStats,
+}
+
+#[pymethods]
+impl ProtoStatsPartition {
+    #[getter]
+    fn node_first<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u64>> {
+        v1(py, &self.inner.nodes.first)
+    }
+    #[getter]
+    fn node_count<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u64>> {
+        v1(py, &self.inner.nodes.count)
+    }
+    /// nodes × k × p numeric sums.
+    #[getter]
+    fn sums<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray3<f64>> {
+        v3(py, &self.inner.sums)
+    }
+    /// nodes × k weights.
+    #[getter]
+    fn weights<'py>(&self, py: Python<'py>) -> Matrix<'py> {
+        v2(py, &self.inner.weights)
+    }
+    /// nodes × k × levels category counts.
+    #[getter]
+    fn counts<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray3<f64>> {
+        v3(py, &self.inner.counts)
+    }
+    /// nodes × k member counts.
+    #[getter]
+    fn members<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<u64>> {
+        self.inner.members.clone().into_pyarray(py)
+    }
+    #[getter]
+    fn cost<'py>(&self, py: Python<'py>) -> Vector<'py> {
+        v1(py, &self.inner.cost)
+    }
+    #[getter]
+    fn label_hash(&self) -> u64 {
+        self.inner.label_hash
+    }
+}
+
+/// The rows of a partition farthest from their nearest prototype.
+#[pyclass(frozen, module = "segmint._core")]
+pub struct ProtoFarthestRows {
+    inner: ProtoFarthest,
+}
+
+#[pymethods]
+impl ProtoFarthestRows {
+    #[getter]
+    fn index<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u64>> {
+        v1(py, &self.inner.index)
+    }
+    #[getter]
+    fn distance<'py>(&self, py: Python<'py>) -> Vector<'py> {
+        v1(py, &self.inner.distance)
+    }
+    #[getter]
+    fn numeric<'py>(&self, py: Python<'py>) -> Matrix<'py> {
+        v2(py, &self.inner.numeric)
+    }
+    #[getter]
+    fn codes<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<u32>> {
+        self.inner.codes.clone().into_pyarray(py)
+    }
+}
+
+/// One batch k-prototypes assignment pass on a partition, per chunk-tree node.
+#[pyfunction]
+#[pyo3(signature = (x, codes, *, n_levels, sample_weight, centers, modes, gamma, row_start, n_total, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn kprototypes_partition_stats<'py>(
+    py: Python<'py>,
+    x: Aligned2<'py, f64>,
+    codes: Aligned2<'py, u32>,
+    n_levels: Vec<u32>,
+    sample_weight: Option<Aligned1<'py, f64>>,
+    centers: Aligned2<'py, f64>,
+    modes: Aligned2<'py, u32>,
+    gamma: f64,
+    row_start: usize,
+    n_total: usize,
+    n_threads: usize,
+) -> PyResult<ProtoStatsPartition> {
+    let input = ProtoPassInput {
+        numeric: x.as_array(),
+        codes: codes.as_array(),
+        n_levels: &n_levels,
+        weights: sample_weight.as_ref().map(|w| w.as_array()),
+        centres: centers.as_array(),
+        modes: modes.as_array(),
+        gamma,
+        at: Placement { row_start, n_total },
+    };
+    let inner = run(py, n_threads, || {
+        kprototypes_partition::partition_stats(&input)
+    })?;
+    Ok(ProtoStatsPartition { inner })
+}
+
+/// The `m` rows of a partition farthest from their nearest prototype.
+#[pyfunction]
+#[pyo3(signature = (x, codes, *, n_levels, centers, modes, gamma, row_start, n_total, m, n_threads))]
+#[allow(clippy::too_many_arguments)]
+pub fn kprototypes_partition_farthest<'py>(
+    py: Python<'py>,
+    x: Aligned2<'py, f64>,
+    codes: Aligned2<'py, u32>,
+    n_levels: Vec<u32>,
+    centers: Aligned2<'py, f64>,
+    modes: Aligned2<'py, u32>,
+    gamma: f64,
+    row_start: usize,
+    n_total: usize,
+    m: usize,
+    n_threads: usize,
+) -> PyResult<ProtoFarthestRows> {
+    let input = ProtoPassInput {
+        numeric: x.as_array(),
+        codes: codes.as_array(),
+        n_levels: &n_levels,
+        weights: None,
+        centres: centers.as_array(),
+        modes: modes.as_array(),
+        gamma,
+        at: Placement { row_start, n_total },
+    };
+    let inner = run(py, n_threads, || {
+        kprototypes_partition::partition_farthest(&input, m)
+    })?;
+    Ok(ProtoFarthestRows { inner })
 }

@@ -215,6 +215,45 @@ def _codes(col: pd.Series, n_threads: int) -> tuple[np.ndarray, pd.Index, Any]:
     return np.asarray(codes, dtype=np.int64), pd.Index(uniques, name=col.name), None
 
 
+def check_columns(
+    df: pd.DataFrame,
+    *,
+    customer: Any,
+    date: Any,
+    amount: Any = None,
+    quantity: Any = None,
+    price: Any = None,
+    invoice: Any = None,
+    cancellations: str | Callable[[Any], bool] = "drop",
+) -> None:
+    """The checks of `transaction_codes` that need no rows: the columns exist, the amount
+    columns hold numbers, the date column is not numeric, the amount is specified once and a
+    callable `cancellations` has an invoice column (e.g. on a Dask frame's empty metadata, so
+    the error is raised on the client)."""
+    _column(df, customer, "customer")
+    _dates(_column(df, date, "date").iloc[:0], date)
+    if amount is not None:
+        if quantity is not None or price is not None:
+            raise InvalidInputError(
+                "amount: give either amount or quantity and price, not both", "amount"
+            )
+        _numbers(_column(df, amount, "amount").iloc[:0], amount)
+    elif quantity is not None and price is not None:
+        _numbers(_column(df, quantity, "quantity").iloc[:0], quantity)
+        _numbers(_column(df, price, "price").iloc[:0], price)
+    else:
+        raise InvalidInputError(
+            "amount: give the amount column, or the quantity and price columns", "amount"
+        )
+    if invoice is not None:
+        _column(df, invoice, "invoice")
+    elif callable(cancellations):
+        raise InvalidInputError(
+            "cancellations: a callable marks invoice numbers; give the invoice column",
+            "cancellations",
+        )
+
+
 def transaction_codes(
     transactions: Any,
     *,

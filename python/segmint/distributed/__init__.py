@@ -4,8 +4,12 @@ The estimators accept a ``dask.dataframe.DataFrame`` or a ``dask.array.Array`` i
 ``fit`` (there is no second set of classes); this module holds the mechanics. Distributed so
 far: ``KMeans`` (fit, predict, transform), ``FactorAnalysis`` (fit from the correlation pass,
 transform) and ``DiscriminantAnalysis`` (fit from the class scatter pass, predict,
-predict_proba, transform) and ``CHAID`` (fit with a categorical target, predict, predict_proba,
-apply; see :func:`fit_chaid`). A fit needs a
+predict_proba, transform), ``KPrototypes(update="batch")`` (fit, predict; see
+:func:`fit_kprototypes`), ``CHAID`` (fit with a categorical target, predict, predict_proba,
+apply; see :func:`fit_chaid`) and :func:`segmint.customer_summary` of a transaction log (each
+customer's lines routed to one bucket in log order and reduced there by the in-memory pass, so
+the customer table is bit-identical to the in-memory one; RFM, ABC and the classes run on that
+small table). A fit needs a
 running ``dask.distributed`` client (the current one by default: ``Client()`` or
 ``Client(LocalCluster(...))``); install the extra with ``pip install segmint[dask]``. Importing
 segmint never imports Dask.
@@ -40,6 +44,14 @@ position (so the sample does not depend on the partitioning); its centres start 
 Lloyd run. :func:`kmeans_sample_init` returns those centres. An explicit array of centres is used
 as given.
 
+``KPrototypes(update="batch")`` runs the same way: each batch pass returns, per maximal node of
+the chunk tree, the numeric sums, weights, category counts (k × levels), member counts and cost
+of the node's rows, merged on the client in the in-memory order; the client recomputes means and
+modes (most frequent level, first on ties), relocates empty clusters to the farthest rows and
+stops as in memory, so prototypes, cost, iteration count, ``gamma_`` and labels equal
+``KPrototypes(init=<the same prototypes>, update="batch").fit`` in memory. Named inits start
+from :func:`kprototypes_sample_init` (an in-memory fit on the sample described below).
+
 Cost per Lloyd iteration
 ------------------------
 Each worker reads its rows once (n_rows × d × 8 bytes) and sends the client, per partition, about
@@ -70,6 +82,7 @@ from ._chaid import fit_chaid
 from ._discriminant import fit_discriminant
 from ._factor import factor_correlation, fit_factor
 from ._kmeans import fit_kmeans, kmeans_sample_init
+from ._kprototypes import fit_kprototypes, kprototypes_sample_init
 from ._partitions import (
     CHUNK_ROWS,
     apply,
@@ -89,9 +102,11 @@ __all__ = [
     "fit_discriminant",
     "fit_factor",
     "fit_kmeans",
+    "fit_kprototypes",
     "get_client",
     "kernel_threads",
     "kmeans_sample_init",
+    "kprototypes_sample_init",
     "merge_tree",
     "predict",
     "predict_proba",

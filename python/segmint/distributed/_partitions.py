@@ -165,6 +165,32 @@ def _worker_task(func: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
+def _weights(weights: Any, n_rows: int, kept: np.ndarray | None) -> np.ndarray | None:
+    """Worker side: a partition's weights checked as in memory, for its kept rows."""
+    if weights is None:
+        return None
+    w = np.asarray(weights)
+    if w.dtype.kind not in "biuf":
+        raise InvalidTypeError(
+            f"sample_weight: must be numeric, got dtype {w.dtype}", "sample_weight"
+        )
+    w = w.astype(np.float64)
+    if w.shape != (n_rows,):
+        raise InvalidInputError(
+            "sample_weight: must be partitioned like X (one weight per row)", "sample_weight"
+        )
+    if not np.isfinite(w).all():
+        raise InvalidInputError("sample_weight: contains NaN or inf", "sample_weight")
+    if (w < 0).any():
+        raise InvalidInputError(
+            f"sample_weight: weights must be non-negative; {int((w < 0).sum())} are negative",
+            "sample_weight",
+        )
+    if kept is not None:
+        w = w[kept]
+    return np.ascontiguousarray(w)
+
+
 @_worker_task
 def _convert(part: Any, weights: Any, missing: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Worker side: a partition -> (C-contiguous float64 block of the kept rows, weights)."""
@@ -177,28 +203,7 @@ def _convert(part: Any, weights: Any, missing: str) -> tuple[np.ndarray, np.ndar
         if missing == "drop" and "every row has a missing value" in str(e):
             return np.empty((0, part.shape[1])), None if weights is None else np.empty(0)
         raise
-    w = None
-    if weights is not None:
-        w = np.asarray(weights)
-        if w.dtype.kind not in "biuf":
-            raise InvalidTypeError(
-                f"sample_weight: must be numeric, got dtype {w.dtype}", "sample_weight"
-            )
-        w = w.astype(np.float64)
-        if w.shape != (len(part),):
-            raise InvalidInputError(
-                "sample_weight: must be partitioned like X (one weight per row)", "sample_weight"
-            )
-        if not np.isfinite(w).all():
-            raise InvalidInputError("sample_weight: contains NaN or inf", "sample_weight")
-        if (w < 0).any():
-            raise InvalidInputError(
-                f"sample_weight: weights must be non-negative; {int((w < 0).sum())} are negative",
-                "sample_weight",
-            )
-        if data.kept is not None:
-            w = w[data.kept]
-        w = np.ascontiguousarray(w)
+    w = _weights(weights, len(part), data.kept)
     return data.values, w
 
 
@@ -236,11 +241,13 @@ class Partitions:
         sample_weight: Any,
         missing: str,
         convert: Callable[..., Any] | None = None,
+        columns: list[str] | None = None,
     ) -> None:
         import dask
 
         self.client = client
-        self.columns = _check_columns(X)
+        # A `convert` of mixed columns (KPrototypes) checks them itself and names the columns.
+        self.columns = _check_columns(X) if columns is None else columns
         parts = _delayed_parts(X, "X")
         wparts: list[Any] = [None] * len(parts)
         if sample_weight is not None:
@@ -378,7 +385,9 @@ def _set_features(estimator: Any, X: Any, d: int) -> None:
 
 
 @_worker_task
-def _predict_part(part: Any, estimator: Any, method: str) -> Any:
+def _predict_part(part: Any, estimator: Any, method: str, empty: Any = None) -> Any:
+    if empty is not None and len(part) == 0:  # an empty partition scores to no rows
+        return empty.set_axis(part.index, axis=0)
     out = getattr(estimator, method)(part)
     if isinstance(part, np.ndarray):
         return np.asarray(out)
@@ -496,9 +505,13 @@ def _map(estimator: Any, X: Any, method: str) -> Any:
     dtype come from the method's own output on Dask's placeholder rows."""
     local = _local(estimator, 1)
     if hasattr(X, "map_partitions"):
-        meta = getattr(local, method)(X._meta_nonempty)
+        fake = X._meta_nonempty
+        try:
+            meta = getattr(local, method)(fake)
+        except InvalidInputError:  # Dask's second placeholder row is missing (text columns)
+            meta = getattr(local, method)(fake.iloc[:1])
         meta = meta.iloc[:0]
-        return X.map_partitions(_predict_part, local, method, meta=meta)
+        return X.map_partitions(_predict_part, local, method, empty=meta, meta=meta)
     X = X.rechunk({1: -1})
     probe = np.asarray(getattr(local, method)(np.zeros((1, X.shape[1]))))
     if probe.ndim == 1:

@@ -26,7 +26,7 @@ pub struct Nodes {
     pub count: Array1<u64>,
 }
 
-fn nodes_of(spec: &[((usize, usize), std::ops::Range<usize>)]) -> Nodes {
+pub(crate) fn nodes_of(spec: &[((usize, usize), std::ops::Range<usize>)]) -> Nodes {
     Nodes {
         first: spec.iter().map(|((f, _), _)| *f as u64).collect(),
         count: spec.iter().map(|((_, c), _)| *c as u64).collect(),
@@ -167,7 +167,7 @@ fn prepare<'a>(input: &'a PassInput<'_>) -> Result<Prepared<'a>> {
 }
 
 /// Order-sensitive 64-bit hash of labels, folded over fixed chunks.
-fn hash_labels(labels: &[u32]) -> u64 {
+pub(crate) fn hash_labels(labels: &[u32]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     let mix = |mut h: u64| {
         h ^= h >> 31;
