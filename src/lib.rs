@@ -81,7 +81,7 @@ mod _core {
         customer_summary, dense_codes, id_table, CustomerSummary, DenseCodes, IdTable,
     };
     #[pymodule_export]
-    use crate::python::profile::profile_stats;
+    use crate::python::profile::{profile_finish, profile_partition_sums, profile_stats};
     #[pymodule_export]
     use crate::python::progress::set_progress_callback;
     #[pymodule_export]

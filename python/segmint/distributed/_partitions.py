@@ -202,19 +202,29 @@ def _convert(part: Any, weights: Any, missing: str) -> tuple[np.ndarray, np.ndar
     return data.values, w
 
 
-def _n_rows(block: tuple[np.ndarray, np.ndarray | None]) -> int:
-    return int(block[0].shape[0])
+def _n_rows(block: tuple[np.ndarray | None, ...]) -> int:
+    first = block[0]
+    if first is None:  # pragma: no cover - every block starts with its rows
+        raise InternalError("segmint.distributed: a block without rows")
+    return int(first.shape[0])
 
 
 def _assemble(
-    blocks: list[tuple[np.ndarray, np.ndarray | None]], ranges: list[tuple[int, int]]
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Worker side: rows `lo:hi` of consecutive blocks, concatenated."""
-    xs = [b[0][lo:hi] for b, (lo, hi) in zip(blocks, ranges, strict=True)]
-    ws = [b[1][lo:hi] for b, (lo, hi) in zip(blocks, ranges, strict=True) if b[1] is not None]
-    x = xs[0] if len(xs) == 1 else np.concatenate(xs)
-    w = None if not ws else ws[0] if len(ws) == 1 else np.concatenate(ws)
-    return np.ascontiguousarray(x), None if w is None else np.ascontiguousarray(w)
+    blocks: list[tuple[np.ndarray | None, ...]], ranges: list[tuple[int, int]]
+) -> tuple[np.ndarray | None, ...]:
+    """Worker side: rows `lo:hi` of consecutive blocks (tuples of arrays sharing their rows,
+    or None), concatenated array by array; a column-major array stays column-major."""
+    out: list[np.ndarray | None] = []
+    for i in range(len(blocks[0])):
+        pieces = [b[i] for b in blocks]
+        if any(p is None for p in pieces):
+            out.append(None)
+            continue
+        xs = [p[lo:hi] for p, (lo, hi) in zip(pieces, ranges, strict=True)]  # type: ignore[index]
+        x = xs[0] if len(xs) == 1 else np.concatenate(xs)
+        fortran = x.ndim == 2 and bool(pieces[0].flags.f_contiguous) and x.shape[1] > 1  # type: ignore[union-attr]
+        out.append(np.asfortranarray(x) if fortran else np.ascontiguousarray(x))
+    return tuple(out)
 
 
 class Partitions:
@@ -261,9 +271,22 @@ class Partitions:
         converted = client.compute(
             [convert(p, w, missing) for p, w in zip(parts, wparts, strict=True)]
         )
+        self.weighted = sample_weight is not None
+        self._recut(converted)
+
+    @classmethod
+    def from_blocks(cls, client: Any, converted: list[Any], columns: list[str]) -> Partitions:
+        """Partitions from futures of blocks already converted on the workers (tuples of arrays
+        sharing their rows, in partition order), re-cut to the chunk boundaries."""
+        self = cls.__new__(cls)
+        self.client, self.columns, self.weighted = client, columns, False
+        self._recut(converted)
+        return self
+
+    def _recut(self, converted: list[Any]) -> None:
+        client = self.client
         lengths = _gather(client, client.map(_n_rows, converted, pure=False))
         self.n_total = int(sum(lengths))
-        self.weighted = sample_weight is not None
         if self.n_total == 0:
             raise InvalidInputError("X: has no rows (n_samples=0)", "X")
         # Boundaries rounded to the nearest multiple of CHUNK_ROWS.
@@ -362,6 +385,69 @@ def merge_tree(nodes: dict[tuple[int, int], Any], n_total: int, merge: Callable[
         return merge(rec(first, mid), rec(first + mid, count - mid))
 
     return rec(0, n_chunks)
+
+
+# --- Exact ranks from sorted values held on the workers ------------------------------------------
+
+#: Values sampled per partition and sorted group to bracket a rank: the values fetched to settle
+#: one rank are at most rows / SAMPLES per partition, plus one per partition.
+SAMPLES = 2048
+
+
+def _cum(ws: np.ndarray | None, pos: np.ndarray) -> np.ndarray:
+    """Weight of the first `pos` sorted values (their count when unweighted)."""
+    if ws is None:
+        return pos.astype(np.float64)
+    cw = np.concatenate([[0.0], np.cumsum(ws)])
+    return cw[pos]
+
+
+@_worker_task
+def sorted_samples(
+    groups: list[Any], samples: int = SAMPLES
+) -> list[tuple[float, np.ndarray, bool]]:
+    """Worker side, per sorted group ``(values, weights or None, flag)``: the total weight,
+    values at evenly spaced ranks (first and last included) and the group's flag."""
+    out = []
+    for v, ws, flag in groups:
+        n = len(v)
+        if n == 0:
+            out.append((0.0, v[:0], False))
+            continue
+        step = max(1, n // samples)
+        idx = np.unique(np.r_[np.arange(0, n, step), n - 1])
+        total = float(n) if ws is None else float(_cum(ws, np.array([n]))[0])
+        out.append((total, v[idx], flag))
+    return out
+
+
+@_worker_task
+def sorted_counts(groups: list[Any], cands: list[np.ndarray]) -> list[tuple[np.ndarray, ...]]:
+    """Worker side, per sorted group and candidate c: weight and count of the values <= c and
+    < c."""
+    out: list[tuple[np.ndarray, ...]] = []
+    for (v, ws, _), c in zip(groups, cands, strict=True):
+        le = np.searchsorted(v, c, side="right")
+        lt = np.searchsorted(v, c, side="left")
+        out.append((_cum(ws, le), _cum(ws, lt), le, lt))
+    return out
+
+
+@_worker_task
+def sorted_between(
+    groups: list[Any], intervals: list[list[tuple[Any, Any]]]
+) -> list[list[tuple[np.ndarray, np.ndarray | None]]]:
+    """Worker side, per sorted group and open interval (a, b): the values strictly inside, with
+    their weights."""
+    out = []
+    for (v, ws, _), iv in zip(groups, intervals, strict=True):
+        found = []
+        for a, b in iv:
+            i = int(np.searchsorted(v, a, side="right"))
+            j = int(np.searchsorted(v, b, side="left"))
+            found.append((v[i:j], None if ws is None else ws[i:j]))
+        out.append(found)
+    return out
 
 
 def _set_features(estimator: Any, X: Any, d: int) -> None:

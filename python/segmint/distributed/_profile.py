@@ -1,0 +1,488 @@
+"""Segment profiles on a Dask DataFrame (see :func:`profile_stats`): the row sums of the
+in-memory kernel merged along its chunk tree, medians by exact selection, Kruskal–Wallis from
+exact integer rank sums."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .. import _core, _frame
+from .._frame.cluster import aligned_labels
+from ..errors import InvalidInputError
+from . import _partitions
+from ._chaid import _array_frames, _weights_check
+from ._partitions import (
+    Partitions,
+    _delayed_parts,
+    _worker_task,
+    get_client,
+    kernel_threads,
+    merge_tree,
+)
+
+#: Samples per partition and sorted group (segment × numeric column) that bracket a median.
+SAMPLES = 512
+
+_SIGN = np.int64(0x7FFF_FFFF_FFFF_FFFF)
+#: Total-order keys of -0.0 and 0.0 (Kruskal–Wallis ranks them as one tie, as ``==`` does).
+_NEG_ZERO = np.int64(-(2**63)) ^ _SIGN
+_POS_ZERO = np.int64(0)
+
+
+def _keys(v: np.ndarray) -> np.ndarray:
+    """Float64 values (no NaN) as int64 keys in IEEE total order (Rust's ``total_cmp``)."""
+    bits = v.view(np.int64)
+    return bits ^ ((bits >> 63) & _SIGN)
+
+
+def _values(keys: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`_keys`."""
+    keys = np.asarray(keys, dtype=np.int64)
+    return (keys ^ ((keys >> 63) & _SIGN)).view(np.float64)
+
+
+# --- worker side --------------------------------------------------------------------------------
+
+
+@_worker_task
+def _summary(part: Any, labels: Any, w: Any, levels: list[str]) -> dict[str, Any]:
+    """One partition: its columns' labels (as the in-memory encoding needs them), its distinct
+    segment labels, and its weights' checks."""
+    values = aligned_labels(labels, part.index, "labels")
+    if w is not None and len(w) != len(part):
+        raise InvalidInputError(
+            "sample_weight: must be partitioned like X (one weight per row)", "sample_weight"
+        )
+    return {
+        "X": _frame.label_summary(part, levels),
+        "labels": pd.Series(values).dropna().drop_duplicates(),
+        "weights": None if w is None else _weights_check(w),
+    }
+
+
+@_worker_task
+def _encode(part: Any, labels: Any, w: Any, encoding: Any, segments: pd.Index) -> tuple[Any, ...]:
+    """A partition as the in-memory profile reads it: (numeric block, category codes, segment
+    codes, weights) of the rows that have a segment."""
+    p_num, p_cat = len(encoding.continuous), len(encoding.categorical)
+    if len(part) == 0:
+        return (
+            np.empty((0, p_num), order="F"),
+            np.empty((0, p_cat), dtype=np.uint32, order="F"),
+            np.empty(0, dtype=np.int64),
+            None if w is None else np.empty(0),
+        )
+    table = _frame.measured_table(part, encoding=encoding)
+    values = aligned_labels(labels, part.index, "labels")
+    has = ~pd.isna(values)
+    if values.dtype.kind in "iu":
+        has &= values >= 0
+    codes = pd.Index(segments).get_indexer(values[has]).astype(np.int64)
+    weights = None if w is None else np.asarray(w, dtype=np.float64)[has]
+    return (
+        np.asfortranarray(table.numeric[has]),
+        np.asfortranarray(table.codes[has]),
+        np.ascontiguousarray(codes),
+        None if weights is None else np.ascontiguousarray(weights),
+    )
+
+
+@_worker_task
+def _sums(
+    block: tuple[Any, ...],
+    *,
+    row_start: int,
+    n_total: int,
+    n_levels: list[int],
+    k: int,
+    means: np.ndarray | None,
+    n_threads: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    numeric, codes, labels, w = block
+    return _core.profile_partition_sums(
+        numeric,
+        codes,
+        n_levels=n_levels,
+        sample_weight=w,
+        labels=labels,
+        k=k,
+        means=means,
+        row_start=row_start,
+        n_total=n_total,
+        n_threads=n_threads,
+    )
+
+
+@_worker_task
+def _sorted(block: tuple[Any, ...], k: int) -> dict[str, Any]:
+    """Per numeric column: the non-missing values as total-order keys, sorted (ties in row
+    order), with their segments and weights; the sorted groups (each segment, then the whole
+    column) of the median selection; the column's minimum."""
+    numeric, _, labels, w = block
+    groups: list[tuple[np.ndarray, np.ndarray | None, bool]] = []
+    ranked: list[tuple[np.ndarray, np.ndarray]] = []
+    minimum = []
+    for j in range(numeric.shape[1]):
+        x = numeric[:, j]
+        ok = ~np.isnan(x)
+        keys = _keys(np.ascontiguousarray(x[ok]))
+        order = np.argsort(keys, kind="stable")
+        keys, lab = keys[order], labels[ok][order]
+        ws = None if w is None else w[ok][order]
+        for g in range(k):
+            mine = lab == g
+            groups.append((keys[mine], None if ws is None else ws[mine], False))
+        groups.append((keys, ws, False))
+        # Kruskal–Wallis: -0.0 and 0.0 are one tie (still sorted: -0.0 sorts just before 0.0).
+        canonical = np.where(keys == _NEG_ZERO, _POS_ZERO, keys)
+        ranked.append((canonical, lab))
+        minimum.append(float(_values(keys[:1])[0]) if len(keys) else math.inf)
+    return {"groups": groups, "ranked": ranked, "min": np.asarray(minimum)}
+
+
+@_worker_task
+def _groups(state: dict[str, Any]) -> list[Any]:
+    return state["groups"]
+
+
+@_worker_task
+def _rank_slice(state: dict[str, Any], bounds: list[tuple[int | None, int | None]]) -> list[Any]:
+    """Per numeric column, this partition's (keys, segments) in [lo, hi) (None: unbounded)."""
+    out = []
+    for (keys, lab), (lo, hi) in zip(state["ranked"], bounds, strict=True):
+        i = 0 if lo is None else int(np.searchsorted(keys, lo, side="left"))
+        j = len(keys) if hi is None else int(np.searchsorted(keys, hi, side="left"))
+        out.append((keys[i:j], lab[i:j]))
+    return out
+
+
+def _tie_sum(t: np.ndarray) -> int:
+    """Σ(t³ − t) as an exact integer."""
+    small = t[t < 1024]
+    total = int((small**3 - small).sum())
+    return total + sum(int(v) ** 3 - int(v) for v in t[t >= 1024])
+
+
+@_worker_task
+def _rank_bucket(*slices: list[Any], k: int) -> list[tuple[list[int], list[int], int]]:
+    """Per numeric column, one value range gathered from every partition: per segment the count
+    and twice the rank sum within the range (ties take their average rank), and Σ(t³ − t)."""
+    out = []
+    for j in range(len(slices[0])):
+        keys = np.concatenate([s[j][0] for s in slices])
+        lab = np.concatenate([s[j][1] for s in slices])
+        order = np.argsort(keys, kind="stable")
+        keys, lab = keys[order], lab[order]
+        n = len(keys)
+        if n == 0:
+            out.append(([0] * k, [0] * k, 0))
+            continue
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        ends = np.r_[starts[1:], n] - 1
+        t = ends - starts + 1
+        r2 = np.repeat(starts + ends + 2, t)  # twice the average rank, ranks from 1
+        rank2 = [int(r2[lab == g].sum()) for g in range(k)]
+        count = [int((lab == g).sum()) for g in range(k)]
+        out.append((count, rank2, _tie_sum(t)))
+    return out
+
+
+# --- client side --------------------------------------------------------------------------------
+
+
+def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a + b
+
+
+def _merged(parts: Partitions, results: list[Any]) -> np.ndarray:
+    nodes = {}
+    for first, count, sums in results:
+        for f, c, row in zip(first.tolist(), count.tolist(), sums, strict=True):
+            nodes[(f, c)] = row
+    return merge_tree(nodes, parts.n_total, _add)
+
+
+def _select(
+    client: Any, groups: list[Any], weighted: bool
+) -> tuple[list[float], list[np.ndarray], list[np.ndarray]]:
+    """Per sorted group (spread over the partitions): its median, as the in-memory kernel
+    finds it, from the keys of the smallest values whose cumulative weight (count when
+    unweighted) reaches the middle; found from evenly spaced samples, exact cumulative weights
+    at the samples and the values between the two samples around each middle. Also returns
+    each group's candidate keys and the exact counts of values <= each."""
+
+    def on_groups(f: Any, *a: Any) -> list[Any]:
+        return _partitions._gather(client, [client.submit(f, g, *a, pure=False) for g in groups])
+
+    samples = on_groups(_partitions.sorted_samples, SAMPLES)
+    m = len(samples[0])
+    cands = [np.unique(np.concatenate([s[i][1] for s in samples])) for i in range(m)]
+    counts = on_groups(_partitions.sorted_counts, cands)
+    cum = [_add_up([c[i][0] for c in counts]) for i in range(m)]
+    le_n = [_add_up([c[i][2] for c in counts]) for i in range(m)]
+    lt_n = [_add_up([c[i][3] for c in counts]) for i in range(m)]
+    targets: list[list[float]] = []
+    for i in range(m):
+        if len(cands[i]) == 0:
+            targets.append([])
+        elif weighted:
+            targets.append([_add_up([s[i][0] for s in samples]) / 2.0])
+        else:
+            n = int(le_n[i][-1])
+            targets.append([n // 2 + 1] if n % 2 else [n // 2, n // 2 + 1])
+    found: list[list[int]] = [[0] * len(t) for t in targets]
+    intervals: list[list[tuple[int, int]]] = [[] for _ in range(m)]
+    plan: list[tuple[int, int, int, int]] = []  # (group, target, candidate, interval)
+    for i, ts in enumerate(targets):
+        for a, target in enumerate(ts):
+            at = min(int(np.searchsorted(cum[i], target, side="left")), len(cands[i]) - 1)
+            found[i][a] = int(cands[i][at])
+            if at > 0 and lt_n[i][at] - le_n[i][at - 1] > 0:  # values between two samples
+                plan.append((i, a, at, len(intervals[i])))
+                intervals[i].append((int(cands[i][at - 1]), int(cands[i][at])))
+    if plan:
+        between = on_groups(_partitions.sorted_between, intervals)
+        for i, a, at, iv in plan:
+            vals = np.concatenate([part[i][iv][0] for part in between])
+            if between[0][i][iv][1] is None:
+                ws = np.ones(len(vals))
+            else:
+                ws = np.concatenate([part[i][iv][1] for part in between])
+            order = np.argsort(vals, kind="stable")
+            vals, ws = vals[order], ws[order]
+            run = cum[i][at - 1] + np.cumsum(ws)
+            last = np.r_[vals[1:] != vals[:-1], True]  # a value's cum weight: after its ties
+            reach = np.flatnonzero(last & (run >= targets[i][a]))
+            if len(reach):
+                found[i][a] = int(vals[reach[0]])
+    medians = []
+    for keys in found:
+        vals = _values(np.asarray(keys, dtype=np.int64))
+        medians.append(
+            math.nan if len(vals) == 0 else vals[0] if len(vals) == 1 else (vals[0] + vals[1]) / 2
+        )
+    return medians, cands, le_n
+
+
+def _add_up(parts: list[Any]) -> Any:
+    """Partition results added in partition order."""
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    return total
+
+
+@_worker_task
+def _minimum(state: dict[str, Any]) -> np.ndarray:
+    return state["min"]
+
+
+def _medians(
+    client: Any, states: list[Any], p: int, k: int, weighted: bool
+) -> tuple[np.ndarray, list[Any]]:
+    """Medians (p × (k + 1)) as the in-memory kernel finds them: the middle order statistic
+    (the mean of the two middle ones for an even count), or the weighted median; and the whole
+    columns' candidate keys with their exact counts (the Kruskal–Wallis ranges)."""
+    groups = [client.submit(_groups, s, pure=False) for s in states]
+    medians, cands, le_n = _select(client, groups, weighted)
+    client.cancel(groups)
+    overall = [(cands[j * (k + 1) + k], le_n[j * (k + 1) + k]) for j in range(p)]
+    return np.asarray(medians, dtype=np.float64).reshape(p, k + 1), overall
+
+
+def _ranks(
+    client: Any, states: list[Any], overall: list[Any], p: int, k: int, n_buckets: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Twice the rank sums and the counts per column and segment (p × k), and Σ(t³ − t) per
+    column (p), as exact integers rounded once to float64: the values are regrouped by value
+    range (one range per worker task, ties never split), ranked within their range, and the
+    ranges' offsets added on the client."""
+    bounds: list[list[Any]] = []  # per column: the range starts (keys) after the first
+    for cands, le in overall:
+        n = int(le[-1]) if len(le) else 0
+        cuts: list[int] = []
+        for b in range(1, n_buckets):
+            at = int(np.searchsorted(le, b * n / n_buckets, side="left"))
+            if at < len(cands):
+                key = int(cands[at])
+                key = int(_POS_ZERO) if key == int(_NEG_ZERO) else key
+                if (not cuts or key > cuts[-1]) and key > int(cands[0]):
+                    cuts.append(key)
+        bounds.append(cuts)
+    n_ranges = max(len(c) for c in bounds) + 1
+    buckets = []
+    for b in range(n_ranges):
+        per_col: list[tuple[int | None, int | None]] = []
+        for cuts in bounds:
+            edges: list[int | None] = [None, *cuts, None]
+            if b < len(edges) - 1:
+                per_col.append((edges[b], edges[b + 1]))
+            else:
+                per_col.append((0, 0))  # an empty range
+        slices = [client.submit(_rank_slice, s, per_col, pure=False) for s in states]
+        buckets.append(client.submit(_rank_bucket, *slices, k=k, pure=False))
+    results = _partitions._gather(client, buckets)
+    rank2 = np.zeros((p, k))
+    count = np.zeros((p, k))
+    ties = np.zeros(p)
+    for j in range(p):
+        below = 0
+        r2 = [0] * k
+        c = [0] * k
+        t = 0
+        for res in results:
+            cnt, rs, ts = res[j]
+            for g in range(k):
+                r2[g] += rs[g] + 2 * below * cnt[g]
+                c[g] += cnt[g]
+            t += ts
+            below += sum(cnt)
+        rank2[j] = [float(v) for v in r2]
+        count[j] = [float(v) for v in c]
+        ties[j] = float(t)
+    return rank2, count, ties
+
+
+def profile_stats(
+    X: Any,
+    labels: Any,
+    sample_weight: Any = None,
+    kruskal: bool = False,
+    n_jobs: Any = None,
+    criteria: Any = None,
+    *,
+    client: Any = None,
+) -> tuple[Any, pd.Index, tuple[Any, ...]]:
+    """The statistics ``segmint.profile`` builds its tables from, for a Dask DataFrame `X` with
+    segment `labels` (a Dask Series or Array partitioned like X): (encoding, segments,
+    ``_core.profile_stats``'s result), equal to the in-memory one on the same rows.
+
+    How it matches the in-memory profile: the rows are re-cut so that every partition starts on
+    a 1,024-row chunk of the in-memory kernel; the segment sizes, per-segment Σw, Σw·y, Σw·y²,
+    sums of squares about the segment means (a second pass) and category counts come from the
+    chunk-tree nodes each partition holds, added up the rest of the tree in the in-memory order
+    (bit-identical); medians are order statistics selected exactly in IEEE total order (evenly
+    spaced samples per partition, exact counts at the samples, then only the values between the
+    two samples around each middle rank travel to the client); Kruskal–Wallis regroups each
+    numeric column by value range across the workers (each range whole on one worker, ties never
+    split) and adds exact integer rank sums and tie sums, rounded once to float64 as in memory.
+    With fractional weights the weighted medians' cumulative weights are added in another order
+    than in memory (relative difference at most about n × 2⁻⁵³): a median can differ only
+    where a value's cumulative weight lies within that of half the total.
+    """
+    import dask
+
+    if not isinstance(getattr(X, "_meta", None), pd.DataFrame) and hasattr(X, "chunks"):
+        X, labels, sample_weight, _ = _array_frames(X, labels, sample_weight)
+    if isinstance(labels, str) and labels in X.columns:
+        labels, X = X[labels], X.drop(columns=labels)
+    if criteria is not None:
+        X = X.map_partitions(criteria.apply_order, meta=criteria.apply_order(X._meta))
+    meta = X._meta
+    levels = _frame.column_levels(meta, None, "X")
+    if not _frame.is_dask(labels):
+        raise InvalidInputError(
+            "labels: with a Dask X, pass the segments as a Dask Series partitioned like X "
+            "(e.g. model.predict(ddf)) or the name of a column of X",
+            "labels",
+        )
+    xparts = _delayed_parts(X, "X")
+    lparts = _delayed_parts(labels, "labels")
+    if len(lparts) != len(xparts):
+        raise InvalidInputError(
+            f"labels: has {len(lparts)} partitions, X has {len(xparts)}; partition them alike",
+            "labels",
+        )
+    wparts: list[Any] = [None] * len(xparts)
+    if sample_weight is not None:
+        if not _frame.is_dask(sample_weight):
+            raise InvalidInputError(
+                "sample_weight: with a Dask X, pass weights as a Dask Series partitioned like X",
+                "sample_weight",
+            )
+        wparts = _delayed_parts(sample_weight, "sample_weight")
+        if len(wparts) != len(xparts):
+            raise InvalidInputError(
+                f"sample_weight: has {len(wparts)} partitions, X has {len(xparts)}; "
+                "partition them alike",
+                "sample_weight",
+            )
+    client = get_client(client)
+    threads = kernel_threads(client, n_jobs)
+    summaries = _partitions._gather(
+        client,
+        client.compute(
+            [
+                dask.delayed(_summary)(xp, lp, wp, levels)
+                for xp, lp, wp in zip(xparts, lparts, wparts, strict=True)
+            ]
+        ),
+    )
+    encoding = _frame.merged_encoding(meta, levels, [s["X"] for s in summaries])
+    seen = pd.concat([s["labels"] for s in summaries], ignore_index=True).to_numpy()
+    _, segments, _ = _frame.segment_codes(seen, pd.RangeIndex(len(seen)), negative_is_none=True)
+    if sample_weight is not None:
+        checks = [s["weights"] for s in summaries]
+        if sum(c[1] for c in checks):
+            raise InvalidInputError("sample_weight: contains NaN or inf", "sample_weight")
+        if negative := sum(c[2] for c in checks):
+            raise InvalidInputError(
+                f"sample_weight: weights must be non-negative; {negative} are negative",
+                "sample_weight",
+            )
+        if not sum(c[3] for c in checks) > 0:
+            raise InvalidInputError("sample_weight: the weights sum to zero", "sample_weight")
+    k = len(segments)
+    if k < 2:
+        raise InvalidInputError(
+            f"labels: a profile compares segments, but there is only one ({segments[0]!r})",
+            "labels",
+        )
+    encode = dask.delayed(_encode, pure=False)
+    converted = client.compute(
+        [
+            encode(xp, lp, wp, encoding, segments)
+            for xp, lp, wp in zip(xparts, lparts, wparts, strict=True)
+        ]
+    )
+    parts = Partitions.from_blocks(client, converted, encoding.columns)
+    del converted
+    n_levels = [len(encoding.labels[j] or []) for j in encoding.categorical]
+    p = len(encoding.continuous)
+    run = {"n_levels": n_levels, "k": k, "n_threads": threads}
+    try:
+        sums = _merged(parts, parts.map(_sums, means=None, **run))
+        w, s = sums[k : k + 3 * p * k : 3], sums[k + 1 : k + 3 * p * k : 3]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means = np.where(w > 0, s / np.where(w > 0, w, 1.0), np.nan).reshape(p, k)
+        squares = _merged(parts, parts.map(_sums, means=means, **run)) if p else np.zeros(0)
+        states = [client.submit(_sorted, f, k, pure=False) for f in parts.futures]
+        minimum = np.full(p, math.inf)
+        median = np.zeros((p, k + 1))
+        ranks: dict[str, Any] = {}
+        if p:
+            mins = _partitions._gather(
+                client, [client.submit(_minimum, s, pure=False) for s in states]
+            )
+            minimum = np.minimum.reduce(mins)
+            median, overall = _medians(client, states, p, k, sample_weight is not None)
+            if kruskal:
+                rank2, count, ties = _ranks(client, states, overall, p, k, len(parts.futures))
+                ranks = {"rank2": rank2, "rank_count": count, "ties": ties}
+        client.cancel(states)
+    finally:
+        client.cancel(parts.futures)
+    stats = _core.profile_finish(
+        sums,
+        squares,
+        n_levels=n_levels,
+        k=k,
+        minimum=np.ascontiguousarray(minimum, dtype=np.float64),
+        median=np.ascontiguousarray(median),
+        **ranks,
+    )
+    return encoding, segments, stats
