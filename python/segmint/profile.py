@@ -619,10 +619,9 @@ def profile(
     """
     if criteria is not None and not isinstance(criteria, Criteria):
         raise InvalidInputError("criteria: expected a segmint.Criteria", "criteria")
+    stats_of: Any = _in_memory_stats
     if _frame.is_dask(X):
         from .distributed._profile import profile_stats as stats_of
-    else:
-        stats_of = _in_memory_stats
     enc, segments, stats = stats_of(X, labels, sample_weight, kruskal, n_jobs, criteria)
     k = len(segments)
     sizes, num_stats, cat_stats = stats

@@ -4,8 +4,9 @@ The estimators accept a ``dask.dataframe.DataFrame`` or a ``dask.array.Array`` i
 ``fit`` (there is no second set of classes); this module holds the mechanics. Distributed so
 far: ``KMeans`` (fit, predict, transform), ``FactorAnalysis`` (fit from the correlation pass,
 transform) and ``DiscriminantAnalysis`` (fit from the class scatter pass, predict,
-predict_proba, transform) and ``CHAID`` (fit with a categorical target, predict, predict_proba,
-apply; see :func:`fit_chaid`). A fit needs a
+predict_proba, transform), ``CHAID`` (fit with a categorical target, predict, predict_proba,
+apply; see :func:`fit_chaid`) and ``segmint.profile`` (every table, test and persona; see
+:func:`profile_stats`). A fit needs a
 running ``dask.distributed`` client (the current one by default: ``Client()`` or
 ``Client(LocalCluster(...))``); install the extra with ``pip install segmint[dask]``. Importing
 segmint never imports Dask.
@@ -80,6 +81,7 @@ from ._partitions import (
     predict_proba,
     transform,
 )
+from ._profile import profile_stats
 
 __all__ = [
     "CHUNK_ROWS",
@@ -95,5 +97,6 @@ __all__ = [
     "merge_tree",
     "predict",
     "predict_proba",
+    "profile_stats",
     "transform",
 ]

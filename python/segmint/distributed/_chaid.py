@@ -16,7 +16,15 @@ from .. import _core, _frame, _validation
 from .._chaid_tree import TreeArrays, class_array
 from ..errors import InvalidInputError
 from . import _partitions
-from ._partitions import _delayed_parts, _worker_task, get_client, kernel_threads
+from ._partitions import (
+    _delayed_parts,
+    _worker_task,
+    get_client,
+    kernel_threads,
+    sorted_between,
+    sorted_counts,
+    sorted_samples,
+)
 
 # --- worker side --------------------------------------------------------------------------------
 
@@ -187,7 +195,7 @@ def _breaks(client: Any, encoded: list[Any], p_num: int, max_bins: int) -> list[
     sorted_f = [client.submit(_sort_numeric, e, pure=False) for e in encoded]
     try:
         samples = _partitions._gather(
-            client, [client.submit(_partitions.sorted_samples, f, pure=False) for f in sorted_f]
+            client, [client.submit(sorted_samples, f, pure=False) for f in sorted_f]
         )
         totals, cands = [], []
         for j in range(p_num):
@@ -199,7 +207,8 @@ def _breaks(client: Any, encoded: list[Any], p_num: int, max_bins: int) -> list[
             totals.append(total)
             cands.append(np.unique(np.concatenate([s[j][1] for s in samples])))
         counts = _partitions._gather(
-            client, [client.submit(_partitions.sorted_counts, f, cands, pure=False) for f in sorted_f]
+            client,
+            [client.submit(sorted_counts, f, cands, pure=False) for f in sorted_f],
         )
         plans: list[list[tuple[int, int, int]]] = []  # (b, lo, hi) per column
         answers: list[dict[int, float]] = []
@@ -229,7 +238,7 @@ def _breaks(client: Any, encoded: list[Any], p_num: int, max_bins: int) -> list[
         if any(intervals):
             between = _partitions._gather(
                 client,
-                [client.submit(_partitions.sorted_between, f, intervals, pure=False) for f in sorted_f],
+                [client.submit(sorted_between, f, intervals, pure=False) for f in sorted_f],
             )
             for j in range(p_num):
                 for b, lo, k in plans[j]:

@@ -357,22 +357,76 @@ def profile_stats(
     *,
     client: Any = None,
 ) -> tuple[Any, pd.Index, tuple[Any, ...]]:
-    """The statistics ``segmint.profile`` builds its tables from, for a Dask DataFrame `X` with
-    segment `labels` (a Dask Series or Array partitioned like X): (encoding, segments,
-    ``_core.profile_stats``'s result), equal to the in-memory one on the same rows.
+    """The statistics ``segmint.profile`` builds its tables from, computed on the partitions
+    of a Dask DataFrame; :func:`segmint.profile` calls it for a Dask `X`.
 
-    How it matches the in-memory profile: the rows are re-cut so that every partition starts on
-    a 1,024-row chunk of the in-memory kernel; the segment sizes, per-segment Σw, Σw·y, Σw·y²,
-    sums of squares about the segment means (a second pass) and category counts come from the
-    chunk-tree nodes each partition holds, added up the rest of the tree in the in-memory order
-    (bit-identical); medians are order statistics selected exactly in IEEE total order (evenly
-    spaced samples per partition, exact counts at the samples, then only the values between the
-    two samples around each middle rank travel to the client); Kruskal–Wallis regroups each
-    numeric column by value range across the workers (each range whole on one worker, ties never
-    split) and adds exact integer rank sums and tie sums, rounded once to float64 as in memory.
-    With fractional weights the weighted medians' cumulative weights are added in another order
-    than in memory (relative difference at most about n × 2⁻⁵³): a median can differ only
-    where a value's cumulative weight lies within that of half the total.
+    How it matches the in-memory profile: the rows with a segment are re-cut so that every
+    partition starts on a 1,024-row chunk of the in-memory kernel; the segment sizes, the
+    per-segment Σw, Σw·y, Σw·y² (the ANOVA, means), the sums of squares about the segment means
+    (a second pass: standard deviations, η²) and the category counts come from the chunk-tree
+    nodes each partition holds, added up the rest of the tree in the in-memory order, so they
+    are the in-memory floating-point numbers. Medians are order statistics selected exactly in
+    IEEE total order: evenly spaced samples per partition and sorted group (segment × column),
+    exact counts at the samples, then only the values between the two samples around each
+    middle rank travel to the client (at most rows / 512 per partition and group).
+    Kruskal–Wallis regroups each numeric column by value range across the workers (a range is
+    ranked whole by one task, ties are never split) and adds exact integer rank sums and tie
+    sums Σ(t³ − t), rounded once to float64 as the in-memory kernel does; this moves each
+    numeric column once between the workers (12 bytes per value), only when ``kruskal``.
+
+    Everything is bit-identical to the in-memory profile on the same rows, whatever the
+    partitioning, with one documented exception: with fractional ``sample_weight`` the
+    cumulative weights of a *weighted median* are added in another order than in memory
+    (relative difference at most about n × 2⁻⁵³ for n values), so a weighted median can differ
+    only where a value's cumulative weight lies within that of half the segment's weight.
+    Integer weights (frequency weights) sum exactly: their medians are identical.
+
+    Parameters
+    ----------
+    X : dask DataFrame or 2-D Array
+        The describing variables.
+    labels : dask Series or Array, or str
+        Segment of each row, partitioned like X (row by row within each partition; a Series
+        partition is aligned on X's index within the partition), or the name of a column of X.
+        In-memory labels are refused: put them on the cluster (``model.predict(ddf)``, a
+        column of X).
+    sample_weight : dask Series or Array, optional
+        Weight of each row, partitioned like X.
+    kruskal : bool, default False
+        Also the Kruskal–Wallis rank sums.
+    n_jobs : int or None, default None
+        Threads of each partition kernel (see :func:`kernel_threads`).
+    criteria : Criteria or None, default None
+        Ordinal columns take the criteria's order (as in memory).
+    client : distributed.Client, default None
+        The current client when None.
+
+    Returns
+    -------
+    tuple
+        (encoding, segments, statistics) as :func:`segmint.profile` reads them.
+
+    Raises
+    ------
+    InvalidInputError
+        The in-memory profile's errors (naming the column), labels or weights that are not
+        Dask collections partitioned like X.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> from distributed import Client
+    >>> import segmint as sg
+    >>> customers = sg.datasets.load_wholesale()
+    >>> client = Client(processes=False, n_workers=1, threads_per_worker=1,
+    ...                 dashboard_address=":0")
+    >>> ddf = dd.from_pandas(customers, npartitions=3)
+    >>> km = sg.KMeans(3, random_state=0).fit(customers[sg.datasets.SPEND_COLUMNS])
+    >>> dist = sg.profile(ddf, km.predict(ddf[sg.datasets.SPEND_COLUMNS]), kruskal=True)
+    >>> mem = sg.profile(customers, km.labels_, kruskal=True)
+    >>> dist.numeric.equals(mem.numeric) and dist.tests.equals(mem.tests)
+    True
+    >>> client.close()
     """
     import dask
 
