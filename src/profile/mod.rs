@@ -125,7 +125,9 @@ fn add(mut a: Vec<f64>, b: Vec<f64>) -> Vec<f64> {
 fn row_sums(table: &Table<'_>, labels: &[u32], rows: Range<usize>, layout: &Layout) -> Vec<f64> {
     let k = layout.k;
     let mut out = vec![0.0; layout.width()];
-    let w = table.weights.map(|w| w.slice_move(ndarray::s![rows.clone()]));
+    let w = table
+        .weights
+        .map(|w| w.slice_move(ndarray::s![rows.clone()]));
     let lab = &labels[rows.clone()];
     match &w {
         None => lab.iter().for_each(|&l| out[l as usize] += 1.0),
@@ -186,7 +188,9 @@ fn row_squares(
 ) -> Vec<f64> {
     let k = layout.k;
     let mut out = vec![0.0; layout.width_squares()];
-    let w = table.weights.map(|w| w.slice_move(ndarray::s![rows.clone()]));
+    let w = table
+        .weights
+        .map(|w| w.slice_move(ndarray::s![rows.clone()]));
     let lab = &labels[rows.clone()];
     for j in 0..layout.p {
         let col = table.numeric.column(j);
@@ -373,7 +377,11 @@ fn order_stats(
     let ranks = with_kruskal.then(|| {
         let mut pairs = Vec::with_capacity(total);
         for g in 0..k {
-            pairs.extend(values[start[g]..start[g + 1]].iter().map(|&v| (g as u32, v)));
+            pairs.extend(
+                values[start[g]..start[g + 1]]
+                    .iter()
+                    .map(|&v| (g as u32, v)),
+            );
         }
         rank_sums(&pairs, k)
     });
@@ -425,7 +433,10 @@ pub fn finish(
         return Err(Error::invalid("sums", "do not match the table's layout"));
     }
     if order.len() != layout.p || order.iter().any(|o| o.median.len() != k + 1) {
-        return Err(Error::invalid("median", "needs k + 1 medians per numeric column"));
+        return Err(Error::invalid(
+            "median",
+            "needs k + 1 medians per numeric column",
+        ));
     }
     let numeric = (0..layout.p)
         .map(|j| {
@@ -554,11 +565,7 @@ pub fn profile(
     let layout = Layout::new(k, table.numeric.ncols(), table.n_levels);
     let sums = fold_rows(n, |r| row_sums(table, &labels, r, &layout), add);
     let means = layout.means(&sums);
-    let squares = fold_rows(
-        n,
-        |r| row_squares(table, &labels, r, &means, &layout),
-        add,
-    );
+    let squares = fold_rows(n, |r| row_squares(table, &labels, r, &means, &layout), add);
     let weights = table.weights.as_ref().map(|w| w.to_vec());
     let order: Vec<OrderStats> = (0..layout.p)
         .into_par_iter()
@@ -601,7 +608,10 @@ pub fn partition_sums(
         None => None,
         Some(m) => {
             if m.dim() != (layout.p, k) {
-                return Err(Error::invalid("means", "must be numeric columns × segments"));
+                return Err(Error::invalid(
+                    "means",
+                    "must be numeric columns × segments",
+                ));
             }
             Some(m.iter().copied().collect())
         }
@@ -627,7 +637,9 @@ pub fn partition_sums(
         );
         sums.row_mut(i).assign(&ArrayView1::from(&node));
     }
-    debug_assert!(spec.iter().all(|((f, _), _)| f * CHUNK_ROWS >= at.row_start));
+    debug_assert!(spec
+        .iter()
+        .all(|((f, _), _)| f * CHUNK_ROWS >= at.row_start));
     Ok(PartitionSums {
         first: spec.iter().map(|((f, _), _)| *f as u64).collect(),
         count: spec.iter().map(|((_, c), _)| *c as u64).collect(),
@@ -658,7 +670,7 @@ mod tests {
         assert!((c.anova.statistic - 36.0).abs() < 1e-12);
         assert!((c.eta2 - 120.0 / 130.0).abs() < 1e-12);
         // Ranks 1 2 3 | 4 5: H = 12/(5·6)·(36/3 + 81/2) − 18 = 3
-        assert!((c.kruskal.clone().unwrap().statistic - 3.0).abs() < 1e-12);
+        assert!((c.kruskal.unwrap().statistic - 3.0).abs() < 1e-12);
         assert_eq!(p.sizes, vec![3.0, 3.0]);
     }
 
@@ -697,11 +709,19 @@ mod tests {
         let codes = ndarray::Array2::from_shape_fn((n, 1), |(i, _)| (i % 3) as u32);
         let w = ndarray::Array1::from_shape_fn(n, |i| 0.5 + (i % 7) as f64 * 0.37);
         let labels = ndarray::Array1::from_shape_fn(n, |i| ((i * 31) % 4) as u32);
-        let table = Table::new(x.view(), codes.view(), &[3], Some(w.view()), Missing::Allow)
-            .unwrap();
+        let table =
+            Table::new(x.view(), codes.view(), &[3], Some(w.view()), Missing::Allow).unwrap();
         let layout = Layout::new(4, 2, &[3]);
-        let whole = fold_rows(n, |r| row_sums(&table, labels.as_slice().unwrap(), r, &layout), add);
-        for cuts in [vec![0, n], vec![0, 2 * CHUNK_ROWS, n], vec![0, CHUNK_ROWS, 3 * CHUNK_ROWS, n]] {
+        let whole = fold_rows(
+            n,
+            |r| row_sums(&table, labels.as_slice().unwrap(), r, &layout),
+            add,
+        );
+        for cuts in [
+            vec![0, n],
+            vec![0, 2 * CHUNK_ROWS, n],
+            vec![0, CHUNK_ROWS, 3 * CHUNK_ROWS, n],
+        ] {
             let mut nodes = HashMap::new();
             for w2 in cuts.windows(2) {
                 let (lo, hi) = (w2[0], w2[1]);
@@ -713,15 +733,21 @@ mod tests {
                     Missing::Allow,
                 )
                 .unwrap();
-                let at = Placement { row_start: lo, n_total: n };
-                let ps = partition_sums(&part, labels.slice(ndarray::s![lo..hi]), 4, None, at)
-                    .unwrap();
+                let at = Placement {
+                    row_start: lo,
+                    n_total: n,
+                };
+                let ps =
+                    partition_sums(&part, labels.slice(ndarray::s![lo..hi]), 4, None, at).unwrap();
                 for (i, (f, c)) in ps.first.iter().zip(&ps.count).enumerate() {
                     nodes.insert((*f as usize, *c as usize), ps.sums.row(i).to_vec());
                 }
             }
             let merged = merge_nodes(&mut nodes, n, &add).unwrap();
-            assert!(merged.iter().zip(&whole).all(|(a, b)| a.to_bits() == b.to_bits()));
+            assert!(merged
+                .iter()
+                .zip(&whole)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
         }
     }
 

@@ -210,7 +210,7 @@ pub fn profile_finish<'py>(
     let (sums, squares) = (sums.as_array(), squares.as_array());
     let sums = sums.to_vec();
     let squares = squares.to_vec();
-    let prof = profile::finish(&layout, &sums, &squares, &order)
-        .map_err(|e| super::to_py_err(py, e))?;
+    let prof =
+        profile::finish(&layout, &sums, &squares, &order).map_err(|e| super::to_py_err(py, e))?;
     Ok(to_py(py, prof, k))
 }

@@ -372,7 +372,7 @@ def profile_stats(
     Kruskal–Wallis regroups each numeric column by value range across the workers (a range is
     ranked whole by one task, ties are never split) and adds exact integer rank sums and tie
     sums Σ(t³ − t), rounded once to float64 as the in-memory kernel does; this moves each
-    numeric column once between the workers (12 bytes per value), only when ``kruskal``.
+    numeric column once between the workers (16 bytes per value), only when ``kruskal``.
 
     Everything is bit-identical to the in-memory profile on the same rows, whatever the
     partitioning, with one documented exception: with fractional ``sample_weight`` the
