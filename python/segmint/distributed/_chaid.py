@@ -16,15 +16,12 @@ from .. import _core, _frame, _validation
 from .._chaid_tree import TreeArrays, class_array
 from ..errors import InvalidInputError
 from . import _partitions
-from ._partitions import (
-    _delayed_parts,
-    _worker_task,
-    get_client,
-    kernel_threads,
-    sorted_between,
-    sorted_counts,
-    sorted_samples,
-)
+from ._partitions import _delayed_parts, _worker_task, get_client, kernel_threads
+
+#: Values sampled per partition and continuous column to bracket the bin boundaries: the
+#: values fetched to settle a boundary are at most rows / SAMPLES + partitions.
+SAMPLES = 2048
+
 
 # --- worker side --------------------------------------------------------------------------------
 
@@ -97,6 +94,58 @@ def _sort_numeric(enc: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray | No
         else:
             order = np.argsort(x, kind="stable")
             out.append((x[order], w[ok][order], negative_zero))
+    return out
+
+
+def _cum(ws: np.ndarray | None, pos: np.ndarray) -> np.ndarray:
+    """Weight of the first `pos` sorted values (their count when unweighted)."""
+    if ws is None:
+        return pos.astype(np.float64)
+    cw = np.concatenate([[0.0], np.cumsum(ws)])
+    return cw[pos]
+
+
+@_worker_task
+def _bin_samples(sorted_cols: list[Any]) -> list[tuple[float, np.ndarray, bool]]:
+    """Per column: the total weight, values at evenly spaced ranks (first and last included)
+    and whether a -0.0 is among the values."""
+    out = []
+    for v, ws, negative_zero in sorted_cols:
+        n = len(v)
+        if n == 0:
+            out.append((0.0, v[:0], False))
+            continue
+        step = max(1, n // SAMPLES)
+        idx = np.unique(np.r_[np.arange(0, n, step), n - 1])
+        total = float(n) if ws is None else float(_cum(ws, np.array([n]))[0])
+        out.append((total, v[idx], negative_zero))
+    return out
+
+
+@_worker_task
+def _bin_counts(sorted_cols: list[Any], cands: list[np.ndarray]) -> list[tuple[np.ndarray, ...]]:
+    """Per column and candidate c: weight and count of the values <= c and < c."""
+    out: list[tuple[np.ndarray, ...]] = []
+    for (v, ws, _), c in zip(sorted_cols, cands, strict=True):
+        le = np.searchsorted(v, c, side="right")
+        lt = np.searchsorted(v, c, side="left")
+        out.append((_cum(ws, le), _cum(ws, lt), le, lt))
+    return out
+
+
+@_worker_task
+def _bin_between(
+    sorted_cols: list[Any], intervals: list[list[tuple[float, float]]]
+) -> list[list[tuple[np.ndarray, np.ndarray | None]]]:
+    """Per column and open interval (a, b): the values strictly inside, with their weights."""
+    out = []
+    for (v, ws, _), iv in zip(sorted_cols, intervals, strict=True):
+        found = []
+        for a, b in iv:
+            i = int(np.searchsorted(v, a, side="right"))
+            j = int(np.searchsorted(v, b, side="left"))
+            found.append((v[i:j], None if ws is None else ws[i:j]))
+        out.append(found)
     return out
 
 
@@ -195,7 +244,7 @@ def _breaks(client: Any, encoded: list[Any], p_num: int, max_bins: int) -> list[
     sorted_f = [client.submit(_sort_numeric, e, pure=False) for e in encoded]
     try:
         samples = _partitions._gather(
-            client, [client.submit(sorted_samples, f, pure=False) for f in sorted_f]
+            client, [client.submit(_bin_samples, f, pure=False) for f in sorted_f]
         )
         totals, cands = [], []
         for j in range(p_num):
@@ -207,8 +256,7 @@ def _breaks(client: Any, encoded: list[Any], p_num: int, max_bins: int) -> list[
             totals.append(total)
             cands.append(np.unique(np.concatenate([s[j][1] for s in samples])))
         counts = _partitions._gather(
-            client,
-            [client.submit(sorted_counts, f, cands, pure=False) for f in sorted_f],
+            client, [client.submit(_bin_counts, f, cands, pure=False) for f in sorted_f]
         )
         plans: list[list[tuple[int, int, int]]] = []  # (b, lo, hi) per column
         answers: list[dict[int, float]] = []
@@ -238,7 +286,7 @@ def _breaks(client: Any, encoded: list[Any], p_num: int, max_bins: int) -> list[
         if any(intervals):
             between = _partitions._gather(
                 client,
-                [client.submit(sorted_between, f, intervals, pure=False) for f in sorted_f],
+                [client.submit(_bin_between, f, intervals, pure=False) for f in sorted_f],
             )
             for j in range(p_num):
                 for b, lo, k in plans[j]:

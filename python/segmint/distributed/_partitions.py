@@ -387,69 +387,6 @@ def merge_tree(nodes: dict[tuple[int, int], Any], n_total: int, merge: Callable[
     return rec(0, n_chunks)
 
 
-# --- Exact ranks from sorted values held on the workers ------------------------------------------
-
-#: Values sampled per partition and sorted group to bracket a rank: the values fetched to settle
-#: one rank are at most rows / SAMPLES per partition, plus one per partition.
-SAMPLES = 2048
-
-
-def _cum(ws: np.ndarray | None, pos: np.ndarray) -> np.ndarray:
-    """Weight of the first `pos` sorted values (their count when unweighted)."""
-    if ws is None:
-        return pos.astype(np.float64)
-    cw = np.concatenate([[0.0], np.cumsum(ws)])
-    return cw[pos]
-
-
-@_worker_task
-def sorted_samples(
-    groups: list[Any], samples: int = SAMPLES
-) -> list[tuple[float, np.ndarray, bool]]:
-    """Worker side, per sorted group ``(values, weights or None, flag)``: the total weight,
-    values at evenly spaced ranks (first and last included) and the group's flag."""
-    out = []
-    for v, ws, flag in groups:
-        n = len(v)
-        if n == 0:
-            out.append((0.0, v[:0], False))
-            continue
-        step = max(1, n // samples)
-        idx = np.unique(np.r_[np.arange(0, n, step), n - 1])
-        total = float(n) if ws is None else float(_cum(ws, np.array([n]))[0])
-        out.append((total, v[idx], flag))
-    return out
-
-
-@_worker_task
-def sorted_counts(groups: list[Any], cands: list[np.ndarray]) -> list[tuple[np.ndarray, ...]]:
-    """Worker side, per sorted group and candidate c: weight and count of the values <= c and
-    < c."""
-    out: list[tuple[np.ndarray, ...]] = []
-    for (v, ws, _), c in zip(groups, cands, strict=True):
-        le = np.searchsorted(v, c, side="right")
-        lt = np.searchsorted(v, c, side="left")
-        out.append((_cum(ws, le), _cum(ws, lt), le, lt))
-    return out
-
-
-@_worker_task
-def sorted_between(
-    groups: list[Any], intervals: list[list[tuple[Any, Any]]]
-) -> list[list[tuple[np.ndarray, np.ndarray | None]]]:
-    """Worker side, per sorted group and open interval (a, b): the values strictly inside, with
-    their weights."""
-    out = []
-    for (v, ws, _), iv in zip(groups, intervals, strict=True):
-        found = []
-        for a, b in iv:
-            i = int(np.searchsorted(v, a, side="right"))
-            j = int(np.searchsorted(v, b, side="left"))
-            found.append((v[i:j], None if ws is None else ws[i:j]))
-        out.append(found)
-    return out
-
-
 def _set_features(estimator: Any, X: Any, d: int) -> None:
     meta = getattr(X, "_meta", None)
     if isinstance(meta, pd.DataFrame):

@@ -14,7 +14,7 @@ from .. import _core, _frame
 from .._frame.cluster import aligned_labels
 from ..errors import InvalidInputError
 from . import _partitions
-from ._chaid import _array_frames, _weights_check
+from ._chaid import _array_frames, _cum, _weights_check
 from ._partitions import (
     Partitions,
     _delayed_parts,
@@ -24,7 +24,8 @@ from ._partitions import (
     merge_tree,
 )
 
-#: Samples per partition and sorted group (segment × numeric column) that bracket a median.
+#: Samples per partition and sorted group (segment × numeric column) that bracket a median:
+#: the values fetched to settle one are about 2 × rows / SAMPLES per partition.
 SAMPLES = 512
 
 _SIGN = np.int64(0x7FFF_FFFF_FFFF_FFFF)
@@ -130,7 +131,8 @@ def _sorted(block: tuple[Any, ...], k: int) -> dict[str, Any]:
         x = numeric[:, j]
         ok = ~np.isnan(x)
         keys = _keys(np.ascontiguousarray(x[ok]))
-        order = np.argsort(keys, kind="stable")
+        # Ties in row order matter only for the order weights are added in.
+        order = np.argsort(keys, kind=None if w is None else "stable")
         keys, lab = keys[order], labels[ok][order]
         ws = None if w is None else w[ok][order]
         for g in range(k):
@@ -206,66 +208,122 @@ def _merged(parts: Partitions, results: list[Any]) -> np.ndarray:
     return merge_tree(nodes, parts.n_total, _add)
 
 
+@_worker_task
+def _samples(groups: list[Any]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Worker side, per sorted group: keys at evenly spaced positions (first and last
+    included) and the weight (count when unweighted) of the values before each sample and up
+    to and including it."""
+    out = []
+    for v, ws, _ in groups:
+        n = len(v)
+        step = max(1, n // SAMPLES)
+        idx = np.unique(np.r_[np.arange(0, n, step), n - 1]) if n else np.zeros(0, np.int64)
+        before = _cum(ws, idx)
+        through = _cum(ws, idx + 1)
+        out.append((v[idx], before, through))
+    return out
+
+
+@_worker_task
+def _window(
+    groups: list[Any], queries: list[list[tuple[int, int]]]
+) -> list[list[tuple[float, np.ndarray, np.ndarray | None]]]:
+    """Worker side, per sorted group and query (a, b): the weight (count) of the values <= a
+    and the values in (a, b] with their weights."""
+    out = []
+    for (v, ws, _), qs in zip(groups, queries, strict=True):
+        found = []
+        for a, b in qs:
+            i = int(np.searchsorted(v, a, side="right"))
+            j = int(np.searchsorted(v, b, side="right"))
+            below = float(_cum(ws, np.array([i]))[0])
+            found.append((below, v[i:j], None if ws is None else ws[i:j]))
+        out.append(found)
+    return out
+
+
+_LOWEST, _HIGHEST = -(2**63), 2**63 - 1
+
+
+def _bounds(samples: list[Any], i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group `i`'s candidate keys (every partition's samples) and, for each, bounds on the
+    weight of the values <= it: at least the weight through each partition's last sample <= it,
+    less than the weight before each partition's first sample > it."""
+    cands = np.unique(np.concatenate([s[i][0] for s in samples]))
+    low = np.zeros(len(cands))
+    high = np.zeros(len(cands))
+    for s in samples:
+        keys, before, through = s[i]
+        if len(keys) == 0:
+            continue
+        at = np.searchsorted(keys, cands, side="right")  # samples <= candidate
+        low = low + np.where(at > 0, through[np.maximum(at - 1, 0)], 0.0)
+        total = through[-1]
+        high = high + np.where(at < len(keys), before[np.minimum(at, len(keys) - 1)], total)
+    return cands, low, high
+
+
 def _select(
     client: Any, groups: list[Any], weighted: bool
-) -> tuple[list[float], list[np.ndarray], list[np.ndarray]]:
+) -> tuple[list[float], list[tuple[np.ndarray, np.ndarray]]]:
     """Per sorted group (spread over the partitions): its median, as the in-memory kernel
-    finds it, from the keys of the smallest values whose cumulative weight (count when
-    unweighted) reaches the middle; found from evenly spaced samples, exact cumulative weights
-    at the samples and the values between the two samples around each middle. Also returns
-    each group's candidate keys and the exact counts of values <= each."""
+    finds it, from the smallest values whose cumulative weight (count when unweighted) reaches
+    the middle. Two rounds: evenly spaced samples per partition bound the cumulative weight at
+    every sampled key, which brackets each middle between two sampled keys (a, b]; then each
+    partition sends its weight up to a and its values in (a, b], and the client walks them in
+    order. Also returns each group's candidate keys with a lower bound of their counts (the
+    Kruskal–Wallis value ranges are cut there)."""
 
     def on_groups(f: Any, *a: Any) -> list[Any]:
         return _partitions._gather(client, [client.submit(f, g, *a, pure=False) for g in groups])
 
-    samples = on_groups(_partitions.sorted_samples, SAMPLES)
+    samples = on_groups(_samples)
     m = len(samples[0])
-    cands = [np.unique(np.concatenate([s[i][1] for s in samples])) for i in range(m)]
-    counts = on_groups(_partitions.sorted_counts, cands)
-    cum = [_add_up([c[i][0] for c in counts]) for i in range(m)]
-    le_n = [_add_up([c[i][2] for c in counts]) for i in range(m)]
-    lt_n = [_add_up([c[i][3] for c in counts]) for i in range(m)]
     targets: list[list[float]] = []
+    brackets: list[tuple[np.ndarray, np.ndarray]] = []
+    queries: list[list[tuple[int, int]]] = []
     for i in range(m):
-        if len(cands[i]) == 0:
+        cands, low, high = _bounds(samples, i)
+        brackets.append((cands, low))
+        total = _add_up([s[i][2][-1] if len(s[i][2]) else 0.0 for s in samples])
+        if len(cands) == 0:
             targets.append([])
         elif weighted:
-            targets.append([_add_up([s[i][0] for s in samples]) / 2.0])
+            targets.append([total / 2.0])
         else:
-            n = int(le_n[i][-1])
+            n = int(total)
             targets.append([n // 2 + 1] if n % 2 else [n // 2, n // 2 + 1])
-    found: list[list[int]] = [[0] * len(t) for t in targets]
-    intervals: list[list[tuple[int, int]]] = [[] for _ in range(m)]
-    plan: list[tuple[int, int, int, int]] = []  # (group, target, candidate, interval)
+        qs = []
+        for target in targets[-1]:
+            below = np.flatnonzero(high < target)  # surely below the target
+            above = np.flatnonzero(low >= target)  # surely at or above it
+            a = int(cands[below[-1]]) if len(below) else _LOWEST
+            b = int(cands[above[0]]) if len(above) else _HIGHEST
+            qs.append((a, b))
+        queries.append(qs)
+    windows = on_groups(_window, client.scatter(queries, hash=False))
+    medians = []
     for i, ts in enumerate(targets):
-        for a, target in enumerate(ts):
-            at = min(int(np.searchsorted(cum[i], target, side="left")), len(cands[i]) - 1)
-            found[i][a] = int(cands[i][at])
-            if at > 0 and lt_n[i][at] - le_n[i][at - 1] > 0:  # values between two samples
-                plan.append((i, a, at, len(intervals[i])))
-                intervals[i].append((int(cands[i][at - 1]), int(cands[i][at])))
-    if plan:
-        between = on_groups(_partitions.sorted_between, intervals)
-        for i, a, at, iv in plan:
-            vals = np.concatenate([part[i][iv][0] for part in between])
-            if between[0][i][iv][1] is None:
+        keys = []
+        for q, target in enumerate(ts):
+            below = _add_up([w[i][q][0] for w in windows])
+            vals = np.concatenate([w[i][q][1] for w in windows])
+            if windows[0][i][q][2] is None:
                 ws = np.ones(len(vals))
             else:
-                ws = np.concatenate([part[i][iv][1] for part in between])
+                ws = np.concatenate([w[i][q][2] for w in windows])
             order = np.argsort(vals, kind="stable")
             vals, ws = vals[order], ws[order]
-            run = cum[i][at - 1] + np.cumsum(ws)
+            run = below + np.cumsum(ws)
             last = np.r_[vals[1:] != vals[:-1], True]  # a value's cum weight: after its ties
-            reach = np.flatnonzero(last & (run >= targets[i][a]))
-            if len(reach):
-                found[i][a] = int(vals[reach[0]])
-    medians = []
-    for keys in found:
+            reach = np.flatnonzero(last & (run >= target))
+            # Rounding of fractional weights only: the bracket's top.
+            keys.append(int(vals[reach[0]]) if len(reach) else queries[i][q][1])
         vals = _values(np.asarray(keys, dtype=np.int64))
         medians.append(
             math.nan if len(vals) == 0 else vals[0] if len(vals) == 1 else (vals[0] + vals[1]) / 2
         )
-    return medians, cands, le_n
+    return medians, brackets
 
 
 def _add_up(parts: list[Any]) -> Any:
@@ -288,9 +346,9 @@ def _medians(
     (the mean of the two middle ones for an even count), or the weighted median; and the whole
     columns' candidate keys with their exact counts (the Kruskal–Wallis ranges)."""
     groups = [client.submit(_groups, s, pure=False) for s in states]
-    medians, cands, le_n = _select(client, groups, weighted)
+    medians, brackets = _select(client, groups, weighted)
     client.cancel(groups)
-    overall = [(cands[j * (k + 1) + k], le_n[j * (k + 1) + k]) for j in range(p)]
+    overall = [brackets[j * (k + 1) + k] for j in range(p)]
     return np.asarray(medians, dtype=np.float64).reshape(p, k + 1), overall
 
 
@@ -303,7 +361,7 @@ def _ranks(
     ranges' offsets added on the client."""
     bounds: list[list[Any]] = []  # per column: the range starts (keys) after the first
     for cands, le in overall:
-        n = int(le[-1]) if len(le) else 0
+        n = float(le[-1]) if len(le) else 0.0
         cuts: list[int] = []
         for b in range(1, n_buckets):
             at = int(np.searchsorted(le, b * n / n_buckets, side="left"))
@@ -509,12 +567,13 @@ def profile_stats(
     p = len(encoding.continuous)
     run = {"n_levels": n_levels, "k": k, "n_threads": threads}
     try:
+        # The sorted values are prepared while the sums passes run.
+        states = [client.submit(_sorted, f, k, pure=False) for f in parts.futures] if p else []
         sums = _merged(parts, parts.map(_sums, means=None, **run))
         w, s = sums[k : k + 3 * p * k : 3], sums[k + 1 : k + 3 * p * k : 3]
         with np.errstate(invalid="ignore", divide="ignore"):
             means = np.where(w > 0, s / np.where(w > 0, w, 1.0), np.nan).reshape(p, k)
         squares = _merged(parts, parts.map(_sums, means=means, **run)) if p else np.zeros(0)
-        states = [client.submit(_sorted, f, k, pure=False) for f in parts.futures]
         minimum = np.full(p, math.inf)
         median = np.zeros((p, k + 1))
         ranks: dict[str, Any] = {}
