@@ -262,28 +262,26 @@ pub struct RankSums {
     pub ties: f64,
 }
 
-/// The rank sums of the non-missing `(segment, value)` pairs.
-fn rank_sums(values: &[(u32, f64)], k: usize) -> RankSums {
+/// The rank sums of the non-missing `(segment, value)` pairs (reordered by value).
+fn rank_sums(values: &mut [(u32, f64)], k: usize) -> RankSums {
     let n = values.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_unstable_by(|&a, &b| values[a].1.total_cmp(&values[b].1));
+    values.sort_unstable_by(|a, b| a.1.total_cmp(&b.1));
     let mut rank2 = vec![0u128; k];
     let mut count = vec![0u64; k];
     let mut ties = 0u128;
     let mut i = 0;
     while i < n {
         let mut j = i;
-        while j + 1 < n && values[order[j + 1]].1 == values[order[i]].1 {
+        while j + 1 < n && values[j + 1].1 == values[i].1 {
             j += 1;
         }
         let t = (j - i + 1) as u128;
         ties += t * t * t - t;
         // Twice the average rank of positions i..=j (ranks from 1).
         let r2 = (i + j + 2) as u128;
-        for &o in &order[i..=j] {
-            let g = values[o].0 as usize;
-            rank2[g] += r2;
-            count[g] += 1;
+        for &(g, _) in &values[i..=j] {
+            rank2[g as usize] += r2;
+            count[g as usize] += 1;
         }
         i = j + 1;
     }
@@ -383,7 +381,7 @@ fn order_stats(
                     .map(|&v| (g as u32, v)),
             );
         }
-        rank_sums(&pairs, k)
+        rank_sums(&mut pairs, k)
     });
     let mut median_v = Vec::with_capacity(k + 1);
     for g in 0..k {
@@ -753,8 +751,8 @@ mod tests {
 
     #[test]
     fn rank_sums_are_exact_integers() {
-        let pairs = [(0u32, 1.0), (1, 1.0), (0, 2.0), (1, 0.0), (1, -0.0)];
-        let r = rank_sums(&pairs, 2);
+        let mut pairs = [(0u32, 1.0), (1, 1.0), (0, 2.0), (1, 0.0), (1, -0.0)];
+        let r = rank_sums(&mut pairs, 2);
         // -0 and 0 tie (ranks 1, 2 -> 1.5), 1.0 ties (3, 4 -> 3.5), 2.0 rank 5.
         assert_eq!(r.rank2, vec![7.0 + 10.0, 3.0 + 3.0 + 7.0]);
         assert_eq!(r.count, vec![2.0, 3.0]);

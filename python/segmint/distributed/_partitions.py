@@ -303,8 +303,15 @@ class Partitions:
             pieces, ranges = [], []
             for i, (a, b) in enumerate(itertools.pairwise(old.tolist())):
                 if b > lo and a < hi and b > a:
-                    pieces.append(converted[i])
-                    ranges.append((int(max(lo, a) - a), int(min(hi, b) - a)))
+                    r0, r1 = int(max(lo, a) - a), int(min(hi, b) - a)
+                    if r1 - r0 < (b - a) // 2:
+                        # A few rows of a neighbour: cut them where the block lives, so that
+                        # only they travel.
+                        pieces.append(client.submit(_assemble, [converted[i]], [(r0, r1)]))
+                        ranges.append((0, r1 - r0))
+                    else:
+                        pieces.append(converted[i])
+                        ranges.append((r0, r1))
             self.futures.append(client.submit(_assemble, pieces, ranges, pure=False))
         self.lengths = [hi - lo for lo, hi in itertools.pairwise(cuts)]
 

@@ -120,45 +120,58 @@ def _sums(
 
 @_worker_task
 def _sorted(block: tuple[Any, ...], k: int) -> dict[str, Any]:
-    """Per numeric column: the non-missing values as total-order keys, sorted (ties in row
-    order), with their segments and weights; the sorted groups (each segment, then the whole
-    column) of the median selection; the column's minimum."""
+    """Per numeric column and segment: the non-missing values as total-order keys, sorted (ties
+    in row order when weighted), with their weights. The median selection reads them as groups:
+    each segment (one part), then the whole column (the k segments' parts together)."""
     numeric, _, labels, w = block
-    groups: list[tuple[np.ndarray, np.ndarray | None, bool]] = []
-    ranked: list[tuple[np.ndarray, np.ndarray]] = []
+    small = labels.astype(np.int16 if k < 2**15 else np.int64)
+    by_segment = np.argsort(small, kind="stable")  # a radix sort: rows grouped by segment
+    bounds = np.searchsorted(small[by_segment], np.arange(k + 1))
+    columns: list[list[tuple[np.ndarray, np.ndarray | None]]] = []
     minimum = []
     for j in range(numeric.shape[1]):
-        x = numeric[:, j]
-        ok = ~np.isnan(x)
-        keys = _keys(np.ascontiguousarray(x[ok]))
-        # Ties in row order matter only for the order weights are added in.
-        order = np.argsort(keys, kind=None if w is None else "stable")
-        keys, lab = keys[order], labels[ok][order]
-        ws = None if w is None else w[ok][order]
+        x = numeric[by_segment, j]
+        ws_all = None if w is None else w[by_segment]
+        parts: list[tuple[np.ndarray, np.ndarray | None]] = []
         for g in range(k):
-            mine = lab == g
-            groups.append((keys[mine], None if ws is None else ws[mine], False))
-        groups.append((keys, ws, False))
-        # Kruskal–Wallis: -0.0 and 0.0 are one tie (still sorted: -0.0 sorts just before 0.0).
-        canonical = np.where(keys == _NEG_ZERO, _POS_ZERO, keys)
-        ranked.append((canonical, lab))
-        minimum.append(float(_values(keys[:1])[0]) if len(keys) else math.inf)
-    return {"groups": groups, "ranked": ranked, "min": np.asarray(minimum)}
+            v = x[bounds[g] : bounds[g + 1]]
+            ok = ~np.isnan(v)
+            keys = _keys(np.ascontiguousarray(v[ok]))
+            if ws_all is None:
+                parts.append((np.sort(keys), None))
+            else:
+                order = np.argsort(keys, kind="stable")
+                parts.append((keys[order], ws_all[bounds[g] : bounds[g + 1]][ok][order]))
+        columns.append(parts)
+        firsts = [int(v[0]) for v, _ in parts if len(v)]
+        minimum.append(float(_values(np.array([min(firsts)]))[0]) if firsts else math.inf)
+    return {"columns": columns, "min": np.asarray(minimum)}
 
 
 @_worker_task
-def _groups(state: dict[str, Any]) -> list[Any]:
-    return state["groups"]
+def _groups(state: dict[str, Any]) -> list[list[tuple[np.ndarray, np.ndarray | None]]]:
+    """The median selection's groups: per column, each segment, then the whole column."""
+    out: list[list[tuple[np.ndarray, np.ndarray | None]]] = []
+    for parts in state["columns"]:
+        out.extend([part] for part in parts)
+        out.append(parts)
+    return out
 
 
 @_worker_task
 def _rank_slice(state: dict[str, Any], bounds: list[tuple[int | None, int | None]]) -> list[Any]:
-    """Per numeric column, this partition's (keys, segments) in [lo, hi) (None: unbounded)."""
+    """Per numeric column, this partition's (keys, segments) in [lo, hi) (None: unbounded),
+    -0.0 and 0.0 as one key (Kruskal–Wallis ranks them as one tie, as ``==`` does)."""
     out = []
-    for (keys, lab), (lo, hi) in zip(state["ranked"], bounds, strict=True):
-        i = 0 if lo is None else int(np.searchsorted(keys, lo, side="left"))
-        j = len(keys) if hi is None else int(np.searchsorted(keys, hi, side="left"))
-        out.append((keys[i:j], lab[i:j]))
+    for parts, (lo, hi) in zip(state["columns"], bounds, strict=True):
+        keys, lab = [], []
+        for g, (v, _) in enumerate(parts):
+            v = np.where(v == _NEG_ZERO, _POS_ZERO, v)  # still sorted
+            i = 0 if lo is None else int(np.searchsorted(v, lo, side="left"))
+            j = len(v) if hi is None else int(np.searchsorted(v, hi, side="left"))
+            keys.append(v[i:j])
+            lab.append(np.full(j - i, g, dtype=np.int64))
+        out.append((np.concatenate(keys), np.concatenate(lab)))
     return out
 
 
@@ -209,18 +222,19 @@ def _merged(parts: Partitions, results: list[Any]) -> np.ndarray:
 
 
 @_worker_task
-def _samples(groups: list[Any]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Worker side, per sorted group: keys at evenly spaced positions (first and last
-    included) and the weight (count when unweighted) of the values before each sample and up
-    to and including it."""
+def _samples(groups: list[Any]) -> list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
+    """Worker side, per group and part (sorted keys with weights): keys at evenly spaced
+    positions (first and last included) and the weight (count when unweighted) of the values
+    before each sample and up to and including it."""
     out = []
-    for v, ws, _ in groups:
-        n = len(v)
-        step = max(1, n // SAMPLES)
-        idx = np.unique(np.r_[np.arange(0, n, step), n - 1]) if n else np.zeros(0, np.int64)
-        before = _cum(ws, idx)
-        through = _cum(ws, idx + 1)
-        out.append((v[idx], before, through))
+    for parts in groups:
+        found = []
+        for v, ws in parts:
+            n = len(v)
+            step = max(1, n // SAMPLES)
+            idx = np.unique(np.r_[np.arange(0, n, step), n - 1]) if n else np.zeros(0, np.int64)
+            found.append((v[idx], _cum(ws, idx), _cum(ws, idx + 1)))
+        out.append(found)
     return out
 
 
@@ -228,16 +242,23 @@ def _samples(groups: list[Any]) -> list[tuple[np.ndarray, np.ndarray, np.ndarray
 def _window(
     groups: list[Any], queries: list[list[tuple[int, int]]]
 ) -> list[list[tuple[float, np.ndarray, np.ndarray | None]]]:
-    """Worker side, per sorted group and query (a, b): the weight (count) of the values <= a
-    and the values in (a, b] with their weights."""
+    """Worker side, per group and query (a, b): the weight (count) of the values <= a and the
+    values in (a, b] with their weights."""
     out = []
-    for (v, ws, _), qs in zip(groups, queries, strict=True):
+    for parts, qs in zip(groups, queries, strict=True):
         found = []
         for a, b in qs:
-            i = int(np.searchsorted(v, a, side="right"))
-            j = int(np.searchsorted(v, b, side="right"))
-            below = float(_cum(ws, np.array([i]))[0])
-            found.append((below, v[i:j], None if ws is None else ws[i:j]))
+            below, vals, wts = 0.0, [], []
+            for v, ws in parts:
+                i = int(np.searchsorted(v, a, side="right"))
+                j = int(np.searchsorted(v, b, side="right"))
+                below += float(_cum(ws, np.array([i]))[0])
+                vals.append(v[i:j])
+                wts.append(None if ws is None else ws[i:j])
+            weights: np.ndarray | None = None
+            if wts[0] is not None:
+                weights = np.concatenate(wts)  # type: ignore[arg-type]
+            found.append((below, np.concatenate(vals), weights))
         out.append(found)
     return out
 
@@ -245,22 +266,24 @@ def _window(
 _LOWEST, _HIGHEST = -(2**63), 2**63 - 1
 
 
-def _bounds(samples: list[Any], i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group `i`'s candidate keys (every partition's samples) and, for each, bounds on the
-    weight of the values <= it: at least the weight through each partition's last sample <= it,
-    less than the weight before each partition's first sample > it."""
-    cands = np.unique(np.concatenate([s[i][0] for s in samples]))
+def _bounds(samples: list[Any], i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Group `i`'s candidate keys (the samples of every partition and part) and, for each,
+    bounds on the weight of the values <= it: at least the weight through each part's last
+    sample <= it, at most the weight before each part's first sample > it; and the group's
+    total weight."""
+    sources = [src for s in samples for src in s[i] if len(src[0])]
+    if not sources:
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), 0.0
+    cands = np.unique(np.concatenate([src[0] for src in sources]))
     low = np.zeros(len(cands))
     high = np.zeros(len(cands))
-    for s in samples:
-        keys, before, through = s[i]
-        if len(keys) == 0:
-            continue
+    total = 0.0
+    for keys, before, through in sources:
         at = np.searchsorted(keys, cands, side="right")  # samples <= candidate
         low = low + np.where(at > 0, through[np.maximum(at - 1, 0)], 0.0)
-        total = through[-1]
-        high = high + np.where(at < len(keys), before[np.minimum(at, len(keys) - 1)], total)
-    return cands, low, high
+        high = high + np.where(at < len(keys), before[np.minimum(at, len(keys) - 1)], through[-1])
+        total += float(through[-1])
+    return cands, low, high, total
 
 
 def _select(
@@ -283,9 +306,8 @@ def _select(
     brackets: list[tuple[np.ndarray, np.ndarray]] = []
     queries: list[list[tuple[int, int]]] = []
     for i in range(m):
-        cands, low, high = _bounds(samples, i)
+        cands, low, high, total = _bounds(samples, i)
         brackets.append((cands, low))
-        total = _add_up([s[i][2][-1] if len(s[i][2]) else 0.0 for s in samples])
         if len(cands) == 0:
             targets.append([])
         elif weighted:
