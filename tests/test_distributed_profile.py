@@ -254,3 +254,17 @@ def test_bad_input_raises_on_the_client_naming_the_column(client):
     w.iloc[5] = -1.0
     with pytest.raises(InvalidInputError, match="sample_weight: weights must be non-negative"):
         segmint.profile(ddf(X, 3), ddf(labels, 3), sample_weight=ddf(w, 3))
+
+
+@pytest.mark.parametrize("n", [1024, 3 * 1024 + 1, 5000])
+def test_sizes_around_chunk_boundaries_bit_identical(client, n):
+    # Partitions of uneven sizes, re-cut to the 1,024-row chunks of the in-memory kernel.
+    X, labels = planted(n, seed=n)
+    w = pd.Series(np.random.default_rng(n).integers(1, 4, n).astype(float), index=X.index)
+    mem = segmint.profile(X, labels, sample_weight=w, kruskal=True)
+    rng = np.random.default_rng(n)
+    cuts = sorted({0, n, *rng.integers(1, n, 4).tolist()})
+    dist = segmint.profile(
+        pieces(X, cuts), pieces(labels, cuts), sample_weight=pieces(w, cuts), kruskal=True
+    )
+    assert_same_profile(dist, mem)
