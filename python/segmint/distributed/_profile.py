@@ -161,15 +161,21 @@ def _groups(state: dict[str, Any]) -> list[list[tuple[np.ndarray, np.ndarray | N
 @_worker_task
 def _rank_slice(state: dict[str, Any], bounds: list[tuple[int | None, int | None]]) -> list[Any]:
     """Per numeric column, this partition's (keys, segments) in [lo, hi) (None: unbounded),
-    -0.0 and 0.0 as one key (Kruskal–Wallis ranks them as one tie, as ``==`` does)."""
+    -0.0 and 0.0 as one key (Kruskal–Wallis ranks them as one tie, as ``==`` does; the bounds
+    are such keys)."""
+
+    def at(v: np.ndarray, key: int) -> int:
+        # -0.0 sorts just before 0.0: a bound at 0.0 takes the -0.0 values with it.
+        return int(np.searchsorted(v, _NEG_ZERO if key == _POS_ZERO else key, side="left"))
+
     out = []
     for parts, (lo, hi) in zip(state["columns"], bounds, strict=True):
         keys, lab = [], []
         for g, (v, _) in enumerate(parts):
-            v = np.where(v == _NEG_ZERO, _POS_ZERO, v)  # still sorted
-            i = 0 if lo is None else int(np.searchsorted(v, lo, side="left"))
-            j = len(v) if hi is None else int(np.searchsorted(v, hi, side="left"))
-            keys.append(v[i:j])
+            i = 0 if lo is None else at(v, lo)
+            j = len(v) if hi is None else at(v, hi)
+            piece = v[i:j]
+            keys.append(np.where(piece == _NEG_ZERO, _POS_ZERO, piece))
             lab.append(np.full(j - i, g, dtype=np.int64))
         out.append((np.concatenate(keys), np.concatenate(lab)))
     return out
@@ -190,7 +196,7 @@ def _rank_bucket(*slices: list[Any], k: int) -> list[tuple[list[int], list[int],
     for j in range(len(slices[0])):
         keys = np.concatenate([s[j][0] for s in slices])
         lab = np.concatenate([s[j][1] for s in slices])
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys)  # ties share their rank: their order does not matter
         keys, lab = keys[order], lab[order]
         n = len(keys)
         if n == 0:
@@ -200,8 +206,11 @@ def _rank_bucket(*slices: list[Any], k: int) -> list[tuple[list[int], list[int],
         ends = np.r_[starts[1:], n] - 1
         t = ends - starts + 1
         r2 = np.repeat(starts + ends + 2, t)  # twice the average rank, ranks from 1
-        rank2 = [int(r2[lab == g].sum()) for g in range(k)]
-        count = [int((lab == g).sum()) for g in range(k)]
+        if n < 2**26:  # every partial sum below 2^53: float64 adds these integers exactly
+            rank2 = [int(v) for v in np.bincount(lab, weights=r2, minlength=k)]
+        else:
+            rank2 = [int(r2[lab == g].sum()) for g in range(k)]
+        count = [int(v) for v in np.bincount(lab, minlength=k)]
         out.append((count, rank2, _tie_sum(t)))
     return out
 
