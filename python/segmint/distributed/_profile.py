@@ -455,9 +455,10 @@ def profile_stats(
     (a second pass: standard deviations, η²) and the category counts come from the chunk-tree
     nodes each partition holds, added up the rest of the tree in the in-memory order, so they
     are the in-memory floating-point numbers. Medians are order statistics selected exactly in
-    IEEE total order: evenly spaced samples per partition and sorted group (segment × column),
-    exact counts at the samples, then only the values between the two samples around each
-    middle rank travel to the client (at most rows / 512 per partition and group).
+    IEEE total order: 512 evenly spaced samples per partition and segment of each column bound
+    the rank of every sampled value, which brackets each middle rank between two samples; then
+    only the values inside the bracket (about 2 × rows / 512 per partition and segment) and
+    each partition's count below it travel to the client.
     Kruskal–Wallis regroups each numeric column by value range across the workers (a range is
     ranked whole by one task, ties are never split) and adds exact integer rank sums and tie
     sums Σ(t³ − t), rounded once to float64 as the in-memory kernel does; this moves each
