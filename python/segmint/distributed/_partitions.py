@@ -233,7 +233,8 @@ class Partitions:
 
     Attributes
     ----------
-    futures : list of Future of (values, weights)
+    futures : list of Future of (values, weights), or of the tuples of arrays given to
+        :meth:`from_blocks`
     starts : list of int, global index of each partition's first row
     n_total : int, rows (kept rows when missing="drop")
     columns : list of str
