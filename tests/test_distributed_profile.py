@@ -268,3 +268,15 @@ def test_sizes_around_chunk_boundaries_bit_identical(client, n):
         pieces(X, cuts), pieces(labels, cuts), sample_weight=pieces(w, cuts), kruskal=True
     )
     assert_same_profile(dist, mem)
+
+
+def test_dask_array_input_bit_identical(client):
+    da = pytest.importorskip("dask.array")
+    X, labels = planted(5000, seed=8)
+    x = X[["spend", "score", "visits", "zeros"]].to_numpy()
+    lab = labels.to_numpy()
+    mem = segmint.profile(x, lab, kruskal=True)  # columns x0, x1, ... as in memory
+    dist = segmint.profile(
+        da.from_array(x, chunks=(1700, 4)), da.from_array(lab, chunks=1700), kruskal=True
+    )
+    assert_same_profile(dist, mem)
