@@ -83,7 +83,7 @@ mod _core {
         DenseCodes, IdTable, SummaryPartial,
     };
     #[pymodule_export]
-    use crate::python::profile::profile_stats;
+    use crate::python::profile::{profile_finish, profile_partition_sums, profile_stats};
     #[pymodule_export]
     use crate::python::progress::set_progress_callback;
     #[pymodule_export]

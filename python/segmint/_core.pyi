@@ -56,6 +56,8 @@ __all__ = [
     "latent_class_fit",
     "mnl_fit",
     "mnl_stats",
+    "profile_finish",
+    "profile_partition_sums",
     "profile_stats",
     "rating_fit",
     "respondent_logliks",
@@ -256,6 +258,44 @@ def profile_stats(
     k: int,
     kruskal: bool,
     n_threads: int,
+) -> tuple[
+    npt.NDArray[np.float64],
+    tuple[
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+    ],
+    tuple[list[npt.NDArray[np.float64]], npt.NDArray[np.float64], npt.NDArray[np.float64]],
+]: ...
+def profile_partition_sums(
+    x: npt.NDArray[np.float64],
+    codes: npt.NDArray[np.uint32],
+    *,
+    n_levels: list[int],
+    sample_weight: npt.NDArray[np.float64] | None,
+    labels: npt.NDArray[np.int64],
+    k: int,
+    means: npt.NDArray[np.float64] | None,
+    row_start: int,
+    n_total: int,
+    n_threads: int,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.float64]]: ...
+def profile_finish(
+    sums: npt.NDArray[np.float64],
+    squares: npt.NDArray[np.float64],
+    *,
+    n_levels: list[int],
+    k: int,
+    minimum: npt.NDArray[np.float64],
+    median: npt.NDArray[np.float64],
+    rank2: npt.NDArray[np.float64] | None = None,
+    rank_count: npt.NDArray[np.float64] | None = None,
+    ties: npt.NDArray[np.float64] | None = None,
 ) -> tuple[
     npt.NDArray[np.float64],
     tuple[

@@ -483,6 +483,44 @@ def _by_family(frame: pd.DataFrame, criteria: Criteria) -> pd.DataFrame:
     return out
 
 
+def _in_memory_stats(
+    X: Any, labels: Any, sample_weight: Any, kruskal: bool, n_jobs: Any, criteria: Any
+) -> tuple[Any, pd.Index, tuple[Any, ...]]:
+    """(encoding, segments, ``_core.profile_stats``'s result) of an in-memory table."""
+    if isinstance(labels, str):
+        frame = _frame.to_pandas(X)  # polars / pyarrow frames too
+        if frame is not None and labels in frame.columns:
+            labels, X = frame[labels], frame.drop(columns=labels)
+    if criteria is not None and isinstance(X, pd.DataFrame):
+        X = criteria.apply_order(X)
+    table = _frame.measured_table(X)
+    codes, segments, has = _frame.segment_codes(labels, table.index, negative_is_none=True)
+    if len(segments) < 2:
+        raise InvalidInputError(
+            f"labels: a profile compares segments, but there is only one ({segments[0]!r})",
+            "labels",
+        )
+    weights = None
+    if sample_weight is not None:
+        weights = _frame.positive_weights(sample_weight, len(table.index), "sample_weight")
+    keep = has.all()
+    # Column-major blocks: the Rust kernels read one column per thread.
+    numeric = table.numeric if keep else np.asfortranarray(table.numeric[has])
+    cat = table.codes if keep else np.asfortranarray(table.codes[has])
+    w = None if weights is None else (weights if keep else np.ascontiguousarray(weights[has]))
+    stats = _core.profile_stats(
+        numeric,
+        cat,
+        n_levels=[int(v) for v in table.n_levels],
+        sample_weight=w,
+        labels=np.ascontiguousarray(codes[has]),
+        k=len(segments),
+        kruskal=bool(kruskal),
+        n_threads=_validation.n_threads(n_jobs),
+    )
+    return table.encoding, segments, stats
+
+
 def profile(
     X: Any,
     labels: Any,
@@ -504,6 +542,12 @@ def profile(
     χ² with Cramér's V; p-values are Holm-adjusted over all variables. Statistics are computed
     in Rust, one column per thread.
 
+    ``X`` may be a Dask DataFrame with ``labels`` a Dask Series partitioned like it (such as
+    ``KMeans.predict(ddf)``, lazy) or the name of one of its columns: the profile is computed on
+    the cluster and equals the in-memory one on the same rows to the last bit (with fractional
+    ``sample_weight``, a weighted median only to within the rounding of its cumulative weights;
+    see :func:`segmint.distributed.profile_stats`).
+
     With ``criteria`` (a :class:`Criteria`), ordinal columns take the order given there, the
     tables gain a leading ``family`` index level (rows grouped by family in the criteria's
     order; the numbers are those of the ungrouped profile), the distinguishing tables a
@@ -512,17 +556,18 @@ def profile(
 
     Parameters
     ----------
-    X : DataFrame
+    X : DataFrame or dask DataFrame
         The describing variables, one row per customer.
-    labels : Series, array-like or str
-        Segment of each row (negative labels: no segment), or the name of a column of X.
+    labels : Series, array-like, dask Series or str
+        Segment of each row (negative labels: no segment), or the name of a column of X; with
+        a Dask X, a Dask Series (or Array) partitioned like X, or a column name.
     min_size : float or None, default None
         Smallest segment worth acting on: a count (≥ 1) or a share (< 1); smaller segments are
         flagged in ``summary["small"]`` and warned about.
     kruskal : bool, default False
         Add Kruskal–Wallis H tests for the numeric variables.
     sample_weight : array-like of shape (n_samples,), default None
-        Weight of each row in the statistics.
+        Weight of each row in the statistics (with a Dask X, a Dask Series partitioned like X).
     alpha : float, default 0.05
         Significance level of the distinguishing features (on Holm-adjusted p-values).
     n_jobs : int or None, default None
@@ -574,40 +619,12 @@ def profile(
     """
     if criteria is not None and not isinstance(criteria, Criteria):
         raise InvalidInputError("criteria: expected a segmint.Criteria", "criteria")
-    if isinstance(labels, str):
-        frame = _frame.to_pandas(X)  # polars / pyarrow frames too
-        if frame is not None and labels in frame.columns:
-            labels, X = frame[labels], frame.drop(columns=labels)
-    if criteria is not None and isinstance(X, pd.DataFrame):
-        X = criteria.apply_order(X)
-    table = _frame.measured_table(X)
-    index = table.index
-    codes, segments, has = _frame.segment_codes(labels, index, negative_is_none=True)
+    stats_of: Any = _in_memory_stats
+    if _frame.is_dask(X):
+        from .distributed._profile import profile_stats as stats_of
+    enc, segments, stats = stats_of(X, labels, sample_weight, kruskal, n_jobs, criteria)
     k = len(segments)
-    if k < 2:
-        raise InvalidInputError(
-            f"labels: a profile compares segments, but there is only one ({segments[0]!r})",
-            "labels",
-        )
-    weights = None
-    if sample_weight is not None:
-        weights = _frame.positive_weights(sample_weight, len(index), "sample_weight")
-    keep = has.all()
-    # Column-major blocks: the Rust kernels read one column per thread.
-    numeric = table.numeric if keep else np.asfortranarray(table.numeric[has])
-    cat = table.codes if keep else np.asfortranarray(table.codes[has])
-    w = None if weights is None else (weights if keep else np.ascontiguousarray(weights[has]))
-    sizes, num_stats, cat_stats = _core.profile_stats(
-        numeric,
-        cat,
-        n_levels=[int(v) for v in table.n_levels],
-        sample_weight=w,
-        labels=np.ascontiguousarray(codes[has]),
-        k=k,
-        kruskal=bool(kruskal),
-        n_threads=_validation.n_threads(n_jobs),
-    )
-    enc = table.encoding
+    sizes, num_stats, cat_stats = stats
     num_names = [enc.columns[j] for j in enc.continuous]
     cat_names = [enc.columns[j] for j in enc.categorical]
     columns = [*list(segments), "overall"]

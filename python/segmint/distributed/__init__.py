@@ -6,7 +6,8 @@ far: ``KMeans`` (fit, predict, transform), ``FactorAnalysis`` (fit from the corr
 transform) and ``DiscriminantAnalysis`` (fit from the class scatter pass, predict,
 predict_proba, transform), ``KPrototypes(update="batch")`` (fit, predict; see
 :func:`fit_kprototypes`), ``CHAID`` (fit with a categorical target, predict, predict_proba,
-apply; see :func:`fit_chaid`) and :func:`segmint.customer_summary` of a transaction log (each
+apply; see :func:`fit_chaid`), ``segmint.profile`` (every table, test and persona; see
+:func:`profile_stats`) and :func:`segmint.customer_summary` of a transaction log (each
 customer's lines routed to one bucket in log order and reduced there by the in-memory pass, so
 the customer table is bit-identical to the in-memory one; RFM, ABC and the classes run on that
 small table). A fit needs a
@@ -93,6 +94,7 @@ from ._partitions import (
     predict_proba,
     transform,
 )
+from ._profile import profile_stats
 
 __all__ = [
     "CHUNK_ROWS",
@@ -110,5 +112,6 @@ __all__ = [
     "merge_tree",
     "predict",
     "predict_proba",
+    "profile_stats",
     "transform",
 ]

@@ -207,19 +207,29 @@ def _convert(part: Any, weights: Any, missing: str) -> tuple[np.ndarray, np.ndar
     return data.values, w
 
 
-def _n_rows(block: tuple[np.ndarray, np.ndarray | None]) -> int:
-    return int(block[0].shape[0])
+def _n_rows(block: tuple[np.ndarray | None, ...]) -> int:
+    first = block[0]
+    if first is None:  # pragma: no cover - every block starts with its rows
+        raise InternalError("segmint.distributed: a block without rows")
+    return int(first.shape[0])
 
 
 def _assemble(
-    blocks: list[tuple[np.ndarray, np.ndarray | None]], ranges: list[tuple[int, int]]
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Worker side: rows `lo:hi` of consecutive blocks, concatenated."""
-    xs = [b[0][lo:hi] for b, (lo, hi) in zip(blocks, ranges, strict=True)]
-    ws = [b[1][lo:hi] for b, (lo, hi) in zip(blocks, ranges, strict=True) if b[1] is not None]
-    x = xs[0] if len(xs) == 1 else np.concatenate(xs)
-    w = None if not ws else ws[0] if len(ws) == 1 else np.concatenate(ws)
-    return np.ascontiguousarray(x), None if w is None else np.ascontiguousarray(w)
+    blocks: list[tuple[np.ndarray | None, ...]], ranges: list[tuple[int, int]]
+) -> tuple[np.ndarray | None, ...]:
+    """Worker side: rows `lo:hi` of consecutive blocks (tuples of arrays sharing their rows,
+    or None), concatenated array by array; a column-major array stays column-major."""
+    out: list[np.ndarray | None] = []
+    for i in range(len(blocks[0])):
+        pieces = [b[i] for b in blocks]
+        if any(p is None for p in pieces):
+            out.append(None)
+            continue
+        xs = [p[lo:hi] for p, (lo, hi) in zip(pieces, ranges, strict=True)]  # type: ignore[index]
+        x = xs[0] if len(xs) == 1 else np.concatenate(xs)
+        fortran = x.ndim == 2 and bool(pieces[0].flags.f_contiguous) and x.shape[1] > 1  # type: ignore[union-attr]
+        out.append(np.asfortranarray(x) if fortran else np.ascontiguousarray(x))
+    return tuple(out)
 
 
 class Partitions:
@@ -228,7 +238,8 @@ class Partitions:
 
     Attributes
     ----------
-    futures : list of Future of (values, weights)
+    futures : list of Future of (values, weights), or of the tuples of arrays given to
+        :meth:`from_blocks`
     starts : list of int, global index of each partition's first row
     n_total : int, rows (kept rows when missing="drop")
     columns : list of str
@@ -268,9 +279,22 @@ class Partitions:
         converted = client.compute(
             [convert(p, w, missing) for p, w in zip(parts, wparts, strict=True)]
         )
+        self.weighted = sample_weight is not None
+        self._recut(converted)
+
+    @classmethod
+    def from_blocks(cls, client: Any, converted: list[Any], columns: list[str]) -> Partitions:
+        """Partitions from futures of blocks already converted on the workers (tuples of arrays
+        sharing their rows, in partition order), re-cut to the chunk boundaries."""
+        self = cls.__new__(cls)
+        self.client, self.columns, self.weighted = client, columns, False
+        self._recut(converted)
+        return self
+
+    def _recut(self, converted: list[Any]) -> None:
+        client = self.client
         lengths = _gather(client, client.map(_n_rows, converted, pure=False))
         self.n_total = int(sum(lengths))
-        self.weighted = sample_weight is not None
         if self.n_total == 0:
             raise InvalidInputError("X: has no rows (n_samples=0)", "X")
         # Boundaries rounded to the nearest multiple of CHUNK_ROWS.
@@ -287,8 +311,15 @@ class Partitions:
             pieces, ranges = [], []
             for i, (a, b) in enumerate(itertools.pairwise(old.tolist())):
                 if b > lo and a < hi and b > a:
-                    pieces.append(converted[i])
-                    ranges.append((int(max(lo, a) - a), int(min(hi, b) - a)))
+                    r0, r1 = int(max(lo, a) - a), int(min(hi, b) - a)
+                    if r1 - r0 < (b - a) // 2:
+                        # A few rows of a neighbour: cut them where the block lives, so that
+                        # only they travel.
+                        pieces.append(client.submit(_assemble, [converted[i]], [(r0, r1)]))
+                        ranges.append((0, r1 - r0))
+                    else:
+                        pieces.append(converted[i])
+                        ranges.append((r0, r1))
             self.futures.append(client.submit(_assemble, pieces, ranges, pure=False))
         self.lengths = [hi - lo for lo, hi in itertools.pairwise(cuts)]
 
