@@ -24,6 +24,7 @@ __all__ = [
     "MomentsPartition",
     "RatingFit",
     "chaid_apply",
+    "chaid_bin_of",
     "chaid_code_block",
     "chaid_fit",
     "chaid_merge_table",
@@ -1315,6 +1316,9 @@ def chaid_route(
     open_index: npt.NDArray[np.int64],
     n_threads: int,
 ) -> ChaidRoute: ...
+def chaid_bin_of(
+    cum: npt.NDArray[np.float64], *, total: float, max_bins: int
+) -> npt.NDArray[np.int64]: ...
 def chaid_code_block(
     codes: npt.NDArray[np.uint32],
     *,

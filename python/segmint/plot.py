@@ -267,7 +267,7 @@ def index_norm(
     --------
     >>> from segmint.plot import index_norm
     >>> norm = index_norm([40, 100, 180])
-    >>> round(norm.vmin, 1), round(norm.vmax, 1), float(norm(100))
+    >>> round(norm.vmin, 1), round(norm.vmax, 1), round(float(norm(100)), 12)
     (40.0, 250.0, 0.5)
     """
     from matplotlib.colors import LogNorm

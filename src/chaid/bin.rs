@@ -36,7 +36,7 @@ pub fn breaks(
             cum += vals[i].1;
             i += 1;
         }
-        let bin = ((k * cum / total - 1e-9).ceil() as i64).max(1);
+        let bin = bin_of(cum, total, k);
         if bin != last_bin {
             out.push(v);
             last_bin = bin;
@@ -45,6 +45,14 @@ pub fn breaks(
         }
     }
     Some(out)
+}
+
+/// The bin (1-based) of a value whose cumulative weight among the sorted values is `cum` of
+/// `total`, with `k` bins: ⌈k · cum / total − 10⁻⁹⌉, at least 1. The Dask build of CHAID
+/// settles its bin boundaries with this same function (through `chaid_bin_of`).
+#[inline]
+pub fn bin_of(cum: f64, total: f64, k: f64) -> i64 {
+    ((k * cum / total - 1e-9).ceil() as i64).max(1)
 }
 
 /// The slot of a value: its bin, `breaks.len()` for missing.

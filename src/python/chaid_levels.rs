@@ -8,6 +8,7 @@ use pyo3::prelude::*;
 
 use super::array::{Aligned, Aligned1};
 use super::run;
+use crate::chaid::bin;
 use crate::chaid::levels::{self, NodeSplit};
 use crate::chaid::ChaidParams;
 use crate::error::Error;
@@ -187,4 +188,23 @@ pub fn chaid_code_block<'py>(
         levels::code_block(codes, numeric, &lists)
     })?;
     Ok(block.into_pyarray(py))
+}
+
+/// The in-memory bin of each cumulative weight `cum` of `total` with `max_bins` bins
+/// (`chaid::bin::bin_of`): the Dask driver's boundary search uses the in-memory rule itself.
+#[pyfunction]
+#[pyo3(signature = (cum, *, total, max_bins))]
+pub fn chaid_bin_of<'py>(
+    py: Python<'py>,
+    cum: Aligned1<'py, f64>,
+    total: f64,
+    max_bins: usize,
+) -> PyResult<Bound<'py, PyArray1<i64>>> {
+    let k = max_bins as f64;
+    let bins: Vec<i64> = cum
+        .as_slice()?
+        .iter()
+        .map(|&c| bin::bin_of(c, total, k))
+        .collect();
+    Ok(Array1::from(bins).into_pyarray(py))
 }

@@ -220,9 +220,10 @@ def _level_tables(
 
 
 def _bin_of(cum: np.ndarray, total: float, max_bins: int) -> np.ndarray:
-    """The in-memory bin of a value whose cumulative weight is `cum` (``bin::breaks``):
-    max(1, ceil(k · cum / total − 1e-9)), in the same floating-point operations."""
-    return np.maximum(np.ceil(max_bins * cum / total - 1e-9), 1.0)
+    """The in-memory bin of a value whose cumulative weight is `cum` (the Rust rule of
+    ``bin::breaks`` itself)."""
+    cum = np.ascontiguousarray(cum, dtype=np.float64)
+    return _core.chaid_bin_of(cum, total=float(total), max_bins=int(max_bins))
 
 
 def _sum_parts(parts: list[Any]) -> Any:
