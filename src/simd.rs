@@ -4,10 +4,10 @@
 //! four-lane xoshiro step in AVX2 integer instructions, arithmetic on eight lanes of `f64` (one
 //! AVX-512 register, two AVX2 ones), and a fast exponential).
 //!
-//! The lane operations let a kernel written once over `[f64; 8]` run in the widest registers its
-//! build has (the compiler does not reliably vectorise such loops by itself, and never across
-//! the exponential's integer steps). Each lane is computed with the same roundings as the scalar
-//! operation, so every build of a kernel gives the same bits.
+//! The lane operations let a kernel written once over `[f64; 8]` say which instructions it runs:
+//! one AVX-512 register or two AVX2 ones per operation, whatever the vectoriser would choose for
+//! the build. Each lane is computed with the same roundings as the scalar operation, so every
+//! build of a kernel gives the same bits.
 //!
 //! [`dispatch_avx512!`] compiles a kernel three times: AVX-512 (F, DQ, VL with AVX2 and FMA),
 //! AVX2 + FMA, and portable.
