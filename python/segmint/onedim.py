@@ -193,18 +193,11 @@ def customer_summary(
     try:
         s = _core.customer_summary(
             codes.customer,
-            n_customers=len(codes.customers),
-            time=codes.time,
-            ticks_per_day=codes.ticks_per_day,
-            amount=codes.amount,
-            invoice=codes.invoice,
-            n_invoices=codes.n_invoices,
-            cancelled=codes.cancelled,
+            **codes.lines(),
             reference=reference,
             period=period,
             cancellations=mode,
             n_threads=_validation.n_threads(n_jobs),
-            ids=codes.ids,
         )
     except InvalidInputError as e:
         raise codes.column_error(e) from None

@@ -50,6 +50,20 @@ class TransactionCodes:
     def ticks_per_day(self) -> int:
         return 86_400 * TICKS_PER_SECOND[self.unit]
 
+    def lines(self) -> dict[str, Any]:
+        """The keyword arguments that describe the lines to the Rust passes
+        (``customer_summary``, ``summary_partial``), after the customer codes."""
+        return {
+            "n_customers": len(self.customers),
+            "time": self.time,
+            "ticks_per_day": self.ticks_per_day,
+            "amount": self.amount,
+            "invoice": self.invoice,
+            "n_invoices": self.n_invoices,
+            "cancelled": self.cancelled,
+            "ids": self.ids,
+        }
+
     def to_datetime(self, ticks: np.ndarray) -> pd.DatetimeIndex:
         """Ticks back to datetimes in the caller's unit and time zone."""
         out = pd.DatetimeIndex(np.asarray(ticks, dtype=np.int64).view(f"datetime64[{self.unit}]"))

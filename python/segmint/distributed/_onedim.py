@@ -113,17 +113,10 @@ def _bucket(
     try:
         partial = _core.summary_partial(
             codes.customer,
-            n_customers=len(codes.customers),
-            time=codes.time,
-            ticks_per_day=codes.ticks_per_day,
-            amount=codes.amount,
-            invoice=codes.invoice,
-            n_invoices=codes.n_invoices,
-            cancelled=codes.cancelled,
+            **codes.lines(),
             period=period,
             cancellations=mode,
             n_threads=n_threads,
-            ids=codes.ids,
         )
     except InvalidInputError as e:
         raise _located(codes.column_error(e), pieces) from None
