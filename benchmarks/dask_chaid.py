@@ -13,16 +13,15 @@ in-memory fit. Fits alternate, the medians are printed with their ratio, the tre
 
 from __future__ import annotations
 
-import argparse
 import math
-import statistics
-import time
 
 import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from distributed import Client, LocalCluster, wait
+from _dask_bench import alternate, arguments
+from _dask_bench import cluster as start_cluster
+from distributed import wait
 
 import segmint
 from segmint import distributed as sd
@@ -64,18 +63,8 @@ def make_data(n: int, n_parts: int) -> dd.DataFrame:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--rows", type=int, default=None)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--parts", type=int, default=8)
-    args = ap.parse_args()
-    n = args.rows or (1_000_000 if args.quick else 10_000_000)
-    repeats = 1 if args.quick else args.repeats
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )
-    client = Client(cluster)
+    args, n, repeats = arguments(1_000_000, 10_000_000)
+    cluster, client = start_cluster()
     data = make_data(n, args.parts)
     wait(data)
     X, y = data.drop(columns="y"), data["y"]
@@ -87,18 +76,13 @@ def main() -> None:
         "2 workers × 1 thread"
     )
     print(f"  segmint kernel threads per worker: {sd.kernel_threads(client)}")
-    times: dict[str, list[float]] = {"segmint dask": [], "segmint memory": []}
-    trees: dict[str, segmint.CHAID] = {}
-    for _ in range(repeats):
-        t = time.perf_counter()
-        trees["segmint dask"] = segmint.CHAID(**params).fit(X, y)
-        times["segmint dask"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        trees["segmint memory"] = segmint.CHAID(**params).fit(Xm, ym)
-        times["segmint memory"].append(time.perf_counter() - t)
-    med = {name: statistics.median(v) for name, v in times.items()}
-    for name, t in med.items():
-        print(f"  {name:15s} {t:8.2f} s   ({', '.join(f'{v:.2f}' for v in times[name])})")
+    med, trees = alternate(
+        repeats,
+        {
+            "segmint dask": lambda: segmint.CHAID(**params).fit(X, y),
+            "segmint memory": lambda: segmint.CHAID(**params).fit(Xm, ym),
+        },
+    )
     ratio = med["segmint dask"] / med["segmint memory"]
     print(f"  segmint dask / segmint memory: {ratio:6.2f}×  (target ≤ 2×)")
     same = trees["segmint dask"].tree_.equals(trees["segmint memory"].tree_)

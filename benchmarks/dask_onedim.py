@@ -15,16 +15,16 @@ moved.
 
 from __future__ import annotations
 
-import argparse
 import math
-import statistics
 import time
 
 import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from distributed import Client, LocalCluster, wait
+from _dask_bench import alternate, arguments
+from _dask_bench import cluster as start_cluster
+from distributed import wait
 
 import segmint as sg
 from segmint import distributed as sd
@@ -70,18 +70,8 @@ def make_log(n: int, n_parts: int) -> dd.DataFrame:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--rows", type=int, default=None)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--parts", type=int, default=8)
-    args = ap.parse_args()
-    n = args.rows or (2_000_000 if args.quick else 20_000_000)
-    repeats = 1 if args.quick else args.repeats
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )
-    client = Client(cluster)
+    args, n, repeats = arguments(2_000_000, 20_000_000)
+    cluster, client = start_cluster()
     log = make_log(n, args.parts)
     wait(log)
     local = log.compute()
@@ -91,18 +81,13 @@ def main() -> None:
         f"{args.parts} partitions, 2 workers × 1 thread"
     )
     print(f"  segmint kernel threads per worker: {sd.kernel_threads(client)}")
-    times: dict[str, list[float]] = {"segmint dask": [], "segmint memory": []}
-    out: dict[str, pd.DataFrame] = {}
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out["segmint dask"] = sg.customer_summary(log, **kw)
-        times["segmint dask"].append(time.perf_counter() - t)
-        t = time.perf_counter()
-        out["segmint memory"] = sg.customer_summary(local, **kw)
-        times["segmint memory"].append(time.perf_counter() - t)
-    med = {name: statistics.median(v) for name, v in times.items()}
-    for name, t in med.items():
-        print(f"  {name:15s} {t:8.2f} s   ({', '.join(f'{v:.2f}' for v in times[name])})")
+    med, out = alternate(
+        repeats,
+        {
+            "segmint dask": lambda: sg.customer_summary(log, **kw),
+            "segmint memory": lambda: sg.customer_summary(local, **kw),
+        },
+    )
     print(f"  segmint dask / segmint memory: {med['segmint dask'] / med['segmint memory']:6.2f}×")
     same = out["segmint dask"].equals(out["segmint memory"])
     print(f"  summaries identical: {same} ({len(out['segmint memory']):,} customers)")

@@ -14,16 +14,15 @@ compared (they must be identical), followed by the paper model of what travels.
 
 from __future__ import annotations
 
-import argparse
 import math
-import statistics
-import time
 
 import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from distributed import Client, LocalCluster, wait
+from _dask_bench import alternate, arguments
+from _dask_bench import cluster as start_cluster
+from distributed import wait
 
 import segmint
 from segmint import distributed as sd
@@ -69,18 +68,8 @@ def same(a: segmint.SegmentProfile, b: segmint.SegmentProfile) -> bool:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--rows", type=int, default=None)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--parts", type=int, default=8)
-    args = ap.parse_args()
-    n = args.rows or (400_000 if args.quick else 4_000_000)
-    repeats = 1 if args.quick else args.repeats
-    cluster = LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
-    )
-    client = Client(cluster)
+    args, n, repeats = arguments(400_000, 4_000_000)
+    cluster, client = start_cluster()
     data = make_data(n, args.parts)
     wait(data)
     local = data.compute()
@@ -90,19 +79,17 @@ def main() -> None:
     )
     print(f"  segmint kernel threads per worker: {sd.kernel_threads(client)}")
     for kruskal in (False, True):
-        times: dict[str, list[float]] = {"dask": [], "memory": []}
-        out: dict[str, segmint.SegmentProfile] = {}
-        for _ in range(repeats):
-            t = time.perf_counter()
-            out["dask"] = segmint.profile(data, "segment", kruskal=kruskal)
-            times["dask"].append(time.perf_counter() - t)
-            t = time.perf_counter()
-            out["memory"] = segmint.profile(local, "segment", kruskal=kruskal)
-            times["memory"].append(time.perf_counter() - t)
-        med = {name: statistics.median(v) for name, v in times.items()}
         print(f"  kruskal={kruskal}")
-        for name, t in med.items():
-            print(f"    {name:7s} {t:8.2f} s   ({', '.join(f'{v:.2f}' for v in times[name])})")
+        med, out = alternate(
+            repeats,
+            {
+                "dask": lambda kruskal=kruskal: segmint.profile(data, "segment", kruskal=kruskal),
+                "memory": lambda kruskal=kruskal: segmint.profile(
+                    local, "segment", kruskal=kruskal
+                ),
+            },
+            indent="    ",
+        )
         print(f"    dask / memory: {med['dask'] / med['memory']:6.2f}×")
         print(f"    profiles identical: {same(out['dask'], out['memory'])}")
     scaling_model(n, parts=args.parts, workers=2)
