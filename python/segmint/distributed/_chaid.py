@@ -422,38 +422,15 @@ def fit_chaid(
     meta = X._meta if hasattr(X, "_meta") else None
     levels = _frame.column_levels(meta, ordinal)
     n_parts = X.npartitions
-    if not _frame.is_dask(y):
-        raise InvalidInputError(
-            "y: with a Dask X, pass the target as a Dask Series partitioned like X", "y"
-        )
-    if getattr(y, "npartitions", None) != n_parts:
-        raise InvalidInputError(
-            f"y: has {getattr(y, 'npartitions', '?')} partitions, X has {n_parts}; "
-            "partition them alike",
-            "y",
-        )
+    yparts = _partitions._parts_like(y, n_parts, "y", "the target as a Dask Series")
     if p["target_type"] == "continuous":
         raise InvalidInputError(
             "y: a continuous target is not supported on Dask yet; fit in memory", "y"
         )
+    xparts = _delayed_parts(X, "X")
+    wparts = _partitions._weight_parts(sample_weight, n_parts)
     client = get_client(client)
     threads = kernel_threads(client, estimator.n_jobs)
-    xparts = _delayed_parts(X, "X")
-    yparts = _delayed_parts(y, "y")
-    wparts: list[Any] = [None] * n_parts
-    if sample_weight is not None:
-        if not _frame.is_dask(sample_weight):
-            raise InvalidInputError(
-                "sample_weight: with a Dask X, pass weights as a Dask Series partitioned like X",
-                "sample_weight",
-            )
-        wparts = _delayed_parts(sample_weight, "sample_weight")
-        if len(wparts) != n_parts:
-            raise InvalidInputError(
-                f"sample_weight: has {len(wparts)} partitions, X has {n_parts}; partition "
-                "them alike",
-                "sample_weight",
-            )
     import dask
 
     summaries = _partitions._gather(

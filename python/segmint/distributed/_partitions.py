@@ -132,6 +132,28 @@ def _gather(client: Any, futures: list[Any]) -> list[Any]:
 # --- Partitions ---------------------------------------------------------------------------------
 
 
+def _parts_like(obj: Any, n_parts: int, what: str, kind: str) -> list[Any]:
+    """The partitions of `obj`, which must be a Dask collection partitioned like X (`n_parts`
+    partitions); `kind` says what the caller should pass instead ("weights as a Dask Series")."""
+    if not _frame.is_dask(obj):
+        raise InvalidInputError(f"{what}: with a Dask X, pass {kind} partitioned like X", what)
+    parts = _delayed_parts(obj, what)
+    if len(parts) != n_parts:
+        raise InvalidInputError(
+            f"{what}: has {len(parts)} partitions, X has {n_parts}; partition them alike", what
+        )
+    return parts
+
+
+def _weight_parts(sample_weight: Any, n_parts: int) -> list[Any]:
+    """The partitions of `sample_weight` (one None per partition without weights)."""
+    if sample_weight is None:
+        return [None] * n_parts
+    return _parts_like(
+        sample_weight, n_parts, "sample_weight", "weights as a Dask Series or Array"
+    )
+
+
 def _delayed_parts(X: Any, what: str) -> list[Any]:
     """The partitions of a dask DataFrame / Series / Array as a list of Delayed, in order."""
     if hasattr(X, "divisions"):  # DataFrame / Series
@@ -260,21 +282,7 @@ class Partitions:
         # A `convert` of mixed columns (KPrototypes) checks them itself and names the columns.
         self.columns = _check_columns(X) if columns is None else columns
         parts = _delayed_parts(X, "X")
-        wparts: list[Any] = [None] * len(parts)
-        if sample_weight is not None:
-            if not _frame.is_dask(sample_weight):
-                raise InvalidInputError(
-                    "sample_weight: with a Dask X, pass weights as a Dask Series or Array "
-                    "partitioned like X",
-                    "sample_weight",
-                )
-            wparts = _delayed_parts(sample_weight, "sample_weight")
-            if len(wparts) != len(parts):
-                raise InvalidInputError(
-                    f"sample_weight: has {len(wparts)} partitions, X has {len(parts)}; "
-                    "partition them alike",
-                    "sample_weight",
-                )
+        wparts = _weight_parts(sample_weight, len(parts))
         convert = dask.delayed(convert or _convert, pure=True)
         converted = client.compute(
             [convert(p, w, missing) for p, w in zip(parts, wparts, strict=True)]

@@ -528,33 +528,14 @@ def profile_stats(
         X = X.map_partitions(criteria.apply_order, meta=criteria.apply_order(X._meta))
     meta = X._meta
     levels = _frame.column_levels(meta, None, "X")
-    if not _frame.is_dask(labels):
-        raise InvalidInputError(
-            "labels: with a Dask X, pass the segments as a Dask Series partitioned like X "
-            "(e.g. model.predict(ddf)) or the name of a column of X",
-            "labels",
-        )
     xparts = _delayed_parts(X, "X")
-    lparts = _delayed_parts(labels, "labels")
-    if len(lparts) != len(xparts):
-        raise InvalidInputError(
-            f"labels: has {len(lparts)} partitions, X has {len(xparts)}; partition them alike",
-            "labels",
-        )
-    wparts: list[Any] = [None] * len(xparts)
-    if sample_weight is not None:
-        if not _frame.is_dask(sample_weight):
-            raise InvalidInputError(
-                "sample_weight: with a Dask X, pass weights as a Dask Series partitioned like X",
-                "sample_weight",
-            )
-        wparts = _delayed_parts(sample_weight, "sample_weight")
-        if len(wparts) != len(xparts):
-            raise InvalidInputError(
-                f"sample_weight: has {len(wparts)} partitions, X has {len(xparts)}; "
-                "partition them alike",
-                "sample_weight",
-            )
+    lparts = _partitions._parts_like(
+        labels,
+        len(xparts),
+        "labels",
+        "the segments (or name a column of X) as a Dask Series, such as model.predict(ddf),",
+    )
+    wparts = _partitions._weight_parts(sample_weight, len(xparts))
     client = get_client(client)
     threads = kernel_threads(client, n_jobs)
     summaries = _partitions._gather(
