@@ -51,9 +51,9 @@ mod _core {
     use crate::python::cluster::{clara_euclidean, clara_gower, ClaraResult};
     #[pymodule_export]
     use crate::python::cluster::{
-        cluster_index, euclidean_matrix, gower_matrix, kmeans_fit, kmeans_lloyd_stats,
-        kmeans_predict, kmeans_transform, kmedoids_fit, kprototypes_fit, kprototypes_predict,
-        silhouette_samples, ward_cut, ward_linkage,
+        cluster_index, euclidean_matrix, finite_abs_max, gower_matrix, kmeans_fit,
+        kmeans_lloyd_stats, kmeans_predict, kmeans_transform, kmedoids_fit, kprototypes_fit,
+        kprototypes_predict, silhouette_samples, ward_cut, ward_linkage,
     };
     #[pymodule_export]
     use crate::python::conjoint::{

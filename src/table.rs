@@ -219,6 +219,55 @@ pub fn check_numeric(x: ArrayView2<'_, f64>, missing: Missing) -> Result<()> {
     ))
 }
 
+/// The largest magnitude of each column's finite values (0 for a column with none): one
+/// parallel pass over a row-major block (columns are read directly when the block is
+/// column-major). A maximum does not depend on the order of the rows, so neither does the result.
+pub fn finite_abs_max(x: ArrayView2<'_, f64>) -> Vec<f64> {
+    use rayon::prelude::*;
+    // NaN and ±inf fail `a <= f64::MAX` and count as 0; the selects vectorise.
+    let finite = |v: f64| {
+        let a = v.abs();
+        if a <= f64::MAX {
+            a
+        } else {
+            0.0
+        }
+    };
+    let d = x.ncols();
+    if d == 0 || x.nrows() == 0 {
+        return vec![0.0; d];
+    }
+    if !x.is_standard_layout() && x.t().is_standard_layout() {
+        let columns: Vec<ArrayView1<'_, f64>> = x.axis_iter(Axis(1)).collect();
+        return columns
+            .into_par_iter()
+            .map(|c| {
+                c.iter()
+                    .map(|&v| finite(v))
+                    .fold(0.0, |m, a| if a > m { a } else { m })
+            })
+            .collect();
+    }
+    let chunk = |rows: std::ops::Range<usize>| {
+        let mut top = vec![0.0; d];
+        for row in x.slice(ndarray::s![rows, ..]).outer_iter() {
+            for (t, &v) in top.iter_mut().zip(row) {
+                let a = finite(v);
+                if a > *t {
+                    *t = a;
+                }
+            }
+        }
+        top
+    };
+    crate::parallel::fold_rows(x.nrows(), chunk, |a: Vec<f64>, b: Vec<f64>| {
+        a.iter()
+            .zip(&b)
+            .map(|(&p, &q)| if q > p { q } else { p })
+            .collect()
+    })
+}
+
 /// Weights: one per row, finite, non-negative, with a positive sum.
 pub fn check_weights(w: ArrayView1<'_, f64>, n: usize) -> Result<()> {
     if w.len() != n {
@@ -243,6 +292,25 @@ pub fn check_weights(w: ArrayView1<'_, f64>, n: usize) -> Result<()> {
 mod tests {
     use super::*;
     use ndarray::{array, Array2};
+
+    #[test]
+    fn finite_abs_max_skips_nan_and_inf_in_either_layout() {
+        // 3,000 rows span three 1,024-row chunks.
+        let n = 3000;
+        let x = Array2::from_shape_fn((n, 3), |(i, j)| match (i % 5, j) {
+            (0, 1) => f64::NAN,
+            (1, 1) => f64::NEG_INFINITY,
+            (_, 2) => f64::INFINITY,
+            _ => (i as f64 - 2500.0) * (j as f64 + 1.0),
+        });
+        // Column 1: rows 0 and 1 (mod 5) are NaN / -inf, so its largest finite magnitude is at row 2.
+        let expected = vec![2500.0, 2.0 * 2498.0, 0.0];
+        assert_eq!(finite_abs_max(x.view()), expected);
+        let fortran = x.t().as_standard_layout().into_owned().reversed_axes();
+        assert!(!fortran.is_standard_layout());
+        assert_eq!(finite_abs_max(fortran.view()), expected);
+        assert_eq!(finite_abs_max(x.slice(ndarray::s![..0, ..])), vec![0.0; 3]);
+    }
 
     #[test]
     fn accepts_a_clean_mixed_table() {

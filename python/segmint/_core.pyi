@@ -42,6 +42,7 @@ __all__ = [
     "discriminant_partition_tables",
     "discriminant_proba",
     "euclidean_matrix",
+    "finite_abs_max",
     "gower_matrix",
     "id_table",
     "kmeans_fit",
@@ -82,6 +83,7 @@ def kmeans_fit(
 ) -> tuple[
     npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64], float, int
 ]: ...
+def finite_abs_max(x: npt.NDArray[np.float64], *, n_threads: int) -> npt.NDArray[np.float64]: ...
 def kmeans_predict(
     x: npt.NDArray[np.float64],
     sample_weight: npt.NDArray[np.float64] | None,

@@ -99,6 +99,19 @@ pub fn kmeans_predict<'py>(
     Ok((labels.mapv(i64::from).into_pyarray(py), inertia))
 }
 
+/// The largest magnitude of each column's finite values (0 for a column with none).
+#[pyfunction]
+#[pyo3(signature = (x, *, n_threads))]
+pub fn finite_abs_max<'py>(
+    py: Python<'py>,
+    x: Aligned2<'py, f64>,
+    n_threads: usize,
+) -> PyResult<Vector<'py>> {
+    let x = x.as_array();
+    let top = run(py, n_threads, || Ok(crate::table::finite_abs_max(x)))?;
+    Ok(top.into_pyarray(py))
+}
+
 /// Euclidean distances of every row to every centre (centres relative to `offset`).
 #[pyfunction]
 #[pyo3(signature = (x, centers, *, offset, n_threads))]
