@@ -118,6 +118,14 @@ def main() -> None:
     base = med["segmint dask"]
     if "dask-ml" in med:
         print(f"  dask-ml / segmint dask:        {med['dask-ml'] / base:6.1f}×  (target ≥ 10×)")
+        # The ceiling of that ratio: segmint's in-memory fit on the same machine, which reads
+        # every row once per pass (moments, the Lloyd steps, the final labels) at close to the
+        # memory bandwidth of the two cores, with no scheduling at all.
+        print(
+            f"  dask-ml / segmint memory:      {med['dask-ml'] / med['segmint memory']:6.1f}×  "
+            f"(the ceiling: {args.iter + 2} passes over {n * D * 8 / 1e9:.2f} GB at "
+            f"{(args.iter + 2) * n * D * 8 / 1e9 / med['segmint memory']:.1f} GB/s in memory)"
+        )
     print(
         f"  segmint dask / segmint memory: {base / med['segmint memory']:6.2f}×  (target ≤ 1.5×)"
     )

@@ -91,7 +91,8 @@ def peak_memory_child(name: str, n: int, d: int, k: int) -> None:
 def peak_memory(n: int, d: int, k: int) -> None:
     for name in FITS:
         code = (
-            "import sys; sys.path.insert(0, 'benchmarks'); import kmeans; "
+            f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); "
+            "import kmeans; "
             f"kmeans.peak_memory_child({name!r}, {n}, {d}, {k})"
         )
         out = subprocess.run(
