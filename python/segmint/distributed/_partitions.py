@@ -240,7 +240,7 @@ def _assemble(
     blocks: list[tuple[np.ndarray | None, ...]], ranges: list[tuple[int, int]]
 ) -> tuple[np.ndarray | None, ...]:
     """Worker side: rows `lo:hi` of consecutive blocks (tuples of arrays sharing their rows,
-    or None), concatenated array by array; a column-major array stays column-major."""
+    or None), concatenated array by array, aligned; a column-major array stays column-major."""
     out: list[np.ndarray | None] = []
     for i in range(len(blocks[0])):
         pieces = [b[i] for b in blocks]
@@ -250,7 +250,9 @@ def _assemble(
         xs = [p[lo:hi] for p, (lo, hi) in zip(pieces, ranges, strict=True)]  # type: ignore[index]
         x = xs[0] if len(xs) == 1 else np.concatenate(xs)
         fortran = x.ndim == 2 and bool(pieces[0].flags.f_contiguous) and x.shape[1] > 1  # type: ignore[union-attr]
-        out.append(np.asfortranarray(x) if fortran else np.ascontiguousarray(x))
+        # Aligned too: a block that travelled between workers can start at any byte (pickle
+        # protocol 5 frames), and the kernels would copy it again at every pass.
+        out.append(np.require(x, requirements=["F" if fortran else "C", "A"]))
     return tuple(out)
 
 
