@@ -53,7 +53,30 @@ pub fn partition_moments(
     at: Placement,
 ) -> Result<PartitionMoments> {
     let spec = at.nodes(x.nrows())?;
-    check_numeric(x, Missing::Forbid)?;
+    let d = x.ncols();
+    let m = spec.len();
+    let (mut count, mut mean, mut m2) = (
+        Array2::zeros((m, d)),
+        Array2::zeros((m, d)),
+        Array2::zeros((m, d)),
+    );
+    for (i, (_, rows)) in spec.iter().enumerate() {
+        let mo = Moments::of(x.slice(ndarray::s![rows.clone(), ..]));
+        count.row_mut(i).assign(&ArrayView1::from(&mo.count));
+        mean.row_mut(i).assign(&ArrayView1::from(&mo.mean));
+        m2.row_mut(i).assign(&ArrayView1::from(&mo.m2));
+    }
+    // As `Table::new`: a NaN lowers a count and an inf makes a moment non-finite, so the moments
+    // pass doubles as the check, and the scan that names the column runs only when needed.
+    let suspicious = mean.iter().chain(&m2).any(|v| !v.is_finite())
+        || spec
+            .iter()
+            .zip(count.rows())
+            .any(|((_, rows), c)| c.iter().any(|&c| c < rows.len() as f64));
+    if suspicious {
+        check_numeric(x, Missing::Forbid)?;
+    }
+    // (After the values, as `Table::new` checks them.)
     let total_weight = match weights {
         None => x.nrows() as f64,
         Some(w) => {
@@ -72,19 +95,6 @@ pub fn partition_moments(
             w.sum()
         }
     };
-    let d = x.ncols();
-    let m = spec.len();
-    let (mut count, mut mean, mut m2) = (
-        Array2::zeros((m, d)),
-        Array2::zeros((m, d)),
-        Array2::zeros((m, d)),
-    );
-    for (i, (_, rows)) in spec.iter().enumerate() {
-        let mo = Moments::of(x.slice(ndarray::s![rows.clone(), ..]));
-        count.row_mut(i).assign(&ArrayView1::from(&mo.count));
-        mean.row_mut(i).assign(&ArrayView1::from(&mo.mean));
-        m2.row_mut(i).assign(&ArrayView1::from(&mo.m2));
-    }
     Ok(PartitionMoments {
         nodes: nodes_of(&spec),
         count,
