@@ -84,6 +84,7 @@ from ._discriminant import fit_discriminant
 from ._factor import factor_correlation, fit_factor
 from ._kmeans import fit_kmeans, kmeans_sample_init
 from ._kprototypes import fit_kprototypes, kprototypes_sample_init
+from ._mnl import fit_mnl
 from ._partitions import (
     CHUNK_ROWS,
     apply,
@@ -105,6 +106,7 @@ __all__ = [
     "fit_factor",
     "fit_kmeans",
     "fit_kprototypes",
+    "fit_mnl",
     "get_client",
     "kernel_threads",
     "kmeans_sample_init",
