@@ -34,7 +34,7 @@ impl Stats {
     }
 
     /// The statistics of two consecutive task ranges (the merge of the chunk tree).
-    pub fn add(mut self, other: Stats) -> Stats {
+    pub fn merge(mut self, other: Stats) -> Stats {
         self.loglik += other.loglik;
         self.gradient
             .iter_mut()
@@ -125,7 +125,7 @@ impl Totals {
     }
 
     /// The totals of two consecutive task ranges (the merge of the chunk tree).
-    pub fn add(mut self, other: Totals) -> Totals {
+    pub fn merge(mut self, other: Totals) -> Totals {
         self.rows += other.rows;
         self.sums
             .iter_mut()
@@ -144,7 +144,7 @@ impl Totals {
 
 /// The [`Totals`] of all tasks, summed over the fixed task chunks in chunk-tree order.
 pub fn totals(d: &ChoiceData) -> Totals {
-    fold_rows(d.n_tasks(), |tasks| Totals::of(d, tasks), Totals::add)
+    fold_rows(d.n_tasks(), |tasks| Totals::of(d, tasks), Totals::merge)
 }
 
 /// The model matrix rearranged for [`loglik_stats_with`]: each fixed chunk of tasks (the chunks
@@ -190,7 +190,7 @@ pub fn loglik_stats_with(d: &ChoiceData, cols: &Columns, beta: &[f64], hessian: 
     let mut s = fold_rows(
         d.n_tasks(),
         |tasks| chunk_stats(d, &cols.0, beta, tasks, hessian),
-        Stats::add,
+        Stats::merge,
     );
     if hessian {
         linalg::symmetrize(&mut s.information, k);

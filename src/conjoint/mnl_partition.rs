@@ -39,7 +39,7 @@ pub fn partition_totals(d: &ChoiceData, at: Placement) -> Result<Vec<((usize, us
             let t = fold_rows(
                 tasks.len(),
                 |r| Totals::of(d, r.start + lo..r.end + lo),
-                Totals::add,
+                Totals::merge,
             );
             (node, t)
         })
@@ -75,7 +75,7 @@ pub fn partition_stats(
             let s = fold_rows(
                 tasks.len(),
                 |r| chunk_stats(d, xt, beta, r.start + lo..r.end + lo, hessian),
-                Stats::add,
+                Stats::merge,
             );
             (node, s)
         })
@@ -167,9 +167,9 @@ mod tests {
                 let pc = Columns::centred(&p, &mean);
                 sn.extend(partition_stats(&p, pc.values(), &beta, true, at).unwrap());
             }
-            let t = merge_nodes(&mut tn, n, &Totals::add).unwrap();
+            let t = merge_nodes(&mut tn, n, &Totals::merge).unwrap();
             assert_eq!(t, whole_t);
-            let mut s = merge_nodes(&mut sn, n, &Stats::add).unwrap();
+            let mut s = merge_nodes(&mut sn, n, &Stats::merge).unwrap();
             linalg::symmetrize(&mut s.information, k);
             assert_eq!(s, want);
         }
