@@ -61,6 +61,11 @@ mod _core {
         LatentClassFit, MnlFit, RatingFit,
     };
     #[pymodule_export]
+    use crate::python::conjoint_partition::{
+        mnl_newton, mnl_partition_columns, mnl_partition_stats, mnl_partition_totals,
+        mnl_respondent_scores,
+    };
+    #[pymodule_export]
     use crate::python::discriminant::{
         discriminant_fit, discriminant_fit_nodes, discriminant_partition_stats,
         discriminant_partition_tables, discriminant_proba, ClassNodes, DiscriminantFit,

@@ -57,6 +57,11 @@ __all__ = [
     "kprototypes_predict",
     "latent_class_fit",
     "mnl_fit",
+    "mnl_newton",
+    "mnl_partition_columns",
+    "mnl_partition_stats",
+    "mnl_partition_totals",
+    "mnl_respondent_scores",
     "mnl_stats",
     "profile_finish",
     "profile_partition_sums",
@@ -377,6 +382,69 @@ def mnl_stats(
     weights: npt.NDArray[np.float64] | None = None,
     n_threads: int,
 ) -> tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def mnl_partition_totals(
+    x: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.int64],
+    chosen: npt.NDArray[np.int64],
+    *,
+    task_start: int,
+    n_tasks_total: int,
+    n_threads: int,
+) -> tuple[
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
+def mnl_partition_columns(
+    x: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.int64],
+    chosen: npt.NDArray[np.int64],
+    *,
+    mean: list[float],
+    n_threads: int,
+) -> npt.NDArray[np.float64]: ...
+def mnl_partition_stats(
+    columns: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.int64],
+    chosen: npt.NDArray[np.int64],
+    *,
+    beta: list[float],
+    hessian: bool,
+    task_start: int,
+    n_tasks_total: int,
+    n_threads: int,
+) -> tuple[
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.float64],
+]: ...
+def mnl_respondent_scores(
+    x: npt.NDArray[np.float64],
+    starts: npt.NDArray[np.int64],
+    chosen: npt.NDArray[np.int64],
+    respondent_starts: npt.NDArray[np.int64],
+    *,
+    beta: list[float],
+    n_threads: int,
+) -> npt.NDArray[np.float64]: ...
+def mnl_newton(
+    stats: Callable[
+        [npt.NDArray[np.float64], bool],
+        tuple[float, npt.NDArray[np.float64], npt.NDArray[np.float64] | None],
+    ],
+    scores: Callable[[npt.NDArray[np.float64]], npt.NDArray[np.float64]],
+    *,
+    k: int,
+    names: list[str],
+    loglik_null: float,
+    start: list[float] | None = None,
+    max_iter: int,
+    tol: float,
+) -> MnlFit: ...
 def respondent_logliks(
     x: npt.NDArray[np.float64],
     starts: npt.NDArray[np.int64],

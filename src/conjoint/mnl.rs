@@ -33,7 +33,8 @@ impl Stats {
         }
     }
 
-    fn add(mut self, other: Stats) -> Stats {
+    /// The statistics of two consecutive task ranges (the merge of the chunk tree).
+    pub fn merge(mut self, other: Stats) -> Stats {
         self.loglik += other.loglik;
         self.gradient
             .iter_mut()
@@ -89,6 +90,63 @@ pub fn loglik_stats(d: &ChoiceData, beta: &[f64], hessian: bool) -> Stats {
     loglik_stats_with(d, &Columns::new(d), beta, hessian)
 }
 
+/// Column sums of the rows and the null log-likelihood −Σ_t w_t log J_t (every coefficient
+/// zero) of a range of tasks: what the centring of [`Columns`] and [`MnlFit::loglik_null`] sum.
+/// Both add over the fixed task chunks of [`fold_rows`] (see [`totals`]), so a partitioned data
+/// set merges its per-chunk partials into the same numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Totals {
+    /// Rows of the tasks.
+    pub rows: usize,
+    /// Column sums (k), rows added in order.
+    pub sums: Vec<f64>,
+    pub loglik_null: f64,
+}
+
+impl Totals {
+    /// The totals of `tasks`, rows and tasks added in order.
+    pub fn of(d: &ChoiceData, tasks: std::ops::Range<usize>) -> Totals {
+        let k = d.k;
+        let (r0, r1) = (d.starts[tasks.start], d.starts[tasks.end]);
+        let mut sums = vec![0.0; k];
+        for row in d.x[r0 * k..r1 * k].chunks_exact(k) {
+            sums.iter_mut().zip(row).for_each(|(m, v)| *m += v);
+        }
+        let loglik_null = tasks
+            .map(|t| {
+                -d.weights.map_or(1.0, |w| w[t]) * ((d.starts[t + 1] - d.starts[t]) as f64).ln()
+            })
+            .sum();
+        Totals {
+            rows: r1 - r0,
+            sums,
+            loglik_null,
+        }
+    }
+
+    /// The totals of two consecutive task ranges (the merge of the chunk tree).
+    pub fn merge(mut self, other: Totals) -> Totals {
+        self.rows += other.rows;
+        self.sums
+            .iter_mut()
+            .zip(&other.sums)
+            .for_each(|(a, b)| *a += b);
+        self.loglik_null += other.loglik_null;
+        self
+    }
+
+    /// The column means the model matrix is centred on.
+    pub fn mean(&self) -> Vec<f64> {
+        let n = self.rows.max(1) as f64;
+        self.sums.iter().map(|s| s / n).collect()
+    }
+}
+
+/// The [`Totals`] of all tasks, summed over the fixed task chunks in chunk-tree order.
+pub fn totals(d: &ChoiceData) -> Totals {
+    fold_rows(d.n_tasks(), |tasks| Totals::of(d, tasks), Totals::merge)
+}
+
 /// The model matrix rearranged for [`loglik_stats_with`]: each fixed chunk of tasks (the chunks
 /// of [`fold_rows`]) holds its rows column-major, and every column is centred on its overall
 /// mean. Centring changes no statistic (utilities shift by a constant within every task) but
@@ -98,16 +156,17 @@ pub struct Columns(Vec<f64>);
 
 impl Columns {
     pub fn new(d: &ChoiceData) -> Self {
+        Self::centred(d, &totals(d).mean())
+    }
+
+    /// The columns centred on `mean` (the overall means, [`Totals::mean`]): a partition of a
+    /// distributed fit that starts on a chunk boundary lays out its tasks exactly as the whole
+    /// data set's chunks.
+    pub fn centred(d: &ChoiceData, mean: &[f64]) -> Self {
         let k = d.k;
-        let n_rows = d.x.len() / k.max(1);
-        let mut mean = vec![0.0; k];
-        for row in d.x.chunks_exact(k) {
-            mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
-        }
-        mean.iter_mut().for_each(|m| *m /= n_rows.max(1) as f64);
         let centred: Vec<f64> =
             d.x.chunks_exact(k)
-                .flat_map(|row| row.iter().zip(&mean).map(|(v, m)| v - m))
+                .flat_map(|row| row.iter().zip(mean).map(|(v, m)| v - m))
                 .collect();
         let n_tasks = d.n_tasks();
         let runs: Vec<usize> = (0..n_tasks)
@@ -115,6 +174,11 @@ impl Columns {
             .chain(std::iter::once(n_tasks))
             .collect();
         Columns(kernel::by_respondent(&centred, k, d.starts, &runs))
+    }
+
+    /// The rearranged values (as many as the model matrix has).
+    pub fn values(&self) -> &[f64] {
+        &self.0
     }
 }
 
@@ -125,13 +189,25 @@ pub fn loglik_stats_with(d: &ChoiceData, cols: &Columns, beta: &[f64], hessian: 
     let k = d.k;
     let mut s = fold_rows(
         d.n_tasks(),
-        |tasks| chunk_columns(d, &cols.0, beta, tasks, hessian),
-        Stats::add,
+        |tasks| chunk_stats(d, &cols.0, beta, tasks, hessian),
+        Stats::merge,
     );
     if hessian {
         linalg::symmetrize(&mut s.information, k);
     }
     s
+}
+
+/// The statistics of one chunk of tasks (`tasks` a chunk of [`fold_rows`] over `d`'s tasks) from
+/// the values of [`Columns`] (`xt`), information not yet symmetrized.
+pub fn chunk_stats(
+    d: &ChoiceData,
+    xt: &[f64],
+    beta: &[f64],
+    tasks: std::ops::Range<usize>,
+    hessian: bool,
+) -> Stats {
+    chunk_columns(d, xt, beta, tasks, hessian)
 }
 
 dispatch_avx2! {
@@ -346,16 +422,34 @@ pub fn fit_mnl(
     names: &[String],
 ) -> Result<MnlFit> {
     d.validate()?;
-    let k = d.k;
+    let tot = totals(d);
+    let cols = Columns::centred(d, &tot.mean());
+    newton(
+        d.k,
+        start,
+        params,
+        names,
+        tot.loglik_null,
+        |beta, hessian| Ok(loglik_stats_with(d, &cols, beta, hessian)),
+    )
+}
+
+/// Newton's method with step halving on the statistics `stats(beta, hessian)` returns (the
+/// information symmetrized when `hessian`): [`fit_mnl`] evaluates them in memory, a distributed
+/// fit by merging its partitions' statistics, so both take the same steps.
+pub fn newton(
+    k: usize,
+    start: Option<&[f64]>,
+    params: MnlParams,
+    names: &[String],
+    loglik_null: f64,
+    mut stats: impl FnMut(&[f64], bool) -> Result<Stats>,
+) -> Result<MnlFit> {
     let mut beta = start.map_or_else(|| vec![0.0; k], <[f64]>::to_vec);
     if beta.len() != k {
         return Err(Error::invalid("start", format!("needs {k} values")));
     }
-    let loglik_null = (0..d.n_tasks())
-        .map(|t| -d.weights.map_or(1.0, |w| w[t]) * ((d.starts[t + 1] - d.starts[t]) as f64).ln())
-        .sum();
-    let cols = Columns::new(d);
-    let mut s = loglik_stats_with(d, &cols, &beta, true);
+    let mut s = stats(&beta, true)?;
     let mut n_iter = 0;
     let mut converged = false;
     crate::cancel::progress::total(params.max_iter as u64);
@@ -371,7 +465,7 @@ pub fn fit_mnl(
             // Within tolerance: one last full step lands at machine precision (quadratic
             // convergence), unless it would lower the likelihood.
             let trial: Vec<f64> = beta.iter().zip(&step).map(|(b, d)| b + d).collect();
-            let t = loglik_stats_with(d, &cols, &trial, true);
+            let t = stats(&trial, true)?;
             if t.loglik >= s.loglik {
                 beta = trial;
                 s = t;
@@ -383,14 +477,14 @@ pub fn fit_mnl(
         let mut t = 1.0;
         loop {
             let trial: Vec<f64> = beta.iter().zip(&step).map(|(b, d)| b + t * d).collect();
-            let ll = loglik_stats_with(d, &cols, &trial, false).loglik;
+            let ll = stats(&trial, false)?.loglik;
             if ll >= s.loglik - 1e-12 * s.loglik.abs() || t < 1e-8 {
                 beta = trial;
                 break;
             }
             t *= 0.5;
         }
-        s = loglik_stats_with(d, &cols, &beta, true);
+        s = stats(&beta, true)?;
         crate::cancel::progress::step(s.loglik);
     }
     crate::cancel::progress::metric(s.loglik);
@@ -415,8 +509,16 @@ pub fn fit_mnl(
 
 /// The respondent-clustered sandwich H⁻¹ (Σ_g s_g s_g′) H⁻¹ at a fitted model.
 pub fn robust_covariance(d: &ChoiceData, fit: &MnlFit, respondents: &[usize]) -> Vec<f64> {
-    let k = d.k;
-    let scores = respondent_scores(d, &fit.coef, respondents);
+    sandwich(
+        &fit.covariance,
+        &respondent_scores(d, &fit.coef, respondents),
+        d.k,
+    )
+}
+
+/// H⁻¹ (Σ_g s_g s_g′) H⁻¹ from the covariance H⁻¹ (`k × k`) and the respondents' score vectors
+/// (`k` each, in respondent order; the meat adds them in that order).
+pub fn sandwich(covariance: &[f64], scores: &[f64], k: usize) -> Vec<f64> {
     let mut meat = vec![0.0; k * k];
     for g in scores.chunks_exact(k) {
         for i in 0..k {
@@ -425,7 +527,7 @@ pub fn robust_covariance(d: &ChoiceData, fit: &MnlFit, respondents: &[usize]) ->
             }
         }
     }
-    let c = &fit.covariance;
+    let c = covariance;
     let mut tmp = vec![0.0; k * k];
     for i in 0..k {
         for j in 0..k {

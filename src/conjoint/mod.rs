@@ -7,4 +7,5 @@ pub mod kernel;
 pub mod lanes;
 pub mod latent;
 pub mod mnl;
+pub mod mnl_partition;
 pub mod rating;

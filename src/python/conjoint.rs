@@ -13,7 +13,7 @@ fn square(v: Vec<f64>, k: usize) -> Array2<f64> {
     Array2::from_shape_vec((k, k), v).unwrap_or_else(|_| Array2::zeros((k, k)))
 }
 
-fn indices(a: &Aligned1<'_, i64>, what: &str) -> Result<Vec<usize>, Error> {
+pub(crate) fn indices(a: &Aligned1<'_, i64>, what: &str) -> Result<Vec<usize>, Error> {
     a.as_array()
         .iter()
         .map(|&v| {
@@ -23,7 +23,7 @@ fn indices(a: &Aligned1<'_, i64>, what: &str) -> Result<Vec<usize>, Error> {
 }
 
 /// The long choice data of the MNL kernels from the bound arrays.
-fn choice_data<'a>(
+pub(crate) fn choice_data<'a>(
     x: numpy::ndarray::ArrayView2<'a, f64>,
     starts: &'a [usize],
     chosen: &'a [usize],
@@ -169,16 +169,23 @@ pub fn mnl_fit<'py>(
         let robust = mnl::robust_covariance(&d, &f, &runs);
         Ok((f, robust))
     })?;
-    Ok(MnlFit {
-        coef: Array1::from(f.coef).into_pyarray(py).unbind(),
-        covariance: square(f.covariance, k).into_pyarray(py).unbind(),
-        robust_covariance: square(robust, k).into_pyarray(py).unbind(),
-        information: square(f.information, k).into_pyarray(py).unbind(),
-        loglik: f.loglik,
-        loglik_null: f.loglik_null,
-        n_iter: f.n_iter,
-        converged: f.converged,
-    })
+    Ok(MnlFit::new(py, f, robust, k))
+}
+
+impl MnlFit {
+    /// The Python object of a fit and its robust covariance.
+    pub(crate) fn new(py: Python<'_>, f: mnl::MnlFit, robust: Vec<f64>, k: usize) -> Self {
+        MnlFit {
+            coef: Array1::from(f.coef).into_pyarray(py).unbind(),
+            covariance: square(f.covariance, k).into_pyarray(py).unbind(),
+            robust_covariance: square(robust, k).into_pyarray(py).unbind(),
+            information: square(f.information, k).into_pyarray(py).unbind(),
+            loglik: f.loglik,
+            loglik_null: f.loglik_null,
+            n_iter: f.n_iter,
+            converged: f.converged,
+        }
+    }
 }
 
 /// The conditional logit's sufficient statistics at `beta` (log-likelihood, gradient,

@@ -5,6 +5,7 @@ pub mod chaid;
 pub mod chaid_levels;
 pub mod cluster;
 pub mod conjoint;
+pub mod conjoint_partition;
 pub mod discriminant;
 pub mod distributed;
 pub mod factor;

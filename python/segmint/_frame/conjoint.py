@@ -205,7 +205,7 @@ class ChoiceData:
     coding: ChoiceCoding
 
 
-def _boolean_column(col: pd.Series, name: str, what: str) -> np.ndarray:
+def boolean_column(col: pd.Series, name: str, what: str) -> np.ndarray:
     if pd.api.types.is_bool_dtype(col.dtype):
         if col.isna().any():
             raise InvalidInputError(f"{what}: column {name!r} has missing values", name)
@@ -218,6 +218,120 @@ def _boolean_column(col: pd.Series, name: str, what: str) -> np.ndarray:
     if not np.isin(v, (0.0, 1.0)).all():
         raise InvalidInputError(f"{what}: column {name!r} must hold only 0/1 (or booleans)", name)
     return v == 1.0
+
+
+def choice_columns(
+    columns: Any,
+    *,
+    respondent: str,
+    task: str,
+    chosen: str,
+    attributes: Sequence[str] | None,
+    linear: Sequence[str] | None,
+    alternative: str | None,
+    none: str | None,
+    what: str = "data",
+) -> tuple[list[str], list[str]]:
+    """The attribute and linear columns of long choice data with these `columns`; a role whose
+    column is missing raises."""
+    linear = [] if linear is None else list(linear)
+    special = {respondent, task, chosen}
+    for name, role in (
+        (respondent, "respondent"),
+        (task, "task"),
+        (chosen, "chosen"),
+        (alternative, "alternative"),
+        (none, "none"),
+    ):
+        if name is not None and name not in columns:
+            raise InvalidInputError(f"{role}: column {name!r} is not in {what}", role)
+    if alternative is not None:
+        special.add(alternative)
+    if none is not None:
+        special.add(none)
+    for name in linear:
+        if name not in columns:
+            raise InvalidInputError(f"linear: column {name!r} is not in {what}", "linear")
+    if attributes is None:
+        return [c for c in columns if c not in special and c not in linear], linear
+    for name in attributes:
+        if name not in columns:
+            raise InvalidInputError(f"attributes: column {name!r} is not in {what}", "attributes")
+    # `linear` may be a subset of `attributes` (all attributes listed, price marked as
+    # linear) or disjoint from it: either way the linear ones get one coefficient.
+    return [a for a in attributes if a not in linear], linear
+
+
+def check_ids(col: pd.Series, name: str, what: str = "data") -> None:
+    """A respondent or task id column has no missing values."""
+    if col.isna().any():
+        raise InvalidInputError(f"{what}: column {name!r} has missing values", name)
+
+
+def choice_coding(
+    attribute_values: dict[str, pd.Series],
+    linear: list[str],
+    alternatives: pd.Series | None,
+    *,
+    alternative: str | None,
+    asc_reference: Any,
+    none: str | None,
+    what: str = "data",
+) -> ChoiceCoding:
+    """The coding of long choice data from the values of its attributes and alternatives on the
+    real (not "none") rows: the whole columns, or (a distributed fit) every partition's
+    distinct values in row order, which give the same levels."""
+    levels = [attribute_levels(col, a, what) for a, col in attribute_values.items()]
+    asc_levels: list[Any] = []
+    if alternatives is not None:
+        alt_col = alternatives
+        alts = (
+            [a for a in alt_col.cat.categories if (alt_col == a).any()]
+            if isinstance(alt_col.dtype, pd.CategoricalDtype)
+            else sorted_labels(alt_col)
+        )
+        if asc_reference is None:
+            ref = alts[-1]
+        elif asc_reference in alts:
+            ref = asc_reference
+        else:
+            raise InvalidInputError(
+                f"asc_reference: {asc_reference!r} is not an alternative of column "
+                f"{alternative!r} ({alts!r})",
+                "asc_reference",
+            )
+        asc_levels = [a for a in alts if a != ref]
+    return ChoiceCoding(list(attribute_values), levels, linear, alternative, asc_levels, none)
+
+
+def check_tasks(
+    n_chosen: np.ndarray,
+    sizes: np.ndarray,
+    example: Any,
+    *,
+    respondent: str,
+    task: str,
+    chosen: str,
+) -> None:
+    """Every task (in model order) has exactly one chosen alternative and at least two;
+    `example(t)` gives the (respondent, task) ids of task t for the message."""
+    bad = np.flatnonzero(n_chosen != 1)
+    if len(bad):
+        t = int(bad[0])
+        r, k = example(t)
+        raise InvalidInputError(
+            f"{chosen}: {len(bad)} task(s) do not have exactly one chosen alternative, e.g. "
+            f"{respondent}={r!r}, {task}={k!r} has {int(n_chosen[t])}",
+            chosen,
+        )
+    small = np.flatnonzero(sizes < 2)
+    if len(small):
+        r, k = example(int(small[0]))
+        raise InvalidInputError(
+            f"{task}: {len(small)} task(s) have a single alternative, e.g. "
+            f"{respondent}={r!r}, {task}={k!r}",
+            task,
+        )
 
 
 def choice_data(
@@ -239,62 +353,31 @@ def choice_data(
         raise InvalidTypeError(f"{what}: must be a data frame in long format", what)
     if len(frame) == 0:
         raise InvalidInputError(f"{what}: has no rows", what)
-    linear = [] if linear is None else list(linear)
-    special = {respondent, task, chosen}
-    for name, role in (
-        (respondent, "respondent"),
-        (task, "task"),
-        (chosen, "chosen"),
-        (alternative, "alternative"),
-        (none, "none"),
-    ):
-        if name is not None and name not in frame.columns:
-            raise InvalidInputError(f"{role}: column {name!r} is not in {what}", role)
-    if alternative is not None:
-        special.add(alternative)
-    if none is not None:
-        special.add(none)
-    for name in linear:
-        if name not in frame.columns:
-            raise InvalidInputError(f"linear: column {name!r} is not in {what}", "linear")
-    if attributes is None:
-        attributes = [c for c in frame.columns if c not in special and c not in linear]
-    else:
-        for name in attributes:
-            if name not in frame.columns:
-                raise InvalidInputError(
-                    f"attributes: column {name!r} is not in {what}", "attributes"
-                )
-        # `linear` may be a subset of `attributes` (all attributes listed, price marked as
-        # linear) or disjoint from it: either way the linear ones get one coefficient.
-        attributes = [a for a in attributes if a not in linear]
+    attributes, linear = choice_columns(
+        frame.columns,
+        respondent=respondent,
+        task=task,
+        chosen=chosen,
+        attributes=attributes,
+        linear=linear,
+        alternative=alternative,
+        none=none,
+        what=what,
+    )
     for col in (respondent, task):
-        if frame[col].isna().any():
-            raise InvalidInputError(f"{what}: column {col!r} has missing values", col)
-    is_chosen = _boolean_column(frame[chosen], chosen, what)
-    none_rows = None if none is None else _boolean_column(frame[none], none, what)
+        check_ids(frame[col], col, what)
+    is_chosen = boolean_column(frame[chosen], chosen, what)
+    none_rows = None if none is None else boolean_column(frame[none], none, what)
     real = slice(None) if none_rows is None else ~none_rows
-    levels = [attribute_levels(frame[a][real], a, what) for a in attributes]
-    asc_levels: list[Any] = []
-    if alternative is not None:
-        alt_col = frame[alternative][real]
-        alts = (
-            [a for a in alt_col.cat.categories if (alt_col == a).any()]
-            if isinstance(alt_col.dtype, pd.CategoricalDtype)
-            else sorted_labels(alt_col)
-        )
-        if asc_reference is None:
-            ref = alts[-1]
-        elif asc_reference in alts:
-            ref = asc_reference
-        else:
-            raise InvalidInputError(
-                f"asc_reference: {asc_reference!r} is not an alternative of column "
-                f"{alternative!r} ({alts!r})",
-                "asc_reference",
-            )
-        asc_levels = [a for a in alts if a != ref]
-    coding = ChoiceCoding(attributes, levels, linear, alternative, asc_levels, none)
+    coding = choice_coding(
+        {a: frame[a][real] for a in attributes},
+        linear,
+        None if alternative is None else frame[alternative][real],
+        alternative=alternative,
+        asc_reference=asc_reference,
+        none=none,
+        what=what,
+    )
     resp_codes, respondents = pd.factorize(frame[respondent], sort=False)
     task_raw, task_uniques = pd.factorize(frame[task], sort=False)
     task_codes, _ = pd.factorize(
@@ -311,24 +394,12 @@ def choice_data(
     task_codes[order] = np.repeat(np.arange(n_tasks), np.diff(starts))
     sizes = np.diff(starts)
     n_chosen = np.bincount(task_codes, weights=is_chosen, minlength=n_tasks)
-    bad = np.flatnonzero(n_chosen != 1)
-    if len(bad):
-        t = bad[0]
+
+    def example(t: int) -> tuple[Any, Any]:
         row = order[starts[t]]
-        raise InvalidInputError(
-            f"{chosen}: {len(bad)} task(s) do not have exactly one chosen alternative, e.g. "
-            f"{respondent}={frame[respondent].iloc[row]!r}, {task}={frame[task].iloc[row]!r} "
-            f"has {int(n_chosen[t])}",
-            chosen,
-        )
-    small = np.flatnonzero(sizes < 2)
-    if len(small):
-        row = order[starts[small[0]]]
-        raise InvalidInputError(
-            f"{task}: {len(small)} task(s) have a single alternative, e.g. "
-            f"{respondent}={frame[respondent].iloc[row]!r}, {task}={frame[task].iloc[row]!r}",
-            task,
-        )
+        return frame[respondent].iloc[row], frame[task].iloc[row]
+
+    check_tasks(n_chosen, sizes, example, respondent=respondent, task=task, chosen=chosen)
     x = np.ascontiguousarray(coding.matrix(frame, what, none_rows)[order])
     chosen_rows = np.flatnonzero(is_chosen[order])
     groups = np.asarray(resp_codes[order][starts[:-1]], dtype=np.int64)

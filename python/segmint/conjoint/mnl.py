@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.utils.validation import check_is_fitted
 
-from .. import _core
-from .._frame.conjoint import ChoiceData
+from .. import _core, _frame
+from .._frame.conjoint import ChoiceCoding, ChoiceData
 from .._progress import progress
-from .._validation import Check, Integer, Positive, Threads, validate_params
+from .._validation import Check, Integer, Positive, Threads, unfitted_on_error, validate_params
 from ._base import _ChoiceEstimator, document_roles, part_worths
 
 __all__ = ["MNL"]
@@ -119,22 +119,64 @@ class MNL(_ChoiceEstimator):
             out = _core.mnl_fit(
                 cd.x, cd.starts, cd.chosen, cd.respondent_starts, names=cd.coding.names, **params
             )
+        sd = cd.x.std(axis=0) if len(cd.x) else np.ones(len(cd.coding.names))
+        self._finish(cd.coding, out, sd, params)
+
+    def _finish(
+        self, coding: ChoiceCoding, out: _core.MnlFit, sd: np.ndarray, params: dict[str, Any]
+    ) -> None:
+        """Sets the fitted attributes from the Rust fit (in memory or distributed) and warns
+        about non-convergence and separation; `sd` are the model matrix's column standard
+        deviations."""
         if not out.converged:
             warnings.warn(
                 f"MNL: Newton did not converge in max_iter={params['max_iter']} steps",
                 RuntimeWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        self._set_fit(cd, out)
-        self._warn_separation(cd)
+        self._set_fit(coding, out)
+        self._warn_separation(sd)
 
-    def _warn_separation(self, cd: ChoiceData) -> None:
+    @unfitted_on_error
+    def fit(self, data: Any, y: None = None, **roles: Any) -> Self:
+        """Fit the model to long choice data, in memory or on a Dask DataFrame.
+
+        Parameters
+        ----------
+        data : DataFrame or dask DataFrame
+            One row per respondent × task × alternative. A Dask DataFrame is fitted on the
+            cluster (respondents and tasks may span partitions) with results bit-identical to
+            the in-memory fit on the same rows (see :func:`segmint.distributed.fit_mnl`).
+        y : None
+            Ignored (the choices are the ``chosen`` column).
+        **roles
+            Column roles for this fit, overriding the constructor's.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+
+        Examples
+        --------
+        >>> import segmint as sg
+        >>> data, truth = sg.datasets.make_choice_data(200, 8, 3, random_state=0)
+        >>> mnl = sg.conjoint.MNL().fit(data, linear=["price"])
+        >>> round(float(mnl.coef_["price"]), 2)
+        -1.04
+        """
+        if _frame.is_dask(data):
+            from .. import distributed
+
+            return distributed.fit_mnl(self, data, roles)
+        return super().fit(data, y, **roles)
+
+    def _warn_separation(self, sd: np.ndarray) -> None:
         """Warn when the choices look (quasi-)separated: the likelihood keeps rising along a
         direction, so an estimate and its standard error are unbounded in truth. Signs: a
         log-likelihood of about 0 (every choice predicted), a standard error that is not finite,
-        or one above 100 logits per standard deviation of its column (no identified model on
-        real data comes near that)."""
-        sd = cd.x.std(axis=0) if len(cd.x) else np.ones(len(self.coef_))
+        or one above 100 logits per standard deviation `sd` of its column (no identified model
+        on real data comes near that)."""
         se = np.concatenate([self.se_.to_numpy(), self.robust_se_.to_numpy()])
         scaled = self.se_.to_numpy() * np.where(sd > 0, sd, 1.0)
         bad = [n for n, v in zip(self.coef_.index, scaled, strict=True) if not v <= 100.0]
@@ -149,8 +191,8 @@ class MNL(_ChoiceEstimator):
                 stacklevel=4,
             )
 
-    def _set_fit(self, cd: ChoiceData, out: _core.MnlFit) -> None:
-        names = pd.Index(cd.coding.names, name="parameter")
+    def _set_fit(self, coding: ChoiceCoding, out: _core.MnlFit) -> None:
+        names = pd.Index(coding.names, name="parameter")
         k = len(names)
         self.coef_ = pd.Series(out.coef, index=names, name="coef")
         self.covariance_ = pd.DataFrame(out.covariance, index=names, columns=names)
@@ -168,7 +210,7 @@ class MNL(_ChoiceEstimator):
         self.aic_ = 2.0 * k - 2.0 * self.loglik_
         self.bic_ = k * np.log(self.n_tasks_) - 2.0 * self.loglik_
         self.n_iter_ = int(out.n_iter)
-        self.part_worths_ = part_worths(self.coef_, cd.coding)
+        self.part_worths_ = part_worths(self.coef_, coding)
 
     def summary(self) -> pd.DataFrame:
         """Coefficients with standard errors, z, two-sided p and robust standard errors.

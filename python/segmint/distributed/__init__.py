@@ -7,7 +7,9 @@ transform) and ``DiscriminantAnalysis`` (fit from the class scatter pass, predic
 predict_proba, transform), ``KPrototypes(update="batch")`` (fit, predict; see
 :func:`fit_kprototypes`), ``CHAID`` (fit with a categorical target, predict, predict_proba,
 apply; see :func:`fit_chaid`), ``segmint.profile`` (every table, test and persona; see
-:func:`profile_stats`) and :func:`segmint.customer_summary` of a transaction log (each
+:func:`profile_stats`), ``MNL`` / ``ChoiceModel("mnl")`` (fit on long choice data, the
+tasks re-dealt to partitions of whole tasks on the chunk grid; see :func:`fit_mnl`) and
+:func:`segmint.customer_summary` of a transaction log (each
 customer's lines routed to one bucket in log order and reduced there by the in-memory pass, so
 the customer table is bit-identical to the in-memory one; RFM, ABC and the classes run on that
 small table). A fit needs a
@@ -84,6 +86,7 @@ from ._discriminant import fit_discriminant
 from ._factor import factor_correlation, fit_factor
 from ._kmeans import fit_kmeans, kmeans_sample_init
 from ._kprototypes import fit_kprototypes, kprototypes_sample_init
+from ._mnl import fit_mnl
 from ._partitions import (
     CHUNK_ROWS,
     apply,
@@ -105,6 +108,7 @@ __all__ = [
     "fit_factor",
     "fit_kmeans",
     "fit_kprototypes",
+    "fit_mnl",
     "get_client",
     "kernel_threads",
     "kmeans_sample_init",
