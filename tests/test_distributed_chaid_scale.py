@@ -23,10 +23,11 @@ import pytest
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
+from test_distributed_chaid import assert_same_tree, ddf, planted  # noqa: E402
+
 import segmint  # noqa: E402
 from segmint import distributed as sd  # noqa: E402
 from segmint.errors import InvalidInputError, InvalidTypeError  # noqa: E402
-from test_distributed_chaid import assert_same_tree, ddf, planted  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -102,10 +103,14 @@ def test_weights_with_a_scale_target_bit_identical(client, kind):
         freq[rng.random(len(y)) < 0.05] = 0.0
         case = pd.Series(rng.uniform(0.2, 5.0, len(y)))
     params = {"max_depth": 3, "min_parent_size": 60}
-    for weights in ({"sample_weight": freq}, {"case_weight": case}, {
-        "sample_weight": freq,
-        "case_weight": case,
-    }):
+    for weights in (
+        {"sample_weight": freq},
+        {"case_weight": case},
+        {
+            "sample_weight": freq,
+            "case_weight": case,
+        },
+    ):
         mem = segmint.CHAID(**params).fit(X, y, **weights)
         assert len(mem.tree_) > 3
         for n in (3, 7):
@@ -227,3 +232,19 @@ def test_bad_scale_input_raises_on_the_client_naming_the_column(client):
     with pytest.raises(InvalidInputError, match="case_weight") as e:
         segmint.CHAID().fit(ddf(X, 3), ddf(y, 3), case_weight=ones)  # not a Dask Series
     assert e.value.what == "case_weight"
+
+
+def test_dask_array_scale_target_and_case_weights_bit_identical(client):
+    da = pytest.importorskip("dask.array")
+    X, y = planted_scale(9000, seed=7)
+    x = X[["income", "visits", "noise"]].to_numpy(dtype=np.float64)
+    w = np.random.default_rng(11).uniform(0.5, 4.0, len(y))
+    mem = segmint.CHAID(max_depth=3).fit(x, y.to_numpy(), case_weight=w)
+    assert len(mem.tree_) > 3
+    chunks = (2000, 3500, 3500)  # uneven row chunks
+    dist = segmint.CHAID(max_depth=3).fit(
+        da.from_array(x, chunks=(chunks, 3)),
+        da.from_array(y.to_numpy(), chunks=(chunks,)),
+        case_weight=da.from_array(w, chunks=(chunks,)),
+    )
+    assert_same_tree(dist, mem)

@@ -1,14 +1,15 @@
 //! Growing the tree: per node one pass over its rows builds all predictors' tables (its rows are one
-//! contiguous run of packed words, see [`columns`](super::columns); fixed chunks of rows in
-//! parallel, merged in a fixed order), the predictors are merged and tested in parallel on those
-//! tables, the best one splits the node.
+//! contiguous run of packed words, see [`columns`](super::columns); chunks of rows in parallel,
+//! merged in a fixed order: weighted and continuous sums per 1,024-row chunk of the input, along
+//! the chunk tree a distributed build reproduces, see [`partials`](super::partials)), the
+//! predictors are merged and tested in parallel on those tables, the best one splits the node.
 //!
 //! Work is skipped where the answer is known without it: a child's size, target counts (or sums)
 //! and row count come from its parent's table, so only nodes that may split get tables of their
 //! own and only their parents' rows are partitioned; with plain counts (no weights, a categorical
 //! target) the largest child's tables are its parent's minus its siblings', exactly.
 //!
-//! Length: about 675 lines of code; its unit tests, which stay beside the code they test, take
+//! Length: about 770 lines of code; its unit tests, which stay beside the code they test, take
 //! the file past 800 lines.
 
 use rayon::prelude::*;

@@ -156,7 +156,7 @@ fn fold_chunks(
     a
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 fn check(
     codes: ArrayView2<'_, u32>,
     n_levels: &[u32],
