@@ -12,9 +12,14 @@ from typing import Any
 from distributed import Client, LocalCluster
 
 
-def arguments(quick_rows: int, full_rows: int) -> tuple[argparse.Namespace, int, int]:
-    """(arguments, rows, repeats) from `--quick`, `--rows`, `--repeats` and `--parts`."""
+def arguments(
+    quick_rows: int, full_rows: int, flags: tuple[tuple[str, str], ...] = ()
+) -> tuple[argparse.Namespace, int, int]:
+    """(arguments, rows, repeats) from `--quick`, `--rows`, `--repeats` and `--parts`, and the
+    benchmark's own on/off `flags` (name, help)."""
     ap = argparse.ArgumentParser()
+    for flag, text in flags:
+        ap.add_argument(flag, action="store_true", help=text)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rows", type=int, default=None)
     ap.add_argument("--repeats", type=int, default=3)

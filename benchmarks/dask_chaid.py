@@ -9,6 +9,9 @@ in-memory fit. Fits alternate, the medians are printed with their ratio, the tre
 
     python benchmarks/dask_chaid.py            # 10,000,000 × 10
     python benchmarks/dask_chaid.py --quick    # 1,000,000 × 10
+    python benchmarks/dask_chaid.py --scale-target --rows 1000000
+                                               # a continuous target (F test), planted on the
+                                               # same three predictors
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ def block(i: int, rows: int) -> pd.DataFrame:
     region = np.asarray(cols["region"].codes)  # type: ignore[attr-defined]
     p = 0.15 + 0.25 * (income > 30_000) + 0.1 * (region < 3) + 0.02 * cols["visits"]
     cols["y"] = np.where(rng.random(rows) < p, "buy", "no")
+    cols["value"] = 100.0 * p + rng.gamma(2.0, 10.0, rows)  # the continuous target
     return pd.DataFrame(cols)
 
 
@@ -63,17 +67,21 @@ def make_data(n: int, n_parts: int) -> dd.DataFrame:
 
 
 def main() -> None:
-    args, n, repeats = arguments(1_000_000, 10_000_000)
+    args, n, repeats = arguments(
+        1_000_000, 10_000_000, (("--scale-target", "a continuous target (F test)"),)
+    )
     cluster, client = start_cluster()
     data = make_data(n, args.parts)
     wait(data)
-    X, y = data.drop(columns="y"), data["y"]
+    target = "value" if args.scale_target else "y"
+    X, y = data.drop(columns=["y", "value"]), data[target]
     local = data.compute()
-    Xm, ym = local.drop(columns="y"), local["y"]
+    Xm, ym = local.drop(columns=["y", "value"]), local[target]
     params = {"max_depth": 3, "max_bins": 10}
+    kind = "continuous" if args.scale_target else "binary"
     print(
-        f"CHAID {n:,} × {X.shape[1]}, depth {params['max_depth']}, {args.parts} partitions, "
-        "2 workers × 1 thread"
+        f"CHAID {n:,} × {X.shape[1]}, {kind} target, depth {params['max_depth']}, "
+        f"{args.parts} partitions, 2 workers × 1 thread"
     )
     print(f"  segmint kernel threads per worker: {sd.kernel_threads(client)}")
     med, trees = alternate(
@@ -98,16 +106,19 @@ def scaling_model(tree: segmint.CHAID, n: int, parts: int, workers: int) -> None
     # Tables are padded to the widest predictor: categories (or at most 10 bins) + missing.
     widest_slots = max(len(lab) + 1 if lab is not None else 11 for lab in tree._encoding.labels)
     slots = len(tree._encoding.columns) * widest_slots
-    classes = len(tree.classes_)
+    classes = len(tree.classes_) or 4  # a continuous target: [Σf, Σw, Σw·y, Σw·y²]
     widest = int(
         max(((t["depth"] == d) & ~t["leaf"]).sum() for d in range(int(t["depth"].max()) + 1))
     )
-    per_part = widest * slots * classes * 8
+    # Per maximal chunk-tree node a partition holds (about 2 log2 of its chunks).
+    tree_nodes = max(1, 2 * math.ceil(math.log2(max(2, n / parts / 1024))))
+    per_part = widest * slots * classes * 8 * tree_nodes
     read = n / workers * (len(tree._encoding.columns) * 4 + 4 + 8)
     print(
         f"  model, {n:,} rows in {parts} partitions on {workers} workers, per level: "
         f"{read / 1e6:,.0f} MB of codes read per worker, ≤ {widest} open nodes × {slots} "
-        f"predictor slots × {classes} classes × 8 B = {per_part / 1e3:.1f} kB per partition, "
+        f"predictor slots × {classes} numbers × 8 B × ≤ {tree_nodes} chunk-tree nodes = "
+        f"{per_part / 1e3:.1f} kB per partition, "
         f"{parts * per_part / 1e6:.2f} MB to the client"
     )
 

@@ -45,7 +45,8 @@ mod _core {
     };
     #[pymodule_export]
     use crate::python::chaid_levels::{
-        chaid_bin_of, chaid_code_block, chaid_route, chaid_split_nodes, ChaidNodeSplit, ChaidRoute,
+        chaid_bin_of, chaid_code_block, chaid_partition_tables, chaid_route, chaid_split_nodes,
+        chaid_target_sums, ChaidNodeSplit, ChaidRoute,
     };
     #[pymodule_export]
     use crate::python::cluster::{clara_euclidean, clara_gower, ClaraResult};

@@ -282,7 +282,5 @@ def test_bad_input_raises_on_the_client_naming_the_column(client):
         segmint.CHAID().fit(ddf(empty, 3), ddf(y, 3))
     with pytest.raises(InvalidInputError, match="partition"):
         segmint.CHAID().fit(ddf(X, 3), ddf(y, 2))
-    with pytest.raises(InvalidInputError, match="continuous target"):
-        segmint.CHAID().fit(ddf(X, 3), ddf(X["noise"].fillna(0.5), 3))
     with pytest.raises(InvalidInputError, match="sample_weight: weights must be non-negative"):
         segmint.CHAID().fit(ddf(X, 3), ddf(y, 3), sample_weight=ddf(-X["visits"], 3))

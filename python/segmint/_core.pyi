@@ -29,8 +29,10 @@ __all__ = [
     "chaid_fit",
     "chaid_merge_table",
     "chaid_node_tables",
+    "chaid_partition_tables",
     "chaid_route",
     "chaid_split_nodes",
+    "chaid_target_sums",
     "clara_euclidean",
     "clara_gower",
     "cluster_index",
@@ -1366,7 +1368,37 @@ def chaid_split_nodes(
     split_merged: bool,
     statistic: str,
     n_threads: int,
+    sums: str = "counts",
 ) -> list[ChaidNodeSplit | None]: ...
+def chaid_partition_tables(
+    codes: npt.NDArray[np.uint32],
+    *,
+    n_levels: list[int],
+    y_codes: npt.NDArray[np.uint32] | None,
+    n_classes: int,
+    y_values: npt.NDArray[np.float64] | None,
+    sample_weight: npt.NDArray[np.float64] | None,
+    case_weight: npt.NDArray[np.float64] | None,
+    nodes: npt.NDArray[np.int64],
+    n_nodes: int,
+    row_start: int,
+    n_total: int,
+    n_threads: int,
+) -> tuple[
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.uint64],
+    npt.NDArray[np.float64],
+    tuple[int, int, int, int],
+]: ...
+def chaid_target_sums(
+    y: npt.NDArray[np.float64],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None,
+    case_weight: npt.NDArray[np.float64] | None,
+    row_start: int,
+    n_total: int,
+    n_threads: int,
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.float64]]: ...
 
 @final
 class ChaidRoute:

@@ -218,11 +218,12 @@ class CHAID(ChaidReports, BaseEstimator):
             per level, to the in-memory tree (see :func:`segmint.distributed.fit_chaid`).
         y : array-like of shape (n_samples,)
             Target: classes, or numbers for a continuous target (see ``target_type``). With a
-            Dask `X`: a Dask Series (or Array) partitioned like it, with classes.
+            Dask `X`: a Dask Series (or Array) partitioned like it.
         sample_weight : array-like of shape (n_samples,), default None
             Frequency weights (counts).
         case_weight : array-like of shape (n_samples,), default None
-            Case weights (enter the expected counts of the tests only); not with a Dask `X`.
+            Case weights (enter the expected counts of the tests only). With a Dask `X`, the
+            weights are Dask Series (or Arrays) partitioned like it.
 
         Returns
         -------
@@ -245,11 +246,7 @@ class CHAID(ChaidReports, BaseEstimator):
         if _frame.is_dask(X):
             from . import distributed
 
-            if case_weight is not None:
-                raise InvalidInputError(
-                    "case_weight: not supported for a Dask fit yet; fit in memory", "case_weight"
-                )
-            return distributed.fit_chaid(self, X, y, sample_weight)
+            return distributed.fit_chaid(self, X, y, sample_weight, case_weight)
         p = _validation.validate_params(self)
         alpha_merge, alpha_split = p["alpha_merge"], p["alpha_split"]
         alpha_split_merged, max_depth = p["alpha_split_merged"], p["max_depth"]

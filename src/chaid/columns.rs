@@ -153,6 +153,9 @@ pub(crate) struct Rows {
     pub values: Option<Vec<f64>>,
     pub freq: Option<Vec<f64>>,
     pub case: Option<Vec<f64>>,
+    /// Per row, the chunk of [`CHUNK_ROWS`](crate::parallel::CHUNK_ROWS) input rows it came
+    /// from (weighted or continuous sums are added along the chunk tree, see `Grower::tables`).
+    pub chunk: Option<Vec<u32>>,
     /// Where each row of the run being partitioned goes (see [`destinations`]).
     dest: Vec<u32>,
     /// One spare word column per word column, allocated at the first split and reused by all.
@@ -163,6 +166,7 @@ pub(crate) struct Rows {
 enum Run<'a> {
     Words(&'a mut [u64], &'a mut [u64]),
     F64(&'a mut [f64]),
+    U32(&'a mut [u32]),
 }
 
 impl Rows {
@@ -171,12 +175,14 @@ impl Rows {
         values: Option<Vec<f64>>,
         freq: Option<Vec<f64>>,
         case: Option<Vec<f64>>,
+        chunk: Option<Vec<u32>>,
     ) -> Rows {
         Rows {
             words,
             values,
             freq,
             case,
+            chunk,
             dest: Vec::new(),
             spare: Vec::new(),
         }
@@ -204,6 +210,7 @@ impl Rows {
             && self.values.is_none()
             && self.freq.is_none()
             && self.case.is_none()
+            && self.chunk.is_none()
         {
             // One column to move (every field in one word, no weights): each row's destination
             // is found as it moves.
@@ -232,12 +239,19 @@ impl Rows {
         {
             runs.push(Run::F64(&mut v[lo..hi]));
         }
+        if let Some(c) = &mut self.chunk {
+            runs.push(Run::U32(&mut c[lo..hi]));
+        }
         runs.into_par_iter().for_each(|run| match run {
             Run::Words(v, spare) => {
                 spare.copy_from_slice(v);
                 scatter(spare, v, dest);
             }
             Run::F64(v) => {
+                let src = v.to_vec();
+                scatter(&src, v, dest);
+            }
+            Run::U32(v) => {
                 let src = v.to_vec();
                 scatter(&src, v, dest);
             }
@@ -338,13 +352,30 @@ pub(crate) fn weighted_classes(
     let width = n_classes * if case.is_some() { 2 } else { 1 };
     for (i, (&a, &b)) in xw.iter().zip(yw).enumerate() {
         let f = freq.map_or(1.0, |w| w[i]);
-        let base = x.get(a) * width;
-        let cls = y.get(b);
-        out[base + cls] += f;
-        if let Some(c) = case {
-            out[base + n_classes + cls] += f * c[i];
-        }
+        let row = &mut out[x.get(a) * width..];
+        add_class(row, y.get(b), n_classes, f, case.map(|c| c[i]));
     }
+}
+
+/// Adds one row of class `cls`, frequency weight `f` and case weight `case` to its slot's
+/// `row`: the row arithmetic of every class table, in memory and in a distributed pass alike.
+#[inline(always)]
+pub(crate) fn add_class(row: &mut [f64], cls: usize, n_classes: usize, f: f64, case: Option<f64>) {
+    row[cls] += f;
+    if let Some(c) = case {
+        row[n_classes + cls] += f * c;
+    }
+}
+
+/// Adds one row of centred value `v`, frequency weight `f` and case weight `case` to its slot's
+/// `row` `[Σf, Σw, Σw·v, Σw·v²]`, w = f · case: the row arithmetic of every continuous table.
+#[inline(always)]
+pub(crate) fn add_value(row: &mut [f64], v: f64, f: f64, case: Option<f64>) {
+    let w = f * case.unwrap_or(1.0);
+    row[0] += f;
+    row[1] += w;
+    row[2] += w * v;
+    row[3] += w * v * v;
 }
 
 /// Adds per slot `[Σf, Σw, Σw·v, Σw·v²]` (w = f · case) of a continuous target to `out`.
@@ -358,12 +389,7 @@ pub(crate) fn continuous(
 ) {
     for (i, (&a, &v)) in xw.iter().zip(v).enumerate() {
         let f = freq.map_or(1.0, |w| w[i]);
-        let w = f * case.map_or(1.0, |c| c[i]);
-        let base = x.get(a) * 4;
-        out[base] += f;
-        out[base + 1] += w;
-        out[base + 2] += w * v;
-        out[base + 3] += w * v * v;
+        add_value(&mut out[x.get(a) * 4..], v, f, case.map(|c| c[i]));
     }
 }
 
@@ -390,10 +416,16 @@ mod tests {
         let y = [0u32, 1, 1, 0, 0, 1, 0, 1];
         let (fields, n_words) = layout(&[4, 2]);
         let words = pack(&[(&x, 3), (&y, 1)], &fields, n_words, None, 8);
-        let mut rows = Rows::new(words, None, Some((0..8).map(f64::from).collect()), None);
+        let mut rows = Rows::new(
+            words,
+            None,
+            Some((0..8).map(f64::from).collect()),
+            None,
+            None,
+        );
         // Rows 2..8 split by slot: {0, 1} -> child 0, {2, missing} -> child 1; moved once with
         // the weights beside them, once alone.
-        let mut alone = Rows::new(rows.words.clone(), None, None, None);
+        let mut alone = Rows::new(rows.words.clone(), None, None, None, None);
         rows.partition(2, 8, fields[0], &[0, 0, 1, 1], &[0, 3]);
         alone.partition(2, 8, fields[0], &[0, 0, 1, 1], &[0, 3]);
         assert_eq!(rows.words, alone.words);

@@ -1,14 +1,15 @@
 //! Growing the tree: per node one pass over its rows builds all predictors' tables (its rows are one
-//! contiguous run of packed words, see [`columns`](super::columns); fixed chunks of rows in
-//! parallel, merged in a fixed order), the predictors are merged and tested in parallel on those
-//! tables, the best one splits the node.
+//! contiguous run of packed words, see [`columns`](super::columns); chunks of rows in parallel,
+//! merged in a fixed order: weighted and continuous sums per 1,024-row chunk of the input, along
+//! the chunk tree a distributed build reproduces, see [`partials`](super::partials)), the
+//! predictors are merged and tested in parallel on those tables, the best one splits the node.
 //!
 //! Work is skipped where the answer is known without it: a child's size, target counts (or sums)
 //! and row count come from its parent's table, so only nodes that may split get tables of their
 //! own and only their parents' rows are partitioned; with plain counts (no weights, a categorical
 //! target) the largest child's tables are its parent's minus its siblings', exactly.
 //!
-//! Length: about 675 lines of code; its unit tests, which stay beside the code they test, take
+//! Length: about 770 lines of code; its unit tests, which stay beside the code they test, take
 //! the file past 800 lines.
 
 use rayon::prelude::*;
@@ -17,6 +18,7 @@ use super::columns::{self, CodeError, Field, Rows};
 use super::merge::{merge_predictor, Candidate, Response, Spec};
 use super::{bin, ChaidParams, Inputs, Node, Scale, Split, Target, Tree};
 use crate::error::{Error, Result};
+use crate::parallel::{fold_rows, CHUNK_ROWS};
 use crate::table::{check_numeric, check_weights, Missing, MISSING_CODE};
 
 /// Per predictor, its table: one row of `width` numbers per slot.
@@ -35,6 +37,8 @@ struct Grower<'a> {
     y_offset: f64,
     /// Tables hold exact integer counts (categorical target, no weights).
     exact: bool,
+    /// Chunks of the input rows (the leaves of the tree the sums are added along).
+    n_chunks: usize,
     params: &'a ChaidParams,
     spec: Spec,
     rank: Vec<usize>,
@@ -100,11 +104,21 @@ pub fn fit_chaid(inputs: &Inputs<'_>, params: &ChaidParams) -> Result<Tree> {
     } else {
         None
     };
+    let exact = matches!(response, Response::Classes { case: false, .. }) && freq.is_none();
+    // Weighted or continuous sums are added along the chunk tree of the input rows: each row
+    // keeps the number of its chunk.
+    let chunk = (!exact).then(|| {
+        (0..n)
+            .filter(|&i| keep.is_none_or(|w| w[i] > 0.0))
+            .map(|i| (i / CHUNK_ROWS) as u32)
+            .collect()
+    });
     let rows = Rows::new(
         words,
         values.map(|v| columns::keep_f64(&v, keep)),
         freq.map(|w| columns::keep_f64(w, keep)),
         case.map(|c| columns::keep_f64(c, keep)),
+        chunk,
     );
     let grower = Grower {
         fields,
@@ -114,7 +128,8 @@ pub fn fit_chaid(inputs: &Inputs<'_>, params: &ChaidParams) -> Result<Tree> {
         width: response.width(),
         response,
         y_offset,
-        exact: matches!(response, Response::Classes { case: false, .. }) && freq.is_none(),
+        exact,
+        n_chunks: n.div_ceil(CHUNK_ROWS).max(1),
         params,
         spec: Spec {
             response,
@@ -229,6 +244,25 @@ fn case_weights(case: Option<ndarray::ArrayView1<'_, f64>>, n: usize) -> Result<
     })
 }
 
+/// Σw and Σw·y of a continuous target (w = frequency × case weight), added over the chunk tree
+/// of [`fold_rows`]: a distributed pass over partitions cut at chunk boundaries adds the same
+/// numbers in the same order.
+pub(crate) fn target_sums(y: &[f64], freq: Option<&[f64]>, case: Option<&[f64]>) -> (f64, f64) {
+    fold_rows(
+        y.len(),
+        |r| {
+            let (mut sw, mut swy) = (0.0, 0.0);
+            for i in r {
+                let w = freq.map_or(1.0, |f| f[i]) * case.map_or(1.0, |c| c[i]);
+                sw += w;
+                swy += w * y[i];
+            }
+            (sw, swy)
+        },
+        |a, b| (a.0 + b.0, a.1 + b.1),
+    )
+}
+
 /// The target as the tree grows on it.
 struct TargetColumn<'a> {
     response: Response,
@@ -297,12 +331,10 @@ fn target<'a>(
                     format!("must be finite (no missing values), found {v}"),
                 ));
             }
-            let (mut sw, mut swy) = (0.0, 0.0);
-            for (i, &v) in y.iter().enumerate() {
-                let w = weight(i) * case.map_or(1.0, |c| c[i]);
-                sw += w;
-                swy += w * v;
-            }
+            let y = y
+                .as_slice()
+                .map_or_else(|| y.to_vec().into(), std::borrow::Cow::Borrowed);
+            let (sw, swy) = target_sums(&y, freq, case);
             let mean = swy / sw;
             let centred: Vec<f64> = y.iter().map(|v| v - mean).collect();
             (Response::Continuous, None, Some(centred), mean)
@@ -392,9 +424,13 @@ fn rename(e: Error, what: &str) -> Error {
 }
 
 impl Grower<'_> {
-    /// Every predictor's table over rows lo..hi: fixed chunks of rows (one pass over a chunk
-    /// builds every predictor's table), merged along a tree that depends only on the number of
-    /// rows.
+    /// Every predictor's table over rows lo..hi (one pass over a run of rows builds every
+    /// predictor's table). Exact counts: fixed chunks of the node's rows merged along a tree that
+    /// depends only on their number. Weighted or continuous sums: per chunk of
+    /// [`CHUNK_ROWS`] input rows, the sums of the node's rows in it (in input order), added along
+    /// the [`fold_rows`] tree over all the input's chunks (a subtree without rows of the node
+    /// adds nothing): what a distributed pass over partitions cut at chunk boundaries adds, in
+    /// the same order, whatever the partitioning.
     fn tables(&self, rows: &Rows, lo: usize, hi: usize) -> Tables {
         const CHUNK: usize = 1 << 14;
         let leaf = |a: usize, b: usize| -> Tables {
@@ -445,7 +481,12 @@ impl Grower<'_> {
             }
             x
         }
-        rec(lo, hi, &leaf)
+        match &rows.chunk {
+            None => rec(lo, hi, &leaf),
+            Some(chunk) => {
+                chunk_tree(chunk, 0, self.n_chunks, lo, hi, &leaf).unwrap_or_else(|| leaf(lo, lo))
+            }
+        }
     }
 
     /// The totals of the rows of one predictor's table over the given slots (all when `None`).
@@ -618,6 +659,48 @@ impl Grower<'_> {
             n_categories: cand.n_categories,
             merging: cand.merging,
         });
+    }
+}
+
+/// The tables of rows `a..b`, whose chunks (`chunk`, ascending) lie in `first..first + count`,
+/// added along the [`fold_rows`] tree over those chunks: `None` without rows.
+fn chunk_tree(
+    chunk: &[u32],
+    first: usize,
+    count: usize,
+    a: usize,
+    b: usize,
+    leaf: &(dyn Fn(usize, usize) -> Tables + Sync),
+) -> Option<Tables> {
+    if a == b {
+        return None;
+    }
+    if count == 1 {
+        return Some(leaf(a, b));
+    }
+    let mid = count / 2;
+    let split = a + chunk[a..b].partition_point(|&c| (c as usize) < first + mid);
+    let (x, y) = if b - a >= 2 * CHUNK_ROWS {
+        rayon::join(
+            || chunk_tree(chunk, first, mid, a, split, leaf),
+            || chunk_tree(chunk, first + mid, count - mid, split, b, leaf),
+        )
+    } else {
+        (
+            chunk_tree(chunk, first, mid, a, split, leaf),
+            chunk_tree(chunk, first + mid, count - mid, split, b, leaf),
+        )
+    };
+    match (x, y) {
+        (Some(mut x), Some(y)) => {
+            for (tx, ty) in x.iter_mut().zip(&y) {
+                for (u, v) in tx.iter_mut().zip(ty) {
+                    *u += v;
+                }
+            }
+            Some(x)
+        }
+        (x, y) => x.or(y),
     }
 }
 

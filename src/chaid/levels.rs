@@ -17,6 +17,17 @@ use crate::stats::bonferroni::Merging;
 use crate::stats::TestResult;
 use crate::table::MISSING_CODE;
 
+/// What the last axis of the tables holds (the in-memory tables of the same target).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sums {
+    /// Frequency-weighted counts per class.
+    Counts,
+    /// Counts per class, then Σ frequency × case weight per class.
+    CaseWeighted,
+    /// `[Σf, Σw, Σw·y, Σw·y²]` of a continuous target centred on its weighted mean.
+    Continuous,
+}
+
 /// How one node splits (what [`Split`](super::Split) holds, with the children counted by group).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeSplit {
@@ -35,8 +46,8 @@ pub struct NodeSplit {
     pub merging: Merging,
 }
 
-/// The split of every node whose tables are given (`tables[node, predictor, slot, class]`:
-/// weighted counts, the predictor's slots `0..n_slots[predictor]` used, the last of them for
+/// The split of every node whose tables are given (`tables[node, predictor, slot, ..]`:
+/// weighted counts or the sums `kind` says, the predictor's slots `0..n_slots[predictor]` used, the last of them for
 /// missing values, slots beyond ignored), or `None` where the node does not split: no
 /// predictor has two groups left after merging, or the best adjusted p exceeds
 /// `params.alpha_split`. `rank` breaks exact ties between predictors (lower wins). The caller
@@ -47,9 +58,10 @@ pub fn split_nodes(
     ordinal: &[bool],
     rank: &[usize],
     params: &ChaidParams,
+    kind: Sums,
 ) -> Result<Vec<Option<NodeSplit>>> {
     params.check()?;
-    let (n_nodes, p, max_slots, n_classes) = tables.dim();
+    let (n_nodes, p, max_slots, width) = tables.dim();
     for (name, len) in [
         ("n_slots", n_slots.len()),
         ("ordinal", ordinal.len()),
@@ -68,20 +80,55 @@ pub fn split_nodes(
             format!("{bad} slots; each predictor needs 2..={max_slots} (categories, then missing)"),
         ));
     }
-    if n_classes < 2 {
-        return Err(Error::invalid("tables", "needs at least two classes"));
-    }
-    if tables.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
-        return Err(Error::invalid(
-            "tables",
-            "counts must be finite and non-negative",
-        ));
-    }
-    let spec = Spec {
-        response: Response::Classes {
-            n_classes,
+    let response = match kind {
+        Sums::Counts => Response::Classes {
+            n_classes: width,
             case: false,
         },
+        Sums::CaseWeighted => Response::Classes {
+            n_classes: width / 2,
+            case: true,
+        },
+        Sums::Continuous => Response::Continuous,
+    };
+    match response {
+        Response::Classes { n_classes, .. } => {
+            if n_classes < 2 || response.width() != width {
+                return Err(Error::invalid(
+                    "tables",
+                    "needs at least two classes (twice as many numbers with case weights)",
+                ));
+            }
+            if tables.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+                return Err(Error::invalid(
+                    "tables",
+                    "counts must be finite and non-negative",
+                ));
+            }
+        }
+        Response::Continuous => {
+            if width != response.width() {
+                return Err(Error::invalid(
+                    "tables",
+                    format!(
+                        "a continuous target needs {} sums per slot",
+                        response.width()
+                    ),
+                ));
+            }
+            let bad = tables
+                .indexed_iter()
+                .any(|((.., k), v)| !v.is_finite() || (k != 2 && *v < 0.0));
+            if bad {
+                return Err(Error::invalid(
+                    "tables",
+                    "sums must be finite, counts, weights and squares non-negative",
+                ));
+            }
+        }
+    }
+    let spec = Spec {
+        response,
         statistic: params.statistic,
         ln_alpha_merge: params.alpha_merge.ln(),
         ln_alpha_split_merged: params.alpha_split_merged.ln(),
@@ -286,7 +333,15 @@ mod tests {
             1,
         )
         .unwrap();
-        let got = split_nodes(t.view(), &[5, 6], &[false, true], &[0, 1], &params).unwrap();
+        let got = split_nodes(
+            t.view(),
+            &[5, 6],
+            &[false, true],
+            &[0, 1],
+            &params,
+            Sums::Counts,
+        )
+        .unwrap();
         let got = got[0].as_ref().unwrap();
         let want = tree.nodes[0].split.as_ref().unwrap();
         assert_eq!(got.predictor, want.predictor);
@@ -303,13 +358,45 @@ mod tests {
     fn bad_shapes_are_errors() {
         let t = ndarray::Array4::<f64>::zeros((1, 2, 3, 2));
         let params = ChaidParams::default();
-        assert!(split_nodes(t.view(), &[3], &[false, false], &[0, 1], &params).is_err());
-        assert!(split_nodes(t.view(), &[3, 4], &[false, false], &[0, 1], &params).is_err());
+        assert!(split_nodes(
+            t.view(),
+            &[3],
+            &[false, false],
+            &[0, 1],
+            &params,
+            Sums::Counts
+        )
+        .is_err());
+        assert!(split_nodes(
+            t.view(),
+            &[3, 4],
+            &[false, false],
+            &[0, 1],
+            &params,
+            Sums::Counts
+        )
+        .is_err());
         let mut bad = t.clone();
         bad[[0, 0, 0, 0]] = f64::NAN;
-        assert!(split_nodes(bad.view(), &[3, 3], &[false, false], &[0, 1], &params).is_err());
+        assert!(split_nodes(
+            bad.view(),
+            &[3, 3],
+            &[false, false],
+            &[0, 1],
+            &params,
+            Sums::Counts
+        )
+        .is_err());
         // Empty tables: nothing to split.
-        let none = split_nodes(t.view(), &[3, 3], &[false, false], &[0, 1], &params).unwrap();
+        let none = split_nodes(
+            t.view(),
+            &[3, 3],
+            &[false, false],
+            &[0, 1],
+            &params,
+            Sums::Counts,
+        )
+        .unwrap();
         assert_eq!(none, vec![None]);
     }
 

@@ -11,6 +11,7 @@ mod columns;
 mod grow;
 pub mod levels;
 mod merge;
+pub mod partials;
 pub mod predict;
 pub mod tables;
 

@@ -8,10 +8,11 @@ use pyo3::prelude::*;
 
 use super::array::{Aligned, Aligned1};
 use super::run;
-use crate::chaid::bin;
 use crate::chaid::levels::{self, NodeSplit};
 use crate::chaid::ChaidParams;
+use crate::chaid::{bin, partials};
 use crate::error::Error;
+use crate::partition::Placement;
 use crate::stats::bonferroni::Merging;
 
 /// How one node of a level splits (what `chaid_split_nodes` returns per splitting node).
@@ -72,9 +73,11 @@ fn to_py(py: Python<'_>, s: NodeSplit) -> ChaidNodeSplit {
 }
 
 /// The split of every node of one level from its summed tables (nodes × predictors × slots ×
-/// classes, as `chaid_node_tables` counts them): None where the node does not split.
+/// width, as `chaid_node_tables` or `chaid_partition_tables` count them; `sums` says what the
+/// width holds: "counts" per class, "case" counts then case-weighted counts per class,
+/// "continuous" [Σf, Σw, Σw·y, Σw·y²]): None where the node does not split.
 #[pyfunction]
-#[pyo3(signature = (tables, *, n_slots, ordinal, rank, alpha_merge, alpha_split, alpha_split_merged, min_child_size, exhaustive, split_merged, statistic, n_threads))]
+#[pyo3(signature = (tables, *, n_slots, ordinal, rank, alpha_merge, alpha_split, alpha_split_merged, min_child_size, exhaustive, split_merged, statistic, n_threads, sums="counts"))]
 #[allow(clippy::too_many_arguments)]
 pub fn chaid_split_nodes<'py>(
     py: Python<'py>,
@@ -90,8 +93,23 @@ pub fn chaid_split_nodes<'py>(
     split_merged: bool,
     statistic: &str,
     n_threads: usize,
+    sums: &str,
 ) -> PyResult<Vec<Option<ChaidNodeSplit>>> {
     let statistic = super::chaid::parse_statistic(py, statistic)?;
+    let kind = match sums {
+        "counts" => levels::Sums::Counts,
+        "case" => levels::Sums::CaseWeighted,
+        "continuous" => levels::Sums::Continuous,
+        other => {
+            return Err(super::to_py_err(
+                py,
+                Error::invalid(
+                    "sums",
+                    format!("must be 'counts', 'case' or 'continuous', got {other:?}"),
+                ),
+            ))
+        }
+    };
     let params = ChaidParams {
         alpha_merge,
         alpha_split,
@@ -108,7 +126,7 @@ pub fn chaid_split_nodes<'py>(
     let ordinal: Vec<bool> = ordinal.as_array().to_vec();
     let t = tables.as_array();
     let splits = run(py, n_threads, || {
-        levels::split_nodes(t, &n_slots, &ordinal, &rank, &params)
+        levels::split_nodes(t, &n_slots, &ordinal, &rank, &params, kind)
     })?;
     Ok(splits
         .into_iter()
@@ -207,4 +225,94 @@ pub fn chaid_bin_of<'py>(
         .map(|&c| bin::bin_of(c, total, k))
         .collect();
     Ok(Array1::from(bins).into_pyarray(py))
+}
+
+/// One partition's tables of the open nodes (`nodes`: each row's open node or -1), per maximal
+/// node of the in-memory chunk tree inside it (the partition starts at global row `row_start`
+/// of `n_total`, a multiple of 1,024): (first chunk, chunk count, tables), the tables flat per
+/// maximal node in the order nodes × predictors × slots × width, and that shape. The target is
+/// `y_codes` (classes) or `y_values` (a continuous target centred on its weighted mean).
+#[pyfunction]
+#[pyo3(signature = (codes, *, n_levels, y_codes, n_classes, y_values, sample_weight, case_weight, nodes, n_nodes, row_start, n_total, n_threads))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+pub fn chaid_partition_tables<'py>(
+    py: Python<'py>,
+    codes: Aligned2<'py, u32>,
+    n_levels: Vec<u32>,
+    y_codes: Option<Aligned1<'py, u32>>,
+    n_classes: usize,
+    y_values: Option<Aligned1<'py, f64>>,
+    sample_weight: Option<Aligned1<'py, f64>>,
+    case_weight: Option<Aligned1<'py, f64>>,
+    nodes: Aligned1<'py, i64>,
+    n_nodes: usize,
+    row_start: usize,
+    n_total: usize,
+    n_threads: usize,
+) -> PyResult<(
+    Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray2<f64>>,
+    [usize; 4],
+)> {
+    let codes = codes.as_array();
+    let target = match (&y_codes, &y_values) {
+        (Some(c), None) => partials::PartTarget::Classes {
+            codes: c.as_slice()?,
+            n_classes,
+        },
+        (None, Some(v)) => partials::PartTarget::Values(v.as_slice()?),
+        _ => {
+            return Err(super::to_py_err(
+                py,
+                Error::invalid("y", "pass exactly one of y_codes and y_values"),
+            ))
+        }
+    };
+    let freq = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
+    let case = case_weight.as_ref().map(|w| w.as_slice()).transpose()?;
+    let nodes = nodes.as_slice()?;
+    let at = Placement { row_start, n_total };
+    let t = run(py, n_threads, || {
+        partials::partition_tables(codes, &n_levels, target, freq, case, nodes, n_nodes, at)
+    })?;
+    Ok((
+        Array1::from(t.first).into_pyarray(py),
+        Array1::from(t.count).into_pyarray(py),
+        t.tables.into_pyarray(py),
+        t.shape,
+    ))
+}
+
+/// One partition's Σw and Σw·y of a continuous target (w = frequency × case weight) per maximal
+/// chunk-tree node: (first chunk, chunk count, sums nodes × 2); merged along the tree they give
+/// the in-memory fit's weighted mean.
+#[pyfunction]
+#[pyo3(signature = (y, *, sample_weight, case_weight, row_start, n_total, n_threads))]
+#[allow(clippy::type_complexity)]
+pub fn chaid_target_sums<'py>(
+    py: Python<'py>,
+    y: Aligned1<'py, f64>,
+    sample_weight: Option<Aligned1<'py, f64>>,
+    case_weight: Option<Aligned1<'py, f64>>,
+    row_start: usize,
+    n_total: usize,
+    n_threads: usize,
+) -> PyResult<(
+    Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray1<u64>>,
+    Bound<'py, PyArray2<f64>>,
+)> {
+    let y = y.as_slice()?;
+    let freq = sample_weight.as_ref().map(|w| w.as_slice()).transpose()?;
+    let case = case_weight.as_ref().map(|w| w.as_slice()).transpose()?;
+    let at = Placement { row_start, n_total };
+    let (first, count, sums) = run(py, n_threads, || {
+        partials::partition_target_sums(y, freq, case, at)
+    })?;
+    Ok((
+        Array1::from(first).into_pyarray(py),
+        Array1::from(count).into_pyarray(py),
+        sums.into_pyarray(py),
+    ))
 }

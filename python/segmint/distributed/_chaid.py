@@ -1,12 +1,14 @@
 """CHAID on a Dask DataFrame: the labels and classes merged from the partitions, continuous
-predictors binned from exact weighted ranks, then one pass over the partitions per level of
-the tree, each counting its rows' contingency tables per open node (the Rust ``node_tables``
-kernel), the client adding them up and splitting the nodes with the in-memory merging code
-(see :func:`fit_chaid`)."""
+predictors binned from exact weighted ranks, the partitions re-cut at the in-memory chunk
+boundaries, then one pass over them per level of the tree, each building its rows' tables per
+open node and maximal chunk-tree node (the Rust ``partition_tables`` kernel), the client merging
+them in the in-memory order and splitting the nodes with the in-memory merging code (see
+:func:`fit_chaid`)."""
 
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 import numpy as np
@@ -14,159 +16,170 @@ import pandas as pd
 
 from .. import _core, _frame, _validation
 from .._chaid_tree import TreeArrays, class_array
-from ..errors import InvalidInputError
+from .._frame.measured import TargetData, _whole
+from ..errors import InvalidInputError, InvalidTypeError
 from . import _partitions
-from ._partitions import _delayed_parts, _worker_task, get_client, kernel_threads
-
-#: Values sampled per partition and continuous column to bracket the bin boundaries: the
-#: values fetched to settle a boundary are at most rows / SAMPLES + partitions.
-SAMPLES = 2048
-
+from ._chaid_bins import _breaks, _sum_parts
+from ._partitions import Partitions, _delayed_parts, _worker_task, get_client, kernel_threads
 
 # --- worker side --------------------------------------------------------------------------------
 
 
 @_worker_task
-def _summary(part: Any, y: Any, levels: list[str]) -> dict[str, Any]:
+def _summary(part: Any, y: Any, levels: list[str], target_type: str) -> dict[str, Any]:
     if len(part) != len(y):
         raise InvalidInputError(
             f"y: a partition has {len(y)} values for {len(part)} rows of X; partition y like X",
             "y",
         )
-    return {"X": _frame.label_summary(part, levels), "y": _frame.target_summary(y)}
+    return {"X": _frame.label_summary(part, levels), "y": _target_summary(y, target_type)}
+
+
+def _target_summary(y: Any, target_type: str) -> dict[str, Any]:
+    """One partition of the target: :func:`_frame.target_summary`, except that a partition
+    the in-memory rule makes continuous (floats with a fractional part under "auto") sends
+    no values, only what the in-memory checks need."""
+    s = y.iloc[:, 0] if isinstance(y, pd.DataFrame) else y
+    if not isinstance(s, pd.Series):
+        s = pd.Series(np.asarray(s))
+    dtype = s.dtype
+    numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+    continuous = target_type == "continuous" or (
+        target_type == "auto"
+        and numeric
+        and pd.api.types.is_float_dtype(dtype)
+        and not _whole(s.dropna().to_numpy(dtype=np.float64))
+    )
+    if not continuous:
+        return {**_frame.target_summary(y), "continuous": False}
+    integer = isinstance(dtype, np.dtype) and dtype.kind in "iu"
+    inf = 0
+    if numeric:
+        inf = int(np.isinf(s.dropna().to_numpy(dtype=np.float64)).sum())
+    return {
+        "n": len(s),
+        "missing": 0 if integer else int(s.isna().sum()),
+        "name": None if s.name is None else str(s.name),
+        "continuous": True,
+        "numeric": numeric,
+        "dtype": dtype,
+        "inf": inf,
+    }
+
+
+def _target(summaries: list[dict[str, Any]], target_type: str) -> Any:
+    """The target as the in-memory :func:`_frame.target` finds it on all rows (its errors in
+    its order); a continuous target comes back with ``values`` set to an empty array."""
+    if not any(s["continuous"] for s in summaries):
+        return _frame.merged_target(summaries, target_type)
+    missing = sum(s["missing"] for s in summaries)
+    if missing:
+        raise InvalidInputError(f"y: contains {missing} missing values; drop those rows", "y")
+    if not all(s.get("numeric", True) for s in summaries):
+        dtype = next(s["dtype"] for s in summaries if not s.get("numeric", True))
+        raise InvalidTypeError(f"y: a continuous target must be numeric, got {dtype}", "y")
+    if sum(s.get("inf", 0) for s in summaries):
+        raise InvalidInputError("y: contains inf", "y")
+    return TargetData(None, np.zeros(0), [], summaries[0]["name"])
 
 
 @_worker_task
 def _encode(
-    part: Any, y: Any, w: Any, encoding: Any, classes: list[Any]
-) -> dict[str, np.ndarray | None]:
-    """A partition encoded as in memory: category codes, continuous values, class codes and
-    frequency weights of the rows with positive weight (the others take no part)."""
-    if len(part) == 0:  # an empty partition takes no part
+    part: Any,
+    y: Any,
+    w: Any,
+    case: Any,
+    encoding: Any,
+    classes: list[Any],
+    continuous: bool,
+) -> tuple[np.ndarray | None, ...]:
+    """A partition encoded as in memory, all its rows (those of weight zero take no part later):
+    category codes, continuous values, class codes or target values, frequency and case
+    weights."""
+    n = len(part)
+    if n == 0:  # an empty partition takes no part
         p_cat, p_num = len(encoding.categorical), len(encoding.continuous)
-        return {
-            "codes": np.empty((0, p_cat), dtype=np.uint32),
-            "numeric": np.empty((0, p_num), order="F"),
-            "y": np.empty(0, dtype=np.uint32),
-            "w": None if w is None else np.empty(0),
-        }
-    data = _frame.measured_table(part, encoding=encoding)
-    codes = np.ascontiguousarray(data.codes)
-    numeric = np.asfortranarray(data.numeric)
-    yc = _frame.target_codes(y, classes)
-    weights = None
-    if w is not None:
-        weights = _frame.positive_weights(np.asarray(w), len(part), "sample_weight")
-        if weights is None:  # pragma: no cover - w is not None
-            raise AssertionError
-        keep = weights > 0
-        if not keep.all():
-            codes, numeric, yc = codes[keep], np.asfortranarray(numeric[keep]), yc[keep]
-        weights = np.ascontiguousarray(weights[keep])
-    return {"codes": codes, "numeric": numeric, "y": yc, "w": weights}
+        codes = np.empty((0, p_cat), dtype=np.uint32)
+        numeric = np.empty((0, p_num), order="F")
+    else:
+        data = _frame.measured_table(part, encoding=encoding)
+        codes = np.ascontiguousarray(data.codes)
+        numeric = np.asfortranarray(data.numeric)
+    if continuous:
+        s = y.iloc[:, 0] if isinstance(y, pd.DataFrame) else y
+        yv: np.ndarray = np.ascontiguousarray(np.asarray(s, dtype=np.float64))
+    elif n == 0:
+        yv = np.empty(0, dtype=np.uint32)
+    else:
+        yv = _frame.target_codes(y, classes)
+
+    def weights(v: Any) -> np.ndarray | None:
+        if v is None:
+            return None
+        return np.ascontiguousarray(np.asarray(v, dtype=np.float64).reshape(n))
+
+    return (codes, numeric, yv, weights(w), weights(case))
 
 
 @_worker_task
-def _weights_check(w: Any) -> tuple[int, int, int, float]:
-    """Rows, non-finite and negative weights, and the sum of one partition's weights."""
+def _weights_check(w: Any, what: str = "sample_weight") -> tuple[int, int, int, float, int]:
+    """Rows, non-finite, negative and zero weights, and the sum of one partition's weights."""
     v = np.asarray(w)
     if v.dtype.kind not in "biuf":
-        _frame.positive_weights(v, len(v), "sample_weight")  # raises the in-memory error
-    v = v.astype(np.float64)
+        _frame.positive_weights(v, len(v), what)  # raises the in-memory error
+    v = v.astype(np.float64).reshape(-1)
     finite = np.isfinite(v)
-    return len(v), int((~finite).sum()), int((v[finite] < 0).sum()), float(v[finite].sum())
+    fv = v[finite]
+    return len(v), int((~finite).sum()), int((fv < 0).sum()), float(fv.sum()), int((fv == 0).sum())
 
 
 @_worker_task
-def _sort_numeric(enc: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray | None, bool]]:
-    """Each continuous column's non-missing values sorted (ties in row order, as in memory)
-    with their weights, and whether a -0.0 is among them (looked up before sorting: numpy's
-    vectorised sort may turn -0.0 into 0.0)."""
-    numeric, w = enc["numeric"], enc["w"]
-    out: list[tuple[np.ndarray, np.ndarray | None, bool]] = []
-    for j in range(numeric.shape[1]):
-        x = numeric[:, j]
-        ok = ~np.isnan(x)
-        x = x[ok]
-        negative_zero = bool(np.any((x == 0) & np.signbit(x)))
-        if w is None:
-            out.append((np.sort(x), None, negative_zero))
-        else:
-            order = np.argsort(x, kind="stable")
-            out.append((x[order], w[ok][order], negative_zero))
-    return out
-
-
-def _cum(ws: np.ndarray | None, pos: np.ndarray) -> np.ndarray:
-    """Weight of the first `pos` sorted values (their count when unweighted)."""
-    if ws is None:
-        return pos.astype(np.float64)
-    cw = np.concatenate([[0.0], np.cumsum(ws)])
-    return cw[pos]
+def _target_sums(block: tuple[Any, ...], row_start: int, n_total: int, n_threads: int) -> Any:
+    """Σw and Σw·y of a continuous target per maximal chunk-tree node of the partition."""
+    return _core.chaid_target_sums(
+        block[2],
+        sample_weight=block[3],
+        case_weight=block[4],
+        row_start=row_start,
+        n_total=n_total,
+        n_threads=n_threads,
+    )
 
 
 @_worker_task
-def _bin_samples(sorted_cols: list[Any]) -> list[tuple[float, np.ndarray, bool]]:
-    """Per column: the total weight, values at evenly spaced ranks (first and last included)
-    and whether a -0.0 is among the values."""
-    out = []
-    for v, ws, negative_zero in sorted_cols:
-        n = len(v)
-        if n == 0:
-            out.append((0.0, v[:0], False))
-            continue
-        step = max(1, n // SAMPLES)
-        idx = np.unique(np.r_[np.arange(0, n, step), n - 1])
-        total = float(n) if ws is None else float(_cum(ws, np.array([n]))[0])
-        out.append((total, v[idx], negative_zero))
-    return out
-
-
-@_worker_task
-def _bin_counts(sorted_cols: list[Any], cands: list[np.ndarray]) -> list[tuple[np.ndarray, ...]]:
-    """Per column and candidate c: weight and count of the values <= c and < c."""
-    out: list[tuple[np.ndarray, ...]] = []
-    for (v, ws, _), c in zip(sorted_cols, cands, strict=True):
-        le = np.searchsorted(v, c, side="right")
-        lt = np.searchsorted(v, c, side="left")
-        out.append((_cum(ws, le), _cum(ws, lt), le, lt))
-    return out
-
-
-@_worker_task
-def _bin_between(
-    sorted_cols: list[Any], intervals: list[list[tuple[float, float]]]
-) -> list[list[tuple[np.ndarray, np.ndarray | None]]]:
-    """Per column and open interval (a, b): the values strictly inside, with their weights."""
-    out = []
-    for (v, ws, _), iv in zip(sorted_cols, intervals, strict=True):
-        found = []
-        for a, b in iv:
-            i = int(np.searchsorted(v, a, side="right"))
-            j = int(np.searchsorted(v, b, side="left"))
-            found.append((v[i:j], None if ws is None else ws[i:j]))
-        out.append(found)
-    return out
-
-
-@_worker_task
-def _start(enc: dict[str, Any], breaks: list[np.ndarray], n_threads: int) -> dict[str, Any]:
+def _start(
+    block: tuple[Any, ...],
+    breaks: list[np.ndarray],
+    mean: float | None,
+    row_start: int,
+    n_total: int,
+    n_threads: int,
+) -> dict[str, Any]:
     """The rows as the tree grows on them: every predictor's code (categorical codes, then the
-    continuous bins; missing as MISSING_CODE), class codes, weights, all rows in the root."""
+    continuous bins; missing as MISSING_CODE), class codes or the target centred on its
+    weighted mean (as in memory), weights, the rows of positive weight in the root."""
+    codes_in, numeric, y, w, case = block
     offsets = np.concatenate([[0], np.cumsum([len(b) for b in breaks])]).astype(np.int64)
-    block = _core.chaid_code_block(
-        enc["codes"],
-        numeric=enc["numeric"],
+    codes = _core.chaid_code_block(
+        codes_in,
+        numeric=numeric,
         breaks_offsets=offsets,
         breaks=np.concatenate(breaks) if breaks else np.zeros(0),
         n_threads=n_threads,
     )
+    nodes = np.zeros(len(y), dtype=np.int64)
+    if w is not None:
+        nodes[w <= 0] = -1
     return {
-        "codes": block,
-        "y": enc["y"],
-        "w": enc["w"],
-        "nodes": np.zeros(len(enc["y"]), dtype=np.int64),
+        "codes": codes,
+        "y": y if mean is None else y - mean,
+        "continuous": mean is not None,
+        "w": w,
+        "case": case,
+        "nodes": nodes,
         "children": np.zeros(0, dtype=np.int64),
+        "row_start": row_start,
+        "n_total": n_total,
     }
 
 
@@ -199,121 +212,30 @@ def _advance(
 @_worker_task
 def _level_tables(
     state: dict[str, Any], n_levels: list[int], n_classes: int, n_open: int, n_threads: int
-) -> tuple[np.ndarray | None, np.ndarray, int]:
-    """This partition's tables of the open nodes, its row count per child, and its rows."""
+) -> tuple[Any, np.ndarray, int]:
+    """This partition's tables of the open nodes per maximal chunk-tree node, its row count per
+    child, and its rows in the tree."""
     tables = None
-    if n_open > 0:
-        tables = _core.chaid_node_tables(
+    if n_open > 0 and len(state["y"]):
+        continuous = state["continuous"]
+        tables = _core.chaid_partition_tables(
             state["codes"],
             n_levels=n_levels,
-            y=state["y"],
+            y_codes=None if continuous else state["y"],
             n_classes=n_classes,
+            y_values=state["y"] if continuous else None,
             sample_weight=state["w"],
+            case_weight=state["case"],
             nodes=state["nodes"],
             n_nodes=n_open,
+            row_start=state["row_start"],
+            n_total=state["n_total"],
             n_threads=n_threads,
         )
-    return tables, state["children"], len(state["y"])
+    return tables, state["children"], int((state["nodes"] >= 0).sum())
 
 
 # --- client side --------------------------------------------------------------------------------
-
-
-def _bin_of(cum: np.ndarray, total: float, max_bins: int) -> np.ndarray:
-    """The in-memory bin of a value whose cumulative weight is `cum` (the Rust rule of
-    ``bin::breaks`` itself)."""
-    cum = np.ascontiguousarray(cum, dtype=np.float64)
-    return _core.chaid_bin_of(cum, total=float(total), max_bins=int(max_bins))
-
-
-def _sum_parts(parts: list[Any]) -> Any:
-    """Partition results added in partition order."""
-    total = parts[0]
-    for p in parts[1:]:
-        total = total + p
-    return total
-
-
-def _breaks(client: Any, encoded: list[Any], p_num: int, max_bins: int) -> list[np.ndarray]:
-    """The bin upper bounds of every continuous column, equal to the in-memory ``bin::breaks``:
-    the largest value of each run of values sharing a bin, i.e. for every b < k the largest
-    value whose cumulative weight puts it in a bin <= b, and the largest value. Found from the
-    partitions' sorted values in three passes: evenly spaced samples, exact cumulative weights
-    at the sampled values, and the few values between the two samples around each boundary."""
-    if p_num == 0:
-        return []
-    sorted_f = [client.submit(_sort_numeric, e, pure=False) for e in encoded]
-    try:
-        samples = _partitions._gather(
-            client, [client.submit(_bin_samples, f, pure=False) for f in sorted_f]
-        )
-        totals, cands = [], []
-        for j in range(p_num):
-            total = _sum_parts([s[j][0] for s in samples])
-            if not total > 0:
-                raise InvalidInputError(
-                    f"numeric column {j}: all values are missing", f"numeric column {j}"
-                )
-            totals.append(total)
-            cands.append(np.unique(np.concatenate([s[j][1] for s in samples])))
-        counts = _partitions._gather(
-            client, [client.submit(_bin_counts, f, cands, pure=False) for f in sorted_f]
-        )
-        plans: list[list[tuple[int, int, int]]] = []  # (b, lo, hi) per column
-        answers: list[dict[int, float]] = []
-        intervals: list[list[tuple[float, float]]] = []
-        les: list[np.ndarray] = []
-        for j in range(p_num):
-            le_w = _sum_parts([c[j][0] for c in counts])
-            le_n = _sum_parts([c[j][2] for c in counts])
-            lt_n = _sum_parts([c[j][3] for c in counts])
-            les.append(le_w)
-            bins = _bin_of(le_w, totals[j], max_bins)
-            plan: list[tuple[int, int, int]] = []
-            answer: dict[int, float] = {}
-            iv: list[tuple[float, float]] = []
-            for b in range(1, max_bins):
-                lo = int(np.searchsorted(bins, b, side="right")) - 1  # last with bin <= b
-                if lo < 0 or lo == len(bins) - 1:
-                    continue  # no value in a bin <= b, or the largest value (always a break)
-                if lt_n[lo + 1] - le_n[lo] == 0:
-                    answer[b] = float(cands[j][lo])
-                else:
-                    plan.append((b, lo, len(iv)))
-                    iv.append((float(cands[j][lo]), float(cands[j][lo + 1])))
-            plans.append(plan)
-            answers.append(answer)
-            intervals.append(iv)
-        if any(intervals):
-            between = _partitions._gather(
-                client,
-                [client.submit(_bin_between, f, intervals, pure=False) for f in sorted_f],
-            )
-            for j in range(p_num):
-                for b, lo, k in plans[j]:
-                    vals = np.concatenate([part[j][k][0] for part in between])
-                    if between[0][j][k][1] is None:
-                        ws = np.ones(len(vals))
-                    else:
-                        ws = np.concatenate([part[j][k][1] for part in between])
-                    order = np.argsort(vals, kind="stable")
-                    vals, ws = vals[order], ws[order]
-                    cum = les[j][lo] + np.cumsum(ws)
-                    # The cumulative weight of a value is the one after its last tie.
-                    last = np.r_[vals[1:] != vals[:-1], True]
-                    inside = np.flatnonzero(last & (_bin_of(cum, totals[j], max_bins) <= b))
-                    answers[j][b] = float(vals[inside[-1]]) if len(inside) else float(cands[j][lo])
-        out = []
-        for j in range(p_num):
-            found = np.array(sorted(set(answers[j].values()) | {float(cands[j][-1])}))
-            # The in-memory bins sort by total order (-0.0 before 0.0) and keep the first
-            # value of a run of equal values: a zero break is -0.0 when the column holds one.
-            negative_zero = any(s[j][2] for s in samples)
-            found[found == 0] = -0.0 if negative_zero else 0.0
-            out.append(found.astype(np.float64))
-        return out
-    finally:
-        client.cancel(sorted_f)
 
 
 class _Node:
@@ -337,6 +259,16 @@ def _head(counts: np.ndarray) -> tuple[float, bool]:
     return weight, int((counts > 0).sum()) < 2
 
 
+def _head_continuous(tot: np.ndarray, mean: float) -> tuple[np.ndarray, float, bool]:
+    """Value ``[Σf, Σw, mean, within-node sum of squares]``, size and purity of a node from
+    its sums of the centred target, as the in-memory ``value`` computes them."""
+    f, w, s, q = (float(v) for v in tot[:4])
+    m = s / w if w > 0.0 else 0.0
+    ss = max(q - s * m, 0.0)
+    pure = ss <= sys.float_info.epsilon * max(abs(q), 1e-300)
+    return np.array([f, w, m + mean, ss]), f, pure
+
+
 def _totals(block: np.ndarray, slots: Any) -> np.ndarray:
     """Class totals over the given slots, added in slot order as in memory."""
     tot = np.zeros(block.shape[1])
@@ -346,28 +278,39 @@ def _totals(block: np.ndarray, slots: Any) -> np.ndarray:
 
 
 def fit_chaid(
-    estimator: Any, X: Any, y: Any, sample_weight: Any = None, *, client: Any = None
+    estimator: Any,
+    X: Any,
+    y: Any,
+    sample_weight: Any = None,
+    case_weight: Any = None,
+    *,
+    client: Any = None,
 ) -> Any:
-    """``CHAID.fit`` on a Dask DataFrame of predictors with a target `y` (and frequency weights)
-    partitioned like it; ``CHAID.fit`` calls it for a Dask `X`.
+    """``CHAID.fit`` on a Dask DataFrame of predictors with a target `y` (and frequency or case
+    weights) partitioned like it; ``CHAID.fit`` calls it for a Dask `X`.
 
     The category labels and classes are merged from the partitions (as one pass over all rows
     would find them); continuous predictors are binned once with the in-memory rule, from
     exact cumulative weights at the values around each bin boundary (three small passes: evenly
     spaced samples per partition, exact ranks of the samples, the values between the two
-    samples around each boundary). Then, per level of the tree, every partition routes its rows
-    to the nodes of that level and counts the contingency tables of the nodes that may split
-    (the Rust ``node_tables`` kernel, GIL released); the client adds them up in partition order
-    and splits the nodes with the in-memory merging, tests and choice of predictor.
+    samples around each boundary). The rows are re-cut so that every partition starts on a
+    1,024-row chunk of the in-memory fit. A continuous target is centred on its weighted mean,
+    added per chunk and merged along the in-memory chunk tree. Then, per level of the tree,
+    every partition routes its rows to the nodes of that level and builds the tables of the
+    nodes that may split — class counts, case-weighted counts, or a continuous target's
+    ``[Σf, Σw, Σw·y, Σw·y²]`` per category — per maximal node of the chunk tree it holds (the
+    Rust ``partition_tables`` kernel, GIL released); the client merges them in the in-memory
+    order and splits the nodes with the in-memory merging, tests (χ², G², F) and choice of
+    predictor.
 
-    With a categorical target and no weights (or whole-number weights) the tables are exact
-    integer counts, so the tree (splits, merged groups, node sizes and class counts,
-    statistics and p-values) is bit-identical to the in-memory fit on the same rows whatever
-    the partitioning. With fractional weights the cells and the cumulative weights of the
-    binning are the same weights added in another order (relative difference at most about
-    n × 2⁻⁵³ for n rows in a cell): the statistics may differ in the last bits, and a split or
-    a bin boundary only where two choices tie within that (200 random data sets with
-    fractional weights gave the in-memory structure every time, floats within 5e-13 relative).
+    The in-memory fit adds the same partials in the same order, so the tree (splits, merged
+    groups, node sizes, class counts or means and sums of squares, statistics and p-values) is
+    bit-identical to the in-memory fit on the same rows whatever the partitioning, with or
+    without frequency and case weights. One caveat with fractional frequency weights and
+    continuous predictors: the cumulative weights that place the bin boundaries are added per
+    partition, so they may differ from the in-memory ones by about n × 2⁻⁵³ relative, and a
+    boundary could move only where a value's cumulative share lies within that of a bin edge
+    (the rule's 10⁻⁹ margin makes this practically unreachable; whole-number weights are exact).
 
     Parameters
     ----------
@@ -377,10 +320,13 @@ def fit_chaid(
         Predictors: numbers (binned), categoricals (with known categories), text, booleans;
         missing values allowed. An Array's columns are named x0, x1, ... as in memory.
     y : dask Series or Array
-        A categorical target, partitioned like `X` (row by row within each partition; an
-        Array is cut into X's row chunks).
+        The target (classes, or numbers for a continuous target as ``target_type`` decides in
+        memory), partitioned like `X` (row by row within each partition; an Array is cut into
+        X's row chunks).
     sample_weight : dask Series or Array, optional
         Frequency weights, partitioned like `X`.
+    case_weight : dask Series or Array, optional
+        Case weights (positive), partitioned like `X`.
     client : distributed.Client, default None
         The current client when None.
 
@@ -392,8 +338,8 @@ def fit_chaid(
     Raises
     ------
     InvalidInputError
-        The in-memory fit's errors (naming the column), a continuous target or case weights
-        (not distributed yet), `y` or the weights not partitioned like `X`.
+        The in-memory fit's errors (naming the column), `y` or the weights not partitioned
+        like `X`.
 
     Examples
     --------
@@ -418,17 +364,19 @@ def fit_chaid(
         ordinal = [str(c) for c in ordinal]
     features: Any = getattr(X, "_meta", None)
     if not isinstance(features, pd.DataFrame) and hasattr(X, "chunks"):
+        case_weight = _aligned(case_weight, X, "case_weight")
         X, y, sample_weight, features = _array_frames(X, y, sample_weight)
     meta = X._meta if hasattr(X, "_meta") else None
     levels = _frame.column_levels(meta, ordinal)
     n_parts = X.npartitions
     yparts = _partitions._parts_like(y, n_parts, "y", "the target as a Dask Series")
-    if p["target_type"] == "continuous":
-        raise InvalidInputError(
-            "y: a continuous target is not supported on Dask yet; fit in memory", "y"
-        )
     xparts = _delayed_parts(X, "X")
     wparts = _partitions._weight_parts(sample_weight, n_parts)
+    cparts = [None] * n_parts
+    if case_weight is not None:
+        cparts = _partitions._parts_like(
+            case_weight, n_parts, "case_weight", "case weights as a Dask Series or Array"
+        )
     client = get_client(client)
     threads = kernel_threads(client, estimator.n_jobs)
     import dask
@@ -436,58 +384,86 @@ def fit_chaid(
     summaries = _partitions._gather(
         client,
         client.compute(
-            [dask.delayed(_summary)(xp, yp, levels) for xp, yp in zip(xparts, yparts, strict=True)]
+            [
+                dask.delayed(_summary)(xp, yp, levels, p["target_type"])
+                for xp, yp in zip(xparts, yparts, strict=True)
+            ]
         ),
     )
     encoding = _frame.merged_encoding(meta, levels, [s["X"] for s in summaries])
-    target = _frame.merged_target([s["y"] for s in summaries], p["target_type"])
-    if target.values is not None:
-        raise InvalidInputError(
-            "y: a continuous target (floats with a fractional part) is not supported on Dask "
-            "yet; fit in memory, or pass target_type='categorical'",
-            "y",
-        )
+    target = _target([s["y"] for s in summaries], p["target_type"])
+    continuous = target.values is not None
     classes = list(target.classes)
     n_rows = sum(s["y"]["n"] for s in summaries)
     if n_rows == 0:
         raise InvalidInputError("X: has no rows (n_samples=0)", "X")
-    if sample_weight is not None:
+    for what, weights in (("sample_weight", wparts), ("case_weight", cparts)):
+        if weights[0] is None:
+            continue
         checks = _partitions._gather(
-            client, client.compute([dask.delayed(_weights_check)(w) for w in wparts])
+            client, client.compute([dask.delayed(_weights_check)(w, what) for w in weights])
         )
-        if sum(c[0] for c in checks) != n_rows:
-            raise InvalidInputError(
-                "sample_weight: must be partitioned like X (one weight per row)", "sample_weight"
-            )
-        if sum(c[1] for c in checks):
-            raise InvalidInputError("sample_weight: contains NaN or inf", "sample_weight")
-        if negative := sum(c[2] for c in checks):
-            raise InvalidInputError(
-                f"sample_weight: weights must be non-negative; {negative} are negative",
-                "sample_weight",
-            )
-        if not sum(c[3] for c in checks) > 0:
-            raise InvalidInputError("sample_weight: the weights sum to zero", "sample_weight")
+        _check_weights(checks, n_rows, what)
     encode = dask.delayed(_encode, pure=False)
     encoded = client.compute(
         [
-            encode(xp, yp, wp, encoding, classes)
-            for xp, yp, wp in zip(xparts, yparts, wparts, strict=True)
+            encode(xp, yp, wp, cp, encoding, classes, continuous)
+            for xp, yp, wp, cp in zip(xparts, yparts, wparts, cparts, strict=True)
         ]
     )
-    p_num = len(encoding.continuous)
-    breaks = _breaks(client, encoded, p_num, p["max_bins"])
     p["exhaustive"], p["split_merged"] = bool(estimator.exhaustive), bool(estimator.split_merged)
-    tree = _grow(client, encoded, breaks, encoding, classes, p, threads, estimator.n_jobs)
-    client.cancel(encoded)
+    parts = Partitions.from_blocks(client, encoded, list(encoding.columns))
+    del encoded
+    try:
+        p_num = len(encoding.continuous)
+        breaks = _breaks(client, parts.futures, p_num, p["max_bins"])
+        mean = None
+        if continuous:
+            found = parts.map(_target_sums, n_threads=threads)
+            sums = _partitions.merge_tree(
+                {
+                    (f, c): row
+                    for first, count, rows in found
+                    for f, c, row in zip(first.tolist(), count.tolist(), rows, strict=True)
+                },
+                parts.n_total,
+                _add,
+            )
+            mean = float(sums[1]) / float(sums[0])
+        sums_kind = "continuous" if continuous else "counts" if case_weight is None else "case"
+        tree = _grow(
+            parts, breaks, encoding, classes, p, threads, estimator.n_jobs, mean, sums_kind
+        )
+    finally:
+        client.cancel(parts.futures)
     estimator._tree = tree
     estimator._encoding = encoding
     estimator._target_name = target.name or "y"
-    estimator._continuous = False
+    estimator._continuous = continuous
     estimator.classes_ = class_array(classes)
     _frame.check_features(estimator, features, reset=True)
     estimator._build_summary()
     return estimator
+
+
+def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return a + b
+
+
+def _check_weights(checks: list[tuple[int, int, int, float, int]], n_rows: int, what: str) -> None:
+    """The in-memory checks of frequency or case weights, from every partition's counts."""
+    if sum(c[0] for c in checks) != n_rows:
+        raise InvalidInputError(f"{what}: must be partitioned like X (one weight per row)", what)
+    if sum(c[1] for c in checks):
+        raise InvalidInputError(f"{what}: contains NaN or inf", what)
+    if negative := sum(c[2] for c in checks):
+        raise InvalidInputError(
+            f"{what}: weights must be non-negative; {negative} are negative", what
+        )
+    if not sum(c[3] for c in checks) > 0:
+        raise InvalidInputError(f"{what}: the weights sum to zero", what)
+    if what == "case_weight" and sum(c[4] for c in checks) > 0:
+        raise InvalidInputError("case_weight: must be positive", "case_weight")
 
 
 def _array_frames(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any, np.ndarray]:
@@ -500,28 +476,40 @@ def _array_frames(X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any, np
     d = int(X.shape[1])
     X = X.rechunk({1: -1})
     frame = dd.from_dask_array(X, columns=[f"x{j}" for j in range(d)])
+    return (
+        frame,
+        _aligned(y, X, "y"),
+        _aligned(sample_weight, X, "sample_weight"),
+        np.empty((0, d)),
+    )
 
-    def aligned(v: Any, what: str) -> Any:
-        if v is None or not hasattr(v, "chunks"):
-            return v
-        if v.ndim != 1 or v.shape[0] != X.shape[0]:
-            raise InvalidInputError(f"{what}: expected {X.shape[0]} values (one per row)", what)
-        return dd.from_dask_array(v.rechunk((X.chunks[0],)))
 
-    return frame, aligned(y, "y"), aligned(sample_weight, "sample_weight"), np.empty((0, d))
+def _aligned(v: Any, X: Any, what: str) -> Any:
+    """`v` (a 1-D Dask Array) cut into the row chunks of the 2-D Dask Array `X`, as a Dask
+    Series; anything else as it is."""
+    import dask.dataframe as dd
+
+    if v is None or not hasattr(v, "chunks"):
+        return v
+    if v.ndim != 1 or v.shape[0] != X.shape[0]:
+        raise InvalidInputError(f"{what}: expected {X.shape[0]} values (one per row)", what)
+    return dd.from_dask_array(v.rechunk((X.chunks[0],)))
 
 
 def _grow(
-    client: Any,
-    encoded: list[Any],
+    parts: Partitions,
     breaks: list[np.ndarray],
     encoding: Any,
     classes: list[Any],
     p: dict[str, Any],
     threads: int,
     n_jobs: Any,
+    mean: float | None,
+    sums_kind: str,
 ) -> TreeArrays:
-    """The tree, grown level by level from the partitions' summed tables."""
+    """The tree, grown level by level from the partitions' tables merged along the chunk
+    tree."""
+    client = parts.client
     cat = encoding.categorical
     n_levels = [len(encoding.labels[j] or []) for j in cat] + [len(b) for b in breaks]
     n_slots = np.array([k + 1 for k in n_levels], dtype=np.int64)
@@ -540,12 +528,35 @@ def _grow(
         "split_merged": bool(p["split_merged"]),
         "statistic": p["test"],
         "n_threads": _validation.n_threads(n_jobs),
+        "sums": sums_kind,
     }
+
+    def head(tot: np.ndarray) -> tuple[np.ndarray, float, bool]:
+        if mean is None:
+            counts = tot[:n_classes]
+            return (counts, *_head(counts))
+        return _head_continuous(tot, mean)
+
+    def merged(results: list[Any]) -> np.ndarray:
+        nodes: dict[tuple[int, int], np.ndarray] = {}
+        shape = None
+        for r in results:
+            if r[0] is None:
+                continue
+            first, count, tables, shape = r[0]
+            for f, c, row in zip(first.tolist(), count.tolist(), tables, strict=True):
+                nodes[(f, c)] = row
+        if shape is None:  # pragma: no cover - the open nodes have rows
+            raise AssertionError("no partition holds rows of the open nodes")
+        return _partitions.merge_tree(nodes, parts.n_total, _add).reshape(shape)
 
     def may_split(node: _Node) -> bool:
         return node.depth < max_depth and node.weight >= p["min_parent_size"] and not node.pure
 
-    states = [client.submit(_start, e, breaks, threads, pure=False) for e in encoded]
+    states = [
+        client.submit(_start, f, breaks, mean, st, parts.n_total, threads, pure=False)
+        for f, st in zip(parts.futures, parts.starts, strict=True)
+    ]
     nodes: list[_Node] = []
     open_ids = [0]  # the nodes whose tables this level counts
     level_children: list[int] = []  # the nodes created by the last split (row counts)
@@ -562,15 +573,15 @@ def _grow(
         counts = _sum_parts([r[1] for r in results])
         for k, v in enumerate(level_children):
             nodes[v].n_rows = int(counts[k])
-        tables = _sum_parts([r[0] for r in results])
+        tables = merged(results)
         if not nodes:  # the root: its totals from its own table
             tot = _totals(tables[0, 0, : n_slots[0]], range(n_slots[0]))
-            weight, pure = _head(tot)
-            if int((tot > 0).sum()) < 2:
+            value, weight, pure = head(tot)
+            if mean is None and int((value > 0).sum()) < 2:
                 raise InvalidInputError(
                     "y: has a single class; CHAID needs at least two target classes", "y"
                 )
-            root = _Node(-1, 0, tot, weight, pure)
+            root = _Node(-1, 0, value, weight, pure)
             root.n_rows = int(sum(r[2] for r in results))
             nodes.append(root)
             if not may_split(root):
@@ -595,8 +606,8 @@ def _grow(
             first = len(level_children)
             for g in range(int(s.n_children)):
                 tot = _totals(tables[k, j], np.flatnonzero(slot_child == g))
-                weight, pure = _head(tot)
-                child = _Node(v, node.depth + 1, tot, weight, pure)
+                value, weight, pure = head(tot)
+                child = _Node(v, node.depth + 1, value, weight, pure)
                 node.children.append(len(nodes))
                 level_children.append(len(nodes))
                 open_index.append(len(next_open) if may_split(child) else -1)
@@ -637,10 +648,12 @@ def _grow(
                 nodes[v].n_rows = int(counts[k])
             break
     client.cancel(states)
-    return _tree_arrays(nodes, breaks, n_classes)
+    return _tree_arrays(nodes, breaks, n_classes, len(nodes[0].counts))
 
 
-def _tree_arrays(nodes: list[_Node], breaks: list[np.ndarray], n_classes: int) -> TreeArrays:
+def _tree_arrays(
+    nodes: list[_Node], breaks: list[np.ndarray], n_classes: int, width: int
+) -> TreeArrays:
     """The tree in the in-memory layout: nodes in pre-order (children in group order)."""
     order: list[int] = []
     stack = [0]
@@ -655,7 +668,7 @@ def _tree_arrays(nodes: list[_Node], breaks: list[np.ndarray], n_classes: int) -
     depth = np.zeros(n, dtype=np.int64)
     n_rows = np.zeros(n, dtype=np.int64)
     weight = np.zeros(n)
-    value = np.zeros((n, n_classes))
+    value = np.zeros((n, width))
     split = np.full(n, -1, dtype=np.int64)
     stat, df1, df2 = np.full(n, nan), np.full(n, nan), np.full(n, nan)
     ln_p, ln_p_adj = np.full(n, nan), np.full(n, nan)

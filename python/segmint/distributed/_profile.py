@@ -14,7 +14,8 @@ from .. import _core, _frame
 from .._frame.cluster import aligned_labels
 from ..errors import InvalidInputError
 from . import _partitions
-from ._chaid import _array_frames, _cum, _weights_check
+from ._chaid import _array_frames, _weights_check
+from ._chaid_bins import _cum
 from ._partitions import (
     Partitions,
     _delayed_parts,
