@@ -22,6 +22,19 @@ pub(crate) fn indices(a: &Aligned1<'_, i64>, what: &str) -> Result<Vec<usize>, E
         .collect()
 }
 
+/// The task boundaries and chosen rows of long choice data, as indices (both checked).
+pub(crate) fn task_indices(
+    py: Python<'_>,
+    starts: &Aligned1<'_, i64>,
+    chosen: &Aligned1<'_, i64>,
+) -> PyResult<(Vec<usize>, Vec<usize>)> {
+    let err = |e| to_py_err(py, e);
+    Ok((
+        indices(starts, "starts").map_err(err)?,
+        indices(chosen, "chosen").map_err(err)?,
+    ))
+}
+
 /// The long choice data of the MNL kernels from the bound arrays.
 pub(crate) fn choice_data<'a>(
     x: numpy::ndarray::ArrayView2<'a, f64>,
@@ -146,8 +159,7 @@ pub fn mnl_fit<'py>(
     let xa = x.as_array();
     let k = xa.ncols();
     let w = weights.as_ref().map(|w| w.as_array());
-    let starts = indices(&starts, "starts").map_err(|e| to_py_err(py, e))?;
-    let chosen = indices(&chosen, "chosen").map_err(|e| to_py_err(py, e))?;
+    let (starts, chosen) = task_indices(py, &starts, &chosen)?;
     let runs = indices(&respondent_starts, "respondent_starts").map_err(|e| to_py_err(py, e))?;
     let (f, robust) = run(py, n_threads, || {
         let d = choice_data(xa, &starts, &chosen, w.as_ref())?;
@@ -210,8 +222,7 @@ pub fn mnl_stats<'py>(
     let xa = x.as_array();
     let k = xa.ncols();
     let w = weights.as_ref().map(|w| w.as_array());
-    let starts = indices(&starts, "starts").map_err(|e| to_py_err(py, e))?;
-    let chosen = indices(&chosen, "chosen").map_err(|e| to_py_err(py, e))?;
+    let (starts, chosen) = task_indices(py, &starts, &chosen)?;
     let s = run(py, n_threads, || {
         let d = choice_data(xa, &starts, &chosen, w.as_ref())?;
         d.validate()?;
@@ -288,11 +299,12 @@ impl HbSampler {
             )
             .collect::<Result<Vec<_>, _>>()
             .map_err(err)?;
+        let (starts, chosen) = task_indices(py, &starts, &chosen)?;
         let data = hb::HbData {
             x: xa.iter().cloned().collect(),
             k,
-            starts: indices(&starts, "starts").map_err(err)?,
-            chosen: indices(&chosen, "chosen").map_err(err)?,
+            starts,
+            chosen,
             respondents: indices(&respondent_starts, "respondent_starts").map_err(err)?,
             z: z.as_array().iter().cloned().collect(),
             q,
@@ -520,8 +532,7 @@ pub fn latent_class_fit<'py>(
 ) -> PyResult<LatentClassFit> {
     let xa = x.as_array();
     let k = xa.ncols();
-    let starts = indices(&starts, "starts").map_err(|e| to_py_err(py, e))?;
-    let chosen = indices(&chosen, "chosen").map_err(|e| to_py_err(py, e))?;
+    let (starts, chosen) = task_indices(py, &starts, &chosen)?;
     let resp = indices(&respondent_starts, "respondent_starts").map_err(|e| to_py_err(py, e))?;
     let f = run(py, n_threads, || {
         let xs = xa
@@ -588,8 +599,7 @@ pub fn respondent_logliks<'py>(
     let err = |e| to_py_err(py, e);
     let (xa, ba) = (x.as_array(), beta.as_array());
     let k = xa.ncols();
-    let starts = indices(&starts, "starts").map_err(err)?;
-    let chosen = indices(&chosen, "chosen").map_err(err)?;
+    let (starts, chosen) = task_indices(py, &starts, &chosen)?;
     let runs = indices(&respondent_starts, "respondent_starts").map_err(err)?;
     let ll = run(py, n_threads, || {
         let d = choice_data(xa, &starts, &chosen, None)?;

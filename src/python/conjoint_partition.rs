@@ -9,7 +9,7 @@ use numpy::{
 };
 use pyo3::prelude::*;
 
-use super::conjoint::{choice_data, indices, MnlFit};
+use super::conjoint::{choice_data, indices, task_indices, MnlFit};
 use super::{run, to_py_err};
 use crate::conjoint::{mnl, mnl_partition};
 use crate::error::Error;
@@ -47,8 +47,7 @@ pub fn mnl_partition_totals<'py>(
 )> {
     let xa = x.as_array();
     let k = xa.ncols();
-    let starts = indices(&starts, "starts").map_err(|e| to_py_err(py, e))?;
-    let chosen = indices(&chosen, "chosen").map_err(|e| to_py_err(py, e))?;
+    let (starts, chosen) = task_indices(py, &starts, &chosen)?;
     let at = Placement {
         row_start: task_start,
         n_total: n_tasks_total,
@@ -87,8 +86,7 @@ pub fn mnl_partition_columns<'py>(
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let xa = x.as_array();
     let (n, k) = (xa.nrows(), xa.ncols());
-    let starts = indices(&starts, "starts").map_err(|e| to_py_err(py, e))?;
-    let chosen = indices(&chosen, "chosen").map_err(|e| to_py_err(py, e))?;
+    let (starts, chosen) = task_indices(py, &starts, &chosen)?;
     let cols = run(py, n_threads, || {
         let d = choice_data(xa, &starts, &chosen, None)?;
         d.validate()?;
@@ -127,8 +125,7 @@ pub fn mnl_partition_stats<'py>(
 )> {
     let xa = columns.as_array();
     let k = xa.ncols();
-    let starts = indices(&starts, "starts").map_err(|e| to_py_err(py, e))?;
-    let chosen = indices(&chosen, "chosen").map_err(|e| to_py_err(py, e))?;
+    let (starts, chosen) = task_indices(py, &starts, &chosen)?;
     let at = Placement {
         row_start: task_start,
         n_total: n_tasks_total,
@@ -176,8 +173,7 @@ pub fn mnl_respondent_scores<'py>(
 ) -> PyResult<Bound<'py, PyArray2<f64>>> {
     let xa = x.as_array();
     let k = xa.ncols();
-    let starts = indices(&starts, "starts").map_err(|e| to_py_err(py, e))?;
-    let chosen = indices(&chosen, "chosen").map_err(|e| to_py_err(py, e))?;
+    let (starts, chosen) = task_indices(py, &starts, &chosen)?;
     let runs = indices(&respondent_starts, "respondent_starts").map_err(|e| to_py_err(py, e))?;
     let scores = run(py, n_threads, || {
         let d = choice_data(xa, &starts, &chosen, None)?;
