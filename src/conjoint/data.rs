@@ -27,6 +27,21 @@ impl ChoiceData<'_> {
         self.starts.len().saturating_sub(1)
     }
 
+    /// Checks that respondent boundaries `runs` (respondent i's tasks are `runs[i]..runs[i + 1]`)
+    /// run from 0 to the number of tasks without going back.
+    pub fn check_respondents(&self, runs: &[usize], what: &str) -> Result<()> {
+        if runs.first() != Some(&0)
+            || runs.last() != Some(&self.n_tasks())
+            || runs.windows(2).any(|w| w[1] < w[0])
+        {
+            return Err(Error::invalid(
+                what.to_string(),
+                "must run from 0 to the number of tasks",
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks the shapes and values once, so the kernels can index freely.
     pub fn validate(&self) -> Result<()> {
         let n_rows = self.x.len().checked_div(self.k).unwrap_or(0);

@@ -607,12 +607,8 @@ pub fn respondent_logliks<'py>(
         let b = ba
             .to_slice()
             .ok_or_else(|| Error::invalid("beta", "must be C-contiguous"))?;
-        let n = runs.len().saturating_sub(1);
-        if ba.dim() != (n, k)
-            || runs.first() != Some(&0)
-            || runs.last() != Some(&d.n_tasks())
-            || runs.windows(2).any(|w| w[1] < w[0])
-        {
+        d.check_respondents(&runs, "respondent_starts")?;
+        if ba.dim() != (runs.len() - 1, k) {
             return Err(Error::invalid(
                 "beta",
                 "needs one row of k coefficients per respondent",

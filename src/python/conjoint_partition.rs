@@ -178,15 +178,7 @@ pub fn mnl_respondent_scores<'py>(
     let scores = run(py, n_threads, || {
         let d = choice_data(xa, &starts, &chosen, None)?;
         d.validate()?;
-        if runs.first() != Some(&0)
-            || runs.last() != Some(&d.n_tasks())
-            || runs.windows(2).any(|w| w[1] < w[0])
-        {
-            return Err(Error::invalid(
-                "respondent_starts",
-                "must run from 0 to the number of tasks",
-            ));
-        }
+        d.check_respondents(&runs, "respondent_starts")?;
         if beta.len() != k {
             return Err(Error::invalid("beta", format!("needs {k} values")));
         }
