@@ -109,6 +109,21 @@ impl CustomerSummary {
     }
 }
 
+/// The summary's parameters, with the period and cancellation rule parsed from their names.
+fn summary_params(
+    n_customers: usize,
+    ticks_per_day: i64,
+    period: &str,
+    cancellations: &str,
+) -> crate::error::Result<SummaryParams> {
+    Ok(SummaryParams {
+        n_customers,
+        ticks_per_day,
+        period: Period::parse(period)?,
+        cancellations: Cancellations::parse(cancellations)?,
+    })
+}
+
 /// The customer summary of invoice lines given as codes (see `crate::onedim::summary`).
 #[pyfunction]
 #[pyo3(signature = (customer, *, n_customers, time, ticks_per_day, amount, invoice, n_invoices, cancelled, reference, period, cancellations, n_threads, ids=None))]
@@ -139,20 +154,14 @@ pub fn customer_summary<'py>(
         cancelled: cancelled.as_ref().map(|a| a.as_array()),
     };
     let inner = run(py, n_threads, || {
-        let period = Period::parse(period)?;
-        let params = SummaryParams {
-            n_customers,
-            ticks_per_day,
-            period,
-            cancellations: Cancellations::parse(cancellations)?,
-        };
+        let params = summary_params(n_customers, ticks_per_day, period, cancellations)?;
         let partial = onedim::partial(&lines, &params)?;
         onedim::finish(
             &partial,
             &FinishParams {
                 reference,
                 ticks_per_day,
-                period,
+                period: params.period,
                 start: None,
             },
         )
@@ -333,12 +342,7 @@ pub fn summary_partial<'py>(
         cancelled: cancelled.as_ref().map(|a| a.as_array()),
     };
     let inner = run(py, n_threads, || {
-        let params = SummaryParams {
-            n_customers,
-            ticks_per_day,
-            period: Period::parse(period)?,
-            cancellations: Cancellations::parse(cancellations)?,
-        };
+        let params = summary_params(n_customers, ticks_per_day, period, cancellations)?;
         onedim::partial(&lines, &params)
     })?;
     Ok(SummaryPartial { inner })
