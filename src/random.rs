@@ -205,15 +205,15 @@ impl Ziggurat {
 }
 
 /// Lanes of independent xoshiro256++ generators advanced together, one per SIMD lane: the state
-/// words are stored lane by lane, in two halves of four lanes, so that one step is a handful of
-/// vector integer operations per half. Each lane is seeded from its own [`Stream`] (four of its
+/// words are stored word by word, eight lanes each, so that one step is a handful of vector
+/// integer operations (one 512-bit register per word, or two 256-bit ones). Each lane is seeded from its own [`Stream`] (four of its
 /// draws, which are uniformly random 256-bit states), so a lane belongs to one unit of work (one
 /// respondent) and gives the same numbers whichever thread runs it and whichever lanes sit
 /// beside it.
 #[derive(Debug, Clone)]
 pub struct Lanes {
-    /// `s[half][word][lane]`: lane `4·half + lane`.
-    s: [[[u64; 4]; 4]; 2],
+    /// `s[word][lane]`.
+    s: [[u64; L]; 4],
 }
 
 /// Lanes per [`Lanes`].
@@ -224,14 +224,13 @@ const L: usize = 8;
 impl Lanes {
     /// Lane `l` seeded from `streams[l]` (which advance by four draws).
     pub fn new(streams: &mut [Stream]) -> Self {
-        let mut s = [[[0u64; 4]; 4]; 2];
+        let mut s = [[0u64; L]; 4];
         for (l, stream) in streams.iter_mut().enumerate().take(L) {
-            let (h, i) = (l / 4, l % 4);
-            for w in s[h].iter_mut() {
-                w[i] = stream.0.next_u64();
+            for w in s.iter_mut() {
+                w[l] = stream.0.next_u64();
             }
-            if s[h].iter().all(|w| w[i] == 0) {
-                s[h][0][i] = 1; // the one state xoshiro cannot leave (probability 2⁻²⁵⁶)
+            if s.iter().all(|w| w[l] == 0) {
+                s[0][l] = 1; // the one state xoshiro cannot leave (probability 2⁻²⁵⁶)
             }
         }
         Lanes { s }
@@ -239,9 +238,8 @@ impl Lanes {
 
     /// One step of every lane's generator.
     #[inline(always)]
-    fn bits<I: Isa>(s: &mut [[[u64; 4]; 4]; 2]) -> [u64; L] {
-        let (lo, hi) = (I::xoshiro4(&mut s[0]), I::xoshiro4(&mut s[1]));
-        std::array::from_fn(|l| if l < 4 { lo[l] } else { hi[l - 4] })
+    fn bits<I: Isa>(s: &mut [[u64; L]; 4]) -> [u64; L] {
+        I::xoshiro8(s)
     }
 
     /// A uniform in [0, 1) per lane (52 random bits).
@@ -280,18 +278,17 @@ impl Lanes {
     /// The lanes of one entry that failed the quick test: the wedge or tail of their draw, then
     /// whole new draws until one is accepted, all from the lane's own generator.
     #[cold]
-    fn finish(s: &mut [[[u64; 4]; 4]; 2], z: &Ziggurat, bits: [u64; L], o: &mut [f64; L]) {
+    fn finish(s: &mut [[u64; L]; 4], z: &Ziggurat, bits: [u64; L], o: &mut [f64; L]) {
         for l in 0..L {
-            let (h, lane) = (l / 4, l % 4);
             let (mut b, (mut i, mut u)) = (bits[l], Ziggurat::layer(bits[l]));
             while u >= z.ratio[i] {
-                let mut step = || xoshiro_step(&mut s[h], lane);
+                let mut step = || xoshiro_step(s, l);
                 let uniform = || f64::from_bits((step() >> 12) | 0x3ff0_0000_0000_0000) - 1.0;
                 if let Some(v) = z.slow(i, u, uniform) {
                     o[l] = signed(b, v);
                     break;
                 }
-                b = xoshiro_step(&mut s[h], lane);
+                b = xoshiro_step(s, l);
                 (i, u) = Ziggurat::layer(b);
                 o[l] = signed(b, u * z.x[i]);
             }
@@ -436,7 +433,7 @@ mod tests {
     }
 
     /// The lanes' xoshiro256++ equals rand_xoshiro's generator started from the same state, in
-    /// the portable and (where the CPU has it) the AVX2 build.
+    /// the portable and (where the CPU has them) the AVX2 and AVX-512 builds.
     #[test]
     fn lanes_are_xoshiro256plusplus() {
         use rand_core::SeedableRng;
@@ -445,17 +442,20 @@ mod tests {
             .map(|l| {
                 let mut seed = [0u8; 32];
                 for w in 0..4 {
-                    seed[8 * w..8 * w + 8].copy_from_slice(&lanes.s[l / 4][w][l % 4].to_le_bytes());
+                    seed[8 * w..8 * w + 8].copy_from_slice(&lanes.s[w][l].to_le_bytes());
                 }
                 Xoshiro256PlusPlus::from_seed(seed)
             })
             .collect();
-        let (mut a, mut b) = (lanes.s, lanes.s);
+        let (mut a, mut b, mut c) = (lanes.s, lanes.s, lanes.s);
         for _ in 0..100 {
             let want: Vec<u64> = reference.iter_mut().map(|r| r.next_u64()).collect();
             assert_eq!(Lanes::bits::<crate::simd::Portable>(&mut a).to_vec(), want);
             if crate::simd::has_avx2_fma() {
                 assert_eq!(Lanes::bits::<crate::simd::Avx2>(&mut b).to_vec(), want);
+            }
+            if crate::simd::has_avx512() {
+                assert_eq!(Lanes::bits::<crate::simd::Avx512>(&mut c).to_vec(), want);
             }
         }
     }

@@ -54,6 +54,10 @@ pub struct LaneGroups {
     pub mask: Vec<V>,
     /// The lane of each respondent: `position[i] = g * LANES + l`.
     pub position: Vec<usize>,
+    /// The upper-level covariates lane by lane: `z[g * q + a]` holds covariate a of group g's
+    /// lanes (ghosts copy their respondent's), so that the steps load them as vectors (see
+    /// [`LaneGroups::set_covariates`]; empty until then).
+    pub z: Vec<V>,
     /// The slow exact path for a lane whose utilities are huge.
     diffs: Differences,
 }
@@ -218,17 +222,25 @@ impl LaneGroups {
                 prod = M::mul8(prod, sum);
             }
             if prod.iter().any(|&p| p > 1e50) {
+                logs = M::add8(logs, M::ln8(prod));
+                prod = [1.0; LANES];
+            }
+        }
+        M::sub8([0.0; LANES], M::add8(logs, M::ln8(prod)))
+    }
+
+    /// Stores the upper-level covariates (n_respondents × `q`, row-major) lane by lane in
+    /// [`LaneGroups::z`].
+    pub fn set_covariates(&mut self, z: &[f64], q: usize) {
+        let mut out = vec![[0.0; LANES]; self.n_groups() * q];
+        for (g, zg) in out.chunks_exact_mut(q.max(1)).enumerate() {
+            for (a, za) in zg.iter_mut().enumerate() {
                 for l in 0..LANES {
-                    logs[l] += prod[l].ln();
-                    prod[l] = 1.0;
+                    za[l] = z[self.source[g * LANES + l] * q + a];
                 }
             }
         }
-        let mut ll = [0.0; LANES];
-        for l in 0..LANES {
-            ll[l] = -(logs[l] + prod[l].ln());
-        }
-        ll
+        self.z = out;
     }
 
     /// Recomputes every lane of group `g` by the scalar path, which handles any utilities.

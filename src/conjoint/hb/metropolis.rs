@@ -9,7 +9,6 @@
 use rayon::prelude::*;
 
 use super::{tie_in_place, Chain, Constraint, HbData};
-use crate::conjoint::kernel;
 use crate::conjoint::lanes::{lane_sum, LANES, V};
 use crate::random::Lanes;
 use crate::simd::{dispatch_avx512, Isa};
@@ -240,11 +239,7 @@ impl Metropolis<'_> {
     fn prior_mean<M: Isa>(&self, g: usize, beta: &[V], s: &mut Vectors) {
         let (k, q) = (self.k, self.q);
         let lanes = &self.data.lanes;
-        for (a, za) in s.z.iter_mut().enumerate() {
-            for l in 0..LANES {
-                za[l] = self.data.z[lanes.source[g * LANES + l] * q + a];
-            }
-        }
+        s.z.copy_from_slice(&lanes.z[g * q..(g + 1) * q]);
         for (c, (m, (rc, &b))) in s.mu.iter_mut().zip(s.r.iter_mut().zip(beta)).enumerate() {
             let mut acc = [0.0; LANES];
             for (&za, da) in s.z.iter().zip(self.delta.chunks_exact(k)) {
@@ -304,36 +299,25 @@ impl Metropolis<'_> {
             new = M::madd8(b, b, new);
         }
         let u = rng.uniform::<M>();
-        // `keep` is an all-ones bit mask where the proposal is taken, so the updates below are
-        // branch-free selects.
-        let mut accept = [0.0; LANES];
-        let mut keep = [0u64; LANES];
-        for l in 0..LANES {
-            let log_ratio = prop_ll[l] - ll[l] - 0.5 * (new[l] - cur[l]);
-            // (A NaN ratio stays NaN and is rejected.)
-            let p = kernel::exp_clamped::<M>(if log_ratio >= 0.0 { 0.0 } else { log_ratio });
-            keep[l] = if u[l] < p { u64::MAX } else { 0 };
-            accept[l] = if u[l] < p { real[l] } else { 0.0 };
-        }
-        let select =
-            |new: f64, old: f64, m: u64| f64::from_bits((new.to_bits() & m) | (old.to_bits() & !m));
-        for l in 0..LANES {
-            ll[l] = select(prop_ll[l], ll[l], keep[l]);
-        }
+        // The proposal is taken where u < p = exp(min(log ratio, 0)), by vector selects (lane
+        // by lane scalar stores followed by vector loads stall the loads). A NaN ratio stays
+        // NaN through the min and the exponential, and is rejected.
+        let log_ratio = M::sub8(
+            M::sub8(prop_ll, *ll),
+            M::mul8([0.5; LANES], M::sub8(new, cur)),
+        );
+        let p = M::exp8(M::min8(zero, log_ratio));
+        *ll = M::select_lt8(u, p, prop_ll, *ll);
         for c in 0..self.k {
-            for l in 0..LANES {
-                beta[c][l] = select(s.prop[c][l], beta[c][l], keep[l]);
-            }
+            beta[c] = M::select_lt8(u, p, s.prop[c], beta[c]);
             // Ghost lanes contribute nothing to the sums.
             s.r[c] = M::mul8(real, M::sub8(beta[c], s.mu[c]));
         }
         // (`tied` is empty without constraints: the tied copy is `beta` itself.)
-        for (t, p) in tied.iter_mut().zip(s.prop_tied.iter()) {
-            for l in 0..LANES {
-                t[l] = select(p[l], t[l], keep[l]);
-            }
+        for (t, p_tied) in tied.iter_mut().zip(s.prop_tied.iter()) {
+            *t = M::select_lt8(u, p, *p_tied, *t);
         }
-        accept
+        M::select_lt8(u, p, real, zero)
     }
 }
 

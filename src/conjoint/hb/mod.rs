@@ -537,6 +537,7 @@ impl HbSampler {
         // The lanes hold the data from here on; the row-major matrix is not kept.
         data.x = Vec::new();
         let (k, q) = (data.k, data.q);
+        data.lanes.set_covariates(&data.z, q);
         let mut ztz = vec![0.0; q * q];
         for zi in data.z.chunks_exact(q) {
             for a in 0..q {

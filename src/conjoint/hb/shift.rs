@@ -68,8 +68,7 @@ impl Move<'_> {
     ) -> f64 {
         let lanes = &ctx.data.lanes;
         let (k, q) = (ctx.data.k, ctx.data.q);
-        let (tied, rest) = work.split_at_mut(k);
-        let (zs, v) = rest.split_at_mut(q);
+        let (tied, v) = work.split_at_mut(k);
         let mut one = vec![0.0; if ctx.constraints.is_empty() { 0 } else { k }];
         let mut scratch = Vec::new();
         let mut diff = [0.0; LANES];
@@ -81,13 +80,8 @@ impl Move<'_> {
             .enumerate()
         {
             let g = first + j;
-            // The lanes' covariates, then μ = Δ′z and the moved β = μ + δ + c·(β − μ), lane by
-            // lane in vector registers.
-            for (a, za) in zs.iter_mut().enumerate() {
-                for l in 0..LANES {
-                    za[l] = ctx.data.z[lanes.source[g * LANES + l] * q + a];
-                }
-            }
+            // μ = Δ′z and the moved β = μ + δ + c·(β − μ), lane by lane in vector registers.
+            let zs = &lanes.z[g * q..(g + 1) * q];
             for c in 0..k {
                 let mut mu = [0.0; LANES];
                 for (&za, da) in zs.iter().zip(ctx.delta_now.chunks_exact(k)) {
