@@ -479,9 +479,7 @@ impl Chain {
                 0
             }),
             tracked_draws: Vec::with_capacity(n_kept * params.tracked.len() * k),
-            summaries: params
-                .summaries
-                .then(|| Summaries::new(n_groups * LANES, k)),
+            summaries: params.summaries.then(|| Summaries::new(n_groups, k)),
             delta_draws: Vec::with_capacity(n_kept * q * k),
             d_sum: vec![0.0; k * k],
             n_kept: 0,
