@@ -93,5 +93,7 @@ mod _core {
     #[pymodule_export]
     use crate::python::progress::set_progress_callback;
     #[pymodule_export]
+    use crate::python::simd_build;
+    #[pymodule_export]
     use crate::python::twostep::{twostep_fit, twostep_predict, TwoStepFit};
 }

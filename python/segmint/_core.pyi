@@ -1429,3 +1429,7 @@ def chaid_code_block(
     breaks: npt.NDArray[np.float64],
     n_threads: int,
 ) -> npt.NDArray[np.uint32]: ...
+
+__all__ += ["simd_build"]
+
+def simd_build() -> str: ...

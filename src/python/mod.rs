@@ -265,3 +265,10 @@ fn panic_message(panic: Box<dyn std::any::Any + Send>) -> String {
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_default()
 }
+
+/// The widest instruction-set build the vector kernels run on this machine: "avx512", "avx2" or
+/// "portable" (what the CPU has, less what `SEGMINT_DISABLE_CPU_FEATURES` turns off).
+#[pyfunction]
+pub fn simd_build() -> &'static str {
+    crate::simd::widest_build()
+}

@@ -15,13 +15,42 @@
 //! The vector builds of the lane operations are in `vector.rs`. This module depends on no other
 //! module of the crate: `random`, `linalg` and every kernel build on it.
 
-/// Whether the CPU has AVX2 and FMA: the kernels with a `#[target_feature]` build dispatch on
-/// it (std caches the detection, so the check is a load and a test).
+/// The builds turned off by the environment variable `SEGMINT_DISABLE_CPU_FEATURES` (read once,
+/// at the first kernel call): a comma- or space-separated list of `avx512` and `avx2` (which
+/// turns off AVX-512 too), in any case. It runs the narrower builds on a machine that has the
+/// wider ones, to compare them; (AVX2 off, AVX-512 off).
+fn disabled() -> (bool, bool) {
+    static DISABLED: std::sync::OnceLock<(bool, bool)> = std::sync::OnceLock::new();
+    *DISABLED.get_or_init(|| {
+        let value = std::env::var("SEGMINT_DISABLE_CPU_FEATURES").unwrap_or_default();
+        let value = value.to_ascii_lowercase();
+        let names: Vec<&str> = value.split([',', ' ']).map(str::trim).collect();
+        let avx2 = names.contains(&"avx2");
+        (avx2, avx2 || names.contains(&"avx512"))
+    })
+}
+
+/// The widest build the dispatched kernels run here: "avx512", "avx2" or "portable".
+pub fn widest_build() -> &'static str {
+    if has_avx512() {
+        "avx512"
+    } else if has_avx2_fma() {
+        "avx2"
+    } else {
+        "portable"
+    }
+}
+
+/// Whether the CPU has AVX2 and FMA (and `SEGMINT_DISABLE_CPU_FEATURES` does not turn them
+/// off): the kernels with a `#[target_feature]` build dispatch on it (std caches the detection,
+/// so the check is a load and a test).
 #[inline]
 pub fn has_avx2_fma() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+        std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("fma")
+            && !disabled().0
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
@@ -29,8 +58,9 @@ pub fn has_avx2_fma() -> bool {
     }
 }
 
-/// Whether the CPU has AVX-512 F, DQ and VL besides AVX2 and FMA: the [`dispatch_avx512!`]
-/// kernels' widest build.
+/// Whether the CPU has AVX-512 F, DQ and VL besides AVX2 and FMA (and
+/// `SEGMINT_DISABLE_CPU_FEATURES` does not turn them off): the [`dispatch_avx512!`] kernels'
+/// widest build.
 #[inline]
 pub fn has_avx512() -> bool {
     #[cfg(target_arch = "x86_64")]
@@ -39,6 +69,7 @@ pub fn has_avx512() -> bool {
             && std::is_x86_feature_detected!("avx512f")
             && std::is_x86_feature_detected!("avx512dq")
             && std::is_x86_feature_detected!("avx512vl")
+            && !disabled().1
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
