@@ -166,13 +166,15 @@ class HierarchicalBayes(_ChoiceEstimator):
     approximation), with a random-walk proposal shaped by the curvature of that ratio
     (estimated twice during burn-in) and scaled to 30 % acceptance during burn-in only. It
     decouples α and D from the slow random walk of the β_i: on the README's example (300
-    respondents, defaults) the smallest bulk ESS of α rises from 55 to 220 (tail ESS from 26
-    to 431) for about 1.6 times the time per iteration. Eight respondents are updated side by
-    side in SIMD lanes (one AVX-512 register, or two AVX2 ones); every respondent has its own
-    random stream, so draws are identical on any number of threads. Design rows that are small integers times a power of two per column (effects
-    and dummy codes, their differences, prices in halves) are held as 8-bit integers — an
-    eighth of the memory a large panel's sweeps stream through — with every utility equal to
-    the last bit to the double-precision computation.
+    respondents, defaults) the smallest bulk ESS of α rises from 69 to 210 (tail ESS from 250
+    to 427; ``benchmarks/hb.py --mixing``) at about the same time per iteration; at 100,000
+    respondents the move takes about a third of each iteration. Eight respondents are updated
+    side by side in SIMD lanes (one AVX-512 register, or two AVX2 ones); every respondent has
+    its own random stream, so draws are identical on any number of threads. Design rows that
+    are small integers times a power of two per column (effects and dummy codes, their
+    differences, prices in halves) are held as 8-bit integers — an eighth of the memory a large
+    panel's sweeps stream through — with every utility equal to the last bit to the
+    double-precision computation.
 
     Parameters
     ----------
