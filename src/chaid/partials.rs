@@ -156,8 +156,10 @@ fn fold_chunks(
     a
 }
 
+/// Checks the rows of a level's tables (in memory: [`super::tables::node_tables`]; on Dask:
+/// a partition's): lengths, target, node numbers, weights and predictor codes.
 #[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
-fn check(
+pub(super) fn check(
     codes: ArrayView2<'_, u32>,
     n_levels: &[u32],
     target: &PartTarget<'_>,

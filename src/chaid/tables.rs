@@ -10,6 +10,7 @@
 use ndarray::{Array4, ArrayView2};
 
 use super::merge::{merge_predictor, Response, Spec};
+use super::partials::{check, PartTarget};
 use crate::error::{Error, Result};
 use crate::parallel::fold_rows;
 use crate::stats::bonferroni::Merging;
@@ -31,47 +32,11 @@ pub fn node_tables(
     n_nodes: usize,
 ) -> Result<Array4<f64>> {
     let (n, p) = codes.dim();
-    if n_levels.len() != p {
-        return Err(Error::invalid("n_levels", format!("needs {p} values")));
-    }
-    if y.len() != n || nodes.len() != n || weights.is_some_and(|w| w.len() != n) {
-        return Err(Error::invalid(
-            "y",
-            "y, nodes and weights need one value per row",
-        ));
-    }
-    if let Some(&bad) = y.iter().find(|&&c| c as usize >= n_classes) {
-        return Err(Error::invalid(
-            "y",
-            format!("class code {bad} is not below n_classes"),
-        ));
-    }
-    if let Some(&bad) = nodes.iter().find(|&&v| v >= n_nodes as i64) {
-        return Err(Error::invalid(
-            "nodes",
-            format!("node {bad} is not below n_nodes"),
-        ));
-    }
-    if let Some(w) = weights {
-        if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
-            return Err(Error::invalid(
-                "sample_weight",
-                "needs finite, non-negative weights",
-            ));
-        }
-    }
-    for j in 0..p {
-        if let Some(c) = codes
-            .column(j)
-            .iter()
-            .find(|&&c| c != MISSING_CODE && c >= n_levels[j])
-        {
-            return Err(Error::invalid(
-                format!("codes[:, {j}]"),
-                format!("code {c} is not below n_levels {}", n_levels[j]),
-            ));
-        }
-    }
+    let target = PartTarget::Classes {
+        codes: y,
+        n_classes,
+    };
+    check(codes, n_levels, &target, weights, None, nodes, n_nodes)?;
     let slots = n_levels.iter().map(|&l| l as usize + 1).max().unwrap_or(1);
     let size = table_size(n_nodes, p, slots, n_classes)?;
     let flat = fold_rows(
