@@ -69,7 +69,7 @@ struct Block<'a> {
 
 /// The scratch of one block of the Metropolis step (see `Metropolis::block_impl`).
 pub(super) fn work_len(k: usize, q: usize, scratch: usize) -> usize {
-    6 * k + q + scratch + 2 + k * k + q * k + GROUPS_PER_BLOCK * (k + q)
+    6 * k + scratch + 2 + k * k + q * k + GROUPS_PER_BLOCK * k
 }
 
 /// The Metropolis step of every respondent of `chain` at its current D, Δ and ρ; returns the
@@ -148,7 +148,7 @@ fn lower_mul_lanes<M: Isa>(
 
 /// The vectors of one group's step (one value per lane), carved from the block's scratch: the
 /// prior mean μ = Δ′z, r = β − μ, y = L⁻¹r, the normals ε, the proposal (and its tied copy),
-/// the covariates z and the utilities' scratch; `one` and `scratch` serve the constraints.
+/// and the utilities' scratch; `one` and `scratch` serve the constraints.
 struct Vectors<'a> {
     mu: &'a mut [V],
     r: &'a mut [V],
@@ -156,21 +156,19 @@ struct Vectors<'a> {
     eps: &'a mut [V],
     prop: &'a mut [V],
     prop_tied: &'a mut [V],
-    z: &'a mut [V],
     v: &'a mut [V],
     one: Vec<f64>,
     scratch: Vec<f64>,
 }
 
 impl<'a> Vectors<'a> {
-    fn new(buf: &'a mut [V], k: usize, q: usize, constrained: bool) -> Self {
+    fn new(buf: &'a mut [V], k: usize, constrained: bool) -> Self {
         let (mu, rest) = buf.split_at_mut(k);
         let (r, rest) = rest.split_at_mut(k);
         let (y, rest) = rest.split_at_mut(k);
         let (eps, rest) = rest.split_at_mut(k);
         let (prop, rest) = rest.split_at_mut(k);
-        let (prop_tied, rest) = rest.split_at_mut(k);
-        let (z, v) = rest.split_at_mut(q);
+        let (prop_tied, v) = rest.split_at_mut(k);
         Vectors {
             mu,
             r,
@@ -178,7 +176,6 @@ impl<'a> Vectors<'a> {
             eps,
             prop,
             prop_tied,
-            z,
             v,
             // (No allocation per block without constraints.)
             one: if constrained {
@@ -198,14 +195,14 @@ impl Metropolis<'_> {
         let lanes = &ctx.data.lanes;
         let zero = [0.0; LANES];
         // The block's scratch (no allocation per iteration): the step's vectors, the block's
-        // sums lane by lane until the end, and each group's r = β − μ (zero in ghost lanes) and
-        // z for the sums.
+        // sums lane by lane until the end, and each group's r = β − μ (zero in ghost lanes) for
+        // the sums.
         let n_groups = block.ll.len();
-        let (buf, rest) = block.work.split_at_mut(6 * k + q + ctx.scratch);
+        let (buf, rest) = block.work.split_at_mut(6 * k + ctx.scratch);
         let (acc, rest) = rest.split_at_mut(2 + k * k + q * k);
-        let (rs, zs) = rest.split_at_mut(GROUPS_PER_BLOCK * k);
+        let rs = &mut rest[..GROUPS_PER_BLOCK * k];
         acc[..2].fill(zero);
-        let mut s = Vectors::new(buf, k, q, !ctx.constraints.is_empty());
+        let mut s = Vectors::new(buf, k, !ctx.constraints.is_empty());
         let mut tied = block.tied.chunks_exact_mut(k);
         for (j, ((beta, ll), rng)) in block
             .beta
@@ -226,23 +223,22 @@ impl Metropolis<'_> {
                 acc[1][l] = M::madd(real[l], ll[l], acc[1][l]);
             }
             rs[j * k..(j + 1) * k].copy_from_slice(s.r);
-            zs[j * q..(j + 1) * q].copy_from_slice(s.z);
         }
+        let zs = &lanes.z[first * q..(first + n_groups) * q];
         cross_products::<M>(rs, zs, n_groups, k, q, &mut acc[2..]);
         for (s, a) in block.sums.iter_mut().zip(acc.iter()) {
             *s = lane_sum(a);
         }
     }
 
-    /// Group g's covariates z, prior mean μ = Δ′z and r = β − μ.
+    /// Group g's prior mean μ = Δ′z and r = β − μ.
     #[inline(always)]
     fn prior_mean<M: Isa>(&self, g: usize, beta: &[V], s: &mut Vectors) {
         let (k, q) = (self.k, self.q);
-        let lanes = &self.data.lanes;
-        s.z.copy_from_slice(&lanes.z[g * q..(g + 1) * q]);
+        let z = &self.data.lanes.z[g * q..(g + 1) * q];
         for (c, (m, (rc, &b))) in s.mu.iter_mut().zip(s.r.iter_mut().zip(beta)).enumerate() {
             let mut acc = [0.0; LANES];
-            for (&za, da) in s.z.iter().zip(self.delta.chunks_exact(k)) {
+            for (&za, da) in z.iter().zip(self.delta.chunks_exact(k)) {
                 acc = M::madd8(za, [da[c]; LANES], acc);
             }
             *m = acc;
