@@ -58,10 +58,7 @@ pub fn mnl_partition_totals<'py>(
     })?;
     let (first, count) = node_arrays(py, &nodes);
     let rows: Array1<u64> = nodes.iter().map(|(_, t)| t.rows as u64).collect();
-    let mut sums = Array2::zeros((nodes.len(), k));
-    for (mut row, (_, t)) in sums.rows_mut().into_iter().zip(&nodes) {
-        row.assign(&Array1::from(t.sums.clone()));
-    }
+    let sums = Array2::from_shape_fn((nodes.len(), k), |(i, j)| nodes[i].1.sums[j]);
     let null: Array1<f64> = nodes.iter().map(|(_, t)| t.loglik_null).collect();
     Ok((
         first,
@@ -138,17 +135,8 @@ pub fn mnl_partition_stats<'py>(
     let m = nodes.len();
     let kh = if hessian { k } else { 0 };
     let ll: Array1<f64> = nodes.iter().map(|(_, s)| s.loglik).collect();
-    let mut grad = Array2::zeros((m, k));
-    let mut info = Array3::zeros((m, kh, kh));
-    for (i, (_, s)) in nodes.iter().enumerate() {
-        grad.row_mut(i).assign(&Array1::from(s.gradient.clone()));
-        if hessian {
-            let block = Array2::from_shape_vec((k, k), s.information.clone())
-                .map_err(|e| to_py_err(py, Error::invalid("information", e.to_string())))?;
-            info.index_axis_mut(numpy::ndarray::Axis(0), i)
-                .assign(&block);
-        }
-    }
+    let grad = Array2::from_shape_fn((m, k), |(i, j)| nodes[i].1.gradient[j]);
+    let info = Array3::from_shape_fn((m, kh, kh), |(i, a, b)| nodes[i].1.information[a * k + b]);
     Ok((
         first,
         count,
