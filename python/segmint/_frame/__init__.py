@@ -26,6 +26,7 @@ from .measured_parts import (
     merged_target,
     target_codes,
     target_summary,
+    target_values,
 )
 from .table import (
     MISSING_CODE,
@@ -73,5 +74,6 @@ __all__ = [
     "target",
     "target_codes",
     "target_summary",
+    "target_values",
     "to_pandas",
 ]

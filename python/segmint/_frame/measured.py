@@ -254,13 +254,8 @@ def target(y: Any, n_rows: int, *, target_type: str = "auto") -> TargetData:
         raise InvalidInputError(
             f"y: contains {int(s.isna().sum())} missing values; drop those rows", "y"
         )
-    numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-    if target_type == "continuous" or (
-        target_type == "auto"
-        and numeric
-        and pd.api.types.is_float_dtype(dtype)
-        and not _whole(s.to_numpy(dtype=np.float64))
-    ):
+    numeric = _numeric_target(dtype)
+    if is_continuous_target(s, target_type):
         if not numeric:
             raise InvalidTypeError(f"y: a continuous target must be numeric, got {dtype}", "y")
         values = np.ascontiguousarray(s.to_numpy(dtype=np.float64))
@@ -298,6 +293,22 @@ def target(y: Any, n_rows: int, *, target_type: str = "auto") -> TargetData:
             f"y: has a single class ({classes[0]!r}), 1 class; CHAID needs at least two", "y"
         )
     return TargetData(np.ascontiguousarray(codes), None, classes, name)
+
+
+def _numeric_target(dtype: Any) -> bool:
+    """Numbers a continuous target may hold (booleans are classes)."""
+    return bool(pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype))
+
+
+def is_continuous_target(s: pd.Series, target_type: str) -> bool:
+    """The rule of :func:`target`: "continuous", or under "auto" floats with a fractional part
+    (missing values aside)."""
+    return target_type == "continuous" or (
+        target_type == "auto"
+        and _numeric_target(s.dtype)
+        and pd.api.types.is_float_dtype(s.dtype)
+        and not _whole(s.dropna().to_numpy(dtype=np.float64))
+    )
 
 
 def _whole(values: np.ndarray) -> bool:

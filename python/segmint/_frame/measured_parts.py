@@ -16,6 +16,8 @@ from .measured import (
     MixedEncoding,
     TargetData,
     _column_level,
+    _numeric_target,
+    is_continuous_target,
     ordinal_columns,
     sorted_labels,
     target,
@@ -97,35 +99,55 @@ def merged_encoding(
     return MixedEncoding(columns, list(levels), labels)
 
 
-def target_summary(y: Any) -> dict[str, Any]:
+def target_summary(y: Any, target_type: str = "auto") -> dict[str, Any]:
     """One partition of the target: rows, missing values (not counted for integer dtypes, as
-    :func:`target` does), distinct values in order of first appearance with y's dtype."""
+    :func:`target` does) and whether :func:`target`'s rule makes it continuous; for classes its
+    distinct values in order of first appearance with y's dtype, for a continuous target no
+    values, only what :func:`target` checks (numeric dtype, infinities)."""
     s = y.iloc[:, 0] if isinstance(y, pd.DataFrame) else y
     if not isinstance(s, pd.Series):
         s = pd.Series(np.asarray(s))
     dtype = s.dtype
     integer = isinstance(dtype, np.dtype) and dtype.kind in "iu"
-    return {
+    summary = {
         "n": len(s),
         "missing": 0 if integer else int(s.isna().sum()),
-        "labels": s.dropna().drop_duplicates(),
         "name": None if s.name is None else str(s.name),
+        "continuous": is_continuous_target(s, target_type),
     }
+    if not summary["continuous"]:
+        return {**summary, "labels": s.dropna().drop_duplicates()}
+    numeric = _numeric_target(dtype)
+    inf = int(np.isinf(s.dropna().to_numpy(dtype=np.float64)).sum()) if numeric else 0
+    return {**summary, "numeric": numeric, "dtype": dtype, "inf": inf}
 
 
 def merged_target(summaries: list[dict[str, Any]], target_type: str) -> TargetData:
-    """The classes :func:`target` finds on all rows, from every partition's
-    :func:`target_summary`; a continuous target comes back with ``values`` set (to the
-    distinct values only)."""
+    """The target :func:`target` finds on all rows, from every partition's
+    :func:`target_summary` (its errors in its order): the classes, or for a continuous target
+    ``values`` set to an empty array (the values stay on the partitions)."""
     missing = sum(s["missing"] for s in summaries)
     if missing:
         raise InvalidInputError(f"y: contains {missing} missing values; drop those rows", "y")
+    if any(s["continuous"] for s in summaries):
+        bad = [s["dtype"] for s in summaries if s["continuous"] and not s["numeric"]]
+        if bad:
+            raise InvalidTypeError(f"y: a continuous target must be numeric, got {bad[0]}", "y")
+        if sum(s["inf"] for s in summaries if s["continuous"]):
+            raise InvalidInputError("y: contains inf", "y")
+        return TargetData(None, np.zeros(0), [], summaries[0]["name"])
     distinct = pd.concat([s["labels"] for s in summaries], ignore_index=True)
     distinct = distinct.drop_duplicates().reset_index(drop=True)
     distinct.name = summaries[0]["name"]
     if len(distinct) == 0:
         raise InvalidInputError("y: has no values", "y")
     return target(distinct, len(distinct), target_type=target_type)
+
+
+def target_values(y: Any) -> np.ndarray:
+    """One partition's values of a continuous target (float64, contiguous)."""
+    s = y.iloc[:, 0] if isinstance(y, pd.DataFrame) else y
+    return np.ascontiguousarray(np.asarray(s, dtype=np.float64))
 
 
 def target_codes(y: Any, classes: Sequence[Any]) -> np.ndarray:

@@ -16,8 +16,7 @@ import pandas as pd
 
 from .. import _core, _frame, _validation
 from .._chaid_tree import TreeArrays, class_array
-from .._frame.measured import TargetData, _whole
-from ..errors import InvalidInputError, InvalidTypeError
+from ..errors import InvalidInputError
 from . import _partitions
 from ._chaid_bins import _breaks, _sum_parts
 from ._partitions import Partitions, _delayed_parts, _worker_task, get_client, kernel_threads
@@ -32,55 +31,7 @@ def _summary(part: Any, y: Any, levels: list[str], target_type: str) -> dict[str
             f"y: a partition has {len(y)} values for {len(part)} rows of X; partition y like X",
             "y",
         )
-    return {"X": _frame.label_summary(part, levels), "y": _target_summary(y, target_type)}
-
-
-def _target_summary(y: Any, target_type: str) -> dict[str, Any]:
-    """One partition of the target: :func:`_frame.target_summary`, except that a partition
-    the in-memory rule makes continuous (floats with a fractional part under "auto") sends
-    no values, only what the in-memory checks need."""
-    s = y.iloc[:, 0] if isinstance(y, pd.DataFrame) else y
-    if not isinstance(s, pd.Series):
-        s = pd.Series(np.asarray(s))
-    dtype = s.dtype
-    numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-    continuous = target_type == "continuous" or (
-        target_type == "auto"
-        and numeric
-        and pd.api.types.is_float_dtype(dtype)
-        and not _whole(s.dropna().to_numpy(dtype=np.float64))
-    )
-    if not continuous:
-        return {**_frame.target_summary(y), "continuous": False}
-    integer = isinstance(dtype, np.dtype) and dtype.kind in "iu"
-    inf = 0
-    if numeric:
-        inf = int(np.isinf(s.dropna().to_numpy(dtype=np.float64)).sum())
-    return {
-        "n": len(s),
-        "missing": 0 if integer else int(s.isna().sum()),
-        "name": None if s.name is None else str(s.name),
-        "continuous": True,
-        "numeric": numeric,
-        "dtype": dtype,
-        "inf": inf,
-    }
-
-
-def _target(summaries: list[dict[str, Any]], target_type: str) -> Any:
-    """The target as the in-memory :func:`_frame.target` finds it on all rows (its errors in
-    its order); a continuous target comes back with ``values`` set to an empty array."""
-    if not any(s["continuous"] for s in summaries):
-        return _frame.merged_target(summaries, target_type)
-    missing = sum(s["missing"] for s in summaries)
-    if missing:
-        raise InvalidInputError(f"y: contains {missing} missing values; drop those rows", "y")
-    if not all(s.get("numeric", True) for s in summaries):
-        dtype = next(s["dtype"] for s in summaries if not s.get("numeric", True))
-        raise InvalidTypeError(f"y: a continuous target must be numeric, got {dtype}", "y")
-    if sum(s.get("inf", 0) for s in summaries):
-        raise InvalidInputError("y: contains inf", "y")
-    return TargetData(None, np.zeros(0), [], summaries[0]["name"])
+    return {"X": _frame.label_summary(part, levels), "y": _frame.target_summary(y, target_type)}
 
 
 @_worker_task
@@ -106,8 +57,7 @@ def _encode(
         codes = np.ascontiguousarray(data.codes)
         numeric = np.asfortranarray(data.numeric)
     if continuous:
-        s = y.iloc[:, 0] if isinstance(y, pd.DataFrame) else y
-        yv: np.ndarray = np.ascontiguousarray(np.asarray(s, dtype=np.float64))
+        yv: np.ndarray = _frame.target_values(y)
     elif n == 0:
         yv = np.empty(0, dtype=np.uint32)
     else:
@@ -391,7 +341,7 @@ def fit_chaid(
         ),
     )
     encoding = _frame.merged_encoding(meta, levels, [s["X"] for s in summaries])
-    target = _target([s["y"] for s in summaries], p["target_type"])
+    target = _frame.merged_target([s["y"] for s in summaries], p["target_type"])
     continuous = target.values is not None
     classes = list(target.classes)
     n_rows = sum(s["y"]["n"] for s in summaries)
