@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from ..errors import InvalidInputError, InvalidTypeError
 from .measured import is_text, sorted_labels
@@ -334,6 +335,64 @@ def check_tasks(
         )
 
 
+@dataclass(frozen=True)
+class ChoiceRows:
+    """What every reading of long choice rows needs, in row order: the respondents and tasks as
+    codes (in order of first appearance; `pair` numbers each (respondent, task) in order of
+    first appearance), the chosen flags, and the no-choice rows (None without that role)."""
+
+    resp_codes: np.ndarray
+    respondents: pd.Index
+    task_codes: np.ndarray
+    task_ids: pd.Index
+    pair: np.ndarray
+    is_chosen: np.ndarray
+    none_rows: np.ndarray | None
+
+    @property
+    def real(self) -> Any:
+        """The rows of real alternatives (all rows without a no-choice role)."""
+        return slice(None) if self.none_rows is None else ~self.none_rows
+
+
+def choice_rows(
+    frame: pd.DataFrame, *, respondent: str, task: str, chosen: str, none: str | None, what: str
+) -> ChoiceRows:
+    """Checks the id and flag columns of long choice rows and codes them (see
+    :class:`ChoiceRows`); in memory for all rows, on Dask for one partition."""
+    for col in (respondent, task):
+        check_ids(frame[col], col, what)
+    is_chosen = boolean_column(frame[chosen], chosen, what)
+    none_rows = None if none is None else boolean_column(frame[none], none, what)
+    resp_codes, respondents = pd.factorize(frame[respondent], sort=False)
+    task_codes, task_ids = pd.factorize(frame[task], sort=False)
+    pair, _ = pd.factorize(
+        resp_codes.astype(np.int64) * max(len(task_ids), 1) + task_codes, sort=False
+    )
+    return ChoiceRows(
+        resp_codes=resp_codes,
+        respondents=pd.Index(respondents),
+        task_codes=task_codes,
+        task_ids=pd.Index(task_ids),
+        pair=np.asarray(pair, dtype=np.int64),
+        is_chosen=is_chosen,
+        none_rows=none_rows,
+    )
+
+
+def distinct_values(col: pd.Series) -> pd.Series:
+    """A column's distinct values in order of first appearance, dtype kept."""
+    return col.drop_duplicates().reset_index(drop=True)
+
+
+def joined_values(parts: list[pd.Series]) -> pd.Series:
+    """Per-partition :func:`distinct_values` joined in partition order (categories united in
+    order), the values :func:`choice_coding` reads."""
+    if all(isinstance(s.dtype, pd.CategoricalDtype) for s in parts):
+        return pd.Series(union_categoricals(parts, ignore_order=True))
+    return pd.concat(parts, ignore_index=True)
+
+
 def choice_data(
     data: Any,
     *,
@@ -364,11 +423,10 @@ def choice_data(
         none=none,
         what=what,
     )
-    for col in (respondent, task):
-        check_ids(frame[col], col, what)
-    is_chosen = boolean_column(frame[chosen], chosen, what)
-    none_rows = None if none is None else boolean_column(frame[none], none, what)
-    real = slice(None) if none_rows is None else ~none_rows
+    rows = choice_rows(
+        frame, respondent=respondent, task=task, chosen=chosen, none=none, what=what
+    )
+    is_chosen, none_rows, real = rows.is_chosen, rows.none_rows, rows.real
     coding = choice_coding(
         {a: frame[a][real] for a in attributes},
         linear,
@@ -378,11 +436,7 @@ def choice_data(
         none=none,
         what=what,
     )
-    resp_codes, respondents = pd.factorize(frame[respondent], sort=False)
-    task_raw, task_uniques = pd.factorize(frame[task], sort=False)
-    task_codes, _ = pd.factorize(
-        resp_codes.astype(np.int64) * max(len(task_uniques), 1) + task_raw, sort=False
-    )
+    resp_codes, respondents, task_codes = rows.resp_codes, rows.respondents, rows.pair
     # Respondents in order of first appearance, each one's tasks contiguous and in order of
     # first appearance; tasks renumbered in that order.
     order = np.lexsort((task_codes, resp_codes))

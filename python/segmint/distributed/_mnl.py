@@ -32,11 +32,12 @@ import pandas as pd
 
 from .. import _core
 from .._frame.conjoint import (
-    boolean_column,
-    check_ids,
     check_tasks,
     choice_coding,
     choice_columns,
+    choice_rows,
+    distinct_values,
+    joined_values,
 )
 from ..errors import InvalidInputError, InvalidTypeError
 from . import _partitions
@@ -48,47 +49,39 @@ _WHAT = "data"
 # --- worker side ----------------------------------------------------------------------------
 
 
-def _distinct(col: pd.Series) -> pd.Series:
-    """A column's distinct values in order of first appearance, dtype kept."""
-    return col.drop_duplicates().reset_index(drop=True)
-
-
 @_worker_task
 def _read_task(part: Any, roles: dict[str, Any], attributes: list[str]) -> dict[str, Any]:
     """Pass 1 on a source partition: checks, ids per task, distinct attribute values. The
     result stays on the worker; the client gathers its ``"summary"``."""
     frame = part
-    respondent, task, chosen = roles["respondent"], roles["task"], roles["chosen"]
-    none, alternative = roles["none"], roles["alternative"]
-    for col in (respondent, task):
-        check_ids(frame[col], col, _WHAT)
-    is_chosen = boolean_column(frame[chosen], chosen, _WHAT)
-    none_rows = None if none is None else boolean_column(frame[none], none, _WHAT)
-    real = slice(None) if none_rows is None else ~none_rows
-    resp_codes, resp_ids = pd.factorize(frame[respondent], sort=False)
-    task_raw, task_ids = pd.factorize(frame[task], sort=False)
-    pair, _ = pd.factorize(
-        resp_codes.astype(np.int64) * max(len(task_ids), 1) + task_raw, sort=False
+    alternative = roles["alternative"]
+    rows = choice_rows(
+        frame,
+        respondent=roles["respondent"],
+        task=roles["task"],
+        chosen=roles["chosen"],
+        none=roles["none"],
+        what=_WHAT,
     )
-    pair = np.asarray(pair, dtype=np.int64)
+    pair, real = rows.pair, rows.real
     n_pairs = int(pair.max()) + 1 if len(pair) else 0
     first = np.full(n_pairs, len(pair), dtype=np.int64)
     np.minimum.at(first, pair, np.arange(len(pair), dtype=np.int64))
     summary = {
-        "resp_ids": pd.Index(resp_ids),
-        "task_ids": pd.Index(task_ids),
-        "pair_resp": np.asarray(resp_codes[first], dtype=np.int64),
-        "pair_task": np.asarray(task_raw[first], dtype=np.int64),
+        "resp_ids": rows.respondents,
+        "task_ids": rows.task_ids,
+        "pair_resp": np.asarray(rows.resp_codes[first], dtype=np.int64),
+        "pair_task": np.asarray(rows.task_codes[first], dtype=np.int64),
         "rows": np.bincount(pair, minlength=n_pairs).astype(np.int64),
-        "chosen": np.bincount(pair, weights=is_chosen, minlength=n_pairs),
-        "values": {a: _distinct(frame[a][real]) for a in attributes},
-        "alternatives": None if alternative is None else _distinct(frame[alternative][real]),
+        "chosen": np.bincount(pair, weights=rows.is_chosen, minlength=n_pairs),
+        "values": {a: distinct_values(frame[a][real]) for a in attributes},
+        "alternatives": None if alternative is None else distinct_values(frame[alternative][real]),
     }
     return {
         "summary": summary,
         "pair": pair,
-        "chosen": is_chosen,
-        "none": none_rows,
+        "chosen": rows.is_chosen,
+        "none": rows.none_rows,
         "frame": frame,
     }
 
@@ -230,15 +223,6 @@ def _nodes(results: list[dict[str, Any]]) -> dict[tuple[int, int], Any]:
     return out
 
 
-def _concat(series: list[pd.Series]) -> pd.Series:
-    """Per-partition distinct values joined in partition order (categories united in order)."""
-    if all(isinstance(s.dtype, pd.CategoricalDtype) for s in series):
-        from pandas.api.types import union_categoricals
-
-        return pd.Series(union_categoricals(series, ignore_order=True))
-    return pd.concat(series, ignore_index=True)
-
-
 def _check_frame(data: Any) -> pd.DataFrame:
     meta = getattr(data, "_meta", None)
     if not isinstance(meta, pd.DataFrame):
@@ -331,10 +315,10 @@ def _coding(
     linear: list[str],
 ) -> Any:
     live = [s for s in summaries if len(s["rows"])]
-    values = {a: _concat([s["values"][a] for s in live]) for a in attributes}
+    values = {a: joined_values([s["values"][a] for s in live]) for a in attributes}
     alts = None
     if roles["alternative"] is not None:
-        alts = _concat([s["alternatives"] for s in live])
+        alts = joined_values([s["alternatives"] for s in live])
     return choice_coding(
         values,
         linear,
