@@ -380,6 +380,29 @@ def choice_rows(
     )
 
 
+def merged_pairs(
+    summaries: list[dict[str, Any]],
+) -> tuple[pd.Index, pd.Index, np.ndarray, np.ndarray]:
+    """The ids of all partitions' :func:`choice_rows` merged (respondents and tasks in order of
+    first appearance over the partitions in order), and every partition's (respondent, task)
+    pairs as codes of those: `(respondents, task_ids, pair_resp, pair_task)`, the pairs of
+    all partitions one after the other. Each summary holds its `resp_ids`, `task_ids` and pair
+    codes `pair_resp` / `pair_task`."""
+    resp_all = summaries[0]["resp_ids"].append([s["resp_ids"] for s in summaries[1:]])
+    task_all = summaries[0]["task_ids"].append([s["task_ids"] for s in summaries[1:]])
+    resp_codes, respondents = pd.factorize(resp_all, sort=False)
+    task_codes, task_ids = pd.factorize(task_all, sort=False)
+    r_off = np.cumsum([0] + [len(s["resp_ids"]) for s in summaries])
+    t_off = np.cumsum([0] + [len(s["task_ids"]) for s in summaries])
+    gr = np.concatenate(
+        [resp_codes[r_off[i] + s["pair_resp"]] for i, s in enumerate(summaries)]
+    ).astype(np.int64)
+    gt = np.concatenate(
+        [task_codes[t_off[i] + s["pair_task"]] for i, s in enumerate(summaries)]
+    ).astype(np.int64)
+    return pd.Index(respondents), pd.Index(task_ids), gr, gt
+
+
 def distinct_values(col: pd.Series) -> pd.Series:
     """A column's distinct values in order of first appearance, dtype kept."""
     return col.drop_duplicates().reset_index(drop=True)

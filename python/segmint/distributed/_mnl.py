@@ -38,6 +38,7 @@ from .._frame.conjoint import (
     choice_rows,
     distinct_values,
     joined_values,
+    merged_pairs,
 )
 from ..errors import InvalidInputError, InvalidTypeError
 from . import _partitions
@@ -239,18 +240,7 @@ class _Layout:
         live = [s for s in summaries if len(s["rows"])]
         if not live:
             raise InvalidInputError(f"{_WHAT}: has no rows", _WHAT)
-        resp_all = live[0]["resp_ids"].append([s["resp_ids"] for s in live[1:]])
-        task_all = live[0]["task_ids"].append([s["task_ids"] for s in live[1:]])
-        resp_codes, respondents = pd.factorize(resp_all, sort=False)
-        task_codes, task_ids = pd.factorize(task_all, sort=False)
-        r_off = np.cumsum([0] + [len(s["resp_ids"]) for s in live])
-        t_off = np.cumsum([0] + [len(s["task_ids"]) for s in live])
-        gr = np.concatenate(
-            [resp_codes[r_off[i] + s["pair_resp"]] for i, s in enumerate(live)]
-        ).astype(np.int64)
-        gt = np.concatenate(
-            [task_codes[t_off[i] + s["pair_task"]] for i, s in enumerate(live)]
-        ).astype(np.int64)
+        respondents, task_ids, gr, gt = merged_pairs(live)
         pair_id, _ = pd.factorize(gr * max(len(task_ids), 1) + gt, sort=False)
         pair_id = np.asarray(pair_id, dtype=np.int64)
         n_tasks = int(pair_id.max()) + 1
