@@ -4,6 +4,7 @@ alternating timing of the distributed and the in-memory run with the medians pri
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 from collections.abc import Callable
@@ -27,6 +28,12 @@ def arguments(
     args = ap.parse_args()
     n = args.rows or (quick_rows if args.quick else full_rows)
     return args, n, 1 if args.quick else args.repeats
+
+
+def partition_sizes(n: int, n_parts: int) -> list[int]:
+    """Rows of each of about `n_parts` partitions of `n` rows (equal, the last one shorter)."""
+    per = math.ceil(n / n_parts)
+    return [per] * (n // per) + ([n % per] if n % per else [])
 
 
 def cluster() -> tuple[LocalCluster, Client]:

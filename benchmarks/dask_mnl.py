@@ -20,7 +20,7 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from _dask_bench import alternate, arguments
+from _dask_bench import alternate, arguments, partition_sizes
 from _dask_bench import cluster as start_cluster
 from distributed import wait
 
@@ -62,8 +62,7 @@ def block(i: int, n_resp: int) -> pd.DataFrame:
 
 
 def make_data(n_resp: int, n_parts: int) -> dd.DataFrame:
-    per = math.ceil(n_resp / n_parts)
-    sizes = [per] * (n_resp // per) + ([n_resp % per] if n_resp % per else [])
+    sizes = partition_sizes(n_resp, n_parts)
     meta = block(0, 1).iloc[:0]
     parts = [dask.delayed(block)(i, s) for i, s in enumerate(sizes)]
     return dd.from_delayed(parts, meta=meta).persist()

@@ -15,14 +15,13 @@ moved.
 
 from __future__ import annotations
 
-import math
 import time
 
 import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from _dask_bench import alternate, arguments
+from _dask_bench import alternate, arguments, partition_sizes
 from _dask_bench import cluster as start_cluster
 from distributed import wait
 
@@ -61,8 +60,7 @@ def log_block(i: int, rows: int, n_parts: int, n_customers: int) -> pd.DataFrame
 
 
 def make_log(n: int, n_parts: int) -> dd.DataFrame:
-    per = math.ceil(n / n_parts)
-    sizes = [per] * (n // per) + ([n % per] if n % per else [])
+    sizes = partition_sizes(n, n_parts)
     k = max(1, n // 20)
     meta = log_block(0, 8, 1, k).iloc[:0]
     parts = [dask.delayed(log_block)(i, s, len(sizes), k) for i, s in enumerate(sizes)]

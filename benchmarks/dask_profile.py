@@ -20,7 +20,7 @@ import dask
 import dask.dataframe as dd
 import numpy as np
 import pandas as pd
-from _dask_bench import alternate, arguments
+from _dask_bench import alternate, arguments, partition_sizes
 from _dask_bench import cluster as start_cluster
 from distributed import wait
 
@@ -54,8 +54,7 @@ def block(i: int, rows: int) -> pd.DataFrame:
 
 
 def make_data(n: int, n_parts: int) -> dd.DataFrame:
-    per = math.ceil(n / n_parts)
-    sizes = [per] * (n // per) + ([n % per] if n % per else [])
+    sizes = partition_sizes(n, n_parts)
     meta = block(0, 1).iloc[:0]
     parts = [dask.delayed(block)(i, s) for i, s in enumerate(sizes)]
     return dd.from_delayed(parts, meta=meta).persist()
