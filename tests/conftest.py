@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -79,3 +80,29 @@ def client():  # type: ignore[no-untyped-def]
     with distributed.Client(cluster) as c:
         yield c
     cluster.close()
+
+
+@pytest.fixture
+def kill_worker_at(client, monkeypatch):  # type: ignore[no-untyped-def]
+    """``kill_worker_at(n)`` arms a SIGKILL of one of `client`'s workers at the n-th gather of
+    results on the client (``segmint.distributed._partitions._gather``, which every distributed
+    driver goes through) and returns the gather count, ``{"n": ...}``, for the test to check that
+    the fit went on past the kill."""
+    from segmint import distributed as sd
+
+    def arm(at: int) -> dict[str, int]:
+        pids = client.run(os.getpid)
+        victim = pids[sorted(pids)[0]]
+        calls = {"n": 0}
+        gather = sd._partitions._gather
+
+        def killing_gather(c, futures):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] == at:
+                os.kill(victim, signal.SIGKILL)
+            return gather(c, futures)
+
+        monkeypatch.setattr(sd._partitions, "_gather", killing_gather)
+        return calls
+
+    return arm

@@ -8,9 +8,7 @@ same model; bad input raises on the client naming the column.
 
 from __future__ import annotations
 
-import os
 import pickle
-import signal
 import subprocess
 import sys
 
@@ -185,23 +183,12 @@ def test_assembled_blocks_are_aligned_and_keep_their_layout():
     np.testing.assert_array_equal(y, np.concatenate([values[:5], values[45:]]))
 
 
-def test_worker_killed_mid_fit_gives_the_same_model(client, monkeypatch):
+def test_worker_killed_mid_fit_gives_the_same_model(client, kill_worker_at):
     df = blobs(seed=1)
     init = start_centres(df)
     mem = KMeans(K, init=init, tol=0.0).fit(df)
     assert mem.n_iter_ >= 3
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    calls = {"n": 0}
-    gather = sd._partitions._gather
-
-    def killing_gather(c, futures):
-        calls["n"] += 1
-        if calls["n"] == 4:  # after the moments pass and the first Lloyd step
-            os.kill(pids[victim], signal.SIGKILL)
-        return gather(c, futures)
-
-    monkeypatch.setattr(sd._partitions, "_gather", killing_gather)
+    calls = kill_worker_at(4)  # after the moments pass and the first Lloyd step
     ddf = dd.from_pandas(df, npartitions=3, sort=False)
     dist = KMeans(K, init=init, tol=0.0).fit(ddf)
     assert calls["n"] > 4
@@ -348,21 +335,10 @@ def test_discriminant_bad_input_on_the_client(client):
         )
 
 
-def test_worker_killed_mid_discriminant_fit_gives_the_same_model(client, monkeypatch):
+def test_worker_killed_mid_discriminant_fit_gives_the_same_model(client, kill_worker_at):
     X, y = segments_frame(seed=3)
     mem = DiscriminantAnalysis(cross_validate=True).fit(X, y)
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    calls = {"n": 0}
-    gather = sd._partitions._gather
-
-    def killing_gather(c, futures):
-        calls["n"] += 1
-        if calls["n"] == 3:  # after the statistics pass, before the classification tables
-            os.kill(pids[victim], signal.SIGKILL)
-        return gather(c, futures)
-
-    monkeypatch.setattr(sd._partitions, "_gather", killing_gather)
+    calls = kill_worker_at(3)  # after the statistics pass, before the classification tables
     dist = DiscriminantAnalysis(cross_validate=True).fit(
         dd.from_pandas(X, npartitions=3, sort=False), dd.from_pandas(y, npartitions=3, sort=False)
     )

@@ -10,8 +10,6 @@ the column; predict / predict_proba / apply on a Dask DataFrame are lazy and equ
 
 from __future__ import annotations
 
-import os
-import signal
 from dataclasses import fields
 from pathlib import Path
 
@@ -23,7 +21,6 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
 import segmint  # noqa: E402
-from segmint import distributed as sd  # noqa: E402
 from segmint._chaid_tree import TreeArrays  # noqa: E402
 from segmint.errors import InvalidInputError, InvalidTypeError  # noqa: E402
 
@@ -229,21 +226,10 @@ def test_predict_is_lazy_and_matches_memory(client):
     pd.testing.assert_series_equal(tree.apply(ddf(new, 3)).compute(), tree.apply(new))
 
 
-def test_worker_killed_mid_fit_gives_the_same_tree(client, monkeypatch):
+def test_worker_killed_mid_fit_gives_the_same_tree(client, kill_worker_at):
     X, y = planted(20_000, seed=3)
     mem = segmint.CHAID(max_depth=3).fit(X, y)
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    calls = {"n": 0}
-    gather = sd._partitions._gather
-
-    def killing_gather(c, futures):
-        calls["n"] += 1
-        if calls["n"] == 5:  # after the binning, before the first level's tables
-            os.kill(pids[victim], signal.SIGKILL)
-        return gather(c, futures)
-
-    monkeypatch.setattr(sd._partitions, "_gather", killing_gather)
+    calls = kill_worker_at(5)  # after the binning, before the first level's tables
     try:
         dist = segmint.CHAID(max_depth=3).fit(ddf(X, 3), ddf(y, 3))
     except Exception as e:  # a clear error is allowed, a different tree is not

@@ -12,8 +12,6 @@ test_chaid_options_reference.py.
 
 from __future__ import annotations
 
-import os
-import signal
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +24,6 @@ distributed = pytest.importorskip("distributed")
 from test_distributed_chaid import assert_same_tree, ddf, planted  # noqa: E402
 
 import segmint  # noqa: E402
-from segmint import distributed as sd  # noqa: E402
 from segmint.errors import InvalidInputError, InvalidTypeError  # noqa: E402
 
 
@@ -163,22 +160,11 @@ def test_scale_predict_is_lazy_and_matches_memory(client):
     pd.testing.assert_series_equal(tree.apply(ddf(new, 3)).compute(), mem.apply(new))
 
 
-def test_worker_killed_mid_scale_fit_gives_the_same_tree(client, monkeypatch):
+def test_worker_killed_mid_scale_fit_gives_the_same_tree(client, kill_worker_at):
     X, y = planted_scale(20_000, seed=5)
     w = pd.Series(np.random.default_rng(9).uniform(0.5, 2.0, len(y)))
     mem = segmint.CHAID(max_depth=3).fit(X, y, case_weight=w)
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    calls = {"n": 0}
-    gather = sd._partitions._gather
-
-    def killing_gather(c, futures):
-        calls["n"] += 1
-        if calls["n"] == 7:  # after the binning and the mean, before a level's tables
-            os.kill(pids[victim], signal.SIGKILL)
-        return gather(c, futures)
-
-    monkeypatch.setattr(sd._partitions, "_gather", killing_gather)
+    calls = kill_worker_at(7)  # after the binning and the mean, before a level's tables
     try:
         dist = segmint.CHAID(max_depth=3).fit(ddf(X, 3), ddf(y, 3), case_weight=ddf(w, 3))
     except Exception as e:  # a clear error is allowed, a different tree is not

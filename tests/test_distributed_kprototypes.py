@@ -11,8 +11,6 @@ the client naming the parameter or column; ``predict`` is lazy.
 from __future__ import annotations
 
 import itertools
-import os
-import signal
 
 import numpy as np
 import pandas as pd
@@ -146,7 +144,7 @@ def test_levels_seen_in_one_partition_only(client):
     assert list(itertools.islice(dist._encoding.labels[2], 0, 1)) == ["abroad"]
 
 
-def test_worker_killed_mid_fit_gives_the_same_model(client, monkeypatch):
+def test_worker_killed_mid_fit_gives_the_same_model(client, kill_worker_at):
     df = mixed(seed=6)
     start = (
         np.array([[0.0, 0.0], [3.0, 3.0], [1.0, 4.0]]),
@@ -154,18 +152,7 @@ def test_worker_killed_mid_fit_gives_the_same_model(client, monkeypatch):
     )
     mem = sg.KPrototypes(3, update="batch", init=start).fit(df)
     assert mem.n_iter_ >= 2
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    calls = {"n": 0}
-    gather = sd._partitions._gather
-
-    def killing_gather(c, futures):
-        calls["n"] += 1
-        if calls["n"] == 5:  # after the first batch pass: the partitions are on the workers
-            os.kill(pids[victim], signal.SIGKILL)
-        return gather(c, futures)
-
-    monkeypatch.setattr(sd._partitions, "_gather", killing_gather)
+    calls = kill_worker_at(5)  # after the first batch pass: the partitions are on the workers
     dist = sg.KPrototypes(3, update="batch", init=start).fit(ddf(df, 3))
     assert calls["n"] > 5
     assert_same_fit(dist, mem, df)

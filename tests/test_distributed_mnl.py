@@ -13,8 +13,6 @@ raises on the client the in-memory error, naming the column.
 from __future__ import annotations
 
 import itertools
-import os
-import signal
 from pathlib import Path
 
 import numpy as np
@@ -172,21 +170,10 @@ def test_estimator_reuse_and_input_untouched(client, electricity):
     assert model.get_params()["linear"] == ELEC_VARS
 
 
-def test_worker_killed_mid_fit_gives_the_same_model(client, electricity, monkeypatch):
+def test_worker_killed_mid_fit_gives_the_same_model(client, electricity, kill_worker_at):
     mem = sg.ChoiceModel("mnl").fit(electricity, linear=ELEC_VARS, **ELEC_ROLES)
     assert mem.n_iter_ >= 3
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    calls = {"n": 0}
-    gather = sd._partitions._gather
-
-    def killing_gather(c, futures):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 4:  # after the read and totals passes and a first Newton point
-            os.kill(pids[victim], signal.SIGKILL)
-        return gather(c, futures)
-
-    monkeypatch.setattr(sd._partitions, "_gather", killing_gather)
+    calls = kill_worker_at(4)  # after the read and totals passes and a first Newton point
     dist = sg.ChoiceModel("mnl").fit(parts(electricity, 3), linear=ELEC_VARS, **ELEC_ROLES)
     assert calls["n"] > 4
     assert_same_fit(dist, mem)

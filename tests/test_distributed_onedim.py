@@ -13,8 +13,6 @@ column.
 from __future__ import annotations
 
 import itertools
-import os
-import signal
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +24,6 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
 import segmint as sg  # noqa: E402
-from segmint import distributed as sd  # noqa: E402
 from segmint.distributed import _onedim  # noqa: E402
 from segmint.errors import InvalidInputError, InvalidTypeError  # noqa: E402
 
@@ -236,22 +233,11 @@ def test_bad_input_names_the_column_on_the_client(client, retail):
 
 
 @pytest.mark.filterwarnings("ignore:Sending large graph:UserWarning")
-def test_worker_killed_mid_run_gives_the_same_summary(client, retail, monkeypatch):
+def test_worker_killed_mid_run_gives_the_same_summary(client, retail, kill_worker_at):
     # The lines are embedded in the graph (not scattered), so lost partitions can be rebuilt.
     lines = retail.iloc[:200_000]
     mem = sg.customer_summary(lines, **KW)
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    calls = {"n": 0}
-    gather = sd._partitions._gather
-
-    def killing_gather(c, futures):
-        calls["n"] += 1
-        if calls["n"] == 1:  # the buckets' aggregates are held on the workers
-            os.kill(pids[victim], signal.SIGKILL)
-        return gather(c, futures)
-
-    monkeypatch.setattr(sd._partitions, "_gather", killing_gather)
+    calls = kill_worker_at(1)  # the buckets' aggregates are held on the workers
     dist = sg.customer_summary(dd.from_pandas(lines, npartitions=4, sort=False), **KW)
     assert calls["n"] == 2
     assert_same_summary(dist, mem)

@@ -12,8 +12,6 @@ bad input raises on the client naming the column.
 from __future__ import annotations
 
 import itertools
-import os
-import signal
 import warnings
 from pathlib import Path
 
@@ -25,7 +23,6 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
 import segmint  # noqa: E402
-from segmint import distributed as sd  # noqa: E402
 from segmint.errors import InvalidInputError  # noqa: E402
 from segmint.profile import SmallSegmentWarning  # noqa: E402
 
@@ -202,21 +199,10 @@ def test_fractional_weights_medians_within_the_documented_bound(client):
                 assert abs(at - total / 2) <= len(v) * 2.0**-53 * total * 4, (var, seg)
 
 
-def test_worker_killed_mid_run_gives_the_same_profile(client, monkeypatch):
+def test_worker_killed_mid_run_gives_the_same_profile(client, kill_worker_at):
     X, labels = planted(20_000, seed=3)
     mem = segmint.profile(X, labels, kruskal=True)
-    pids = client.run(os.getpid)
-    victim = sorted(pids)[0]
-    calls = {"n": 0}
-    gather = sd._partitions._gather
-
-    def killing_gather(c, futures):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        if calls["n"] == 4:  # after the first pass, before the second
-            os.kill(pids[victim], signal.SIGKILL)
-        return gather(c, futures)
-
-    monkeypatch.setattr(sd._partitions, "_gather", killing_gather)
+    calls = kill_worker_at(4)  # after the first pass, before the second
     try:
         dist = segmint.profile(ddf(X, 3), ddf(labels, 3), kruskal=True)
     except Exception as e:  # a clear error is allowed, a different profile is not
