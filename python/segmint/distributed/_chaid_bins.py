@@ -11,7 +11,7 @@ import numpy as np
 from .. import _core
 from ..errors import InvalidInputError
 from . import _partitions
-from ._partitions import _worker_task
+from ._partitions import _worker_task, cum_weight
 
 #: Values sampled per partition and continuous column to bracket the bin boundaries: the
 #: values fetched to settle a boundary are at most rows / SAMPLES + partitions.
@@ -41,14 +41,6 @@ def _sort_numeric(block: tuple[Any, ...]) -> list[tuple[np.ndarray, np.ndarray |
     return out
 
 
-def _cum(ws: np.ndarray | None, pos: np.ndarray) -> np.ndarray:
-    """Weight of the first `pos` sorted values (their count when unweighted)."""
-    if ws is None:
-        return pos.astype(np.float64)
-    cw = np.concatenate([[0.0], np.cumsum(ws)])
-    return cw[pos]
-
-
 @_worker_task
 def _bin_samples(sorted_cols: list[Any]) -> list[tuple[float, np.ndarray, bool]]:
     """Per column: the total weight, values at evenly spaced ranks (first and last included)
@@ -61,7 +53,7 @@ def _bin_samples(sorted_cols: list[Any]) -> list[tuple[float, np.ndarray, bool]]
             continue
         step = max(1, n // SAMPLES)
         idx = np.unique(np.r_[np.arange(0, n, step), n - 1])
-        total = float(n) if ws is None else float(_cum(ws, np.array([n]))[0])
+        total = float(n) if ws is None else float(cum_weight(ws, np.array([n]))[0])
         out.append((total, v[idx], negative_zero))
     return out
 
@@ -73,7 +65,7 @@ def _bin_counts(sorted_cols: list[Any], cands: list[np.ndarray]) -> list[tuple[n
     for (v, ws, _), c in zip(sorted_cols, cands, strict=True):
         le = np.searchsorted(v, c, side="right")
         lt = np.searchsorted(v, c, side="left")
-        out.append((_cum(ws, le), _cum(ws, lt), le, lt))
+        out.append((cum_weight(ws, le), cum_weight(ws, lt), le, lt))
     return out
 
 
@@ -168,16 +160,11 @@ def _breaks(client: Any, encoded: list[Any], p_num: int, max_bins: int) -> list[
             )
             for j in range(p_num):
                 for b, lo, k in plans[j]:
-                    vals = np.concatenate([part[j][k][0] for part in between])
-                    if between[0][j][k][1] is None:
-                        ws = np.ones(len(vals))
-                    else:
-                        ws = np.concatenate([part[j][k][1] for part in between])
-                    order = np.argsort(vals, kind="stable")
-                    vals, ws = vals[order], ws[order]
-                    cum = les[j][lo] + np.cumsum(ws)
-                    # The cumulative weight of a value is the one after its last tie.
-                    last = np.r_[vals[1:] != vals[:-1], True]
+                    vals, cum, last = _partitions.sorted_run(
+                        [part[j][k][0] for part in between],
+                        None if between[0][j][k][1] is None else [p[j][k][1] for p in between],
+                        les[j][lo],
+                    )
                     inside = np.flatnonzero(last & (_bin_of(cum, totals[j], max_bins) <= b))
                     answers[j][b] = float(vals[inside[-1]]) if len(inside) else float(cands[j][lo])
         out = []

@@ -347,6 +347,28 @@ class Partitions:
         return _gather(self.client, futures)
 
 
+def cum_weight(ws: np.ndarray | None, pos: np.ndarray) -> np.ndarray:
+    """Weight of the first `pos` sorted values (their count when unweighted)."""
+    if ws is None:
+        return pos.astype(np.float64)
+    cw = np.concatenate([[0.0], np.cumsum(ws)])
+    return cw[pos]
+
+
+def sorted_run(
+    values: list[np.ndarray], weights: list[np.ndarray] | None, below: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The partitions' `values` (with their `weights`, or ones when None) sorted (stable), the
+    cumulative weight from `below` at each value, and where each run of equal values ends (a
+    value's cumulative weight is the one after its last tie): the weighted rank search of the
+    exact Dask quantiles and bin boundaries."""
+    vals = np.concatenate(values)
+    ws = np.ones(len(vals)) if weights is None else np.concatenate(weights)
+    order = np.argsort(vals, kind="stable")
+    vals, ws = vals[order], ws[order]
+    return vals, below + np.cumsum(ws), np.r_[vals[1:] != vals[:-1], True]
+
+
 def _check_columns(X: Any) -> list[str]:
     """Column names, with the dtype check of the in-memory conversion run on the (empty)
     metadata, so a text column is named on the client before any work is sent."""

@@ -15,11 +15,11 @@ from .._frame.cluster import aligned_labels
 from ..errors import InvalidInputError
 from . import _partitions
 from ._chaid import _array_frames, _weights_check
-from ._chaid_bins import _cum
 from ._partitions import (
     Partitions,
     _delayed_parts,
     _worker_task,
+    cum_weight,
     get_client,
     kernel_threads,
     merge_tree,
@@ -243,7 +243,7 @@ def _samples(groups: list[Any]) -> list[list[tuple[np.ndarray, np.ndarray, np.nd
             n = len(v)
             step = max(1, n // SAMPLES)
             idx = np.unique(np.r_[np.arange(0, n, step), n - 1]) if n else np.zeros(0, np.int64)
-            found.append((v[idx], _cum(ws, idx), _cum(ws, idx + 1)))
+            found.append((v[idx], cum_weight(ws, idx), cum_weight(ws, idx + 1)))
         out.append(found)
     return out
 
@@ -262,7 +262,7 @@ def _window(
             for v, ws in parts:
                 i = int(np.searchsorted(v, a, side="right"))
                 j = int(np.searchsorted(v, b, side="right"))
-                below += float(_cum(ws, np.array([i]))[0])
+                below += float(cum_weight(ws, np.array([i]))[0])
                 vals.append(v[i:j])
                 wts.append(None if ws is None else ws[i:j])
             weights: np.ndarray | None = None
@@ -339,15 +339,11 @@ def _select(
         keys = []
         for q, target in enumerate(ts):
             below = _add_up([w[i][q][0] for w in windows])
-            vals = np.concatenate([w[i][q][1] for w in windows])
-            if windows[0][i][q][2] is None:
-                ws = np.ones(len(vals))
-            else:
-                ws = np.concatenate([w[i][q][2] for w in windows])
-            order = np.argsort(vals, kind="stable")
-            vals, ws = vals[order], ws[order]
-            run = below + np.cumsum(ws)
-            last = np.r_[vals[1:] != vals[:-1], True]  # a value's cum weight: after its ties
+            vals, run, last = _partitions.sorted_run(
+                [w[i][q][1] for w in windows],
+                None if windows[0][i][q][2] is None else [w[i][q][2] for w in windows],
+                below,
+            )
             reach = np.flatnonzero(last & (run >= target))
             # Rounding of fractional weights only: the bracket's top.
             keys.append(int(vals[reach[0]]) if len(reach) else queries[i][q][1])
