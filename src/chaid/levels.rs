@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use super::bin;
 use super::grow::{assign_slots, best_candidate};
 use super::merge::{merge_predictor, Candidate, Response, Spec};
+use super::tables::table_slot;
 use super::ChaidParams;
 use crate::error::{Error, Result};
 use crate::stats::bonferroni::Merging;
@@ -263,7 +264,7 @@ pub fn route(
         let j = *predictor.get(v).ok_or_else(|| bad("nodes"))?;
         let Ok(j) = usize::try_from(j) else { continue };
         let c = *codes.get([i, j]).ok_or_else(|| bad("predictor"))?;
-        let slot = if c == MISSING_CODE { n_levels[j] } else { c } as usize;
+        let slot = table_slot(c, n_levels[j]);
         let at = usize::try_from(offsets[v]).map_err(|_| bad("offsets"))? + slot;
         let ch = *child.get(at).ok_or_else(|| bad("child"))?;
         let ch = usize::try_from(ch).map_err(|_| bad("child"))?;

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use super::columns::{add_class, add_value};
 use super::grow::target_sums;
+use super::tables::table_slot;
 use crate::error::{Error, Result};
 use crate::parallel::CHUNK_ROWS;
 use crate::partition::Placement;
@@ -91,11 +92,7 @@ pub fn partition_tables(
             let t = out[v].get_or_insert_with(|| vec![0.0; size]);
             for j in 0..p {
                 let code = codes[[i, j]];
-                let slot = if code == MISSING_CODE {
-                    n_levels[j] as usize
-                } else {
-                    code as usize
-                };
+                let slot = table_slot(code, n_levels[j]);
                 let row = &mut t[(j * slots + slot) * width..];
                 match target {
                     PartTarget::Classes {

@@ -17,6 +17,17 @@ use crate::stats::bonferroni::Merging;
 use crate::stats::contingency::Statistic;
 use crate::table::MISSING_CODE;
 
+/// The table slot of a predictor code: the code itself, or `n_levels` (the last slot) for a
+/// missing value.
+#[inline]
+pub fn table_slot(code: u32, n_levels: u32) -> usize {
+    if code == MISSING_CODE {
+        n_levels as usize
+    } else {
+        code as usize
+    }
+}
+
 /// Weighted counts: `out[node, predictor, slot, class]` over the rows with `nodes[i] ≥ 0`, where
 /// the slot is the row's code (`n_levels[p]` for missing; the last slot). `codes` is rows ×
 /// predictors in any layout. Rows are summed in fixed chunks, so the result does not depend on
@@ -52,11 +63,7 @@ pub fn node_tables(
                 let class = y[i] as usize;
                 for j in 0..p {
                     let c = codes[[i, j]];
-                    let slot = if c == MISSING_CODE {
-                        n_levels[j] as usize
-                    } else {
-                        c as usize
-                    };
+                    let slot = table_slot(c, n_levels[j]);
                     t[((node * p + j) * slots + slot) * n_classes + class] += w;
                 }
             }
